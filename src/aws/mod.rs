@@ -1,0 +1,103 @@
+//! The AWS layer: loading the SDK configuration (credential chain, profile, region, endpoint
+//! override) and narrow async traits that return the project's own types, with their SDK
+//! adapters. No SDK type leaves this folder; AWS's English error texts are matched only here.
+
+pub mod sts;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::tls;
+
+use crate::error::{Error, Result};
+use crate::render::AccountResolver;
+
+/// Where and as whom to call AWS; read once from flags and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// An endpoint for every service (`--endpoint-url`, `AWS_ENDPOINT_URL`): the local emulator.
+    pub endpoint_url: Option<String>,
+}
+
+/// Loads the SDK configuration: the standard credential chain (environment, profiles, SSO,
+/// container and instance roles), with the settings' overrides. `region` wins over the
+/// settings' region (a stack's own region).
+pub async fn load_config(settings: &AwsSettings, region: Option<&str>) -> Result<SdkConfig> {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    if let Some(p) = &settings.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region.or(settings.region.as_deref()) {
+        loader = loader.region(Region::new(r.to_owned()));
+    }
+    if let Some(e) = &settings.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(Error::AwsConfig(
+            "no AWS region: pass `--region`, set `defaults.region` in little.yaml or `region` on the stack, or set AWS_REGION".into(),
+        ));
+    }
+    Ok(config)
+}
+
+/// The error of a failed SDK call, with AWS's own message.
+pub fn sdk_error<E, R>(operation: &str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Error
+where
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let message = match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                (Some(code), None) => code.to_owned(),
+                (None, Some(msg)) => msg.to_owned(),
+                (None, None) => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+            }
+        }
+        _ => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+    };
+    Error::Aws {
+        operation: operation.to_owned(),
+        message,
+    }
+}
+
+/// An [`AccountResolver`] that asks STS who the caller is, on a thread of its own so that it
+/// can be called from synchronous template code wherever it runs.
+pub fn account_resolver(settings: AwsSettings, region: Option<String>) -> AccountResolver {
+    Arc::new(move || {
+        let settings = settings.clone();
+        let region = region.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let config = load_config(&settings, region.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let id = sts::StsIdentity::new(&config);
+                use sts::Identity;
+                id.caller_identity()
+                    .await
+                    .map(|c| c.account)
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .join()
+        .map_err(|_| "the STS call panicked".to_owned())?
+    })
+}

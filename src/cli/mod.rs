@@ -1,0 +1,153 @@
+//! The command line: clap definitions, and the translation of each command's arguments into
+//! options for one operation. Nothing else happens here: operations live in their modules and
+//! never see clap.
+
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use run::run;
+
+/// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
+///
+/// A project is a directory with `little.yaml`, stack configs in `stacks/`, templates in
+/// `templates/` and policy documents in `policies/`.
+#[derive(Debug, Parser)]
+#[command(name = "little", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 success, 1 error, 2 changes or findings, 3 refused for safety.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The project directory [default: the nearest directory upward with a little.yaml]
+    #[arg(long, global = true, value_name = "DIR", env = "LITTLE_PROJECT")]
+    pub project: Option<PathBuf>,
+
+    /// The AWS profile to use
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+
+    /// The AWS region, for stacks that set none
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint (such as the local emulator)
+    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// More detail on stderr
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render stack templates into CloudFormation
+    ///
+    /// With one stack, prints its template. With several and no --out, prints a JSON object
+    /// (or a YAML stream) keyed by stack name. With --out, writes DIR/<stack>.json (or .yaml).
+    #[command(after_help = "Examples:\n  little render ecr-repositories\n  little render --all --out build/templates\n  little render iam-ci --format yaml")]
+    Render(RenderArgs),
+
+    /// Render and lint stacks, reporting every problem
+    ///
+    /// Checks configs, templates and policies, and the rendered CloudFormation's structure:
+    /// sections, references (Ref, GetAtt, Sub, DependsOn, conditions), resource types,
+    /// parameters, outputs and size limits. Makes no AWS call.
+    #[command(after_help = "Examples:\n  little validate --all\n  little validate ecr-repositories --format json")]
+    Validate(ValidateArgs),
+
+    /// List the project's stacks in dependency order
+    #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
+    Stacks(StacksArgs),
+}
+
+/// Which stacks to work on.
+#[derive(Debug, Args)]
+pub struct StackSelection {
+    /// Stack names (as in each config's `name`)
+    #[arg(value_name = "STACK")]
+    pub stacks: Vec<String>,
+    /// Every stack in the project
+    #[arg(long, conflicts_with = "stacks")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
+    /// Write each template to DIR/<stack>.<format> instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output syntax
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Json)]
+    pub format: TemplateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StacksArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn all_conflicts_with_names() {
+        assert!(Cli::try_parse_from(["little", "render", "a", "--all"]).is_err());
+        assert!(Cli::try_parse_from(["little", "render", "--all"]).is_ok());
+    }
+}

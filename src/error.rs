@@ -1,0 +1,168 @@
+//! The crate's error type and the one place where errors become exit codes.
+//!
+//! Variants carry the context a user needs (file, stack, AWS operation) and lower-case messages
+//! with names in backticks. Problems in user files travel as [`Diagnostic`]s, so that every one
+//! of them can be reported, not only the first.
+
+use std::path::PathBuf;
+
+use crate::diag::Diagnostic;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Success: no changes, no findings.
+    pub const OK: u8 = 0;
+    /// Error: bad input, AWS failure, internal error.
+    pub const ERROR: u8 = 1;
+    /// Changes present (`plan --detailed-exitcode`), drift found, findings at or above the threshold.
+    pub const CHANGES: u8 = 2;
+    /// Refused for safety.
+    pub const REFUSED: u8 = 3;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more problems in the user's files; each carries its own location.
+    #[error("{}", summarize(.0))]
+    Invalid(Vec<Diagnostic>),
+
+    #[error("no `little.yaml` found in `{}` or any parent directory", .start.display())]
+    ProjectNotFound { start: PathBuf },
+
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("unknown stack `{name}`{}", did_you_mean(.suggestion))]
+    UnknownStack {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("name one or more stacks, or pass `--all`")]
+    NoStacksSelected,
+
+    /// An AWS API call failed; `message` is AWS's own text.
+    #[error("{operation} failed: {message}")]
+    Aws { operation: String, message: String },
+
+    /// The AWS configuration (credentials, region, endpoint) could not be loaded.
+    #[error("aws configuration: {0}")]
+    AwsConfig(String),
+
+    /// An operation was refused for safety; exits 3.
+    #[error("refused: {0}")]
+    Refused(String),
+
+    /// Writing to stdout failed because the reader went away (`| head`): exit quietly.
+    #[error("broken pipe")]
+    BrokenPipe,
+
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Refused(_) => exit::REFUSED,
+            Error::BrokenPipe => exit::OK,
+            _ => exit::ERROR,
+        }
+    }
+
+    /// The diagnostics, when the error is about the user's files.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Error::Invalid(d) => d,
+            _ => &[],
+        }
+    }
+
+    /// Maps an output error: a closed pipe becomes [`Error::BrokenPipe`].
+    pub fn output(err: std::io::Error) -> Error {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Io(err)
+        }
+    }
+}
+
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error::Invalid(vec![d])
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn summarize(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    match (errors, diags.first()) {
+        (1, Some(d)) => d.message.clone(),
+        (n, _) => format!("{n} errors"),
+    }
+}
+
+fn did_you_mean(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+/// The closest candidate within a small edit distance, for "did you mean" hints.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c.to_owned())
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let names = ["iam-roles", "ecr-repositories"];
+        assert_eq!(closest("iam-role", names), Some("iam-roles".into()));
+        assert_eq!(closest("zzz", names), None);
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Error::Refused("x".into()).exit_code(), exit::REFUSED);
+        assert_eq!(Error::NoStacksSelected.exit_code(), exit::ERROR);
+    }
+}

@@ -1,0 +1,11 @@
+//! little-stack: render, plan, apply and audit CloudFormation stacks for container platforms on AWS.
+//!
+//! The binary `little` is a thin shell over this library: `cli` turns arguments into options,
+//! each operation returns data, and `report` writes it.
+pub mod aws;
+pub mod cli;
+pub mod diag;
+pub mod error;
+pub mod project;
+pub mod render;
+pub mod report;

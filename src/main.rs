@@ -1,0 +1,42 @@
+//! The `little` binary: parse arguments, run, map the result to an exit code. Nothing else.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use little_stack::cli::{run, Cli};
+use little_stack::error::Error;
+use little_stack::report::{diagnostics, Style};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.global.color {
+        little_stack::cli::ColorChoice::Always => true,
+        little_stack::cli::ColorChoice::Never => false,
+        little_stack::cli::ColorChoice::Auto => {
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Err(err) => {
+            let style = Style { color };
+            let mut stderr = std::io::stderr().lock();
+            if err.diagnostics().is_empty() {
+                let _ = writeln!(stderr, "{}: {err}", style.red("error"));
+            } else {
+                let _ = diagnostics::write_text(&mut stderr, err.diagnostics(), style);
+                let n = err.diagnostics().iter().filter(|d| d.is_error()).count();
+                let _ = writeln!(
+                    stderr,
+                    "{}: {n} error{} found",
+                    style.red("error"),
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The on-disk formats of `little.yaml` and of stack configs (`stacks/**/*.yaml`), and the
+//! parsing that turns a YAML error into a [`Diagnostic`] at the file, line and column.
+//!
+//! Only deserialisation and syntax live here; cross-file checks (unknown accounts, missing
+//! templates, dependencies) are in the parent module.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Location};
+
+/// `little.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// The project's name; defaults to the name of its directory.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub accounts: IndexMap<String, AccountFile>,
+    /// Project-wide variables, visible to templates as `project.variables`.
+    #[serde(default)]
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub audit: AuditFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub region: Option<String>,
+    pub account: Option<String>,
+    #[serde(default)]
+    pub tags: IndexMap<String, Scalar>,
+    pub termination_protection: Option<bool>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFile {
+    pub id: Scalar,
+    pub role_arn: Option<String>,
+}
+
+/// Settings of `little audit` and `little serve`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    /// Findings at or above this severity fail the audit (exit 2).
+    pub fail_on: Option<String>,
+    /// Repository name globs that the audit skips.
+    #[serde(default)]
+    pub exclude_repositories: Vec<String>,
+    /// Whether `IMMUTABLE_WITH_EXCLUSION` passes the tag immutability check.
+    pub allow_immutable_with_exclusion: Option<bool>,
+    /// `little serve`: how often to run the audit (`30m`, `1h`).
+    pub interval: Option<String>,
+    /// `little serve`: the address to listen on.
+    pub listen: Option<String>,
+}
+
+/// `stacks/<group>/<name>.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackFile {
+    pub name: String,
+    pub template: String,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub termination_protection: Option<bool>,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub parameters: IndexMap<String, ParamValue>,
+    #[serde(default)]
+    pub tags: IndexMap<String, Scalar>,
+    #[serde(default)]
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    pub timeout_in_minutes: Option<u32>,
+    pub description: Option<String>,
+}
+
+/// A YAML scalar that CloudFormation wants as a string (tag values, account ids).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    String(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::String(s) => f.write_str(s),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// A parameter value: a scalar, or a list that CloudFormation receives comma-separated.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Scalar(Scalar),
+    List(Vec<Scalar>),
+}
+
+impl ParamValue {
+    /// The value as CloudFormation takes it: lists are joined with commas.
+    pub fn to_cfn_string(&self) -> String {
+        match self {
+            ParamValue::Scalar(s) => s.to_string(),
+            ParamValue::List(items) => items
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// Parses YAML text into `T`, turning a syntax or schema error into a diagnostic at the
+/// error's line and column in `file`.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, Diagnostic> {
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error("config", "the file is empty").in_file(file));
+    }
+    serde_norway::from_str(text).map_err(|e| yaml_diagnostic(file, text, &e))
+}
+
+fn yaml_diagnostic(file: &Path, text: &str, e: &serde_norway::Error) -> Diagnostic {
+    let message = strip_position(&e.to_string());
+    let code = if message.contains("unknown field") {
+        "unknown-key"
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "wrong-type"
+    } else if message.starts_with("missing field") {
+        "missing-key"
+    } else {
+        "yaml-syntax"
+    };
+    let mut d = Diagnostic::error(code, message);
+    match e.location() {
+        Some(loc) => {
+            d = d.at(
+                Location::at(file, loc.line(), Some(loc.column())),
+                Some(text),
+            )
+        }
+        None => d = d.in_file(file),
+    }
+    d
+}
+
+/// Parses JSON text into `T`, with the error at its line and column in `file`.
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, Diagnostic> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = strip_position(&e.to_string());
+        let code = if message.contains("unknown field") {
+            "unknown-key"
+        } else if e.is_data() {
+            "wrong-type"
+        } else {
+            "json-syntax"
+        };
+        Diagnostic::error(code, message).at(
+            Location::at(file, e.line().max(1), Some(e.column().max(1))),
+            Some(text),
+        )
+    })
+}
+
+/// Removes the " at line X column Y" that serde errors append: the location is shown apart.
+pub fn strip_position(message: &str) -> String {
+    let mut m = message.to_owned();
+    if let Some(i) = m.find(" at line ") {
+        let tail = &m[i + " at line ".len()..];
+        if tail
+            .split_whitespace()
+            .next()
+            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        {
+            m.truncate(i);
+        }
+    }
+    // serde lists every expected field; that is useful, but keep it on one line.
+    m.replace('\n', " ")
+}
+
+/// The 1-based line and column of `key:` in YAML text, searched at the given nesting path
+/// (`["parameters", "CiRoleArn"]`), by indentation. Best effort: returns the first match.
+pub fn yaml_key_position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let mut depth = 0;
+    let mut min_indent = 0usize;
+    let mut parent_indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if let Some(p) = parent_indent {
+            if indent <= p {
+                // Left the block of the parent key without finding the child.
+                return None;
+            }
+        }
+        if indent < min_indent {
+            continue;
+        }
+        let key = trimmed.trim_start_matches("- ");
+        let wanted = path[depth];
+        let matches = key
+            .strip_prefix(wanted)
+            .or_else(|| {
+                key.strip_prefix('"')
+                    .and_then(|k| k.strip_prefix(wanted))
+                    .and_then(|k| k.strip_prefix('"'))
+            })
+            .is_some_and(|rest| rest.trim_start().starts_with(':'));
+        if matches {
+            let column = indent + (trimmed.len() - key.len()) + 1;
+            if depth + 1 == path.len() {
+                return Some((i + 1, column));
+            }
+            depth += 1;
+            parent_indent = Some(indent);
+            min_indent = indent + 1;
+        }
+    }
+    None
+}
+
+/// The 1-based line and column of the first occurrence of `needle` at or after the line of
+/// `key:` at `path`; used to point at one entry of a list (`depends_on: [a, b]`).
+pub fn yaml_value_position(text: &str, path: &[&str], needle: &str) -> Option<(usize, usize)> {
+    let (start, _) = yaml_key_position(text, path)?;
+    for (i, line) in text.lines().enumerate().skip(start - 1) {
+        if let Some(col) = find_word(line, needle) {
+            return Some((i + 1, line[..col].chars().count() + 1));
+        }
+    }
+    None
+}
+
+fn find_word(line: &str, word: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = line[from..].find(word) {
+        let at = from + i;
+        let before = line[..at].chars().next_back();
+        let after = line[at + word.len()..].chars().next();
+        let is_part =
+            |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        if !is_part(before) && !is_part(after) {
+            return Some(at);
+        }
+        from = at + word.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_position_follows_nesting() {
+        let text = "name: a\nparameters:\n  Foo: x\n  Bar: y\ntags:\n  Bar: z\n";
+        assert_eq!(
+            yaml_key_position(text, &["parameters", "Bar"]),
+            Some((4, 3))
+        );
+        assert_eq!(yaml_key_position(text, &["tags", "Bar"]), Some((6, 3)));
+        assert_eq!(yaml_key_position(text, &["name"]), Some((1, 1)));
+        assert_eq!(yaml_key_position(text, &["parameters", "Baz"]), None);
+    }
+
+    #[test]
+    fn value_position_finds_list_entries() {
+        let text = "name: a\ndepends_on: [iam, iam-roles]\n";
+        assert_eq!(
+            yaml_value_position(text, &["depends_on"], "iam-roles"),
+            Some((2, 19))
+        );
+        assert_eq!(
+            yaml_value_position(text, &["depends_on"], "iam"),
+            Some((2, 14))
+        );
+    }
+
+    #[test]
+    fn yaml_errors_carry_line_and_column() {
+        let err = parse_yaml::<StackFile>(Path::new("s.yaml"), "name: a\ntemplate: t\nbogus: 1\n")
+            .unwrap_err();
+        assert_eq!(err.code, "unknown-key");
+        let loc = err.location.unwrap();
+        assert_eq!(loc.line, Some(3));
+        assert!(
+            err.message.contains("unknown field `bogus`"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("at line"), "{}", err.message);
+    }
+
+    #[test]
+    fn list_parameters_join_with_commas() {
+        let v: ParamValue = serde_norway::from_str("[a, 1, true]").unwrap();
+        assert_eq!(v.to_cfn_string(), "a,1,true");
+    }
+}

@@ -1,0 +1,569 @@
+//! The minijinja environment with the nunjucks behaviour CloudFormation templates rely on:
+//! templates loaded from `templates/` (and `policies/` for `policy()`), no auto-escaping,
+//! undefined values as errors, `true`/`false` printed as JSON does, the `dump` filter, and the
+//! functions `policy()`, `stack_output()` and `account_id()`.
+//!
+//! A [`Session`] is the per-render state the functions share (policy problems found, known stack
+//! outputs, the account id); one environment is built per render.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error as TplError, ErrorKind, State, UndefinedBehavior};
+
+use super::policy;
+use super::source;
+use crate::diag::{Diagnostic, Location};
+
+/// Template names with this prefix load from `policies/` instead of `templates/`.
+pub const POLICY_PREFIX: &str = "@policies/";
+/// Template names with this prefix are a stack config's parameter or tag values.
+pub const CONFIG_PREFIX: &str = "@config/";
+
+/// Resolves the caller's AWS account id when a template calls `account_id()` and the stack names
+/// no account. Called at most once per render.
+pub type AccountResolver = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
+/// What `stack_output()` returns for stacks whose outputs are not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingOutputs {
+    /// A clearly marked placeholder (render, validate, plan of a stack whose dependency is new).
+    #[default]
+    Placeholder,
+    /// An error (apply, where every dependency must be deployed first).
+    Error,
+}
+
+/// Stack outputs known at render time: stack name, then output key.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub known: BTreeMap<String, BTreeMap<String, String>>,
+    pub missing: MissingOutputs,
+}
+
+/// The placeholder `stack_output()` renders for an output that becomes known at apply.
+pub fn output_placeholder(stack: &str, key: &str) -> String {
+    format!("(known after apply: {stack}.{key})")
+}
+
+/// Per-render state shared by the environment's loader and functions.
+pub struct Session {
+    pub root: PathBuf,
+    pub outputs: Outputs,
+    pub account_id: Mutex<Option<String>>,
+    pub resolve_account: Option<AccountResolver>,
+    /// Problems found in policy documents during this render, with their own locations.
+    pub policy_problems: Mutex<Vec<Diagnostic>>,
+    /// Whether the loader inserts line markers (see `source::instrument`).
+    pub instrument: bool,
+    /// Template names by file id, for instrumented renders.
+    pub files: Mutex<Vec<String>>,
+    /// How paths appear in messages.
+    pub shown: Box<dyn Fn(&Path) -> PathBuf + Send + Sync>,
+}
+
+impl Session {
+    /// The project-relative file of a template name.
+    pub fn file_of(&self, name: &str) -> PathBuf {
+        match name.strip_prefix(POLICY_PREFIX) {
+            Some(p) => Path::new("policies").join(p),
+            None => Path::new("templates").join(name),
+        }
+    }
+
+    fn load(&self, name: &str) -> Result<Option<String>, TplError> {
+        if !is_safe_name(name.strip_prefix(POLICY_PREFIX).unwrap_or(name)) {
+            return Ok(None);
+        }
+        let path = self.root.join(self.file_of(name));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => return Ok(None),
+            Err(e) => {
+                return Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "cannot read `{}`: {e}",
+                        (self.shown)(&self.file_of(name)).display()
+                    ),
+                ))
+            }
+        };
+        let text = source::rewrite_length(&text);
+        if !self.instrument {
+            return Ok(Some(text));
+        }
+        let id = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            files.push(name.to_owned());
+            files.len() - 1
+        };
+        Ok(Some(source::instrument(&text, id)))
+    }
+
+    pub fn file_name(&self, id: usize) -> Option<String> {
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub fn take_policy_problems(&self) -> Vec<Diagnostic> {
+        std::mem::take(
+            &mut *self
+                .policy_problems
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    fn stack_output(&self, stack: &str, key: &str) -> Result<String, TplError> {
+        match self.outputs.known.get(stack) {
+            Some(outputs) => outputs.get(key).cloned().ok_or_else(|| {
+                let keys: Vec<&str> = outputs.keys().map(String::as_str).collect();
+                TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "stack `{stack}` has no output `{key}`; its outputs are: {}",
+                        if keys.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            keys.join(", ")
+                        }
+                    ),
+                )
+            }),
+            None => match self.outputs.missing {
+                MissingOutputs::Placeholder => Ok(output_placeholder(stack, key)),
+                MissingOutputs::Error => Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("stack `{stack}` is not deployed, so its output `{key}` is not known"),
+                )),
+            },
+        }
+    }
+
+    fn account_id(&self) -> Result<String, TplError> {
+        let mut cached = self.account_id.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let Some(resolve) = &self.resolve_account else {
+            return Err(TplError::new(
+                ErrorKind::InvalidOperation,
+                "`account_id()` needs an account: set `account` on the stack or `defaults.account` in little.yaml",
+            ));
+        };
+        let id = resolve().map_err(|e| {
+            TplError::new(
+                ErrorKind::InvalidOperation,
+                format!("`account_id()`: cannot ask AWS who the caller is: {e}"),
+            )
+        })?;
+        *cached = Some(id.clone());
+        Ok(id)
+    }
+}
+
+/// Template names are relative paths that stay inside their folder.
+fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && !name.contains('\\')
+        && name.split('/').all(|part| part != ".." && !part.is_empty())
+}
+
+/// Joins `./x` and `../x` to the including template's folder; other names are from the root.
+fn join_path(name: &str, parent: &str) -> String {
+    if !(name.starts_with("./") || name.starts_with("../")) {
+        return name.to_owned();
+    }
+    let (prefix, parent) = match parent.strip_prefix(POLICY_PREFIX) {
+        Some(p) => (POLICY_PREFIX, p),
+        None => ("", parent),
+    };
+    let mut parts: Vec<&str> = parent.split('/').collect();
+    parts.pop();
+    for piece in name.split('/') {
+        match piece {
+            "." | "" => {}
+            ".." => {
+                // Leaving the root: keep the `..` so that the loader refuses the name.
+                if parts.pop().is_none() {
+                    return format!("{prefix}../{name}");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("{prefix}{}", parts.join("/"))
+}
+
+pub fn join(name: &str, parent: &str) -> String {
+    join_path(name, parent)
+}
+
+/// Builds the environment for one render.
+pub fn environment(session: Arc<Session>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_debug(true);
+    env.set_recursion_limit(200);
+    env.set_path_join_callback(|name, parent| join_path(name, parent).into());
+    let s = session.clone();
+    env.set_loader(move |name| s.load(name));
+    env.set_formatter(|out, _state, value| {
+        match value.kind() {
+            ValueKind::Bool => write!(out, "{}", value.is_true()),
+            ValueKind::None => Ok(()),
+            ValueKind::Number => match integral(value) {
+                Some(i) => write!(out, "{i}"),
+                None => write!(out, "{value}"),
+            },
+            _ => write!(out, "{value}"),
+        }
+        .map_err(TplError::from)
+    });
+    env.add_filter("dump", dump);
+    let s = session.clone();
+    env.add_function("stack_output", move |stack: String, key: String| {
+        s.stack_output(&stack, &key)
+    });
+    let s = session.clone();
+    env.add_function("account_id", move || s.account_id());
+    let s = session;
+    env.add_function(
+        "policy",
+        move |state: &State, name: String, kwargs: Kwargs| load_policy(&s, state, &name, kwargs),
+    );
+    env
+}
+
+/// Any serialisable value as a template value.
+pub fn to_value<T: serde::Serialize>(v: T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+/// An integer-valued float as an integer: nunjucks prints `10/5` as `2`, not `2.0`.
+fn integral(value: &Value) -> Option<i64> {
+    if value.as_i64().is_some() {
+        return None;
+    }
+    let f = f64::try_from(value.clone()).ok()?;
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+/// nunjucks' `dump`: `JSON.stringify(value)`, or with an indent, `JSON.stringify(value, null, n)`.
+fn dump(value: &Value, indent: Option<Value>) -> Result<String, TplError> {
+    if value.is_undefined() {
+        return Err(TplError::new(
+            ErrorKind::UndefinedError,
+            "`dump` of an undefined value",
+        ));
+    }
+    let json = to_json(value)?;
+    let indent = match indent {
+        None => None,
+        Some(v) if v.is_none() || v.is_undefined() => None,
+        Some(v) => match v.as_i64() {
+            Some(n) if (0..=10).contains(&n) => Some(" ".repeat(n as usize)),
+            _ => match v.as_str() {
+                Some(s) => Some(s.to_owned()),
+                None => {
+                    return Err(TplError::new(
+                        ErrorKind::InvalidOperation,
+                        "`dump` takes an indent from 0 to 10 or a string",
+                    ))
+                }
+            },
+        },
+    };
+    match indent {
+        None => serde_json::to_string(&json),
+        Some(ind) if ind.is_empty() => serde_json::to_string(&json),
+        Some(ind) => {
+            let mut buf = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(ind.as_bytes());
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            serde::Serialize::serialize(&json, &mut ser)
+                .map(|_| String::from_utf8_lossy(&buf).into_owned())
+        }
+    }
+    .map_err(|e| TplError::new(ErrorKind::InvalidOperation, format!("`dump` failed: {e}")))
+}
+
+/// A template value as JSON, integer-valued floats as integers (as JavaScript has them).
+pub fn to_json(value: &Value) -> Result<serde_json::Value, TplError> {
+    let json = serde_json::to_value(value).map_err(|e| {
+        TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("value cannot be written as JSON: {e}"),
+        )
+    })?;
+    Ok(normalize_numbers(json))
+}
+
+fn normalize_numbers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(f as i64),
+            _ => J::Number(n),
+        },
+        J::Array(a) => J::Array(a.into_iter().map(normalize_numbers).collect()),
+        J::Object(o) => J::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, normalize_numbers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `policy(name, **kwargs)`: loads `policies/<name>.json` (or `.json.njk`, rendered with the
+/// caller's context and the keyword arguments), validates it, and returns it as a value.
+fn load_policy(
+    session: &Session,
+    state: &State,
+    name: &str,
+    kwargs: Kwargs,
+) -> Result<Value, TplError> {
+    let base = name.trim_end_matches(".njk").trim_end_matches(".json");
+    if !is_safe_name(base) {
+        return Err(TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("`{name}` is not a policy name: use a path under policies/ without `..`, such as `lifecycle/dev-images`"),
+        ));
+    }
+    let policies = session.root.join("policies");
+    let (file, templated) = if policies.join(format!("{base}.json")).is_file() {
+        (format!("{base}.json"), false)
+    } else if policies.join(format!("{base}.json.njk")).is_file() {
+        (format!("{base}.json.njk"), true)
+    } else {
+        return Err(TplError::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "policy `{base}` not found: expected `{}` or `.json.njk`",
+                (session.shown)(&Path::new("policies").join(format!("{base}.json"))).display()
+            ),
+        ));
+    };
+    let rel = Path::new("policies").join(&file);
+    let shown = (session.shown)(&rel);
+    let text = if templated {
+        let mut ctx: BTreeMap<String, Value> = BTreeMap::new();
+        for key in CONTEXT_NAMES {
+            if let Some(v) = state.lookup(key) {
+                ctx.insert((*key).to_owned(), v);
+            }
+        }
+        for key in kwargs.args() {
+            ctx.insert(key.to_owned(), kwargs.get::<Value>(key)?);
+        }
+        let tpl = state
+            .env()
+            .get_template(&format!("{POLICY_PREFIX}{file}"))?;
+        tpl.render(Value::from(ctx)).map_err(|e| {
+            TplError::new(
+                ErrorKind::InvalidOperation,
+                format!("policy `{base}` failed to render"),
+            )
+            .with_source(e)
+        })?
+    } else {
+        if kwargs.args().next().is_some() {
+            return Err(TplError::new(
+                ErrorKind::InvalidOperation,
+                format!("policy `{base}` is plain JSON and takes no arguments; rename it to `{base}.json.njk` to use them"),
+            ));
+        }
+        std::fs::read_to_string(session.root.join(&rel)).map_err(|e| {
+            TplError::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read `{}`: {e}", shown.display()),
+            )
+        })?
+    };
+    let fail = |problems: Vec<Diagnostic>| {
+        session
+            .policy_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(problems);
+        TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("policy `{base}` is invalid"),
+        )
+    };
+    // Positions in a rendered policy are positions in its output; say so.
+    let note = templated.then(|| "the line is in the rendered policy".to_owned());
+    let at = |line: usize, col: usize, d: Diagnostic| {
+        let d = d.at(Location::at(&shown, line, Some(col)), Some(&text));
+        match &note {
+            Some(n) => d.with_note(n.clone()),
+            None => d,
+        }
+    };
+    let doc: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(fail(vec![at(
+                e.line().max(1),
+                e.column().max(1),
+                Diagnostic::error(
+                    "policy-syntax",
+                    format!(
+                        "policy `{base}` is not valid JSON: {}",
+                        crate::project::config::strip_position(&e.to_string())
+                    ),
+                ),
+            )]))
+        }
+    };
+    let kind = policy::kind_for(base, &doc);
+    let problems = policy::validate(kind, &doc);
+    if !problems.is_empty() {
+        let diags = problems
+            .into_iter()
+            .map(|p| {
+                let (line, col) =
+                    super::locate::json_pointer_position(&text, &p.pointer).unwrap_or((1, 1));
+                at(
+                    line,
+                    col,
+                    Diagnostic::error("invalid-policy", format!("policy `{base}`: {}", p.message)),
+                )
+            })
+            .collect();
+        return Err(fail(diags));
+    }
+    Ok(to_value(&doc))
+}
+
+/// The names of the render context, passed on to templated policies.
+pub const CONTEXT_NAMES: &[&str] = &[
+    "stack",
+    "vars",
+    "accounts",
+    "project",
+    "stackParameters",
+    "stackTags",
+    "stackTagsStr",
+    "stackVariables",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(root: &Path) -> Arc<Session> {
+        Arc::new(Session {
+            root: root.to_path_buf(),
+            outputs: Outputs::default(),
+            account_id: Mutex::new(None),
+            resolve_account: None,
+            policy_problems: Mutex::new(Vec::new()),
+            instrument: false,
+            files: Mutex::new(Vec::new()),
+            shown: Box::new(|p| p.to_path_buf()),
+        })
+    }
+
+    fn render(src: &str, ctx: serde_json::Value) -> Result<String, TplError> {
+        let env = environment(session(Path::new("/nonexistent")));
+        env.render_str(src, to_value(&ctx))
+    }
+
+    #[test]
+    fn dump_is_compact_and_chainable() {
+        let ctx = serde_json::json!({"doc": {"b": 1, "a": [true, null, "x"]}});
+        assert_eq!(
+            render("{{ doc | dump }}", ctx.clone()).unwrap(),
+            r#"{"b":1,"a":[true,null,"x"]}"#
+        );
+        assert_eq!(
+            render("{{ doc | dump | dump }}", ctx.clone()).unwrap(),
+            r#""{\"b\":1,\"a\":[true,null,\"x\"]}""#
+        );
+        assert_eq!(
+            render("{{ doc | dump(2) }}", ctx).unwrap(),
+            "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null,\n    \"x\"\n  ]\n}"
+        );
+    }
+
+    #[test]
+    fn prints_like_javascript() {
+        let ctx = serde_json::json!({"t": true, "n": null});
+        assert_eq!(
+            render("{{ t }} {{ n }} {{ 10 / 5 }} {{ 1.5 }}", ctx).unwrap(),
+            "true  2 1.5"
+        );
+    }
+
+    #[test]
+    fn undefined_is_an_error_but_truthiness_is_not() {
+        let ctx = serde_json::json!({"vars": {}});
+        assert!(render("{{ vars.nope }}", ctx.clone()).is_err());
+        assert!(render("{% for x in vars.nope %}{% endfor %}", ctx.clone()).is_err());
+        assert_eq!(
+            render("{% if vars.nope %}a{% else %}b{% endif %}", ctx.clone()).unwrap(),
+            "b"
+        );
+        assert_eq!(render("{{ vars.nope | default('d') }}", ctx).unwrap(), "d");
+    }
+
+    #[test]
+    fn length_attribute_works_as_in_nunjucks() {
+        let env = environment(session(Path::new("/nonexistent")));
+        let src = source::rewrite_length("{{ xs.length }}{% if xs.length > 1 %}!{% endif %}");
+        let ctx = to_value(serde_json::json!({"xs": [1, 2]}));
+        assert_eq!(env.render_str(&src, ctx).unwrap(), "2!");
+    }
+
+    #[test]
+    fn join_paths() {
+        assert_eq!(join_path("./b.njk", "ecr/a.njk"), "ecr/b.njk");
+        assert_eq!(join_path("../b.njk", "ecr/x/a.njk"), "ecr/b.njk");
+        assert_eq!(join_path("lib/b.njk", "ecr/a.njk"), "lib/b.njk");
+        assert_eq!(
+            join_path("./x.json.njk", "@policies/a/b.json.njk"),
+            "@policies/a/x.json.njk"
+        );
+        assert!(!is_safe_name(&join_path("../../x", "a.njk")));
+    }
+
+    #[test]
+    fn stack_output_placeholder_and_known_values() {
+        let mut s = Session {
+            ..Arc::try_unwrap(session(Path::new("/x"))).ok().unwrap()
+        };
+        s.outputs.known.insert(
+            "iam".into(),
+            BTreeMap::from([("Arn".into(), "arn:x".into())]),
+        );
+        assert_eq!(s.stack_output("iam", "Arn").unwrap(), "arn:x");
+        assert!(s
+            .stack_output("iam", "Nope")
+            .unwrap_err()
+            .to_string()
+            .contains("its outputs are: Arn"));
+        assert_eq!(
+            s.stack_output("other", "K").unwrap(),
+            output_placeholder("other", "K")
+        );
+        s.outputs.missing = MissingOutputs::Error;
+        assert!(s.stack_output("other", "K").is_err());
+    }
+}

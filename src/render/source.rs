@@ -1,0 +1,452 @@
+//! Template source preprocessing: a small lexer that tells template data from `{{ }}`, `{% %}`
+//! and `{# #}` blocks, used to
+//! - rewrite nunjucks' `list.length` into minijinja's `list|length` (same width, so error
+//!   columns stay true),
+//! - insert line markers into template data for source-mapped errors (see [`SourceMap`]),
+//! - find `include`/`import`/`from`/`extends` statements, for include chains in errors.
+//!
+//! Not a parser: minijinja parses; this only needs to know where blocks start and end.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// Start and end of a line marker in instrumented output: `\u{E000}<file id>:<line>\u{E001}`.
+/// Private-use characters never occur in CloudFormation text and survive case filters.
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Data,
+    Expr,
+    Stmt,
+    Comment,
+}
+
+/// A segment of template source: data (literal text) or the inside of a block.
+#[derive(Debug, PartialEq)]
+struct Segment {
+    data: bool,
+    start: usize,
+    end: usize,
+}
+
+/// Splits a template into data and block segments. A block segment includes its delimiters.
+fn segments(src: &str) -> Vec<Segment> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    let mut state = State::Data;
+    let mut seg_start = 0;
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        match state {
+            State::Data => {
+                if bytes[i] == b'{' && i + 1 < bytes.len() {
+                    let next = match bytes[i + 1] {
+                        b'{' => Some(State::Expr),
+                        b'%' => Some(State::Stmt),
+                        b'#' => Some(State::Comment),
+                        _ => None,
+                    };
+                    if let Some(next) = next {
+                        if i > seg_start {
+                            out.push(Segment {
+                                data: true,
+                                start: seg_start,
+                                end: i,
+                            });
+                        }
+                        seg_start = i;
+                        state = next;
+                        i += 2;
+                        continue;
+                    }
+                }
+                i += 1;
+            }
+            State::Comment => {
+                if bytes[i] == b'#' && bytes.get(i + 1) == Some(&b'}') {
+                    i += 2;
+                    out.push(Segment {
+                        data: false,
+                        start: seg_start,
+                        end: i,
+                    });
+                    seg_start = i;
+                    state = State::Data;
+                } else {
+                    i += 1;
+                }
+            }
+            State::Expr | State::Stmt => {
+                let close = if state == State::Expr { b'}' } else { b'%' };
+                if let Some(q) = quote {
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == q {
+                        quote = None;
+                    }
+                    i += 1;
+                } else if bytes[i] == b'"' || bytes[i] == b'\'' {
+                    quote = Some(bytes[i]);
+                    i += 1;
+                } else if bytes[i] == close && bytes.get(i + 1) == Some(&b'}') {
+                    i += 2;
+                    out.push(Segment {
+                        data: false,
+                        start: seg_start,
+                        end: i,
+                    });
+                    seg_start = i;
+                    state = State::Data;
+                    // A raw block's body is data up to `{% endraw %}`, whatever it holds.
+                    let block = &src[out.last().map(|s| s.start).unwrap_or(0)..i];
+                    if is_raw_open(block) {
+                        if let Some(end) = find_endraw(src, i) {
+                            out.push(Segment {
+                                data: true,
+                                start: i,
+                                end,
+                            });
+                            seg_start = end;
+                            i = end;
+                        }
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    if seg_start < bytes.len() {
+        out.push(Segment {
+            data: state == State::Data,
+            start: seg_start,
+            end: bytes.len(),
+        });
+    }
+    out
+}
+
+fn is_raw_open(block: &str) -> bool {
+    let inner = block
+        .trim_start_matches("{%")
+        .trim_end_matches("%}")
+        .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+    inner == "raw"
+}
+
+fn find_endraw(src: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = src[at..].find("{%") {
+        let start = at + i;
+        let end = src[start..].find("%}").map(|e| start + e + 2)?;
+        let inner = src[start + 2..end - 2]
+            .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        if inner == "endraw" {
+            return Some(start);
+        }
+        at = end;
+    }
+    None
+}
+
+/// Rewrites nunjucks' `.length` attribute into `|length` inside blocks (not in data).
+pub fn rewrite_length(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    for seg in segments(src) {
+        let text = &src[seg.start..seg.end];
+        if seg.data {
+            out.push_str(text);
+        } else {
+            out.push_str(&rewrite_length_in_block(text));
+        }
+    }
+    out
+}
+
+fn rewrite_length_in_block(block: &str) -> String {
+    let bytes = block.as_bytes();
+    let mut out = String::with_capacity(block.len());
+    let mut last = 0;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b == q {
+                quote = None;
+            }
+        } else if b == b'"' || b == b'\'' {
+            quote = Some(b);
+        } else if b == b'.' && block[i + 1..].starts_with("length") {
+            let prev_ok = i > 0
+                && (bytes[i - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[i - 1], b'_' | b')' | b']'));
+            let after = bytes.get(i + 7).copied();
+            let next_ok =
+                !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'(');
+            if prev_ok && next_ok {
+                out.push_str(&block[last..i]);
+                out.push_str("|length");
+                i += 7;
+                last = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&block[last..]);
+    out
+}
+
+/// Inserts a line marker at the start of every source line that begins in template data.
+pub fn instrument(src: &str, file_id: usize) -> String {
+    let mut out = String::with_capacity(src.len() + src.len() / 4);
+    let mut line = 1;
+    let mut at_line_start = true;
+    for seg in segments(src) {
+        let text = &src[seg.start..seg.end];
+        if !seg.data {
+            line += text.matches('\n').count();
+            out.push_str(text);
+            at_line_start = text.ends_with('\n');
+            continue;
+        }
+        for piece in text.split_inclusive('\n') {
+            if at_line_start {
+                out.push(MARK_START);
+                out.push_str(&format!("{file_id}:{line}"));
+                out.push(MARK_END);
+            }
+            out.push_str(piece);
+            at_line_start = piece.ends_with('\n');
+            if at_line_start {
+                line += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The source of a position in rendered output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePos {
+    pub file_id: usize,
+    pub line: usize,
+    /// Characters between the marker and the position: the column when the line is literal.
+    pub offset_in_line: usize,
+}
+
+/// Instrumented output with its markers removed, and where each marked line came from.
+#[derive(Debug)]
+pub struct SourceMap {
+    /// The output without markers.
+    pub text: String,
+    /// (byte offset in `text`, file id, source line), in output order.
+    marks: Vec<(usize, usize, usize)>,
+}
+
+impl SourceMap {
+    pub fn new(instrumented: &str) -> SourceMap {
+        let mut text = String::with_capacity(instrumented.len());
+        let mut marks = Vec::new();
+        let mut rest = instrumented;
+        while let Some(i) = rest.find(MARK_START) {
+            text.push_str(&rest[..i]);
+            let after = &rest[i + MARK_START.len_utf8()..];
+            match after.find(MARK_END) {
+                Some(end) => {
+                    let body = &after[..end];
+                    if let Some((f, l)) = body.split_once(':') {
+                        if let (Ok(f), Ok(l)) = (f.parse(), l.parse()) {
+                            marks.push((text.len(), f, l));
+                        }
+                    }
+                    rest = &after[end + MARK_END.len_utf8()..];
+                }
+                None => {
+                    rest = after;
+                }
+            }
+        }
+        text.push_str(rest);
+        SourceMap { text, marks }
+    }
+
+    /// The source line that produced the byte at `offset` of [`SourceMap::text`].
+    pub fn source_at(&self, offset: usize) -> Option<SourcePos> {
+        let idx = self.marks.partition_point(|(o, _, _)| *o <= offset);
+        let (mark_at, file_id, line) = *self.marks.get(idx.checked_sub(1)?)?;
+        let between = self.text.get(mark_at..offset).unwrap_or_default();
+        // Text from the marker may span several output lines (a multi-line expression's value):
+        // count from the last newline then.
+        let offset_in_line = between
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count();
+        Some(SourcePos {
+            file_id,
+            line,
+            offset_in_line,
+        })
+    }
+}
+
+/// `include`, `import`, `from ... import` and `extends` statements: (target, line, column).
+pub fn references(src: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    for seg in segments(src) {
+        if seg.data {
+            continue;
+        }
+        let block = &src[seg.start..seg.end];
+        if !block.starts_with("{%") {
+            continue;
+        }
+        let inner = block[2..].trim_start_matches(['-', '+']).trim_start();
+        let word = inner.split_whitespace().next().unwrap_or_default();
+        if !matches!(word, "include" | "import" | "from" | "extends") {
+            continue;
+        }
+        let rest = &inner[word.len()..];
+        let rest = rest.trim_start();
+        if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
+            if let Some(end) = rest[1..].find(q) {
+                let (line, col) = crate::diag::line_col(src, seg.start);
+                out.push((rest[1..1 + end].to_owned(), line, col));
+            }
+        }
+    }
+    out
+}
+
+/// The chain of include statements from `root` to `target`, innermost first: for each step
+/// the including template and the statement's line and column. Empty when `target` is `root`
+/// or cannot be reached statically.
+pub fn include_chain(
+    root: &str,
+    target: &str,
+    load: &dyn Fn(&str) -> Option<String>,
+    join: &dyn Fn(&str, &str) -> String,
+) -> Vec<(String, usize, usize)> {
+    if root == target {
+        return Vec::new();
+    }
+    let mut parent: BTreeMap<String, (String, usize, usize)> = BTreeMap::new();
+    let mut queue = VecDeque::from([root.to_owned()]);
+    let mut seen = std::collections::BTreeSet::from([root.to_owned()]);
+    while let Some(name) = queue.pop_front() {
+        let Some(src) = load(&name) else { continue };
+        for (r, line, col) in references(&src) {
+            let child = join(&r, &name);
+            if seen.insert(child.clone()) {
+                parent.insert(child.clone(), (name.clone(), line, col));
+                if child == target {
+                    let mut chain = Vec::new();
+                    let mut cur = child;
+                    while let Some((p, l, c)) = parent.get(&cur) {
+                        chain.push((p.clone(), *l, *c));
+                        cur = p.clone();
+                    }
+                    return chain;
+                }
+                queue.push_back(child);
+            }
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_is_rewritten_only_in_blocks() {
+        let src = "a.length {% if xs.length > 0 %}{{ xs.length }}{{ 'x.length' }}{{ f().length }}{% endif %}";
+        assert_eq!(
+            rewrite_length(src),
+            "a.length {% if xs|length > 0 %}{{ xs|length }}{{ 'x.length' }}{{ f()|length }}{% endif %}"
+        );
+        assert_eq!(rewrite_length("{{ a.lengthy }}"), "{{ a.lengthy }}");
+    }
+
+    #[test]
+    fn markers_only_at_data_line_starts() {
+        let src = "{\n{% if x %}\n  \"a\": 1\n{% endif %}\n}";
+        let out = instrument(src, 3);
+        let m = |l: usize| format!("{MARK_START}3:{l}{MARK_END}");
+        assert!(out.starts_with(&m(1)), "{out:?}");
+        assert!(out.contains(&format!("\n{}  \"a\"", m(3))), "{out:?}");
+        assert!(out.contains(&m(5)), "{out:?}");
+        assert!(!out.contains(&m(2)), "{out:?}");
+    }
+
+    #[test]
+    fn strings_in_blocks_may_hold_delimiters() {
+        let src = "{{ '%}' ~ \"}}\" }}\nx";
+        let out = instrument(src, 0);
+        assert!(
+            out.ends_with(&format!("{MARK_START}0:2{MARK_END}x")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn raw_blocks_are_data() {
+        let src = "{% raw %}{{ x }}\n{% endraw %}";
+        let segs = segments(src);
+        assert!(segs
+            .iter()
+            .any(|s| s.data && &src[s.start..s.end] == "{{ x }}\n"));
+    }
+
+    #[test]
+    fn source_map_finds_the_line() {
+        let instrumented =
+            format!("{MARK_START}0:1{MARK_END}{{\n{MARK_START}1:7{MARK_END}  \"a\": x\n");
+        let map = SourceMap::new(&instrumented);
+        assert_eq!(map.text, "{\n  \"a\": x\n");
+        let at = map.text.find('x').unwrap();
+        assert_eq!(
+            map.source_at(at),
+            Some(SourcePos {
+                file_id: 1,
+                line: 7,
+                offset_in_line: 7
+            })
+        );
+        assert_eq!(map.source_at(0).unwrap().line, 1);
+    }
+
+    #[test]
+    fn references_and_chain() {
+        let a = "{% include \"b.njk\" %}\n{% from 'm.njk' import x %}";
+        let b = "line\n  {%- include './c.njk' %}";
+        let load = |n: &str| match n {
+            "a.njk" => Some(a.to_owned()),
+            "b.njk" => Some(b.to_owned()),
+            "c.njk" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(
+            references(a),
+            vec![("b.njk".to_owned(), 1, 1), ("m.njk".to_owned(), 2, 1)]
+        );
+        let join = |n: &str, _p: &str| n.trim_start_matches("./").to_owned();
+        let chain = include_chain("a.njk", "c.njk", &load, &join);
+        assert_eq!(
+            chain,
+            vec![("b.njk".to_owned(), 2, 3), ("a.njk".to_owned(), 1, 1)]
+        );
+    }
+}

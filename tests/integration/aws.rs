@@ -1,0 +1,1 @@
+//! The AWS layer against the local emulator.

@@ -1,0 +1,232 @@
+//! The integration tests' harness: a temporary project built file by file, the real `little`
+//! binary run in it, and one local AWS emulator (moto) per test process.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary project directory.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+    endpoint: Option<String>,
+}
+
+/// What a run of `little` did.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+pub const MINIMAL_PROJECT: &str = "defaults:\n  region: us-east-1\n";
+
+impl TestProject {
+    /// An empty directory with a minimal `little.yaml`.
+    pub fn new() -> Self {
+        let p = TestProject {
+            dir: tempfile::tempdir().expect("temp dir"),
+            endpoint: None,
+        };
+        p.file("little.yaml", MINIMAL_PROJECT);
+        p
+    }
+
+    /// A copy of the repository's own project files (little.yaml, stacks, templates, policies).
+    pub fn from_repo() -> Self {
+        let p = TestProject {
+            dir: tempfile::tempdir().expect("temp dir"),
+            endpoint: None,
+        };
+        for entry in ["little.yaml", "stacks", "templates", "policies"] {
+            copy(&repo().join(entry), &p.path().join(entry));
+        }
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file, creating folders.
+    pub fn file(&self, rel: &str, text: &str) -> &Self {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// A stack config `stacks/<name>.yaml` using `templates/<template>`.
+    pub fn stack(&self, name: &str, template: &str, extra: &str) -> &Self {
+        self.file(
+            &format!("stacks/{name}.yaml"),
+            &format!("name: {name}\ntemplate: {template}\n{extra}"),
+        )
+    }
+
+    pub fn template(&self, name: &str, text: &str) -> &Self {
+        self.file(&format!("templates/{name}"), text)
+    }
+
+    /// Sends AWS calls to the emulator.
+    pub fn with_emulator(mut self, emulator: &Emulator) -> Self {
+        self.endpoint = Some(emulator.endpoint.clone());
+        self
+    }
+
+    /// Runs `little ARGS` in the project directory.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_in(self.path(), args)
+    }
+
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_little"));
+        cmd.args(args).current_dir(dir).stdin(Stdio::null());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("LITTLE_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("NO_COLOR", "1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.path().join(".aws-config-none"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path().join(".aws-credentials-none"));
+        match &self.endpoint {
+            Some(e) => cmd.env("AWS_ENDPOINT_URL", e),
+            // Nothing listens there: a test that did not ask for AWS must not reach it.
+            None => cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        };
+        let out = cmd.output().expect("run little");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"),
+            "little panicked:\n{stderr}"
+        );
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        }
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else if from.is_file() {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// The local AWS emulator, shared by the tests of this process. Tests that use it hold its
+/// lock, which resets its state first.
+pub struct Emulator {
+    pub endpoint: String,
+    _child: Child,
+}
+
+static EMULATOR: OnceLock<Mutex<Emulator>> = OnceLock::new();
+
+impl Emulator {
+    /// Starts moto (installing it into .venv if needed) on a free loopback port, once, and
+    /// locks it for the calling test with all state reset.
+    pub fn lock() -> MutexGuard<'static, Emulator> {
+        let m = EMULATOR.get_or_init(|| Mutex::new(Emulator::start()));
+        let guard = m.lock().unwrap_or_else(|e| e.into_inner());
+        guard.reset();
+        guard
+    }
+
+    fn start() -> Emulator {
+        let status = Command::new(repo().join("scripts/emulator"))
+            .arg("install")
+            .status()
+            .expect("run scripts/emulator install");
+        assert!(status.success(), "scripts/emulator install failed");
+        let python = repo().join(".venv/bin/python");
+        let port = free_port();
+        let child = Command::new(python)
+            .arg(repo().join("scripts/moto-child.py"))
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http(port, "GET", "/moto-api/data.json").is_none() {
+            assert!(Instant::now() < deadline, "moto did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Emulator { endpoint, _child: child }
+    }
+
+    fn port(&self) -> u16 {
+        self.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+
+    /// Clears all emulator state.
+    pub fn reset(&self) {
+        http(self.port(), "POST", "/moto-api/reset").expect("reset moto");
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A minimal HTTP/1.0 request to loopback; the response body, or None if nothing answers.
+fn http(port: u16, method: &str, path: &str) -> Option<String> {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.starts_with("HTTP/1.").then_some(buf)
+}

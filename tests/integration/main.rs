@@ -1,0 +1,9 @@
+//! The integration tests: one binary, a module per feature. Each test runs the real `little`
+//! binary in a temporary project; AWS tests talk to a local moto server on loopback.
+
+mod harness;
+
+mod aws;
+mod bad_input;
+mod nunjucks;
+mod render;

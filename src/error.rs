@@ -125,7 +125,7 @@ fn did_you_mean(s: &Option<String>) -> String {
 
 /// The closest candidate within a small edit distance, for "did you mean" hints.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let limit = (name.chars().count() / 3).clamp(2, 3);
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -157,7 +157,7 @@ mod tests {
     fn closest_finds_typos_only() {
         let names = ["iam-roles", "ecr-repositories"];
         assert_eq!(closest("iam-role", names), Some("iam-roles".into()));
-        assert_eq!(closest("zzz", names), None);
+        assert_eq!(closest("zzzzzz", names), None);
     }
 
     #[test]

@@ -50,9 +50,16 @@ pub async fn load_config(settings: &AwsSettings, region: Option<&str>) -> Result
 }
 
 /// The error of a failed SDK call, with AWS's own message.
-pub fn sdk_error<E, R>(operation: &str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Error
+pub fn sdk_error<E, R>(
+    operation: &str,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> Error
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
@@ -63,7 +70,9 @@ where
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_owned(),
                 (None, Some(msg)) => msg.to_owned(),
-                (None, None) => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+                (None, None) => {
+                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
+                }
             }
         }
         _ => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),

@@ -15,8 +15,15 @@ pub use run::run;
 /// A project is a directory with `little.yaml`, stack configs in `stacks/`, templates in
 /// `templates/` and policy documents in `policies/`.
 #[derive(Debug, Parser)]
-#[command(name = "little", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 success, 1 error, 2 changes or findings, 3 refused for safety.")]
+#[command(
+    name = "little",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 error, 2 changes or findings, 3 refused for safety."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -68,7 +75,9 @@ pub enum Command {
     ///
     /// With one stack, prints its template. With several and no --out, prints a JSON object
     /// (or a YAML stream) keyed by stack name. With --out, writes DIR/<stack>.json (or .yaml).
-    #[command(after_help = "Examples:\n  little render ecr-repositories\n  little render --all --out build/templates\n  little render iam-ci --format yaml")]
+    #[command(
+        after_help = "Examples:\n  little render ecr-repositories\n  little render --all --out build/templates\n  little render iam-ci --format yaml"
+    )]
     Render(RenderArgs),
 
     /// Render and lint stacks, reporting every problem
@@ -76,7 +85,9 @@ pub enum Command {
     /// Checks configs, templates and policies, and the rendered CloudFormation's structure:
     /// sections, references (Ref, GetAtt, Sub, DependsOn, conditions), resource types,
     /// parameters, outputs and size limits. Makes no AWS call.
-    #[command(after_help = "Examples:\n  little validate --all\n  little validate ecr-repositories --format json")]
+    #[command(
+        after_help = "Examples:\n  little validate --all\n  little validate ecr-repositories --format json"
+    )]
     Validate(ValidateArgs),
 
     /// List the project's stacks in dependency order

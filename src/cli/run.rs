@@ -29,8 +29,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let ctx = Context {
-        stdout: Style { color: color(std::io::stdout().is_terminal()) },
-        stderr: Style { color: color(std::io::stderr().is_terminal()) },
+        stdout: Style {
+            color: color(std::io::stdout().is_terminal()),
+        },
+        stderr: Style {
+            color: color(std::io::stderr().is_terminal()),
+        },
         quiet: g.quiet,
         aws: AwsSettings {
             profile: g.profile.clone(),
@@ -81,7 +85,11 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
                 ReportFormat::Json => report::validate::write_json_report(&mut out, &validation)?,
             }
-            Ok(if validation.valid { exit::OK } else { exit::ERROR })
+            Ok(if validation.valid {
+                exit::OK
+            } else {
+                exit::ERROR
+            })
         }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);

@@ -146,9 +146,9 @@ fn yaml_diagnostic(file: &Path, text: &str, e: &serde_norway::Error) -> Diagnost
     let message = strip_position(&e.to_string());
     let code = if message.contains("unknown field") {
         "unknown-key"
-    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+    } else if message.contains("invalid type") || message.contains("invalid value") {
         "wrong-type"
-    } else if message.starts_with("missing field") {
+    } else if message.contains("missing field") {
         "missing-key"
     } else {
         "yaml-syntax"
@@ -207,6 +207,9 @@ pub fn strip_position(message: &str) -> String {
 /// The 1-based line and column of `key:` in YAML text, searched at the given nesting path
 /// (`["parameters", "CiRoleArn"]`), by indentation. Best effort: returns the first match.
 pub fn yaml_key_position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    if path.is_empty() {
+        return None;
+    }
     let mut depth = 0;
     let mut min_indent = 0usize;
     let mut parent_indent: Option<usize> = None;

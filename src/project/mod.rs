@@ -459,7 +459,13 @@ impl Project {
         let mut refs = find_stack_outputs(&stack.source);
         if !stack.template.is_empty() {
             if let Ok(t) = std::fs::read_to_string(self.templates_dir().join(&stack.template)) {
-                refs.extend(find_stack_outputs(&t));
+                // A template shared by several stacks may read one of them; a stack never
+                // depends on itself through its template (the call is conditional).
+                refs.extend(
+                    find_stack_outputs(&t)
+                        .into_iter()
+                        .filter(|(dep, _)| dep != &stack.name),
+                );
             }
         }
         refs.sort();

@@ -227,10 +227,7 @@ pub fn environment(session: Arc<Session>) -> Environment<'static> {
         match value.kind() {
             ValueKind::Bool => write!(out, "{}", value.is_true()),
             ValueKind::None => Ok(()),
-            ValueKind::Number => match integral(value) {
-                Some(i) => write!(out, "{i}"),
-                None => write!(out, "{value}"),
-            },
+            ValueKind::Number => write!(out, "{}", number_text(value)),
             _ => write!(out, "{value}"),
         }
         .map_err(TplError::from)
@@ -255,13 +252,20 @@ pub fn to_value<T: serde::Serialize>(v: T) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
 
-/// An integer-valued float as an integer: nunjucks prints `10/5` as `2`, not `2.0`.
-fn integral(value: &Value) -> Option<i64> {
-    if value.as_i64().is_some() {
-        return None;
+/// A number as JavaScript prints it: an integer-valued float without `.0` (`10/5` is `2`).
+fn number_text(value: &Value) -> String {
+    let text = value.to_string();
+    match text.strip_suffix(".0") {
+        Some(int)
+            if int
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit()) =>
+        {
+            int.to_owned()
+        }
+        _ => text,
     }
-    let f = f64::try_from(value.clone()).ok()?;
-    (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
 }
 
 /// nunjucks' `dump`: `JSON.stringify(value)`, or with an indent, `JSON.stringify(value, null, n)`.

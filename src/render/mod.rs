@@ -11,9 +11,9 @@
 mod env;
 pub mod lint;
 pub mod locate;
+pub mod ops;
 pub mod parse;
 pub mod policy;
-pub mod ops;
 pub mod source;
 
 use std::path::Path;
@@ -602,7 +602,8 @@ fn message_of(err: &minijinja::Error) -> String {
             let name = detail
                 .strip_prefix("template ")
                 .and_then(|d| d.strip_suffix(" does not exist"))
-                .map(|n| n.trim_matches('"'));
+                .or_else(|| detail.strip_prefix("tried to include non-existing template "))
+                .map(|n| n.trim_matches(['"', '\'']));
             match name {
                 Some(n) if n.starts_with(POLICY_PREFIX) => {
                     format!("policy `{}` not found", &n[POLICY_PREFIX.len()..])

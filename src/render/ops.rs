@@ -58,7 +58,11 @@ pub struct Validation {
 }
 
 /// Renders and lints the selected stacks, reporting all problems, not just the first.
-pub fn validate(project: &Project, selection: &Selection, options: RenderOptions) -> Result<Validation> {
+pub fn validate(
+    project: &Project,
+    selection: &Selection,
+    options: RenderOptions,
+) -> Result<Validation> {
     let stacks = project.select(&selection.names, selection.all)?;
     let renderer = Renderer::new(project, options);
     let mut results = Vec::new();

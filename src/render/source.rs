@@ -188,7 +188,9 @@ fn rewrite_length_in_block(block: &str) -> String {
         } else if b == b'.' && block[i + 1..].starts_with("length") {
             let prev_ok = i > 0
                 && (bytes[i - 1].is_ascii_alphanumeric()
-                    || matches!(bytes[i - 1], b'_' | b')' | b']'));
+                    || matches!(bytes[i - 1], b'_' | b')' | b']'))
+                // `loop.length` is minijinja's own.
+                && !is_loop_ident(&bytes[..i]);
             let after = bytes.get(i + 7).copied();
             let next_ok =
                 !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'(');
@@ -204,6 +206,16 @@ fn rewrite_length_in_block(block: &str) -> String {
     }
     out.push_str(&block[last..]);
     out
+}
+
+/// Whether the identifier that ends `before` is exactly `loop`.
+fn is_loop_ident(before: &[u8]) -> bool {
+    let start = before
+        .iter()
+        .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    &before[start..] == b"loop"
 }
 
 /// Inserts a line marker at the start of every source line that begins in template data.
@@ -378,6 +390,8 @@ mod tests {
             "a.length {% if xs|length > 0 %}{{ xs|length }}{{ 'x.length' }}{{ f()|length }}{% endif %}"
         );
         assert_eq!(rewrite_length("{{ a.lengthy }}"), "{{ a.lengthy }}");
+        assert_eq!(rewrite_length("{{ loop.length }}"), "{{ loop.length }}");
+        assert_eq!(rewrite_length("{{ myloop.length }}"), "{{ myloop|length }}");
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub fn write_text(w: &mut dyn Write, diags: &[Diagnostic], style: Style) -> Resu
         }
         for line in lines {
             let trimmed = line.trim_start();
-            let painted = if trimmed.starts_with("-->") || trimmed.starts_with('|') || trimmed.starts_with('=') {
+            let painted = if trimmed.starts_with("-->")
+                || trimmed.starts_with('|')
+                || trimmed.starts_with('=')
+            {
                 let indent = &line[..line.len() - trimmed.len()];
                 let (mark, rest) = trimmed.split_at(trimmed.find(' ').unwrap_or(trimmed.len()));
                 format!("{indent}{}{rest}", style.blue(mark))

@@ -78,7 +78,11 @@ pub fn write_text(w: &mut dyn Write, rows: &[StackRow], style: Style) -> Result<
     let text = table(&plain);
     let mut lines = text.lines();
     if let Some(head) = lines.next() {
-        let head = if style.color { style.bold(head) } else { head.to_owned() };
+        let head = if style.color {
+            style.bold(head)
+        } else {
+            head.to_owned()
+        };
         writeln!(w, "{head}").map_err(Error::output)?;
     }
     cells.clear();

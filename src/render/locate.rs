@@ -370,9 +370,10 @@ impl<'a> YamlDoc<'a> {
             let indent = content.bytes().take_while(|&b| b == b' ').count();
             let rest = content[indent..].trim_start();
             let directive = start == 0 && rest.starts_with('%');
-            let marker = (rest.starts_with("---") || rest.starts_with("..."))
-                && indent == 0
-                && rest[3..].trim().is_empty();
+            let marker = (rest.starts_with("---") || rest.starts_with("...")) && indent == 0 && {
+                let after = rest[3..].trim_start();
+                after.is_empty() || after.starts_with('#')
+            };
             lines.push(Line {
                 start,
                 end: start + content.len(),
@@ -398,8 +399,7 @@ impl<'a> YamlDoc<'a> {
         };
         self.text
             .get(line.start..off.max(line.start))
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
+            .map_or(0, |s| s.chars().count())
     }
 
     /// The first line of `block` with content, and the byte offset where that content starts.
@@ -430,7 +430,7 @@ impl<'a> YamlDoc<'a> {
     /// Whether the rest of the line from `off` is whitespace or a comment.
     fn rest_is_blank(&self, off: usize) -> bool {
         let i = self.line_of(off);
-        let end = self.lines.get(i).map(|l| l.end).unwrap_or(off);
+        let end = self.lines.get(i).map_or(off, |l| l.end);
         let rest = self.text.get(off..end.max(off)).unwrap_or("").trim_start();
         rest.is_empty() || rest.starts_with('#')
     }
@@ -618,7 +618,7 @@ impl<'a> YamlDoc<'a> {
         c0: usize,
         block: Block,
     ) -> Node {
-        let v = self.skip_spaces(value_off);
+        let v = self.skip_anchor(self.skip_spaces(value_off));
         if self.rest_is_blank(v) {
             let end = self.block_end(line, c0, block.end, true);
             Node::Block {
@@ -630,7 +630,6 @@ impl<'a> YamlDoc<'a> {
                 at: key_off,
             }
         } else {
-            let v = self.skip_anchor(v);
             Node::Inline {
                 off: v,
                 line,
@@ -642,7 +641,7 @@ impl<'a> YamlDoc<'a> {
 
     /// The sequence item whose dash is at `dash_off` on line `line` (column `c0`).
     fn enter_item(&self, line: usize, dash_off: usize, c0: usize, end: usize) -> Node {
-        let v = self.skip_spaces(dash_off + 1);
+        let v = self.skip_anchor(self.skip_spaces(dash_off + 1));
         let item_end = self.block_end(line, c0, end, false);
         if self.rest_is_blank(v) {
             Node::Block {
@@ -654,7 +653,6 @@ impl<'a> YamlDoc<'a> {
                 at: dash_off,
             }
         } else {
-            let v = self.skip_anchor(v);
             let content = self.text.get(v..self.lines[line].end).unwrap_or("");
             if is_dash(Some(content)) || parse_key(content).is_some() {
                 Node::Block {
@@ -676,16 +674,12 @@ impl<'a> YamlDoc<'a> {
         }
     }
 
-    /// Skips an anchor (`&name `) in front of a value, when something follows it on the line.
+    /// Skips an anchor (`&name `) in front of a value.
     fn skip_anchor(&self, off: usize) -> usize {
-        if self.text.as_bytes().get(off) != Some(&b'&') {
-            return off;
-        }
-        let next = self.skip_spaces(token_end(self.text, off));
-        if self.rest_is_blank(next) {
-            off
+        if self.text.as_bytes().get(off) == Some(&b'&') {
+            self.skip_spaces(token_end(self.text, off))
         } else {
-            next
+            off
         }
     }
 }
@@ -1174,6 +1168,55 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (xorshift), to throw odd text at the scanners.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            let n = u64::try_from(items.len()).unwrap_or(1);
+            let i = usize::try_from(self.next() % n).unwrap_or(0);
+            items[i]
+        }
+    }
+
+    #[test]
+    fn random_text_never_panics() {
+        let pieces = [
+            "{", "}", "[", "]", "\"", "'", ":", ": ", ",", "-", "- ", "\n", "\r\n", "  ", "\t",
+            "#", "\\", "\\u", "\\ud83d", "d83d", "a", "key", "é", "日本", "😀", "!Ref ", "&a ",
+            "|", "~", "/", "0", "1", "---", "\u{feff}",
+        ];
+        let pointers = [
+            "", "/a", "/key", "/0", "/1/a", "/key/0/a", "/a/Ref", "/é/0", "/~0/~1",
+        ];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..3000 {
+            let len = usize::try_from(rng.next() % 40).unwrap_or(0);
+            let text: String = (0..len).map(|_| rng.pick(&pieces)).collect();
+            for pointer in pointers {
+                for found in [
+                    json_pointer_position(&text, pointer),
+                    json_key_position(&text, pointer),
+                    yaml_pointer_position(&text, pointer),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let (line, col) = found;
+                    assert!(line >= 1 && col >= 1, "{text:?} {pointer}");
+                    assert!(line <= text.lines().count().max(1), "{text:?} {pointer}");
+                }
+            }
+        }
+    }
+
     const YAML: &str = "\
 # a comment
 AWSTemplateFormatVersion: '2010-09-09'
@@ -1366,6 +1409,54 @@ Outputs:
         assert_eq!(yaml_pointer_position(text, "/2"), Some((5, 1)));
         assert_eq!(yaml_pointer_position(text, "/2/k"), Some((6, 6)));
         assert_eq!(yaml_pointer_position(text, "/3"), None);
+    }
+
+    #[test]
+    fn yaml_multi_line_flow_comments_and_blank_lines() {
+        let text = "\
+--- # the document
+Tags: {
+  a: [1, 2],   # comment
+  'b': {\"c\": x}
+}
+# between
+
+List:
+
+  - one   # first
+
+  # comment between items
+  - k: v
+
+    k2: w
+Last: end
+";
+        assert_eq!(yaml_pointer_position(text, ""), Some((2, 1)));
+        assert_eq!(yaml_pointer_position(text, "/Tags"), Some((2, 7)));
+        assert_eq!(yaml_pointer_position(text, "/Tags/a/1"), Some((3, 10)));
+        assert_eq!(yaml_pointer_position(text, "/Tags/b/c"), Some((4, 14)));
+        assert_eq!(yaml_pointer_position(text, "/List"), Some((8, 1)));
+        assert_eq!(yaml_pointer_position(text, "/List/0"), Some((10, 5)));
+        assert_eq!(yaml_pointer_position(text, "/List/1"), Some((13, 5)));
+        assert_eq!(yaml_pointer_position(text, "/List/1/k2"), Some((15, 9)));
+        assert_eq!(yaml_pointer_position(text, "/List/2"), None);
+        assert_eq!(yaml_pointer_position(text, "/Last"), Some((16, 7)));
+    }
+
+    #[test]
+    fn yaml_flow_plain_scalars_with_quotes_and_anchors() {
+        let text = "a: &anchor [it's, \"x, y\", {k: 'v, w'}, last]\nb: &only\n  c: 1\n";
+        assert_eq!(yaml_pointer_position(text, "/a"), Some((1, 12)));
+        assert_eq!(yaml_pointer_position(text, "/a/2/k"), Some((1, 31)));
+        assert_eq!(yaml_pointer_position(text, "/a/3"), Some((1, 40)));
+        assert_eq!(yaml_pointer_position(text, "/b/c"), Some((3, 6)));
+    }
+
+    #[test]
+    fn json_escaped_solidus_in_keys() {
+        let text = r#"{"a\/b": 1, "c": {"d\\e": 2}}"#;
+        assert_eq!(json_pointer_position(text, "/a~1b"), Some((1, 10)));
+        assert_eq!(json_pointer_position(text, "/c/d\\e"), Some((1, 27)));
     }
 
     #[test]

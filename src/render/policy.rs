@@ -604,15 +604,6 @@ const TRUST_ACTIONS: &[&str] = &[
     "sts:SetContext",
 ];
 
-fn kind_name(kind: PolicyKind) -> &'static str {
-    match kind {
-        PolicyKind::Lifecycle => "a lifecycle policy",
-        PolicyKind::Identity => "an identity policy",
-        PolicyKind::Resource => "a resource policy",
-        PolicyKind::Trust => "a trust policy",
-    }
-}
-
 fn policy_document(kind: PolicyKind, doc: &Value, out: &mut Problems) {
     let Some(root) = doc.as_object() else {
         out.push(
@@ -1689,7 +1680,7 @@ mod tests {
         let ok = json!({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow",
             "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
-            "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "STS:AssumeRole"],
+            "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:assumerole"],
             "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:o/r:*"}}
         }]});
         let problems = validate(PolicyKind::Trust, &ok);
@@ -1792,6 +1783,97 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (xorshift) of odd values built from meaningful names.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            usize::try_from(self.0 % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+        }
+
+        fn value(&mut self, words: &[&str], depth: usize) -> Value {
+            let word = |rng: &mut Rng| words[rng.below(words.len())].to_owned();
+            match self.below(if depth == 0 { 4 } else { 8 }) {
+                0 => Value::Null,
+                1 => json!(self.below(3) == 0),
+                2 => json!(self.below(2000)),
+                3 => Value::String(word(self)),
+                4 | 5 => {
+                    let n = self.below(4);
+                    Value::Array((0..n).map(|_| self.value(words, depth - 1)).collect())
+                }
+                _ => {
+                    let n = self.below(5);
+                    let mut map = Map::new();
+                    for _ in 0..n {
+                        let k = word(self);
+                        let v = self.value(words, depth - 1);
+                        map.insert(k, v);
+                    }
+                    Value::Object(map)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_documents_never_panic() {
+        let mut words: Vec<&str> = vec!["rules", "Version", "Id", "2012-10-17"];
+        words.extend(RULE_KEYS);
+        words.extend(SELECTION_KEYS);
+        words.extend(ACTION_KEYS);
+        words.extend(TAG_STATUSES);
+        words.extend(COUNT_TYPES);
+        words.extend(STATEMENT_KEYS);
+        words.extend(PRINCIPAL_KEYS);
+        words.extend(TRUST_ACTIONS);
+        words.extend([
+            "expire",
+            "transition",
+            "archive",
+            "days",
+            "Allow",
+            "*",
+            "s3:Get*",
+            "a/~b",
+        ]);
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut deep = 0;
+        for i in 0..2000 {
+            let doc = match i % 3 {
+                0 => rng.value(&words, 6),
+                1 => json!({"rules": [rng.value(&words, 4), rng.value(&words, 4)]}),
+                _ => {
+                    json!({"Version": "2012-10-17", "Statement": [rng.value(&words, 4), rng.value(&words, 4)]})
+                }
+            };
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            let kind = kind_for("x", &doc);
+            for kind in [
+                kind,
+                PolicyKind::Lifecycle,
+                PolicyKind::Identity,
+                PolicyKind::Resource,
+                PolicyKind::Trust,
+            ] {
+                for p in validate(kind, &doc) {
+                    deep += usize::from(p.pointer.matches('/').count() > 2);
+                    assert!(p.pointer.is_empty() || p.pointer.starts_with('/'), "{p:?}");
+                    assert!(doc.pointer(&p.pointer).is_some(), "{p:?} in {doc}");
+                    assert!(
+                        crate::render::locate::json_pointer_position(&text, &p.pointer).is_some(),
+                        "{p:?} in {text}"
+                    );
+                    assert!(!p.message.is_empty());
+                }
+            }
+        }
+        // The generator reaches problems deep in documents.
+        assert!(deep > 500, "{deep}");
+    }
     #[test]
     fn action_patterns() {
         for ok in [

@@ -2,6 +2,9 @@
 //! override) and narrow async traits that return the project's own types, with their SDK
 //! adapters. No SDK type leaves this folder; AWS's English error texts are matched only here.
 
+pub mod changeset;
+pub mod cloudformation;
+pub mod connect;
 pub mod sts;
 
 use std::sync::Arc;

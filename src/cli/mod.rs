@@ -90,6 +90,17 @@ pub enum Command {
     )]
     Validate(ValidateArgs),
 
+    /// Show what an apply would change: template diff, change set and risks
+    ///
+    /// For each stack: the deployed state (DescribeStacks, GetTemplate), a semantic diff of the
+    /// rendered template against it, a CloudFormation change set (deleted afterwards unless
+    /// --out saves the plan), and the risks: destructive (removal or replacement of a
+    /// data-bearing resource) and broadening (wider IAM or resource-policy access).
+    #[command(
+        after_help = "Examples:\n  little plan --all\n  little plan ecr-repositories --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  little plan --all --detailed-exitcode --out plan.json"
+    )]
+    Plan(PlanArgs),
+
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
     Stacks(StacksArgs),
@@ -131,6 +142,31 @@ pub struct ValidateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan (with its change sets, kept for `little apply --plan FILE`)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// How many stacks to plan at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,13 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use super::{Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
+use std::sync::Arc;
+
+use crate::aws::changeset::ChangeSetPoll;
+use crate::aws::connect::SdkConnect;
 use crate::aws::{account_resolver, AwsSettings};
 use crate::error::{exit, Error, Result};
+use crate::plan::run::PlanOptions;
 use crate::project::Project;
 use crate::render::ops::{self, Selection};
 use crate::render::{RenderOptions, Rendered, Syntax};
@@ -91,6 +96,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 exit::ERROR
             })
         }
+        Command::Plan(args) => plan(project, &ctx, args),
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
             let mut out = std::io::stdout().lock();
@@ -101,6 +107,55 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
+    let options = PlanOptions {
+        selection: selection(&args.selection),
+        concurrency: usize::from(args.concurrency),
+        keep_change_sets: args.out.is_some(),
+        poll: ChangeSetPoll::default(),
+        render: render_options(&project, ctx),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+    };
+    // Fail on a bad selection before any AWS call.
+    project.select(&options.selection.names, options.selection.all)?;
+    let connect = Arc::new(SdkConnect::new(ctx.aws.clone()));
+    let runtime = runtime()?;
+    let plan = runtime.block_on(crate::plan::run::plan(Arc::new(project), connect, options))?;
+    if let Some(path) = &args.out {
+        let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::Io(e.into()))?;
+        std::fs::write(path, text + "\n").map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        if !ctx.quiet {
+            eprintln!("saved the plan to {}", path.display());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        super::PlanFormat::Text => report::plan::write_text(&mut out, &plan, ctx.stdout)?,
+        super::PlanFormat::Json => report::plan::write_json_plan(&mut out, &plan)?,
+        super::PlanFormat::Markdown => report::plan::write_markdown(&mut out, &plan)?,
+    }
+    Ok(if plan.has_failures() {
+        exit::ERROR
+    } else if args.detailed_exitcode && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Io)
 }
 
 fn selection(s: &super::StackSelection) -> Selection {

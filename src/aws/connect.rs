@@ -1,0 +1,98 @@
+//! Clients per account and region: [`Connect`] hands out the CloudFormation and change-set
+//! clients for a stack; [`SdkConnect`] builds them from the SDK configuration, assuming the
+//! account's `role_arn` through STS when one is set, and caches them per region and role.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use tokio::sync::Mutex;
+
+use super::changeset::{ChangeSetClient, ChangeSets};
+use super::cloudformation::{CfnClient, CloudFormation};
+use super::{load_config, AwsSettings};
+use crate::error::{Error, Result};
+use crate::project::Account;
+
+/// AWS clients for one account and region.
+#[derive(Clone)]
+pub struct Clients {
+    pub region: String,
+    pub cfn: Arc<dyn CloudFormation>,
+    pub change_sets: Arc<dyn ChangeSets>,
+}
+
+/// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
+#[async_trait]
+pub trait Connect: Send + Sync {
+    /// `region` None: the default region of the flags, the environment or the profile.
+    async fn clients(&self, region: Option<&str>, account: Option<&Account>) -> Result<Clients>;
+}
+
+/// Clients are cached by region and assumed role.
+type CacheKey = (Option<String>, Option<String>);
+
+/// [`Connect`] through the AWS SDK.
+pub struct SdkConnect {
+    settings: AwsSettings,
+    cache: Mutex<HashMap<CacheKey, Clients>>,
+}
+
+impl SdkConnect {
+    pub fn new(settings: AwsSettings) -> Self {
+        SdkConnect {
+            settings,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The SDK configuration for a region, as the account's role when it has one.
+    pub async fn config(
+        &self,
+        region: Option<&str>,
+        account: Option<&Account>,
+    ) -> Result<SdkConfig> {
+        let base = load_config(&self.settings, region).await?;
+        let Some(role_arn) = account.and_then(|a| a.role_arn.as_deref()) else {
+            return Ok(base);
+        };
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("little-stack")
+            .configure(&base)
+            .build()
+            .await;
+        Ok(base
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build())
+    }
+}
+
+#[async_trait]
+impl Connect for SdkConnect {
+    async fn clients(&self, region: Option<&str>, account: Option<&Account>) -> Result<Clients> {
+        let key = (
+            region.map(str::to_owned),
+            account.and_then(|a| a.role_arn.clone()),
+        );
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.get(&key) {
+            return Ok(c.clone());
+        }
+        let config = self.config(region, account).await?;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| Error::AwsConfig("no AWS region".into()))?;
+        let clients = Clients {
+            region,
+            cfn: Arc::new(CfnClient::new(&config)),
+            change_sets: Arc::new(ChangeSetClient::new(&config)),
+        };
+        cache.insert(key, clients.clone());
+        Ok(clients)
+    }
+}

@@ -1,0 +1,213 @@
+//! In-memory fakes of the `aws` traits, shaped like real AWS responses, for tests of the plan
+//! (and later apply) logic where the emulator falls short: replacement details, failed change
+//! sets, stacks that fail to describe. Test-only.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetRequest, ChangeSets};
+use crate::aws::cloudformation::{CloudFormation, StackInfo, StackOutput, StackRequest};
+use crate::aws::connect::{Clients, Connect};
+use crate::error::{Error, Result};
+use crate::project::Account;
+
+/// A deployed stack in the fake.
+#[derive(Clone)]
+pub struct FakeStack {
+    pub info: StackInfo,
+    pub template: String,
+}
+
+/// The fake account: stacks by name, the change set every create answers with, and a log of
+/// the calls made.
+#[derive(Default)]
+pub struct FakeAws {
+    pub stacks: Mutex<BTreeMap<String, FakeStack>>,
+    /// What DescribeChangeSet answers, by stack name (changes, status, reason).
+    pub change_sets: Mutex<BTreeMap<String, ChangeSet>>,
+    /// Stacks whose DescribeStacks fails with this message.
+    pub broken: Mutex<BTreeMap<String, String>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeAws {
+    pub fn new() -> Arc<FakeAws> {
+        Arc::new(FakeAws::default())
+    }
+
+    pub fn deploy(
+        &self,
+        name: &str,
+        template: &str,
+        parameters: &[(&str, &str)],
+        outputs: &[(&str, &str)],
+    ) {
+        let info = StackInfo {
+            name: name.into(),
+            id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/6c1b1e30-0000-11ef-8000-0a1b2c3d4e5f"),
+            status: "CREATE_COMPLETE".into(),
+            status_reason: None,
+            created: Some("2026-11-01T10:00:00Z".into()),
+            last_updated: None,
+            parameters: parameters.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            tags: Vec::new(),
+            outputs: outputs
+                .iter()
+                .map(|(k, v)| StackOutput {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                    export_name: None,
+                    description: None,
+                })
+                .collect(),
+            termination_protection: false,
+            capabilities: Vec::new(),
+            drift_status: None,
+        };
+        self.stacks.lock().unwrap().insert(
+            name.into(),
+            FakeStack {
+                info,
+                template: template.into(),
+            },
+        );
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn log(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+}
+
+#[async_trait]
+impl CloudFormation for FakeAws {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>> {
+        self.log(format!("DescribeStacks {name}"));
+        if let Some(msg) = self.broken.lock().unwrap().get(name) {
+            return Err(Error::Aws {
+                operation: "cloudformation:DescribeStacks".into(),
+                message: msg.clone(),
+            });
+        }
+        Ok(self
+            .stacks
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|s| s.info.clone()))
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String> {
+        self.log(format!("GetTemplate {name}"));
+        Ok(self
+            .stacks
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|s| s.template.clone())
+            .unwrap_or_default())
+    }
+
+    async fn create_stack(&self, req: &StackRequest) -> Result<String> {
+        self.log(format!("CreateStack {}", req.stack_name));
+        Ok(format!(
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/{}/x",
+            req.stack_name
+        ))
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<()> {
+        self.log(format!("DeleteStack {name}"));
+        self.stacks.lock().unwrap().remove(name);
+        Ok(())
+    }
+
+    async fn importers_of(&self, _name: &str) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl ChangeSets for FakeAws {
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<ChangeSetId> {
+        self.log(format!(
+            "CreateChangeSet {} {:?}",
+            req.stack_name, req.change_set_type
+        ));
+        if req.change_set_type == Some(crate::aws::changeset::ChangeSetType::Create) {
+            // Like AWS: a CREATE change set makes the stack, in REVIEW_IN_PROGRESS.
+            self.deploy(&req.stack_name, "", &[], &[]);
+            if let Some(s) = self.stacks.lock().unwrap().get_mut(&req.stack_name) {
+                s.info.status = "REVIEW_IN_PROGRESS".into();
+            }
+        }
+        Ok(ChangeSetId {
+            id: format!(
+                "arn:aws:cloudformation:us-east-1:123456789012:changeSet/{}/0f4c1a2b-1111-4a5b-9c8d-0123456789ab",
+                req.change_set_name
+            ),
+            stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{}/x", req.stack_name),
+            name: req.change_set_name.clone(),
+            stack_name: req.stack_name.clone(),
+        })
+    }
+
+    async fn describe_change_set_page(
+        &self,
+        stack_name: &str,
+        name: &str,
+        _next_token: Option<String>,
+    ) -> Result<(ChangeSet, Option<String>)> {
+        self.log(format!("DescribeChangeSet {stack_name}"));
+        let mut cs = self
+            .change_sets
+            .lock()
+            .unwrap()
+            .get(stack_name)
+            .cloned()
+            .unwrap_or_else(|| ChangeSet {
+                id: ChangeSetId {
+                    id: String::new(),
+                    stack_id: String::new(),
+                    name: String::new(),
+                    stack_name: String::new(),
+                },
+                status: "FAILED".into(),
+                execution_status: Some("UNAVAILABLE".into()),
+                status_reason: Some("The submitted information didn't contain changes. Submit different information to create a change set.".into()),
+                changes: Vec::new(),
+            });
+        cs.id.name = name.into();
+        cs.id.stack_name = stack_name.into();
+        Ok((cs, None))
+    }
+
+    async fn delete_change_set(&self, stack_name: &str, _name: &str) -> Result<()> {
+        self.log(format!("DeleteChangeSet {stack_name}"));
+        Ok(())
+    }
+
+    async fn execute_change_set(&self, stack_name: &str, _name: &str) -> Result<()> {
+        self.log(format!("ExecuteChangeSet {stack_name}"));
+        Ok(())
+    }
+}
+
+/// A [`Connect`] that hands out the fake for every account and region.
+pub struct FakeConnect(pub Arc<FakeAws>);
+
+#[async_trait]
+impl Connect for FakeConnect {
+    async fn clients(&self, region: Option<&str>, _account: Option<&Account>) -> Result<Clients> {
+        Ok(Clients {
+            region: region.unwrap_or("us-east-1").into(),
+            cfn: self.0.clone(),
+            change_sets: self.0.clone(),
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! The plan's data: what `little plan` found for each stack, in the versioned shape that
+//! `--format json` prints and `--out` saves for `little apply --plan`.
+//!
+//! Only data and its small derived facts live here; computing a plan is `run`, printing it is
+//! `report::plan`.
+
+use serde::{Deserialize, Serialize};
+
+use super::diff::{ChangeKind, TemplateDiff};
+use super::risk::{Risk, RiskKind};
+use crate::aws::changeset::{ChangeSetId, ResourceChange};
+
+/// The version of the plan document's shape. Bumped on any incompatible change.
+pub const PLAN_VERSION: u32 = 1;
+
+/// A whole plan: every selected stack, in dependency order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub version: u32,
+    pub project: String,
+    /// When the plan was made, in seconds since the Unix epoch.
+    pub created_at: u64,
+    pub stacks: Vec<StackPlan>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    /// The stack does not exist yet.
+    New,
+    /// The stack exists and would change.
+    Changed,
+    /// The stack exists and would not change.
+    Unchanged,
+    /// The stack could not be planned; see `error`.
+    Failed,
+}
+
+/// The plan of one stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackPlan {
+    pub stack: String,
+    pub region: String,
+    pub account_id: Option<String>,
+    pub status: PlanStatus,
+    /// Why the stack could not be planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The deployed stack, when there is one.
+    pub deployed: Option<Deployed>,
+    /// Destructive and broadening changes; shown first in every format.
+    pub risks: Vec<Risk>,
+    pub template_changes: TemplateDiff,
+    pub parameter_changes: Vec<ValueChange>,
+    pub tag_changes: Vec<ValueChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_protection: Option<BoolChange>,
+    /// What CloudFormation's change set says it would do, per resource.
+    pub resource_changes: Vec<ResourceChange>,
+    /// The change set, kept when the plan is saved for `apply --plan`.
+    pub change_set: Option<ChangeSetId>,
+    /// `stack.key` outputs of dependencies that are not deployed yet: their values become
+    /// known at apply, and the rendered template holds a placeholder for them.
+    pub known_after_apply: Vec<String>,
+    pub hashes: Hashes,
+}
+
+/// The deployed stack's state when the plan was made; `apply --plan` refuses if it moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployed {
+    pub stack_id: String,
+    pub status: String,
+    pub last_updated: Option<String>,
+    /// SHA-256 of the deployed template body.
+    pub template_sha256: String,
+}
+
+/// A parameter or tag that changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueChange {
+    pub key: String,
+    pub kind: ChangeKind,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// The parameter is NoEcho: values are masked and compared as unknown.
+    #[serde(default)]
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoolChange {
+    pub before: bool,
+    pub after: bool,
+}
+
+/// Hashes of what the plan would deploy, so that `apply --plan` executes exactly that.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    /// SHA-256 of the template body sent to CloudFormation.
+    pub template_sha256: String,
+    /// SHA-256 of the parameters (key=value lines, sorted).
+    pub parameters_sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub destructive: usize,
+    pub broadening: usize,
+}
+
+impl StackPlan {
+    /// Whether applying the plan would change anything in this stack.
+    pub fn has_changes(&self) -> bool {
+        matches!(self.status, PlanStatus::New | PlanStatus::Changed)
+    }
+}
+
+impl Plan {
+    pub fn new(project: &str, created_at: u64, stacks: Vec<StackPlan>) -> Plan {
+        let mut summary = Summary::default();
+        for s in &stacks {
+            match s.status {
+                PlanStatus::New => summary.new += 1,
+                PlanStatus::Changed => summary.changed += 1,
+                PlanStatus::Unchanged => summary.unchanged += 1,
+                PlanStatus::Failed => summary.failed += 1,
+            }
+            for r in &s.risks {
+                match r.kind {
+                    RiskKind::Destructive => summary.destructive += 1,
+                    RiskKind::Broadening => summary.broadening += 1,
+                }
+            }
+        }
+        Plan {
+            version: PLAN_VERSION,
+            project: project.to_owned(),
+            created_at,
+            stacks,
+            summary,
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.stacks.iter().any(StackPlan::has_changes)
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.summary.failed > 0
+    }
+}

@@ -1,0 +1,852 @@
+//! Computing a plan: for each selected stack, read the deployed state, render the template with
+//! the outputs of deployed dependencies, diff it semantically, ask CloudFormation for a change
+//! set, classify risks, and clean up. Stacks are planned concurrently (bounded); results keep
+//! the selection's dependency order, and one failing stack does not hide the others.
+//!
+//! Talks to AWS only through the `aws` traits, obtained from a [`Connect`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::diff::{diff_templates, ChangeKind};
+use super::model::{BoolChange, Deployed, Hashes, Plan, PlanStatus, StackPlan, ValueChange};
+use super::risk::{dedupe, replacement_risk, template_risks, Replacement};
+use crate::aws::changeset::{
+    change_set_name, wait_for_change_set, ChangeSetPoll, ChangeSetRequest, ChangeSetType,
+};
+use crate::aws::cloudformation::StackInfo;
+pub use crate::aws::connect::{Clients, Connect};
+use crate::error::{Error, Result};
+use crate::project::{Project, Stack};
+use crate::render::ops::Selection;
+use crate::render::{parse, MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
+
+#[derive(Clone)]
+pub struct PlanOptions {
+    pub selection: Selection,
+    /// How many stacks to plan at once.
+    pub concurrency: usize,
+    /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`.
+    pub keep_change_sets: bool,
+    pub poll: ChangeSetPoll,
+    pub render: RenderOptions,
+    /// Seconds since the Unix epoch, stamped on the plan.
+    pub now: u64,
+}
+
+/// Plans the selected stacks.
+pub async fn plan(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    options: PlanOptions,
+) -> Result<Plan> {
+    let names: Vec<String> = project
+        .select(&options.selection.names, options.selection.all)?
+        .into_iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, name) in names.iter().enumerate() {
+        let project = project.clone();
+        let connect = connect.clone();
+        let options = options.clone();
+        let semaphore = semaphore.clone();
+        let name = name.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let stack = project.stack(&name).cloned();
+            let plan = match stack {
+                Some(stack) => plan_stack(&project, connect.as_ref(), &stack, &options).await,
+                None => Err(Error::UnknownStack {
+                    name: name.clone(),
+                    suggestion: None,
+                }),
+            };
+            (index, name, plan)
+        });
+    }
+    let mut results: Vec<Option<StackPlan>> = vec![None; names.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let (index, name, result) = joined.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let stack = project.stack(&name);
+        results[index] = Some(match result {
+            Ok(p) => p,
+            Err(e) => failed_plan(&project, stack, &name, &e),
+        });
+    }
+    Ok(Plan::new(
+        &project.name,
+        options.now,
+        results.into_iter().flatten().collect(),
+    ))
+}
+
+fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error) -> StackPlan {
+    let message = match err {
+        Error::Invalid(diags) => diags
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.to_string(),
+    };
+    StackPlan {
+        stack: name.to_owned(),
+        region: stack.and_then(|s| s.region.clone()).unwrap_or_default(),
+        account_id: stack
+            .and_then(|s| project.account_of(s))
+            .map(|a| a.id.clone()),
+        status: PlanStatus::Failed,
+        error: Some(message),
+        deployed: None,
+        risks: Vec::new(),
+        template_changes: Default::default(),
+        parameter_changes: Vec::new(),
+        tag_changes: Vec::new(),
+        termination_protection: None,
+        resource_changes: Vec::new(),
+        change_set: None,
+        known_after_apply: Vec::new(),
+        hashes: Hashes {
+            template_sha256: String::new(),
+            parameters_sha256: String::new(),
+        },
+    }
+}
+
+/// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out
+/// (they render as placeholders) and listed.
+pub async fn dependency_outputs(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+) -> Result<(Outputs, Vec<String>)> {
+    let mut outputs = Outputs {
+        known: BTreeMap::new(),
+        missing: MissingOutputs::Placeholder,
+    };
+    let mut unknown = Vec::new();
+    for dep in project.dependencies_of(&stack.name) {
+        let Some(dep_stack) = project.stack(&dep) else {
+            continue;
+        };
+        let clients = connect
+            .clients(dep_stack.region.as_deref(), project.account_of(dep_stack))
+            .await?;
+        match clients.cfn.describe_stack(&dep).await? {
+            Some(info) if info.status != "REVIEW_IN_PROGRESS" => {
+                outputs.known.insert(dep.clone(), info.outputs_map());
+            }
+            _ => {
+                for (s, key) in &stack.output_refs {
+                    if s == &dep {
+                        unknown.push(format!("{dep}.{key}"));
+                    }
+                }
+            }
+        }
+    }
+    unknown.sort();
+    unknown.dedup();
+    Ok((outputs, unknown))
+}
+
+async fn plan_stack(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<StackPlan> {
+    let account = project.account_of(stack);
+    let clients = connect.clients(stack.region.as_deref(), account).await?;
+    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
+    let render_options = RenderOptions {
+        outputs,
+        ..options.render.clone()
+    };
+    let renderer = Renderer::new(project, render_options);
+    let rendered = renderer.render(stack).map_err(Error::Invalid)?;
+    let body = rendered.body();
+
+    let current = clients.cfn.describe_stack(&stack.name).await?;
+    let deployed_any = current.is_some();
+    // A stack in REVIEW_IN_PROGRESS holds only a change set: it is still new.
+    let deployed = current.filter(|info| info.status != "REVIEW_IN_PROGRESS");
+    let old_template = match &deployed {
+        Some(_) => {
+            let text = clients.cfn.get_template(&stack.name).await?;
+            Some((parse_deployed(&text)?, sha256(&text)))
+        }
+        None => None,
+    };
+    let template_changes =
+        diff_templates(old_template.as_ref().map(|(v, _)| v), &rendered.template);
+    let no_echo = no_echo_parameters(&rendered.template);
+    let effective = effective_parameters(&rendered);
+    let parameter_changes = value_changes(
+        deployed.as_ref().map(|d| to_map(&d.parameters)),
+        &effective,
+        &no_echo,
+    );
+    let tag_changes = value_changes(
+        deployed.as_ref().map(|d| to_map(&d.tags)),
+        &rendered.tags,
+        &[],
+    );
+    let termination_protection = deployed.as_ref().and_then(|d| {
+        (d.termination_protection != stack.termination_protection).then_some(BoolChange {
+            before: d.termination_protection,
+            after: stack.termination_protection,
+        })
+    });
+
+    // The change set: what CloudFormation itself says it would do.
+    let parameters: Vec<(String, String)> = rendered
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tags: Vec<(String, String)> = rendered
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
+    let name = change_set_name(&body, &parameters, &tags, &capabilities);
+    let change_set_type = if deployed.is_some() {
+        ChangeSetType::Update
+    } else {
+        ChangeSetType::Create
+    };
+    let request = ChangeSetRequest {
+        stack_name: stack.name.clone(),
+        change_set_name: name.clone(),
+        change_set_type: Some(change_set_type),
+        template_body: Some(body.clone()),
+        parameters,
+        tags,
+        capabilities,
+        description: Some(format!("little plan of {}", stack.name)),
+        ..Default::default()
+    };
+    if deployed_any {
+        // A change set of the same name, left by an earlier run, would make the create fail.
+        let _ = clients
+            .change_sets
+            .delete_change_set(&stack.name, &name)
+            .await;
+    }
+    let id = clients.change_sets.create_change_set(&request).await?;
+    let waited = wait_for_change_set(
+        clients.change_sets.as_ref(),
+        &stack.name,
+        &name,
+        options.poll,
+    )
+    .await;
+    let change_set = match waited {
+        Ok(cs) => cs,
+        Err(e) => {
+            cleanup(&clients, &stack.name, &name, change_set_type, false).await;
+            return Err(e);
+        }
+    };
+    let failure = change_set.is_failed().then(|| {
+        format!(
+            "the change set failed: {}",
+            change_set
+                .status_reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".into())
+        )
+    });
+    let keep = options.keep_change_sets && failure.is_none() && !change_set.has_no_changes();
+    cleanup(&clients, &stack.name, &name, change_set_type, keep).await;
+    if let Some(reason) = failure {
+        return Err(Error::Aws {
+            operation: "cloudformation:CreateChangeSet".into(),
+            message: reason,
+        });
+    }
+
+    let mut risks = template_risks(
+        old_template.as_ref().map(|(v, _)| v),
+        &rendered.template,
+        &template_changes,
+    );
+    for change in &change_set.changes {
+        let replacement = match change.replacement.as_deref() {
+            Some("True") => Replacement::True,
+            Some("Conditional") => Replacement::Conditional,
+            _ => continue,
+        };
+        if let Some(r) = replacement_risk(
+            &change.logical_id,
+            &change.resource_type,
+            replacement,
+            &rendered.template,
+        ) {
+            risks.push(r);
+        }
+    }
+    let risks = dedupe(risks);
+
+    let status = match &deployed {
+        None => PlanStatus::New,
+        Some(_) => {
+            let changed = !template_changes.is_empty()
+                || !parameter_changes.is_empty()
+                || !tag_changes.is_empty()
+                || termination_protection.is_some()
+                || !change_set.changes.is_empty();
+            if changed {
+                PlanStatus::Changed
+            } else {
+                PlanStatus::Unchanged
+            }
+        }
+    };
+    Ok(StackPlan {
+        stack: stack.name.clone(),
+        region: clients.region.clone(),
+        account_id: account.map(|a| a.id.clone()),
+        status,
+        error: None,
+        deployed: deployed
+            .as_ref()
+            .zip(old_template.as_ref())
+            .map(|(d, (_, hash))| Deployed {
+                stack_id: d.id.clone(),
+                status: d.status.clone(),
+                last_updated: d.last_updated.clone().or_else(|| d.created.clone()),
+                template_sha256: hash.clone(),
+            }),
+        risks,
+        template_changes,
+        parameter_changes,
+        tag_changes,
+        termination_protection,
+        resource_changes: change_set.changes.clone(),
+        change_set: keep.then_some(id),
+        known_after_apply,
+        hashes: hashes(&body, &rendered.parameters),
+    })
+}
+
+/// Deletes the change set, and a new stack left in REVIEW_IN_PROGRESS, unless kept.
+/// Failures here are not the plan's failures: they are reported on stderr by the caller's
+/// next run at worst, so they are ignored.
+async fn cleanup(clients: &Clients, stack: &str, name: &str, kind: ChangeSetType, keep: bool) {
+    if keep {
+        return;
+    }
+    let _ = clients.change_sets.delete_change_set(stack, name).await;
+    if kind == ChangeSetType::Create {
+        if let Ok(Some(info)) = clients.cfn.describe_stack(stack).await {
+            if info.status == "REVIEW_IN_PROGRESS" {
+                let _ = clients.cfn.delete_stack(stack).await;
+            }
+        }
+    }
+}
+
+/// A deployed template body: JSON, or YAML with short forms.
+fn parse_deployed(text: &str) -> Result<Value> {
+    parse::parse(text, parse::Syntax::Json)
+        .or_else(|_| parse::parse(text, parse::Syntax::Yaml))
+        .map_err(|e| Error::Aws {
+            operation: "cloudformation:GetTemplate".into(),
+            message: format!("the deployed template cannot be read: {}", e.message),
+        })
+}
+
+fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
+    pairs.iter().cloned().collect()
+}
+
+/// The parameters CloudFormation would see: template defaults, overridden by the config.
+pub fn effective_parameters(rendered: &Rendered) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    if let Some(params) = rendered
+        .template
+        .get("Parameters")
+        .and_then(Value::as_object)
+    {
+        for (k, p) in params {
+            if let Some(d) = p.get("Default") {
+                out.insert(k.clone(), scalar_text(d));
+            }
+        }
+    }
+    for (k, v) in &rendered.parameters {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Names of the template's NoEcho parameters.
+pub fn no_echo_parameters(template: &Value) -> Vec<String> {
+    template
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .map(|params| {
+            params
+                .iter()
+                .filter(|(_, p)| {
+                    matches!(p.get("NoEcho"), Some(Value::Bool(true)))
+                        || p.get("NoEcho").and_then(Value::as_str) == Some("true")
+                })
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The mask shown instead of a NoEcho value.
+pub const MASK: &str = "****";
+
+/// Changes between deployed and new key/values; `before` None means a new stack (no changes
+/// are reported for it: everything is new).
+fn value_changes(
+    before: Option<IndexMap<String, String>>,
+    after: &IndexMap<String, String>,
+    masked: &[String],
+) -> Vec<ValueChange> {
+    let Some(before) = before else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let is_masked = |k: &str| masked.iter().any(|m| m == k);
+    for (k, v) in after {
+        let mask = is_masked(k);
+        match before.get(k) {
+            None => out.push(ValueChange {
+                key: k.clone(),
+                kind: ChangeKind::Added,
+                before: None,
+                after: Some(if mask { MASK.into() } else { v.clone() }),
+                masked: mask,
+            }),
+            // A deployed NoEcho value reads back as `****`: it cannot be compared.
+            Some(old) if mask => {
+                if old != MASK && old != v {
+                    out.push(ValueChange {
+                        key: k.clone(),
+                        kind: ChangeKind::Modified,
+                        before: Some(MASK.into()),
+                        after: Some(MASK.into()),
+                        masked: true,
+                    });
+                }
+            }
+            Some(old) if old != v => out.push(ValueChange {
+                key: k.clone(),
+                kind: ChangeKind::Modified,
+                before: Some(old.clone()),
+                after: Some(v.clone()),
+                masked: false,
+            }),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in &before {
+        if !after.contains_key(k) {
+            let mask = is_masked(k);
+            out.push(ValueChange {
+                key: k.clone(),
+                kind: ChangeKind::Removed,
+                before: Some(if mask { MASK.into() } else { v.clone() }),
+                after: None,
+                masked: mask,
+            });
+        }
+    }
+    out
+}
+
+/// The capabilities a template needs, with the ones the config lists.
+pub fn required_capabilities(template: &Value, configured: &[String]) -> Vec<String> {
+    let mut caps: Vec<String> = configured.to_vec();
+    let mut add = |c: &str| {
+        if !caps.iter().any(|x| x == c) {
+            caps.push(c.to_owned());
+        }
+    };
+    if template.get("Transform").is_some() {
+        add("CAPABILITY_AUTO_EXPAND");
+    }
+    if let Some(resources) = template.get("Resources").and_then(Value::as_object) {
+        for r in resources.values() {
+            let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+            if ty == "AWS::CloudFormation::Macro" || ty == "AWS::Serverless::Application" {
+                add("CAPABILITY_AUTO_EXPAND");
+            }
+            if ty.starts_with("AWS::IAM::") {
+                let props = r.get("Properties");
+                let named = [
+                    "RoleName",
+                    "ManagedPolicyName",
+                    "UserName",
+                    "GroupName",
+                    "InstanceProfileName",
+                ]
+                .iter()
+                .any(|k| props.and_then(|p| p.get(*k)).is_some());
+                if named {
+                    add("CAPABILITY_NAMED_IAM");
+                } else {
+                    add("CAPABILITY_IAM");
+                }
+            }
+        }
+    }
+    if caps.iter().any(|c| c == "CAPABILITY_NAMED_IAM") {
+        caps.retain(|c| c != "CAPABILITY_IAM");
+    }
+    caps.sort();
+    caps
+}
+
+pub fn sha256(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+pub fn hashes(body: &str, parameters: &IndexMap<String, String>) -> Hashes {
+    let mut lines: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    lines.sort();
+    Hashes {
+        template_sha256: sha256(body),
+        parameters_sha256: sha256(&lines.join("\n")),
+    }
+}
+
+/// The deployed state as the plan records it, for comparison at apply.
+pub fn deployed_of(info: &StackInfo, template_sha256: String) -> Deployed {
+    Deployed {
+        stack_id: info.id.clone(),
+        status: info.status.clone(),
+        last_updated: info.last_updated.clone().or_else(|| info.created.clone()),
+        template_sha256,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn capabilities_from_the_template() {
+        let t = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {}}}});
+        assert_eq!(required_capabilities(&t, &[]), ["CAPABILITY_IAM"]);
+        let t = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "x"}}}, "Transform": "AWS::Serverless-2016-10-31"});
+        assert_eq!(
+            required_capabilities(&t, &["CAPABILITY_IAM".into()]),
+            ["CAPABILITY_AUTO_EXPAND", "CAPABILITY_NAMED_IAM"]
+        );
+    }
+
+    #[test]
+    fn value_changes_mask_no_echo() {
+        let before: IndexMap<String, String> = [
+            ("A".into(), "1".into()),
+            ("Secret".into(), MASK.into()),
+            ("Gone".into(), "x".into()),
+        ]
+        .into_iter()
+        .collect();
+        let after: IndexMap<String, String> = [
+            ("A".into(), "2".into()),
+            ("Secret".into(), "hunter2".into()),
+            ("New".into(), "n".into()),
+        ]
+        .into_iter()
+        .collect();
+        let changes = value_changes(Some(before), &after, &["Secret".into()]);
+        let text = serde_json::to_string(&changes).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        let keys: Vec<(&str, ChangeKind)> =
+            changes.iter().map(|c| (c.key.as_str(), c.kind)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("A", ChangeKind::Modified),
+                ("New", ChangeKind::Added),
+                ("Gone", ChangeKind::Removed)
+            ]
+        );
+    }
+
+    #[test]
+    fn parameters_equal_to_defaults_are_no_change() {
+        let rendered = Rendered {
+            stack: "s".into(),
+            template_name: "t".into(),
+            syntax: parse::Syntax::Json,
+            text: String::new(),
+            template: json!({"Parameters": {"Env": {"Type": "String", "Default": "dev"}, "N": {"Type": "Number", "Default": 3}}}),
+            parameters: IndexMap::new(),
+            tags: IndexMap::new(),
+        };
+        let effective = effective_parameters(&rendered);
+        let deployed: IndexMap<String, String> =
+            [("Env".into(), "dev".into()), ("N".into(), "3".into())]
+                .into_iter()
+                .collect();
+        assert!(value_changes(Some(deployed), &effective, &[]).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::aws::changeset::{ChangeDetail, ChangeSet, ChangeSetId, ResourceChange};
+    use crate::plan::fake::{FakeAws, FakeConnect};
+    use crate::plan::risk::RiskKind;
+
+    const REPO: &str = r#"{"Parameters": {"Token": {"Type": "String", "NoEcho": true}},
+      "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"RepositoryName": "{{ vars.name }}"}}}}"#;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Project>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![("little.yaml", "defaults:\n  region: us-east-1\n")];
+        all.extend_from_slice(files);
+        for (path, text) in all {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, Arc::new(project))
+    }
+
+    fn options(names: &[&str]) -> PlanOptions {
+        PlanOptions {
+            selection: Selection {
+                names: names.iter().map(|s| s.to_string()).collect(),
+                all: names.is_empty(),
+            },
+            concurrency: 4,
+            keep_change_sets: false,
+            poll: ChangeSetPoll {
+                first: std::time::Duration::ZERO,
+                max: std::time::Duration::ZERO,
+                timeout: std::time::Duration::from_secs(5),
+            },
+            render: RenderOptions::default(),
+            now: 1,
+        }
+    }
+
+    fn replacement_change_set(stack: &str) -> ChangeSet {
+        ChangeSet {
+            id: ChangeSetId {
+                id: String::new(),
+                stack_id: String::new(),
+                name: String::new(),
+                stack_name: stack.into(),
+            },
+            status: "CREATE_COMPLETE".into(),
+            execution_status: Some("AVAILABLE".into()),
+            status_reason: None,
+            changes: vec![ResourceChange {
+                action: "Modify".into(),
+                logical_id: "Repo".into(),
+                physical_id: Some("team/old".into()),
+                resource_type: "AWS::ECR::Repository".into(),
+                replacement: Some("True".into()),
+                scope: vec!["Properties".into()],
+                details: vec![ChangeDetail {
+                    attribute: Some("Properties".into()),
+                    name: Some("RepositoryName".into()),
+                    requires_recreation: Some("Always".into()),
+                    evaluation: Some("Static".into()),
+                    change_source: Some("DirectModification".into()),
+                    causing_entity: None,
+                }],
+            }],
+        }
+    }
+
+    fn rendered_repo(name: &str) -> String {
+        REPO.replace("{{ vars.name }}", name)
+    }
+
+    #[tokio::test]
+    async fn a_rename_is_destructive_once_though_both_template_and_change_set_say_so() {
+        let (_d, project) = project(&[
+            ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nparameters:\n  Token: s3cret-value\nvariables:\n  name: team/new\n"),
+            ("templates/repo.json.njk", REPO),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy("ecr", &rendered_repo("team/old"), &[("Token", "****")], &[]);
+        aws.change_sets
+            .lock()
+            .unwrap()
+            .insert("ecr".into(), replacement_change_set("ecr"));
+        let plan = plan(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(&["ecr"]),
+        )
+        .await
+        .unwrap();
+        let s = &plan.stacks[0];
+        assert_eq!(s.status, PlanStatus::Changed);
+        let destructive: Vec<_> = s
+            .risks
+            .iter()
+            .filter(|r| r.kind == RiskKind::Destructive)
+            .collect();
+        assert_eq!(destructive.len(), 1, "{:#?}", s.risks);
+        assert_eq!(destructive[0].logical_id, "Repo");
+        assert_eq!(
+            s.resource_changes[0].details[0].name.as_deref(),
+            Some("RepositoryName")
+        );
+        // The NoEcho value is never in the plan.
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(!json.contains("s3cret-value"), "{json}");
+        // The change set was deleted: the plan was not saved.
+        assert!(
+            aws.calls().iter().any(|c| c == "DeleteChangeSet ecr"),
+            "{:?}",
+            aws.calls()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_change_set_without_changes_means_unchanged() {
+        let (_d, project) = project(&[
+            ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nparameters:\n  Token: x\nvariables:\n  name: team/app\n"),
+            ("templates/repo.json.njk", REPO),
+        ]);
+        let aws = FakeAws::new();
+        // Deployed with the same template, written differently (YAML, other key order).
+        aws.deploy(
+            "ecr",
+            "Resources:\n  Repo:\n    Properties:\n      RepositoryName: team/app\n    UpdateReplacePolicy: Retain\n    DeletionPolicy: Retain\n    Type: AWS::ECR::Repository\nParameters:\n  Token:\n    NoEcho: true\n    Type: String\n",
+            &[("Token", "****")],
+            &[],
+        );
+        let plan = plan(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(&["ecr"]),
+        )
+        .await
+        .unwrap();
+        let s = &plan.stacks[0];
+        assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
+        assert!(s.risks.is_empty());
+        assert!(!plan.has_changes());
+    }
+
+    #[tokio::test]
+    async fn a_new_stack_leaves_nothing_behind_and_reads_dependency_outputs() {
+        let (_d, project) = project(&[
+            ("stacks/iam.yaml", "name: iam\ntemplate: q.json.njk\n"),
+            ("stacks/app.yaml", "name: app\ntemplate: q.json.njk\nparameters:\n  Role: \"{{ stack_output('iam', 'RoleArn') }}\"\n"),
+            ("stacks/web.yaml", "name: web\ntemplate: q.json.njk\nparameters:\n  Role: \"{{ stack_output('app', 'Other') }}\"\n"),
+            ("templates/q.json.njk", "{\"Parameters\": {\"Role\": {\"Type\": \"String\", \"Default\": \"none\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Ref\": \"Role\"}}}}}"),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy(
+            "iam",
+            "{\"Resources\": {}}",
+            &[],
+            &[("RoleArn", "arn:aws:iam::123456789012:role/ci")],
+        );
+        let plan = plan(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(&["app", "web"]),
+        )
+        .await
+        .unwrap();
+        let app = plan.stacks.iter().find(|s| s.stack == "app").unwrap();
+        let web = plan.stacks.iter().find(|s| s.stack == "web").unwrap();
+        assert_eq!(app.status, PlanStatus::New);
+        assert!(app.known_after_apply.is_empty());
+        assert_eq!(web.known_after_apply, ["app.Other"]);
+        // The REVIEW_IN_PROGRESS stacks that CREATE change sets made are gone.
+        assert!(aws.stacks.lock().unwrap().get("app").is_none());
+        assert!(
+            aws.calls().iter().any(|c| c == "DeleteStack app"),
+            "{:?}",
+            aws.calls()
+        );
+        // Dependency order: app before web.
+        assert_eq!(plan.stacks[0].stack, "app");
+    }
+
+    #[tokio::test]
+    async fn one_stack_failing_to_describe_does_not_hide_the_others() {
+        let (_d, project) = project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json.njk\n"),
+            ("stacks/b.yaml", "name: b\ntemplate: q.json.njk\n"),
+            (
+                "templates/q.json.njk",
+                "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}",
+            ),
+        ]);
+        let aws = FakeAws::new();
+        aws.broken
+            .lock()
+            .unwrap()
+            .insert("a".into(), "Throttling: Rate exceeded".into());
+        let plan = plan(project, Arc::new(FakeConnect(aws)), options(&[]))
+            .await
+            .unwrap();
+        assert_eq!(plan.stacks[0].status, PlanStatus::Failed);
+        assert!(plan.stacks[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("Rate exceeded"));
+        assert_eq!(plan.stacks[1].status, PlanStatus::New);
+        assert!(plan.has_failures());
+    }
+
+    #[tokio::test]
+    async fn a_failed_change_set_is_a_failed_plan_with_the_reason() {
+        let (_d, project) = project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json.njk\n"),
+            (
+                "templates/q.json.njk",
+                "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}",
+            ),
+        ]);
+        let aws = FakeAws::new();
+        let mut cs = replacement_change_set("a");
+        cs.status = "FAILED".into();
+        cs.status_reason = Some("Requires capabilities : [CAPABILITY_NAMED_IAM]".into());
+        cs.changes.clear();
+        aws.change_sets.lock().unwrap().insert("a".into(), cs);
+        let plan = plan(project, Arc::new(FakeConnect(aws)), options(&["a"]))
+            .await
+            .unwrap();
+        assert_eq!(plan.stacks[0].status, PlanStatus::Failed);
+        assert!(plan.stacks[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("Requires capabilities : [CAPABILITY_NAMED_IAM]"));
+    }
+}

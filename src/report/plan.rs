@@ -1,0 +1,394 @@
+//! `little plan` output: text for people (risks first, then the change set, then the template,
+//! parameter, tag and termination-protection changes), JSON (the versioned plan document) and
+//! Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+
+use std::io::Write;
+
+use super::{table, write_json, Style};
+use crate::error::{Error, Result};
+use crate::plan::diff::{unified, ChangeKind, PropertyChange};
+use crate::plan::model::{Plan, PlanStatus, StackPlan, ValueChange};
+use crate::plan::risk::{Permission, Risk, RiskKind};
+
+pub fn write_json_plan(w: &mut dyn Write, plan: &Plan) -> Result<()> {
+    write_json(w, plan)
+}
+
+fn status_word(s: PlanStatus) -> &'static str {
+    match s {
+        PlanStatus::New => "new",
+        PlanStatus::Changed => "changed",
+        PlanStatus::Unchanged => "unchanged",
+        PlanStatus::Failed => "failed",
+    }
+}
+
+fn sign(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Added => "+",
+        ChangeKind::Removed => "-",
+        ChangeKind::Modified => "~",
+    }
+}
+
+fn risk_word(k: RiskKind) -> &'static str {
+    match k {
+        RiskKind::Destructive => "destructive",
+        RiskKind::Broadening => "broadening",
+    }
+}
+
+fn permission_row(sign: &str, p: &Permission) -> Vec<String> {
+    vec![
+        sign.to_owned(),
+        p.effect.clone(),
+        p.principal.clone(),
+        p.action.clone(),
+        p.resource.clone(),
+        p.condition.clone().unwrap_or_else(|| "-".into()),
+        p.policy.clone(),
+    ]
+}
+
+fn permission_rows(r: &Risk) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![
+        String::new(),
+        "EFFECT".into(),
+        "PRINCIPAL".into(),
+        "ACTION".into(),
+        "RESOURCE".into(),
+        "CONDITION".into(),
+        "POLICY".into(),
+    ]];
+    rows.extend(r.added.iter().map(|p| permission_row("+", p)));
+    rows.extend(r.removed.iter().map(|p| permission_row("-", p)));
+    rows
+}
+
+fn value_text(c: &ValueChange) -> String {
+    match c.kind {
+        ChangeKind::Added => format!("{} = {}", c.key, c.after.as_deref().unwrap_or_default()),
+        ChangeKind::Removed => format!("{} = {}", c.key, c.before.as_deref().unwrap_or_default()),
+        ChangeKind::Modified if c.masked => format!("{}: (NoEcho value changed)", c.key),
+        ChangeKind::Modified => format!(
+            "{}: {} -> {}",
+            c.key,
+            c.before.as_deref().unwrap_or_default(),
+            c.after.as_deref().unwrap_or_default()
+        ),
+    }
+}
+
+/// Text for people.
+pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
+    let mut out = String::new();
+    for s in &plan.stacks {
+        stack_text(&mut out, s, style);
+    }
+    let sum = &plan.summary;
+    out.push_str(&format!(
+        "Plan: {} new, {} changed, {} unchanged, {} failed. Risks: {} destructive, {} broadening.\n",
+        sum.new, sum.changed, sum.unchanged, sum.failed, sum.destructive, sum.broadening
+    ));
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
+    let status = match s.status {
+        PlanStatus::New => style.green("new"),
+        PlanStatus::Changed => style.yellow("changed"),
+        PlanStatus::Unchanged => style.dim("unchanged"),
+        PlanStatus::Failed => style.red("failed"),
+    };
+    let account = s
+        .account_id
+        .as_deref()
+        .map(|a| format!(", {a}"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "{} ({}{account}): {status}\n",
+        style.bold(&s.stack),
+        s.region
+    ));
+    if let Some(e) = &s.error {
+        for line in e.lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+        out.push('\n');
+        return;
+    }
+    for r in &s.risks {
+        let head = format!("! {}:", risk_word(r.kind));
+        out.push_str(&format!("  {} {}\n", style.red(&head), r.reason));
+        if !r.added.is_empty() || !r.removed.is_empty() {
+            for line in table(&permission_rows(r)).lines() {
+                let painted = if line.starts_with('+') {
+                    style.green(line)
+                } else if line.starts_with('-') {
+                    style.red(line)
+                } else {
+                    line.to_owned()
+                };
+                out.push_str(&format!("      {painted}\n"));
+            }
+        }
+    }
+    if !s.resource_changes.is_empty() {
+        out.push_str("  Change set:\n");
+        let rows: Vec<Vec<String>> = s
+            .resource_changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.action.clone(),
+                    c.logical_id.clone(),
+                    c.resource_type.clone(),
+                    match c.replacement.as_deref() {
+                        Some("True") => "replacement".into(),
+                        Some("Conditional") => "replacement: conditional".into(),
+                        _ => String::new(),
+                    },
+                    c.physical_id.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        for line in table(&rows).lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+        for c in &s.resource_changes {
+            for d in &c.details {
+                let target = [d.attribute.as_deref(), d.name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(".");
+                out.push_str(&format!(
+                    "      {}: {target} ({}{}{}{})\n",
+                    c.logical_id,
+                    d.evaluation.as_deref().unwrap_or("Static"),
+                    d.change_source
+                        .as_deref()
+                        .map(|c| format!(", {c}"))
+                        .unwrap_or_default(),
+                    d.causing_entity
+                        .as_deref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default(),
+                    d.requires_recreation
+                        .as_deref()
+                        .filter(|r| *r != "Never")
+                        .map(|r| format!(", recreation: {r}"))
+                        .unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    let diff = &s.template_changes;
+    if !diff.resources.is_empty() && s.status != PlanStatus::New {
+        out.push_str("  Template:\n");
+        for r in &diff.resources {
+            out.push_str(&format!(
+                "    {} {} ({})\n",
+                sign(r.kind),
+                r.logical_id,
+                r.resource_type
+            ));
+            if r.kind == ChangeKind::Modified {
+                for c in &r.changes {
+                    property_text(out, c, style, "      ");
+                }
+            }
+        }
+    } else if s.status == PlanStatus::New {
+        out.push_str(&format!(
+            "  Template: {} resource{} to create\n",
+            diff.resources.len(),
+            if diff.resources.len() == 1 { "" } else { "s" }
+        ));
+        for r in &diff.resources {
+            out.push_str(&format!("    + {} ({})\n", r.logical_id, r.resource_type));
+        }
+    }
+    for (title, changes) in [
+        ("Outputs", &diff.outputs),
+        ("Parameter declarations", &diff.parameters),
+        ("Sections", &diff.sections),
+    ] {
+        if !changes.is_empty() && s.status != PlanStatus::New {
+            out.push_str(&format!("  {title}:\n"));
+            for c in changes {
+                property_text(out, c, style, "    ");
+            }
+        }
+    }
+    for (title, changes) in [
+        ("Parameters", &s.parameter_changes),
+        ("Tags", &s.tag_changes),
+    ] {
+        if !changes.is_empty() {
+            out.push_str(&format!("  {title}:\n"));
+            for c in changes {
+                out.push_str(&format!("    {} {}\n", sign(c.kind), value_text(c)));
+            }
+        }
+    }
+    if let Some(tp) = &s.termination_protection {
+        out.push_str(&format!(
+            "  Termination protection: {} -> {}\n",
+            tp.before, tp.after
+        ));
+    }
+    if !s.known_after_apply.is_empty() {
+        out.push_str(&format!(
+            "  Known after apply: {} (the dependency is not deployed yet)\n",
+            s.known_after_apply.join(", ")
+        ));
+    }
+    out.push('\n');
+}
+
+fn property_text(out: &mut String, c: &PropertyChange, style: Style, indent: &str) {
+    out.push_str(&format!("{indent}{} {}\n", sign(c.kind), c.path));
+    let text = unified(c.before.as_ref(), c.after.as_ref(), style.color);
+    for line in text.lines() {
+        out.push_str(&format!("{indent}    {line}\n"));
+    }
+}
+
+/// Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
+    let mut out = String::new();
+    let sum = &plan.summary;
+    out.push_str(&format!("## little plan: `{}`\n\n", plan.project));
+    out.push_str(&format!(
+        "**{} new, {} changed, {} unchanged, {} failed** · risks: **{} destructive, {} broadening**\n\n",
+        sum.new, sum.changed, sum.unchanged, sum.failed, sum.destructive, sum.broadening
+    ));
+    out.push_str("| Stack | Region | Status | Risks |\n|---|---|---|---|\n");
+    for s in &plan.stacks {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            s.stack,
+            s.region,
+            status_word(s.status),
+            if s.risks.is_empty() {
+                "-".to_owned()
+            } else {
+                s.risks
+                    .iter()
+                    .map(|r| risk_word(r.kind))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ));
+    }
+    out.push('\n');
+    for s in plan
+        .stacks
+        .iter()
+        .filter(|s| s.status != PlanStatus::Unchanged)
+    {
+        out.push_str(&format!("### `{}`: {}\n\n", s.stack, status_word(s.status)));
+        if let Some(e) = &s.error {
+            out.push_str(&format!("```\n{}\n```\n\n", e.trim_end()));
+            continue;
+        }
+        for r in &s.risks {
+            out.push_str(&format!(
+                "> [!WARNING]\n> **{}**: {}\n\n",
+                risk_word(r.kind),
+                md_escape(&r.reason)
+            ));
+            if !r.added.is_empty() || !r.removed.is_empty() {
+                out.push_str("| | Effect | Principal | Action | Resource | Condition | Policy |\n|---|---|---|---|---|---|---|\n");
+                for (sign, p) in r
+                    .added
+                    .iter()
+                    .map(|p| ("+", p))
+                    .chain(r.removed.iter().map(|p| ("-", p)))
+                {
+                    out.push_str(&format!(
+                        "| {sign} | {} | `{}` | `{}` | `{}` | {} | {} |\n",
+                        p.effect,
+                        p.principal,
+                        p.action,
+                        p.resource,
+                        p.condition
+                            .as_deref()
+                            .map(|c| format!("`{}`", c.replace('|', "\\|")))
+                            .unwrap_or_else(|| "-".into()),
+                        md_escape(&p.policy)
+                    ));
+                }
+                out.push('\n');
+            }
+        }
+        if !s.resource_changes.is_empty() {
+            out.push_str("| Action | Logical ID | Type | Replacement |\n|---|---|---|---|\n");
+            for c in &s.resource_changes {
+                out.push_str(&format!(
+                    "| {} | `{}` | `{}` | {} |\n",
+                    c.action,
+                    c.logical_id,
+                    c.resource_type,
+                    c.replacement.as_deref().unwrap_or("-")
+                ));
+            }
+            out.push('\n');
+        }
+        let modified: Vec<_> = s
+            .template_changes
+            .resources
+            .iter()
+            .filter(|r| r.kind == ChangeKind::Modified)
+            .collect();
+        if !modified.is_empty() {
+            out.push_str("<details><summary>Template diff</summary>\n\n```diff\n");
+            for r in modified {
+                for c in &r.changes {
+                    out.push_str(&format!("# {} {}\n", r.logical_id, c.path));
+                    out.push_str(&unified(c.before.as_ref(), c.after.as_ref(), false));
+                }
+            }
+            out.push_str("```\n\n</details>\n\n");
+        }
+        let values: Vec<(&str, &ValueChange)> = s
+            .parameter_changes
+            .iter()
+            .map(|c| ("parameter", c))
+            .chain(s.tag_changes.iter().map(|c| ("tag", c)))
+            .collect();
+        if !values.is_empty() {
+            out.push_str("| | Kind | Change |\n|---|---|---|\n");
+            for (kind, c) in values {
+                out.push_str(&format!(
+                    "| {} | {kind} | `{}` |\n",
+                    sign(c.kind),
+                    value_text(c).replace('|', "\\|")
+                ));
+            }
+            out.push('\n');
+        }
+        if let Some(tp) = &s.termination_protection {
+            out.push_str(&format!(
+                "Termination protection: {} → {}\n\n",
+                tp.before, tp.after
+            ));
+        }
+        if !s.known_after_apply.is_empty() {
+            out.push_str(&format!(
+                "Known after apply: {}\n\n",
+                s.known_after_apply
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;")
+}

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod cli;
 pub mod diag;
 pub mod error;
+pub mod plan;
 pub mod project;
 pub mod render;
 pub mod report;

@@ -1,0 +1,12 @@
+//! `little plan`: what deploying the rendered templates would change in the deployed stacks.
+//!
+//! `diff` compares a deployed template with a rendered one semantically; `risk` finds the
+//! destructive and permission-broadening changes among them. Neither talks to AWS. `model` is
+//! the plan document; `run` computes it through the `aws` traits.
+
+pub mod diff;
+pub mod risk;
+pub mod model;
+pub mod run;
+#[cfg(test)]
+pub mod fake;

@@ -60,6 +60,14 @@ pub enum Error {
     #[error("aws configuration: {0}")]
     AwsConfig(String),
 
+    /// A stack is in a state that the operation cannot proceed from; `guidance` says the way out.
+    #[error("stack `{stack}` is {status}: {guidance}")]
+    StackState {
+        stack: String,
+        status: String,
+        guidance: String,
+    },
+
     /// An operation was refused for safety; exits 3.
     #[error("refused: {0}")]
     Refused(String),

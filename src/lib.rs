@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 pub mod aws;
 pub mod cli;
+pub mod deploy;
 pub mod diag;
 pub mod error;
 pub mod plan;

@@ -158,7 +158,9 @@ impl ChangeSet {
 /// CloudFormation's change-set calls.
 #[async_trait]
 pub trait ChangeSets: Send + Sync {
-    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<ChangeSetId>;
+    /// `None` when AWS refuses to create it because nothing would change ("No updates are to
+    /// be performed", as the emulator and some AWS paths answer).
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<Option<ChangeSetId>>;
     /// One page of DescribeChangeSet; the next token if there are more.
     async fn describe_change_set_page(
         &self,
@@ -226,7 +228,7 @@ fn resource_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> Resour
 
 #[async_trait]
 impl ChangeSets for ChangeSetClient {
-    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<ChangeSetId> {
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<Option<ChangeSetId>> {
         let kind = match req.change_set_type.unwrap_or(ChangeSetType::Update) {
             ChangeSetType::Create => SdkChangeSetType::Create,
             ChangeSetType::Update => SdkChangeSetType::Update,
@@ -266,8 +268,19 @@ impl ChangeSets for ChangeSetClient {
             .set_role_arn(req.role_arn.clone())
             .set_notification_arns(Some(req.notification_arns.clone()))
             .send()
-            .await
-            .map_err(|e| sdk_error("cloudformation:CreateChangeSet", e))?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                let err = sdk_error("cloudformation:CreateChangeSet", e);
+                if let Error::Aws { message, .. } = &err {
+                    if NO_CHANGES_REASONS.iter().any(|r| message.contains(r)) {
+                        return Ok(None);
+                    }
+                }
+                return Err(err);
+            }
+        };
         let id = out
             .id()
             .filter(|s| !s.is_empty())
@@ -278,12 +291,12 @@ impl ChangeSets for ChangeSetClient {
                     req.change_set_name, req.stack_name
                 ),
             })?;
-        Ok(ChangeSetId {
+        Ok(Some(ChangeSetId {
             id: id.to_owned(),
             stack_id: out.stack_id().unwrap_or_default().to_owned(),
             name: req.change_set_name.clone(),
             stack_name: req.stack_name.clone(),
-        })
+        }))
     }
 
     async fn describe_change_set_page(
@@ -909,12 +922,12 @@ mod tests {
         let id = cs.create_change_set(&req).await.unwrap();
         assert_eq!(
             id,
-            ChangeSetId {
+            Some(ChangeSetId {
                 id: CS_ID.into(),
                 stack_id: STACK_ID.into(),
                 name: CS.into(),
                 stack_name: STACK.into(),
-            }
+            })
         );
     }
 
@@ -945,6 +958,27 @@ mod tests {
             }
             other => panic!("expected Error::Aws, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn create_refused_for_no_changes_is_none() {
+        let create = mock!(Client::create_change_set).then_error(|| {
+            CreateChangeSetError::generic(
+                ErrorMetadata::builder()
+                    .code("ValidationError")
+                    .message("No updates are to be performed.")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&create]);
+        let cs = ChangeSetClient::from_client(client);
+        let req = ChangeSetRequest {
+            stack_name: "x".into(),
+            change_set_name: CS.into(),
+            template_body: Some("Resources: {}".into()),
+            ..Default::default()
+        };
+        assert_eq!(cs.create_change_set(&req).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use super::changeset::{ChangeSetClient, ChangeSets};
 use super::cloudformation::{CfnClient, CloudFormation};
+use super::stack_ops::{StackOps, StackOpsClient};
 use super::{load_config, AwsSettings};
 use crate::error::{Error, Result};
 use crate::project::Account;
@@ -21,6 +22,7 @@ pub struct Clients {
     pub region: String,
     pub cfn: Arc<dyn CloudFormation>,
     pub change_sets: Arc<dyn ChangeSets>,
+    pub ops: Arc<dyn StackOps>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -91,6 +93,7 @@ impl Connect for SdkConnect {
             region,
             cfn: Arc::new(CfnClient::new(&config)),
             change_sets: Arc::new(ChangeSetClient::new(&config)),
+            ops: Arc::new(StackOpsClient::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

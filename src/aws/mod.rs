@@ -5,6 +5,7 @@
 pub mod changeset;
 pub mod cloudformation;
 pub mod connect;
+pub mod stack_ops;
 pub mod sts;
 
 use std::sync::Arc;

@@ -101,6 +101,41 @@ pub enum Command {
     )]
     Plan(PlanArgs),
 
+    /// Deploy stacks through change sets, after showing the plan and asking
+    ///
+    /// Plans, shows the plan, refuses destructive or broadening changes unless allowed (exit 3),
+    /// asks for approval on a terminal (or takes --yes; without a terminal and without --yes it
+    /// refuses, exit 3), then executes the change sets in dependency order and waits, printing
+    /// each stack event once. A failure's root cause is repeated at the end with the way out.
+    #[command(
+        after_help = "Examples:\n  little apply --all\n  little apply ecr-repositories --yes\n  little apply --plan plan.json --yes\n  little apply iam-ci --allow-broadening"
+    )]
+    Apply(ApplyArgs),
+
+    /// Delete stacks, dependents first, after showing what is deleted and what retained
+    #[command(
+        after_help = "Examples:\n  little destroy image-check\n  little destroy scan-notify image-check --yes --disable-termination-protection"
+    )]
+    Destroy(DestroyArgs),
+
+    /// Show deployed stacks: status, last update, drift status, outputs
+    #[command(
+        after_help = "Examples:\n  little status\n  little status ecr-repositories --format json"
+    )]
+    Status(StatusArgs),
+
+    /// Show a stack's events, oldest first
+    #[command(
+        after_help = "Examples:\n  little events ecr-repositories --limit 50\n  little events ecr-repositories --follow"
+    )]
+    Events(EventsArgs),
+
+    /// Show a deployed stack's outputs
+    #[command(
+        after_help = "Examples:\n  little outputs iam-ci\n  little outputs iam-ci --format json | jq -r .CiRoleArn"
+    )]
+    Outputs(OutputsArgs),
+
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
     Stacks(StacksArgs),
@@ -160,6 +195,85 @@ pub struct PlanArgs {
     /// How many stacks to plan at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
+    /// Execute exactly the change sets of a plan saved with `little plan --out`
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stacks", "all"])]
+    pub plan: Option<PathBuf>,
+    /// Apply without asking
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Allow removing or replacing data-bearing resources
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Allow changes that widen IAM or resource-policy access
+    #[arg(long)]
+    pub allow_broadening: bool,
+    /// Delete and recreate stacks whose creation failed (ROLLBACK_COMPLETE)
+    #[arg(long)]
+    pub replace_failed: bool,
+    /// How many independent stacks to deploy at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+    /// Stop waiting for a stack after this many minutes (the operation goes on)
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout: u64,
+    /// Output format of the result
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The stacks to delete
+    #[arg(value_name = "STACK", required = true)]
+    pub stacks: Vec<String>,
+    /// Delete without asking
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Turn termination protection off first
+    #[arg(long)]
+    pub disable_termination_protection: bool,
+    /// Stop waiting after this many minutes
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Stack names [default: every stack]
+    #[arg(value_name = "STACK")]
+    pub stacks: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The stack
+    #[arg(value_name = "STACK")]
+    pub stack: String,
+    /// Keep printing new events until the stack's operation ends
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How many of the newest events to show
+    #[arg(long, default_value_t = 30)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// The stack
+    #[arg(value_name = "STACK")]
+    pub stack: String,
+    /// Output format (json: an object of key to value)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,8 +8,12 @@ use super::{Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
 use std::sync::Arc;
 
 use crate::aws::changeset::ChangeSetPoll;
+use crate::aws::cloudformation::Poll;
+use crate::aws::connect::Connect;
 use crate::aws::connect::SdkConnect;
 use crate::aws::{account_resolver, AwsSettings};
+use crate::deploy::apply::ApplyOptions;
+use crate::deploy::destroy::DestroyOptions;
 use crate::error::{exit, Error, Result};
 use crate::plan::run::PlanOptions;
 use crate::project::Project;
@@ -97,6 +101,47 @@ pub fn run(cli: Cli) -> Result<u8> {
             })
         }
         Command::Plan(args) => plan(project, &ctx, args),
+        Command::Apply(args) => apply(project, &ctx, args),
+        Command::Destroy(args) => destroy(project, &ctx, args),
+        Command::Status(args) => {
+            let selection = Selection {
+                all: args.stacks.is_empty(),
+                names: args.stacks.clone(),
+            };
+            let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(ctx.aws.clone()));
+            let stacks = runtime()?.block_on(crate::deploy::status::status(
+                Arc::new(project),
+                connect,
+                &selection,
+            ))?;
+            let mut out = std::io::stdout().lock();
+            match args.format {
+                ReportFormat::Text => report::apply::write_status(&mut out, &stacks, ctx.stdout)?,
+                ReportFormat::Json => report::write_json(&mut out, &stacks)?,
+            }
+            Ok(exit::OK)
+        }
+        Command::Events(args) => events(project, &ctx, args),
+        Command::Outputs(args) => {
+            let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(ctx.aws.clone()));
+            let outputs = runtime()?.block_on(crate::deploy::status::outputs(
+                Arc::new(project),
+                connect,
+                &args.stack,
+            ))?;
+            let mut out = std::io::stdout().lock();
+            match args.format {
+                ReportFormat::Text => report::apply::write_outputs(&mut out, &outputs)?,
+                ReportFormat::Json => {
+                    let map: serde_json::Map<String, serde_json::Value> = outputs
+                        .iter()
+                        .map(|o| (o.key.clone(), serde_json::Value::String(o.value.clone())))
+                        .collect();
+                    report::write_json(&mut out, &map)?
+                }
+            }
+            Ok(exit::OK)
+        }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
             let mut out = std::io::stdout().lock();
@@ -149,6 +194,223 @@ fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
     } else {
         exit::OK
     })
+}
+
+fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> {
+    let saved = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let plan: crate::plan::model::Plan =
+                crate::project::config::parse_json(path, &text).map_err(Error::from)?;
+            Some(plan)
+        }
+        None => {
+            // Fail on a bad selection before any AWS call.
+            project.select(&args.selection.stacks, args.selection.all)?;
+            None
+        }
+    };
+    let selection = match &saved {
+        Some(plan) => Selection {
+            names: plan.stacks.iter().map(|s| s.stack.clone()).collect(),
+            all: false,
+        },
+        None => selection(&args.selection),
+    };
+    let options = ApplyOptions {
+        plan: PlanOptions {
+            selection,
+            concurrency: 8,
+            keep_change_sets: true,
+            poll: ChangeSetPoll::default(),
+            render: render_options(&project, ctx),
+            now: now(),
+        },
+        saved,
+        yes: args.yes,
+        allow_destructive: args.allow_destructive,
+        allow_broadening: args.allow_broadening,
+        replace_failed: args.replace_failed,
+        wait: Poll {
+            timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
+            ..Poll::default()
+        },
+    };
+    let mut options = options;
+    options.plan.concurrency = usize::from(args.concurrency);
+    let mut ui = CliUi::new(ctx);
+    ui.plan_to_stderr = args.format == ReportFormat::Json;
+    let ui = Arc::new(ui);
+    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(ctx.aws.clone()));
+    let report = runtime()?.block_on(crate::deploy::apply::apply(
+        Arc::new(project),
+        connect,
+        options,
+        ui,
+    ))?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Text => {
+            report::apply::write_summary(&mut out, &report.stacks, false, ctx.stdout)?;
+            if report.interrupted {
+                writeln!(
+                    out,
+                    "interrupted: stacks that were deploying go on in CloudFormation"
+                )
+                .map_err(Error::output)?;
+            }
+        }
+        ReportFormat::Json => report::write_json(&mut out, &report)?,
+    }
+    Ok(if report.failed() {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
+}
+
+fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<u8> {
+    project.select(&args.stacks, false)?;
+    let options = DestroyOptions {
+        stacks: args.stacks.clone(),
+        yes: args.yes,
+        disable_termination_protection: args.disable_termination_protection,
+        wait: Poll {
+            timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
+            ..Poll::default()
+        },
+    };
+    let ui = Arc::new(CliUi::new(ctx));
+    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(ctx.aws.clone()));
+    let report = runtime()?.block_on(crate::deploy::destroy::destroy(
+        Arc::new(project),
+        connect,
+        options,
+        ui,
+    ))?;
+    let mut out = std::io::stdout().lock();
+    if report.stacks.is_empty() {
+        writeln!(out, "nothing to delete").map_err(Error::output)?;
+        return Ok(exit::OK);
+    }
+    report::apply::write_summary(&mut out, &report.stacks, true, ctx.stdout)?;
+    let failed = report
+        .stacks
+        .iter()
+        .any(|s| s.outcome == crate::deploy::apply::Outcome::Failed);
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+fn events(project: Project, ctx: &Context, args: super::EventsArgs) -> Result<u8> {
+    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(ctx.aws.clone()));
+    let project = Arc::new(project);
+    let rt = runtime()?;
+    let list = rt.block_on(crate::deploy::status::events(
+        project.clone(),
+        connect.clone(),
+        &args.stack,
+        args.limit,
+    ))?;
+    let style = ctx.stdout;
+    {
+        let mut out = std::io::stdout().lock();
+        for e in &list {
+            writeln!(out, "{}", report::apply::event_line(&args.stack, e, style))
+                .map_err(Error::output)?;
+        }
+        out.flush().map_err(Error::output)?;
+    }
+    if args.follow {
+        let stack = args.stack.clone();
+        let show = move |e: &crate::aws::stack_ops::StackEvent| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", report::apply::event_line(&stack, e, style));
+            let _ = out.flush();
+        };
+        rt.block_on(crate::deploy::status::follow(
+            project,
+            connect,
+            &args.stack,
+            std::time::Duration::from_secs(2),
+            &show,
+        ))?;
+    }
+    Ok(exit::OK)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,
+/// questions on the terminal.
+struct CliUi {
+    stdout: Style,
+    stderr: Style,
+    quiet: bool,
+    /// The plan goes to stderr when stdout carries a JSON result.
+    plan_to_stderr: bool,
+}
+
+impl CliUi {
+    fn new(ctx: &Context) -> Self {
+        CliUi {
+            stdout: ctx.stdout,
+            stderr: ctx.stderr,
+            quiet: ctx.quiet,
+            plan_to_stderr: false,
+        }
+    }
+}
+
+impl crate::deploy::Ui for CliUi {
+    fn show_plan(&self, plan: &crate::plan::model::Plan) -> Result<()> {
+        if self.plan_to_stderr {
+            let mut err = std::io::stderr().lock();
+            return report::plan::write_text(&mut err, plan, self.stderr);
+        }
+        let mut out = std::io::stdout().lock();
+        report::plan::write_text(&mut out, plan, self.stdout)?;
+        out.flush().map_err(Error::output)
+    }
+
+    fn can_ask(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
+    fn confirm(&self, question: &str) -> Result<bool> {
+        let mut err = std::io::stderr().lock();
+        write!(err, "{} [y/N] ", self.stderr.bold(question)).map_err(Error::output)?;
+        err.flush().map_err(Error::output)?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    }
+
+    fn event(&self, stack: &str, event: &crate::aws::stack_ops::StackEvent) {
+        if !self.quiet {
+            eprintln!("{}", report::apply::event_line(stack, event, self.stderr));
+        }
+    }
+
+    fn progress(&self, stack: &str, message: &str) {
+        if !self.quiet {
+            eprintln!("{} {message}", self.stderr.bold(&format!("{stack}:")));
+        }
+    }
+
+    fn message(&self, text: &str) {
+        eprint!("{text}");
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

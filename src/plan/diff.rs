@@ -372,13 +372,10 @@ pub fn display_form(v: Value) -> Value {
             if s == "true" || s == "false" {
                 return Value::Bool(s == "true");
             }
-            let numeric = !s.is_empty()
-                && s.trim_start_matches('-')
-                    .chars()
-                    .all(|c| c.is_ascii_digit())
-                && !s.trim_start_matches('-').is_empty()
-                && !(s.trim_start_matches('-').len() > 1
-                    && s.trim_start_matches('-').starts_with('0'));
+            let digits = s.strip_prefix('-').unwrap_or(&s);
+            let numeric = !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && (digits.len() == 1 || !digits.starts_with('0'));
             if let (true, Ok(i)) = (numeric, s.parse::<i64>()) {
                 return Value::from(i);
             }

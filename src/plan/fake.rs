@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetRequest, ChangeSets};
 use crate::aws::cloudformation::{CloudFormation, StackInfo, StackOutput, StackRequest};
 use crate::aws::connect::{Clients, Connect};
+use crate::aws::stack_ops::{StackEvent, StackOps, StackResource};
 use crate::error::{Error, Result};
 use crate::project::Account;
 
@@ -30,6 +31,17 @@ pub struct FakeAws {
     /// Stacks whose DescribeStacks fails with this message.
     pub broken: Mutex<BTreeMap<String, String>>,
     pub calls: Mutex<Vec<String>>,
+    /// Stack events by stack, newest first (as DescribeStackEvents returns them).
+    pub events: Mutex<BTreeMap<String, Vec<StackEvent>>>,
+    /// The status a stack ends in when a change set is executed, by stack (default: the
+    /// success status of the change set's type).
+    pub outcome: Mutex<BTreeMap<String, String>>,
+    /// How many DescribeStacks calls a stack stays in progress for after an execute.
+    pub in_progress_polls: Mutex<BTreeMap<String, usize>>,
+    /// Events that arrive one per DescribeStacks call while in progress (oldest first), by
+    /// stack; they are moved to `events` as they arrive.
+    pub arriving: Mutex<BTreeMap<String, Vec<StackEvent>>>,
+    pending: Mutex<BTreeMap<String, (usize, String)>>,
 }
 
 impl FakeAws {
@@ -94,6 +106,46 @@ impl CloudFormation for FakeAws {
                 message: msg.clone(),
             });
         }
+        // An executing stack: one poll less in progress, and the next event arrives.
+        let mut pending = self.pending.lock().unwrap();
+        if let Some((left, end)) = pending.get_mut(name) {
+            let next = self
+                .arriving
+                .lock()
+                .unwrap()
+                .get_mut(name)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.remove(0));
+            if let Some(e) = next {
+                self.events
+                    .lock()
+                    .unwrap()
+                    .entry(name.to_owned())
+                    .or_default()
+                    .insert(0, e);
+            }
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                let end = end.clone();
+                if let Some(s) = self.stacks.lock().unwrap().get_mut(name) {
+                    s.info.status = end;
+                }
+                // The rest of the events arrive with the final status.
+                let rest = self
+                    .arriving
+                    .lock()
+                    .unwrap()
+                    .remove(name)
+                    .unwrap_or_default();
+                let mut events = self.events.lock().unwrap();
+                let list = events.entry(name.to_owned()).or_default();
+                for e in rest {
+                    list.insert(0, e);
+                }
+                pending.remove(name);
+            }
+        }
+        drop(pending);
         Ok(self
             .stacks
             .lock()
@@ -134,7 +186,7 @@ impl CloudFormation for FakeAws {
 
 #[async_trait]
 impl ChangeSets for FakeAws {
-    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<ChangeSetId> {
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<Option<ChangeSetId>> {
         self.log(format!(
             "CreateChangeSet {} {:?}",
             req.stack_name, req.change_set_type
@@ -146,7 +198,7 @@ impl ChangeSets for FakeAws {
                 s.info.status = "REVIEW_IN_PROGRESS".into();
             }
         }
-        Ok(ChangeSetId {
+        Ok(Some(ChangeSetId {
             id: format!(
                 "arn:aws:cloudformation:us-east-1:123456789012:changeSet/{}/0f4c1a2b-1111-4a5b-9c8d-0123456789ab",
                 req.change_set_name
@@ -154,7 +206,7 @@ impl ChangeSets for FakeAws {
             stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{}/x", req.stack_name),
             name: req.change_set_name.clone(),
             stack_name: req.stack_name.clone(),
-        })
+        }))
     }
 
     async fn describe_change_set_page(
@@ -194,6 +246,49 @@ impl ChangeSets for FakeAws {
 
     async fn execute_change_set(&self, stack_name: &str, _name: &str) -> Result<()> {
         self.log(format!("ExecuteChangeSet {stack_name}"));
+        let mut stacks = self.stacks.lock().unwrap();
+        let Some(s) = stacks.get_mut(stack_name) else {
+            return Err(Error::Aws {
+                operation: "cloudformation:ExecuteChangeSet".into(),
+                message: format!("ValidationError: Stack [{stack_name}] does not exist"),
+            });
+        };
+        let creating = s.info.status == "REVIEW_IN_PROGRESS";
+        let fallback = if creating {
+            "CREATE_COMPLETE"
+        } else {
+            "UPDATE_COMPLETE"
+        };
+        let end = self
+            .outcome
+            .lock()
+            .unwrap()
+            .get(stack_name)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_owned());
+        let polls = self
+            .in_progress_polls
+            .lock()
+            .unwrap()
+            .get(stack_name)
+            .copied()
+            .unwrap_or(0);
+        s.info.status = if polls > 0 {
+            if creating {
+                "CREATE_IN_PROGRESS"
+            } else {
+                "UPDATE_IN_PROGRESS"
+            }
+            .to_owned()
+        } else {
+            end.clone()
+        };
+        // Never hold `stacks` while taking `pending`: describe_stack takes them the other way.
+        drop(stacks);
+        self.pending
+            .lock()
+            .unwrap()
+            .insert(stack_name.to_owned(), (polls, end));
         Ok(())
     }
 }
@@ -208,6 +303,55 @@ impl Connect for FakeConnect {
             region: region.unwrap_or("us-east-1").into(),
             cfn: self.0.clone(),
             change_sets: self.0.clone(),
+            ops: self.0.clone(),
         })
+    }
+}
+
+#[async_trait]
+impl StackOps for FakeAws {
+    async fn events_page(
+        &self,
+        stack: &str,
+        _next_token: Option<String>,
+    ) -> Result<(Vec<StackEvent>, Option<String>)> {
+        self.log(format!("DescribeStackEvents {stack}"));
+        Ok((
+            self.events
+                .lock()
+                .unwrap()
+                .get(stack)
+                .cloned()
+                .unwrap_or_default(),
+            None,
+        ))
+    }
+
+    async fn resources(&self, stack: &str) -> Result<Vec<StackResource>> {
+        self.log(format!("ListStackResources {stack}"));
+        Ok(Vec::new())
+    }
+
+    async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()> {
+        self.log(format!("UpdateTerminationProtection {stack} {enabled}"));
+        if let Some(s) = self.stacks.lock().unwrap().get_mut(stack) {
+            s.info.termination_protection = enabled;
+        }
+        Ok(())
+    }
+
+    async fn set_stack_policy(&self, stack: &str, _policy_body: &str) -> Result<()> {
+        self.log(format!("SetStackPolicy {stack}"));
+        Ok(())
+    }
+
+    async fn continue_update_rollback(&self, stack: &str, _skip: &[String]) -> Result<()> {
+        self.log(format!("ContinueUpdateRollback {stack}"));
+        Ok(())
+    }
+
+    async fn cancel_update(&self, stack: &str) -> Result<()> {
+        self.log(format!("CancelUpdateStack {stack}"));
+        Ok(())
     }
 }

@@ -16,7 +16,8 @@ use super::diff::{diff_templates, ChangeKind};
 use super::model::{BoolChange, Deployed, Hashes, Plan, PlanStatus, StackPlan, ValueChange};
 use super::risk::{dedupe, replacement_risk, template_risks, Replacement};
 use crate::aws::changeset::{
-    change_set_name, wait_for_change_set, ChangeSetPoll, ChangeSetRequest, ChangeSetType,
+    change_set_name, wait_for_change_set, ChangeSet, ChangeSetId, ChangeSetPoll, ChangeSetRequest,
+    ChangeSetType,
 };
 use crate::aws::cloudformation::StackInfo;
 pub use crate::aws::connect::{Clients, Connect};
@@ -156,7 +157,7 @@ pub async fn dependency_outputs(
     Ok((outputs, unknown))
 }
 
-async fn plan_stack(
+pub async fn plan_stack(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
@@ -174,6 +175,9 @@ async fn plan_stack(
     let body = rendered.body();
 
     let current = clients.cfn.describe_stack(&stack.name).await?;
+    if let Some(info) = &current {
+        check_state(info)?;
+    }
     let deployed_any = current.is_some();
     // A stack in REVIEW_IN_PROGRESS holds only a change set: it is still new.
     let deployed = current.filter(|info| info.status != "REVIEW_IN_PROGRESS");
@@ -232,6 +236,8 @@ async fn plan_stack(
         tags,
         capabilities,
         description: Some(format!("little plan of {}", stack.name)),
+        role_arn: stack.role_arn.clone(),
+        notification_arns: stack.notification_arns.clone(),
         ..Default::default()
     };
     if deployed_any {
@@ -241,21 +247,39 @@ async fn plan_stack(
             .delete_change_set(&stack.name, &name)
             .await;
     }
-    let id = clients.change_sets.create_change_set(&request).await?;
-    let waited = wait_for_change_set(
-        clients.change_sets.as_ref(),
-        &stack.name,
-        &name,
-        options.poll,
-    )
-    .await;
-    let change_set = match waited {
-        Ok(cs) => cs,
-        Err(e) => {
-            cleanup(&clients, &stack.name, &name, change_set_type, false).await;
-            return Err(e);
+    let created = clients.change_sets.create_change_set(&request).await?;
+    let change_set = match &created {
+        // CloudFormation refused to make one: nothing would change.
+        None => ChangeSet {
+            id: ChangeSetId {
+                id: String::new(),
+                stack_id: String::new(),
+                name: name.clone(),
+                stack_name: stack.name.clone(),
+            },
+            status: "FAILED".into(),
+            execution_status: None,
+            status_reason: Some("No updates are to be performed.".into()),
+            changes: Vec::new(),
+        },
+        Some(_) => {
+            let waited = wait_for_change_set(
+                clients.change_sets.as_ref(),
+                &stack.name,
+                &name,
+                options.poll,
+            )
+            .await;
+            match waited {
+                Ok(cs) => cs,
+                Err(e) => {
+                    cleanup(&clients, &stack.name, &name, change_set_type, false).await;
+                    return Err(e);
+                }
+            }
         }
     };
+    let id = created;
     let failure = change_set.is_failed().then(|| {
         format!(
             "the change set failed: {}",
@@ -332,9 +356,37 @@ async fn plan_stack(
         tag_changes,
         termination_protection,
         resource_changes: change_set.changes.clone(),
-        change_set: keep.then_some(id),
+        change_set: id.filter(|_| keep),
         known_after_apply,
         hashes: hashes(&body, &rendered.parameters),
+    })
+}
+
+/// Refuses stacks that cannot be changed now, saying the way out.
+pub fn check_state(info: &StackInfo) -> Result<()> {
+    let guidance = match info.status.as_str() {
+        s if info.is_in_progress() => format!(
+            "another operation is running ({s}); wait for it to finish (`little events {} --follow`) and run again",
+            info.name
+        ),
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => format!(
+            "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which deletes and recreates it",
+            info.name
+        ),
+        "UPDATE_ROLLBACK_FAILED" => format!(
+            "an update failed and so did its rollback; continue the rollback, skipping the resources that cannot roll back: `aws cloudformation continue-update-rollback --stack-name {}` (see `little events {}` for the resources that failed)",
+            info.name, info.name
+        ),
+        "DELETE_FAILED" => format!(
+            "its deletion failed; see `little events {}`, fix the cause and run `little destroy {}` again",
+            info.name, info.name
+        ),
+        _ => return Ok(()),
+    };
+    Err(Error::StackState {
+        stack: info.name.clone(),
+        status: info.status.clone(),
+        guidance,
     })
 }
 

@@ -85,6 +85,13 @@ pub struct StackFile {
     pub variables: serde_json::Map<String, serde_json::Value>,
     pub timeout_in_minutes: Option<u32>,
     pub description: Option<String>,
+    /// A CloudFormation stack policy (the document itself), set after each deployment.
+    pub stack_policy: Option<serde_json::Value>,
+    /// SNS topics that receive the stack's events.
+    #[serde(default)]
+    pub notification_arns: Vec<String>,
+    /// A service role CloudFormation assumes to deploy the stack.
+    pub role_arn: Option<String>,
 }
 
 /// A YAML scalar that CloudFormation wants as a string (tag values, account ids).

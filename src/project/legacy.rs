@@ -81,6 +81,9 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Diagnostic> {
         variables: p.littleware.variables,
         timeout_in_minutes: p.timeout_in_minutes,
         description: None,
+        stack_policy: None,
+        notification_arns: Vec::new(),
+        role_arn: None,
     })
 }
 

@@ -85,6 +85,11 @@ pub struct Stack {
     pub variables: serde_json::Map<String, serde_json::Value>,
     pub timeout_in_minutes: Option<u32>,
     pub description: Option<String>,
+    /// The stack policy document, as JSON text.
+    pub stack_policy: Option<String>,
+    pub notification_arns: Vec<String>,
+    /// The CloudFormation service role.
+    pub role_arn: Option<String>,
 }
 
 impl Stack {
@@ -393,6 +398,9 @@ impl Project {
             variables: raw.variables.clone(),
             timeout_in_minutes: raw.timeout_in_minutes,
             description: raw.description.clone(),
+            stack_policy: raw.stack_policy.as_ref().map(|p| p.to_string()),
+            notification_arns: raw.notification_arns.clone(),
+            role_arn: raw.role_arn.clone(),
         };
 
         let mut diags = Vec::new();
@@ -444,6 +452,27 @@ impl Project {
                     "capabilities"
                 };
                 diags.push(stack.diagnostic_at(self, &[key], bad_capability(cap)));
+            }
+        }
+        if let Some(arn) = &raw.role_arn {
+            if !is_role_arn(arn) {
+                diags.push(stack.diagnostic_at(
+                    self,
+                    &["role_arn"],
+                    Diagnostic::error("wrong-type", format!("`{arn}` is not an IAM role ARN")),
+                ));
+            }
+        }
+        if let Some(policy) = &raw.stack_policy {
+            if policy.get("Statement").is_none() {
+                diags.push(stack.diagnostic_at(
+                    self,
+                    &["stack_policy"],
+                    Diagnostic::error(
+                        "wrong-type",
+                        "`stack_policy` must be a stack policy document with a `Statement`",
+                    ),
+                ));
             }
         }
         if let Some(t) = raw.timeout_in_minutes {

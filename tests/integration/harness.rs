@@ -211,8 +211,9 @@ impl Emulator {
         let python = repo().join(".venv/bin/python");
         let port = free_port();
         let child = Command::new(python)
-            .arg(repo().join("scripts/moto-child.py"))
+            .arg(repo().join("scripts/moto-server.py"))
             .arg(port.to_string())
+            .arg("--exit-with-parent")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

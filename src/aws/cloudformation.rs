@@ -1,0 +1,618 @@
+//! CloudFormation stacks: describe, read the template, create, delete and find importers,
+//! behind the [`CloudFormation`] trait, and [`wait_for_stack`] to poll a stack to rest.
+//!
+//! The SDK adapter [`CfnClient`] maps the SDK's types to [`StackInfo`] and friends; nothing of
+//! the SDK leaves this file. AWS answers a few expected conditions ("stack does not exist",
+//! "export is not imported") with a `ValidationError` whose English text is the only way to
+//! tell them apart; those texts are matched here and nowhere else.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_cloudformation::types::{Capability, Parameter, Tag, TemplateStage};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde::Serialize;
+
+use super::sdk_error;
+use crate::error::{Error, Result};
+
+/// One output of a deployed stack.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StackOutput {
+    pub key: String,
+    pub value: String,
+    pub export_name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A deployed stack, as DescribeStacks reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StackInfo {
+    pub name: String,
+    /// The stack's ARN.
+    pub id: String,
+    /// CloudFormation's status, such as `CREATE_COMPLETE`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// RFC 3339.
+    pub created: Option<String>,
+    /// RFC 3339.
+    pub last_updated: Option<String>,
+    pub parameters: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub outputs: Vec<StackOutput>,
+    pub termination_protection: bool,
+    pub capabilities: Vec<String>,
+    /// `IN_SYNC`, `DRIFTED`, `NOT_CHECKED` or `UNKNOWN`, when CloudFormation reports it.
+    pub drift_status: Option<String>,
+}
+
+impl StackInfo {
+    /// Whether CloudFormation is still working on the stack (`*_IN_PROGRESS`).
+    ///
+    /// `REVIEW_IN_PROGRESS` (a stack created by a change set that was never executed) is not:
+    /// it stays that way until someone acts, so waiting on it would never end.
+    pub fn is_in_progress(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+    }
+
+    /// Whether the last operation failed: `*_FAILED`, or a rollback that completed
+    /// (`ROLLBACK_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, `IMPORT_ROLLBACK_COMPLETE`).
+    pub fn is_failed(&self) -> bool {
+        self.status.ends_with("_FAILED")
+            || matches!(
+                self.status.as_str(),
+                "ROLLBACK_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE"
+            )
+    }
+
+    /// The outputs as key → value, for `stack_output()`.
+    pub fn outputs_map(&self) -> BTreeMap<String, String> {
+        self.outputs
+            .iter()
+            .map(|o| (o.key.clone(), o.value.clone()))
+            .collect()
+    }
+}
+
+/// What [`CloudFormation::create_stack`] sends.
+#[derive(Debug, Clone, Default)]
+pub struct StackRequest {
+    pub stack_name: String,
+    pub template_body: String,
+    pub parameters: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    /// `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM`, `CAPABILITY_AUTO_EXPAND`.
+    pub capabilities: Vec<String>,
+    pub termination_protection: bool,
+    pub timeout_in_minutes: Option<u32>,
+}
+
+/// The CloudFormation calls the tool makes.
+#[async_trait]
+pub trait CloudFormation: Send + Sync {
+    /// None when the stack does not exist (AWS answers ValidationError "Stack with id X does not
+    /// exist"); a DELETE_COMPLETE stack also counts as absent.
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>>;
+    /// The deployed template body, stage Original.
+    async fn get_template(&self, name: &str) -> Result<String>;
+    /// Starts creating a stack; returns its id.
+    async fn create_stack(&self, req: &StackRequest) -> Result<String>;
+    /// Starts deleting a stack.
+    async fn delete_stack(&self, name: &str) -> Result<()>;
+    /// Stack names whose exports another stack imports: ListExports + ListImports (all pages),
+    /// export names -> importing stacks. Sorted, without duplicates.
+    async fn importers_of(&self, name: &str) -> Result<Vec<String>>;
+}
+
+/// [`CloudFormation`] through the SDK's client.
+pub struct CfnClient {
+    client: aws_sdk_cloudformation::Client,
+}
+
+impl CfnClient {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        CfnClient {
+            client: aws_sdk_cloudformation::Client::new(config),
+        }
+    }
+}
+
+/// Whether a service error is AWS's way of saying that a stack does not exist.
+fn is_missing_stack<E: ProvideErrorMetadata>(e: &E) -> bool {
+    e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist"))
+}
+
+/// Whether a ListImports error says that nothing imports the export
+/// ("Export 'X' is not imported by any stack.").
+fn is_not_imported<E: ProvideErrorMetadata>(e: &E) -> bool {
+    e.code() == Some("ValidationError")
+        && e.message()
+            .is_some_and(|m| m.contains("is not imported by any stack"))
+}
+
+fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(Format::DateTime).ok())
+}
+
+/// The stack name in a stack id (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`), or
+/// the id itself when it is not an ARN.
+fn stack_name_of(id: &str) -> &str {
+    match id.split_once(":stack/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => id,
+    }
+}
+
+fn stack_info(s: &aws_sdk_cloudformation::types::Stack) -> StackInfo {
+    StackInfo {
+        name: s.stack_name().unwrap_or_default().to_owned(),
+        id: s.stack_id().unwrap_or_default().to_owned(),
+        status: s
+            .stack_status()
+            .map(|st| st.as_str().to_owned())
+            .unwrap_or_default(),
+        status_reason: s.stack_status_reason().map(str::to_owned),
+        created: rfc3339(s.creation_time()),
+        last_updated: rfc3339(s.last_updated_time()),
+        parameters: s
+            .parameters()
+            .iter()
+            .map(|p| {
+                (
+                    p.parameter_key().unwrap_or_default().to_owned(),
+                    p.parameter_value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect(),
+        tags: s
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect(),
+        outputs: s
+            .outputs()
+            .iter()
+            .map(|o| StackOutput {
+                key: o.output_key().unwrap_or_default().to_owned(),
+                value: o.output_value().unwrap_or_default().to_owned(),
+                export_name: o.export_name().map(str::to_owned),
+                description: o.description().map(str::to_owned),
+            })
+            .collect(),
+        termination_protection: s.enable_termination_protection().unwrap_or(false),
+        capabilities: s
+            .capabilities()
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        drift_status: s
+            .drift_information()
+            .and_then(|d| d.stack_drift_status())
+            .map(|d| d.as_str().to_owned()),
+    }
+}
+
+#[async_trait]
+impl CloudFormation for CfnClient {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>> {
+        let out = match self.client.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(is_missing_stack) => return Ok(None),
+            Err(e) => return Err(sdk_error("cloudformation:DescribeStacks", e)),
+        };
+        Ok(out
+            .stacks()
+            .iter()
+            .map(stack_info)
+            .find(|s| s.status != "DELETE_COMPLETE"))
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String> {
+        let out = self
+            .client
+            .get_template()
+            .stack_name(name)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:GetTemplate", e))?;
+        out.template_body()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Aws {
+                operation: "cloudformation:GetTemplate".into(),
+                message: format!("the answer for stack `{name}` holds no template body"),
+            })
+    }
+
+    async fn create_stack(&self, req: &StackRequest) -> Result<String> {
+        let mut call = self
+            .client
+            .create_stack()
+            .stack_name(&req.stack_name)
+            .template_body(&req.template_body)
+            .enable_termination_protection(req.termination_protection);
+        for (k, v) in &req.parameters {
+            call = call.parameters(
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build(),
+            );
+        }
+        for (k, v) in &req.tags {
+            call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        for c in &req.capabilities {
+            call = call.capabilities(Capability::from(c.as_str()));
+        }
+        if let Some(t) = req.timeout_in_minutes {
+            call = call.timeout_in_minutes(i32::try_from(t).unwrap_or(i32::MAX));
+        }
+        let out = call
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:CreateStack", e))?;
+        out.stack_id().map(str::to_owned).ok_or_else(|| Error::Aws {
+            operation: "cloudformation:CreateStack".into(),
+            message: format!(
+                "the answer for stack `{}` holds no stack id",
+                req.stack_name
+            ),
+        })
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<()> {
+        self.client
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:DeleteStack", e))?;
+        Ok(())
+    }
+
+    async fn importers_of(&self, name: &str) -> Result<Vec<String>> {
+        // The stack's exports.
+        let mut exports = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_exports()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudformation:ListExports", e))?;
+            for e in out.exports() {
+                let exporter = e.exporting_stack_id().map(stack_name_of);
+                if let (Some(export), Some(exporter)) = (e.name(), exporter) {
+                    if exporter == name {
+                        exports.push(export.to_owned());
+                    }
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+
+        // The stacks importing each of them.
+        let mut importers = Vec::new();
+        for export in &exports {
+            let mut token: Option<String> = None;
+            loop {
+                let out = match self
+                    .client
+                    .list_imports()
+                    .export_name(export)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                {
+                    Ok(out) => out,
+                    Err(e) if e.as_service_error().is_some_and(is_not_imported) => break,
+                    Err(e) => return Err(sdk_error("cloudformation:ListImports", e)),
+                };
+                importers.extend(out.imports().iter().cloned());
+                match out.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                    _ => break,
+                }
+            }
+        }
+        importers.sort();
+        importers.dedup();
+        Ok(importers)
+    }
+}
+
+/// How [`wait_for_stack`] polls: the first interval, growing by half each time up to `max`,
+/// and the time after which it gives up.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    pub first: Duration,
+    pub max: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Poll {
+    /// 1 s, growing to 10 s; give up after 60 minutes.
+    fn default() -> Self {
+        Poll {
+            first: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+            timeout: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// Polls describe_stack until the status is no longer `*_IN_PROGRESS`, with backoff and a
+/// timeout; returns the final StackInfo or, for a stack that disappeared during a delete, None.
+pub async fn wait_for_stack(
+    cfn: &dyn CloudFormation,
+    name: &str,
+    poll: Poll,
+) -> Result<Option<StackInfo>> {
+    let start = tokio::time::Instant::now();
+    let mut interval = poll.first;
+    loop {
+        let info = match cfn.describe_stack(name).await? {
+            None => return Ok(None),
+            Some(info) if !info.is_in_progress() => return Ok(Some(info)),
+            Some(info) => info,
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= poll.timeout {
+            return Err(Error::Aws {
+                operation: format!("waiting for stack `{name}`"),
+                message: format!(
+                    "it is still `{}` after {}",
+                    info.status,
+                    human(poll.timeout)
+                ),
+            });
+        }
+        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
+        interval = interval.mul_f64(1.5).min(poll.max);
+    }
+}
+
+/// A duration for messages: whole minutes or seconds, else milliseconds.
+fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms >= 60_000 && ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else if ms >= 1000 && ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn info(status: &str) -> StackInfo {
+        StackInfo {
+            name: "s".into(),
+            id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
+            status: status.into(),
+            status_reason: None,
+            created: None,
+            last_updated: None,
+            parameters: Vec::new(),
+            tags: Vec::new(),
+            outputs: Vec::new(),
+            termination_protection: false,
+            capabilities: Vec::new(),
+            drift_status: None,
+        }
+    }
+
+    /// Answers describe_stack from a script, one answer per call; the last one repeats.
+    struct Scripted {
+        answers: Vec<Option<&'static str>>,
+        calls: Mutex<usize>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Option<&'static str>>) -> Self {
+            Scripted {
+                answers,
+                calls: Mutex::new(0),
+            }
+        }
+
+        fn calls(&self) -> usize {
+            *self.calls.lock().unwrap()
+        }
+    }
+
+    #[async_trait]
+    impl CloudFormation for Scripted {
+        async fn describe_stack(&self, _name: &str) -> Result<Option<StackInfo>> {
+            let mut calls = self.calls.lock().unwrap();
+            let i = (*calls).min(self.answers.len() - 1);
+            *calls += 1;
+            Ok(self.answers[i].map(info))
+        }
+        async fn get_template(&self, _name: &str) -> Result<String> {
+            unreachable!()
+        }
+        async fn create_stack(&self, _req: &StackRequest) -> Result<String> {
+            unreachable!()
+        }
+        async fn delete_stack(&self, _name: &str) -> Result<()> {
+            unreachable!()
+        }
+        async fn importers_of(&self, _name: &str) -> Result<Vec<String>> {
+            unreachable!()
+        }
+    }
+
+    const FAST: Poll = Poll {
+        first: Duration::ZERO,
+        max: Duration::ZERO,
+        timeout: Duration::from_secs(5),
+    };
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn waits_until_the_stack_is_at_rest() {
+        let fake = Scripted::new(vec![
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_COMPLETE"),
+        ]);
+        let got = block_on(wait_for_stack(&fake, "s", FAST)).unwrap();
+        assert_eq!(got.map(|s| s.status), Some("CREATE_COMPLETE".to_owned()));
+        assert_eq!(fake.calls(), 4);
+    }
+
+    #[test]
+    fn returns_at_once_for_a_stack_at_rest_or_failed() {
+        let fake = Scripted::new(vec![Some("ROLLBACK_COMPLETE")]);
+        let got = block_on(wait_for_stack(&fake, "s", FAST)).unwrap().unwrap();
+        assert!(got.is_failed());
+        assert_eq!(fake.calls(), 1);
+    }
+
+    #[test]
+    fn a_stack_that_disappears_during_a_delete_is_none() {
+        let fake = Scripted::new(vec![
+            Some("DELETE_IN_PROGRESS"),
+            Some("DELETE_IN_PROGRESS"),
+            None,
+        ]);
+        let got = block_on(wait_for_stack(&fake, "s", FAST)).unwrap();
+        assert_eq!(got, None);
+        assert_eq!(fake.calls(), 3);
+    }
+
+    #[test]
+    fn gives_up_after_the_timeout() {
+        let fake = Scripted::new(vec![Some("UPDATE_IN_PROGRESS")]);
+        let poll = Poll {
+            first: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            timeout: Duration::from_millis(20),
+        };
+        let started = std::time::Instant::now();
+        let err = block_on(wait_for_stack(&fake, "s", poll)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(fake.calls() >= 2, "polled {} times", fake.calls());
+        let msg = err.to_string();
+        assert!(
+            msg.contains("waiting for stack `s`") && msg.contains("UPDATE_IN_PROGRESS"),
+            "{msg}"
+        );
+        assert!(msg.contains("20 ms"), "{msg}");
+    }
+
+    #[test]
+    fn backoff_grows_by_half_up_to_the_cap() {
+        // Intervals 100, 150, 200 (capped), 200 ms: at least 650 ms for five polls.
+        let fake = Scripted::new(vec![
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_IN_PROGRESS"),
+            Some("CREATE_COMPLETE"),
+        ]);
+        let poll = Poll {
+            first: Duration::from_millis(100),
+            max: Duration::from_millis(200),
+            timeout: Duration::from_secs(10),
+        };
+        let started = std::time::Instant::now();
+        block_on(wait_for_stack(&fake, "s", poll)).unwrap();
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(650), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert_eq!(fake.calls(), 5);
+    }
+
+    #[test]
+    fn status_helpers() {
+        for s in [
+            "CREATE_IN_PROGRESS",
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            "DELETE_IN_PROGRESS",
+        ] {
+            assert!(info(s).is_in_progress(), "{s}");
+            assert!(!info(s).is_failed(), "{s}");
+        }
+        for s in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "REVIEW_IN_PROGRESS"] {
+            assert!(!info(s).is_in_progress(), "{s}");
+            assert!(!info(s).is_failed(), "{s}");
+        }
+        for s in [
+            "CREATE_FAILED",
+            "ROLLBACK_FAILED",
+            "DELETE_FAILED",
+            "UPDATE_ROLLBACK_FAILED",
+            "ROLLBACK_COMPLETE",
+            "UPDATE_ROLLBACK_COMPLETE",
+        ] {
+            assert!(info(s).is_failed(), "{s}");
+            assert!(!info(s).is_in_progress(), "{s}");
+        }
+    }
+
+    #[test]
+    fn outputs_map_and_stack_names() {
+        let mut s = info("CREATE_COMPLETE");
+        s.outputs = vec![
+            StackOutput {
+                key: "B".into(),
+                value: "2".into(),
+                export_name: Some("x-B".into()),
+                description: None,
+            },
+            StackOutput {
+                key: "A".into(),
+                value: "1".into(),
+                export_name: None,
+                description: Some("first".into()),
+            },
+        ];
+        let m = s.outputs_map();
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            vec![("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
+        assert_eq!(
+            stack_name_of("arn:aws:cloudformation:us-east-1:123456789012:stack/net-base/6a1b"),
+            "net-base"
+        );
+        assert_eq!(stack_name_of("plain"), "plain");
+    }
+
+    #[test]
+    fn durations_in_messages() {
+        assert_eq!(human(Duration::from_secs(3600)), "60 min");
+        assert_eq!(human(Duration::from_secs(90)), "90 s");
+        assert_eq!(human(Duration::from_millis(20)), "20 ms");
+    }
+}

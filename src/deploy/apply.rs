@@ -1,0 +1,1223 @@
+//! `little apply`: plan (or read a saved plan), refuse what is not allowed, ask for approval,
+//! then execute each stack's change set in dependency order (independent stacks concurrently),
+//! re-planning a stack whose dependency outputs became known only now, and wait, streaming
+//! events. A failure stops the stacks that depend on it, not the others. Whatever is not
+//! executed is cleaned up: no change set, and no empty REVIEW_IN_PROGRESS stack, is left behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::Ui;
+use crate::aws::cloudformation::{wait_for_stack, Poll, StackInfo};
+use crate::aws::connect::{Clients, Connect};
+use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEvent};
+use crate::error::{Error, Result};
+use crate::plan::model::{Plan, PlanStatus, StackPlan};
+use crate::plan::risk::{Risk, RiskKind};
+use crate::plan::run::{plan, plan_stack, sha256, PlanOptions};
+use crate::project::Project;
+
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// How to plan (selection, concurrency, rendering, change-set polling).
+    pub plan: PlanOptions,
+    /// Execute exactly this saved plan instead of planning.
+    pub saved: Option<Plan>,
+    /// Approve without asking.
+    pub yes: bool,
+    pub allow_destructive: bool,
+    pub allow_broadening: bool,
+    /// Delete and recreate stacks whose creation failed (ROLLBACK_COMPLETE).
+    pub replace_failed: bool,
+    /// Waiting for stack operations.
+    pub wait: Poll,
+}
+
+/// What happened to one stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
+    /// Not attempted because a stack it depends on failed.
+    Skipped,
+    /// Not attempted: interrupted, refused or declined.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackResult {
+    pub stack: String,
+    pub outcome: Outcome,
+    /// The stack's final status, when it was touched.
+    pub status: Option<String>,
+    pub duration_secs: f64,
+    /// Resource changes executed.
+    pub changes: usize,
+    /// The root cause of a failure: `LogicalId (Type) STATUS: reason`.
+    pub root_cause: Vec<String>,
+    /// What to do next, for a failure.
+    pub guidance: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    pub stacks: Vec<StackResult>,
+    pub interrupted: bool,
+}
+
+impl ApplyReport {
+    pub fn failed(&self) -> bool {
+        self.interrupted
+            || self
+                .stacks
+                .iter()
+                .any(|s| matches!(s.outcome, Outcome::Failed | Outcome::Skipped))
+    }
+}
+
+/// Plans (or checks the saved plan), asks, executes. Refusals are `Error::Refused` (exit 3),
+/// after every kept change set was cleaned up.
+pub async fn apply(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    options: ApplyOptions,
+    ui: Arc<dyn Ui>,
+) -> Result<ApplyReport> {
+    let plan = match &options.saved {
+        Some(saved) => check_saved(&project, connect.as_ref(), saved, &options).await?,
+        None => {
+            if options.replace_failed {
+                replace_failed(&project, connect.as_ref(), &options, ui.as_ref()).await?;
+            }
+            let mut plan_options = options.plan.clone();
+            plan_options.keep_change_sets = true;
+            plan(project.clone(), connect.clone(), plan_options).await?
+        }
+    };
+    ui.show_plan(&plan)?;
+    if plan.has_failures() {
+        cleanup_all(&project, connect.as_ref(), &plan).await;
+        let failed: Vec<&str> = plan
+            .stacks
+            .iter()
+            .filter(|s| s.status == PlanStatus::Failed)
+            .map(|s| s.stack.as_str())
+            .collect();
+        return Err(Error::Aws {
+            operation: "plan".into(),
+            message: format!(
+                "could not plan {}; nothing was applied",
+                failed
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if !plan.has_changes() {
+        return Ok(ApplyReport {
+            stacks: plan
+                .stacks
+                .iter()
+                .map(|s| result(&s.stack, Outcome::Unchanged, None, 0.0))
+                .collect(),
+            interrupted: false,
+        });
+    }
+    if let Err(refusal) = check_risks(
+        &plan
+            .stacks
+            .iter()
+            .flat_map(|s| &s.risks)
+            .collect::<Vec<_>>(),
+        &options,
+    ) {
+        cleanup_all(&project, connect.as_ref(), &plan).await;
+        return Err(refusal);
+    }
+    if !options.yes {
+        if !ui.can_ask() {
+            cleanup_all(&project, connect.as_ref(), &plan).await;
+            return Err(Error::Refused(
+                "there is no terminal to ask for approval; pass `--yes` to apply without asking"
+                    .into(),
+            ));
+        }
+        let n = plan.stacks.iter().filter(|s| s.has_changes()).count();
+        let question = format!(
+            "Apply these changes to {n} stack{}?",
+            if n == 1 { "" } else { "s" }
+        );
+        if !ui.confirm(&question)? {
+            cleanup_all(&project, connect.as_ref(), &plan).await;
+            return Err(Error::Refused(
+                "not approved; the change sets were deleted".into(),
+            ));
+        }
+    }
+    execute(project, connect, plan, options, ui).await
+}
+
+fn result(stack: &str, outcome: Outcome, status: Option<String>, secs: f64) -> StackResult {
+    StackResult {
+        stack: stack.to_owned(),
+        outcome,
+        status,
+        duration_secs: secs,
+        changes: 0,
+        root_cause: Vec::new(),
+        guidance: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// Refuses destructive and broadening changes that the flags do not allow.
+pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
+    let mut problems = Vec::new();
+    let destructive: Vec<&&Risk> = risks
+        .iter()
+        .filter(|r| r.kind == RiskKind::Destructive)
+        .collect();
+    if !destructive.is_empty() && !options.allow_destructive {
+        problems.push(format!(
+            "{} destructive change{} ({}); pass `--allow-destructive` to allow",
+            destructive.len(),
+            if destructive.len() == 1 { "" } else { "s" },
+            destructive
+                .iter()
+                .map(|r| format!("`{}`", r.logical_id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let broadening: Vec<&&Risk> = risks
+        .iter()
+        .filter(|r| r.kind == RiskKind::Broadening)
+        .collect();
+    if !broadening.is_empty() && !options.allow_broadening {
+        problems.push(format!(
+            "{} change{} that broaden access ({}); pass `--allow-broadening` to allow",
+            broadening.len(),
+            if broadening.len() == 1 { "" } else { "s" },
+            broadening
+                .iter()
+                .map(|r| format!("`{}`", r.logical_id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(problems.join("; ")))
+    }
+}
+
+/// Deletes the change sets a plan kept, and the empty stacks its CREATE change sets made.
+pub async fn cleanup_all(project: &Project, connect: &dyn Connect, plan: &Plan) {
+    for s in &plan.stacks {
+        cleanup_stack(project, connect, s).await;
+    }
+}
+
+async fn cleanup_stack(project: &Project, connect: &dyn Connect, s: &StackPlan) {
+    let Some(cs) = &s.change_set else { return };
+    let Some(stack) = project.stack(&s.stack) else {
+        return;
+    };
+    let Ok(clients) = connect
+        .clients(stack.region.as_deref(), project.account_of(stack))
+        .await
+    else {
+        return;
+    };
+    let _ = clients
+        .change_sets
+        .delete_change_set(&cs.stack_name, &cs.name)
+        .await;
+    if s.status == PlanStatus::New {
+        if let Ok(Some(info)) = clients.cfn.describe_stack(&s.stack).await {
+            if info.status == "REVIEW_IN_PROGRESS" {
+                let _ = clients.cfn.delete_stack(&s.stack).await;
+            }
+        }
+    }
+}
+
+/// `--replace-failed`: deletes selected stacks whose creation failed, so they are planned anew.
+async fn replace_failed(
+    project: &Project,
+    connect: &dyn Connect,
+    options: &ApplyOptions,
+    ui: &dyn Ui,
+) -> Result<()> {
+    let stacks = project.select(&options.plan.selection.names, options.plan.selection.all)?;
+    for stack in stacks {
+        let clients = connect
+            .clients(stack.region.as_deref(), project.account_of(stack))
+            .await?;
+        if let Some(info) = clients.cfn.describe_stack(&stack.name).await? {
+            if matches!(
+                info.status.as_str(),
+                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED"
+            ) {
+                ui.progress(
+                    &stack.name,
+                    &format!(
+                        "deleting the failed stack ({}) to create it again",
+                        info.status
+                    ),
+                );
+                clients.cfn.delete_stack(&stack.name).await?;
+                if let Some(left) =
+                    wait_for_stack(clients.cfn.as_ref(), &stack.name, options.wait).await?
+                {
+                    if left.status != "DELETE_COMPLETE" {
+                        return Err(Error::StackState {
+                            stack: stack.name.clone(),
+                            status: left.status,
+                            guidance: "it could not be deleted; see `little events`".into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a saved plan still describes the world: same project, stacks unchanged since
+/// (status, last update, template), the same rendered template and parameters, and change sets
+/// that can be executed as they are.
+async fn check_saved(
+    project: &Project,
+    connect: &dyn Connect,
+    saved: &Plan,
+    options: &ApplyOptions,
+) -> Result<Plan> {
+    if saved.version != crate::plan::model::PLAN_VERSION {
+        return Err(Error::Refused(format!(
+            "the saved plan has version {}, this little reads version {}; plan again",
+            saved.version,
+            crate::plan::model::PLAN_VERSION
+        )));
+    }
+    if saved.project != project.name {
+        return Err(Error::Refused(format!(
+            "the saved plan is for project `{}`, not `{}`",
+            saved.project, project.name
+        )));
+    }
+    let mut stale = Vec::new();
+    for s in &saved.stacks {
+        if !s.has_changes() {
+            continue;
+        }
+        if !s.known_after_apply.is_empty() {
+            stale.push(format!(
+                "`{}` was planned with values known only after apply ({}); apply its dependencies, then plan again",
+                s.stack,
+                s.known_after_apply.join(", ")
+            ));
+            continue;
+        }
+        if s.change_set.is_none() {
+            stale.push(format!("`{}` has no change set in the saved plan", s.stack));
+            continue;
+        }
+        let Some(stack) = project.stack(&s.stack) else {
+            stale.push(format!("`{}` is no longer in the project", s.stack));
+            continue;
+        };
+        let clients = connect
+            .clients(stack.region.as_deref(), project.account_of(stack))
+            .await?;
+        let info = clients.cfn.describe_stack(&s.stack).await?;
+        match (&s.deployed, &info) {
+            (Some(d), Some(now)) => {
+                let template = clients.cfn.get_template(&s.stack).await?;
+                let last = now.last_updated.clone().or_else(|| now.created.clone());
+                if now.status != d.status
+                    || last != d.last_updated
+                    || sha256(&template) != d.template_sha256
+                {
+                    stale.push(format!(
+                        "`{}` changed since the plan was made (status {} → {}, last updated {} → {})",
+                        s.stack,
+                        d.status,
+                        now.status,
+                        d.last_updated.as_deref().unwrap_or("-"),
+                        last.as_deref().unwrap_or("-")
+                    ));
+                }
+            }
+            (None, Some(now)) if now.status == "REVIEW_IN_PROGRESS" => {}
+            (None, Some(now)) => stale.push(format!(
+                "`{}` was new when planned and now exists ({})",
+                s.stack, now.status
+            )),
+            (Some(_), None) | (None, None) => {
+                stale.push(format!("`{}` or its change set no longer exists", s.stack))
+            }
+        }
+        // The project must still render what was planned.
+        let mut render = options.plan.render.clone();
+        let (outputs, _) = crate::plan::run::dependency_outputs(project, connect, stack).await?;
+        render.outputs = outputs;
+        let rendered = crate::render::Renderer::new(project, render)
+            .render(stack)
+            .map_err(Error::Invalid)?;
+        let hashes = crate::plan::run::hashes(&rendered.body(), &rendered.parameters);
+        if hashes != s.hashes {
+            stale.push(format!(
+                "`{}` renders differently from when the plan was made (the template or its configuration changed)",
+                s.stack
+            ));
+        }
+    }
+    if !stale.is_empty() {
+        return Err(Error::Refused(format!(
+            "the saved plan is stale: {}; run `little plan --out` again",
+            stale.join("; ")
+        )));
+    }
+    Ok(saved.clone())
+}
+
+/// Executes the plan's change sets in dependency order.
+async fn execute(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    plan: Plan,
+    options: ApplyOptions,
+    ui: Arc<dyn Ui>,
+) -> Result<ApplyReport> {
+    let plans: BTreeMap<String, StackPlan> = plan
+        .stacks
+        .iter()
+        .map(|s| (s.stack.clone(), s.clone()))
+        .collect();
+    let order: Vec<String> = plan.stacks.iter().map(|s| s.stack.clone()).collect();
+    let selected: BTreeSet<String> = order.iter().cloned().collect();
+    let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
+    let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
+    let mut started: BTreeSet<String> = BTreeSet::new();
+    let limit = options.plan.concurrency.max(1);
+    let mut interrupted = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+
+    loop {
+        // Start every stack whose dependencies are done, up to the limit.
+        for name in &order {
+            if started.contains(name) || running.len() >= limit {
+                continue;
+            }
+            let deps: Vec<String> = project
+                .dependencies_of(name)
+                .into_iter()
+                .filter(|d| selected.contains(d))
+                .collect();
+            if deps.iter().any(|d| !results.contains_key(d)) {
+                continue;
+            }
+            started.insert(name.clone());
+            let failed_dep = deps.iter().find(|d| {
+                results.get(*d).is_some_and(|r| {
+                    matches!(
+                        r.outcome,
+                        Outcome::Failed | Outcome::Skipped | Outcome::Cancelled
+                    )
+                })
+            });
+            let stack_plan = plans[name].clone();
+            if let Some(dep) = failed_dep {
+                cleanup_stack(&project, connect.as_ref(), &stack_plan).await;
+                let mut r = result(name, Outcome::Skipped, None, 0.0);
+                r.guidance = Some(format!(
+                    "not applied: `{dep}`, which it depends on, did not succeed"
+                ));
+                results.insert(name.clone(), r);
+                continue;
+            }
+            if !stack_plan.has_changes() {
+                results.insert(name.clone(), result(name, Outcome::Unchanged, None, 0.0));
+                continue;
+            }
+            let (project, connect, options, ui) = (
+                project.clone(),
+                connect.clone(),
+                options.clone(),
+                ui.clone(),
+            );
+            let name = name.clone();
+            running.spawn(async move {
+                let r = apply_stack(
+                    &project,
+                    connect.as_ref(),
+                    stack_plan,
+                    &options,
+                    ui.as_ref(),
+                )
+                .await;
+                (name, r)
+            });
+        }
+        if results.len() == order.len() {
+            break;
+        }
+        if running.is_empty() {
+            // Nothing can start and nothing runs: should not happen on an acyclic graph.
+            break;
+        }
+        tokio::select! {
+            joined = running.join_next() => {
+                if let Some(Ok((name, r))) = joined {
+                    results.insert(name, r);
+                }
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                running.abort_all();
+                while running.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+
+    // Interrupted: stacks that were running go on in CloudFormation; the ones not started have
+    // their change sets deleted.
+    for name in &order {
+        if results.contains_key(name) {
+            continue;
+        }
+        if started.contains(name) {
+            let mut r = result(name, Outcome::Cancelled, None, 0.0);
+            r.guidance = Some(format!(
+                "stopped waiting; CloudFormation goes on with it: `little events {name} --follow`"
+            ));
+            results.insert(name.clone(), r);
+        } else {
+            cleanup_stack(&project, connect.as_ref(), &plans[name]).await;
+            results.insert(name.clone(), result(name, Outcome::Cancelled, None, 0.0));
+        }
+    }
+    Ok(ApplyReport {
+        stacks: order.iter().filter_map(|n| results.remove(n)).collect(),
+        interrupted,
+    })
+}
+
+/// Applies one stack: re-plans it if it was planned with placeholders, executes its change set,
+/// waits, and explains the outcome.
+async fn apply_stack(
+    project: &Project,
+    connect: &dyn Connect,
+    planned: StackPlan,
+    options: &ApplyOptions,
+    ui: &dyn Ui,
+) -> StackResult {
+    let started = Instant::now();
+    let name = planned.stack.clone();
+    let failed = |message: String| {
+        let mut r = result(
+            &name,
+            Outcome::Failed,
+            None,
+            started.elapsed().as_secs_f64(),
+        );
+        r.root_cause.push(message);
+        r
+    };
+    let Some(stack) = project.stack(&planned.stack) else {
+        return failed("the stack is no longer in the project".into());
+    };
+    let clients = match connect
+        .clients(stack.region.as_deref(), project.account_of(stack))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string()),
+    };
+    let mut current = planned.clone();
+    if !planned.known_after_apply.is_empty() {
+        // The plan rendered placeholders for outputs that exist now: plan this stack again.
+        ui.progress(
+            &name,
+            &format!(
+                "planning again with the outputs now known ({})",
+                planned.known_after_apply.join(", ")
+            ),
+        );
+        cleanup_stack(project, connect, &planned).await;
+        let mut plan_options = options.plan.clone();
+        plan_options.keep_change_sets = true;
+        current = match plan_stack(project, connect, stack, &plan_options).await {
+            Ok(p) => p,
+            Err(e) => return failed(e.to_string()),
+        };
+        if let Err(e) = check_risks(&current.risks.iter().collect::<Vec<_>>(), options) {
+            cleanup_stack(project, connect, &current).await;
+            let mut r = result(
+                &name,
+                Outcome::Cancelled,
+                None,
+                started.elapsed().as_secs_f64(),
+            );
+            r.root_cause.push(e.to_string());
+            return r;
+        }
+        if !current.has_changes() {
+            return result(
+                &name,
+                Outcome::Unchanged,
+                None,
+                started.elapsed().as_secs_f64(),
+            );
+        }
+    }
+    let Some(change_set) = current.change_set.clone() else {
+        // Planned as changed, but CloudFormation saw nothing to do in the template or
+        // parameters (a tag or termination-protection change only).
+        let mut r = result(
+            &name,
+            Outcome::Updated,
+            None,
+            started.elapsed().as_secs_f64(),
+        );
+        r.warnings
+            .extend(settle_settings(&clients, stack, ui).await);
+        return r;
+    };
+
+    // Mark the events that exist already, so that only this operation's are shown.
+    let mut cursor = EventCursor::new(None);
+    let _ = cursor.poll(clients.ops.as_ref(), &name).await;
+    ui.progress(&name, "executing the change set");
+    if let Err(e) = clients
+        .change_sets
+        .execute_change_set(&change_set.stack_name, &change_set.name)
+        .await
+    {
+        cleanup_stack(project, connect, &current).await;
+        return failed(e.to_string());
+    }
+    let (info, events) =
+        match wait_with_events(&clients, &name, &mut cursor, options.wait, ui).await {
+            Ok(x) => x,
+            Err(e) => return failed(e.to_string()),
+        };
+    let secs = started.elapsed().as_secs_f64();
+    let status = info.as_ref().map(|i| i.status.clone());
+    let mut r = match status.as_deref() {
+        Some("CREATE_COMPLETE") => result(&name, Outcome::Created, status.clone(), secs),
+        Some("UPDATE_COMPLETE") | Some("IMPORT_COMPLETE") => {
+            result(&name, Outcome::Updated, status.clone(), secs)
+        }
+        _ => {
+            let mut r = result(&name, Outcome::Failed, status.clone(), secs);
+            r.root_cause = root_cause(&events)
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} ({}) {}: {}",
+                        e.logical_id,
+                        e.resource_type,
+                        e.status,
+                        e.reason.as_deref().unwrap_or("no reason given")
+                    )
+                })
+                .collect();
+            if r.root_cause.is_empty() {
+                if let Some(reason) = info.as_ref().and_then(|i| i.status_reason.clone()) {
+                    r.root_cause.push(reason);
+                }
+            }
+            r.guidance = Some(failure_guidance(&name, status.as_deref(), &events));
+            return r;
+        }
+    };
+    r.changes = current.resource_changes.len();
+    r.warnings
+        .extend(settle_settings(&clients, stack, ui).await);
+    r
+}
+
+/// After a successful deployment: termination protection and the stack policy, which change
+/// sets do not carry. A failure here is a warning: the stack is deployed.
+async fn settle_settings(
+    clients: &Clients,
+    stack: &crate::project::Stack,
+    ui: &dyn Ui,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    match clients.cfn.describe_stack(&stack.name).await {
+        Ok(Some(info)) if info.termination_protection != stack.termination_protection => {
+            ui.progress(
+                &stack.name,
+                &format!(
+                    "{} termination protection",
+                    if stack.termination_protection {
+                        "enabling"
+                    } else {
+                        "disabling"
+                    }
+                ),
+            );
+            if let Err(e) = clients
+                .ops
+                .set_termination_protection(&stack.name, stack.termination_protection)
+                .await
+            {
+                warnings.push(format!(
+                    "termination protection could not be {}: {e}",
+                    if stack.termination_protection {
+                        "enabled"
+                    } else {
+                        "disabled"
+                    }
+                ));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warnings.push(format!("could not read the stack back: {e}")),
+    }
+    if let Some(policy) = &stack.stack_policy {
+        if let Err(e) = clients.ops.set_stack_policy(&stack.name, policy).await {
+            warnings.push(format!("the stack policy could not be set: {e}"));
+        }
+    }
+    warnings
+}
+
+/// Waits for a stack operation, showing each new event once; returns the final state and every
+/// event of the operation.
+pub async fn wait_with_events(
+    clients: &Clients,
+    stack: &str,
+    cursor: &mut EventCursor,
+    poll: Poll,
+    ui: &dyn Ui,
+) -> Result<(Option<StackInfo>, Vec<StackEvent>)> {
+    let deadline = Instant::now() + poll.timeout;
+    let mut delay = poll.first;
+    let mut all = Vec::new();
+    loop {
+        for e in cursor
+            .poll(clients.ops.as_ref(), stack)
+            .await
+            .unwrap_or_default()
+        {
+            ui.event(stack, &e);
+            all.push(e);
+        }
+        let info = clients.cfn.describe_stack(stack).await?;
+        let settled = info.as_ref().is_none_or(|i| !i.is_in_progress());
+        if settled {
+            // The last events may have arrived with the final status.
+            for e in cursor
+                .poll(clients.ops.as_ref(), stack)
+                .await
+                .unwrap_or_default()
+            {
+                ui.event(stack, &e);
+                all.push(e);
+            }
+            return Ok((info, all));
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Aws {
+                operation: "cloudformation:DescribeStacks".into(),
+                message: format!(
+                    "stopped waiting after {}s; the operation goes on: `little events {stack} --follow`",
+                    poll.timeout.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay.mul_f64(1.5))
+            .min(poll.max)
+            .max(Duration::from_millis(0));
+    }
+}
+
+/// The way out of a failed stack operation.
+pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]) -> String {
+    match status {
+        Some("ROLLBACK_COMPLETE") | Some("ROLLBACK_FAILED") => format!(
+            "the creation failed and was rolled back; a stack in this state cannot be updated: fix the cause, then `little apply {stack} --replace-failed` deletes it and creates it again"
+        ),
+        Some("UPDATE_ROLLBACK_COMPLETE") => {
+            "the update failed and was rolled back: the stack is as it was before; fix the cause and apply again".to_owned()
+        }
+        Some("UPDATE_ROLLBACK_FAILED") => {
+            let skip = rollback_failures(events);
+            format!(
+                "the update failed and so did its rollback; continue the rollback with `aws cloudformation continue-update-rollback --stack-name {stack}{}`, then apply again",
+                if skip.is_empty() {
+                    String::new()
+                } else {
+                    format!(" --resources-to-skip {}", skip.join(" "))
+                }
+            )
+        }
+        Some(s) => format!("the stack ended in {s}; see `little events {stack}`"),
+        None => "the stack is gone".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetPoll, ResourceChange};
+    use crate::plan::fake::{FakeAws, FakeConnect};
+    use crate::render::ops::Selection;
+    use crate::render::RenderOptions;
+
+    /// A scripted person at a terminal.
+    #[derive(Default)]
+    pub struct TestUi {
+        pub terminal: bool,
+        pub answer: bool,
+        pub events: Mutex<Vec<String>>,
+        pub lines: Mutex<Vec<String>>,
+        pub asked: Mutex<Vec<String>>,
+    }
+
+    impl Ui for TestUi {
+        fn show_plan(&self, plan: &Plan) -> Result<()> {
+            self.lines
+                .lock()
+                .unwrap()
+                .push(serde_json::to_string(plan).unwrap());
+            Ok(())
+        }
+        fn can_ask(&self) -> bool {
+            self.terminal
+        }
+        fn confirm(&self, question: &str) -> Result<bool> {
+            self.asked.lock().unwrap().push(question.to_owned());
+            Ok(self.answer)
+        }
+        fn event(&self, stack: &str, e: &StackEvent) {
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("{stack} {} {}", e.logical_id, e.status));
+        }
+        fn progress(&self, stack: &str, message: &str) {
+            self.lines
+                .lock()
+                .unwrap()
+                .push(format!("{stack}: {message}"));
+        }
+        fn message(&self, text: &str) {
+            self.lines.lock().unwrap().push(text.to_owned());
+        }
+    }
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Project>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![("little.yaml", "defaults:\n  region: us-east-1\n")];
+        all.extend_from_slice(files);
+        for (path, text) in all {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, Arc::new(project))
+    }
+
+    fn options(yes: bool) -> ApplyOptions {
+        let zero = Duration::ZERO;
+        ApplyOptions {
+            plan: PlanOptions {
+                selection: Selection {
+                    names: Vec::new(),
+                    all: true,
+                },
+                concurrency: 4,
+                keep_change_sets: true,
+                poll: ChangeSetPoll {
+                    first: zero,
+                    max: zero,
+                    timeout: Duration::from_secs(5),
+                },
+                render: RenderOptions::default(),
+                now: 1,
+            },
+            saved: None,
+            yes,
+            allow_destructive: false,
+            allow_broadening: false,
+            replace_failed: false,
+            wait: Poll {
+                first: zero,
+                max: zero,
+                timeout: Duration::from_secs(5),
+            },
+        }
+    }
+
+    fn event(id: u32, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {
+        StackEvent {
+            id: format!("{logical}-{status}-2026-11-23T07:31:{id:02}.000Z"),
+            timestamp: format!("2026-11-23T07:31:{id:02}.000Z"),
+            logical_id: logical.into(),
+            physical_id: None,
+            resource_type: ty.into(),
+            status: status.into(),
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    fn change_set(changes: &[(&str, &str, &str)]) -> ChangeSet {
+        ChangeSet {
+            id: ChangeSetId {
+                id: String::new(),
+                stack_id: String::new(),
+                name: String::new(),
+                stack_name: String::new(),
+            },
+            status: "CREATE_COMPLETE".into(),
+            execution_status: Some("AVAILABLE".into()),
+            status_reason: None,
+            changes: changes
+                .iter()
+                .map(|(action, id, ty)| ResourceChange {
+                    action: (*action).into(),
+                    logical_id: (*id).into(),
+                    physical_id: None,
+                    resource_type: (*ty).into(),
+                    replacement: None,
+                    scope: Vec::new(),
+                    details: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
+
+    #[tokio::test]
+    async fn waits_across_polls_and_shows_each_event_once_in_order() {
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.change_sets
+            .lock()
+            .unwrap()
+            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.in_progress_polls.lock().unwrap().insert("q".into(), 3);
+        aws.arriving.lock().unwrap().insert(
+            "q".into(),
+            vec![
+                event(
+                    1,
+                    "q",
+                    "AWS::CloudFormation::Stack",
+                    "CREATE_IN_PROGRESS",
+                    Some("User Initiated"),
+                ),
+                event(2, "Q", "AWS::SQS::Queue", "CREATE_IN_PROGRESS", None),
+                event(3, "Q", "AWS::SQS::Queue", "CREATE_COMPLETE", None),
+                event(
+                    4,
+                    "q",
+                    "AWS::CloudFormation::Stack",
+                    "CREATE_COMPLETE",
+                    None,
+                ),
+            ],
+        );
+        let ui = Arc::new(TestUi::default());
+        let report = apply(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(true),
+            ui.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Created);
+        assert_eq!(report.stacks[0].status.as_deref(), Some("CREATE_COMPLETE"));
+        assert_eq!(report.stacks[0].changes, 1);
+        assert_eq!(
+            *ui.events.lock().unwrap(),
+            [
+                "q q CREATE_IN_PROGRESS",
+                "q Q CREATE_IN_PROGRESS",
+                "q Q CREATE_COMPLETE",
+                "q q CREATE_COMPLETE"
+            ]
+        );
+        assert!(!report.failed());
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_names_its_root_cause_and_the_way_out() {
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.change_sets
+            .lock()
+            .unwrap()
+            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.in_progress_polls.lock().unwrap().insert("q".into(), 1);
+        aws.outcome
+            .lock()
+            .unwrap()
+            .insert("q".into(), "ROLLBACK_COMPLETE".into());
+        aws.arriving.lock().unwrap().insert(
+            "q".into(),
+            vec![
+                event(1, "q", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", Some("User Initiated")),
+                event(2, "Q", "AWS::SQS::Queue", "CREATE_FAILED", Some("Resource handler returned message: \"Queue name is invalid\" (HandlerErrorCode: InvalidRequest)")),
+                event(3, "q", "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [Q]. Rollback requested by user.")),
+                event(4, "q", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", None),
+            ],
+        );
+        let ui = Arc::new(TestUi::default());
+        let report = apply(project, Arc::new(FakeConnect(aws)), options(true), ui)
+            .await
+            .unwrap();
+        let r = &report.stacks[0];
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.status.as_deref(), Some("ROLLBACK_COMPLETE"));
+        assert_eq!(r.root_cause.len(), 1, "{:?}", r.root_cause);
+        assert!(r.root_cause[0].starts_with("Q (AWS::SQS::Queue) CREATE_FAILED: Resource handler returned message: \"Queue name is invalid\""));
+        assert!(r.guidance.as_deref().unwrap().contains("--replace-failed"));
+        assert!(report.failed());
+    }
+
+    #[tokio::test]
+    async fn a_failure_stops_dependents_but_not_unrelated_stacks() {
+        let (_d, project) = project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json.njk\n"),
+            (
+                "stacks/b.yaml",
+                "name: b\ntemplate: q.json.njk\ndepends_on: [a]\n",
+            ),
+            ("stacks/c.yaml", "name: c\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        for s in ["a", "b", "c"] {
+            aws.change_sets
+                .lock()
+                .unwrap()
+                .insert(s.into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        }
+        aws.outcome
+            .lock()
+            .unwrap()
+            .insert("a".into(), "ROLLBACK_COMPLETE".into());
+        let report = apply(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(true),
+            Arc::new(TestUi::default()),
+        )
+        .await
+        .unwrap();
+        let outcomes: Vec<(&str, Outcome)> = report
+            .stacks
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("a", Outcome::Failed),
+                ("b", Outcome::Skipped),
+                ("c", Outcome::Created)
+            ]
+        );
+        // b's change set was cleaned up, with the empty stack its CREATE change set made.
+        assert!(
+            aws.calls().contains(&"DeleteStack b".to_owned()),
+            "{:?}",
+            aws.calls()
+        );
+        assert!(!aws.calls().contains(&"ExecuteChangeSet b".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn update_rollback_failed_says_how_to_continue() {
+        let events = vec![event(
+            5,
+            "s",
+            "AWS::CloudFormation::Stack",
+            "UPDATE_ROLLBACK_FAILED",
+            None,
+        )];
+        let g = failure_guidance("s", Some("UPDATE_ROLLBACK_FAILED"), &events);
+        assert!(g.contains("continue-update-rollback --stack-name s"), "{g}");
+    }
+
+    #[tokio::test]
+    async fn destructive_changes_are_refused_without_the_flag_and_cleaned_up() {
+        let (_d, project) = project(&[
+            ("stacks/r.yaml", "name: r\ntemplate: r.json.njk\n"),
+            ("templates/r.json.njk", "{\"Resources\": {\"Repo\": {\"Type\": \"AWS::ECR::Repository\", \"DeletionPolicy\": \"Retain\", \"UpdateReplacePolicy\": \"Retain\", \"Properties\": {\"RepositoryName\": \"team/new\"}}}}"),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy(
+            "r",
+            "{\"Resources\": {\"Repo\": {\"Type\": \"AWS::ECR::Repository\", \"DeletionPolicy\": \"Retain\", \"UpdateReplacePolicy\": \"Retain\", \"Properties\": {\"RepositoryName\": \"team/old\"}}}}",
+            &[],
+            &[],
+        );
+        aws.change_sets.lock().unwrap().insert(
+            "r".into(),
+            change_set(&[("Modify", "Repo", "AWS::ECR::Repository")]),
+        );
+        let err = apply(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options(true),
+            Arc::new(TestUi::default()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert!(err.to_string().contains("--allow-destructive"), "{err}");
+        assert!(aws.calls().contains(&"DeleteChangeSet r".to_owned()));
+        assert!(!aws
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("ExecuteChangeSet")));
+        // Allowed, it goes through.
+        let mut allowed = options(true);
+        allowed.allow_destructive = true;
+        let report = apply(
+            project,
+            Arc::new(FakeConnect(aws)),
+            allowed,
+            Arc::new(TestUi::default()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+    }
+
+    #[tokio::test]
+    async fn declining_deletes_the_change_set_and_the_empty_new_stack() {
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.change_sets
+            .lock()
+            .unwrap()
+            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        let ui = Arc::new(TestUi {
+            terminal: true,
+            answer: false,
+            ..Default::default()
+        });
+        let err = apply(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(false),
+            ui.clone(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert_eq!(
+            *ui.asked.lock().unwrap(),
+            ["Apply these changes to 1 stack?"]
+        );
+        let calls = aws.calls();
+        assert!(calls.contains(&"DeleteChangeSet q".to_owned()), "{calls:?}");
+        assert!(calls.contains(&"DeleteStack q".to_owned()), "{calls:?}");
+        assert!(aws.stacks.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_a_terminal_and_without_yes_it_refuses() {
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.change_sets
+            .lock()
+            .unwrap()
+            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        let err = apply(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(false),
+            Arc::new(TestUi::default()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert!(err.to_string().contains("--yes"));
+        assert!(aws.stacks.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn dependents_are_planned_again_with_fresh_outputs() {
+        let (_d, project) = project(&[
+            ("stacks/iam.yaml", "name: iam\ntemplate: q.json.njk\n"),
+            ("stacks/app.yaml", "name: app\ntemplate: p.json.njk\nparameters:\n  Role: \"{{ stack_output('iam', 'Arn') }}\"\n"),
+            ("templates/q.json.njk", QUEUE),
+            ("templates/p.json.njk", "{\"Parameters\": {\"Role\": {\"Type\": \"String\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}"),
+        ]);
+        let aws = FakeAws::new();
+        for s in ["iam", "app"] {
+            aws.change_sets
+                .lock()
+                .unwrap()
+                .insert(s.into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        }
+        // When iam is executed its output appears (the fake keeps what `deploy` set).
+        let report =
+            {
+                let aws2 = aws.clone();
+                let ui = Arc::new(TestUi::default());
+                // Pre-create iam's outputs as they will be after its creation.
+                tokio::spawn(async {}).await.unwrap();
+                let r = apply(
+                    project,
+                    Arc::new(FakeConnect(aws2)),
+                    options(true),
+                    ui.clone(),
+                )
+                .await
+                .unwrap();
+                assert!(ui.lines.lock().unwrap().iter().any(
+                    |l| l.contains("app: planning again with the outputs now known (iam.Arn)")
+                ));
+                r
+            };
+        // iam was created; app was planned again, and failed only because the fake's iam
+        // has no `Arn` output: the error names it.
+        assert_eq!(report.stacks[0].outcome, Outcome::Created);
+        assert_eq!(report.stacks[1].outcome, Outcome::Failed);
+        assert!(
+            report.stacks[1].root_cause[0].contains("has no output `Arn`"),
+            "{:?}",
+            report.stacks[1]
+        );
+    }
+}

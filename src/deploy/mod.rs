@@ -1,0 +1,29 @@
+//! Deployment: `apply` executes planned change sets in dependency order and waits for them,
+//! streaming stack events and explaining failures; `destroy` deletes stacks safely; `status`
+//! reads what is deployed. Talks to AWS only through the `aws` traits, and to the person at
+//! the terminal only through [`Ui`].
+
+pub mod apply;
+pub mod destroy;
+pub mod status;
+
+use crate::aws::stack_ops::StackEvent;
+use crate::error::Result;
+use crate::plan::model::Plan;
+
+/// What an operation needs from the person running it. The CLI prints to stderr and asks on the
+/// terminal; tests script the answers.
+pub trait Ui: Send + Sync {
+    /// Shows the plan before asking for approval.
+    fn show_plan(&self, plan: &Plan) -> Result<()>;
+    /// Whether there is a terminal to ask on.
+    fn can_ask(&self) -> bool;
+    /// Asks a yes/no question; only called when `can_ask`.
+    fn confirm(&self, question: &str) -> Result<bool>;
+    /// A new stack event, shown once, in order.
+    fn event(&self, stack: &str, event: &StackEvent);
+    /// A progress line (`creating change set`, `waiting`).
+    fn progress(&self, stack: &str, message: &str);
+    /// A block of text to show before a question (what `destroy` would delete).
+    fn message(&self, text: &str);
+}

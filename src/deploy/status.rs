@@ -1,0 +1,178 @@
+//! `little status`, `little events` and `little outputs`: what is deployed, read-only.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::cloudformation::StackOutput;
+use crate::aws::connect::Connect;
+use crate::aws::stack_ops::{EventCursor, StackEvent};
+use crate::error::{Error, Result};
+use crate::project::Project;
+use crate::render::ops::Selection;
+
+/// One stack as deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackStatus {
+    pub stack: String,
+    pub region: String,
+    pub deployed: bool,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    pub last_updated: Option<String>,
+    pub drift_status: Option<String>,
+    pub termination_protection: bool,
+    pub outputs: Vec<Output>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    pub key: String,
+    pub value: String,
+    pub export_name: Option<String>,
+    pub description: Option<String>,
+}
+
+impl From<&StackOutput> for Output {
+    fn from(o: &StackOutput) -> Self {
+        Output {
+            key: o.key.clone(),
+            value: o.value.clone(),
+            export_name: o.export_name.clone(),
+            description: o.description.clone(),
+        }
+    }
+}
+
+/// The status of the selected stacks, in dependency order.
+pub async fn status(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    selection: &Selection,
+) -> Result<Vec<StackStatus>> {
+    let mut out = Vec::new();
+    for stack in project.select(&selection.names, selection.all)? {
+        let clients = connect
+            .clients(stack.region.as_deref(), project.account_of(stack))
+            .await?;
+        let info = clients.cfn.describe_stack(&stack.name).await?;
+        out.push(match info {
+            Some(i) => StackStatus {
+                stack: stack.name.clone(),
+                region: clients.region.clone(),
+                deployed: true,
+                status: Some(i.status.clone()),
+                reason: i.status_reason.clone(),
+                last_updated: i.last_updated.clone().or(i.created.clone()),
+                drift_status: i.drift_status.clone(),
+                termination_protection: i.termination_protection,
+                outputs: i.outputs.iter().map(Output::from).collect(),
+            },
+            None => StackStatus {
+                stack: stack.name.clone(),
+                region: clients.region.clone(),
+                deployed: false,
+                status: None,
+                reason: None,
+                last_updated: None,
+                drift_status: None,
+                termination_protection: false,
+                outputs: Vec::new(),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The outputs of one deployed stack.
+pub async fn outputs(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    stack: &str,
+) -> Result<Vec<Output>> {
+    let s = status(
+        project,
+        connect,
+        &Selection {
+            names: vec![stack.to_owned()],
+            all: false,
+        },
+    )
+    .await?;
+    match s.into_iter().next() {
+        Some(st) if st.deployed => Ok(st.outputs),
+        _ => Err(Error::StackState {
+            stack: stack.to_owned(),
+            status: "not deployed".into(),
+            guidance: format!("it has no outputs; `little apply {stack}` deploys it"),
+        }),
+    }
+}
+
+/// The newest `limit` events of a stack, oldest first.
+pub async fn events(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    stack: &str,
+    limit: usize,
+) -> Result<Vec<StackEvent>> {
+    let s = project
+        .select(&[stack.to_owned()], false)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NoStacksSelected)?;
+    let clients = connect
+        .clients(s.region.as_deref(), project.account_of(s))
+        .await?;
+    if clients.cfn.describe_stack(stack).await?.is_none() {
+        return Err(Error::StackState {
+            stack: stack.to_owned(),
+            status: "not deployed".into(),
+            guidance: "it has no events".into(),
+        });
+    }
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (page, next) = clients.ops.events_page(stack, token).await?;
+        out.extend(page);
+        if out.len() >= limit || next.is_none() {
+            break;
+        }
+        token = next;
+    }
+    out.truncate(limit);
+    out.reverse();
+    Ok(out)
+}
+
+/// Follows a stack's events until it is no longer in progress, calling `show` for each new one.
+/// Events before the call are not shown.
+pub async fn follow(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    stack: &str,
+    poll: std::time::Duration,
+    show: &(dyn Fn(&StackEvent) + Send + Sync),
+) -> Result<Option<String>> {
+    let s = project
+        .select(&[stack.to_owned()], false)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NoStacksSelected)?;
+    let clients = connect
+        .clients(s.region.as_deref(), project.account_of(s))
+        .await?;
+    let mut cursor = EventCursor::new(None);
+    cursor.poll(clients.ops.as_ref(), stack).await?;
+    loop {
+        for e in cursor.poll(clients.ops.as_ref(), stack).await? {
+            show(&e);
+        }
+        match clients.cfn.describe_stack(stack).await? {
+            Some(i) if i.is_in_progress() => tokio::time::sleep(poll).await,
+            Some(i) => return Ok(Some(i.status)),
+            None => return Ok(None),
+        }
+    }
+}

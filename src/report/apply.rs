@@ -1,0 +1,178 @@
+//! `little apply` and `little destroy` results: a summary table (stack, result, duration,
+//! changes), then each failure's root cause and way out, and warnings. Also the text of stack
+//! events and `little status`/`outputs`.
+
+use std::io::Write;
+
+use super::{table, Style};
+use crate::aws::stack_ops::StackEvent;
+use crate::deploy::apply::{Outcome, StackResult};
+use crate::deploy::status::{Output, StackStatus};
+use crate::error::{Error, Result};
+
+fn outcome_word(o: Outcome, destroy: bool) -> &'static str {
+    match (o, destroy) {
+        (Outcome::Created, _) => "created",
+        (Outcome::Updated, false) => "updated",
+        (Outcome::Updated, true) => "deleted",
+        (Outcome::Unchanged, _) => "no changes",
+        (Outcome::Failed, _) => "FAILED",
+        (Outcome::Skipped, _) => "skipped",
+        (Outcome::Cancelled, _) => "cancelled",
+    }
+}
+
+/// The summary of an apply (or, with `destroy`, of a destroy).
+pub fn write_summary(
+    w: &mut dyn Write,
+    results: &[StackResult],
+    destroy: bool,
+    style: Style,
+) -> Result<()> {
+    let mut rows = vec![vec![
+        "STACK".to_owned(),
+        "RESULT".to_owned(),
+        "DURATION".to_owned(),
+        "CHANGES".to_owned(),
+    ]];
+    for r in results {
+        rows.push(vec![
+            r.stack.clone(),
+            outcome_word(r.outcome, destroy).to_owned(),
+            if r.duration_secs > 0.0 {
+                format!("{:.1}s", r.duration_secs)
+            } else {
+                "-".into()
+            },
+            if r.changes > 0 {
+                r.changes.to_string()
+            } else {
+                "-".into()
+            },
+        ]);
+    }
+    let mut out = String::new();
+    for (i, line) in table(&rows).lines().enumerate() {
+        let painted = if i == 0 {
+            style.bold(line)
+        } else if line.contains("FAILED") {
+            style.red(line)
+        } else {
+            line.to_owned()
+        };
+        out.push_str(&painted);
+        out.push('\n');
+    }
+    for r in results {
+        if !r.root_cause.is_empty() || r.guidance.is_some() {
+            out.push_str(&format!("\n{}:\n", style.bold(&r.stack)));
+            for c in &r.root_cause {
+                out.push_str(&format!("  {} {c}\n", style.red("cause:")));
+            }
+            if let Some(g) = &r.guidance {
+                out.push_str(&format!("  {} {g}\n", style.blue("next:")));
+            }
+        }
+        for wng in &r.warnings {
+            out.push_str(&format!(
+                "{} {}: {wng}\n",
+                style.yellow("warning:"),
+                r.stack
+            ));
+        }
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+/// One event line: `07:31:24 stack Logical (Type) STATUS reason`.
+pub fn event_line(stack: &str, e: &StackEvent, style: Style) -> String {
+    let time = e
+        .timestamp
+        .split('T')
+        .nth(1)
+        .map(|t| t.trim_end_matches('Z').split('.').next().unwrap_or(t))
+        .unwrap_or(&e.timestamp);
+    let status = if e.status.ends_with("_FAILED") || e.status.contains("ROLLBACK") {
+        style.red(&e.status)
+    } else if e.status.ends_with("_COMPLETE") {
+        style.green(&e.status)
+    } else {
+        e.status.clone()
+    };
+    let mut line = format!(
+        "{time} {stack} {} ({}) {status}",
+        e.logical_id, e.resource_type
+    );
+    if let Some(r) = &e.reason {
+        line.push_str(&format!(" {}", style.dim(r)));
+    }
+    line
+}
+
+pub fn write_status(w: &mut dyn Write, stacks: &[StackStatus], style: Style) -> Result<()> {
+    let mut rows = vec![vec![
+        "STACK".to_owned(),
+        "REGION".to_owned(),
+        "STATUS".to_owned(),
+        "LAST UPDATED".to_owned(),
+        "DRIFT".to_owned(),
+        "PROTECTED".to_owned(),
+    ]];
+    for s in stacks {
+        rows.push(vec![
+            s.stack.clone(),
+            s.region.clone(),
+            s.status.clone().unwrap_or_else(|| "not deployed".into()),
+            s.last_updated.clone().unwrap_or_else(|| "-".into()),
+            s.drift_status.clone().unwrap_or_else(|| "-".into()),
+            if s.deployed {
+                if s.termination_protection {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into()
+            } else {
+                "-".into()
+            },
+        ]);
+    }
+    let mut out = String::new();
+    for (i, line) in table(&rows).lines().enumerate() {
+        out.push_str(&if i == 0 {
+            style.bold(line)
+        } else {
+            line.to_owned()
+        });
+        out.push('\n');
+    }
+    for s in stacks.iter().filter(|s| !s.outputs.is_empty()) {
+        out.push_str(&format!("\n{} outputs:\n", style.bold(&s.stack)));
+        for line in outputs_table(&s.outputs).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+fn outputs_table(outputs: &[Output]) -> String {
+    let rows: Vec<Vec<String>> = outputs
+        .iter()
+        .map(|o| {
+            vec![
+                o.key.clone(),
+                o.value.clone(),
+                o.export_name
+                    .as_deref()
+                    .map(|e| format!("(export {e})"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&rows)
+}
+
+pub fn write_outputs(w: &mut dyn Write, outputs: &[Output]) -> Result<()> {
+    w.write_all(outputs_table(outputs).as_bytes())
+        .map_err(Error::output)
+}

@@ -1,0 +1,213 @@
+//! `little apply`, `destroy`, `status`, `outputs` and `events` against the local emulator:
+//! from nothing, again with no changes, after a change, from a saved plan, a stale saved plan,
+//! refusal without a terminal, destroy in reverse dependency order, and NoEcho secrecy.
+
+use little_stack::deploy::apply::{ApplyReport, Outcome};
+
+use crate::harness::{Emulator, Output, TestProject};
+
+const BASE: &str = r#"{
+  "Parameters": {"Secret": {"Type": "String", "NoEcho": true, "Default": "none"}},
+  "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "{{ stack.name }}-{{ vars.suffix }}", "DelaySeconds": {{ vars.delay | default(0) }}}}},
+  "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}}
+}
+"#;
+
+const APP: &str = r#"{
+  "Parameters": {"BaseArn": {"Type": "String"}},
+  "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "{{ stack.name }}", "Tags": [{"Key": "base", "Value": {"Ref": "BaseArn"}}]}}},
+  "Outputs": {"TopicArn": {"Value": {"Ref": "Topic"}}}
+}
+"#;
+
+const SECRET: &str = "hunter2-do-not-print";
+
+fn project(emulator: &Emulator, suffix: &str) -> TestProject {
+    let p = TestProject::new().with_emulator(emulator);
+    p.template("base.json.njk", BASE);
+    p.template("app.json.njk", APP);
+    p.stack(
+        "base",
+        "base.json.njk",
+        &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: {suffix}\n"),
+    );
+    p.stack(
+        "app",
+        "app.json.njk",
+        "parameters:\n  BaseArn: \"{{ stack_output('base', 'QueueArn') }}\"\n",
+    );
+    p
+}
+
+fn report(out: &Output) -> ApplyReport {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not a report ({e}):\n{}\n{}", out.stdout, out.stderr))
+}
+
+fn outcomes(r: &ApplyReport) -> Vec<(String, Outcome)> {
+    r.stacks
+        .iter()
+        .map(|s| (s.stack.clone(), s.outcome))
+        .collect()
+}
+
+fn never_secret(out: &Output) {
+    assert!(
+        !out.stdout.contains(SECRET),
+        "stdout shows the NoEcho value:\n{}",
+        out.stdout
+    );
+    assert!(
+        !out.stderr.contains(SECRET),
+        "stderr shows the NoEcho value:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn apply_from_nothing_then_again_then_after_a_change() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "one");
+
+    let first = p.run(&["apply", "--all", "--yes", "--format", "json"]);
+    first.success();
+    never_secret(&first);
+    assert_eq!(
+        outcomes(&report(&first)),
+        [
+            ("base".to_owned(), Outcome::Created),
+            ("app".to_owned(), Outcome::Created)
+        ]
+    );
+    // app was planned with a placeholder for base's output, then again with the real value.
+    first.stderr_has("app: planning again with the outputs now known (base.QueueArn)");
+
+    let status = p.run(&["status"]);
+    status
+        .success()
+        .stdout_has("CREATE_COMPLETE")
+        .stdout_has("QueueArn");
+    never_secret(&status);
+    let outputs = p.run(&["outputs", "base", "--format", "json"]);
+    let arn = outputs.success().json()["QueueArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        arn.starts_with("arn:aws:sqs:us-east-1:123456789012:base-one"),
+        "{arn}"
+    );
+
+    // Nothing changed: nothing is executed.
+    let again = p.run(&["apply", "--all", "--yes", "--format", "json"]);
+    again.success();
+    assert_eq!(
+        outcomes(&report(&again)),
+        [
+            ("base".to_owned(), Outcome::Unchanged),
+            ("app".to_owned(), Outcome::Unchanged)
+        ]
+    );
+
+    // A variable changes: base is updated; app's input did not change.
+    p.stack(
+        "base",
+        "base.json.njk",
+        &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: one\n  delay: 3\n"),
+    );
+    let plan = p.run(&["plan", "--all", "--detailed-exitcode"]);
+    plan.code(2).stdout_has("base (us-east-1): changed");
+    never_secret(&plan);
+    let changed = p.run(&["apply", "--all", "--yes", "--format", "json"]);
+    changed.success();
+    never_secret(&changed);
+    let r = report(&changed);
+    assert_eq!(r.stacks[0].outcome, Outcome::Updated, "{r:?}");
+    let events = p.run(&["events", "base"]);
+    events.success().stdout_has("UPDATE_COMPLETE");
+    never_secret(&events);
+}
+
+#[test]
+fn a_replacing_change_is_refused_without_the_flag() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "one");
+    p.run(&["apply", "base", "--yes"]).success();
+    p.stack("base", "base.json.njk", "variables:\n  suffix: renamed\n");
+    // Renaming a queue replaces it, and a queue holds messages.
+    let refused = p.run(&["apply", "base", "--yes"]);
+    refused.code(3).stderr_has("--allow-destructive");
+    // Nothing is left behind: a new plan still sees the change and no change set lingers.
+    p.run(&["plan", "base", "--detailed-exitcode"]).code(2);
+}
+
+#[test]
+fn without_a_terminal_and_without_yes_nothing_happens() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "one");
+    let out = p.run(&["apply", "base"]);
+    out.code(3)
+        .stderr_has("no terminal to ask for approval; pass `--yes`");
+    p.run(&["status", "base", "--format", "json"])
+        .success()
+        .stdout_has("\"deployed\": false");
+}
+
+#[test]
+fn a_saved_plan_is_applied_exactly_and_a_stale_one_refused() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "one");
+    p.run(&["apply", "base", "--yes"]).success();
+
+    p.stack(
+        "base",
+        "base.json.njk",
+        &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: one\n  delay: 5\n"),
+    );
+    p.run(&["plan", "base", "--out", "plan.json"]).success();
+    let applied = p.run(&["apply", "--plan", "plan.json", "--yes", "--format", "json"]);
+    applied.success();
+    assert_eq!(report(&applied).stacks[0].outcome, Outcome::Updated);
+
+    // Planned, then the stack changes behind the plan's back: the plan is stale.
+    p.stack(
+        "base",
+        "base.json.njk",
+        &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: one\n  delay: 6\n"),
+    );
+    p.run(&["plan", "base", "--out", "stale.json"]).success();
+    p.stack(
+        "base",
+        "base.json.njk",
+        &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: one\n  delay: 7\n"),
+    );
+    p.run(&["apply", "base", "--yes"]).success();
+    let stale = p.run(&["apply", "--plan", "stale.json", "--yes"]);
+    stale.code(3).stderr_has("the saved plan is stale");
+}
+
+#[test]
+fn destroy_goes_in_reverse_dependency_order() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "one");
+    p.run(&["apply", "--all", "--yes"]).success();
+    let refused = p.run(&["destroy", "base", "app"]);
+    refused.code(3).stderr_has("pass `--yes`");
+    let out = p.run(&["destroy", "base", "app", "--yes"]);
+    out.success()
+        .stderr_has("- delete  Queue (AWS::SQS::Queue)");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[1].starts_with("app ") && lines[1].contains("deleted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[2].starts_with("base ") && lines[2].contains("deleted"),
+        "{}",
+        out.stdout
+    );
+    p.run(&["status", "--format", "json"])
+        .success()
+        .stdout_has("\"deployed\": false");
+}

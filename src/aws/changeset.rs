@@ -960,6 +960,32 @@ mod tests {
         }
     }
 
+    /// The SDK's standard retry takes a throttled call again; the adapter sees only the success.
+    #[tokio::test]
+    async fn a_throttled_call_is_retried() {
+        // AWS's answer to a throttled Query API call: HTTP 400 with code `Throttling`.
+        let throttling = r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>3c5f2b1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>"#;
+        let rule = mock!(Client::describe_change_set)
+            .sequence()
+            .http_status(400, Some(throttling.to_owned()))
+            .output(|| described(ChangeSetStatus::CreateComplete, ExecutionStatus::Available).build())
+            .build();
+        let client = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::Sequential,
+            [&rule],
+            |c| c.retry_config(
+                aws_smithy_types::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1))
+            )
+        );
+        let cs = ChangeSetClient::from_client(client);
+        let (page, _) = cs.describe_change_set_page(STACK, CS, None).await.unwrap();
+        assert_eq!(page.status, "CREATE_COMPLETE");
+        assert_eq!(rule.num_calls(), 2);
+    }
+
     #[tokio::test]
     async fn create_refused_for_no_changes_is_none() {
         let create = mock!(Client::create_change_set).then_error(|| {

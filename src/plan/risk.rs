@@ -797,12 +797,16 @@ fn broadening_reason(
         };
         return format!(
             "grants {} through new {noun} `{id}`{through}",
-            count(added.len())
+            count(added.iter().filter(|p| !is_deny(p)).count())
         );
     }
     let mut parts = Vec::new();
-    if !added.is_empty() {
-        parts.push(format!("{} added", count(added.len())));
+    let widening = added
+        .iter()
+        .filter(|p| !is_deny(p) || is_negated(p))
+        .count();
+    if widening > 0 {
+        parts.push(format!("{} added", count(widening)));
     }
     if !removed.is_empty() {
         let denies = removed.iter().filter(|p| is_deny(p)).count();

@@ -814,6 +814,15 @@ fn statement_check(
     }
 }
 
+/// `{"Ref": ..}` or `{"Fn::...": ..}`: a CloudFormation function, resolved at deployment.
+fn is_intrinsic(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| {
+        m.len() == 1
+            && m.keys()
+                .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+    })
+}
+
 /// Checks a string-or-non-empty-array-of-strings value; returns the strings with their
 /// pointers.
 fn string_or_strings<'v>(
@@ -825,6 +834,9 @@ fn string_or_strings<'v>(
 ) -> Vec<(String, &'v str)> {
     match value {
         Value::String(s) => vec![(pointer.to_owned(), s.as_str())],
+        // A CloudFormation function (`Ref`, `Fn::GetAtt`, `Fn::Sub`, ...) yields a string when
+        // the template is deployed: nothing to check now.
+        v if is_intrinsic(v) => Vec::new(),
         Value::Array(items) => {
             if items.is_empty() {
                 out.push(pointer, format!("{prefix}`{name}` must not be empty"));
@@ -834,6 +846,7 @@ fn string_or_strings<'v>(
                 let p = child(pointer, &i.to_string());
                 match item {
                     Value::String(s) => strings.push((p, s.as_str())),
+                    v if is_intrinsic(v) => {}
                     other => out.push(
                         &p,
                         format!(
@@ -968,9 +981,12 @@ fn condition_check(prefix: &str, pointer: &str, condition: &Value, out: &mut Pro
             let q = child(&p, key);
             match value {
                 Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+                v if is_intrinsic(v) => {}
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        if !matches!(item, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+                        if !matches!(item, Value::String(_) | Value::Number(_) | Value::Bool(_))
+                            && !is_intrinsic(item)
+                        {
                             out.push(
                                 &child(&q, &i.to_string()),
                                 format!(
@@ -1053,6 +1069,23 @@ mod tests {
                 }
             ]
         })
+    }
+
+    #[test]
+    fn cloudformation_functions_are_accepted_where_strings_go() {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::GetAtt": ["CiRole", "Arn"]}},
+                "Action": "ecr:BatchGetImage",
+                "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*"}, {"Ref": "RepoArn"}],
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrgId"}}}
+            }]
+        });
+        assert_eq!(validate(PolicyKind::Resource, &doc), vec![]);
+        let bad = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Nope": 1}}, "Action": "s3:GetObject"}]});
+        assert!(!validate(PolicyKind::Resource, &bad).is_empty());
     }
 
     #[test]

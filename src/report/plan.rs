@@ -205,8 +205,11 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
             diff.resources.len(),
             if diff.resources.len() == 1 { "" } else { "s" }
         ));
-        for r in &diff.resources {
-            out.push_str(&format!("    + {} ({})\n", r.logical_id, r.resource_type));
+        // The change set lists them already, with their actions.
+        if s.resource_changes.is_empty() {
+            for r in &diff.resources {
+                out.push_str(&format!("    + {} ({})\n", r.logical_id, r.resource_type));
+            }
         }
     }
     for (title, changes) in [

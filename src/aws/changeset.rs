@@ -968,18 +968,16 @@ mod tests {
         let rule = mock!(Client::describe_change_set)
             .sequence()
             .http_status(400, Some(throttling.to_owned()))
-            .output(|| described(ChangeSetStatus::CreateComplete, ExecutionStatus::Available).build())
+            .output(|| {
+                described(ChangeSetStatus::CreateComplete, ExecutionStatus::Available).build()
+            })
             .build();
-        let client = mock_client!(
-            aws_sdk_cloudformation,
-            RuleMode::Sequential,
-            [&rule],
-            |c| c.retry_config(
+        let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&rule], |c| c
+            .retry_config(
                 aws_smithy_types::retry::RetryConfig::standard()
                     .with_max_attempts(3)
                     .with_initial_backoff(Duration::from_millis(1))
-            )
-        );
+            ));
         let cs = ChangeSetClient::from_client(client);
         let (page, _) = cs.describe_change_set_page(STACK, CS, None).await.unwrap();
         assert_eq!(page.status, "CREATE_COMPLETE");

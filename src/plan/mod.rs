@@ -5,8 +5,8 @@
 //! the plan document; `run` computes it through the `aws` traits.
 
 pub mod diff;
-pub mod risk;
-pub mod model;
-pub mod run;
 #[cfg(test)]
 pub mod fake;
+pub mod model;
+pub mod risk;
+pub mod run;

@@ -3,7 +3,12 @@
 
 mod harness;
 
+mod apply;
 mod aws;
 mod bad_input;
+mod bootstrap;
+mod cfn;
 mod nunjucks;
+mod plan;
 mod render;
+mod security;

@@ -356,6 +356,41 @@ struct CliUi {
     quiet: bool,
     /// The plan goes to stderr when stdout carries a JSON result.
     plan_to_stderr: bool,
+    /// On a terminal: a spinner per stack, with events printed above them.
+    bars: Option<std::sync::Mutex<Bars>>,
+}
+
+struct Bars {
+    multi: indicatif::MultiProgress,
+    by_stack: std::collections::HashMap<String, indicatif::ProgressBar>,
+}
+
+impl Bars {
+    fn bar(&mut self, stack: &str) -> indicatif::ProgressBar {
+        if let Some(b) = self.by_stack.get(stack) {
+            return b.clone();
+        }
+        let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar.set_prefix(stack.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.by_stack.insert(stack.to_owned(), bar.clone());
+        bar
+    }
+}
+
+impl Drop for CliUi {
+    fn drop(&mut self) {
+        if let Some(bars) = &self.bars {
+            let bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+            for b in bars.by_stack.values() {
+                b.finish_and_clear();
+            }
+        }
+    }
 }
 
 impl CliUi {
@@ -365,6 +400,12 @@ impl CliUi {
             stderr: ctx.stderr,
             quiet: ctx.quiet,
             plan_to_stderr: false,
+            bars: (std::io::stderr().is_terminal() && !ctx.quiet).then(|| {
+                std::sync::Mutex::new(Bars {
+                    multi: indicatif::MultiProgress::new(),
+                    by_stack: Default::default(),
+                })
+            }),
         }
     }
 }
@@ -397,14 +438,33 @@ impl crate::deploy::Ui for CliUi {
     }
 
     fn event(&self, stack: &str, event: &crate::aws::stack_ops::StackEvent) {
-        if !self.quiet {
-            eprintln!("{}", report::apply::event_line(stack, event, self.stderr));
+        if self.quiet {
+            return;
+        }
+        let line = report::apply::event_line(stack, event, self.stderr);
+        match &self.bars {
+            Some(bars) => {
+                let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+                let bar = bars.bar(stack);
+                if event.logical_id == stack {
+                    bar.set_message(event.status.clone());
+                }
+                let _ = bars.multi.println(line);
+            }
+            None => eprintln!("{line}"),
         }
     }
 
     fn progress(&self, stack: &str, message: &str) {
-        if !self.quiet {
-            eprintln!("{} {message}", self.stderr.bold(&format!("{stack}:")));
+        if self.quiet {
+            return;
+        }
+        match &self.bars {
+            Some(bars) => {
+                let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+                bars.bar(stack).set_message(message.to_owned());
+            }
+            None => eprintln!("{} {message}", self.stderr.bold(&format!("{stack}:"))),
         }
     }
 

@@ -14,16 +14,26 @@ fn rendered() -> Vec<(String, Value)> {
     out.success();
     let all = out.json();
     let map = all.as_object().expect("several stacks render to an object");
-    assert!(map.len() >= 5, "the bootstrap has its stacks: {:?}", map.keys());
+    assert!(
+        map.len() >= 5,
+        "the bootstrap has its stacks: {:?}",
+        map.keys()
+    );
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 fn resources(t: &Value) -> Vec<(&String, &Value)> {
-    t["Resources"].as_object().map(|m| m.iter().collect()).unwrap_or_default()
+    t["Resources"]
+        .as_object()
+        .map(|m| m.iter().collect())
+        .unwrap_or_default()
 }
 
 fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
-    resources(t).into_iter().filter(|(_, r)| r["Type"] == ty).collect()
+    resources(t)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .collect()
 }
 
 /// A policy document that may be given as an object or as a JSON string.
@@ -57,7 +67,10 @@ fn is_public(principal: &Value) -> bool {
 fn has_org_condition(statement: &Value) -> bool {
     statement["Condition"]
         .as_object()
-        .map(|ops| ops.values().any(|keys| keys.get("aws:PrincipalOrgID").is_some()))
+        .map(|ops| {
+            ops.values()
+                .any(|keys| keys.get("aws:PrincipalOrgID").is_some())
+        })
         .unwrap_or(false)
 }
 
@@ -77,12 +90,27 @@ fn every_repository_is_immutable_scanned_lifecycle_managed_and_retained() {
                 ),
                 other => panic!("{stack}/{id}: tag mutability {other}"),
             }
-            assert_eq!(p["ImageScanningConfiguration"]["ScanOnPush"], true, "{stack}/{id}: scan on push");
+            assert_eq!(
+                p["ImageScanningConfiguration"]["ScanOnPush"], true,
+                "{stack}/{id}: scan on push"
+            );
             let lifecycle = document(&p["LifecyclePolicy"]["LifecyclePolicyText"]);
-            assert!(!as_list(&lifecycle["rules"]).is_empty(), "{stack}/{id}: a lifecycle policy with rules");
-            assert_eq!(r["DeletionPolicy"], "Retain", "{stack}/{id}: DeletionPolicy");
-            assert_eq!(r["UpdateReplacePolicy"], "Retain", "{stack}/{id}: UpdateReplacePolicy");
-            assert!(p["EncryptionConfiguration"]["EncryptionType"].is_string(), "{stack}/{id}: encryption");
+            assert!(
+                !as_list(&lifecycle["rules"]).is_empty(),
+                "{stack}/{id}: a lifecycle policy with rules"
+            );
+            assert_eq!(
+                r["DeletionPolicy"], "Retain",
+                "{stack}/{id}: DeletionPolicy"
+            );
+            assert_eq!(
+                r["UpdateReplacePolicy"], "Retain",
+                "{stack}/{id}: UpdateReplacePolicy"
+            );
+            assert!(
+                p["EncryptionConfiguration"]["EncryptionType"].is_string(),
+                "{stack}/{id}: encryption"
+            );
         }
     }
     assert!(seen > 0, "the bootstrap creates repositories");
@@ -134,8 +162,14 @@ fn only_the_admin_role_grants_everything() {
             }
             // Managed AdministratorAccess only on the admin role, too.
             for arn in as_list(&p["ManagedPolicyArns"]) {
-                if arn.as_str().is_some_and(|a| a.ends_with("policy/AdministratorAccess")) {
-                    assert!(id.to_lowercase().contains("admin"), "{stack}/{id} attaches AdministratorAccess");
+                if arn
+                    .as_str()
+                    .is_some_and(|a| a.ends_with("policy/AdministratorAccess"))
+                {
+                    assert!(
+                        id.to_lowercase().contains("admin"),
+                        "{stack}/{id} attaches AdministratorAccess"
+                    );
                 }
             }
         }
@@ -149,7 +183,12 @@ fn buckets_block_public_access_and_deny_non_tls() {
         for (id, r) in of_type(&t, "AWS::S3::Bucket") {
             seen += 1;
             let block = &r["Properties"]["PublicAccessBlockConfiguration"];
-            for k in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+            for k in [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ] {
                 assert_eq!(block[k], true, "{stack}/{id}: {k}");
             }
             let policies: Vec<_> = of_type(&t, "AWS::S3::BucketPolicy")
@@ -157,17 +196,23 @@ fn buckets_block_public_access_and_deny_non_tls() {
                 .filter(|(_, bp)| bp["Properties"]["Bucket"] == serde_json::json!({"Ref": id}))
                 .collect();
             assert_eq!(policies.len(), 1, "{stack}/{id}: one bucket policy");
-            let denies_plain_http = statements(&document(&policies[0].1["Properties"]["PolicyDocument"]))
-                .iter()
-                .any(|s| {
-                    s["Effect"] == "Deny"
-                        && s["Condition"]["Bool"]["aws:SecureTransport"]
-                            .as_str()
-                            .map(|v| v == "false")
-                            .or(s["Condition"]["Bool"]["aws:SecureTransport"].as_bool().map(|b| !b))
-                            .unwrap_or(false)
-                });
-            assert!(denies_plain_http, "{stack}/{id}: a Deny on aws:SecureTransport false");
+            let denies_plain_http =
+                statements(&document(&policies[0].1["Properties"]["PolicyDocument"]))
+                    .iter()
+                    .any(|s| {
+                        s["Effect"] == "Deny"
+                            && s["Condition"]["Bool"]["aws:SecureTransport"]
+                                .as_str()
+                                .map(|v| v == "false")
+                                .or(s["Condition"]["Bool"]["aws:SecureTransport"]
+                                    .as_bool()
+                                    .map(|b| !b))
+                                .unwrap_or(false)
+                    });
+            assert!(
+                denies_plain_http,
+                "{stack}/{id}: a Deny on aws:SecureTransport false"
+            );
         }
     }
     assert!(seen > 0, "the bootstrap creates a report bucket");

@@ -54,9 +54,12 @@ pub async fn load_config(settings: &AwsSettings, region: Option<&str>) -> Result
 }
 
 /// The error of a failed SDK call, with AWS's own message.
-pub fn sdk_error<E, R>(
+pub fn sdk_error<E>(
     operation: &str,
-    err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    err: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> Error
 where
     E: std::error::Error
@@ -64,7 +67,6 @@ where
         + Send
         + Sync
         + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
     let message = match &err {
@@ -74,9 +76,12 @@ where
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_owned(),
                 (None, Some(msg)) => msg.to_owned(),
-                (None, None) => {
-                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
-                }
+                // Not an AWS error document: an endpoint that does not implement the call (the
+                // emulator answers 500 with an HTML page) or a proxy in the way.
+                (None, None) => format!(
+                    "HTTP {} without an AWS error in the response (the endpoint may not implement this call)",
+                    se.raw().status().as_u16()
+                ),
             }
         }
         _ => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),

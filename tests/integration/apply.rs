@@ -211,3 +211,59 @@ fn destroy_goes_in_reverse_dependency_order() {
         .success()
         .stdout_has("\"deployed\": false");
 }
+
+/// The repository's own bootstrap, applied from nothing on the emulator, then again.
+#[test]
+fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
+    let emulator = Emulator::lock();
+    let p = TestProject::from_repo().with_emulator(&emulator);
+    // moto does not implement UpdateTerminationProtection (AWS does): with protection wanted,
+    // every apply would try again and warn. Turn it off for the emulator.
+    let config = std::fs::read_to_string(p.path().join("little.yaml")).unwrap();
+    assert!(config.contains("termination_protection: true"), "{config}");
+    p.file(
+        "little.yaml",
+        &config.replace(
+            "termination_protection: true",
+            "termination_protection: false",
+        ),
+    );
+    // A new stack's grants are broadening: a bootstrap needs the flag.
+    let refused = p.run(&["apply", "--all", "--yes"]);
+    refused.code(3).stderr_has("--allow-broadening");
+
+    let first = p.run(&[
+        "apply",
+        "--all",
+        "--yes",
+        "--allow-broadening",
+        "--format",
+        "json",
+    ]);
+    first.success();
+    let r = report(&first);
+    assert_eq!(r.stacks.len(), 8, "{r:?}");
+    for s in &r.stacks {
+        assert_eq!(s.outcome, Outcome::Created, "{s:?}");
+    }
+    // ecr-repositories was planned again once iam-ci's output existed.
+    first.stderr_has(
+        "ecr-repositories: planning again with the outputs now known (iam-ci.CiRoleArn)",
+    );
+
+    let again = p.run(&["apply", "--all", "--yes", "--format", "json"]);
+    again.success();
+    for s in &report(&again).stacks {
+        assert_eq!(s.outcome, Outcome::Unchanged, "{s:?}");
+    }
+    let status = p.run(&["status", "--format", "json"]);
+    let stacks = status.success().json();
+    assert!(
+        stacks
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "CREATE_COMPLETE"),
+        "{stacks}"
+    );
+}

@@ -26,6 +26,7 @@ struct Context {
     stdout: Style,
     stderr: Style,
     quiet: bool,
+    verbose: bool,
     aws: AwsSettings,
 }
 
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             color: color(std::io::stderr().is_terminal()),
         },
         quiet: g.quiet,
+        verbose: g.verbose,
         aws: AwsSettings {
             profile: g.profile.clone(),
             region: g.region.clone(),
@@ -66,6 +68,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             let selection = selection(&args.selection);
             let options = render_options(&project, &ctx);
             let rendered = ops::render_stacks(&project, &selection, options)?;
+            if ctx.verbose {
+                for r in &rendered {
+                    eprintln!("{}", describe_rendered(r));
+                }
+            }
             let syntax = match args.format {
                 TemplateFormat::Json => Syntax::Json,
                 TemplateFormat::Yaml => Syntax::Yaml,
@@ -478,6 +485,25 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(Error::Io)
+}
+
+/// `-v`: what a rendered template holds.
+fn describe_rendered(r: &Rendered) -> String {
+    let resources = r
+        .template
+        .get("Resources")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    format!(
+        "{}: templates/{} -> {} bytes, {resources} resource{}, {} parameter{}",
+        r.stack,
+        r.template_name,
+        r.body().len(),
+        if resources == 1 { "" } else { "s" },
+        r.parameters.len(),
+        if r.parameters.len() == 1 { "" } else { "s" }
+    )
 }
 
 fn selection(s: &super::StackSelection) -> Selection {

@@ -610,11 +610,15 @@ async fn apply_stack(
         cleanup_stack(project, connect, &current).await;
         return failed(e.to_string());
     }
-    let (info, events) =
-        match wait_with_events(&clients, &name, &mut cursor, options.wait, ui).await {
-            Ok(x) => x,
-            Err(e) => return failed(e.to_string()),
-        };
+    // Change sets carry no timeout: a stack's `timeout_in_minutes` bounds the wait instead.
+    let mut wait = options.wait;
+    if let Some(minutes) = stack.timeout_in_minutes {
+        wait.timeout = Duration::from_secs(u64::from(minutes) * 60);
+    }
+    let (info, events) = match wait_with_events(&clients, &name, &mut cursor, wait, ui).await {
+        Ok(x) => x,
+        Err(e) => return failed(e.to_string()),
+    };
     let secs = started.elapsed().as_secs_f64();
     let status = info.as_ref().map(|i| i.status.clone());
     let mut r = match status.as_deref() {

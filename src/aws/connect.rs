@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use super::changeset::{ChangeSetClient, ChangeSets};
 use super::cloudformation::{CfnClient, CloudFormation};
 use super::stack_ops::{StackOps, StackOpsClient};
+use super::staging::{S3Staging, Staging};
 use super::{load_config, AwsSettings};
 use crate::error::{Error, Result};
 use crate::project::Account;
@@ -23,6 +24,8 @@ pub struct Clients {
     pub cfn: Arc<dyn CloudFormation>,
     pub change_sets: Arc<dyn ChangeSets>,
     pub ops: Arc<dyn StackOps>,
+    /// Where templates over CloudFormation's inline limit go.
+    pub staging: Arc<dyn Staging>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -38,13 +41,16 @@ type CacheKey = (Option<String>, Option<String>);
 /// [`Connect`] through the AWS SDK.
 pub struct SdkConnect {
     settings: AwsSettings,
+    /// `defaults.template_bucket`: the bucket for templates over the inline limit.
+    template_bucket: Option<String>,
     cache: Mutex<HashMap<CacheKey, Clients>>,
 }
 
 impl SdkConnect {
-    pub fn new(settings: AwsSettings) -> Self {
+    pub fn new(settings: AwsSettings, template_bucket: Option<String>) -> Self {
         SdkConnect {
             settings,
+            template_bucket,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -90,6 +96,11 @@ impl Connect for SdkConnect {
             .map(|r| r.to_string())
             .ok_or_else(|| Error::AwsConfig("no AWS region".into()))?;
         let clients = Clients {
+            staging: Arc::new(S3Staging::new(
+                &config,
+                account.map(|a| a.id.clone()),
+                self.template_bucket.clone(),
+            )),
             region,
             cfn: Arc::new(CfnClient::new(&config)),
             change_sets: Arc::new(ChangeSetClient::new(&config)),

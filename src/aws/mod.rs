@@ -6,6 +6,7 @@ pub mod changeset;
 pub mod cloudformation;
 pub mod connect;
 pub mod stack_ops;
+pub mod staging;
 pub mod sts;
 
 use std::sync::Arc;

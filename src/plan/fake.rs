@@ -188,8 +188,13 @@ impl CloudFormation for FakeAws {
 impl ChangeSets for FakeAws {
     async fn create_change_set(&self, req: &ChangeSetRequest) -> Result<Option<ChangeSetId>> {
         self.log(format!(
-            "CreateChangeSet {} {:?}",
-            req.stack_name, req.change_set_type
+            "CreateChangeSet {} {:?}{}",
+            req.stack_name,
+            req.change_set_type,
+            req.template_url
+                .as_deref()
+                .map(|u| format!(" url={u}"))
+                .unwrap_or_default()
         ));
         if req.change_set_type == Some(crate::aws::changeset::ChangeSetType::Create) {
             // Like AWS: a CREATE change set makes the stack, in REVIEW_IN_PROGRESS.
@@ -304,6 +309,7 @@ impl Connect for FakeConnect {
             cfn: self.0.clone(),
             change_sets: self.0.clone(),
             ops: self.0.clone(),
+            staging: self.0.clone(),
         })
     }
 }
@@ -353,5 +359,15 @@ impl StackOps for FakeAws {
     async fn cancel_update(&self, stack: &str) -> Result<()> {
         self.log(format!("CancelUpdateStack {stack}"));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::aws::staging::Staging for FakeAws {
+    async fn upload_template(&self, stack: &str, body: &str) -> Result<String> {
+        self.log(format!("PutObject {stack} {} bytes", body.len()));
+        Ok(format!(
+            "https://little-templates-123456789012-us-east-1.s3.us-east-1.amazonaws.com/templates/{stack}/x.json"
+        ))
     }
 }

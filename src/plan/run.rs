@@ -227,18 +227,27 @@ pub async fn plan_stack(
     } else {
         ChangeSetType::Create
     };
+    // Over CloudFormation's inline limit, the template goes by S3 URL.
+    let (template_body, template_url) = if crate::aws::staging::needs_staging(&body) {
+        (
+            None,
+            Some(clients.staging.upload_template(&stack.name, &body).await?),
+        )
+    } else {
+        (Some(body.clone()), None)
+    };
     let request = ChangeSetRequest {
         stack_name: stack.name.clone(),
         change_set_name: name.clone(),
         change_set_type: Some(change_set_type),
-        template_body: Some(body.clone()),
+        template_body,
+        template_url,
         parameters,
         tags,
         capabilities,
         description: Some(format!("little plan of {}", stack.name)),
         role_arn: stack.role_arn.clone(),
         notification_arns: stack.notification_arns.clone(),
-        ..Default::default()
     };
     if deployed_any {
         // A change set of the same name, left by an earlier run, would make the create fail.
@@ -874,6 +883,40 @@ mod flow_tests {
             .contains("Rate exceeded"));
         assert_eq!(plan.stacks[1].status, PlanStatus::New);
         assert!(plan.has_failures());
+    }
+
+    #[tokio::test]
+    async fn a_template_over_the_inline_limit_goes_by_s3_url() {
+        let big = "{\"Resources\": {\n{% for i in range(400) %}\"Queue{{ i }}\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": \"a-queue-with-a-long-name-{{ i }}-abcdefghijklmnopqrstuvwxyz0123456789\"}}{{ \",\" if not loop.last }}{% endfor %}}}";
+        let (_d, project) = project(&[
+            ("stacks/big.yaml", "name: big\ntemplate: big.json.njk\n"),
+            ("templates/big.json.njk", big),
+        ]);
+        let aws = FakeAws::new();
+        let plan = plan(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            options(&["big"]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            plan.stacks[0].status,
+            PlanStatus::New,
+            "{:?}",
+            plan.stacks[0].error
+        );
+        let calls = aws.calls();
+        assert!(
+            calls.iter().any(|c| c.starts_with("PutObject big ")),
+            "{calls:?}"
+        );
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.starts_with("CreateChangeSet big Some(Create) url=https://")),
+            "{calls:?}"
+        );
     }
 
     #[tokio::test]

@@ -38,6 +38,9 @@ pub struct Defaults {
     pub termination_protection: Option<bool>,
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// The S3 bucket for templates over CloudFormation's 51,200-byte inline limit
+    /// [default: `little-templates-<account>-<region>`, created on first use].
+    pub template_bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,3 +12,5 @@ mod nunjucks;
 mod plan;
 mod render;
 mod security;
+mod stack_ops;
+mod template_staging;

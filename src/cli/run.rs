@@ -115,10 +115,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 all: args.stacks.is_empty(),
                 names: args.stacks.clone(),
             };
-            let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(
-                ctx.aws.clone(),
-                project.file.defaults.template_bucket.clone(),
-            ));
+            let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
             let stacks = runtime()?.block_on(crate::deploy::status::status(
                 Arc::new(project),
                 connect,
@@ -133,10 +130,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Events(args) => events(project, &ctx, args),
         Command::Outputs(args) => {
-            let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(
-                ctx.aws.clone(),
-                project.file.defaults.template_bucket.clone(),
-            ));
+            let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
             let outputs = runtime()?.block_on(crate::deploy::status::outputs(
                 Arc::new(project),
                 connect,
@@ -181,10 +175,7 @@ fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
     };
     // Fail on a bad selection before any AWS call.
     project.select(&options.selection.names, options.selection.all)?;
-    let connect = Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ));
+    let connect = sdk_connect(ctx, &project);
     let runtime = runtime()?;
     let plan = runtime.block_on(crate::plan::run::plan(Arc::new(project), connect, options))?;
     if let Some(path) = &args.out {
@@ -260,10 +251,7 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
     let mut ui = CliUi::new(ctx);
     ui.plan_to_stderr = args.format == ReportFormat::Json;
     let ui = Arc::new(ui);
-    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ));
+    let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let report = runtime()?.block_on(crate::deploy::apply::apply(
         Arc::new(project),
         connect,
@@ -303,10 +291,7 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         },
     };
     let ui = Arc::new(CliUi::new(ctx));
-    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ));
+    let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let report = runtime()?.block_on(crate::deploy::destroy::destroy(
         Arc::new(project),
         connect,
@@ -327,10 +312,7 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
 }
 
 fn events(project: Project, ctx: &Context, args: super::EventsArgs) -> Result<u8> {
-    let connect: Arc<dyn Connect> = Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ));
+    let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let project = Arc::new(project);
     let rt = runtime()?;
     let list = rt.block_on(crate::deploy::status::events(
@@ -496,6 +478,14 @@ impl crate::deploy::Ui for CliUi {
     fn message(&self, text: &str) {
         eprint!("{text}");
     }
+}
+
+/// AWS clients through the SDK, with the flags' and little.yaml's settings.
+fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
+    Arc::new(SdkConnect::new(
+        ctx.aws.clone(),
+        project.file.defaults.template_bucket.clone(),
+    ))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

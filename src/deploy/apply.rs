@@ -17,6 +17,7 @@ use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEve
 use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::risk::{Risk, RiskKind};
+use crate::plan::run::clients_for;
 use crate::plan::run::{plan, plan_stack, sha256, PlanOptions};
 use crate::project::Project;
 
@@ -181,39 +182,38 @@ fn result(stack: &str, outcome: Outcome, status: Option<String>, secs: f64) -> S
 
 /// Refuses destructive and broadening changes that the flags do not allow.
 pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
-    let mut problems = Vec::new();
-    let destructive: Vec<&&Risk> = risks
-        .iter()
-        .filter(|r| r.kind == RiskKind::Destructive)
-        .collect();
-    if !destructive.is_empty() && !options.allow_destructive {
-        problems.push(format!(
-            "{} destructive change{} ({}); pass `--allow-destructive` to allow",
-            destructive.len(),
-            if destructive.len() == 1 { "" } else { "s" },
-            destructive
-                .iter()
-                .map(|r| format!("`{}`", r.logical_id))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let broadening: Vec<&&Risk> = risks
-        .iter()
-        .filter(|r| r.kind == RiskKind::Broadening)
-        .collect();
-    if !broadening.is_empty() && !options.allow_broadening {
-        problems.push(format!(
-            "{} change{} that broaden access ({}); pass `--allow-broadening` to allow",
-            broadening.len(),
-            if broadening.len() == 1 { "" } else { "s" },
-            broadening
-                .iter()
-                .map(|r| format!("`{}`", r.logical_id))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let problems: Vec<String> = [
+        (
+            RiskKind::Destructive,
+            options.allow_destructive,
+            "destructive change",
+            "--allow-destructive",
+        ),
+        (
+            RiskKind::Broadening,
+            options.allow_broadening,
+            "change that broadens access",
+            "--allow-broadening",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, allowed, _, _)| !allowed)
+    .filter_map(|(kind, _, what, flag)| {
+        let ids: Vec<String> = risks
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| format!("`{}`", r.logical_id))
+            .collect();
+        (!ids.is_empty()).then(|| {
+            format!(
+                "{} {what}{} ({}); pass `{flag}` to allow",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                ids.join(", ")
+            )
+        })
+    })
+    .collect();
     if problems.is_empty() {
         Ok(())
     } else {
@@ -233,10 +233,7 @@ async fn cleanup_stack(project: &Project, connect: &dyn Connect, s: &StackPlan) 
     let Some(stack) = project.stack(&s.stack) else {
         return;
     };
-    let Ok(clients) = connect
-        .clients(stack.region.as_deref(), project.account_of(stack))
-        .await
-    else {
+    let Ok(clients) = clients_for(project, connect, stack).await else {
         return;
     };
     let _ = clients
@@ -261,9 +258,7 @@ async fn replace_failed(
 ) -> Result<()> {
     let stacks = project.select(&options.plan.selection.names, options.plan.selection.all)?;
     for stack in stacks {
-        let clients = connect
-            .clients(stack.region.as_deref(), project.account_of(stack))
-            .await?;
+        let clients = clients_for(project, connect, stack).await?;
         if let Some(info) = clients.cfn.describe_stack(&stack.name).await? {
             if matches!(
                 info.status.as_str(),
@@ -337,9 +332,7 @@ async fn check_saved(
             stale.push(format!("`{}` is no longer in the project", s.stack));
             continue;
         };
-        let clients = connect
-            .clients(stack.region.as_deref(), project.account_of(stack))
-            .await?;
+        let clients = clients_for(project, connect, stack).await?;
         let info = clients.cfn.describe_stack(&s.stack).await?;
         match (&s.deployed, &info) {
             (Some(d), Some(now)) => {
@@ -540,10 +533,7 @@ async fn apply_stack(
     let Some(stack) = project.stack(&planned.stack) else {
         return failed("the stack is no longer in the project".into());
     };
-    let clients = match connect
-        .clients(stack.region.as_deref(), project.account_of(stack))
-        .await
-    {
+    let clients = match clients_for(project, connect, stack).await {
         Ok(c) => c,
         Err(e) => return failed(e.to_string()),
     };
@@ -628,18 +618,7 @@ async fn apply_stack(
         }
         _ => {
             let mut r = result(&name, Outcome::Failed, status.clone(), secs);
-            r.root_cause = root_cause(&events)
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{} ({}) {}: {}",
-                        e.logical_id,
-                        e.resource_type,
-                        e.status,
-                        e.reason.as_deref().unwrap_or("no reason given")
-                    )
-                })
-                .collect();
+            r.root_cause = cause_lines(&events);
             if r.root_cause.is_empty() {
                 if let Some(reason) = info.as_ref().and_then(|i| i.status_reason.clone()) {
                     r.root_cause.push(reason);
@@ -753,6 +732,23 @@ pub async fn wait_with_events(
     }
 }
 
+/// The root cause of a failed operation, one line per cause:
+/// `LogicalId (Type) STATUS: reason`.
+pub fn cause_lines(events: &[StackEvent]) -> Vec<String> {
+    root_cause(events)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} ({}) {}: {}",
+                e.logical_id,
+                e.resource_type,
+                e.status,
+                e.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect()
+}
+
 /// The way out of a failed stack operation.
 pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]) -> String {
     match status {
@@ -784,7 +780,7 @@ mod tests {
 
     use super::*;
     use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetPoll, ResourceChange};
-    use crate::plan::fake::{FakeAws, FakeConnect};
+    use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
 
@@ -828,19 +824,6 @@ mod tests {
         fn message(&self, text: &str) {
             self.lines.lock().unwrap().push(text.to_owned());
         }
-    }
-
-    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Project>) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut all = vec![("little.yaml", "defaults:\n  region: us-east-1\n")];
-        all.extend_from_slice(files);
-        for (path, text) in all {
-            let p = dir.path().join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        let project = Project::load(dir.path()).unwrap();
-        (dir, Arc::new(project))
     }
 
     fn options(yes: bool) -> ApplyOptions {

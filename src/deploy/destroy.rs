@@ -8,12 +8,13 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::apply::{wait_with_events, Outcome, StackResult};
+use super::apply::{cause_lines, wait_with_events, Outcome, StackResult};
 use super::Ui;
 use crate::aws::cloudformation::Poll;
 use crate::aws::connect::Connect;
-use crate::aws::stack_ops::{root_cause, EventCursor};
+use crate::aws::stack_ops::EventCursor;
 use crate::error::{Error, Result};
+use crate::plan::run::clients_for;
 use crate::project::Project;
 
 #[derive(Clone)]
@@ -55,9 +56,7 @@ pub async fn destroy(
     let mut previews = Vec::new();
     let mut refusals = Vec::new();
     for stack in &stacks {
-        let clients = connect
-            .clients(stack.region.as_deref(), project.account_of(stack))
-            .await?;
+        let clients = clients_for(&project, connect.as_ref(), stack).await?;
         let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
             ui.progress(&stack.name, "not deployed; nothing to delete");
             continue;
@@ -169,9 +168,7 @@ pub async fn destroy(
             results.push(result);
             continue;
         }
-        let clients = connect
-            .clients(stack.region.as_deref(), project.account_of(stack))
-            .await?;
+        let clients = clients_for(&project, connect.as_ref(), stack).await?;
         if p.termination_protection {
             ui.progress(&p.stack, "disabling termination protection");
             clients
@@ -193,18 +190,7 @@ pub async fn destroy(
                 failed = true;
                 result.outcome = Outcome::Failed;
                 result.status = Some(i.status.clone());
-                result.root_cause = root_cause(&events)
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} ({}) {}: {}",
-                            e.logical_id,
-                            e.resource_type,
-                            e.status,
-                            e.reason.as_deref().unwrap_or("no reason given")
-                        )
-                    })
-                    .collect();
+                result.root_cause = cause_lines(&events);
                 if result.root_cause.is_empty() {
                     result.root_cause.extend(i.status_reason.clone());
                 }

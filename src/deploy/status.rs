@@ -8,6 +8,7 @@ use crate::aws::cloudformation::StackOutput;
 use crate::aws::connect::Connect;
 use crate::aws::stack_ops::{EventCursor, StackEvent};
 use crate::error::{Error, Result};
+use crate::plan::run::clients_for;
 use crate::project::Project;
 use crate::render::ops::Selection;
 
@@ -52,9 +53,7 @@ pub async fn status(
 ) -> Result<Vec<StackStatus>> {
     let mut out = Vec::new();
     for stack in project.select(&selection.names, selection.all)? {
-        let clients = connect
-            .clients(stack.region.as_deref(), project.account_of(stack))
-            .await?;
+        let clients = clients_for(&project, connect.as_ref(), stack).await?;
         let info = clients.cfn.describe_stack(&stack.name).await?;
         out.push(match info {
             Some(i) => StackStatus {
@@ -109,6 +108,20 @@ pub async fn outputs(
     }
 }
 
+/// The clients of one stack, named on the command line.
+async fn stack_clients(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &str,
+) -> Result<crate::aws::connect::Clients> {
+    let s = project
+        .select(&[stack.to_owned()], false)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NoStacksSelected)?;
+    clients_for(project, connect, s).await
+}
+
 /// The newest `limit` events of a stack, oldest first.
 pub async fn events(
     project: Arc<Project>,
@@ -116,14 +129,7 @@ pub async fn events(
     stack: &str,
     limit: usize,
 ) -> Result<Vec<StackEvent>> {
-    let s = project
-        .select(&[stack.to_owned()], false)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NoStacksSelected)?;
-    let clients = connect
-        .clients(s.region.as_deref(), project.account_of(s))
-        .await?;
+    let clients = stack_clients(&project, connect.as_ref(), stack).await?;
     if clients.cfn.describe_stack(stack).await?.is_none() {
         return Err(Error::StackState {
             stack: stack.to_owned(),
@@ -155,14 +161,7 @@ pub async fn follow(
     poll: std::time::Duration,
     show: &(dyn Fn(&StackEvent) + Send + Sync),
 ) -> Result<Option<String>> {
-    let s = project
-        .select(&[stack.to_owned()], false)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NoStacksSelected)?;
-    let clients = connect
-        .clients(s.region.as_deref(), project.account_of(s))
-        .await?;
+    let clients = stack_clients(&project, connect.as_ref(), stack).await?;
     let mut cursor = EventCursor::new(None);
     cursor.poll(clients.ops.as_ref(), stack).await?;
     loop {

@@ -371,3 +371,17 @@ impl crate::aws::staging::Staging for FakeAws {
         ))
     }
 }
+
+/// A project in a temporary directory: `little.yaml` with region us-east-1, and `files`.
+pub fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<crate::project::Project>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec![("little.yaml", "defaults:\n  region: us-east-1\n")];
+    all.extend_from_slice(files);
+    for (path, text) in all {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let project = crate::project::Project::load(dir.path()).unwrap();
+    (dir, Arc::new(project))
+}

@@ -120,6 +120,17 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     }
 }
 
+/// The clients of a stack's account and region.
+pub async fn clients_for(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+) -> Result<Clients> {
+    connect
+        .clients(stack.region.as_deref(), project.account_of(stack))
+        .await
+}
+
 /// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out
 /// (they render as placeholders) and listed.
 pub async fn dependency_outputs(
@@ -136,9 +147,7 @@ pub async fn dependency_outputs(
         let Some(dep_stack) = project.stack(&dep) else {
             continue;
         };
-        let clients = connect
-            .clients(dep_stack.region.as_deref(), project.account_of(dep_stack))
-            .await?;
+        let clients = clients_for(project, connect, dep_stack).await?;
         match clients.cfn.describe_stack(&dep).await? {
             Some(info) if info.status != "REVIEW_IN_PROGRESS" => {
                 outputs.known.insert(dep.clone(), info.outputs_map());
@@ -164,7 +173,7 @@ pub async fn plan_stack(
     options: &PlanOptions,
 ) -> Result<StackPlan> {
     let account = project.account_of(stack);
-    let clients = connect.clients(stack.region.as_deref(), account).await?;
+    let clients = clients_for(project, connect, stack).await?;
     let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
     let render_options = RenderOptions {
         outputs,
@@ -677,25 +686,12 @@ mod flow_tests {
 
     use super::*;
     use crate::aws::changeset::{ChangeDetail, ChangeSet, ChangeSetId, ResourceChange};
-    use crate::plan::fake::{FakeAws, FakeConnect};
+    use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::plan::risk::RiskKind;
 
     const REPO: &str = r#"{"Parameters": {"Token": {"Type": "String", "NoEcho": true}},
       "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
         "Properties": {"RepositoryName": "{{ vars.name }}"}}}}"#;
-
-    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Project>) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut all = vec![("little.yaml", "defaults:\n  region: us-east-1\n")];
-        all.extend_from_slice(files);
-        for (path, text) in all {
-            let p = dir.path().join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        let project = Project::load(dir.path()).unwrap();
-        (dir, Arc::new(project))
-    }
 
     fn options(names: &[&str]) -> PlanOptions {
         PlanOptions {

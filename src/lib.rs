@@ -6,6 +6,7 @@
 // Diagnostics travel as the error of parsing functions; they are built only on the error path,
 // so their size costs nothing on the hot path and boxing them would only add noise.
 #![allow(clippy::result_large_err)]
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod deploy;

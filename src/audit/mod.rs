@@ -1,0 +1,5 @@
+//! Audits: CloudFormation drift, ECR hygiene (tag immutability with remediation, scanning,
+//! lifecycle, encryption, repository policies), image scan findings, and the project's stacks;
+//! one [`model::Finding`] for all of them.
+
+pub mod model;

@@ -1,0 +1,192 @@
+//! The audit's data: findings with a stable check id, a severity and the Security Hub control
+//! they map to, and the report that collects them. Computing findings is in the check modules;
+//! writing them is `report::audit`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the audit JSON document's shape.
+pub const AUDIT_VERSION: u32 = 1;
+
+/// How bad a finding is; ordered, so `--fail-on HIGH` means HIGH and CRITICAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Informational,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "INFORMATIONAL",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    /// Case-insensitive; `INFO` and `UNDEFINED` (ECR's) read as informational.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "INFORMATIONAL" | "INFO" | "UNDEFINED" => Ok(Severity::Informational),
+            "LOW" => Ok(Severity::Low),
+            "MEDIUM" => Ok(Severity::Medium),
+            "HIGH" => Ok(Severity::High),
+            "CRITICAL" => Ok(Severity::Critical),
+            other => Err(format!(
+                "`{other}` is not a severity; use one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL"
+            )),
+        }
+    }
+}
+
+/// What `--remediate` did, or would do, about a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// The API call, such as `ecr:PutImageTagMutability`.
+    pub action: String,
+    pub before: String,
+    pub after: String,
+    /// Whether it was applied (`--remediate`) or only described.
+    pub applied: bool,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// A stable id, such as `ecr.tag-immutability`.
+    pub check: String,
+    /// The Security Hub control it maps to, such as `ECR.2`.
+    pub control: Option<String>,
+    pub severity: Severity,
+    /// The repository or stack name.
+    pub resource: String,
+    /// `AWS::ECR::Repository`, `AWS::CloudFormation::Stack`, ...
+    pub resource_type: String,
+    /// The resource's ARN, when known.
+    pub arn: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub message: String,
+    pub remediation: Option<Remediation>,
+}
+
+/// What the audit looked at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checked {
+    pub repositories: usize,
+    pub images: usize,
+    pub stacks: usize,
+}
+
+/// The audit's result: every finding, sorted by resource, then severity (worst first), then
+/// check; and the errors that kept a check from running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub version: u32,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+    pub checked: Checked,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<String>,
+}
+
+impl AuditReport {
+    pub fn new(
+        created_at: u64,
+        checked: Checked,
+        mut findings: Vec<Finding>,
+        errors: Vec<String>,
+    ) -> Self {
+        findings.sort_by(|a, b| {
+            (
+                &a.account,
+                &a.region,
+                &a.resource,
+                std::cmp::Reverse(a.severity),
+                &a.check,
+            )
+                .cmp(&(
+                    &b.account,
+                    &b.region,
+                    &b.resource,
+                    std::cmp::Reverse(b.severity),
+                    &b.check,
+                ))
+        });
+        AuditReport {
+            version: AUDIT_VERSION,
+            created_at,
+            checked,
+            findings,
+            errors,
+        }
+    }
+
+    /// Whether any finding is at or above `threshold`.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= threshold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_order_and_parse() {
+        assert!(Severity::Critical > Severity::High);
+        assert_eq!("high".parse::<Severity>(), Ok(Severity::High));
+        assert_eq!("UNDEFINED".parse::<Severity>(), Ok(Severity::Informational));
+        assert!("severe".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn fails_at_or_above_the_threshold() {
+        let f = |s| Finding {
+            check: "c".into(),
+            control: None,
+            severity: s,
+            resource: "r".into(),
+            resource_type: "t".into(),
+            arn: None,
+            account: None,
+            region: None,
+            message: "m".into(),
+            remediation: None,
+        };
+        let r = AuditReport::new(
+            0,
+            Checked::default(),
+            vec![f(Severity::Medium), f(Severity::High)],
+            vec![],
+        );
+        assert_eq!(r.findings[0].severity, Severity::High);
+        assert!(r.fails(Severity::High));
+        assert!(!r.fails(Severity::Critical));
+    }
+}

@@ -4,6 +4,7 @@
 //! Data goes to stdout, diagnostics and progress to stderr; the caller picks the stream.
 
 pub mod apply;
+pub mod audit;
 pub mod diagnostics;
 pub mod plan;
 pub mod stacks;

@@ -3,3 +3,4 @@
 //! one [`model::Finding`] for all of them.
 
 pub mod model;
+pub mod stacks;

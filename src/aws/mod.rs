@@ -3,6 +3,7 @@
 //! adapters. No SDK type leaves this folder; AWS's English error texts are matched only here.
 
 pub mod changeset;
+pub mod ecr_images;
 pub mod cloudformation;
 pub mod connect;
 pub mod stack_ops;

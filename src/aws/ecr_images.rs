@@ -1,0 +1,210 @@
+//! ECR image operations for the scan gate and promotion: read an image's manifest, tag the same
+//! manifest again, start a scan. The registry's read-only calls for audits are in `ecr`.
+//!
+//! No SDK type leaves this file; AWS's error codes are matched only here.
+
+use async_trait::async_trait;
+use aws_sdk_ecr::operation::put_image::PutImageError;
+use aws_sdk_ecr::operation::start_image_scan::StartImageScanError;
+use aws_sdk_ecr::types::ImageIdentifier;
+
+use super::sdk_error;
+use crate::error::Result;
+
+/// An image's manifest, as BatchGetImage returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub digest: String,
+    pub media_type: Option<String>,
+    pub body: String,
+}
+
+/// What StartImageScan said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartScan {
+    Started,
+    /// Basic scanning allows one scan per image per 24 hours.
+    AlreadyScannedToday,
+    /// The image's OS or format cannot be scanned.
+    Unsupported(String),
+}
+
+/// What PutImage said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutTag {
+    Tagged,
+    /// The tag is on this manifest already.
+    AlreadyThere,
+    /// The tag exists on another image of an IMMUTABLE repository.
+    TagTaken,
+}
+
+#[async_trait]
+pub trait EcrImages: Send + Sync {
+    /// The manifest of `reference`: a tag, or a digest `sha256:...`. None when there is no
+    /// such image.
+    async fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>>;
+    /// Puts `tag` on the manifest (the same image, a new tag).
+    async fn put_tag(&self, repo: &str, manifest: &Manifest, tag: &str) -> Result<PutTag>;
+    async fn start_scan(&self, repo: &str, digest: &str) -> Result<StartScan>;
+}
+
+/// [`EcrImages`] through the SDK's ECR client.
+pub struct EcrImagesClient {
+    client: aws_sdk_ecr::Client,
+}
+
+impl EcrImagesClient {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        EcrImagesClient {
+            client: aws_sdk_ecr::Client::new(config),
+        }
+    }
+
+    pub fn from_client(client: aws_sdk_ecr::Client) -> Self {
+        EcrImagesClient { client }
+    }
+}
+
+/// `sha256:...` names an image by digest; anything else is a tag.
+pub fn image_id(reference: &str) -> ImageIdentifier {
+    if reference.starts_with("sha256:") {
+        ImageIdentifier::builder().image_digest(reference).build()
+    } else {
+        ImageIdentifier::builder().image_tag(reference).build()
+    }
+}
+
+#[async_trait]
+impl EcrImages for EcrImagesClient {
+    async fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>> {
+        let out = self
+            .client
+            .batch_get_image()
+            .repository_name(repo)
+            .image_ids(image_id(reference))
+            .accepted_media_types("application/vnd.docker.distribution.manifest.v2+json")
+            .accepted_media_types("application/vnd.docker.distribution.manifest.list.v2+json")
+            .accepted_media_types("application/vnd.oci.image.manifest.v1+json")
+            .accepted_media_types("application/vnd.oci.image.index.v1+json")
+            .send()
+            .await
+            .map_err(|e| sdk_error("ecr:BatchGetImage", e))?;
+        Ok(out.images().first().and_then(|i| {
+            Some(Manifest {
+                digest: i.image_id()?.image_digest()?.to_owned(),
+                media_type: i.image_manifest_media_type().map(str::to_owned),
+                body: i.image_manifest()?.to_owned(),
+            })
+        }))
+    }
+
+    async fn put_tag(&self, repo: &str, manifest: &Manifest, tag: &str) -> Result<PutTag> {
+        let sent = self
+            .client
+            .put_image()
+            .repository_name(repo)
+            .image_manifest(&manifest.body)
+            .set_image_manifest_media_type(manifest.media_type.clone())
+            .image_tag(tag)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(PutTag::Tagged),
+            Err(e) => match e.as_service_error() {
+                // The same manifest under the same tag: nothing to do.
+                Some(PutImageError::ImageAlreadyExistsException(_)) => Ok(PutTag::AlreadyThere),
+                Some(PutImageError::ImageTagAlreadyExistsException(_)) => Ok(PutTag::TagTaken),
+                _ => Err(sdk_error("ecr:PutImage", e)),
+            },
+        }
+    }
+
+    async fn start_scan(&self, repo: &str, digest: &str) -> Result<StartScan> {
+        let sent = self
+            .client
+            .start_image_scan()
+            .repository_name(repo)
+            .image_id(image_id(digest))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(StartScan::Started),
+            Err(e) => match e.as_service_error() {
+                Some(StartImageScanError::LimitExceededException(_)) => {
+                    Ok(StartScan::AlreadyScannedToday)
+                }
+                Some(StartImageScanError::UnsupportedImageTypeException(u)) => Ok(
+                    StartScan::Unsupported(u.message().unwrap_or("unsupported image").to_owned()),
+                ),
+                _ => Err(sdk_error("ecr:StartImageScan", e)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecr::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            digest: "sha256:0d5e2a7b8d0c4c1f3e6b9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b"
+                .into(),
+            media_type: Some("application/vnd.docker.distribution.manifest.v2+json".into()),
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn references_by_tag_or_digest() {
+        assert_eq!(image_id("v1.2.0").image_tag(), Some("v1.2.0"));
+        assert_eq!(image_id("sha256:abc").image_digest(), Some("sha256:abc"));
+    }
+
+    #[tokio::test]
+    async fn an_existing_tag_on_an_immutable_repository_is_reported_not_raised() {
+        let taken = mock!(Client::put_image).then_error(|| {
+            PutImageError::ImageTagAlreadyExistsException(
+                aws_sdk_ecr::types::error::ImageTagAlreadyExistsException::builder()
+                    .message("The image tag 'v1' already exists in the 'team/api' repository and cannot be overwritten because the repository is immutable.")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_ecr, RuleMode::Sequential, [&taken]);
+        let ecr = EcrImagesClient::from_client(client);
+        assert_eq!(
+            ecr.put_tag("team/api", &manifest(), "v1").await.unwrap(),
+            PutTag::TagTaken
+        );
+    }
+
+    #[tokio::test]
+    async fn the_daily_scan_limit_is_a_state() {
+        let limited = mock!(Client::start_image_scan).then_error(|| {
+            StartImageScanError::LimitExceededException(
+                aws_sdk_ecr::types::error::LimitExceededException::builder()
+                    .message("The scan quota per image has been exceeded. Wait and try again.")
+                    .build(),
+            )
+        });
+        let other = mock!(Client::start_image_scan).then_error(|| {
+            StartImageScanError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("denied")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_ecr, RuleMode::Sequential, [&limited, &other]);
+        let ecr = EcrImagesClient::from_client(client);
+        assert_eq!(
+            ecr.start_scan("team/api", "sha256:x").await.unwrap(),
+            StartScan::AlreadyScannedToday
+        );
+        assert!(ecr.start_scan("team/api", "sha256:x").await.is_err());
+    }
+}

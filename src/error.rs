@@ -52,6 +52,10 @@ pub enum Error {
     #[error("name one or more stacks, or pass `--all`")]
     NoStacksSelected,
 
+    /// A command-line argument that clap cannot check (an image reference, a duration).
+    #[error("{0}")]
+    Usage(String),
+
     /// An AWS API call failed; `message` is AWS's own text.
     #[error("{operation} failed: {message}")]
     Aws { operation: String, message: String },

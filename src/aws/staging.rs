@@ -37,8 +37,9 @@ pub trait Staging: Send + Sync {
 /// [`Staging`] in an S3 bucket of the account.
 pub struct S3Staging {
     client: aws_sdk_s3::Client,
-    /// For the caller's account id, when the stack names no account.
-    sts: super::sts::StsIdentity,
+    /// For the caller's account id, when the stack names no account (None: tests, which name
+    /// one).
+    sts: Option<super::sts::StsIdentity>,
     region: String,
     /// The endpoint override (the emulator): URLs are path style on it.
     endpoint: Option<String>,
@@ -66,6 +67,21 @@ pub fn template_url(endpoint: Option<&str>, bucket: &str, region: &str, key: &st
     match endpoint {
         Some(e) => format!("{}/{bucket}/{key}", e.trim_end_matches('/')),
         None => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
+    }
+}
+
+/// The error of a call that configures a bucket just created. A bucket that exists is used as
+/// it is: if configuring it fails half-way, say so, or the next run would use it without the
+/// missing settings.
+fn half_configured(bucket: &str, err: Error) -> Error {
+    match err {
+        Error::Aws { operation, message } => Error::Aws {
+            operation,
+            message: format!(
+                "{message} (the template bucket `{bucket}` was created but is not fully configured: delete it so that the next run creates it again, or finish its configuration)"
+            ),
+        },
+        other => other,
     }
 }
 
@@ -104,11 +120,30 @@ impl S3Staging {
             .build();
         S3Staging {
             client: aws_sdk_s3::Client::from_conf(s3_config),
-            sts: super::sts::StsIdentity::new(config),
+            sts: Some(super::sts::StsIdentity::new(config)),
             account_id,
             configured_bucket: bucket,
             region,
             endpoint,
+            ready: Mutex::new(None),
+        }
+    }
+
+    /// Wraps a client built elsewhere (tests: a mock client), without an endpoint override.
+    #[cfg(test)]
+    fn from_client(
+        client: aws_sdk_s3::Client,
+        region: &str,
+        account_id: &str,
+        bucket: Option<String>,
+    ) -> Self {
+        S3Staging {
+            client,
+            sts: None,
+            region: region.to_owned(),
+            endpoint: None,
+            account_id: Some(account_id.to_owned()),
+            configured_bucket: bucket,
             ready: Mutex::new(None),
         }
     }
@@ -124,9 +159,14 @@ impl S3Staging {
         let bucket = match (&self.configured_bucket, &self.account_id) {
             (Some(b), _) => b.clone(),
             (None, Some(a)) => default_bucket(a, &self.region),
-            (None, None) => {
-                default_bucket(&self.sts.caller_identity().await?.account, &self.region)
-            }
+            (None, None) => match &self.sts {
+                Some(sts) => default_bucket(&sts.caller_identity().await?.account, &self.region),
+                None => {
+                    return Err(Error::AwsConfig(
+                        "no account id to name the template bucket after".into(),
+                    ))
+                }
+            },
         };
         let b = &bucket;
         match self.client.head_bucket().bucket(b).send().await {
@@ -138,11 +178,26 @@ impl S3Staging {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 match status {
                     Some(404) => {}
+                    // S3 redirects to the bucket's own region (AWS, not the emulator).
+                    Some(301) => {
+                        let elsewhere = e
+                            .raw_response()
+                            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                            .map(|r| format!(" (`{r}`)"))
+                            .unwrap_or_default();
+                        return Err(Error::Aws {
+                            operation: "s3:HeadBucket".into(),
+                            message: format!(
+                                "the template bucket `{b}` is in another region{elsewhere}, not `{}`; name a bucket of this region in `defaults.template_bucket`",
+                                self.region
+                            ),
+                        });
+                    }
                     Some(403) => {
                         return Err(Error::Aws {
                             operation: "s3:HeadBucket".into(),
                             message: format!(
-                                "the template bucket `{b}` exists but this account cannot use it (it belongs to another account, or a policy denies it); set `defaults.template_bucket` in little.yaml"
+                                "the template bucket `{b}` exists but this account cannot use it (it belongs to another account, or a policy denies it); name another template bucket in `defaults.template_bucket` in little.yaml"
                             ),
                         })
                     }
@@ -158,10 +213,22 @@ impl S3Staging {
                     .build(),
             );
         }
-        create
-            .send()
-            .await
-            .map_err(|e| sdk_error("s3:CreateBucket", e))?;
+        if let Err(e) = create.send().await {
+            let service = e.as_service_error();
+            if service.is_some_and(|s| s.is_bucket_already_exists()) {
+                return Err(Error::Aws {
+                    operation: "s3:CreateBucket".into(),
+                    message: format!(
+                        "the bucket name `{b}` is taken by another account; name another template bucket in `defaults.template_bucket` in little.yaml"
+                    ),
+                });
+            }
+            // Another run created it between HeadBucket and here: secure it all the same (the
+            // calls below are idempotent).
+            if !service.is_some_and(|s| s.is_bucket_already_owned_by_you()) {
+                return Err(sdk_error("s3:CreateBucket", e));
+            }
+        }
         let build = |what: &str, e: aws_sdk_s3::error::BuildError| Error::Aws {
             operation: what.to_owned(),
             message: e.to_string(),
@@ -186,7 +253,7 @@ impl S3Staging {
             .server_side_encryption_configuration(encryption)
             .send()
             .await
-            .map_err(|e| sdk_error("s3:PutBucketEncryption", e))?;
+            .map_err(|e| half_configured(b, sdk_error("s3:PutBucketEncryption", e)))?;
         self.client
             .put_public_access_block()
             .bucket(b)
@@ -200,7 +267,7 @@ impl S3Staging {
             )
             .send()
             .await
-            .map_err(|e| sdk_error("s3:PutPublicAccessBlock", e))?;
+            .map_err(|e| half_configured(b, sdk_error("s3:PutPublicAccessBlock", e)))?;
         self.client
             .put_bucket_ownership_controls()
             .bucket(b)
@@ -217,14 +284,14 @@ impl S3Staging {
             )
             .send()
             .await
-            .map_err(|e| sdk_error("s3:PutBucketOwnershipControls", e))?;
+            .map_err(|e| half_configured(b, sdk_error("s3:PutBucketOwnershipControls", e)))?;
         self.client
             .put_bucket_policy()
             .bucket(b)
             .policy(tls_only_policy(b))
             .send()
             .await
-            .map_err(|e| sdk_error("s3:PutBucketPolicy", e))?;
+            .map_err(|e| half_configured(b, sdk_error("s3:PutBucketPolicy", e)))?;
         let lifecycle = BucketLifecycleConfiguration::builder()
             .rules(
                 LifecycleRule::builder()
@@ -243,7 +310,7 @@ impl S3Staging {
             .lifecycle_configuration(lifecycle)
             .send()
             .await
-            .map_err(|e| sdk_error("s3:PutBucketLifecycleConfiguration", e))?;
+            .map_err(|e| half_configured(b, sdk_error("s3:PutBucketLifecycleConfiguration", e)))?;
         *ready = Some(bucket.clone());
         Ok(bucket)
     }
@@ -276,6 +343,257 @@ impl Staging for S3Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_s3::operation::create_bucket::{CreateBucketError, CreateBucketOutput};
+    use aws_sdk_s3::operation::head_bucket::HeadBucketOutput;
+    use aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionOutput;
+    use aws_sdk_s3::operation::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationOutput;
+    use aws_sdk_s3::operation::put_bucket_ownership_controls::PutBucketOwnershipControlsOutput;
+    use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyOutput;
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
+    use aws_sdk_s3::operation::put_public_access_block::PutPublicAccessBlockOutput;
+    use aws_sdk_s3::types::error::BucketAlreadyOwnedByYou;
+    use aws_sdk_s3::Client;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn staging(region: &'static str, bucket: Option<&str>, rules: &[&Rule]) -> S3Staging {
+        let client = mock_client!(aws_sdk_s3, RuleMode::Sequential, rules, |c| c
+            .region(aws_config::Region::new(region)));
+        S3Staging::from_client(client, region, ACCOUNT, bucket.map(str::to_owned))
+    }
+
+    fn head_status(status: u16) -> Rule {
+        mock!(Client::head_bucket).then_http_response(move || {
+            Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty())
+        })
+    }
+
+    /// The calls that secure a bucket just created, each checked for what it sets.
+    fn securing(bucket: &'static str) -> Vec<Rule> {
+        vec![
+            mock!(Client::put_bucket_encryption)
+                .match_requests(move |r| {
+                    let rule = &r.server_side_encryption_configuration().unwrap().rules()[0];
+                    r.bucket() == Some(bucket)
+                        && rule
+                            .apply_server_side_encryption_by_default()
+                            .map(|d| d.sse_algorithm())
+                            == Some(&ServerSideEncryption::Aes256)
+                        && rule.bucket_key_enabled() == Some(true)
+                })
+                .then_output(|| PutBucketEncryptionOutput::builder().build()),
+            mock!(Client::put_public_access_block)
+                .match_requests(move |r| {
+                    let c = r.public_access_block_configuration().unwrap();
+                    r.bucket() == Some(bucket)
+                        && [
+                            c.block_public_acls(),
+                            c.ignore_public_acls(),
+                            c.block_public_policy(),
+                            c.restrict_public_buckets(),
+                        ] == [Some(true); 4]
+                })
+                .then_output(|| PutPublicAccessBlockOutput::builder().build()),
+            mock!(Client::put_bucket_ownership_controls)
+                .match_requests(move |r| {
+                    r.bucket() == Some(bucket)
+                        && r.ownership_controls().unwrap().rules()[0].object_ownership()
+                            == &ObjectOwnership::BucketOwnerEnforced
+                })
+                .then_output(|| PutBucketOwnershipControlsOutput::builder().build()),
+            mock!(Client::put_bucket_policy)
+                .match_requests(move |r| {
+                    let p: serde_json::Value = serde_json::from_str(r.policy().unwrap()).unwrap();
+                    let st = &p["Statement"][0];
+                    r.bucket() == Some(bucket)
+                        && st["Effect"] == "Deny"
+                        && st["Action"] == "s3:*"
+                        && st["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+                        && st["Resource"][1] == format!("arn:aws:s3:::{bucket}/*")
+                })
+                .then_output(|| PutBucketPolicyOutput::builder().build()),
+            mock!(Client::put_bucket_lifecycle_configuration)
+                .match_requests(move |r| {
+                    let rule = &r.lifecycle_configuration().unwrap().rules()[0];
+                    r.bucket() == Some(bucket)
+                        && rule.status() == &ExpirationStatus::Enabled
+                        && rule.filter().and_then(|f| f.prefix()) == Some("templates/")
+                        && rule.expiration().and_then(|e| e.days()) == Some(7)
+                })
+                .then_output(|| PutBucketLifecycleConfigurationOutput::builder().build()),
+        ]
+    }
+
+    fn put_object(bucket: &'static str, key: String) -> Rule {
+        mock!(Client::put_object)
+            .match_requests(move |r| {
+                r.bucket() == Some(bucket)
+                    && r.key() == Some(key.as_str())
+                    && r.content_type() == Some("application/json")
+                    && r.server_side_encryption() == Some(&ServerSideEncryption::Aes256)
+            })
+            .then_output(|| PutObjectOutput::builder().build())
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_is_created_in_the_region_and_secured() {
+        let bucket = "little-templates-123456789012-eu-west-1";
+        let body = "x".repeat(INLINE_LIMIT + 1);
+        let key = template_key("app", &body);
+        let head = head_status(404);
+        let create = mock!(Client::create_bucket)
+            .match_requests(move |r| {
+                r.bucket() == Some(bucket)
+                    && r.create_bucket_configuration()
+                        .and_then(|c| c.location_constraint())
+                        == Some(&BucketLocationConstraint::EuWest1)
+            })
+            .then_output(|| CreateBucketOutput::builder().build());
+        let secure = securing(bucket);
+        let put = put_object(bucket, key.clone());
+        let put_again = put_object(bucket, key.clone());
+        let mut rules = vec![&head, &create];
+        rules.extend(secure.iter());
+        rules.extend([&put, &put_again]);
+        let staging = staging("eu-west-1", None, &rules);
+
+        let url = staging.upload_template("app", &body).await.unwrap();
+        assert_eq!(
+            url,
+            format!("https://{bucket}.s3.eu-west-1.amazonaws.com/{key}")
+        );
+        // The same body again: the same key, and the bucket is not looked at again.
+        assert_eq!(staging.upload_template("app", &body).await.unwrap(), url);
+        assert_eq!(head.num_calls(), 1);
+        assert_eq!(create.num_calls(), 1);
+        assert_eq!(put.num_calls() + put_again.num_calls(), 2);
+        assert!(secure.iter().all(|r| r.num_calls() == 1));
+    }
+
+    #[tokio::test]
+    async fn in_us_east_1_the_bucket_has_no_location_constraint() {
+        let bucket = "little-templates-123456789012-us-east-1";
+        let head = head_status(404);
+        let create = mock!(Client::create_bucket)
+            .match_requests(|r| r.create_bucket_configuration().is_none())
+            .then_output(|| CreateBucketOutput::builder().build());
+        let secure = securing(bucket);
+        let put = put_object(bucket, template_key("app", "{}"));
+        let mut rules = vec![&head, &create];
+        rules.extend(secure.iter());
+        rules.push(&put);
+        let url = staging("us-east-1", None, &rules)
+            .upload_template("app", "{}")
+            .await
+            .unwrap();
+        assert!(url.starts_with(&format!(
+            "https://{bucket}.s3.us-east-1.amazonaws.com/templates/app/"
+        )));
+        assert_eq!(create.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_existing_bucket_is_used_as_it_is() {
+        let head = mock!(Client::head_bucket)
+            .match_requests(|r| r.bucket() == Some("team-templates"))
+            .then_output(|| HeadBucketOutput::builder().build());
+        let put = put_object("team-templates", template_key("app", "{}"));
+        let url = staging("eu-west-1", Some("team-templates"), &[&head, &put])
+            .upload_template("app", "{}")
+            .await
+            .unwrap();
+        assert!(url.starts_with("https://team-templates.s3.eu-west-1.amazonaws.com/templates/app/"));
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_bucket_of_another_account_is_refused_by_name() {
+        let head = head_status(403);
+        let err = staging("eu-west-1", Some("someone-elses"), &[&head])
+            .upload_template("app", "{}")
+            .await
+            .unwrap_err();
+        match err {
+            Error::Aws { operation, message } => {
+                assert_eq!(operation, "s3:HeadBucket");
+                assert!(message.contains("`someone-elses`"), "{message}");
+                assert!(message.contains("another account"), "{message}");
+            }
+            other => panic!("expected Error::Aws, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bucket_in_another_region_is_refused_with_its_region() {
+        let head = mock!(Client::head_bucket).then_http_response(|| {
+            let mut r = Response::new(StatusCode::try_from(301).unwrap(), SdkBody::empty());
+            r.headers_mut().insert("x-amz-bucket-region", "us-west-2");
+            r
+        });
+        let err = staging("eu-west-1", Some("team-templates"), &[&head])
+            .upload_template("app", "{}")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`team-templates` is in another region (`us-west-2`), not `eu-west-1`"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bucket_created_meanwhile_is_secured_all_the_same() {
+        let bucket = "little-templates-123456789012-eu-west-1";
+        let head = head_status(404);
+        let create = mock!(Client::create_bucket).then_error(|| {
+            CreateBucketError::BucketAlreadyOwnedByYou(BucketAlreadyOwnedByYou::builder().build())
+        });
+        let secure = securing(bucket);
+        let put = put_object(bucket, template_key("app", "{}"));
+        let mut rules = vec![&head, &create];
+        rules.extend(secure.iter());
+        rules.push(&put);
+        staging("eu-west-1", None, &rules)
+            .upload_template("app", "{}")
+            .await
+            .unwrap();
+        assert!(secure.iter().all(|r| r.num_calls() == 1));
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_half_configured_bucket_is_named_in_the_error() {
+        let bucket = "little-templates-123456789012-eu-west-1";
+        let head = head_status(404);
+        let create =
+            mock!(Client::create_bucket).then_output(|| CreateBucketOutput::builder().build());
+        let encryption = mock!(Client::put_bucket_encryption).then_error(|| {
+            aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("AccessDenied")
+                    .message("Access Denied")
+                    .build(),
+            )
+        });
+        let err = staging("eu-west-1", None, &[&head, &create, &encryption])
+            .upload_template("app", "{}")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("s3:PutBucketEncryption failed: AccessDenied: Access Denied"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "`{bucket}` was created but is not fully configured"
+            )),
+            "{err}"
+        );
+    }
 
     #[test]
     fn urls_and_keys() {

@@ -15,8 +15,10 @@ fn the_bucket_is_created_secured_and_the_template_uploaded() {
     let config = emulator_config(&rt, &emulator);
     let staging = S3Staging::new(&config, Some("123456789012".into()), None);
     let body = format!("{{\"Description\": \"{}\"}}", "x".repeat(60_000));
-    // The emulator speaks plain HTTP, and the bucket's TLS-only policy, which moto enforces,
-    // refuses the upload: the policy works. (CloudFormation and AWS speak HTTPS.)
+    // moto 5.2.5 denies every object call on a bucket whose policy has a condition it cannot
+    // evaluate, such as the TLS-only policy's `aws:SecureTransport`: the upload is refused on
+    // the emulator (AWS evaluates it, and little talks HTTPS to AWS). The round trip is tested
+    // below with a bucket that has no such policy, and with SDK mocks in `aws::staging`.
     let refused = rt
         .block_on(staging.upload_template("big", &body))
         .unwrap_err();

@@ -3,9 +3,9 @@
 //! adapters. No SDK type leaves this folder; AWS's English error texts are matched only here.
 
 pub mod changeset;
-pub mod ecr_images;
 pub mod cloudformation;
 pub mod connect;
+pub mod ecr_images;
 pub mod stack_ops;
 pub mod staging;
 pub mod sts;
@@ -86,12 +86,32 @@ where
                 ),
             }
         }
-        _ => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+        _ => error_chain(&err),
     };
     Error::Aws {
         operation: operation.to_owned(),
         message,
     }
+}
+
+/// An error and its sources, each once, joined with `: `; with a hint for missing credentials.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    let mut message = parts.join(": ");
+    if message.contains("loading credentials") || message.contains("no credentials") {
+        message.push_str(
+            "; no AWS credentials were found: set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`",
+        );
+    }
+    message
 }
 
 /// An [`AccountResolver`] that asks STS who the caller is, on a thread of its own so that it

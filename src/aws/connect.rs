@@ -11,6 +11,8 @@ use tokio::sync::Mutex;
 
 use super::changeset::{ChangeSetClient, ChangeSets};
 use super::cloudformation::{CfnClient, CloudFormation};
+use super::drift::{DriftClient, StackDrift};
+use super::iam::{Iam, IamClient};
 use super::stack_ops::{StackOps, StackOpsClient};
 use super::staging::{S3Staging, Staging};
 use super::{load_config, AwsSettings};
@@ -26,6 +28,9 @@ pub struct Clients {
     pub ops: Arc<dyn StackOps>,
     /// Where templates over CloudFormation's inline limit go.
     pub staging: Arc<dyn Staging>,
+    /// Drift detection, and live ECR repositories to compare directly.
+    pub drift: Arc<dyn StackDrift>,
+    pub iam: Arc<dyn Iam>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -105,6 +110,8 @@ impl Connect for SdkConnect {
             cfn: Arc::new(CfnClient::new(&config)),
             change_sets: Arc::new(ChangeSetClient::new(&config)),
             ops: Arc::new(StackOpsClient::new(&config)),
+            drift: Arc::new(DriftClient::new(&config)),
+            iam: Arc::new(IamClient::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -5,7 +5,10 @@
 pub mod changeset;
 pub mod cloudformation;
 pub mod connect;
+pub mod drift;
+pub mod ecr;
 pub mod ecr_images;
+pub mod iam;
 pub mod stack_ops;
 pub mod staging;
 pub mod sts;

@@ -124,6 +124,16 @@ pub enum Command {
     )]
     Status(StatusArgs),
 
+    /// Report drift: deployed resources changed outside CloudFormation
+    ///
+    /// Runs CloudFormation's drift detection on each deployed stack and waits for it. Where
+    /// it is unavailable, and for the resources it does not check, compares live ECR
+    /// repositories and IAM roles with the rendered template. Exits 2 when a stack drifted.
+    #[command(
+        after_help = "Examples:\n  little drift --all\n  little drift ecr-repositories --format json"
+    )]
+    Drift(DriftArgs),
+
     /// Show a stack's events, oldest first
     #[command(
         after_help = "Examples:\n  little events ecr-repositories --limit 50\n  little events ecr-repositories --follow"
@@ -248,6 +258,15 @@ pub struct StatusArgs {
     /// Stack names [default: every stack]
     #[arg(value_name = "STACK")]
     pub stacks: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -128,6 +128,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        Command::Drift(args) => drift(project, &ctx, args),
         Command::Events(args) => events(project, &ctx, args),
         Command::Outputs(args) => {
             let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
@@ -309,6 +310,30 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         .iter()
         .any(|s| s.outcome == crate::deploy::apply::Outcome::Failed);
     Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> {
+    let options = crate::audit::drift::DriftOptions {
+        render: render_options(&project, ctx),
+        poll: Default::default(),
+    };
+    let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
+    let report = runtime()?.block_on(crate::audit::drift::drift(
+        Arc::new(project),
+        connect,
+        &selection(&args.selection),
+        &options,
+    ))?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Text => report::drift::write_text(&mut out, &report, ctx.stdout)?,
+        ReportFormat::Json => report::drift::write_json_report(&mut out, &report)?,
+    }
+    Ok(if report.drifted() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
 }
 
 fn events(project: Project, ctx: &Context, args: super::EventsArgs) -> Result<u8> {

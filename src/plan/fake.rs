@@ -42,6 +42,15 @@ pub struct FakeAws {
     /// stack; they are moved to `events` as they arrive.
     pub arriving: Mutex<BTreeMap<String, Vec<StackEvent>>>,
     pending: Mutex<BTreeMap<String, (usize, String)>>,
+    /// ListStackResources by stack (default: none).
+    pub resources: Mutex<BTreeMap<String, Vec<StackResource>>>,
+    /// Scripted CloudFormation drift results by stack; drift detection is unavailable for
+    /// the others.
+    pub drifts: Mutex<BTreeMap<String, Vec<crate::aws::drift::ResourceDrift>>>,
+    /// Live ECR repositories by name.
+    pub repositories: Mutex<BTreeMap<String, crate::aws::drift::RepositoryFacts>>,
+    /// Live IAM roles by name.
+    pub roles: Mutex<BTreeMap<String, crate::aws::iam::RoleFacts>>,
 }
 
 impl FakeAws {
@@ -310,6 +319,8 @@ impl Connect for FakeConnect {
             change_sets: self.0.clone(),
             ops: self.0.clone(),
             staging: self.0.clone(),
+            drift: self.0.clone(),
+            iam: self.0.clone(),
         })
     }
 }
@@ -335,7 +346,13 @@ impl StackOps for FakeAws {
 
     async fn resources(&self, stack: &str) -> Result<Vec<StackResource>> {
         self.log(format!("ListStackResources {stack}"));
-        Ok(Vec::new())
+        Ok(self
+            .resources
+            .lock()
+            .unwrap()
+            .get(stack)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()> {
@@ -359,6 +376,57 @@ impl StackOps for FakeAws {
     async fn cancel_update(&self, stack: &str) -> Result<()> {
         self.log(format!("CancelUpdateStack {stack}"));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::aws::drift::StackDrift for FakeAws {
+    async fn detect(&self, stack: &str) -> Result<Option<String>> {
+        self.log(format!("DetectStackDrift {stack}"));
+        Ok(self
+            .drifts
+            .lock()
+            .unwrap()
+            .contains_key(stack)
+            .then(|| format!("detection-{stack}")))
+    }
+
+    async fn status(&self, detection_id: &str) -> Result<crate::aws::drift::DetectionStatus> {
+        self.log(format!("DescribeStackDriftDetectionStatus {detection_id}"));
+        let stack = detection_id.trim_start_matches("detection-");
+        let drifted = self.drifts.lock().unwrap().get(stack).is_some_and(|d| {
+            d.iter()
+                .any(|r| r.status == "MODIFIED" || r.status == "DELETED")
+        });
+        Ok(crate::aws::drift::DetectionStatus {
+            status: "DETECTION_COMPLETE".into(),
+            drift_status: Some(if drifted { "DRIFTED" } else { "IN_SYNC" }.into()),
+            reason: None,
+        })
+    }
+
+    async fn resource_drifts(&self, stack: &str) -> Result<Vec<crate::aws::drift::ResourceDrift>> {
+        self.log(format!("DescribeStackResourceDrifts {stack}"));
+        Ok(self
+            .drifts
+            .lock()
+            .unwrap()
+            .get(stack)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn repository(&self, name: &str) -> Result<Option<crate::aws::drift::RepositoryFacts>> {
+        self.log(format!("DescribeRepositories {name}"));
+        Ok(self.repositories.lock().unwrap().get(name).cloned())
+    }
+}
+
+#[async_trait]
+impl crate::aws::iam::Iam for FakeAws {
+    async fn role(&self, name: &str) -> Result<Option<crate::aws::iam::RoleFacts>> {
+        self.log(format!("GetRole {name}"));
+        Ok(self.roles.lock().unwrap().get(name).cloned())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod diagnostics;
+pub mod drift;
 pub mod plan;
 pub mod stacks;
 pub mod validate;

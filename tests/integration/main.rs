@@ -8,6 +8,8 @@ mod aws;
 mod bad_input;
 mod bootstrap;
 mod cfn;
+mod drift;
+mod ecr_audit;
 mod nunjucks;
 mod plan;
 mod render;

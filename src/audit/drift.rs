@@ -1,0 +1,923 @@
+//! `little drift`: whether deployed stacks still match what CloudFormation deployed.
+//!
+//! Per deployed stack, CloudFormation's own drift detection first (start it, poll with
+//! backoff until it ends, read the resources that drifted). Where it is unavailable (the
+//! emulator), and for the resources it reports NOT_CHECKED, the live configuration of ECR
+//! repositories and IAM roles is compared with the rendered template directly (rendered with
+//! the deployed dependencies' outputs, as a plan renders it). Other resources are listed as
+//! not checked.
+//!
+//! The direct comparison looks only at the properties the template sets, as CloudFormation
+//! does, and skips values built with intrinsic functions (`Ref`, `Fn::*`): their deployed value
+//! is not in the template.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::aws::connect::{Clients, Connect};
+use crate::aws::drift::{PropertyDifference, RepositoryFacts, ResourceDrift};
+use crate::aws::iam::RoleFacts;
+use crate::aws::stack_ops::StackResource;
+use crate::error::{Error, Result};
+use crate::plan::diff::canonical;
+use crate::plan::run::{clients_for, dependency_outputs};
+use crate::project::{Project, Stack};
+use crate::render::ops::Selection;
+use crate::render::{RenderOptions, Renderer};
+
+pub const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
+pub const IAM_ROLE: &str = "AWS::IAM::Role";
+
+/// The drift of the selected stacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub stacks: Vec<StackDriftResult>,
+}
+
+impl DriftReport {
+    /// Whether any stack drifted.
+    pub fn drifted(&self) -> bool {
+        self.stacks.iter().any(|s| s.drifted)
+    }
+}
+
+/// One stack's drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackDriftResult {
+    pub stack: String,
+    /// `cloudformation` (CloudFormation's drift detection), `direct` (live resources compared
+    /// with the template), or `none` (not deployed).
+    pub method: String,
+    pub drifted: bool,
+    /// The resources that drifted (MODIFIED or DELETED).
+    pub resources: Vec<ResourceDrift>,
+    /// What was not compared: resources (`Topic (AWS::SNS::Topic)`) and properties built with
+    /// intrinsic functions (`Role /Policies/0/PolicyDocument (intrinsic functions)`).
+    pub not_checked: Vec<String>,
+    /// Such as "not deployed", or the reason CloudFormation's detection failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How to wait for a drift detection: the first wait, doubled up to `max_interval`, until
+/// `timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct DriftPoll {
+    pub interval: Duration,
+    pub max_interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for DriftPoll {
+    fn default() -> Self {
+        DriftPoll {
+            interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct DriftOptions {
+    pub render: RenderOptions,
+    pub poll: DriftPoll,
+}
+
+/// The drift of the selected stacks, in dependency order.
+pub async fn drift(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    selection: &Selection,
+    options: &DriftOptions,
+) -> Result<DriftReport> {
+    let mut stacks = Vec::new();
+    for stack in project.select(&selection.names, selection.all)? {
+        stacks.push(stack_drift(&project, connect.as_ref(), stack, options).await?);
+    }
+    Ok(DriftReport { stacks })
+}
+
+/// One stack's drift.
+pub async fn stack_drift(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    options: &DriftOptions,
+) -> Result<StackDriftResult> {
+    let clients = clients_for(project, connect, stack).await?;
+    let mut result = StackDriftResult {
+        stack: stack.name.clone(),
+        method: "none".into(),
+        drifted: false,
+        resources: Vec::new(),
+        not_checked: Vec::new(),
+        note: None,
+    };
+    match clients.cfn.describe_stack(&stack.name).await? {
+        Some(info) if info.status != "REVIEW_IN_PROGRESS" => {}
+        _ => {
+            result.note = Some("not deployed".into());
+            return Ok(result);
+        }
+    }
+
+    // The resources left to compare directly: all of them without CloudFormation's detection,
+    // the NOT_CHECKED ones with it.
+    let to_compare: Vec<StackResource> =
+        match cloudformation_drift(&clients, stack, options.poll).await? {
+            Some((drifts, reason)) => {
+                result.method = "cloudformation".into();
+                result.note = reason;
+                let mut rest = Vec::new();
+                for d in drifts {
+                    if d.status == "NOT_CHECKED" {
+                        rest.push(StackResource {
+                            logical_id: d.logical_id,
+                            physical_id: d.physical_id,
+                            resource_type: d.resource_type,
+                            status: String::new(),
+                            drift_status: Some(d.status),
+                        });
+                    } else if d.status == "MODIFIED" || d.status == "DELETED" {
+                        result.resources.push(d);
+                    }
+                }
+                rest
+            }
+            None => {
+                result.method = "direct".into();
+                clients.ops.resources(&stack.name).await?
+            }
+        };
+
+    let comparable =
+        |r: &StackResource| r.resource_type == ECR_REPOSITORY || r.resource_type == IAM_ROLE;
+    if to_compare.iter().any(comparable) {
+        let (outputs, _) = dependency_outputs(project, connect, stack).await?;
+        let render_options = RenderOptions {
+            outputs,
+            ..options.render.clone()
+        };
+        let rendered = Renderer::new(project, render_options)
+            .render(stack)
+            .map_err(Error::Invalid)?;
+        let template = &rendered.template;
+        for r in &to_compare {
+            if !comparable(r) {
+                continue;
+            }
+            let properties = template
+                .pointer(&format!(
+                    "/Resources/{}/Properties",
+                    pointer_escape(&r.logical_id)
+                ))
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()));
+            let Some(physical) = r.physical_id.as_deref() else {
+                result.not_checked.push(format!(
+                    "{} ({}): no physical id",
+                    r.logical_id, r.resource_type
+                ));
+                continue;
+            };
+            let mut skipped = Vec::new();
+            let drift = if r.resource_type == ECR_REPOSITORY {
+                let live = clients.drift.repository(physical).await?;
+                compare_repository(r, &properties, live.as_ref(), &mut skipped)
+            } else {
+                let live = clients.iam.role(physical).await?;
+                compare_role(r, &properties, live.as_ref(), &mut skipped)
+            };
+            result.not_checked.extend(
+                skipped
+                    .into_iter()
+                    .map(|p| format!("{} {p} (intrinsic functions)", r.logical_id)),
+            );
+            if drift.status != "IN_SYNC" {
+                result.resources.push(drift);
+            }
+        }
+    }
+    for r in to_compare.iter().filter(|r| !comparable(r)) {
+        result
+            .not_checked
+            .push(format!("{} ({})", r.logical_id, r.resource_type));
+    }
+    result.drifted = !result.resources.is_empty();
+    Ok(result)
+}
+
+/// CloudFormation's drift detection: the resources MODIFIED, DELETED or NOT_CHECKED, and the
+/// reason if the detection failed (partly); `None` if it is unavailable.
+async fn cloudformation_drift(
+    clients: &Clients,
+    stack: &Stack,
+    poll: DriftPoll,
+) -> Result<Option<(Vec<ResourceDrift>, Option<String>)>> {
+    let Some(id) = clients.drift.detect(&stack.name).await? else {
+        return Ok(None);
+    };
+    let started = tokio::time::Instant::now();
+    let mut wait = poll.interval;
+    let status = loop {
+        let status = clients.drift.status(&id).await?;
+        if !status.in_progress() {
+            break status;
+        }
+        if started.elapsed() >= poll.timeout {
+            return Err(Error::Aws {
+                operation: "cloudformation:DescribeStackDriftDetectionStatus".into(),
+                message: format!(
+                    "drift detection {id} of {} still in progress after {} s",
+                    stack.name,
+                    poll.timeout.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(poll.max_interval);
+    };
+    // A failed detection still reports the resources it could check.
+    let reason = (status.status == "DETECTION_FAILED").then(|| {
+        format!(
+            "drift detection failed: {}",
+            status.reason.as_deref().unwrap_or("no reason given")
+        )
+    });
+    let drifts = clients.drift.resource_drifts(&stack.name).await?;
+    Ok(Some((drifts, reason)))
+}
+
+/// A JSON pointer token (`~` and `/` escaped).
+fn pointer_escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Whether a template value is (or holds) an intrinsic function.
+fn has_intrinsic(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => {
+            m.keys().any(|k| k == "Ref" || k.starts_with("Fn::")) || m.values().any(has_intrinsic)
+        }
+        Value::Array(items) => items.iter().any(has_intrinsic),
+        _ => false,
+    }
+}
+
+/// A value's text in a difference: strings as they are, others as compact JSON.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Collects the differences of one resource.
+struct Differences<'a> {
+    properties: &'a Value,
+    found: Vec<PropertyDifference>,
+    skipped: &'a mut Vec<String>,
+}
+
+impl Differences<'_> {
+    /// The template's value at a pointer, unless absent or built with intrinsic functions
+    /// (then noted as skipped).
+    fn expected(&mut self, path: &str) -> Option<Value> {
+        let v = self.properties.pointer(path)?;
+        if has_intrinsic(v) {
+            self.skipped.push(path.to_owned());
+            return None;
+        }
+        Some(v.clone())
+    }
+
+    fn differ(&mut self, path: &str, expected: &Value, actual: &Value) {
+        if canonical(expected) == canonical(actual) {
+            return;
+        }
+        let kind = match (expected.is_null(), actual.is_null()) {
+            (false, true) => "REMOVE",
+            (true, false) => "ADD",
+            _ => "NOT_EQUAL",
+        };
+        self.found.push(PropertyDifference {
+            path: path.to_owned(),
+            expected: shown(expected),
+            actual: shown(actual),
+            kind: kind.into(),
+        });
+    }
+
+    /// Compares a template string property with the live text (absent live: null).
+    fn text(&mut self, path: &str, actual: Option<&str>) {
+        if let Some(expected) = self.expected(path) {
+            let actual = actual
+                .map(|a| Value::String(a.to_owned()))
+                .unwrap_or(Value::Null);
+            self.differ(path, &expected, &actual);
+        }
+    }
+
+    /// Compares a JSON document (object or JSON text in the template) with the live text.
+    fn document(&mut self, path: &str, actual: Option<&Value>) {
+        if let Some(expected) = self.expected(path) {
+            self.differ(path, &expected, actual.unwrap_or(&Value::Null));
+        }
+    }
+
+    fn into_drift(self, r: &StackResource) -> ResourceDrift {
+        ResourceDrift {
+            logical_id: r.logical_id.clone(),
+            physical_id: r.physical_id.clone(),
+            resource_type: r.resource_type.clone(),
+            status: if self.found.is_empty() {
+                "IN_SYNC"
+            } else {
+                "MODIFIED"
+            }
+            .into(),
+            differences: self.found,
+        }
+    }
+}
+
+fn deleted(r: &StackResource) -> ResourceDrift {
+    ResourceDrift {
+        logical_id: r.logical_id.clone(),
+        physical_id: r.physical_id.clone(),
+        resource_type: r.resource_type.clone(),
+        status: "DELETED".into(),
+        differences: Vec::new(),
+    }
+}
+
+/// A JSON text as a value: parsed if it is JSON, else the text.
+fn json_text(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned()))
+}
+
+/// Compares an ECR repository's template properties with its live configuration.
+pub fn compare_repository(
+    r: &StackResource,
+    properties: &Value,
+    live: Option<&RepositoryFacts>,
+    skipped: &mut Vec<String>,
+) -> ResourceDrift {
+    let Some(live) = live else {
+        return deleted(r);
+    };
+    let mut d = Differences {
+        properties,
+        found: Vec::new(),
+        skipped,
+    };
+    d.text("/ImageTagMutability", Some(&live.tag_mutability));
+    if let Some(expected) = d.expected("/ImageTagMutabilityExclusionFilters") {
+        let want: BTreeSet<(String, String)> = expected
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    shown(&f["ImageTagMutabilityExclusionFilterType"]),
+                    shown(&f["ImageTagMutabilityExclusionFilterValue"]),
+                )
+            })
+            .collect();
+        let have: BTreeSet<(String, String)> = live.exclusion_filters.iter().cloned().collect();
+        if want != have {
+            let list = |s: &BTreeSet<(String, String)>| {
+                Value::Array(
+                    s.iter()
+                        .map(|(t, f)| {
+                            serde_json::json!({
+                                "ImageTagMutabilityExclusionFilterType": t,
+                                "ImageTagMutabilityExclusionFilterValue": f,
+                            })
+                        })
+                        .collect(),
+                )
+            };
+            d.differ(
+                "/ImageTagMutabilityExclusionFilters",
+                &list(&want),
+                &list(&have),
+            );
+        }
+    }
+    if let Some(expected) = d.expected("/ImageScanningConfiguration/ScanOnPush") {
+        d.differ(
+            "/ImageScanningConfiguration/ScanOnPush",
+            &expected,
+            &Value::Bool(live.scan_on_push),
+        );
+    }
+    d.text(
+        "/EncryptionConfiguration/EncryptionType",
+        Some(&live.encryption_type),
+    );
+    d.text("/EncryptionConfiguration/KmsKey", live.kms_key.as_deref());
+    let lifecycle = live.lifecycle_policy.as_deref().map(json_text);
+    d.document("/LifecyclePolicy/LifecyclePolicyText", lifecycle.as_ref());
+    let policy = live.repository_policy.as_deref().map(json_text);
+    d.document("/RepositoryPolicyText", policy.as_ref());
+    if let Some(tags) = d.expected("/Tags") {
+        compare_tags(&mut d, &tags, &live.tags);
+    }
+    d.into_drift(r)
+}
+
+/// The template's tags (a list of Key/Value) against the live ones: each template tag must be
+/// there with its value; tags added outside the template (stack tags, AWS's own) are not drift.
+fn compare_tags(d: &mut Differences<'_>, tags: &Value, live: &BTreeMap<String, String>) {
+    for (i, tag) in tags.as_array().into_iter().flatten().enumerate() {
+        let key = shown(&tag["Key"]);
+        let value = &tag["Value"];
+        match live.get(&key) {
+            Some(v) => d.differ(
+                &format!("/Tags/{i}/Value"),
+                value,
+                &Value::String(v.clone()),
+            ),
+            None => d.differ(&format!("/Tags/{i}"), tag, &Value::Null),
+        }
+    }
+}
+
+/// Compares an IAM role's template properties with its live policies.
+pub fn compare_role(
+    r: &StackResource,
+    properties: &Value,
+    live: Option<&RoleFacts>,
+    skipped: &mut Vec<String>,
+) -> ResourceDrift {
+    let Some(live) = live else {
+        return deleted(r);
+    };
+    let mut d = Differences {
+        properties,
+        found: Vec::new(),
+        skipped,
+    };
+    d.document("/AssumeRolePolicyDocument", Some(&live.trust_policy));
+    if properties.get("Policies").is_some() {
+        let mut named: BTreeSet<String> = BTreeSet::new();
+        let count = properties["Policies"].as_array().map_or(0, Vec::len);
+        for i in 0..count {
+            let Some(name) = d.expected(&format!("/Policies/{i}/PolicyName")) else {
+                continue;
+            };
+            let name = shown(&name);
+            named.insert(name.clone());
+            match live.inline.get(&name) {
+                Some(doc) => d.document(&format!("/Policies/{i}/PolicyDocument"), Some(doc)),
+                None => {
+                    let expected = properties["Policies"][i].clone();
+                    d.differ(&format!("/Policies/{i}"), &expected, &Value::Null);
+                }
+            }
+        }
+        // Inline policies added outside the template; unknown when a name is computed.
+        let computed = d.skipped.iter().any(|p| p.ends_with("/PolicyName"));
+        if !computed {
+            for (name, doc) in &live.inline {
+                if !named.contains(name) {
+                    let actual = serde_json::json!({"PolicyName": name, "PolicyDocument": doc});
+                    d.differ(&format!("/Policies/{name}"), &Value::Null, &actual);
+                }
+            }
+        }
+    }
+    if let Some(expected) = d.expected("/ManagedPolicyArns") {
+        let want: BTreeSet<String> = expected
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(shown)
+            .collect();
+        let have: BTreeSet<String> = live.managed.iter().cloned().collect();
+        for arn in want.difference(&have) {
+            d.differ(
+                "/ManagedPolicyArns",
+                &Value::String(arn.clone()),
+                &Value::Null,
+            );
+        }
+        for arn in have.difference(&want) {
+            d.differ(
+                "/ManagedPolicyArns",
+                &Value::Null,
+                &Value::String(arn.clone()),
+            );
+        }
+    }
+    d.into_drift(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use serde_json::json;
+
+    fn repo_resource() -> StackResource {
+        StackResource {
+            logical_id: "Repo".into(),
+            physical_id: Some("little/api".into()),
+            resource_type: ECR_REPOSITORY.into(),
+            status: "CREATE_COMPLETE".into(),
+            drift_status: None,
+        }
+    }
+
+    fn live_repo() -> RepositoryFacts {
+        RepositoryFacts {
+            name: "little/api".into(),
+            arn: "arn:aws:ecr:us-east-1:123456789012:repository/little/api".into(),
+            tag_mutability: "IMMUTABLE".into(),
+            exclusion_filters: Vec::new(),
+            scan_on_push: true,
+            encryption_type: "AES256".into(),
+            kms_key: None,
+            lifecycle_policy: Some(
+                "{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"untagged\",\"countType\":\"sinceImagePushed\",\"countUnit\":\"days\",\"countNumber\":14},\"action\":{\"type\":\"expire\"}}]}".into(),
+            ),
+            repository_policy: None,
+            tags: [("team".to_owned(), "platform".to_owned())].into(),
+        }
+    }
+
+    fn repo_properties() -> Value {
+        json!({
+            "RepositoryName": "little/api",
+            "ImageTagMutability": "IMMUTABLE",
+            "ImageScanningConfiguration": {"ScanOnPush": true},
+            "EncryptionConfiguration": {"EncryptionType": "AES256"},
+            // JSON text with other spacing and key order: the same policy.
+            "LifecyclePolicy": {"LifecyclePolicyText": "{ \"rules\": [ { \"action\": {\"type\": \"expire\"}, \"rulePriority\": 1, \"selection\": {\"countNumber\": 14, \"countUnit\": \"days\", \"countType\": \"sinceImagePushed\", \"tagStatus\": \"untagged\"} } ] }"},
+            "Tags": [{"Key": "team", "Value": "platform"}]
+        })
+    }
+
+    #[test]
+    fn a_repository_as_templated_is_in_sync() {
+        let mut skipped = Vec::new();
+        let d = compare_repository(
+            &repo_resource(),
+            &repo_properties(),
+            Some(&live_repo()),
+            &mut skipped,
+        );
+        assert_eq!(d.status, "IN_SYNC", "{d:?}");
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn a_changed_repository_shows_each_difference() {
+        let mut live = live_repo();
+        live.tag_mutability = "MUTABLE".into();
+        live.scan_on_push = false;
+        live.lifecycle_policy = None;
+        live.repository_policy = Some("{\"Version\":\"2012-10-17\",\"Statement\":[]}".into());
+        live.tags.insert("team".into(), "other".into());
+        let mut props = repo_properties();
+        props["RepositoryPolicyText"] = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}}, "Action": "ecr:*"}]});
+        let mut skipped = Vec::new();
+        let d = compare_repository(&repo_resource(), &props, Some(&live), &mut skipped);
+        assert_eq!(d.status, "MODIFIED");
+        let got: Vec<(&str, &str, &str, &str)> = d
+            .differences
+            .iter()
+            .map(|p| {
+                (
+                    p.path.as_str(),
+                    p.expected.as_str(),
+                    p.actual.as_str(),
+                    p.kind.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got[0],
+            ("/ImageTagMutability", "IMMUTABLE", "MUTABLE", "NOT_EQUAL")
+        );
+        assert_eq!(
+            got[1],
+            (
+                "/ImageScanningConfiguration/ScanOnPush",
+                "true",
+                "false",
+                "NOT_EQUAL"
+            )
+        );
+        assert_eq!(got[2].0, "/LifecyclePolicy/LifecyclePolicyText");
+        assert_eq!(got[2].3, "REMOVE");
+        assert_eq!(got[3], ("/Tags/0/Value", "platform", "other", "NOT_EQUAL"));
+        assert_eq!(got.len(), 4);
+        // The policy names the account through Fn::Sub: not compared, and said so.
+        assert_eq!(skipped, ["/RepositoryPolicyText"]);
+    }
+
+    #[test]
+    fn a_missing_repository_is_deleted() {
+        let d = compare_repository(&repo_resource(), &repo_properties(), None, &mut Vec::new());
+        assert_eq!(d.status, "DELETED");
+    }
+
+    fn role_resource() -> StackResource {
+        StackResource {
+            logical_id: "Role".into(),
+            physical_id: Some("little-ci".into()),
+            resource_type: IAM_ROLE.into(),
+            status: "CREATE_COMPLETE".into(),
+            drift_status: None,
+        }
+    }
+
+    fn trust() -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    }
+
+    fn push() -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ecr:PutImage"], "Resource": "*"}]})
+    }
+
+    #[test]
+    fn a_role_compares_trust_inline_and_managed_policies() {
+        let props = json!({
+            "AssumeRolePolicyDocument": trust(),
+            "Policies": [{"PolicyName": "push", "PolicyDocument": push()}],
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+        });
+        let same = RoleFacts {
+            trust_policy: trust(),
+            inline: [("push".to_owned(), push())].into(),
+            managed: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+        };
+        let d = compare_role(&role_resource(), &props, Some(&same), &mut Vec::new());
+        assert_eq!(d.status, "IN_SYNC", "{d:?}");
+
+        let mut wider = push();
+        wider["Statement"][0]["Action"] = json!(["ecr:*"]);
+        let changed = RoleFacts {
+            trust_policy: trust(),
+            inline: [
+                ("push".to_owned(), wider),
+                ("extra".to_owned(), json!({"Statement": []})),
+            ]
+            .into(),
+            managed: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+        };
+        let d = compare_role(&role_resource(), &props, Some(&changed), &mut Vec::new());
+        let paths: Vec<(&str, &str)> = d
+            .differences
+            .iter()
+            .map(|p| (p.path.as_str(), p.kind.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("/Policies/0/PolicyDocument", "NOT_EQUAL"),
+                ("/Policies/extra", "ADD"),
+                ("/ManagedPolicyArns", "REMOVE"),
+                ("/ManagedPolicyArns", "ADD"),
+            ]
+        );
+    }
+
+    const TEMPLATE: &str = r#"{
+  "Resources": {
+    "Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "little/api", "ImageTagMutability": "IMMUTABLE"}},
+    "Topic": {"Type": "AWS::SNS::Topic"}
+  }
+}
+"#;
+
+    fn fake_stack(aws: &FakeAws) {
+        aws.deploy("registry", TEMPLATE, &[], &[]);
+        aws.resources.lock().unwrap().insert(
+            "registry".into(),
+            vec![
+                repo_resource(),
+                StackResource {
+                    logical_id: "Topic".into(),
+                    physical_id: Some(
+                        "arn:aws:sns:us-east-1:123456789012:registry-Topic-1B2C3D4E5F6G".into(),
+                    ),
+                    resource_type: "AWS::SNS::Topic".into(),
+                    status: "CREATE_COMPLETE".into(),
+                    drift_status: None,
+                },
+            ],
+        );
+    }
+
+    fn selection(names: &[&str]) -> Selection {
+        Selection {
+            names: names.iter().map(|s| (*s).to_owned()).collect(),
+            all: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn without_cloudformation_detection_the_live_resources_are_compared() {
+        let (_dir, project) = project(&[
+            ("templates/registry.json", TEMPLATE),
+            (
+                "stacks/registry.yaml",
+                "name: registry\ntemplate: registry.json\n",
+            ),
+        ]);
+        let aws = FakeAws::new();
+        fake_stack(&aws);
+        let mut live = live_repo();
+        live.tag_mutability = "MUTABLE".into();
+        aws.repositories
+            .lock()
+            .unwrap()
+            .insert("little/api".into(), live);
+        let report = drift(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            &selection(&["registry"]),
+            &DriftOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert!(report.drifted());
+        let s = &report.stacks[0];
+        assert_eq!(s.method, "direct");
+        assert_eq!(s.resources.len(), 1);
+        assert_eq!(s.resources[0].differences[0].path, "/ImageTagMutability");
+        assert_eq!(s.not_checked, ["Topic (AWS::SNS::Topic)"]);
+
+        // Back as templated: in sync.
+        aws.repositories
+            .lock()
+            .unwrap()
+            .insert("little/api".into(), live_repo());
+        let report = drift(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            &selection(&["registry"]),
+            &DriftOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert!(!report.drifted());
+        assert!(report.stacks[0].resources.is_empty());
+    }
+
+    #[tokio::test]
+    async fn cloudformation_detection_wins_and_not_checked_resources_are_compared() {
+        let (_dir, project) = project(&[
+            ("templates/registry.json", TEMPLATE),
+            (
+                "stacks/registry.yaml",
+                "name: registry\ntemplate: registry.json\n",
+            ),
+            ("templates/other.json", TEMPLATE),
+            ("stacks/other.yaml", "name: other\ntemplate: other.json\n"),
+        ]);
+        let aws = FakeAws::new();
+        fake_stack(&aws);
+        let not_checked = |r: StackResource| ResourceDrift {
+            logical_id: r.logical_id,
+            physical_id: r.physical_id,
+            resource_type: r.resource_type,
+            status: "NOT_CHECKED".into(),
+            differences: Vec::new(),
+        };
+        let topic = aws.resources.lock().unwrap()["registry"][1].clone();
+        aws.drifts.lock().unwrap().insert(
+            "registry".into(),
+            vec![not_checked(repo_resource()), not_checked(topic)],
+        );
+        aws.repositories
+            .lock()
+            .unwrap()
+            .insert("little/api".into(), live_repo());
+        let report = drift(
+            project,
+            Arc::new(FakeConnect(aws.clone())),
+            &selection(&["registry", "other"]),
+            &DriftOptions::default(),
+        )
+        .await
+        .unwrap();
+        let s = &report.stacks[0];
+        assert_eq!(s.stack, "other");
+        assert_eq!(s.method, "none");
+        assert_eq!(s.note.as_deref(), Some("not deployed"));
+        let s = &report.stacks[1];
+        assert_eq!(s.method, "cloudformation");
+        assert!(!s.drifted, "{s:?}");
+        assert_eq!(s.not_checked, ["Topic (AWS::SNS::Topic)"]);
+        let calls = aws.calls();
+        assert!(calls.contains(&"DescribeRepositories little/api".to_owned()));
+        assert!(!calls.iter().any(|c| c.starts_with("ListStackResources")));
+    }
+
+    /// CloudFormation's detection, in progress twice and then complete.
+    struct Scripted {
+        statuses: std::sync::Mutex<Vec<crate::aws::drift::DetectionStatus>>,
+        polls: std::sync::Mutex<usize>,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::aws::drift::StackDrift for Scripted {
+        async fn detect(&self, _stack: &str) -> Result<Option<String>> {
+            Ok(Some("b78ac9b0-dec1-11e7-a451-503a3b0e4e82".into()))
+        }
+        async fn status(&self, _id: &str) -> Result<crate::aws::drift::DetectionStatus> {
+            *self.polls.lock().unwrap() += 1;
+            Ok(self.statuses.lock().unwrap().remove(0))
+        }
+        async fn resource_drifts(&self, _stack: &str) -> Result<Vec<ResourceDrift>> {
+            Ok(vec![ResourceDrift {
+                logical_id: "Repo".into(),
+                physical_id: Some("little/api".into()),
+                resource_type: ECR_REPOSITORY.into(),
+                status: "MODIFIED".into(),
+                differences: vec![PropertyDifference {
+                    path: "/ImageTagMutability".into(),
+                    expected: "IMMUTABLE".into(),
+                    actual: "MUTABLE".into(),
+                    kind: "NOT_EQUAL".into(),
+                }],
+            }])
+        }
+        async fn repository(&self, _name: &str) -> Result<Option<RepositoryFacts>> {
+            panic!("a MODIFIED resource is not compared again")
+        }
+    }
+
+    struct ScriptedConnect(Arc<FakeAws>, Arc<Scripted>);
+
+    #[async_trait::async_trait]
+    impl Connect for ScriptedConnect {
+        async fn clients(
+            &self,
+            region: Option<&str>,
+            account: Option<&crate::project::Account>,
+        ) -> Result<Clients> {
+            let mut c = FakeConnect(self.0.clone()).clients(region, account).await?;
+            c.drift = self.1.clone();
+            Ok(c)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_detection_is_polled_until_it_completes() {
+        let (_dir, project) = project(&[
+            ("templates/registry.json", TEMPLATE),
+            (
+                "stacks/registry.yaml",
+                "name: registry\ntemplate: registry.json\n",
+            ),
+        ]);
+        let aws = FakeAws::new();
+        fake_stack(&aws);
+        let status = |s: &str, d: Option<&str>| crate::aws::drift::DetectionStatus {
+            status: s.into(),
+            drift_status: d.map(str::to_owned),
+            reason: None,
+        };
+        let scripted = Arc::new(Scripted {
+            statuses: std::sync::Mutex::new(vec![
+                status("DETECTION_IN_PROGRESS", None),
+                status("DETECTION_IN_PROGRESS", None),
+                status("DETECTION_COMPLETE", Some("DRIFTED")),
+            ]),
+            polls: std::sync::Mutex::new(0),
+        });
+        let options = DriftOptions {
+            poll: DriftPoll {
+                interval: Duration::from_millis(1),
+                max_interval: Duration::from_millis(2),
+                timeout: Duration::from_secs(5),
+            },
+            ..DriftOptions::default()
+        };
+        let report = drift(
+            project,
+            Arc::new(ScriptedConnect(aws, scripted.clone())),
+            &selection(&["registry"]),
+            &options,
+        )
+        .await
+        .unwrap();
+        assert_eq!(*scripted.polls.lock().unwrap(), 3);
+        let s = &report.stacks[0];
+        assert_eq!(s.method, "cloudformation");
+        assert!(s.drifted);
+        assert_eq!(s.resources[0].differences[0].actual, "MUTABLE");
+        assert!(s.not_checked.is_empty());
+    }
+}

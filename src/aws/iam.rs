@@ -1,0 +1,284 @@
+//! IAM roles as deployed, behind the [`Iam`] trait: the trust policy, the inline policies and
+//! the attached managed policies of a role, for comparing them with a template.
+//!
+//! IAM returns policy documents URL-encoded; [`decode_policy`] turns them back into JSON. A
+//! document that is not JSON after decoding (the emulator returns inline policies as Python
+//! repr text) is kept as a JSON string, so that comparing it shows what came back.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::sdk_error;
+use crate::error::Result;
+
+/// A role's policies, as IAM reports them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RoleFacts {
+    pub trust_policy: serde_json::Value,
+    /// Inline policies by name.
+    pub inline: BTreeMap<String, serde_json::Value>,
+    /// The ARNs of the attached managed policies, sorted.
+    pub managed: Vec<String>,
+}
+
+/// IAM's read calls on roles.
+#[async_trait]
+pub trait Iam: Send + Sync {
+    /// GetRole, ListRolePolicies + GetRolePolicy, ListAttachedRolePolicies; `None` if the role
+    /// does not exist.
+    async fn role(&self, name: &str) -> Result<Option<RoleFacts>>;
+}
+
+/// [`Iam`] through the SDK's IAM client.
+pub struct IamClient {
+    client: aws_sdk_iam::Client,
+}
+
+impl IamClient {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        IamClient {
+            client: aws_sdk_iam::Client::new(config),
+        }
+    }
+
+    /// Wraps a client built elsewhere (tests: a mock client).
+    pub fn from_client(client: aws_sdk_iam::Client) -> Self {
+        IamClient { client }
+    }
+}
+
+/// Percent-decoding (`%7B` is `{`; `+` stays `+`, as IAM encodes spaces as `%20`). A `%` not
+/// followed by two hex digits is kept as it is.
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A policy document as IAM returns it: URL-decoded and parsed; a JSON string if it is not
+/// JSON.
+pub fn decode_policy(document: &str) -> serde_json::Value {
+    let decoded = if document.trim_start().starts_with('{') {
+        document.to_owned()
+    } else {
+        url_decode(document)
+    };
+    serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(decoded))
+}
+
+/// How many pages a listing reads at most.
+const MAX_PAGES: usize = 1000;
+
+#[async_trait]
+impl Iam for IamClient {
+    async fn role(&self, name: &str) -> Result<Option<RoleFacts>> {
+        let role = match self.client.get_role().role_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let missing = matches!(&e, aws_smithy_runtime_api::client::result::SdkError::ServiceError(se) if se.err().is_no_such_entity_exception());
+                if missing {
+                    return Ok(None);
+                }
+                return Err(sdk_error("iam:GetRole", e));
+            }
+        };
+        let trust_policy = role
+            .role()
+            .and_then(|r| r.assume_role_policy_document())
+            .map(decode_policy)
+            .unwrap_or(serde_json::Value::Null);
+
+        let mut names = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("iam:ListRolePolicies", e))?;
+            names.extend(page.policy_names().iter().cloned());
+            match page
+                .marker()
+                .filter(|m| page.is_truncated() && !m.is_empty())
+            {
+                Some(m) if marker.as_deref() != Some(m) => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        let mut inline = BTreeMap::new();
+        for policy in names {
+            let out = self
+                .client
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(|e| sdk_error("iam:GetRolePolicy", e))?;
+            inline.insert(policy, decode_policy(out.policy_document()));
+        }
+
+        let mut managed = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("iam:ListAttachedRolePolicies", e))?;
+            managed.extend(
+                page.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned)),
+            );
+            match page
+                .marker()
+                .filter(|m| page.is_truncated() && !m.is_empty())
+            {
+                Some(m) if marker.as_deref() != Some(m) => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        managed.sort();
+        Ok(Some(RoleFacts {
+            trust_policy,
+            inline,
+            managed,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::get_role::GetRoleOutput;
+    use aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
+    use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+    use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+    use aws_sdk_iam::types::{AttachedPolicy, Role};
+    use aws_sdk_iam::Client;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use serde_json::json;
+
+    const ROLE: &str = "little-ci-deploy";
+    // As IAM returns it: URL-encoded.
+    const TRUST: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22codebuild.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+    const PUSH: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22ecr%3APutImage%22%5D%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+
+    fn client(rules: &[&Rule]) -> IamClient {
+        IamClient::from_client(mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules, |c| c
+            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())))
+    }
+
+    #[test]
+    fn documents_are_url_decoded() {
+        assert_eq!(url_decode("a%20b%2"), "a b%2");
+        assert_eq!(url_decode("%7B%7D"), "{}");
+        assert_eq!(decode_policy("%7B%22a%22%3A1%7D"), json!({"a": 1}));
+        assert_eq!(decode_policy("{\"a\": 1}"), json!({"a": 1}));
+        assert_eq!(decode_policy("{'a': 1}"), json!("{'a': 1}"));
+    }
+
+    #[tokio::test]
+    async fn a_role_reads_back_with_every_page_of_its_policies() {
+        let get = mock!(Client::get_role)
+            .match_requests(|r| r.role_name() == Some(ROLE))
+            .then_output(|| {
+                GetRoleOutput::builder()
+                    .role(
+                        Role::builder()
+                            .path("/")
+                            .role_name(ROLE)
+                            .role_id("AROA3XFRBF23EXAMPLE1")
+                            .arn(format!("arn:aws:iam::123456789012:role/{ROLE}"))
+                            .create_date(aws_smithy_types::DateTime::from_secs(1_795_000_000))
+                            .assume_role_policy_document(TRUST)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let names1 = mock!(Client::list_role_policies)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(|| {
+                ListRolePoliciesOutput::builder()
+                    .policy_names("push")
+                    .is_truncated(true)
+                    .marker("AAEAAQ==")
+                    .build()
+                    .unwrap()
+            });
+        let names2 = mock!(Client::list_role_policies)
+            .match_requests(|r| r.marker() == Some("AAEAAQ=="))
+            .then_output(|| {
+                ListRolePoliciesOutput::builder()
+                    .policy_names("pull")
+                    .is_truncated(false)
+                    .build()
+                    .unwrap()
+            });
+        let doc = mock!(Client::get_role_policy).then_output(|| {
+            GetRolePolicyOutput::builder()
+                .role_name(ROLE)
+                .policy_name("push")
+                .policy_document(PUSH)
+                .build()
+                .unwrap()
+        });
+        let attached = mock!(Client::list_attached_role_policies).then_output(|| {
+            ListAttachedRolePoliciesOutput::builder()
+                .attached_policies(
+                    AttachedPolicy::builder()
+                        .policy_name("ReadOnlyAccess")
+                        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+                        .build(),
+                )
+                .is_truncated(false)
+                .build()
+        });
+        let iam = client(&[&get, &names1, &names2, &doc, &attached]);
+        let facts = iam.role(ROLE).await.unwrap().unwrap();
+        assert_eq!(
+            facts.trust_policy["Statement"][0]["Principal"]["Service"],
+            "codebuild.amazonaws.com"
+        );
+        assert_eq!(facts.inline.keys().collect::<Vec<_>>(), ["pull", "push"]);
+        assert_eq!(
+            facts.inline["push"]["Statement"][0]["Action"][0],
+            "ecr:PutImage"
+        );
+        assert_eq!(facts.managed, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+        assert_eq!(doc.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_missing_role_is_none() {
+        let body = r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role with name gone cannot be found.</Message></Error><RequestId>4a1c0000-0000-4000-8000-000000000000</RequestId></ErrorResponse>"#;
+        let get = mock!(Client::get_role)
+            .sequence()
+            .http_status(404, Some(body.to_owned()))
+            .build();
+        assert_eq!(client(&[&get]).role("gone").await.unwrap(), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! `little drift`: per stack, the resources that drifted and how, as text or JSON.
+
+use std::io::Write;
+
+use super::{write_json, Style};
+use crate::audit::drift::DriftReport;
+use crate::error::{Error, Result};
+
+/// Per stack a line with its verdict; per drifted resource
+/// `~ Repo (AWS::ECR::Repository) MODIFIED`, then `path: expected -> actual` per difference;
+/// then what was not checked.
+pub fn write_text(w: &mut dyn Write, report: &DriftReport, style: Style) -> Result<()> {
+    let mut out = String::new();
+    for s in &report.stacks {
+        let verdict = if s.method == "none" {
+            style.dim(s.note.as_deref().unwrap_or("not checked"))
+        } else if s.drifted {
+            style.yellow("drifted")
+        } else {
+            style.green("in sync")
+        };
+        let method = if s.method == "none" {
+            String::new()
+        } else {
+            style.dim(&format!(" ({})", s.method))
+        };
+        out.push_str(&format!("{}: {verdict}{method}\n", style.bold(&s.stack)));
+        if s.method != "none" {
+            if let Some(note) = &s.note {
+                out.push_str(&format!("  {}\n", style.dim(note)));
+            }
+        }
+        for r in &s.resources {
+            let mark = if r.status == "DELETED" {
+                style.red("-")
+            } else {
+                style.yellow("~")
+            };
+            out.push_str(&format!(
+                "  {mark} {} ({}) {}\n",
+                r.logical_id, r.resource_type, r.status
+            ));
+            for d in &r.differences {
+                let expected = if d.expected.is_empty() {
+                    "(none)"
+                } else {
+                    &d.expected
+                };
+                let actual = if d.actual.is_empty() {
+                    "(none)"
+                } else {
+                    &d.actual
+                };
+                out.push_str(&format!("      {}: {expected} -> {actual}\n", d.path));
+            }
+        }
+        if !s.not_checked.is_empty() {
+            out.push_str(&format!(
+                "  {}\n",
+                style.dim(&format!("not checked: {}", s.not_checked.join(", ")))
+            ));
+        }
+    }
+    if report.stacks.is_empty() {
+        out.push_str("no stacks\n");
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+pub fn write_json_report(w: &mut dyn Write, report: &DriftReport) -> Result<()> {
+    write_json(w, report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::drift::StackDriftResult;
+    use crate::aws::drift::{PropertyDifference, ResourceDrift};
+
+    fn report() -> DriftReport {
+        DriftReport {
+            stacks: vec![
+                StackDriftResult {
+                    stack: "ecr-repositories".into(),
+                    method: "cloudformation".into(),
+                    drifted: true,
+                    resources: vec![ResourceDrift {
+                        logical_id: "Repo".into(),
+                        physical_id: Some("little/api".into()),
+                        resource_type: "AWS::ECR::Repository".into(),
+                        status: "MODIFIED".into(),
+                        differences: vec![PropertyDifference {
+                            path: "/ImageTagMutability".into(),
+                            expected: "IMMUTABLE".into(),
+                            actual: "MUTABLE".into(),
+                            kind: "NOT_EQUAL".into(),
+                        }],
+                    }],
+                    not_checked: vec!["Rule (AWS::Events::Rule)".into()],
+                    note: None,
+                },
+                StackDriftResult {
+                    stack: "iam-ci".into(),
+                    method: "direct".into(),
+                    drifted: false,
+                    resources: Vec::new(),
+                    not_checked: Vec::new(),
+                    note: None,
+                },
+                StackDriftResult {
+                    stack: "scan-notify".into(),
+                    method: "none".into(),
+                    drifted: false,
+                    resources: Vec::new(),
+                    not_checked: Vec::new(),
+                    note: Some("not deployed".into()),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn text_shows_each_drifted_property() {
+        let mut out = Vec::new();
+        write_text(&mut out, &report(), Style::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "ecr-repositories: drifted (cloudformation)\n  ~ Repo (AWS::ECR::Repository) MODIFIED\n      /ImageTagMutability: IMMUTABLE -> MUTABLE\n  not checked: Rule (AWS::Events::Rule)\niam-ci: in sync (direct)\nscan-notify: not deployed\n"
+        );
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let mut out = Vec::new();
+        write_json_report(&mut out, &report()).unwrap();
+        let back: DriftReport = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, report());
+    }
+}

@@ -4,5 +4,7 @@
 
 pub mod drift;
 pub mod ecr;
+pub mod gate;
 pub mod model;
+pub mod run;
 pub mod stacks;

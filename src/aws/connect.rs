@@ -31,6 +31,10 @@ pub struct Clients {
     /// Drift detection, and live ECR repositories to compare directly.
     pub drift: Arc<dyn StackDrift>,
     pub iam: Arc<dyn Iam>,
+    /// The registry, for audits.
+    pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
+    /// Image operations, for the scan gate and promotion.
+    pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -112,6 +116,8 @@ impl Connect for SdkConnect {
             ops: Arc::new(StackOpsClient::new(&config)),
             drift: Arc::new(DriftClient::new(&config)),
             iam: Arc::new(IamClient::new(&config)),
+            ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
+            images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -146,6 +146,22 @@ pub enum Command {
     )]
     Outputs(OutputsArgs),
 
+    /// Audit the ECR registry and the project's stacks against policy
+    ///
+    /// Checks every repository of the registry (not only the project's): tag immutability
+    /// (ECR.2), scanning (ECR.1), lifecycle policy (ECR.3), encryption (ECR.5), repository
+    /// policy (public or unknown cross-account access), image scan findings; and every stack of
+    /// the project (deployed, healthy, termination protection, drift status). Exit 2 when a
+    /// finding is at or above --fail-on.
+    #[command(
+        after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml"
+    )]
+    Audit(AuditArgs),
+
+    /// ECR image commands: the scan gate and promotion
+    #[command(subcommand)]
+    Ecr(EcrCommand),
+
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
     Stacks(StacksArgs),
@@ -293,6 +309,98 @@ pub struct OutputsArgs {
     /// Output format (json: an object of key to value)
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only these checks (ids such as `ecr.tag-immutability`, or prefixes such as `ecr`, `stack`)
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+    /// Exit 2 when a finding is at or above this severity [default: little.yaml's audit.fail_on, else HIGH]
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    /// Set IMMUTABLE tags where they are missing (keeping exclusion filters); without it the
+    /// report says what it would do
+    #[arg(long)]
+    pub remediate: bool,
+    /// Audit every account of little.yaml, through its role
+    #[arg(long)]
+    pub accounts: bool,
+    /// Check every tagged image's scan, not only each repository's newest
+    #[arg(long)]
+    pub all_images: bool,
+    /// Require KMS encryption (AES256 is a finding)
+    #[arg(long)]
+    pub require_kms: bool,
+    /// Skip the project's stacks
+    #[arg(long)]
+    pub no_stacks: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EcrCommand {
+    /// The scan findings of one image; exit 2 at or above --fail-on
+    #[command(
+        after_help = "Examples:\n  little ecr scan-report team/api:v1.2.0\n  little ecr scan-report team/api:sha-3f2a1c --start --wait --fail-on CRITICAL"
+    )]
+    ScanReport(ScanReportArgs),
+    /// Put a release tag on an image whose scan passes; exit 2 when it does not
+    #[command(
+        after_help = "Examples:\n  little ecr promote team/api:sha-3f2a1c v1.2.0\n  little ecr promote team/api@sha256:... v1.2.0 --fail-on CRITICAL"
+    )]
+    Promote(PromoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Exit 2 when the image has findings at or above this severity
+    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
+    pub fail_on: String,
+    /// Wait for a scan in progress to complete
+    #[arg(long)]
+    pub wait: bool,
+    /// Start a scan when the image has none
+    #[arg(long)]
+    pub start: bool,
+    /// Stop waiting after this many seconds
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanReportArgs {
+    /// REPOSITORY:TAG or REPOSITORY@sha256:DIGEST
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// REPOSITORY:TAG or REPOSITORY@sha256:DIGEST
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// The tag to add to the same manifest
+    #[arg(value_name = "RELEASE_TAG")]
+    pub release_tag: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -129,6 +129,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Drift(args) => drift(project, &ctx, args),
+        Command::Audit(args) => audit(project, &ctx, args),
+        Command::Ecr(command) => ecr(project, &ctx, command),
         Command::Events(args) => events(project, &ctx, args),
         Command::Outputs(args) => {
             let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
@@ -511,6 +513,189 @@ fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
         ctx.aws.clone(),
         project.file.defaults.template_bucket.clone(),
     ))
+}
+
+fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> {
+    use crate::audit::ecr::EcrSettings;
+    use crate::audit::model::Severity;
+    let settings_file = &project.file.audit;
+    let fail_on: Severity = args
+        .fail_on
+        .clone()
+        .or_else(|| settings_file.fail_on.clone())
+        .unwrap_or_else(|| "HIGH".into())
+        .parse()
+        .map_err(Error::Usage)?;
+    let settings = EcrSettings {
+        exclude_repositories: settings_file.exclude_repositories.clone(),
+        allow_immutable_with_exclusion: settings_file
+            .allow_immutable_with_exclusion
+            .unwrap_or(true),
+        require_kms: args.require_kms,
+        known_accounts: project.accounts.values().map(|a| a.id.clone()).collect(),
+        organization_id: project
+            .file
+            .variables
+            .get("organization_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        all_tagged_images: args.all_images,
+        ..EcrSettings::default()
+    };
+    let options = crate::audit::run::AuditOptions {
+        checks: args.checks.clone(),
+        remediate: args.remediate,
+        all_accounts: args.accounts,
+        stacks: !args.no_stacks,
+        settings,
+        now: now(),
+    };
+    let connect = sdk_connect(ctx, &project);
+    let report = runtime()?.block_on(crate::audit::run::audit(
+        Arc::new(project),
+        connect,
+        options,
+    ))?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        super::AuditFormat::Text => report::audit::write_text(&mut out, &report, ctx.stdout)?,
+        super::AuditFormat::Json => report::audit::write_json_report(&mut out, &report)?,
+        super::AuditFormat::Sarif => report::audit::write_sarif(&mut out, &report)?,
+        super::AuditFormat::Junit => report::audit::write_junit(&mut out, &report)?,
+        super::AuditFormat::Markdown => report::audit::write_markdown(&mut out, &report)?,
+    }
+    Ok(if report.fails(fail_on) {
+        exit::CHANGES
+    } else if !report.errors.is_empty() {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
+}
+
+fn ecr(project: Project, ctx: &Context, command: super::EcrCommand) -> Result<u8> {
+    use crate::audit::gate::{parse_image, promote, scan_report, GateOptions};
+    let (image, gate, release_tag) = match &command {
+        super::EcrCommand::ScanReport(a) => (&a.image, &a.gate, None),
+        super::EcrCommand::Promote(a) => (&a.image, &a.gate, Some(a.release_tag.clone())),
+    };
+    let (repository, reference) = parse_image(image)?;
+    let options = GateOptions {
+        wait: gate.wait,
+        start: gate.start,
+        fail_on: gate.fail_on.parse().map_err(Error::Usage)?,
+        timeout: std::time::Duration::from_secs(gate.timeout),
+        poll: std::time::Duration::from_secs(5),
+    };
+    let connect = sdk_connect(ctx, &project);
+    let account = project
+        .file
+        .defaults
+        .account
+        .as_ref()
+        .and_then(|a| project.accounts.get(a))
+        .cloned();
+    let region = project.file.defaults.region.clone();
+    let rt = runtime()?;
+    let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;
+    let mut out = std::io::stdout().lock();
+    let (passed, json) = match release_tag {
+        None => {
+            let r = rt.block_on(scan_report(
+                clients.ecr.as_ref(),
+                clients.images.as_ref(),
+                &repository,
+                &reference,
+                &options,
+            ))?;
+            if gate.format == ReportFormat::Text {
+                write_gate_text(&mut out, &r, ctx.stdout)?;
+            }
+            (r.passed, serde_json::to_value(&r).unwrap_or_default())
+        }
+        Some(tag) => {
+            let p = rt.block_on(promote(
+                clients.ecr.as_ref(),
+                clients.images.as_ref(),
+                &repository,
+                &reference,
+                &tag,
+                &options,
+            ))?;
+            if gate.format == ReportFormat::Text {
+                write_gate_text(&mut out, &p.gate, ctx.stdout)?;
+                let line = match p.outcome.as_str() {
+                    "tagged" => format!(
+                        "promoted {repository}@{} as {repository}:{tag}",
+                        p.gate.digest
+                    ),
+                    "already-tagged" => {
+                        format!("{repository}:{tag} already names {}", p.gate.digest)
+                    }
+                    _ => format!("refused to tag {repository}:{tag}: the scan does not pass"),
+                };
+                writeln!(out, "{line}").map_err(Error::output)?;
+            }
+            (
+                p.outcome != "refused",
+                serde_json::to_value(&p).unwrap_or_default(),
+            )
+        }
+    };
+    if gate.format == ReportFormat::Json {
+        report::write_json(&mut out, &json)?;
+    }
+    Ok(if passed { exit::OK } else { exit::CHANGES })
+}
+
+fn write_gate_text(
+    w: &mut dyn Write,
+    r: &crate::audit::gate::GateResult,
+    style: Style,
+) -> Result<()> {
+    let counts = r
+        .counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(
+        w,
+        "{}:{} ({}) scan {}{}{}",
+        r.repository,
+        r.reference,
+        r.digest,
+        r.status,
+        r.completed_at
+            .as_deref()
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default(),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(": {counts}")
+        }
+    )
+    .map_err(Error::output)?;
+    for f in &r.findings {
+        writeln!(
+            w,
+            "  {:<13} {}{}",
+            f.severity,
+            f.name,
+            f.package
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default()
+        )
+        .map_err(Error::output)?;
+    }
+    let verdict = match &r.reason {
+        None => style.green("passed"),
+        Some(why) => style.red(&format!("failed: {why}")),
+    };
+    writeln!(w, "{verdict}").map_err(Error::output)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

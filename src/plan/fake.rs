@@ -321,6 +321,8 @@ impl Connect for FakeConnect {
             staging: self.0.clone(),
             drift: self.0.clone(),
             iam: self.0.clone(),
+            ecr: self.0.clone(),
+            images: self.0.clone(),
         })
     }
 }
@@ -452,4 +454,69 @@ pub fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<crate::project
     }
     let project = crate::project::Project::load(dir.path()).unwrap();
     (dir, Arc::new(project))
+}
+
+/// The fake registry is empty: the audit's checks are tested on the data they take.
+#[async_trait]
+impl crate::aws::ecr::Ecr for FakeAws {
+    async fn repositories(&self) -> Result<Vec<crate::aws::ecr::Repository>> {
+        Ok(Vec::new())
+    }
+    async fn registry_scanning(&self) -> Result<crate::aws::ecr::RegistryScanning> {
+        Ok(crate::aws::ecr::RegistryScanning {
+            scan_type: "BASIC".into(),
+            rules: Vec::new(),
+        })
+    }
+    async fn lifecycle_policy(&self, _repo: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+    async fn repository_policy(&self, _repo: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+    async fn images(&self, _repo: &str) -> Result<Vec<crate::aws::ecr::Image>> {
+        Ok(Vec::new())
+    }
+    async fn scan_findings(
+        &self,
+        _repo: &str,
+        _digest: &str,
+    ) -> Result<Option<crate::aws::ecr::ScanResult>> {
+        Ok(None)
+    }
+    async fn set_tag_mutability(
+        &self,
+        repo: &str,
+        mutability: &str,
+        _exclusion_filters: &[String],
+    ) -> Result<()> {
+        self.log(format!("PutImageTagMutability {repo} {mutability}"));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::aws::ecr_images::EcrImages for FakeAws {
+    async fn manifest(
+        &self,
+        _repo: &str,
+        _reference: &str,
+    ) -> Result<Option<crate::aws::ecr_images::Manifest>> {
+        Ok(None)
+    }
+    async fn put_tag(
+        &self,
+        _repo: &str,
+        _manifest: &crate::aws::ecr_images::Manifest,
+        _tag: &str,
+    ) -> Result<crate::aws::ecr_images::PutTag> {
+        Ok(crate::aws::ecr_images::PutTag::Tagged)
+    }
+    async fn start_scan(
+        &self,
+        _repo: &str,
+        _digest: &str,
+    ) -> Result<crate::aws::ecr_images::StartScan> {
+        Ok(crate::aws::ecr_images::StartScan::Started)
+    }
 }

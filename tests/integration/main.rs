@@ -4,6 +4,7 @@
 mod harness;
 
 mod apply;
+mod audit;
 mod aws;
 mod bad_input;
 mod bootstrap;

@@ -1,0 +1,285 @@
+//! The scan gate and promotion: the findings of one image, waiting for a scan in progress and
+//! starting one on request; and a release tag put on the same manifest only when the scan
+//! passes.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Severity;
+use crate::aws::ecr::{Ecr, ImageFinding};
+use crate::aws::ecr_images::{EcrImages, PutTag, StartScan};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct GateOptions {
+    /// Wait for a scan in progress (or started) to complete.
+    pub wait: bool,
+    /// Start a scan when the image has none.
+    pub start: bool,
+    pub fail_on: Severity,
+    pub timeout: Duration,
+    pub poll: Duration,
+}
+
+/// The scan gate's verdict on one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    pub repository: String,
+    pub reference: String,
+    pub digest: String,
+    /// The scan status (`COMPLETE`, `ACTIVE`, `IN_PROGRESS`, `FAILED`, ...), or `NOT_SCANNED`.
+    pub status: String,
+    pub completed_at: Option<String>,
+    /// Findings per severity.
+    pub counts: BTreeMap<String, i64>,
+    pub findings: Vec<ImageFinding>,
+    /// Whether a scan was started by this run.
+    pub started: bool,
+    pub passed: bool,
+    /// Why it did not pass.
+    pub reason: Option<String>,
+}
+
+/// Splits `repo:tag` or `repo@sha256:...`.
+pub fn parse_image(image: &str) -> Result<(String, String)> {
+    if let Some((repo, digest)) = image.split_once('@') {
+        return Ok((repo.to_owned(), digest.to_owned()));
+    }
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !repo.is_empty() && !tag.is_empty() && !tag.contains('/') => {
+            Ok((repo.to_owned(), tag.to_owned()))
+        }
+        _ => Err(Error::Usage(format!(
+            "`{image}` names no image: use REPOSITORY:TAG or REPOSITORY@sha256:DIGEST"
+        ))),
+    }
+}
+
+fn worst_at_or_above(counts: &BTreeMap<String, i64>, threshold: Severity) -> Option<String> {
+    let mut hits: Vec<(Severity, i64)> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(s, n)| s.parse::<Severity>().ok().map(|s| (s, *n)))
+        .filter(|(s, _)| *s >= threshold)
+        .collect();
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    (!hits.is_empty()).then(|| {
+        hits.iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The findings of one image, with the gate's verdict.
+pub async fn scan_report(
+    ecr: &dyn Ecr,
+    images: &dyn EcrImages,
+    repository: &str,
+    reference: &str,
+    options: &GateOptions,
+) -> Result<GateResult> {
+    let manifest = images
+        .manifest(repository, reference)
+        .await?
+        .ok_or_else(|| Error::Aws {
+            operation: "ecr:BatchGetImage".into(),
+            message: format!("there is no image `{reference}` in repository `{repository}`"),
+        })?;
+    let deadline = Instant::now() + options.timeout;
+    let mut started = false;
+    loop {
+        let scan = ecr.scan_findings(repository, &manifest.digest).await?;
+        let status = scan
+            .as_ref()
+            .map(|s| s.status.clone())
+            .unwrap_or_else(|| "NOT_SCANNED".into());
+        if scan.is_none() && options.start && !started {
+            match images.start_scan(repository, &manifest.digest).await? {
+                StartScan::Started => {
+                    started = true;
+                    continue;
+                }
+                StartScan::AlreadyScannedToday => started = true,
+                StartScan::Unsupported(why) => {
+                    return Ok(verdict(
+                        repository,
+                        reference,
+                        &manifest.digest,
+                        None,
+                        started,
+                        Some(format!("the image cannot be scanned: {why}")),
+                    ));
+                }
+            }
+        }
+        let pending = matches!(
+            status.as_str(),
+            "IN_PROGRESS" | "PENDING" | "NOT_SCANNED" | "SCAN_ELIGIBILITY_EXPIRED"
+        ) && (scan.is_some() || started);
+        if pending && options.wait && Instant::now() < deadline {
+            tokio::time::sleep(options.poll).await;
+            continue;
+        }
+        let reason = match status.as_str() {
+            "COMPLETE" | "ACTIVE" => None,
+            "NOT_SCANNED" => Some("the image has never been scanned (pass `--start`)".to_owned()),
+            s if pending => Some(format!(
+                "the scan is still `{s}` after {}s",
+                options.timeout.as_secs()
+            )),
+            s => Some(format!(
+                "the scan is `{s}`{}",
+                scan.as_ref()
+                    .and_then(|r| r.description.clone())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )),
+        };
+        let reason = reason.or_else(|| {
+            scan.as_ref()
+                .and_then(|s| worst_at_or_above(&s.counts, options.fail_on))
+                .map(|w| format!("{w} (at or above {})", options.fail_on))
+        });
+        let mut v = verdict(
+            repository,
+            reference,
+            &manifest.digest,
+            scan.as_ref(),
+            started,
+            reason,
+        );
+        v.status = status;
+        return Ok(v);
+    }
+}
+
+fn verdict(
+    repository: &str,
+    reference: &str,
+    digest: &str,
+    scan: Option<&crate::aws::ecr::ScanResult>,
+    started: bool,
+    reason: Option<String>,
+) -> GateResult {
+    GateResult {
+        repository: repository.to_owned(),
+        reference: reference.to_owned(),
+        digest: digest.to_owned(),
+        status: scan
+            .map(|s| s.status.clone())
+            .unwrap_or_else(|| "NOT_SCANNED".into()),
+        completed_at: scan.and_then(|s| s.completed_at.clone()),
+        counts: scan.map(|s| s.counts.clone()).unwrap_or_default(),
+        findings: scan.map(|s| s.findings.clone()).unwrap_or_default(),
+        started,
+        passed: reason.is_none(),
+        reason,
+    }
+}
+
+/// The result of a promotion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub gate: GateResult,
+    pub release_tag: String,
+    /// `tagged`, `already-tagged`, or `refused`.
+    pub outcome: String,
+}
+
+/// Puts `release_tag` on the image's manifest when its scan passes the gate.
+pub async fn promote(
+    ecr: &dyn Ecr,
+    images: &dyn EcrImages,
+    repository: &str,
+    reference: &str,
+    release_tag: &str,
+    options: &GateOptions,
+) -> Result<Promotion> {
+    let gate = scan_report(ecr, images, repository, reference, options).await?;
+    if !gate.passed {
+        return Ok(Promotion {
+            gate,
+            release_tag: release_tag.to_owned(),
+            outcome: "refused".into(),
+        });
+    }
+    let manifest = images
+        .manifest(repository, &gate.digest)
+        .await?
+        .ok_or_else(|| Error::Aws {
+            operation: "ecr:BatchGetImage".into(),
+            message: format!("image `{}` disappeared from `{repository}`", gate.digest),
+        })?;
+    let outcome = match images.put_tag(repository, &manifest, release_tag).await? {
+        PutTag::Tagged => "tagged",
+        // Some registries answer "already exists" for a tag on another image of an IMMUTABLE
+        // repository: look at what the tag names.
+        PutTag::AlreadyThere | PutTag::TagTaken => {
+            let current = images.manifest(repository, release_tag).await?;
+            match current {
+                Some(m) if m.digest == manifest.digest => "already-tagged",
+                Some(m) => {
+                    return Err(Error::Aws {
+                        operation: "ecr:PutImage".into(),
+                        message: format!(
+                            "tag `{release_tag}` of `{repository}` already names another image ({}); the repository's tags are immutable, so choose another release tag",
+                            m.digest
+                        ),
+                    })
+                }
+                None => {
+                    return Err(Error::Aws {
+                        operation: "ecr:PutImage".into(),
+                        message: format!("ECR refused tag `{release_tag}` on `{repository}`"),
+                    })
+                }
+            }
+        }
+    };
+    Ok(Promotion {
+        gate,
+        release_tag: release_tag.to_owned(),
+        outcome: outcome.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references() {
+        assert_eq!(
+            parse_image("team/api:v1.2.0").unwrap(),
+            ("team/api".to_owned(), "v1.2.0".to_owned())
+        );
+        assert_eq!(
+            parse_image("team/api@sha256:abc").unwrap(),
+            ("team/api".to_owned(), "sha256:abc".to_owned())
+        );
+        assert!(parse_image("team/api").is_err());
+    }
+
+    #[test]
+    fn the_threshold_counts_severities_at_or_above() {
+        let counts: BTreeMap<String, i64> = [
+            ("HIGH".into(), 2),
+            ("LOW".into(), 5),
+            ("CRITICAL".into(), 0),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            worst_at_or_above(&counts, Severity::High).as_deref(),
+            Some("2 HIGH")
+        );
+        assert_eq!(worst_at_or_above(&counts, Severity::Critical), None);
+        assert_eq!(
+            worst_at_or_above(&counts, Severity::Low).as_deref(),
+            Some("2 HIGH, 5 LOW")
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! `little audit` and `little ecr scan-report` / `promote` through the binary, on the
+//! emulator: findings as JSON, SARIF and JUnit, remediation, the scan gate and promotion.
+
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
+use tokio::runtime::Runtime;
+
+use crate::cfn::emulator_config;
+use crate::harness::{Emulator, TestProject};
+
+const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+ "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469, "digest": "sha256:9a1f7c6f7e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c"},
+ "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3623807, "digest": "sha256:4abcf20661432fb2d719aaf90656f55c287f8ca915dc1c92ec14ff61e67fbaf8"}]}"#;
+
+const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+
+/// `team/mutable`: mutable, not scanned, no lifecycle. `team/good`: compliant, with an image.
+fn registry(rt: &Runtime, emulator: &Emulator) -> aws_sdk_ecr::Client {
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(rt, emulator));
+    rt.block_on(async {
+        ecr.create_repository()
+            .repository_name("team/mutable")
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .send()
+            .await
+            .unwrap();
+        ecr.create_repository()
+            .repository_name("team/good")
+            .image_tag_mutability(ImageTagMutability::Immutable)
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ecr.put_lifecycle_policy()
+            .repository_name("team/good")
+            .lifecycle_policy_text(LIFECYCLE)
+            .send()
+            .await
+            .unwrap();
+        ecr.put_image()
+            .repository_name("team/good")
+            .image_manifest(MANIFEST)
+            .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+            .image_tag("v1")
+            .send()
+            .await
+            .unwrap();
+    });
+    ecr
+}
+
+fn pairs(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["resource"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn audit_finds_remediates_and_reports_in_every_format() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    registry(&rt, &emulator);
+    let p = TestProject::new().with_emulator(&emulator);
+    let first = p.run(&[
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.tag-immutability",
+        "--check",
+        "ecr.scanning",
+        "--check",
+        "ecr.lifecycle",
+        "--format",
+        "json",
+    ]);
+    first.code(2);
+    assert_eq!(
+        pairs(&first.json()),
+        [
+            ("ecr.lifecycle".to_owned(), "team/mutable".to_owned()),
+            ("ecr.scanning".to_owned(), "team/mutable".to_owned()),
+            ("ecr.tag-immutability".to_owned(), "team/mutable".to_owned()),
+        ]
+    );
+    // Without --remediate it says what it would do.
+    let findings = first.json()["findings"].as_array().unwrap().clone();
+    let immutability = findings
+        .iter()
+        .find(|f| f["check"] == "ecr.tag-immutability")
+        .unwrap();
+    assert_eq!(
+        immutability["remediation"]["applied"],
+        serde_json::json!(false)
+    );
+    assert_eq!(immutability["control"], "ECR.2");
+
+    let sarif = p.run(&["audit", "--no-stacks", "--format", "sarif"]);
+    let s = sarif.code(2).json();
+    assert_eq!(s["version"], "2.1.0");
+    assert!(!s["runs"][0]["results"].as_array().unwrap().is_empty());
+    let junit = p.run(&["audit", "--no-stacks", "--format", "junit"]);
+    junit
+        .code(2)
+        .stdout_has("<?xml version=\"1.0\"")
+        .stdout_has("<testsuite name=\"ecr.tag-immutability\"");
+
+    let fixed = p.run(&[
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.tag-immutability",
+        "--remediate",
+    ]);
+    fixed
+        .code(2)
+        .stdout_has("remediated by ecr:PutImageTagMutability: MUTABLE -> IMMUTABLE");
+    let after = p.run(&[
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.tag-immutability",
+        "--format",
+        "json",
+    ]);
+    after.success();
+    assert!(pairs(&after.json()).is_empty());
+}
+
+#[test]
+fn the_scan_gate_and_promotion() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    registry(&rt, &emulator);
+    let p = TestProject::new().with_emulator(&emulator);
+    // Never scanned: the gate fails and says how to start one.
+    p.run(&["ecr", "scan-report", "team/good:v1"])
+        .code(2)
+        .stdout_has("never been scanned");
+    // Started and waited for: the emulator's scan has one HIGH finding.
+    let report = p.run(&[
+        "ecr",
+        "scan-report",
+        "team/good:v1",
+        "--start",
+        "--wait",
+        "--timeout",
+        "10",
+        "--format",
+        "json",
+    ]);
+    let r = report.code(2).json();
+    assert_eq!(r["status"], "COMPLETE");
+    assert_eq!(r["counts"]["HIGH"], 1);
+    // HIGH is below a CRITICAL threshold: promotion goes through, once.
+    p.run(&[
+        "ecr",
+        "promote",
+        "team/good:v1",
+        "release-1",
+        "--fail-on",
+        "CRITICAL",
+    ])
+    .success()
+    .stdout_has("promoted team/good@sha256:");
+    p.run(&[
+        "ecr",
+        "promote",
+        "team/good:v1",
+        "release-1",
+        "--fail-on",
+        "CRITICAL",
+    ])
+    .success()
+    .stdout_has("already names");
+    // At the default HIGH threshold it is refused.
+    p.run(&["ecr", "promote", "team/good:v1", "release-2"])
+        .code(2)
+        .stdout_has("refused to tag team/good:release-2");
+    p.run(&["ecr", "scan-report", "team/none:v1"]).code(1);
+    p.run(&["ecr", "scan-report", "no-tag"])
+        .code(1)
+        .stderr_has("names no image");
+}

@@ -176,3 +176,63 @@ pub fn write_outputs(w: &mut dyn Write, outputs: &[Output]) -> Result<()> {
     w.write_all(outputs_table(outputs).as_bytes())
         .map_err(Error::output)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_summarised_with_its_cause_and_way_out() {
+        let results = vec![
+            StackResult {
+                stack: "ecr-repositories".into(),
+                outcome: Outcome::Failed,
+                status: Some("ROLLBACK_COMPLETE".into()),
+                duration_secs: 42.0,
+                changes: 0,
+                root_cause: vec!["Repo (AWS::ECR::Repository) CREATE_FAILED: Invalid parameter at 'LifecyclePolicyText'".into()],
+                guidance: Some("fix the cause, then `little apply ecr-repositories --replace-failed`".into()),
+                warnings: Vec::new(),
+            },
+            StackResult {
+                stack: "iam-ci".into(),
+                outcome: Outcome::Created,
+                status: Some("CREATE_COMPLETE".into()),
+                duration_secs: 3.5,
+                changes: 4,
+                root_cause: Vec::new(),
+                guidance: None,
+                warnings: vec!["termination protection could not be enabled: denied".into()],
+            },
+        ];
+        let mut buf = Vec::new();
+        write_summary(&mut buf, &results, false, Style::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.starts_with("STACK             RESULT   DURATION  CHANGES\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ecr-repositories  FAILED   42.0s     -\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("iam-ci            created  3.5s      4\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  cause: Repo (AWS::ECR::Repository) CREATE_FAILED: Invalid parameter"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  next: fix the cause, then `little apply ecr-repositories --replace-failed`"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("warning: iam-ci: termination protection could not be enabled: denied"),
+            "{text}"
+        );
+    }
+}

@@ -116,6 +116,36 @@ fn audit_finds_remediates_and_reports_in_every_format() {
         .code(2)
         .stdout_has("<?xml version=\"1.0\"")
         .stdout_has("<testsuite name=\"ecr.tag-immutability\"");
+    // A real XML parser reads it (the project's Python, which runs the emulator).
+    let mut parse = std::process::Command::new(crate::harness::repo().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as ET; r = ET.fromstring(sys.stdin.read()); print(r.tag, r.get('tests'), len(r.findall('testsuite/testcase')))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    parse
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(junit.stdout.as_bytes())
+        .unwrap();
+    let parsed = parse.wait_with_output().unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let summary = String::from_utf8_lossy(&parsed.stdout).trim().to_owned();
+    let tests: usize = summary.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(summary.starts_with("testsuites ") && tests > 0, "{summary}");
+    assert!(
+        summary.ends_with(&format!(" {tests}")),
+        "every finding is a test case: {summary}"
+    );
 
     let fixed = p.run(&[
         "audit",

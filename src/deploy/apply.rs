@@ -904,10 +904,7 @@ mod tests {
             ("templates/q.json.njk", QUEUE),
         ]);
         let aws = FakeAws::new();
-        aws.change_sets
-            .lock()
-            .unwrap()
-            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.answer_change_set("q", change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         aws.in_progress_polls.lock().unwrap().insert("q".into(), 3);
         aws.arriving.lock().unwrap().insert(
             "q".into(),
@@ -961,10 +958,7 @@ mod tests {
             ("templates/q.json.njk", QUEUE),
         ]);
         let aws = FakeAws::new();
-        aws.change_sets
-            .lock()
-            .unwrap()
-            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.answer_change_set("q", change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         aws.in_progress_polls.lock().unwrap().insert("q".into(), 1);
         aws.outcome
             .lock()
@@ -1005,10 +999,7 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         for s in ["a", "b", "c"] {
-            aws.change_sets
-                .lock()
-                .unwrap()
-                .insert(s.into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+            aws.answer_change_set(s, change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         }
         aws.outcome
             .lock()
@@ -1070,8 +1061,8 @@ mod tests {
             &[],
             &[],
         );
-        aws.change_sets.lock().unwrap().insert(
-            "r".into(),
+        aws.answer_change_set(
+            "r",
             change_set(&[("Modify", "Repo", "AWS::ECR::Repository")]),
         );
         let err = apply(
@@ -1110,10 +1101,7 @@ mod tests {
             ("templates/q.json.njk", QUEUE),
         ]);
         let aws = FakeAws::new();
-        aws.change_sets
-            .lock()
-            .unwrap()
-            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.answer_change_set("q", change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         let ui = Arc::new(TestUi {
             terminal: true,
             answer: false,
@@ -1145,10 +1133,7 @@ mod tests {
             ("templates/q.json.njk", QUEUE),
         ]);
         let aws = FakeAws::new();
-        aws.change_sets
-            .lock()
-            .unwrap()
-            .insert("q".into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+        aws.answer_change_set("q", change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         let err = apply(
             project,
             Arc::new(FakeConnect(aws.clone())),
@@ -1172,10 +1157,7 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         for s in ["iam", "app"] {
-            aws.change_sets
-                .lock()
-                .unwrap()
-                .insert(s.into(), change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
+            aws.answer_change_set(s, change_set(&[("Add", "Q", "AWS::SQS::Queue")]));
         }
         // When iam is executed its output appears (the fake keeps what `deploy` set).
         let report =

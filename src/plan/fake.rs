@@ -96,6 +96,14 @@ impl FakeAws {
         );
     }
 
+    /// Scripts what DescribeChangeSet answers for `stack`'s change sets.
+    pub fn answer_change_set(&self, stack: &str, change_set: ChangeSet) {
+        self.change_sets
+            .lock()
+            .unwrap()
+            .insert(stack.to_owned(), change_set);
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }

@@ -753,10 +753,7 @@ mod flow_tests {
         ]);
         let aws = FakeAws::new();
         aws.deploy("ecr", &rendered_repo("team/old"), &[("Token", "****")], &[]);
-        aws.change_sets
-            .lock()
-            .unwrap()
-            .insert("ecr".into(), replacement_change_set("ecr"));
+        aws.answer_change_set("ecr", replacement_change_set("ecr"));
         let plan = plan(
             project,
             Arc::new(FakeConnect(aws.clone())),
@@ -929,7 +926,7 @@ mod flow_tests {
         cs.status = "FAILED".into();
         cs.status_reason = Some("Requires capabilities : [CAPABILITY_NAMED_IAM]".into());
         cs.changes.clear();
-        aws.change_sets.lock().unwrap().insert("a".into(), cs);
+        aws.answer_change_set("a", cs);
         let plan = plan(project, Arc::new(FakeConnect(aws)), options(&["a"]))
             .await
             .unwrap();

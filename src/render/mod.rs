@@ -15,6 +15,8 @@ pub mod ops;
 pub mod parse;
 pub mod policy;
 pub mod source;
+#[cfg(test)]
+mod testgen;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

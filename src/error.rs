@@ -76,6 +76,14 @@ pub enum Error {
     #[error("refused: {0}")]
     Refused(String),
 
+    /// A notification (SNS, webhook) could not be sent.
+    #[error("notification: {0}")]
+    Notify(String),
+
+    /// A bug: something the program should have ruled out.
+    #[error("internal error: {0}")]
+    Internal(String),
+
     /// Writing to stdout failed because the reader went away (`| head`): exit quietly.
     #[error("broken pipe")]
     BrokenPipe,

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod deploy;
 pub mod diag;
 pub mod error;
+pub mod notify;
 pub mod plan;
 pub mod project;
 pub mod render;

@@ -18,7 +18,15 @@ fn main() -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    match run(cli) {
+    let verbose = cli.global.verbose;
+    let result = run(cli);
+    if verbose {
+        let calls = little_stack::aws::calls::snapshot();
+        if !calls.is_empty() {
+            eprint!("{}", little_stack::aws::calls::format_table(&calls));
+        }
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(err) => {

@@ -43,6 +43,11 @@ impl DriftReport {
     pub fn drifted(&self) -> bool {
         self.stacks.iter().any(|s| s.drifted)
     }
+
+    /// Whether the drift of some stack could not be found out.
+    pub fn has_errors(&self) -> bool {
+        self.stacks.iter().any(|s| s.error.is_some())
+    }
 }
 
 /// One stack's drift.
@@ -61,6 +66,10 @@ pub struct StackDriftResult {
     /// Such as "not deployed", or the reason CloudFormation's detection failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why the stack's drift could not be found out (method `error`); the other stacks are
+    /// still checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How to wait for a drift detection: the first wait, doubled up to `max_interval`, until
@@ -88,7 +97,9 @@ pub struct DriftOptions {
     pub poll: DriftPoll,
 }
 
-/// The drift of the selected stacks, in dependency order.
+/// The drift of the selected stacks, in dependency order. A stack whose drift cannot be
+/// found out (access denied, a template that no longer renders) is reported with its error;
+/// the others are still checked.
 pub async fn drift(
     project: Arc<Project>,
     connect: Arc<dyn Connect>,
@@ -97,9 +108,36 @@ pub async fn drift(
 ) -> Result<DriftReport> {
     let mut stacks = Vec::new();
     for stack in project.select(&selection.names, selection.all)? {
-        stacks.push(stack_drift(&project, connect.as_ref(), stack, options).await?);
+        let result = match stack_drift(&project, connect.as_ref(), stack, options).await {
+            Ok(r) => r,
+            Err(e) => StackDriftResult::failed(&stack.name, &e),
+        };
+        stacks.push(result);
     }
     Ok(DriftReport { stacks })
+}
+
+impl StackDriftResult {
+    /// The result for a stack whose drift could not be found out.
+    pub fn failed(stack: &str, error: &Error) -> Self {
+        let error = match error {
+            Error::Invalid(diags) => diags
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+            e => e.to_string(),
+        };
+        StackDriftResult {
+            stack: stack.to_owned(),
+            method: "error".into(),
+            drifted: false,
+            resources: Vec::new(),
+            not_checked: Vec::new(),
+            note: None,
+            error: Some(error),
+        }
+    }
 }
 
 /// One stack's drift.
@@ -117,6 +155,7 @@ pub async fn stack_drift(
         resources: Vec::new(),
         not_checked: Vec::new(),
         note: None,
+        error: None,
     };
     match clients.cfn.describe_stack(&stack.name).await? {
         Some(info) if info.status != "REVIEW_IN_PROGRESS" => {}

@@ -6,5 +6,6 @@ pub mod drift;
 pub mod ecr;
 pub mod gate;
 pub mod model;
+pub mod notify;
 pub mod run;
 pub mod stacks;

@@ -1,13 +1,17 @@
 //! Running the audit: for each account and region audited, gather every repository of the
 //! registry (not only the project's) and check it, optionally remediate tag immutability, and
 //! check the project's stacks. Accounts are audited concurrently; an account that cannot be
-//! read is reported as an error and does not hide the others.
+//! read is reported as an error and does not hide the others. With drift detection on, each
+//! deployed stack's drift is found out as `little drift` does and reported as `stack.drift`.
 
 use std::sync::Arc;
 
+use super::drift::{stack_drift, StackDriftResult};
 use super::ecr::{check_repository, gather, remediate, EcrSettings};
+use super::model::Severity;
 use super::model::{AuditReport, Checked, Finding};
-use super::stacks::check_stack;
+use super::stacks::{check_stack, STACK_DRIFT};
+use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Connect;
 use crate::error::Result;
 use crate::project::{Account, Project};
@@ -22,6 +26,9 @@ pub struct AuditOptions {
     pub all_accounts: bool,
     /// Check the project's stacks too.
     pub stacks: bool,
+    /// Find out each deployed stack's drift (`--drift`); None: only read the status of the
+    /// last detection.
+    pub drift: Option<super::drift::DriftOptions>,
     pub settings: EcrSettings,
     /// Seconds since the Unix epoch.
     pub now: u64,
@@ -33,6 +40,48 @@ pub fn selected(check: &str, wanted: &[String]) -> bool {
         || wanted.iter().any(|w| {
             check == w || check.starts_with(&format!("{w}.")) || check.starts_with(&format!("{w}-"))
         })
+}
+
+/// Every check id, for `--check` validation.
+pub const ALL_CHECKS: &[&str] = &[
+    super::ecr::CHECK_TAG_IMMUTABILITY,
+    super::ecr::CHECK_SCANNING,
+    super::ecr::CHECK_LIFECYCLE,
+    super::ecr::CHECK_ENCRYPTION,
+    super::ecr::CHECK_REPOSITORY_POLICY,
+    super::ecr::CHECK_IMAGE_FINDINGS,
+    super::ecr::CHECK_IMAGE_SCAN,
+    super::stacks::STACK_DEPLOYED,
+    super::stacks::STACK_HEALTHY,
+    super::stacks::STACK_PROTECTED,
+    STACK_DRIFT,
+];
+
+/// A `--check` that selects no check is a mistake, not an empty audit.
+pub fn validate_checks(wanted: &[String]) -> Result<()> {
+    for w in wanted {
+        if !ALL_CHECKS
+            .iter()
+            .any(|c| selected(c, std::slice::from_ref(w)))
+        {
+            let hint = crate::error::closest(w, ALL_CHECKS.iter().copied())
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            return Err(crate::error::Error::Usage(format!(
+                "`--check {w}` selects no check{hint}; the checks are {}",
+                ALL_CHECKS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether any check of a group (`ecr`, `stack`) is selected by `--check`.
+pub fn group_selected(group: &str, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| w == group || w.starts_with(&format!("{group}.")))
 }
 
 /// The accounts to audit: every account of little.yaml with `--accounts`, else the default
@@ -58,10 +107,13 @@ pub async fn audit(
 ) -> Result<AuditReport> {
     let region = project.file.defaults.region.clone();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, account) in targets(&project, options.all_accounts)
-        .into_iter()
-        .enumerate()
-    {
+    // The registry is read only when an ECR check is selected.
+    let registries = if group_selected("ecr", &options.checks) {
+        targets(&project, options.all_accounts)
+    } else {
+        Vec::new()
+    };
+    for (index, account) in registries.into_iter().enumerate() {
         let connect = connect.clone();
         let options = options.clone();
         let region = region.clone();
@@ -101,7 +153,7 @@ pub async fn audit(
             )),
         }
     }
-    if options.stacks && selected("stack", &options.checks) {
+    if options.stacks && group_selected("stack", &options.checks) {
         for stack in project.select(&[], true)? {
             let clients =
                 match crate::plan::run::clients_for(&project, connect.as_ref(), stack).await {
@@ -111,18 +163,33 @@ pub async fn audit(
                         continue;
                     }
                 };
+            let account = project.account_of(stack).map(|a| a.id.as_str());
             match clients.cfn.describe_stack(&stack.name).await {
                 Ok(info) => {
                     checked.stacks += 1;
+                    let mut stack_findings =
+                        check_stack(&stack.name, info.as_ref(), account, &clients.region);
+                    let detect = options
+                        .drift
+                        .as_ref()
+                        .filter(|_| info.is_some() && selected(STACK_DRIFT, &options.checks));
+                    if let Some(drift_options) = detect {
+                        // A fresh detection replaces the status of the last one.
+                        stack_findings.retain(|f| f.check != STACK_DRIFT);
+                        match stack_drift(&project, connect.as_ref(), stack, drift_options).await {
+                            Ok(result) => stack_findings.extend(drift_finding(
+                                &result,
+                                info.as_ref(),
+                                account,
+                                &clients.region,
+                            )),
+                            Err(e) => errors.push(format!("drift of stack `{}`: {e}", stack.name)),
+                        }
+                    }
                     findings.extend(
-                        check_stack(
-                            &stack.name,
-                            info.as_ref(),
-                            project.account_of(stack).map(|a| a.id.as_str()),
-                            &clients.region,
-                        )
-                        .into_iter()
-                        .filter(|f| selected(&f.check, &options.checks)),
+                        stack_findings
+                            .into_iter()
+                            .filter(|f| selected(&f.check, &options.checks)),
                     );
                 }
                 Err(e) => errors.push(format!("stack `{}`: {e}", stack.name)),
@@ -130,6 +197,48 @@ pub async fn audit(
         }
     }
     Ok(AuditReport::new(options.now, checked, findings, errors))
+}
+
+/// The `stack.drift` finding of a drift detection: the drifted resources and their changed
+/// properties; None when the stack is in sync.
+fn drift_finding(
+    result: &StackDriftResult,
+    info: Option<&StackInfo>,
+    account: Option<&str>,
+    region: &str,
+) -> Option<Finding> {
+    if !result.drifted {
+        return None;
+    }
+    let resources: Vec<String> = result
+        .resources
+        .iter()
+        .map(|r| {
+            let paths: Vec<&str> = r.differences.iter().map(|d| d.path.as_str()).collect();
+            if paths.is_empty() {
+                format!("{} {}", r.logical_id, r.status)
+            } else {
+                format!("{} {} ({})", r.logical_id, r.status, paths.join(", "))
+            }
+        })
+        .collect();
+    Some(Finding {
+        check: STACK_DRIFT.to_owned(),
+        control: None,
+        severity: Severity::Medium,
+        resource: result.stack.clone(),
+        resource_type: "AWS::CloudFormation::Stack".to_owned(),
+        arn: info.map(|i| i.id.clone()),
+        account: account.map(str::to_owned),
+        region: Some(region.to_owned()),
+        message: format!(
+            "stack `{}` has drifted: {} (`little drift {}`)",
+            result.stack,
+            resources.join("; "),
+            result.stack
+        ),
+        remediation: None,
+    })
 }
 
 /// One account's registry in one region.
@@ -185,5 +294,24 @@ mod tests {
         assert!(selected("stack.healthy", &wanted));
         assert!(!selected("ecr.scanning", &wanted));
         assert!(selected("anything", &[]));
+    }
+
+    #[test]
+    fn unknown_checks_are_refused_with_a_hint() {
+        assert!(validate_checks(&["ecr".into(), "stack.drift".into(), "ecr.image".into()]).is_ok());
+        let e = validate_checks(&["ecr.tag-imutability".into()]).unwrap_err();
+        assert!(e.to_string().starts_with(
+            "`--check ecr.tag-imutability` selects no check (did you mean `ecr.tag-immutability`?)"
+        ));
+    }
+
+    #[test]
+    fn groups_are_selected_by_any_of_their_checks() {
+        let wanted = vec!["stack.drift".to_owned()];
+        assert!(group_selected("stack", &wanted));
+        assert!(!group_selected("ecr", &wanted));
+        assert!(group_selected("ecr", &["ecr".to_owned()]));
+        assert!(!group_selected("ecr", &["ecrx".to_owned()]));
+        assert!(group_selected("ecr", &[]));
     }
 }

@@ -180,7 +180,7 @@ pub struct ChangeSetClient {
 impl ChangeSetClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         ChangeSetClient {
-            client: aws_sdk_cloudformation::Client::new(config),
+            client: super::sdk_client!(aws_sdk_cloudformation, config),
         }
     }
 

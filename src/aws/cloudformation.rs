@@ -115,7 +115,7 @@ pub struct CfnClient {
 impl CfnClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         CfnClient {
-            client: aws_sdk_cloudformation::Client::new(config),
+            client: super::sdk_client!(aws_sdk_cloudformation, config),
         }
     }
 }

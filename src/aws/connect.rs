@@ -35,6 +35,8 @@ pub struct Clients {
     pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
     /// Image operations, for the scan gate and promotion.
     pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
+    /// Notifications.
+    pub sns: Arc<dyn crate::aws::sns::Publish>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -118,6 +120,7 @@ impl Connect for SdkConnect {
             iam: Arc::new(IamClient::new(&config)),
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
+            sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -108,9 +108,9 @@ pub struct DriftClient {
 
 impl DriftClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        let ecr = aws_sdk_ecr::Client::new(config);
+        let ecr = super::sdk_client!(aws_sdk_ecr, config);
         DriftClient {
-            cfn: aws_sdk_cloudformation::Client::new(config),
+            cfn: super::sdk_client!(aws_sdk_cloudformation, config),
             registry: Box::new(EcrClient::from_client(ecr.clone())),
             ecr,
         }

@@ -123,7 +123,7 @@ pub struct EcrClient {
 impl EcrClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         EcrClient {
-            client: aws_sdk_ecr::Client::new(config),
+            client: super::sdk_client!(aws_sdk_ecr, config),
         }
     }
 
@@ -793,6 +793,46 @@ mod tests {
             other => panic!("expected Error::Aws, got {other:?}"),
         }
         assert_eq!(throttled.num_calls(), 1);
+    }
+
+    /// With the SDK's standard retry, a throttled call is taken again after a backoff, and the
+    /// call counter of `-v` shows the retry.
+    #[tokio::test]
+    async fn a_throttled_call_is_retried_and_counted() {
+        let throttled = mock!(Client::describe_repositories)
+            .sequence()
+            .http_status(400, Some(THROTTLING.to_owned()))
+            .output(|| {
+                DescribeRepositoriesOutput::builder()
+                    .repositories(sdk_repo("team/api", "IMMUTABLE", None))
+                    .build()
+            })
+            .build();
+        let ecr = EcrClient::from_client(mock_client!(
+            aws_sdk_ecr,
+            RuleMode::Sequential,
+            [&throttled],
+            |c| c
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(std::time::Duration::from_millis(1))
+                )
+                .interceptor(crate::aws::calls::CallCounter)
+        ));
+        let count = || {
+            crate::aws::calls::snapshot()
+                .get("ecr:DescribeRepositories")
+                .copied()
+                .unwrap_or_default()
+        };
+        let before = count();
+        let repos = ecr.repositories().await.unwrap();
+        assert_eq!(repos.len(), 1);
+        assert_eq!(throttled.num_calls(), 2);
+        let after = count();
+        assert!(after.calls > before.calls);
+        assert_eq!(after.retries - before.retries, 1);
     }
 
     #[tokio::test]

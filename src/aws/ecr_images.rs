@@ -57,7 +57,7 @@ pub struct EcrImagesClient {
 impl EcrImagesClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         EcrImagesClient {
-            client: aws_sdk_ecr::Client::new(config),
+            client: super::sdk_client!(aws_sdk_ecr, config),
         }
     }
 

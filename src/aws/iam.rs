@@ -39,7 +39,7 @@ pub struct IamClient {
 impl IamClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         IamClient {
-            client: aws_sdk_iam::Client::new(config),
+            client: super::sdk_client!(aws_sdk_iam, config),
         }
     }
 

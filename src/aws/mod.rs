@@ -2,6 +2,7 @@
 //! override) and narrow async traits that return the project's own types, with their SDK
 //! adapters. No SDK type leaves this folder; AWS's English error texts are matched only here.
 
+pub mod calls;
 pub mod changeset;
 pub mod cloudformation;
 pub mod connect;
@@ -9,6 +10,7 @@ pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
+pub mod sns;
 pub mod stack_ops;
 pub mod staging;
 pub mod sts;
@@ -29,6 +31,19 @@ pub struct AwsSettings {
     /// An endpoint for every service (`--endpoint-url`, `AWS_ENDPOINT_URL`): the local emulator.
     pub endpoint_url: Option<String>,
 }
+
+/// A client of an SDK crate for a configuration, with the API call counter
+/// ([`calls::CallCounter`]): `sdk_client!(aws_sdk_ecr, &config)`.
+macro_rules! sdk_client {
+    ($krate:ident, $config:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .interceptor($crate::aws::calls::CallCounter)
+                .build(),
+        )
+    };
+}
+pub(crate) use sdk_client;
 
 /// Loads the SDK configuration: the standard credential chain (environment, profiles, SSO,
 /// container and instance roles), with the settings' overrides. `region` wins over the

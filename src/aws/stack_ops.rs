@@ -91,7 +91,7 @@ pub struct StackOpsClient {
 impl StackOpsClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         StackOpsClient {
-            client: aws_sdk_cloudformation::Client::new(config),
+            client: super::sdk_client!(aws_sdk_cloudformation, config),
         }
     }
 

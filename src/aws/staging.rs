@@ -117,6 +117,7 @@ impl S3Staging {
         // Virtual-host addressing needs DNS that an endpoint override does not have.
         let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(endpoint.is_some())
+            .interceptor(super::calls::CallCounter)
             .build();
         S3Staging {
             client: aws_sdk_s3::Client::from_conf(s3_config),

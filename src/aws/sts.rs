@@ -26,7 +26,7 @@ pub struct StsIdentity {
 impl StsIdentity {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         StsIdentity {
-            client: aws_sdk_sts::Client::new(config),
+            client: super::sdk_client!(aws_sdk_sts, config),
         }
     }
 }

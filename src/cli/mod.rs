@@ -53,7 +53,7 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// More detail on stderr
+    /// More detail on stderr, ending with the number of AWS API calls per operation
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
@@ -154,7 +154,7 @@ pub enum Command {
     /// the project (deployed, healthy, termination protection, drift status). Exit 2 when a
     /// finding is at or above --fail-on.
     #[command(
-        after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml"
+        after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml\n  little audit --drift --notify"
     )]
     Audit(AuditArgs),
 
@@ -332,12 +332,20 @@ pub struct AuditArgs {
     /// Check every tagged image's scan, not only each repository's newest
     #[arg(long)]
     pub all_images: bool,
-    /// Require KMS encryption (AES256 is a finding)
+    /// Require KMS encryption (AES256 is a finding) [default: little.yaml's audit.require_kms]
     #[arg(long)]
     pub require_kms: bool,
     /// Skip the project's stacks
-    #[arg(long)]
+    #[arg(long, conflicts_with = "drift")]
     pub no_stacks: bool,
+    /// Run drift detection on each deployed stack (as `little drift`) instead of reading the
+    /// status of the last one
+    #[arg(long)]
+    pub drift: bool,
+    /// When there are findings, send the non-compliant repositories to the SNS topic and
+    /// webhooks of little.yaml's audit.notify
+    #[arg(long)]
+    pub notify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

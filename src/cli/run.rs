@@ -333,6 +333,8 @@ fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> 
     }
     Ok(if report.drifted() {
         exit::CHANGES
+    } else if report.has_errors() {
+        exit::ERROR
     } else {
         exit::OK
     })
@@ -519,6 +521,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
     use crate::audit::ecr::EcrSettings;
     use crate::audit::model::Severity;
     let settings_file = &project.file.audit;
+    crate::audit::run::validate_checks(&args.checks)?;
     let fail_on: Severity = args
         .fail_on
         .clone()
@@ -526,47 +529,133 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         .unwrap_or_else(|| "HIGH".into())
         .parse()
         .map_err(Error::Usage)?;
+    // Checked before the audit runs, so that a bad target does not cost a whole audit.
+    let notify = if args.notify {
+        let min: Severity = settings_file
+            .notify
+            .min_severity
+            .as_deref()
+            .unwrap_or("LOW")
+            .parse()
+            .map_err(|e| Error::Usage(format!("`audit.notify.min_severity`: {e}")))?;
+        Some((
+            crate::notify::Targets::from_config(&settings_file.notify)?,
+            min,
+        ))
+    } else {
+        None
+    };
+    let defaults = EcrSettings::default();
     let settings = EcrSettings {
         exclude_repositories: settings_file.exclude_repositories.clone(),
         allow_immutable_with_exclusion: settings_file
             .allow_immutable_with_exclusion
-            .unwrap_or(true),
-        require_kms: args.require_kms,
+            .unwrap_or(defaults.allow_immutable_with_exclusion),
+        allowed_kms_keys: settings_file.allowed_kms_keys.clone(),
+        require_kms: args.require_kms || settings_file.require_kms.unwrap_or(false),
         known_accounts: project.accounts.values().map(|a| a.id.clone()).collect(),
-        organization_id: project
-            .file
-            .variables
-            .get("organization_id")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
+        organization_id: settings_file.organization_id.clone().or_else(|| {
+            project
+                .file
+                .variables
+                .get("organization_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        }),
+        stale_scan_days: settings_file
+            .stale_scan_days
+            .unwrap_or(defaults.stale_scan_days),
         all_tagged_images: args.all_images,
-        ..EcrSettings::default()
     };
     let options = crate::audit::run::AuditOptions {
         checks: args.checks.clone(),
         remediate: args.remediate,
         all_accounts: args.accounts,
         stacks: !args.no_stacks,
+        drift: args.drift.then(|| crate::audit::drift::DriftOptions {
+            render: render_options(&project, ctx),
+            poll: Default::default(),
+        }),
         settings,
         now: now(),
     };
     let connect = sdk_connect(ctx, &project);
-    let report = runtime()?.block_on(crate::audit::run::audit(
+    let default_region = project.file.defaults.region.clone();
+    let default_account = project
+        .file
+        .defaults
+        .account
+        .as_ref()
+        .and_then(|a| project.accounts.get(a))
+        .cloned();
+    let rt = runtime()?;
+    let report = rt.block_on(crate::audit::run::audit(
         Arc::new(project),
-        connect,
+        connect.clone(),
         options,
     ))?;
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        super::AuditFormat::Text => report::audit::write_text(&mut out, &report, ctx.stdout)?,
-        super::AuditFormat::Json => report::audit::write_json_report(&mut out, &report)?,
-        super::AuditFormat::Sarif => report::audit::write_sarif(&mut out, &report)?,
-        super::AuditFormat::Junit => report::audit::write_junit(&mut out, &report)?,
-        super::AuditFormat::Markdown => report::audit::write_markdown(&mut out, &report)?,
+    {
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            super::AuditFormat::Text => report::audit::write_text(&mut out, &report, ctx.stdout)?,
+            super::AuditFormat::Json => report::audit::write_json_report(&mut out, &report)?,
+            super::AuditFormat::Sarif => report::audit::write_sarif(&mut out, &report)?,
+            super::AuditFormat::Junit => report::audit::write_junit(&mut out, &report)?,
+            super::AuditFormat::Markdown => report::audit::write_markdown(&mut out, &report)?,
+        }
+        out.flush().map_err(Error::output)?;
+    }
+    let mut notify_failed = false;
+    if let Some((targets, min)) = notify {
+        match crate::audit::notify::audit_notification(
+            &report,
+            min,
+            fail_on,
+            default_region.as_deref(),
+        ) {
+            None => {
+                if !ctx.quiet {
+                    eprintln!("notification: nothing to send (no finding at or above {min})");
+                }
+            }
+            Some(message) => {
+                let sent = rt.block_on(async {
+                    let sns = match &targets.sns_topic_arn {
+                        Some(_) => Some(
+                            connect
+                                .clients(default_region.as_deref(), default_account.as_ref())
+                                .await?
+                                .sns,
+                        ),
+                        None => None,
+                    };
+                    crate::notify::send(
+                        &message,
+                        &targets,
+                        sns.as_deref(),
+                        crate::notify::webhook::Retry::default(),
+                    )
+                    .await
+                });
+                match sent {
+                    Ok(lines) => {
+                        if !ctx.quiet {
+                            for line in lines {
+                                eprintln!("notification sent: {line}");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", ctx.stderr.red("error"));
+                        notify_failed = true;
+                    }
+                }
+            }
+        }
     }
     Ok(if report.fails(fail_on) {
         exit::CHANGES
-    } else if !report.errors.is_empty() {
+    } else if !report.errors.is_empty() || notify_failed {
         exit::ERROR
     } else {
         exit::OK

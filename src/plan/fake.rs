@@ -51,6 +51,8 @@ pub struct FakeAws {
     pub repositories: Mutex<BTreeMap<String, crate::aws::drift::RepositoryFacts>>,
     /// Live IAM roles by name.
     pub roles: Mutex<BTreeMap<String, crate::aws::iam::RoleFacts>>,
+    /// Messages published to SNS: (topic, subject, message).
+    pub published: Mutex<Vec<(String, String, String)>>,
 }
 
 impl FakeAws {
@@ -331,6 +333,7 @@ impl Connect for FakeConnect {
             iam: self.0.clone(),
             ecr: self.0.clone(),
             images: self.0.clone(),
+            sns: self.0.clone(),
         })
     }
 }
@@ -526,5 +529,14 @@ impl crate::aws::ecr_images::EcrImages for FakeAws {
         _digest: &str,
     ) -> Result<crate::aws::ecr_images::StartScan> {
         Ok(crate::aws::ecr_images::StartScan::Started)
+    }
+}
+
+#[async_trait]
+impl crate::aws::sns::Publish for FakeAws {
+    async fn publish(&self, topic_arn: &str, subject: &str, message: &str) -> Result<String> {
+        let mut published = self.published.lock().unwrap();
+        published.push((topic_arn.into(), subject.into(), message.into()));
+        Ok(format!("message-{}", published.len()))
     }
 }

@@ -61,10 +61,61 @@ pub struct AuditFile {
     pub exclude_repositories: Vec<String>,
     /// Whether `IMMUTABLE_WITH_EXCLUSION` passes the tag immutability check.
     pub allow_immutable_with_exclusion: Option<bool>,
+    /// Whether `AES256` fails the encryption check (`--require-kms` turns it on too).
+    pub require_kms: Option<bool>,
+    /// The KMS keys (ARNs, key ids or alias ARNs) repositories may be encrypted with; empty:
+    /// any KMS key.
+    #[serde(default)]
+    pub allowed_kms_keys: Vec<String>,
+    /// A scan older than this many days is stale [default: 30].
+    pub stale_scan_days: Option<u32>,
+    /// The AWS Organizations id (`o-...`) whose condition makes a public repository policy
+    /// acceptable [default: `variables.organization_id`].
+    pub organization_id: Option<String>,
+    /// Where `--notify` sends the non-compliant repositories.
+    #[serde(default)]
+    pub notify: NotifyFile,
     /// `little serve`: how often to run the audit (`30m`, `1h`).
     pub interval: Option<String>,
     /// `little serve`: the address to listen on.
     pub listen: Option<String>,
+}
+
+/// `audit.notify`: an SNS topic and/or webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFile {
+    /// An SNS topic ARN to publish to.
+    pub sns_topic_arn: Option<String>,
+    #[serde(default)]
+    pub webhooks: Vec<WebhookFile>,
+    /// Send only when a finding is at or above this severity [default: LOW].
+    pub min_severity: Option<String>,
+}
+
+/// One webhook: its URL (or the environment variable holding it, since webhook URLs are
+/// secrets) and the message format.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    pub url: Option<String>,
+    /// The environment variable that holds the URL.
+    pub url_env: Option<String>,
+    /// `slack`, `teams` or `json` [default: slack].
+    #[serde(default)]
+    pub format: WebhookFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// A Slack incoming webhook message (Block Kit, with a coloured attachment).
+    #[default]
+    Slack,
+    /// A Microsoft Teams workflow webhook message (an Adaptive Card).
+    Teams,
+    /// The notification itself as JSON, for your own receivers.
+    Json,
 }
 
 /// `stacks/<group>/<name>.yaml`.

@@ -12,6 +12,14 @@ use crate::error::{Error, Result};
 pub fn write_text(w: &mut dyn Write, report: &DriftReport, style: Style) -> Result<()> {
     let mut out = String::new();
     for s in &report.stacks {
+        if let Some(error) = &s.error {
+            out.push_str(&format!(
+                "{}: {} {error}\n",
+                style.bold(&s.stack),
+                style.red("error:")
+            ));
+            continue;
+        }
         let verdict = if s.method == "none" {
             style.dim(s.note.as_deref().unwrap_or("not checked"))
         } else if s.drifted {
@@ -98,6 +106,7 @@ mod tests {
                     }],
                     not_checked: vec!["Rule (AWS::Events::Rule)".into()],
                     note: None,
+                    error: None,
                 },
                 StackDriftResult {
                     stack: "iam-ci".into(),
@@ -106,6 +115,7 @@ mod tests {
                     resources: Vec::new(),
                     not_checked: Vec::new(),
                     note: None,
+                    error: None,
                 },
                 StackDriftResult {
                     stack: "scan-notify".into(),
@@ -114,7 +124,15 @@ mod tests {
                     resources: Vec::new(),
                     not_checked: Vec::new(),
                     note: Some("not deployed".into()),
+                    error: None,
                 },
+                StackDriftResult::failed(
+                    "iam-humans",
+                    &Error::Aws {
+                        operation: "cloudformation:DescribeStacks".into(),
+                        message: "AccessDenied: no".into(),
+                    },
+                ),
             ],
         }
     }
@@ -125,7 +143,7 @@ mod tests {
         write_text(&mut out, &report(), Style::default()).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "ecr-repositories: drifted (cloudformation)\n  ~ Repo (AWS::ECR::Repository) MODIFIED\n      /ImageTagMutability: IMMUTABLE -> MUTABLE\n  not checked: Rule (AWS::Events::Rule)\niam-ci: in sync (direct)\nscan-notify: not deployed\n"
+            "ecr-repositories: drifted (cloudformation)\n  ~ Repo (AWS::ECR::Repository) MODIFIED\n      /ImageTagMutability: IMMUTABLE -> MUTABLE\n  not checked: Rule (AWS::Events::Rule)\niam-ci: in sync (direct)\nscan-notify: not deployed\niam-humans: error: cloudformation:DescribeStacks failed: AccessDenied: no\n"
         );
     }
 

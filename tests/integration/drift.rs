@@ -88,6 +88,55 @@ fn a_repository_changed_out_of_band_drifts_and_an_untouched_one_does_not() {
     let steady = p.run(&["drift", "steady", "--format", "json"]);
     steady.success();
     assert_eq!(steady.json()["stacks"][0]["drifted"], false);
+
+    // The audit runs the same detection with --drift and reports the drifted property.
+    let audit = p.run(&[
+        "audit",
+        "--drift",
+        "--check",
+        "stack.drift",
+        "--format",
+        "json",
+    ]);
+    audit.success();
+    let findings = audit.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["resource"], "drifting");
+    assert_eq!(findings[0]["severity"], "MEDIUM");
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Repo MODIFIED (/ImageTagMutability)"),
+        "{findings:#?}"
+    );
+    p.run(&["audit", "--drift", "--fail-on", "MEDIUM"])
+        .code(2)
+        .stdout_has("drifting");
+
+    // A stack whose drift cannot be found out is reported with its error; the others are
+    // still checked.
+    p.template(
+        "broken.json.njk",
+        &REGISTRY.replace("{{ stack.name }}/api", "{{ no_such_function() }}"),
+    );
+    p.stack("steady", "broken.json.njk", "");
+    let partial = p.run(&["drift", "--all", "--format", "json"]);
+    partial.code(2);
+    let report = partial.json();
+    assert_eq!(report["stacks"][0]["drifted"], true, "{report:#}");
+    assert_eq!(report["stacks"][1]["method"], "error", "{report:#}");
+    assert!(
+        report["stacks"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_function"),
+        "{report:#}"
+    );
+    p.run(&["drift", "steady"])
+        .code(1)
+        .stdout_has("steady: error:")
+        .stdout_has("broken.json.njk");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod harness;
 
 mod apply;
 mod audit;
+mod audit_targets;
 mod aws;
 mod bad_input;
 mod bootstrap;

@@ -1,0 +1,369 @@
+//! Notifications: one [`Notification`] (a title, an outcome, a summary and an item per
+//! resource) rendered as an SNS message, a Slack message, a Microsoft Teams Adaptive Card or
+//! plain JSON, and sent to the targets of `little.yaml`. The audit builds its notification in
+//! `audit::notify`; the formats and the sending are shared.
+
+pub mod webhook;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::aws::sns::Publish;
+use crate::error::{Error, Result};
+use crate::project::config::{NotifyFile, WebhookFormat};
+
+/// How a notification's news is: it colours the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Outcome {
+    fn slack_colour(self) -> &'static str {
+        match self {
+            Outcome::Pass => "#2eb67d",
+            Outcome::Warn => "#ecb22e",
+            Outcome::Fail => "#e01e5a",
+        }
+    }
+
+    fn teams_colour(self) -> &'static str {
+        match self {
+            Outcome::Pass => "Good",
+            Outcome::Warn => "Warning",
+            Outcome::Fail => "Attention",
+        }
+    }
+}
+
+/// One resource in a notification: a title (the repository), facts (registry, region,
+/// remediated) and lines (its findings).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    pub title: String,
+    pub facts: Vec<(String, String)>,
+    pub lines: Vec<String>,
+}
+
+/// What is sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    /// `little audit`, `little check`.
+    pub source: String,
+    pub title: String,
+    pub outcome: Outcome,
+    pub summary: String,
+    pub items: Vec<Item>,
+    /// A report to open, when there is one.
+    pub link: Option<String>,
+}
+
+/// Chat messages show at most this many items; the rest are counted.
+pub const MAX_ITEMS: usize = 20;
+
+impl Notification {
+    /// The plain-text body (SNS e-mail and SMS subscribers read this).
+    pub fn text(&self) -> String {
+        let mut out = format!("{}\n\n{}\n", self.title, self.summary);
+        for item in &self.items {
+            out.push_str(&format!("\n{}\n", item.title));
+            for (k, v) in &item.facts {
+                out.push_str(&format!("  {k}: {v}\n"));
+            }
+            for line in &item.lines {
+                out.push_str(&format!("  - {line}\n"));
+            }
+        }
+        if let Some(link) = &self.link {
+            out.push_str(&format!("\nReport: {link}\n"));
+        }
+        out.push_str(&format!("\n-- {}\n", self.source));
+        out
+    }
+
+    /// A Slack incoming-webhook message: a coloured attachment of Block Kit sections.
+    pub fn slack(&self) -> Value {
+        let mut blocks = vec![
+            json!({"type": "header", "text": {"type": "plain_text", "text": clip(&self.title, 150)}}),
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(&self.summary)}}),
+        ];
+        for item in self.items.iter().take(MAX_ITEMS) {
+            let mut text = format!("*{}*", slack_escape(&item.title));
+            let facts: Vec<String> = item
+                .facts
+                .iter()
+                .map(|(k, v)| format!("{}: {}", slack_escape(k), slack_escape(v)))
+                .collect();
+            if !facts.is_empty() {
+                text.push_str(&format!("\n{}", facts.join(" · ")));
+            }
+            for line in &item.lines {
+                text.push_str(&format!("\n• {}", slack_escape(line)));
+            }
+            blocks.push(
+                json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&text, 3000)}}),
+            );
+        }
+        if self.items.len() > MAX_ITEMS {
+            blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("and {} more", self.items.len() - MAX_ITEMS)}]}));
+        }
+        if let Some(link) = &self.link {
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open the report>")}}));
+        }
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(&self.source)}]}));
+        json!({
+            "text": self.title,
+            "attachments": [{"color": self.outcome.slack_colour(), "blocks": blocks}],
+        })
+    }
+
+    /// A Microsoft Teams workflow-webhook message: an Adaptive Card.
+    pub fn teams(&self) -> Value {
+        let mut body = vec![
+            json!({"type": "TextBlock", "text": self.title, "weight": "Bolder", "size": "Medium", "color": self.outcome.teams_colour(), "wrap": true}),
+            json!({"type": "TextBlock", "text": self.summary, "wrap": true}),
+        ];
+        for item in self.items.iter().take(MAX_ITEMS) {
+            body.push(json!({"type": "TextBlock", "text": item.title, "weight": "Bolder", "wrap": true, "separator": true}));
+            if !item.facts.is_empty() {
+                let facts: Vec<Value> = item
+                    .facts
+                    .iter()
+                    .map(|(k, v)| json!({"title": k, "value": v}))
+                    .collect();
+                body.push(json!({"type": "FactSet", "facts": facts}));
+            }
+            if !item.lines.is_empty() {
+                let text: Vec<String> = item.lines.iter().map(|l| format!("- {l}")).collect();
+                body.push(json!({"type": "TextBlock", "text": text.join("\n"), "wrap": true, "spacing": "Small"}));
+            }
+        }
+        if self.items.len() > MAX_ITEMS {
+            body.push(json!({"type": "TextBlock", "text": format!("and {} more", self.items.len() - MAX_ITEMS), "isSubtle": true}));
+        }
+        let mut card = json!({
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "msteams": {"width": "Full"},
+            "body": body,
+        });
+        if let Some(link) = &self.link {
+            card["actions"] =
+                json!([{"type": "Action.OpenUrl", "title": "Open the report", "url": link}]);
+        }
+        json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": card,
+            }],
+        })
+    }
+
+    /// The message for a webhook of `format`.
+    pub fn webhook_body(&self, format: WebhookFormat) -> Value {
+        match format {
+            WebhookFormat::Slack => self.slack(),
+            WebhookFormat::Teams => self.teams(),
+            WebhookFormat::Json => serde_json::to_value(self).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Where notifications go, with every webhook URL resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    pub sns_topic_arn: Option<String>,
+    pub webhooks: Vec<(String, WebhookFormat)>,
+}
+
+impl Targets {
+    /// The targets of `audit.notify`; an error names what is missing (no target, a webhook
+    /// without a URL, an unset environment variable).
+    pub fn from_config(file: &NotifyFile) -> Result<Targets> {
+        let mut webhooks = Vec::new();
+        for (i, w) in file.webhooks.iter().enumerate() {
+            let url = match (&w.url, &w.url_env) {
+                (Some(u), None) => u.clone(),
+                (None, Some(var)) => std::env::var(var)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "`audit.notify.webhooks[{i}].url_env` names `{var}`, which is not set"
+                        ))
+                    })?,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "`audit.notify.webhooks[{i}]` needs one of `url` and `url_env`"
+                    )))
+                }
+            };
+            webhooks.push((url, w.format));
+        }
+        if file.sns_topic_arn.is_none() && webhooks.is_empty() {
+            return Err(Error::Usage(
+                "`--notify` needs a target: set `audit.notify.sns_topic_arn` or `audit.notify.webhooks` in little.yaml".into(),
+            ));
+        }
+        Ok(Targets {
+            sns_topic_arn: file.sns_topic_arn.clone(),
+            webhooks,
+        })
+    }
+}
+
+/// Sends the notification to every target; every target is tried, and the failures are
+/// returned together. Returns what was sent, a line per target.
+pub async fn send(
+    notification: &Notification,
+    targets: &Targets,
+    sns: Option<&dyn Publish>,
+    retry: webhook::Retry,
+) -> Result<Vec<String>> {
+    let mut sent = Vec::new();
+    let mut failures = Vec::new();
+    if let Some(topic) = &targets.sns_topic_arn {
+        match sns {
+            Some(sns) => match sns
+                .publish(topic, &notification.title, &notification.text())
+                .await
+            {
+                Ok(id) => sent.push(format!("SNS topic {topic} (message {id})")),
+                Err(e) => failures.push(e.to_string()),
+            },
+            None => failures.push("no SNS client".into()),
+        }
+    }
+    for (url, format) in &targets.webhooks {
+        match webhook::post_json(url, &notification.webhook_body(*format), retry).await {
+            Ok(()) => sent.push(format!("webhook {}", webhook::redacted(url))),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if failures.is_empty() {
+        Ok(sent)
+    } else {
+        Err(Error::Notify(failures.join("; ")))
+    }
+}
+
+/// Slack's mrkdwn control characters, escaped.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::config::WebhookFile;
+
+    fn sample(items: usize) -> Notification {
+        Notification {
+            source: "little audit".into(),
+            title: "2 non-compliant repositories".into(),
+            outcome: Outcome::Fail,
+            summary: "Registry 123456789012 in eu-west-1.".into(),
+            items: (0..items)
+                .map(|i| Item {
+                    title: format!("team/app-{i}"),
+                    facts: vec![("remediated".into(), "no".into())],
+                    lines: vec!["HIGH ecr.tag-immutability: tags <are> mutable".into()],
+                })
+                .collect(),
+            link: Some("https://example.com/r".into()),
+        }
+    }
+
+    #[test]
+    fn slack_message_is_coloured_escaped_and_bounded() {
+        let v = sample(25).slack();
+        assert_eq!(v["text"], "2 non-compliant repositories");
+        let attachment = &v["attachments"][0];
+        assert_eq!(attachment["color"], "#e01e5a");
+        let blocks = attachment["blocks"].as_array().unwrap();
+        // header, summary, 20 items, "and 5 more", link, source
+        assert_eq!(blocks.len(), 2 + MAX_ITEMS + 3);
+        let item = blocks[2]["text"]["text"].as_str().unwrap();
+        assert!(item.starts_with("*team/app-0*\nremediated: no\n• HIGH"));
+        assert!(item.contains("&lt;are&gt;"));
+        assert_eq!(blocks[22]["elements"][0]["text"], "and 5 more");
+        assert_eq!(
+            blocks[23]["text"]["text"],
+            "<https://example.com/r|Open the report>"
+        );
+    }
+
+    #[test]
+    fn teams_message_is_an_adaptive_card() {
+        let v = sample(1).teams();
+        assert_eq!(v["type"], "message");
+        let a = &v["attachments"][0];
+        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
+        let card = &a["content"];
+        assert_eq!(card["type"], "AdaptiveCard");
+        assert_eq!(card["body"][0]["color"], "Attention");
+        assert_eq!(card["body"][3]["facts"][0]["title"], "remediated");
+        assert_eq!(card["actions"][0]["url"], "https://example.com/r");
+    }
+
+    #[test]
+    fn text_lists_items_facts_and_lines() {
+        let t = sample(1).text();
+        assert!(
+            t.starts_with("2 non-compliant repositories\n\nRegistry 123456789012 in eu-west-1.\n")
+        );
+        assert!(t.contains("\nteam/app-0\n  remediated: no\n  - HIGH ecr.tag-immutability"));
+        assert!(t.contains("Report: https://example.com/r"));
+    }
+
+    #[test]
+    fn targets_need_a_url_and_a_set_variable() {
+        let none = NotifyFile::default();
+        assert!(Targets::from_config(&none)
+            .unwrap_err()
+            .to_string()
+            .contains("needs a target"));
+        let both = NotifyFile {
+            webhooks: vec![WebhookFile {
+                url: Some("https://a".into()),
+                url_env: Some("B".into()),
+                format: WebhookFormat::Slack,
+            }],
+            ..NotifyFile::default()
+        };
+        assert!(Targets::from_config(&both)
+            .unwrap_err()
+            .to_string()
+            .contains("webhooks[0]` needs one of"));
+        let unset = NotifyFile {
+            webhooks: vec![WebhookFile {
+                url: None,
+                url_env: Some("LITTLE_TEST_SURELY_UNSET_VARIABLE".into()),
+                format: WebhookFormat::Teams,
+            }],
+            ..NotifyFile::default()
+        };
+        assert!(Targets::from_config(&unset)
+            .unwrap_err()
+            .to_string()
+            .contains("`LITTLE_TEST_SURELY_UNSET_VARIABLE`, which is not set"));
+    }
+}

@@ -17,3 +17,4 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod report;
+pub mod serve;

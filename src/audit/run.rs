@@ -99,12 +99,49 @@ fn targets(project: &Project, all: bool) -> Vec<Option<Account>> {
         .cloned()]
 }
 
+/// What one account's registry held when it was audited (for `little serve`'s metrics).
+#[derive(Debug, Clone)]
+pub struct RegistryInventory {
+    pub account: String,
+    pub region: String,
+    pub repositories: Vec<super::ecr::RepositoryFacts>,
+}
+
+/// A project stack as the audit found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackState {
+    pub stack: String,
+    /// None: not deployed.
+    pub status: Option<String>,
+    /// From this run's detection with `--drift`, else the last detection's status; None
+    /// when unknown.
+    pub drifted: Option<bool>,
+}
+
+/// The audit's report, with what it read.
+#[derive(Debug, Clone)]
+pub struct AuditOutcome {
+    pub report: AuditReport,
+    pub registries: Vec<RegistryInventory>,
+    pub stacks: Vec<StackState>,
+}
+
 /// Audits the registry of each target account and the project's stacks.
 pub async fn audit(
     project: Arc<Project>,
     connect: Arc<dyn Connect>,
     options: AuditOptions,
 ) -> Result<AuditReport> {
+    Ok(audit_outcome(project, connect, options).await?.report)
+}
+
+/// [`audit`], keeping the registries' inventory and the stacks' states. Scan findings lists
+/// are dropped from the inventory (their counts stay), so that it stays small.
+pub async fn audit_outcome(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    options: AuditOptions,
+) -> Result<AuditOutcome> {
     let region = project.file.defaults.region.clone();
     let mut tasks = tokio::task::JoinSet::new();
     // The registry is read only when an ECR check is selected.
@@ -138,12 +175,15 @@ pub async fn audit(
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut checked = Checked::default();
+    let mut registries = Vec::new();
+    let mut stacks = Vec::new();
     for (_, account, result) in parts {
         match result {
-            Ok((f, c)) => {
+            Ok((f, c, inventory)) => {
                 findings.extend(f);
                 checked.repositories += c.repositories;
                 checked.images += c.images;
+                registries.push(inventory);
             }
             Err(e) => errors.push(format!(
                 "the registry of {}: {e}",
@@ -169,6 +209,18 @@ pub async fn audit(
                     checked.stacks += 1;
                     let mut stack_findings =
                         check_stack(&stack.name, info.as_ref(), account, &clients.region);
+                    let mut state = StackState {
+                        stack: stack.name.clone(),
+                        status: info.as_ref().map(|i| i.status.clone()),
+                        drifted: info
+                            .as_ref()
+                            .and_then(|i| i.drift_status.as_deref())
+                            .and_then(|d| match d {
+                                "DRIFTED" => Some(true),
+                                "IN_SYNC" => Some(false),
+                                _ => None,
+                            }),
+                    };
                     let detect = options
                         .drift
                         .as_ref()
@@ -177,15 +229,19 @@ pub async fn audit(
                         // A fresh detection replaces the status of the last one.
                         stack_findings.retain(|f| f.check != STACK_DRIFT);
                         match stack_drift(&project, connect.as_ref(), stack, drift_options).await {
-                            Ok(result) => stack_findings.extend(drift_finding(
-                                &result,
-                                info.as_ref(),
-                                account,
-                                &clients.region,
-                            )),
+                            Ok(result) => {
+                                state.drifted = Some(result.drifted);
+                                stack_findings.extend(drift_finding(
+                                    &result,
+                                    info.as_ref(),
+                                    account,
+                                    &clients.region,
+                                ))
+                            }
                             Err(e) => errors.push(format!("drift of stack `{}`: {e}", stack.name)),
                         }
                     }
+                    stacks.push(state);
                     findings.extend(
                         stack_findings
                             .into_iter()
@@ -196,7 +252,11 @@ pub async fn audit(
             }
         }
     }
-    Ok(AuditReport::new(options.now, checked, findings, errors))
+    Ok(AuditOutcome {
+        report: AuditReport::new(options.now, checked, findings, errors),
+        registries,
+        stacks,
+    })
 }
 
 /// The `stack.drift` finding of a drift detection: the drifted resources and their changed
@@ -247,7 +307,7 @@ async fn audit_registry(
     account: Option<&Account>,
     region: Option<&str>,
     options: &AuditOptions,
-) -> Result<(Vec<Finding>, Checked)> {
+) -> Result<(Vec<Finding>, Checked, RegistryInventory)> {
     let clients = connect.clients(region, account).await?;
     let ecr = clients.ecr.as_ref();
     let (registry, facts, images) = gather(ecr, &options.settings).await?;
@@ -273,12 +333,26 @@ async fn audit_registry(
         .filter(|f| selected(&f.check, &options.checks))
         .collect();
     remediate(ecr, &mut findings, &facts, options.remediate).await?;
+    let checked = Checked {
+        repositories: facts.len(),
+        images,
+        stacks: 0,
+    };
+    let mut repositories = facts;
+    for f in &mut repositories {
+        for (_, scan) in &mut f.images {
+            if let Some(scan) = scan {
+                scan.findings = Vec::new();
+            }
+        }
+    }
     Ok((
         findings,
-        Checked {
-            repositories: facts.len(),
-            images,
-            stacks: 0,
+        checked,
+        RegistryInventory {
+            account: account_id,
+            region: clients.region.clone(),
+            repositories,
         },
     ))
 }

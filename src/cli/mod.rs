@@ -158,6 +158,18 @@ pub enum Command {
     )]
     Audit(AuditArgs),
 
+    /// Run the audit on a schedule and serve metrics, the report and continuous scanning
+    ///
+    /// Runs the audit at start and then every --interval, never overlapping; a failed run
+    /// keeps the last good results. Serves /metrics (OpenMetrics: aws_ecr_* and little_*),
+    /// /healthz, /readyz, /report (HTML), /report.json, /configs (scan configurations; POST
+    /// and DELETE need the bearer token in LITTLE_SERVE_TOKEN), /summary and /findings/{id}
+    /// (Atom). Stops cleanly on SIGTERM or Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  little serve\n  little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json"
+    )]
+    Serve(ServeArgs),
+
     /// ECR image commands: the scan gate and promotion
     #[command(subcommand)]
     Ecr(EcrCommand),
@@ -346,6 +358,35 @@ pub struct AuditArgs {
     /// webhooks of little.yaml's audit.notify
     #[arg(long)]
     pub notify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on [default: little.yaml's audit.listen, else 127.0.0.1:9000]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Time between audits, such as 30m or 1h [default: audit.interval, else 30m]
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
+    /// The file that keeps the scan configurations added through the API [default:
+    /// audit.state_file, else .little/serve-state.json in the project]
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+    /// Only these checks (ids or prefixes, as `little audit --check`)
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+    /// Audit every account of little.yaml, through its role
+    #[arg(long)]
+    pub accounts: bool,
+    /// Run drift detection on each deployed stack on every run
+    #[arg(long)]
+    pub drift: bool,
+    /// Require KMS encryption (AES256 is a finding)
+    #[arg(long)]
+    pub require_kms: bool,
+    /// Skip the project's stacks
+    #[arg(long, conflicts_with = "drift")]
+    pub no_stacks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -131,6 +131,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Drift(args) => drift(project, &ctx, args),
         Command::Audit(args) => audit(project, &ctx, args),
         Command::Ecr(command) => ecr(project, &ctx, command),
+        Command::Serve(args) => serve(project, &ctx, args),
         Command::Events(args) => events(project, &ctx, args),
         Command::Outputs(args) => {
             let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
@@ -517,8 +518,107 @@ fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
     ))
 }
 
-fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> {
+/// The ECR audit's settings from little.yaml and the flags.
+fn ecr_settings(
+    project: &Project,
+    require_kms: bool,
+    all_images: bool,
+) -> crate::audit::ecr::EcrSettings {
     use crate::audit::ecr::EcrSettings;
+    let file = &project.file.audit;
+    let defaults = EcrSettings::default();
+    EcrSettings {
+        exclude_repositories: file.exclude_repositories.clone(),
+        allow_immutable_with_exclusion: file
+            .allow_immutable_with_exclusion
+            .unwrap_or(defaults.allow_immutable_with_exclusion),
+        allowed_kms_keys: file.allowed_kms_keys.clone(),
+        require_kms: require_kms || file.require_kms.unwrap_or(false),
+        known_accounts: project.accounts.values().map(|a| a.id.clone()).collect(),
+        organization_id: file.organization_id.clone().or_else(|| {
+            project
+                .file
+                .variables
+                .get("organization_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        }),
+        stale_scan_days: file.stale_scan_days.unwrap_or(defaults.stale_scan_days),
+        all_tagged_images: all_images,
+    }
+}
+
+fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> {
+    crate::audit::run::validate_checks(&args.checks)?;
+    let file = &project.file.audit;
+    let listen = args
+        .listen
+        .clone()
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:9000".into());
+    let interval_text = args
+        .interval
+        .clone()
+        .or_else(|| file.interval.clone())
+        .unwrap_or_else(|| "30m".into());
+    let interval = crate::serve::parse_duration(&interval_text)
+        .map_err(|e| Error::Usage(format!("the interval: {e}")))?;
+    let state_file = match (&args.state, &file.state_file) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => project.root.join(p),
+        (None, None) => project.root.join(".little/serve-state.json"),
+    };
+    let token_env = file
+        .api_token_env
+        .clone()
+        .unwrap_or_else(|| "LITTLE_SERVE_TOKEN".into());
+    let token = std::env::var(&token_env)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    // Every tagged image is read: the metrics are per tag.
+    let settings = ecr_settings(&project, args.require_kms, true);
+    let options = crate::serve::ServeOptions {
+        listen,
+        interval,
+        audit: crate::audit::run::AuditOptions {
+            checks: args.checks.clone(),
+            remediate: false,
+            all_accounts: args.accounts,
+            stacks: !args.no_stacks,
+            drift: args.drift.then(|| crate::audit::drift::DriftOptions {
+                render: render_options(&project, ctx),
+                poll: Default::default(),
+            }),
+            settings,
+            now: now(),
+        },
+        state_file,
+        token,
+    };
+    if options.token.is_none() && !ctx.quiet {
+        crate::serve::log(&format!(
+            "{token_env} is not set: POST and DELETE /configs are disabled"
+        ));
+    }
+    let connect = sdk_connect(ctx, &project);
+    let quiet = ctx.quiet;
+    let interval_text = interval_text.clone();
+    runtime()?.block_on(crate::serve::serve(
+        Arc::new(project),
+        connect,
+        options,
+        move |address| {
+            if !quiet {
+                crate::serve::log(&format!(
+                    "listening on http://{address} (audit every {interval_text})"
+                ));
+            }
+        },
+    ))?;
+    Ok(exit::OK)
+}
+
+fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> {
     use crate::audit::model::Severity;
     let settings_file = &project.file.audit;
     crate::audit::run::validate_checks(&args.checks)?;
@@ -545,28 +645,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
     } else {
         None
     };
-    let defaults = EcrSettings::default();
-    let settings = EcrSettings {
-        exclude_repositories: settings_file.exclude_repositories.clone(),
-        allow_immutable_with_exclusion: settings_file
-            .allow_immutable_with_exclusion
-            .unwrap_or(defaults.allow_immutable_with_exclusion),
-        allowed_kms_keys: settings_file.allowed_kms_keys.clone(),
-        require_kms: args.require_kms || settings_file.require_kms.unwrap_or(false),
-        known_accounts: project.accounts.values().map(|a| a.id.clone()).collect(),
-        organization_id: settings_file.organization_id.clone().or_else(|| {
-            project
-                .file
-                .variables
-                .get("organization_id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        }),
-        stale_scan_days: settings_file
-            .stale_scan_days
-            .unwrap_or(defaults.stale_scan_days),
-        all_tagged_images: args.all_images,
-    };
+    let settings = ecr_settings(&project, args.require_kms, args.all_images);
     let options = crate::audit::run::AuditOptions {
         checks: args.checks.clone(),
         remediate: args.remediate,

@@ -79,6 +79,32 @@ pub struct AuditFile {
     pub interval: Option<String>,
     /// `little serve`: the address to listen on.
     pub listen: Option<String>,
+    /// `little serve`: images scanned on every run (continuous scanning); more can be added
+    /// through its API.
+    #[serde(default)]
+    pub scan_configs: Vec<ScanConfigFile>,
+    /// `little serve`: where the scan configurations added through the API are kept
+    /// [default: `.little/serve-state.json` in the project].
+    pub state_file: Option<String>,
+    /// `little serve`: the environment variable holding the bearer token that POST and
+    /// DELETE require [default: `LITTLE_SERVE_TOKEN`].
+    pub api_token_env: Option<String>,
+}
+
+/// One continuous-scanning configuration of little.yaml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfigFile {
+    /// A stable id for the API and the feeds [default: `yaml-<n>`].
+    pub id: Option<String>,
+    /// [default: `defaults.region`]
+    pub region: Option<String>,
+    /// The registry's account id [default: the default account's].
+    pub registry: Option<Scalar>,
+    pub repository: String,
+    /// The tags to scan; none: every tagged image.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// `audit.notify`: an SNS topic and/or webhooks.

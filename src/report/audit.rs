@@ -184,7 +184,8 @@ pub fn write_sarif(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
     write_json(w, &sarif(report))
 }
 
-fn xml_escape(s: &str) -> String {
+/// Escapes `&`, `<`, `>`, `"` and `'` for XML text and attribute values; also used for HTML.
+pub(crate) fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

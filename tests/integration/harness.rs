@@ -135,6 +135,23 @@ impl TestProject {
     }
 
     pub fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = self.command(dir, args);
+        let out = cmd.output().expect("run little");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"),
+            "little panicked:\n{stderr}"
+        );
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        }
+    }
+
+    /// The command `little ARGS` in `dir`, with the test environment (fixed credentials, the
+    /// emulator's endpoint, no retries, no colour), to run or spawn.
+    pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_little"));
         cmd.args(args).current_dir(dir).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
@@ -157,17 +174,13 @@ impl TestProject {
             // Nothing listens there: a test that did not ask for AWS must not reach it.
             None => cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         };
-        let out = cmd.output().expect("run little");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            !stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"),
-            "little panicked:\n{stderr}"
-        );
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr,
-        }
+        cmd
+    }
+
+    /// Sends AWS calls to this endpoint.
+    pub fn with_endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
     }
 }
 
@@ -247,7 +260,7 @@ impl Emulator {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

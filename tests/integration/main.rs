@@ -16,5 +16,6 @@ mod nunjucks;
 mod plan;
 mod render;
 mod security;
+mod serve;
 mod stack_ops;
 mod template_staging;

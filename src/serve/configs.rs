@@ -1,0 +1,412 @@
+//! Continuous-scanning configurations of `little serve`: the ones declared in little.yaml
+//! (read-only) and the ones added through the API, kept in a state file that is replaced
+//! atomically (written beside it, flushed to disk, renamed over it), so that a restart or a
+//! crash loses none.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::project::config::ScanConfigFile;
+
+/// The state file's format version.
+pub const STATE_VERSION: u32 = 1;
+
+/// Where a configuration came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Declared in little.yaml; changed only there.
+    Config,
+    /// Added through `POST /configs`.
+    Api,
+}
+
+/// One scan configuration: which images of which repository to scan on every run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanConfig {
+    pub id: String,
+    pub region: String,
+    /// The registry's account id; None: the default account's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    pub repository: String,
+    /// None given: every tagged image.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub source: Source,
+}
+
+/// The body of `POST /configs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewScanConfig {
+    pub region: Option<String>,
+    pub registry: Option<String>,
+    pub repository: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StateFile {
+    version: u32,
+    configs: Vec<ScanConfig>,
+}
+
+/// The configurations, with the file that keeps the API's ones.
+#[derive(Debug)]
+pub struct ConfigStore {
+    path: PathBuf,
+    declared: Vec<ScanConfig>,
+    added: Vec<ScanConfig>,
+}
+
+/// A repository name as ECR allows it (lower case, digits, `._-/`, 2 to 256 characters).
+fn valid_repository(name: &str) -> bool {
+    (2..=256).contains(&name.len())
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
+        })
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// A tag as ECR allows it (1 to 128 characters of `[A-Za-z0-9_.-]`, not starting with `.`
+/// or `-`).
+fn valid_tag(tag: &str) -> bool {
+    (1..=128).contains(&tag.len())
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && !tag.starts_with(['.', '-'])
+}
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn valid_registry(registry: &str) -> bool {
+    registry.len() == 12 && registry.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Checks a configuration's fields; the message names the field.
+fn check(region: &str, registry: Option<&str>, repository: &str, tags: &[String]) -> Result<()> {
+    if !valid_region(region) {
+        return Err(Error::Usage(format!(
+            "`region`: `{region}` is not a region"
+        )));
+    }
+    if let Some(r) = registry {
+        if !valid_registry(r) {
+            return Err(Error::Usage(format!(
+                "`registry`: `{r}` is not a 12-digit account id"
+            )));
+        }
+    }
+    if !valid_repository(repository) {
+        return Err(Error::Usage(format!(
+            "`repository`: `{repository}` is not a repository name (lower case letters, digits and ._-/)"
+        )));
+    }
+    if let Some(t) = tags.iter().find(|t| !valid_tag(t)) {
+        return Err(Error::Usage(format!("`tags`: `{t}` is not an image tag")));
+    }
+    Ok(())
+}
+
+impl ConfigStore {
+    /// The declared configurations (with `default_region` where they name none) and the ones
+    /// of the state file at `path` (none when it does not exist yet).
+    pub fn open(
+        path: &Path,
+        declared: &[ScanConfigFile],
+        default_region: Option<&str>,
+    ) -> Result<ConfigStore> {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut list = Vec::new();
+        for (i, d) in declared.iter().enumerate() {
+            let id = d.id.clone().unwrap_or_else(|| format!("yaml-{}", i + 1));
+            let region = d
+                .region
+                .clone()
+                .or_else(|| default_region.map(str::to_owned))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "`audit.scan_configs[{i}]` names no region and little.yaml has no `defaults.region`"
+                    ))
+                })?;
+            let registry = d.registry.as_ref().map(|r| r.to_string());
+            check(&region, registry.as_deref(), &d.repository, &d.tags)
+                .map_err(|e| Error::Usage(format!("`audit.scan_configs[{i}]`: {e}")))?;
+            if !ids.insert(id.clone()) {
+                return Err(Error::Usage(format!(
+                    "`audit.scan_configs[{i}]`: the id `{id}` is used twice"
+                )));
+            }
+            list.push(ScanConfig {
+                id,
+                region,
+                registry,
+                repository: d.repository.clone(),
+                tags: d.tags.clone(),
+                source: Source::Config,
+            });
+        }
+        let added = match std::fs::read(path) {
+            Ok(bytes) => {
+                let state: StateFile = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::Usage(format!(
+                        "the serve state file `{}` is not valid: {e} (line {}, column {})",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                })?;
+                if state.version != STATE_VERSION {
+                    return Err(Error::Usage(format!(
+                        "the serve state file `{}` has version {}; this little reads version {STATE_VERSION}",
+                        path.display(),
+                        state.version
+                    )));
+                }
+                state.configs
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        Ok(ConfigStore {
+            path: path.to_owned(),
+            declared: list,
+            added,
+        })
+    }
+
+    /// Every configuration: the declared ones, then the added ones in the order of adding.
+    pub fn list(&self) -> Vec<ScanConfig> {
+        self.declared
+            .iter()
+            .chain(self.added.iter())
+            .cloned()
+            .collect()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&ScanConfig> {
+        self.declared
+            .iter()
+            .chain(self.added.iter())
+            .find(|c| c.id == id)
+    }
+
+    /// Adds a configuration and saves the file; returns it with its new id.
+    pub fn add(&mut self, new: NewScanConfig, default_region: Option<&str>) -> Result<ScanConfig> {
+        let region = new
+            .region
+            .or_else(|| default_region.map(str::to_owned))
+            .ok_or_else(|| {
+                Error::Usage("`region` is required (little.yaml has no default)".into())
+            })?;
+        check(&region, new.registry.as_deref(), &new.repository, &new.tags)?;
+        let mut config = ScanConfig {
+            id: String::new(),
+            region,
+            registry: new.registry,
+            repository: new.repository,
+            tags: new.tags,
+            source: Source::Api,
+        };
+        config.id = self.new_id(&config);
+        self.added.push(config.clone());
+        if let Err(e) = self.save() {
+            self.added.pop();
+            return Err(e);
+        }
+        Ok(config)
+    }
+
+    /// Deletes an added configuration and saves the file. `Ok(false)`: no such id.
+    /// A declared configuration cannot be deleted here.
+    pub fn delete(&mut self, id: &str) -> Result<bool> {
+        if self.declared.iter().any(|c| c.id == id) {
+            return Err(Error::Refused(format!(
+                "scan configuration `{id}` is declared in little.yaml; remove it there"
+            )));
+        }
+        let Some(index) = self.added.iter().position(|c| c.id == id) else {
+            return Ok(false);
+        };
+        let removed = self.added.remove(index);
+        if let Err(e) = self.save() {
+            self.added.insert(index, removed);
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    /// An id no configuration has: 12 hex digits of a hash of the configuration and the time.
+    fn new_id(&self, config: &ScanConfig) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let mut salt = 0u32;
+        loop {
+            let mut h = Sha256::new();
+            h.update(config.region.as_bytes());
+            h.update(config.repository.as_bytes());
+            h.update(config.tags.join(",").as_bytes());
+            h.update(nanos.to_le_bytes());
+            h.update(salt.to_le_bytes());
+            h.update(std::process::id().to_le_bytes());
+            let id = hex::encode(&h.finalize()[..6]);
+            if self.get(&id).is_none() {
+                return id;
+            }
+            salt += 1;
+        }
+    }
+
+    /// Replaces the state file atomically: a temporary file beside it, flushed, renamed over
+    /// it, and the directory flushed.
+    fn save(&self) -> Result<()> {
+        let state = StateFile {
+            version: STATE_VERSION,
+            configs: self.added.clone(),
+        };
+        let text = serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let write_err = |source| Error::Write {
+            path: self.path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+        let file_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "serve-state.json".into());
+        let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+        let result = (|| {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&temp)?;
+            f.write_all(&text)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&temp, &self.path)?;
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        result.map_err(write_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(repository: &str, tags: &[&str]) -> NewScanConfig {
+        NewScanConfig {
+            region: None,
+            registry: None,
+            repository: repository.into(),
+            tags: tags.iter().map(|t| (*t).into()).collect(),
+        }
+    }
+
+    fn declared() -> Vec<ScanConfigFile> {
+        vec![ScanConfigFile {
+            id: None,
+            region: None,
+            registry: None,
+            repository: "team/api".into(),
+            tags: vec!["v1".into()],
+        }]
+    }
+
+    #[test]
+    fn added_configurations_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/serve.json");
+        let mut store = ConfigStore::open(&path, &declared(), Some("eu-west-1")).unwrap();
+        let a = store.add(new("team/web", &[]), Some("eu-west-1")).unwrap();
+        let b = store
+            .add(new("team/worker", &["latest"]), Some("eu-west-1"))
+            .unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(a.id.len(), 12);
+        let reopened = ConfigStore::open(&path, &declared(), Some("eu-west-1")).unwrap();
+        let ids: Vec<String> = reopened.list().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["yaml-1".to_owned(), a.id.clone(), b.id.clone()]);
+        assert_eq!(reopened.get(&b.id).unwrap().tags, ["latest"]);
+        assert_eq!(reopened.get("yaml-1").unwrap().source, Source::Config);
+        // No temporary file is left behind.
+        let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["serve.json"]);
+    }
+
+    #[test]
+    fn delete_removes_only_added_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.json");
+        let mut store = ConfigStore::open(&path, &declared(), Some("eu-west-1")).unwrap();
+        let a = store.add(new("team/web", &[]), Some("eu-west-1")).unwrap();
+        assert!(matches!(store.delete("yaml-1"), Err(Error::Refused(_))));
+        assert!(!store.delete("nope").unwrap());
+        assert!(store.delete(&a.id).unwrap());
+        let reopened = ConfigStore::open(&path, &declared(), Some("eu-west-1")).unwrap();
+        assert_eq!(reopened.list().len(), 1);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            ConfigStore::open(&dir.path().join("s.json"), &[], Some("eu-west-1")).unwrap();
+        let e = store
+            .add(new("Team/API", &[]), Some("eu-west-1"))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("`repository`: `Team/API`"), "{e}");
+        let e = store
+            .add(new("team/api", &["-bad"]), Some("eu-west-1"))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("`tags`: `-bad`"), "{e}");
+        let mut bad_registry = new("team/api", &[]);
+        bad_registry.registry = Some("12345".into());
+        let e = store.add(bad_registry, Some("eu-west-1")).unwrap_err();
+        assert!(e.to_string().contains("12-digit"), "{e}");
+        let e = ConfigStore::open(&dir.path().join("t.json"), &declared(), None).unwrap_err();
+        assert!(e.to_string().contains("names no region"), "{e}");
+        assert!(store.list().is_empty(), "nothing was added");
+    }
+
+    #[test]
+    fn a_damaged_state_file_is_an_error_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, "{\"version\": 1,\n \"configs\": [oops]}").unwrap();
+        let e = ConfigStore::open(&path, &[], Some("eu-west-1")).unwrap_err();
+        assert!(e.to_string().contains("line 2, column"), "{e}");
+    }
+}

@@ -1,0 +1,334 @@
+//! `/metrics` of `little serve`: the ECR metrics that registry dashboards already use
+//! (`aws_ecr_*`, with an `image` label of `<repository uri>:<tag>` that joins with
+//! kube-state-metrics) and the tool's own (`little_*`), encoded by `prometheus-client` in the
+//! OpenMetrics text format. The text is built once per audit run, so that a scrape costs a
+//! copy, however large the registry.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::audit::run::AuditOutcome;
+use crate::aws::calls::CallTable;
+use crate::error::{Error, Result};
+
+/// The content type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+type Labels = Vec<(&'static str, String)>;
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// What the metrics are made of.
+pub struct MetricsInput<'a> {
+    /// The last successful audit, with when it ended (Unix seconds) and how long it took.
+    pub last_good: Option<(&'a AuditOutcome, u64, f64)>,
+    /// The duration of the last run, successful or not.
+    pub last_duration: Option<f64>,
+    pub errors_total: u64,
+    pub calls: &'a CallTable,
+}
+
+/// RFC 3339 to Unix seconds.
+fn seconds(rfc3339: &str) -> Option<f64> {
+    aws_smithy_types::DateTime::from_str(rfc3339, aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .map(|d| d.as_secs_f64())
+}
+
+fn gauges(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, FloatGauge> {
+    let family = Family::<Labels, FloatGauge>::default();
+    registry.register(name, help, family.clone());
+    family
+}
+
+/// The exposition text.
+pub fn render(input: &MetricsInput<'_>) -> Result<String> {
+    let mut registry = Registry::default();
+    let repository_count = gauges(
+        &mut registry,
+        "aws_ecr_repository_count",
+        "Repositories in the registry",
+    );
+    let repository_info = gauges(
+        &mut registry,
+        "aws_ecr_repository_info",
+        "A repository and its configuration (always 1)",
+    );
+    let image_size = gauges(
+        &mut registry,
+        "aws_ecr_image_size_in_bytes",
+        "The size of a tagged image",
+    );
+    let pushed_at = gauges(
+        &mut registry,
+        "aws_ecr_image_pushed_at_timestamp_seconds",
+        "When a tagged image was pushed",
+    );
+    let severity_count = gauges(
+        &mut registry,
+        "aws_ecr_image_scan_severity_count",
+        "Scan findings of a tagged image per severity (from DescribeImageScanFindings)",
+    );
+    let scan_completed = gauges(
+        &mut registry,
+        "aws_ecr_image_scan_completed_at_timestamp_seconds",
+        "When a tagged image's last scan completed",
+    );
+    let findings = gauges(
+        &mut registry,
+        "little_audit_findings",
+        "Audit findings per check, severity and resource",
+    );
+    let stack_status = gauges(
+        &mut registry,
+        "little_stack_status",
+        "A project stack's status (always 1; NOT_DEPLOYED when it does not exist)",
+    );
+    let stack_drifted = gauges(
+        &mut registry,
+        "little_stack_drifted",
+        "1 when a project stack drifted, 0 when in sync (absent when unknown)",
+    );
+    let last_success = FloatGauge::default();
+    registry.register(
+        "little_audit_last_success_timestamp_seconds",
+        "When the last successful audit ended",
+        last_success.clone(),
+    );
+    let duration = FloatGauge::default();
+    registry.register(
+        "little_audit_duration_seconds",
+        "How long the last audit took",
+        duration.clone(),
+    );
+    let errors: Counter = Counter::default();
+    registry.register(
+        "little_audit_errors",
+        "Audit runs that failed or could not check everything",
+        errors.clone(),
+    );
+    let calls = Family::<Labels, Counter>::default();
+    registry.register(
+        "little_aws_api_calls",
+        "AWS API calls per operation (retries included)",
+        calls.clone(),
+    );
+
+    errors.inc_by(input.errors_total);
+    for (operation, count) in input.calls {
+        calls
+            .get_or_create(&vec![("operation", operation.clone())])
+            .inc_by(count.calls + count.retries);
+    }
+    if let Some(d) = input.last_duration {
+        duration.set(d);
+    }
+    if let Some((outcome, finished, _)) = input.last_good {
+        last_success.set(finished as f64);
+        for inventory in &outcome.registries {
+            let registry_id = inventory.account.clone();
+            repository_count
+                .get_or_create(&vec![("registry_id", registry_id.clone())])
+                .set(inventory.repositories.len() as f64);
+            for facts in &inventory.repositories {
+                let r = &facts.repository;
+                repository_info
+                    .get_or_create(&vec![
+                        ("name", r.name.clone()),
+                        ("registry_id", r.registry_id.clone()),
+                        ("repository_uri", r.uri.clone()),
+                        ("tag_mutability", r.tag_mutability.clone()),
+                        ("scan_on_push", r.scan_on_push.to_string()),
+                        ("encryption_type", r.encryption_type.clone()),
+                    ])
+                    .set(1.0);
+                for (image, scan) in &facts.images {
+                    for tag in &image.tags {
+                        let labels: Labels = vec![
+                            ("name", r.name.clone()),
+                            ("tag", tag.clone()),
+                            ("digest", image.digest.clone()),
+                            ("registry_id", r.registry_id.clone()),
+                            ("image", format!("{}:{tag}", r.uri)),
+                        ];
+                        if let Some(size) = image.size {
+                            image_size.get_or_create(&labels).set(size as f64);
+                        }
+                        if let Some(t) = image.pushed_at.as_deref().and_then(seconds) {
+                            pushed_at.get_or_create(&labels).set(t);
+                        }
+                        let Some(scan) = scan else { continue };
+                        if let Some(t) = scan.completed_at.as_deref().and_then(seconds) {
+                            scan_completed.get_or_create(&labels).set(t);
+                        }
+                        for (severity, n) in &scan.counts {
+                            let mut with = labels.clone();
+                            with.push(("severity", severity.clone()));
+                            severity_count.get_or_create(&with).set(*n as f64);
+                        }
+                    }
+                }
+            }
+        }
+        for f in &outcome.report.findings {
+            findings
+                .get_or_create(&vec![
+                    ("check", f.check.clone()),
+                    ("severity", f.severity.as_str().to_owned()),
+                    ("repository", f.resource.clone()),
+                ])
+                .inc();
+        }
+        for s in &outcome.stacks {
+            stack_status
+                .get_or_create(&vec![
+                    ("stack", s.stack.clone()),
+                    (
+                        "status",
+                        s.status.clone().unwrap_or_else(|| "NOT_DEPLOYED".into()),
+                    ),
+                ])
+                .set(1.0);
+            if let Some(d) = s.drifted {
+                stack_drifted
+                    .get_or_create(&vec![("stack", s.stack.clone())])
+                    .set(if d { 1.0 } else { 0.0 });
+            }
+        }
+    }
+    let mut text = String::new();
+    encode(&mut text, &registry).map_err(|e| Error::Internal(format!("metrics: {e}")))?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::ecr::RepositoryFacts;
+    use crate::audit::model::{AuditReport, Checked, Finding, Severity};
+    use crate::audit::run::{RegistryInventory, StackState};
+    use crate::aws::calls::CallCount;
+    use crate::aws::ecr::{Image, Repository, ScanResult};
+
+    fn outcome() -> AuditOutcome {
+        let repository = Repository {
+            name: "team/api".into(),
+            arn: "arn:aws:ecr:us-east-1:123456789012:repository/team/api".into(),
+            uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api".into(),
+            registry_id: "123456789012".into(),
+            tag_mutability: "IMMUTABLE".into(),
+            exclusion_filters: vec![],
+            scan_on_push: true,
+            encryption_type: "KMS".into(),
+            kms_key: None,
+        };
+        let image = Image {
+            digest: "sha256:abc".into(),
+            tags: vec!["v1".into(), "latest".into()],
+            pushed_at: Some("2026-11-01T10:00:00Z".into()),
+            size: Some(1234),
+        };
+        let scan = ScanResult {
+            status: "COMPLETE".into(),
+            description: None,
+            completed_at: Some("2026-11-01T10:05:00Z".into()),
+            counts: [("HIGH".to_owned(), 2), ("LOW".to_owned(), 5)].into(),
+            findings: vec![],
+        };
+        AuditOutcome {
+            report: AuditReport::new(
+                0,
+                Checked::default(),
+                vec![Finding {
+                    check: "ecr.lifecycle".into(),
+                    control: Some("ECR.3".into()),
+                    severity: Severity::Medium,
+                    resource: "team/api".into(),
+                    resource_type: "AWS::ECR::Repository".into(),
+                    arn: None,
+                    account: None,
+                    region: None,
+                    message: "m".into(),
+                    remediation: None,
+                }],
+                vec![],
+            ),
+            registries: vec![RegistryInventory {
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+                repositories: vec![RepositoryFacts {
+                    repository,
+                    lifecycle: None,
+                    policy: None,
+                    images: vec![(image, Some(scan))],
+                }],
+            }],
+            stacks: vec![
+                StackState {
+                    stack: "ecr".into(),
+                    status: Some("UPDATE_COMPLETE".into()),
+                    drifted: Some(true),
+                },
+                StackState {
+                    stack: "iam".into(),
+                    status: None,
+                    drifted: None,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn renders_every_family_with_its_labels() {
+        let o = outcome();
+        let mut calls = CallTable::new();
+        calls.insert(
+            "ecr:DescribeImages".into(),
+            CallCount {
+                calls: 3,
+                retries: 1,
+            },
+        );
+        let text = render(&MetricsInput {
+            last_good: Some((&o, 1_790_000_000, 1.5)),
+            last_duration: Some(2.5),
+            errors_total: 2,
+            calls: &calls,
+        })
+        .unwrap();
+        let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+        has("aws_ecr_repository_count{registry_id=\"123456789012\"} 1.0");
+        has("aws_ecr_repository_info{name=\"team/api\",registry_id=\"123456789012\",repository_uri=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api\",tag_mutability=\"IMMUTABLE\",scan_on_push=\"true\",encryption_type=\"KMS\"} 1.0");
+        has("aws_ecr_image_size_in_bytes{name=\"team/api\",tag=\"v1\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:v1\"} 1234.0");
+        has("aws_ecr_image_pushed_at_timestamp_seconds{name=\"team/api\",tag=\"latest\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:latest\"} 1793527200.0");
+        has("aws_ecr_image_scan_severity_count{name=\"team/api\",tag=\"v1\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:v1\",severity=\"HIGH\"} 2.0");
+        has("aws_ecr_image_scan_completed_at_timestamp_seconds{name=\"team/api\",tag=\"v1\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:v1\"} 1793527500.0");
+        has("little_audit_findings{check=\"ecr.lifecycle\",severity=\"MEDIUM\",repository=\"team/api\"} 1.0");
+        has("little_stack_status{stack=\"ecr\",status=\"UPDATE_COMPLETE\"} 1.0");
+        has("little_stack_status{stack=\"iam\",status=\"NOT_DEPLOYED\"} 1.0");
+        has("little_stack_drifted{stack=\"ecr\"} 1.0");
+        has("little_audit_last_success_timestamp_seconds 1790000000.0");
+        has("little_audit_duration_seconds 2.5");
+        has("little_audit_errors_total 2");
+        has("little_aws_api_calls_total{operation=\"ecr:DescribeImages\"} 4");
+        assert!(text.ends_with("# EOF\n"));
+        assert!(!text.contains("little_stack_drifted{stack=\"iam\"}"));
+    }
+
+    #[test]
+    fn before_the_first_audit_only_the_tool_s_counters_have_values() {
+        let text = render(&MetricsInput {
+            last_good: None,
+            last_duration: None,
+            errors_total: 0,
+            calls: &CallTable::new(),
+        })
+        .unwrap();
+        assert!(text.contains("little_audit_errors_total 0"));
+        assert!(!text.contains("aws_ecr_repository_count{"));
+    }
+}

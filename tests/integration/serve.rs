@@ -1,0 +1,651 @@
+//! `little serve` as a process against the emulator: readiness, `/metrics` parsed by the
+//! Prometheus project's own OpenMetrics parser, the report, scan configurations through the
+//! API (with and without the token, kept across a restart), the summary and the Atom feed
+//! (parsed as XML), a clean exit on SIGTERM; and a run while the emulator is gone, which
+//! keeps the last results, counts the error and recovers when it comes back.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability};
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+use crate::cfn::{config_for, emulator_config};
+use crate::harness::{free_port, repo, Emulator, TestProject};
+
+const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+ "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469, "digest": "sha256:9a1f7c6f7e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c"},
+ "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3623807, "digest": "sha256:4abcf20661432fb2d719aaf90656f55c287f8ca915dc1c92ec14ff61e67fbaf8"}]}"#;
+
+const TOKEN: &str = "serve-test-token";
+
+/// A running `little serve`, stopped (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    address: String,
+    log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(p: &TestProject, args: &[&str]) -> Server {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut cmd = p.command(p.path(), &all);
+        cmd.env("LITTLE_SERVE_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start little serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let address = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("little serve printed no address");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split(' ').next().unwrap().to_owned();
+            }
+        };
+        Server {
+            child,
+            address,
+            log: rx,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        request(&self.address, "GET", path, None, None)
+    }
+
+    /// Polls `path` until `ok` holds for its answer.
+    fn wait_for(&self, path: &str, what: &str, ok: impl Fn(u16, &str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, body) = self.get(path);
+            if ok(status, &body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 60 s for {what}; last answer {status}: {body}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// SIGTERM, then the exit status and the rest of the log.
+    fn stop(mut self) -> (Option<i32>, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let code = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s.code();
+            }
+            assert!(Instant::now() < deadline, "little serve ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let log: Vec<String> = self.log.try_iter().collect();
+        (code, log.join("\n"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request; the status and the body.
+fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(address).expect("connect to little serve");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text}"));
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, body.to_owned())
+}
+
+/// The samples of an OpenMetrics exposition, parsed by the `prometheus_client` package:
+/// `[name, labels, value]` each.
+fn parse_metrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64)> {
+    let script = "import json, sys\n\
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
+        out = []\n\
+        for family in text_string_to_metric_families(sys.stdin.read()):\n\
+        \x20   for s in family.samples:\n\
+        \x20       out.append([s.name, s.labels, s.value])\n\
+        print(json.dumps(out))";
+    let mut child = Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the exposition does not parse: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<(String, serde_json::Map<String, Value>, f64)> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    samples
+}
+
+/// The value of the sample `name` whose labels include `labels`.
+fn value(
+    samples: &[(String, serde_json::Map<String, Value>, f64)],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).and_then(Value::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| *v)
+}
+
+fn registry_with_an_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, name: &str) {
+    rt.block_on(async {
+        ecr.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ecr.put_image()
+            .repository_name(name)
+            .image_manifest(MANIFEST)
+            .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+            .image_tag("v1")
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn serve_exports_metrics_manages_scan_configurations_and_stops_on_sigterm() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    registry_with_an_image(&rt, &ecr, "team/api");
+    let p = TestProject::new().with_emulator(&emulator);
+    p.file(
+        "little.yaml",
+        "defaults:\n  region: us-east-1\naudit:\n  scan_configs:\n    - repository: team/api\n      tags: [v1]\n",
+    );
+    let state = p.path().join("state/serve.json");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let server = Server::start(
+        &p,
+        &["--interval", "1s", "--no-stacks", "--state", &state_arg],
+    );
+    assert_eq!(server.get("/healthz").0, 200);
+    server.wait_for("/readyz", "readiness", |s, _| s == 200);
+
+    // The scan is started by the first run; its findings reach the metrics from the next.
+    let text = server.wait_for("/metrics", "scan metrics", |s, b| {
+        s == 200 && b.contains("aws_ecr_image_scan_severity_count{")
+    });
+    let samples = parse_metrics(&text);
+    let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api";
+    let image = format!("{uri}:v1");
+    assert_eq!(
+        value(
+            &samples,
+            "aws_ecr_repository_count",
+            &[("registry_id", "123456789012")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "aws_ecr_repository_info",
+            &[
+                ("name", "team/api"),
+                ("repository_uri", uri),
+                ("tag_mutability", "MUTABLE"),
+                ("scan_on_push", "true"),
+                ("encryption_type", "AES256"),
+            ]
+        ),
+        Some(1.0)
+    );
+    let size = value(
+        &samples,
+        "aws_ecr_image_size_in_bytes",
+        &[("name", "team/api"), ("tag", "v1"), ("image", &image)],
+    )
+    .expect("image size");
+    assert!(size > 0.0);
+    let pushed = value(
+        &samples,
+        "aws_ecr_image_pushed_at_timestamp_seconds",
+        &[("image", &image)],
+    )
+    .expect("pushed at");
+    assert!(pushed > 1.7e9);
+    assert!(
+        value(
+            &samples,
+            "aws_ecr_image_scan_severity_count",
+            &[("image", &image), ("severity", "HIGH")]
+        )
+        .unwrap_or(0.0)
+            >= 1.0,
+        "{text}"
+    );
+    assert!(value(
+        &samples,
+        "aws_ecr_image_scan_completed_at_timestamp_seconds",
+        &[("image", &image)]
+    )
+    .is_some());
+    assert_eq!(
+        value(
+            &samples,
+            "little_audit_findings",
+            &[
+                ("check", "ecr.tag-immutability"),
+                ("repository", "team/api")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(value(&samples, "little_audit_errors_total", &[]), Some(0.0));
+    assert!(value(&samples, "little_audit_last_success_timestamp_seconds", &[]).unwrap() > 1.7e9);
+    assert!(value(&samples, "little_audit_duration_seconds", &[]).is_some());
+    assert!(
+        value(
+            &samples,
+            "little_aws_api_calls_total",
+            &[("operation", "ecr:DescribeRepositories")]
+        )
+        .unwrap()
+            >= 2.0
+    );
+
+    // The report, as HTML and JSON.
+    let (status, html) = server.get("/report");
+    assert_eq!(status, 200);
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("team/api"));
+    let (status, json) = server.get("/report.json");
+    assert_eq!(status, 200);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["check"] == "ecr.tag-immutability"));
+
+    // Scan configurations: the declared one, then one added through the API.
+    let (_, configs) = server.get("/configs");
+    let configs: Value = serde_json::from_str(&configs).unwrap();
+    assert_eq!(configs["configs"][0]["id"], "yaml-1");
+    assert_eq!(configs["configs"][0]["source"], "config");
+    let new = r#"{"repository": "team/web", "tags": ["latest"]}"#;
+    assert_eq!(
+        request(&server.address, "POST", "/configs", None, Some(new)).0,
+        401
+    );
+    assert_eq!(
+        request(
+            &server.address,
+            "POST",
+            "/configs",
+            Some("wrong"),
+            Some(new)
+        )
+        .0,
+        401
+    );
+    let (status, bad) = request(
+        &server.address,
+        "POST",
+        "/configs",
+        Some(TOKEN),
+        Some(r#"{"repository": "Bad Name"}"#),
+    );
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad.contains("`repository`"), "{bad}");
+    let (status, created) = request(&server.address, "POST", "/configs", Some(TOKEN), Some(new));
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, listed) = server.get("/configs");
+    assert!(listed.contains(&id));
+    assert_eq!(
+        request(
+            &server.address,
+            "DELETE",
+            "/configs/nope",
+            Some(TOKEN),
+            None
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        request(
+            &server.address,
+            "DELETE",
+            "/configs/yaml-1",
+            Some(TOKEN),
+            None
+        )
+        .0,
+        409
+    );
+    assert_eq!(
+        request(
+            &server.address,
+            "DELETE",
+            &format!("/configs/{id}"),
+            None,
+            None
+        )
+        .0,
+        401
+    );
+
+    // The summary: per configuration and tag, the scan and its counts.
+    let summary = server.wait_for("/summary", "the summary", |s, b| {
+        s == 200 && b.contains("\"HIGH\"")
+    });
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    let first = &summary["configs"][0];
+    assert_eq!(first["id"], "yaml-1");
+    assert_eq!(first["tags"][0]["tag"], "v1");
+    assert!(first["tags"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    assert!(first["tags"][0]["counts"]["HIGH"].as_i64().unwrap() >= 1);
+    assert!(first["tags"][0]["completed_at"].is_string());
+    // team/web does not exist: its configuration carries the error.
+    let web = summary["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        web["error"].is_string() || web["scanned_at"].is_null(),
+        "{web}"
+    );
+
+    // The feed, parsed as XML.
+    let (status, feed) = server.get("/findings/yaml-1");
+    assert_eq!(status, 200);
+    let mut parse = Command::new(repo().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as ET\n\
+             ns = {'a': 'http://www.w3.org/2005/Atom'}\n\
+             feed = ET.fromstring(sys.stdin.read())\n\
+             entries = feed.findall('a:entry', ns)\n\
+             print(len(entries), ' '.join(sorted({e.find('a:category', ns).get('term') for e in entries})))",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    parse
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(feed.as_bytes())
+        .unwrap();
+    let parsed = parse.wait_with_output().unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let parsed = String::from_utf8_lossy(&parsed.stdout).trim().to_owned();
+    let (count, severities) = parsed.split_once(' ').unwrap();
+    assert!(count.parse::<usize>().unwrap() >= 1, "{parsed}\n{feed}");
+    assert!(severities.contains("HIGH"), "{parsed}");
+    assert_eq!(server.get("/findings/nope").0, 404);
+    assert_eq!(server.get("/nowhere").0, 404);
+
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+
+    // A restart finds the added configuration again; deleting it with the token works.
+    let server = Server::start(
+        &p,
+        &["--interval", "1h", "--no-stacks", "--state", &state_arg],
+    );
+    let (_, listed) = server.get("/configs");
+    assert!(listed.contains(&id), "{listed}");
+    assert_eq!(
+        request(
+            &server.address,
+            "DELETE",
+            &format!("/configs/{id}"),
+            Some(TOKEN),
+            None
+        )
+        .0,
+        204
+    );
+    let (_, listed) = server.get("/configs");
+    assert!(!listed.contains(&id));
+    let (code, _) = server.stop();
+    assert_eq!(code, Some(0));
+}
+
+/// A moto server of this test's own, to stop and start again.
+struct OwnEmulator {
+    child: Child,
+    port: u16,
+}
+
+impl OwnEmulator {
+    fn start(port: u16) -> OwnEmulator {
+        let child = Command::new(repo().join(".venv/bin/python"))
+            .arg(repo().join("scripts/moto-server.py"))
+            .arg(port.to_string())
+            .arg("--exit-with-parent")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        OwnEmulator { child, port }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_keeps_the_last_results_while_aws_is_unreachable_and_recovers() {
+    // The shared emulator is left alone: this test stops and starts its own.
+    let port = free_port();
+    let moto = OwnEmulator::start(port);
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&config_for(&rt, &moto.endpoint(), "us-east-1"));
+    registry_with_an_image(&rt, &ecr, "team/before");
+    let p = TestProject::new().with_endpoint(&moto.endpoint());
+    let server = Server::start(&p, &["--interval", "1s", "--no-stacks"]);
+    server.wait_for("/readyz", "readiness", |s, _| s == 200);
+    let before = parse_metrics(&server.get("/metrics").1);
+    assert_eq!(
+        value(
+            &before,
+            "aws_ecr_repository_info",
+            &[("name", "team/before")]
+        ),
+        Some(1.0)
+    );
+
+    // The emulator goes away: runs fail, the last results stay, errors are counted.
+    moto.stop();
+    let failing = server.wait_for("/metrics", "a counted error", |_, b| {
+        b.lines()
+            .any(|l| l.starts_with("little_audit_errors_total ") && !l.ends_with(" 0"))
+    });
+    let failing = parse_metrics(&failing);
+    assert_eq!(
+        value(
+            &failing,
+            "aws_ecr_repository_info",
+            &[("name", "team/before")]
+        ),
+        Some(1.0),
+        "the last good results are kept"
+    );
+    assert_eq!(server.get("/readyz").0, 200);
+    let (status, report) = server.get("/report.json");
+    assert_eq!(status, 200);
+    assert!(report.contains("team/before"));
+
+    // It comes back (empty, as a restarted emulator is): the next run succeeds.
+    let moto = OwnEmulator::start(port);
+    registry_with_an_image(&rt, &ecr, "team/after");
+    let recovered = server.wait_for("/metrics", "recovery", |_, b| b.contains("team/after"));
+    let recovered = parse_metrics(&recovered);
+    assert_eq!(
+        value(
+            &recovered,
+            "aws_ecr_repository_info",
+            &[("name", "team/after")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &recovered,
+            "aws_ecr_repository_info",
+            &[("name", "team/before")]
+        ),
+        None
+    );
+    assert!(value(&recovered, "little_audit_errors_total", &[]).unwrap() >= 1.0);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0));
+    assert!(log.contains("keeping the last good results"), "{log}");
+    moto.stop();
+}
+
+/// The sample alert rules use only metrics that `little serve` exports (and
+/// kube-state-metrics' `kube_pod_container_info` for the join).
+#[test]
+fn the_sample_alert_rules_use_exported_metrics() {
+    let exported = [
+        "aws_ecr_repository_count",
+        "aws_ecr_repository_info",
+        "aws_ecr_image_size_in_bytes",
+        "aws_ecr_image_pushed_at_timestamp_seconds",
+        "aws_ecr_image_scan_severity_count",
+        "aws_ecr_image_scan_completed_at_timestamp_seconds",
+        "little_audit_findings",
+        "little_stack_status",
+        "little_stack_drifted",
+        "little_audit_last_success_timestamp_seconds",
+        "little_audit_duration_seconds",
+        "little_audit_errors_total",
+        "little_aws_api_calls_total",
+        "kube_pod_container_info",
+    ];
+    let text = std::fs::read_to_string(repo().join("deploy/prometheus/alerts.yml")).unwrap();
+    let rules: Value = serde_norway::from_str(&text).unwrap();
+    let mut seen = 0;
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let expr = rule["expr"].as_str().unwrap();
+            assert!(rule["alert"].is_string() && rule["annotations"]["summary"].is_string());
+            let names: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| {
+                    w.starts_with("aws_ecr_") || w.starts_with("little_") || w.starts_with("kube_")
+                })
+                .collect();
+            assert!(!names.is_empty(), "{expr}");
+            for n in names {
+                assert!(exported.contains(&n), "`{n}` in `{expr}` is not exported");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 8);
+    let scrape: Value = serde_norway::from_str(
+        &std::fs::read_to_string(repo().join("deploy/prometheus/scrape.yml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(scrape["scrape_configs"][0]["metrics_path"], "/metrics");
+}

@@ -37,6 +37,10 @@ pub struct Clients {
     pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
     /// Notifications.
     pub sns: Arc<dyn crate::aws::sns::Publish>,
+    /// The image check pipeline's queue.
+    pub queue: Arc<dyn crate::aws::pipeline::Queue>,
+    /// The image check pipeline's report bucket.
+    pub reports: Arc<dyn crate::aws::pipeline::ReportStore>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -121,6 +125,8 @@ impl Connect for SdkConnect {
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),
+            queue: Arc::new(crate::aws::pipeline::SqsQueue::new(&config)),
+            reports: Arc::new(crate::aws::pipeline::S3Reports::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

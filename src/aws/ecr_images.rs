@@ -9,7 +9,7 @@ use aws_sdk_ecr::operation::start_image_scan::StartImageScanError;
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use super::sdk_error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// An image's manifest, as BatchGetImage returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,30 @@ pub trait EcrImages: Send + Sync {
     /// Puts `tag` on the manifest (the same image, a new tag).
     async fn put_tag(&self, repo: &str, manifest: &Manifest, tag: &str) -> Result<PutTag>;
     async fn start_scan(&self, repo: &str, digest: &str) -> Result<StartScan>;
+    /// GetAuthorizationToken: the registry's endpoint and the `Authorization` header value
+    /// for its OCI distribution API.
+    async fn registry_auth(&self) -> Result<RegistryAuth>;
+    /// BatchDeleteImage by digest (every tag of the image goes with it). `Ok(false)`: there
+    /// was no such image.
+    async fn delete_image(&self, repo: &str, digest: &str) -> Result<bool>;
+}
+
+/// How to reach the registry's OCI distribution API.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryAuth {
+    /// Such as `https://123456789012.dkr.ecr.eu-west-1.amazonaws.com`.
+    pub endpoint: String,
+    /// `Basic ...` (the token is a secret: never printed).
+    pub header: String,
+}
+
+impl std::fmt::Debug for RegistryAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryAuth")
+            .field("endpoint", &self.endpoint)
+            .field("header", &"(redacted)")
+            .finish()
+    }
 }
 
 /// [`EcrImages`] through the SDK's ECR client.
@@ -140,6 +164,48 @@ impl EcrImages for EcrImagesClient {
                 _ => Err(sdk_error("ecr:StartImageScan", e)),
             },
         }
+    }
+
+    async fn registry_auth(&self) -> Result<RegistryAuth> {
+        let out = self
+            .client
+            .get_authorization_token()
+            .send()
+            .await
+            .map_err(|e| sdk_error("ecr:GetAuthorizationToken", e))?;
+        let data = out.authorization_data().first().ok_or_else(|| Error::Aws {
+            operation: "ecr:GetAuthorizationToken".into(),
+            message: "no authorization data in the answer".into(),
+        })?;
+        Ok(RegistryAuth {
+            endpoint: data.proxy_endpoint().unwrap_or_default().to_owned(),
+            header: format!("Basic {}", data.authorization_token().unwrap_or_default()),
+        })
+    }
+
+    async fn delete_image(&self, repo: &str, digest: &str) -> Result<bool> {
+        let out = self
+            .client
+            .batch_delete_image()
+            .repository_name(repo)
+            .image_ids(image_id(digest))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ecr:BatchDeleteImage", e))?;
+        if let Some(failure) = out.failures().first() {
+            let code = failure.failure_code().map(|c| c.as_str()).unwrap_or("");
+            if code == "ImageNotFound" {
+                return Ok(false);
+            }
+            return Err(Error::Aws {
+                operation: "ecr:BatchDeleteImage".into(),
+                message: format!(
+                    "{code}: {}",
+                    failure.failure_reason().unwrap_or("no reason given")
+                ),
+            });
+        }
+        Ok(!out.image_ids().is_empty())
     }
 }
 

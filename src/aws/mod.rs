@@ -10,6 +10,7 @@ pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
+pub mod pipeline;
 pub mod sns;
 pub mod stack_ops;
 pub mod staging;

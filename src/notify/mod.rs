@@ -188,22 +188,11 @@ impl Targets {
     pub fn from_config(file: &NotifyFile) -> Result<Targets> {
         let mut webhooks = Vec::new();
         for (i, w) in file.webhooks.iter().enumerate() {
-            let url = match (&w.url, &w.url_env) {
-                (Some(u), None) => u.clone(),
-                (None, Some(var)) => std::env::var(var)
-                    .ok()
-                    .filter(|v| !v.trim().is_empty())
-                    .ok_or_else(|| {
-                        Error::Usage(format!(
-                            "`audit.notify.webhooks[{i}].url_env` names `{var}`, which is not set"
-                        ))
-                    })?,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "`audit.notify.webhooks[{i}]` needs one of `url` and `url_env`"
-                    )))
-                }
-            };
+            let url = webhook_url(
+                w.url.as_deref(),
+                w.url_env.as_deref(),
+                &format!("audit.notify.webhooks[{i}]"),
+            )?;
             webhooks.push((url, w.format));
         }
         if file.sns_topic_arn.is_none() && webhooks.is_empty() {
@@ -215,6 +204,23 @@ impl Targets {
             sns_topic_arn: file.sns_topic_arn.clone(),
             webhooks,
         })
+    }
+}
+
+/// A webhook's URL from `url` or the environment variable `url_env` names; `field` names the
+/// setting in errors.
+pub fn webhook_url(url: Option<&str>, url_env: Option<&str>, field: &str) -> Result<String> {
+    match (url, url_env) {
+        (Some(u), None) => Ok(u.to_owned()),
+        (None, Some(var)) => std::env::var(var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Usage(format!("`{field}.url_env` names `{var}`, which is not set"))
+            }),
+        _ => Err(Error::Usage(format!(
+            "`{field}` needs one of `url` and `url_env`"
+        ))),
     }
 }
 

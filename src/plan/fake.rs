@@ -334,6 +334,8 @@ impl Connect for FakeConnect {
             ecr: self.0.clone(),
             images: self.0.clone(),
             sns: self.0.clone(),
+            queue: self.0.clone(),
+            reports: self.0.clone(),
         })
     }
 }
@@ -530,6 +532,15 @@ impl crate::aws::ecr_images::EcrImages for FakeAws {
     ) -> Result<crate::aws::ecr_images::StartScan> {
         Ok(crate::aws::ecr_images::StartScan::Started)
     }
+    async fn registry_auth(&self) -> Result<crate::aws::ecr_images::RegistryAuth> {
+        Ok(crate::aws::ecr_images::RegistryAuth {
+            endpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+            header: "Basic QVdTOnRva2Vu".into(),
+        })
+    }
+    async fn delete_image(&self, _repo: &str, _digest: &str) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -538,5 +549,47 @@ impl crate::aws::sns::Publish for FakeAws {
         let mut published = self.published.lock().unwrap();
         published.push((topic_arn.into(), subject.into(), message.into()));
         Ok(format!("message-{}", published.len()))
+    }
+}
+
+#[async_trait]
+impl crate::aws::pipeline::Queue for FakeAws {
+    async fn receive(
+        &self,
+        _queue_url: &str,
+        _max: i32,
+        _wait: std::time::Duration,
+    ) -> Result<Vec<crate::aws::pipeline::Message>> {
+        Ok(Vec::new())
+    }
+    async fn delete(&self, _queue_url: &str, _receipt_handle: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::aws::pipeline::ReportStore for FakeAws {
+    async fn exists(&self, _bucket: &str, _key: &str) -> Result<bool> {
+        Ok(false)
+    }
+    async fn put(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _body: Vec<u8>,
+        _content_type: &str,
+        _encryption: &crate::aws::pipeline::Encryption,
+    ) -> Result<()> {
+        Ok(())
+    }
+    async fn presign(
+        &self,
+        bucket: &str,
+        key: &str,
+        _expires: std::time::Duration,
+    ) -> Result<String> {
+        Ok(format!(
+            "https://{bucket}.s3.amazonaws.com/{key}?X-Amz-Signature=fake"
+        ))
     }
 }

@@ -1,0 +1,250 @@
+//! The report of `little check`: a text summary for the terminal and a self-contained HTML
+//! page (inline CSS and logo, no external assets, so that a presigned link to it never leaks
+//! through a Referer header). The JSON form is the report itself.
+
+use std::io::Write;
+
+use super::audit::xml_escape as escape;
+use super::{rfc3339_utc, Style};
+use crate::check::rules::{human, Outcome};
+use crate::check::CheckReport;
+use crate::error::{Error, Result};
+
+fn mark(outcome: Outcome, style: Style) -> String {
+    match outcome {
+        Outcome::Pass => style.green("pass"),
+        Outcome::Warn => style.yellow("warn"),
+        Outcome::Fail => style.red("FAIL"),
+        Outcome::Skipped => style.dim("skip"),
+    }
+}
+
+fn image_name(r: &CheckReport) -> String {
+    match &r.image.tag {
+        Some(t) => format!("{}:{t}", r.image.repository),
+        None => format!("{}@{}", r.image.repository, r.image.digest),
+    }
+}
+
+/// The terminal summary: the image, a line per check with its details, and the outcome.
+pub fn write_text(w: &mut dyn Write, r: &CheckReport, style: Style) -> Result<()> {
+    let mut out = format!(
+        "{} ({}, {})\n  digest {}\n",
+        style.bold(&image_name(r)),
+        r.image.platform,
+        r.image.region,
+        r.image.digest
+    );
+    for c in &r.checks {
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            mark(c.outcome, style),
+            c.title,
+            c.summary
+        ));
+        for d in &c.details {
+            out.push_str(&format!("         {d}\n"));
+        }
+    }
+    for n in &r.notes {
+        out.push_str(&format!("  {}\n", style.dim(&format!("note: {n}"))));
+    }
+    if let Some(e) = &r.enforcement {
+        out.push_str(&format!("  enforcement: {}\n", e.detail));
+    }
+    out.push_str(&format!("outcome: {}\n", mark(r.outcome, style)));
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+const CSS: &str = "body{font:14px/1.5 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}\
+header{display:flex;gap:12px;align-items:center;padding:16px 24px;border-bottom:1px solid #d0d7de}\
+main{padding:8px 24px 32px;max-width:1100px}h1{font-size:20px;margin:0}h2{font-size:16px;margin:24px 0 8px}\
+.o{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px;color:#fff}\
+.pass{background:#1a7f37}.warn{background:#9a6700}.fail{background:#cf222e}.skipped{background:#6e7781}\
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top}\
+code,pre{font:12px/1.45 ui-monospace,monospace}pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}\
+.muted{color:#656d76}ul{margin:4px 0;padding-left:20px}\
+@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}pre{background:#161b22}td,th,header{border-color:#30363d}.muted{color:#8d96a0}}";
+
+/// A small inline logo: a container with a check mark.
+const LOGO: &str = "<svg width=\"32\" height=\"32\" viewBox=\"0 0 32 32\" aria-hidden=\"true\"><rect x=\"3\" y=\"7\" width=\"26\" height=\"18\" rx=\"3\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"/><path d=\"M10 16l4 4 8-8\" fill=\"none\" stroke=\"#1a7f37\" stroke-width=\"3\"/></svg>";
+
+/// The report as a self-contained HTML page.
+pub fn html(r: &CheckReport) -> String {
+    let badge = |o: Outcome| format!("<span class=\"o {}\">{}</span>", o.as_str(), o.as_str());
+    let mut page = String::with_capacity(8192);
+    page.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
+    page.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+    page.push_str("<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"color-scheme\" content=\"light dark\">");
+    page.push_str(&format!(
+        "<title>{} — little check</title>",
+        escape(&image_name(r))
+    ));
+    page.push_str(&format!("<style>{CSS}</style></head><body>"));
+    page.push_str(&format!(
+        "<header>{LOGO}<div><h1>{} {}</h1><div class=\"muted\">{} · {} · <code>{}</code> · {}</div></div></header><main>",
+        escape(&image_name(r)),
+        badge(r.outcome),
+        escape(&r.image.region),
+        escape(&r.image.platform),
+        escape(&r.image.digest),
+        rfc3339_utc(r.created_at)
+    ));
+    if let Some(e) = &r.enforcement {
+        page.push_str(&format!(
+            "<p><strong>Enforcement</strong> ({}): {}</p>",
+            escape(&e.action),
+            escape(&e.detail)
+        ));
+    }
+    page.push_str("<h2>Checks</h2><table><tr><th>Check</th><th>Result</th><th>Details</th></tr>");
+    for c in &r.checks {
+        page.push_str(&format!(
+            "<tr><td>{}<div class=\"muted\">{} on failure</div></td><td>{}</td><td>{}",
+            escape(&c.title),
+            match c.severity {
+                crate::check::rules::Level::Fail => "fails",
+                crate::check::rules::Level::Warn => "warns",
+            },
+            badge(c.outcome),
+            escape(&c.summary)
+        ));
+        if !c.details.is_empty() {
+            page.push_str("<ul>");
+            for d in &c.details {
+                page.push_str(&format!("<li>{}</li>", escape(d)));
+            }
+            page.push_str("</ul>");
+        }
+        page.push_str("</td></tr>");
+    }
+    page.push_str("</table>");
+    let f = &r.facts;
+    page.push_str("<h2>Image</h2><table>");
+    let row = |k: &str, v: String| format!("<tr><th>{k}</th><td>{}</td></tr>", escape(&v));
+    page.push_str(&row(
+        "OS",
+        f.os.as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| "none found".into()),
+    ));
+    page.push_str(&row("User", f.user.clone()));
+    page.push_str(&row(
+        "Size",
+        format!(
+            "{} compressed, {} layers",
+            human(f.size_bytes.max(0) as u64),
+            f.layers
+        ),
+    ));
+    for (k, v) in &f.runtimes {
+        page.push_str(&row(k, v.clone()));
+    }
+    page.push_str("</table>");
+    if !f.labels.is_empty() {
+        page.push_str("<h2>Labels</h2><table>");
+        for (k, v) in &f.labels {
+            page.push_str(&format!(
+                "<tr><th><code>{}</code></th><td>{}</td></tr>",
+                escape(k),
+                escape(v)
+            ));
+        }
+        page.push_str("</table>");
+    }
+    if !f.env.is_empty() {
+        page.push_str("<h2>Environment</h2><pre>");
+        for (k, v) in &f.env {
+            page.push_str(&format!("{}={}\n", escape(k), escape(v)));
+        }
+        page.push_str("</pre>");
+    }
+    if !r.history.is_empty() {
+        page.push_str("<h2>Build history</h2><table>");
+        for (i, h) in r.history.iter().enumerate() {
+            page.push_str(&format!(
+                "<tr><td class=\"muted\">{}{}</td><td><pre>{}</pre></td></tr>",
+                i + 1,
+                if h.empty_layer { " (no layer)" } else { "" },
+                escape(&h.lines.join("\n"))
+            ));
+        }
+        page.push_str("</table>");
+    }
+    if !r.notes.is_empty() {
+        page.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            page.push_str(&format!("<li>{}</li>", escape(n)));
+        }
+        page.push_str("</ul>");
+    }
+    page.push_str(&format!(
+        "<p class=\"muted\">little-stack {}</p></main></body></html>\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::rules::{CheckResult, Facts, Level};
+    use crate::check::{CheckedImage, Enforcement, REPORT_VERSION};
+
+    fn report() -> CheckReport {
+        CheckReport {
+            version: REPORT_VERSION,
+            created_at: 0,
+            image: CheckedImage {
+                repository: "team/api".into(),
+                tag: Some("v1".into()),
+                digest: "sha256:abc".into(),
+                platform: "linux/amd64".into(),
+                region: "us-east-1".into(),
+                uri: None,
+            },
+            outcome: Outcome::Fail,
+            checks: vec![CheckResult {
+                id: "secrets".into(),
+                title: "No secrets".into(),
+                outcome: Outcome::Fail,
+                severity: Level::Fail,
+                summary: "1 possible secret".into(),
+                details: vec!["`<script>` AKIA…".into()],
+            }],
+            facts: Facts {
+                env: vec![("A".into(), "<b>".into())],
+                ..Facts::default()
+            },
+            history: vec![],
+            enforcement: Some(Enforcement {
+                action: "ecr:BatchDeleteImage".into(),
+                applied: false,
+                detail: "would delete team/api@sha256:abc (run with --enforce)".into(),
+            }),
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn text_lists_checks_details_and_outcome() {
+        let mut out = Vec::new();
+        write_text(&mut out, &report(), Style::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("team/api:v1 (linux/amd64, us-east-1)\n"));
+        assert!(text.contains("  FAIL No secrets: 1 possible secret\n         `<script>` AKIA…\n"));
+        assert!(text.contains("enforcement: would delete"));
+        assert!(text.ends_with("outcome: FAIL\n"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_self_contained() {
+        let page = html(&report());
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(page.contains("A=&lt;b&gt;"));
+        for external in ["http:", "https:", "src=", "<link", "<script", "url("] {
+            assert!(!page.contains(external), "{external}");
+        }
+        assert!(page.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
+    }
+}

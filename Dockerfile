@@ -1,6 +1,6 @@
 # little-stack in a container, for `little serve` (the scheduled audit with metrics).
 #
-#   docker build -t little-stack .
+#   docker build --build-arg LITTLE_GIT_REVISION="$(git rev-parse --short=12 HEAD)" -t little-stack .
 #   docker run --rm -p 9000:9000 -v "$PWD:/project:ro" -v little-state:/state \
 #     -e AWS_REGION -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_SESSION_TOKEN \
 #     -e LITTLE_SERVE_TOKEN little-stack
@@ -10,8 +10,17 @@
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+# Cargo reads the manifest's [[bench]] targets even to build the binary.
+COPY benches ./benches
+# `little init` embeds the bootstrap library and the plan workflow.
+COPY stacks ./stacks
+COPY templates ./templates
+COPY policies ./policies
+COPY examples/github-actions/plan.yml ./examples/github-actions/plan.yml
+# No .git is copied: `little --version` names this revision, or `unknown` without it.
+ARG LITTLE_GIT_REVISION
 RUN cargo build --release --locked --bin little
 
 FROM debian:bookworm-slim
@@ -25,5 +34,8 @@ USER 10001
 WORKDIR /project
 EXPOSE 9000
 STOPSIGNAL SIGTERM
-# Probes: GET /healthz (alive) and GET /readyz (the first audit has finished).
+# Probes: GET /healthz (alive) and GET /readyz (the first audit has finished). The image has
+# no curl: `little healthcheck` GETs http://127.0.0.1:9000/healthz (exit 0 on 2xx, else 1).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
+  CMD ["little", "healthcheck"]
 ENTRYPOINT ["little", "serve", "--listen", "0.0.0.0:9000", "--state", "/state/serve-state.json"]

@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_VERSION: u32 = 1;
 
 /// How bad a finding is; ordered, so `--fail-on HIGH` means HIGH and CRITICAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     Informational,
@@ -65,7 +77,7 @@ impl FromStr for Severity {
 }
 
 /// What `--remediate` did, or would do, about a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Remediation {
     /// The API call, such as `ecr:PutImageTagMutability`.
     pub action: String,
@@ -76,7 +88,7 @@ pub struct Remediation {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// A stable id, such as `ecr.tag-immutability`.
     pub check: String,
@@ -96,7 +108,9 @@ pub struct Finding {
 }
 
 /// What the audit looked at.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Checked {
     pub repositories: usize,
     pub images: usize,
@@ -105,7 +119,7 @@ pub struct Checked {
 
 /// The audit's result: every finding, sorted by resource, then severity (worst first), then
 /// check; and the errors that kept a check from running.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditReport {
     pub version: u32,
     /// Seconds since the Unix epoch.

@@ -52,7 +52,7 @@ pub struct ChangeSetRequest {
 }
 
 /// Which change set: its ARN and name, and its stack's ARN and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeSetId {
     /// The change set's ARN.
     pub id: String,
@@ -63,7 +63,7 @@ pub struct ChangeSetId {
 }
 
 /// Why one attribute of a resource changes (a `ResourceChangeDetail`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeDetail {
     /// `Properties`, `Metadata`, `CreationPolicy`, `UpdatePolicy`, `DeletionPolicy`,
     /// `UpdateReplacePolicy`, `Tags`.
@@ -82,7 +82,7 @@ pub struct ChangeDetail {
 }
 
 /// One resource that the change set would add, modify or remove.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceChange {
     /// `Add`, `Modify`, `Remove`, `Import` or `Dynamic`.
     pub action: String,

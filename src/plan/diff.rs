@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use similar::{ChangeTag, TextDiff};
 
 /// What happened to a resource, property, output or section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Added,
@@ -28,7 +28,7 @@ pub enum ChangeKind {
 
 /// One change at one path. `before` and `after` are canonical values (see [`canonical`]);
 /// `before` is `None` for `Added`, `after` is `None` for `Removed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PropertyChange {
     /// Dots between keys and `[i]` for array indices (`Properties.Tags[Key=Env].Value` for a
     /// tag, `...Statement[Sid=Pull]` for a statement with a unique `Sid`). Keys that contain
@@ -42,7 +42,7 @@ pub struct PropertyChange {
 }
 
 /// One resource that is added, removed or modified.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceDiff {
     pub logical_id: String,
     /// The new type, or the old one for a removed resource.
@@ -55,7 +55,7 @@ pub struct ResourceDiff {
 }
 
 /// Everything that differs between two templates.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TemplateDiff {
     /// Sorted by logical id.
     pub resources: Vec<ResourceDiff>,

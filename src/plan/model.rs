@@ -14,7 +14,7 @@ use crate::aws::changeset::{ChangeSetId, ResourceChange};
 pub const PLAN_VERSION: u32 = 1;
 
 /// A whole plan: every selected stack, in dependency order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub version: u32,
     pub project: String,
@@ -24,7 +24,7 @@ pub struct Plan {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanStatus {
     /// The stack does not exist yet.
@@ -38,7 +38,7 @@ pub enum PlanStatus {
 }
 
 /// The plan of one stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StackPlan {
     pub stack: String,
     pub region: String,
@@ -67,7 +67,7 @@ pub struct StackPlan {
 }
 
 /// The deployed stack's state when the plan was made; `apply --plan` refuses if it moved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Deployed {
     pub stack_id: String,
     pub status: String,
@@ -77,7 +77,7 @@ pub struct Deployed {
 }
 
 /// A parameter or tag that changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValueChange {
     pub key: String,
     pub kind: ChangeKind,
@@ -88,14 +88,14 @@ pub struct ValueChange {
     pub masked: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BoolChange {
     pub before: bool,
     pub after: bool,
 }
 
 /// Hashes of what the plan would deploy, so that `apply --plan` executes exactly that.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
     /// SHA-256 of the template body sent to CloudFormation.
     pub template_sha256: String,
@@ -103,7 +103,9 @@ pub struct Hashes {
     pub parameters_sha256: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Summary {
     pub new: usize,
     pub changed: usize,

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use super::diff::{canonical, ChangeKind, TemplateDiff};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskKind {
     Destructive,
@@ -38,7 +38,7 @@ pub enum Replacement {
 }
 
 /// One (principal × action × resource) tuple of one policy statement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Permission {
     /// Where the statement is: `AssumeRolePolicyDocument`, `Policies[ecr-push]`,
     /// `ManagedPolicyArns`, `RepositoryPolicyText`, `PolicyDocument`, `KeyPolicy`, ...
@@ -56,7 +56,7 @@ pub struct Permission {
     pub condition: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Risk {
     pub kind: RiskKind,
     pub logical_id: String,

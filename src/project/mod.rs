@@ -41,6 +41,23 @@ pub struct Project {
     display_base: PathBuf,
 }
 
+/// Shows a project path relative to the working directory where it is under it.
+#[derive(Debug, Clone)]
+pub struct PathDisplay {
+    root: PathBuf,
+    base: PathBuf,
+}
+
+impl PathDisplay {
+    pub fn shown(&self, rel: &Path) -> PathBuf {
+        let abs = self.root.join(rel);
+        match abs.strip_prefix(&self.base) {
+            Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => abs,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Account {
     pub name: String,
@@ -168,8 +185,9 @@ impl Project {
         project.check_project_file(&text, &mut diags);
 
         let mut stacks = Vec::new();
-        for rel in project.stack_files()? {
-            match project.load_stack(&rel) {
+        let files = project.stack_files()?;
+        for loaded in crate::parallel::map(&files, |rel| project.load_stack(rel)) {
+            match loaded {
                 Ok(stack) => stacks.push(stack),
                 Err(d) => diags.extend(d),
             }
@@ -202,10 +220,23 @@ impl Project {
 
     /// `path` (relative to the root) as it should appear in messages.
     pub fn shown(&self, rel: &Path) -> PathBuf {
-        let abs = self.root.join(rel);
-        match abs.strip_prefix(&self.display_base) {
-            Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => abs,
+        self.path_display().shown(rel)
+    }
+
+    /// The account of `defaults.account`, if little.yaml names one.
+    pub fn default_account(&self) -> Option<&Account> {
+        self.file
+            .defaults
+            .account
+            .as_ref()
+            .and_then(|a| self.accounts.get(a))
+    }
+
+    /// How paths of this project are shown, detached from the project.
+    pub fn path_display(&self) -> PathDisplay {
+        PathDisplay {
+            root: self.root.clone(),
+            base: self.display_base.clone(),
         }
     }
 
@@ -328,7 +359,9 @@ impl Project {
             return Ok(Vec::new());
         }
         let mut files = Vec::new();
+        // Links are followed: a stacks folder mounted from a Kubernetes ConfigMap is links.
         for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))

@@ -62,7 +62,19 @@ pub struct Session {
     pub files: Mutex<Vec<String>>,
     /// How paths appear in messages.
     pub shown: Box<dyn Fn(&Path) -> PathBuf + Send + Sync>,
+    /// Valid policy documents by (policy, text), shared by the renders of one project: many
+    /// stacks render the same policies, and parsing and checking them is not free.
+    pub policy_cache: PolicyCache,
+    /// Template sources as read and rewritten (before instrumentation), shared like the
+    /// policy cache: every stack of a library reads the same files.
+    pub source_cache: SourceCache,
 }
+
+/// See [`Session::source_cache`]: `None` for a file that does not exist.
+pub type SourceCache = Arc<Mutex<std::collections::HashMap<PathBuf, Option<String>>>>;
+
+/// See [`Session::policy_cache`].
+pub type PolicyCache = Arc<Mutex<std::collections::HashMap<(String, String), Value>>>;
 
 impl Session {
     /// The project-relative file of a template name.
@@ -78,10 +90,26 @@ impl Session {
             return Ok(None);
         }
         let path = self.root.join(self.file_of(name));
+        if let Some(cached) = self
+            .source_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&path)
+        {
+            return Ok(cached.as_ref().map(|text| self.prepare(name, text)));
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => return Ok(None),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.kind() == std::io::ErrorKind::IsADirectory =>
+            {
+                self.source_cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(path, None);
+                return Ok(None);
+            }
             Err(e) => {
                 return Err(TplError::new(
                     ErrorKind::InvalidOperation,
@@ -93,15 +121,26 @@ impl Session {
             }
         };
         let text = source::rewrite_length(&text);
+        let prepared = self.prepare(name, &text);
+        self.source_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path, Some(text));
+        Ok(Some(prepared))
+    }
+
+    /// A rewritten source as this session loads it: instrumented with its file id when the
+    /// session instruments.
+    fn prepare(&self, name: &str, text: &str) -> String {
         if !self.instrument {
-            return Ok(Some(text));
+            return text.to_owned();
         }
         let id = {
             let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
             files.push(name.to_owned());
             files.len() - 1
         };
-        Ok(Some(source::instrument(&text, id)))
+        source::instrument(text, id)
     }
 
     pub fn file_name(&self, id: usize) -> Option<String> {
@@ -400,6 +439,16 @@ fn load_policy(
             )
         })?
     };
+    let key = (base.to_owned(), text);
+    if let Some(v) = session
+        .policy_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return Ok(v.clone());
+    }
+    let text = key.1.clone();
     let fail = |problems: Vec<Diagnostic>| {
         session
             .policy_problems
@@ -453,7 +502,13 @@ fn load_policy(
             .collect();
         return Err(fail(diags));
     }
-    Ok(to_value(&doc))
+    let value = to_value(&doc);
+    session
+        .policy_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, value.clone());
+    Ok(value)
 }
 
 /// The names of the render context, passed on to templated policies.
@@ -482,6 +537,8 @@ mod tests {
             instrument: false,
             files: Mutex::new(Vec::new()),
             shown: Box::new(|p| p.to_path_buf()),
+            policy_cache: PolicyCache::default(),
+            source_cache: SourceCache::default(),
         })
     }
 

@@ -107,15 +107,28 @@ struct TagEntry<'a> {
 pub struct Renderer<'p> {
     project: &'p Project,
     options: RenderOptions,
+    policy_cache: env::PolicyCache,
+    source_cache: env::SourceCache,
+    /// Environments (with their sessions) of finished renders, for the next ones: their
+    /// templates stay compiled. One per thread that renders at a time.
+    pool: Mutex<Vec<(Arc<Session>, minijinja::Environment<'static>)>>,
 }
 
 impl<'p> Renderer<'p> {
     pub fn new(project: &'p Project, options: RenderOptions) -> Self {
-        Renderer { project, options }
+        Renderer {
+            project,
+            options,
+            policy_cache: env::PolicyCache::default(),
+            source_cache: env::SourceCache::default(),
+            pool: Mutex::new(Vec::new()),
+        }
     }
 
     fn session(&self, stack: &Stack, instrument: bool) -> Arc<Session> {
-        let project = self.project.clone();
+        // Only what `shown` needs: a copy of the whole project per render would cost as much
+        // as the project is big.
+        let shown = self.project.path_display();
         Arc::new(Session {
             root: self.project.root.clone(),
             outputs: self.options.outputs.clone(),
@@ -124,15 +137,47 @@ impl<'p> Renderer<'p> {
             policy_problems: Mutex::new(Vec::new()),
             instrument,
             files: Mutex::new(Vec::new()),
-            shown: Box::new(move |p| project.shown(p)),
+            shown: Box::new(move |p| shown.shown(p)),
+            policy_cache: self.policy_cache.clone(),
+            source_cache: self.source_cache.clone(),
         })
     }
 
     /// Renders a stack: parameters and tags, then the template, then parses the result.
     pub fn render(&self, stack: &Stack) -> Result<Rendered, Vec<Diagnostic>> {
-        let session = self.session(stack, false);
-        let environment = env::environment(session.clone());
+        // A pooled environment, its session reset for this stack; or a new one.
+        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (session, environment) = match pooled {
+            Some((session, environment)) => {
+                *session.account_id.lock().unwrap_or_else(|e| e.into_inner()) =
+                    self.project.account_of(stack).map(|a| a.id.clone());
+                session
+                    .policy_problems
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
+                (session, environment)
+            }
+            None => {
+                let session = self.session(stack, false);
+                let environment = env::environment(session.clone());
+                (session, environment)
+            }
+        };
+        let result = self.render_with(stack, &session, &environment);
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((session, environment));
+        result
+    }
 
+    fn render_with(
+        &self,
+        stack: &Stack,
+        session: &Arc<Session>,
+        environment: &minijinja::Environment<'static>,
+    ) -> Result<Rendered, Vec<Diagnostic>> {
         let account = self.project.account_of(stack);
         let account_id = account.map(|a| a.id.clone());
         let empty = IndexMap::new();
@@ -200,7 +245,7 @@ impl<'p> Renderer<'p> {
                     Ok(v) => {
                         out.insert(key.clone(), v);
                     }
-                    Err(e) => diags.extend(self.config_value_error(stack, kind, key, &e, &session)),
+                    Err(e) => diags.extend(self.config_value_error(stack, kind, key, &e, session)),
                 }
             }
             out
@@ -215,7 +260,7 @@ impl<'p> Renderer<'p> {
         let text = environment
             .get_template(&stack.template)
             .and_then(|t| t.render(ctx.clone()))
-            .map_err(|e| self.template_error(stack, &e, &session))?;
+            .map_err(|e| self.template_error(stack, &e, session))?;
         let syntax = Syntax::of(&stack.template);
         let template = match parse::parse(&text, syntax) {
             Ok(v) => v,

@@ -25,8 +25,8 @@ pub fn render_stacks(
     let renderer = Renderer::new(project, options);
     let mut out = Vec::new();
     let mut diags: Vec<Diagnostic> = Vec::new();
-    for stack in stacks {
-        match renderer.render(stack) {
+    for result in crate::parallel::map(&stacks, |stack| renderer.render(stack)) {
+        match result {
             Ok(r) => out.push(r),
             Err(d) => diags.extend(d),
         }
@@ -67,8 +67,8 @@ pub fn validate(
     let renderer = Renderer::new(project, options);
     let mut results = Vec::new();
     let mut all = Vec::new();
-    for stack in stacks {
-        let (_, diags) = renderer.check(stack);
+    let checked = crate::parallel::map(&stacks, |stack| renderer.check(stack).1);
+    for (stack, diags) in stacks.iter().zip(checked) {
         let (errors, warnings) = count(&diags);
         results.push(StackResult {
             stack: stack.name.clone(),

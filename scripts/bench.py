@@ -1,0 +1,502 @@
+"""The benchmarks of little-stack (run through scripts/bench, which builds `little` in release
+mode and installs the emulator and the registry first).
+
+Each section prints its figures and they all go into BENCHMARKS.md with the machine's
+description. Wall times are the median of several runs, with min and max; peak memory is
+the child's maximum resident set size (wait4). AWS calls are counted by `little -v`.
+
+Sections: validate, plan, audit, serve, check, criterion (default: all).
+"""
+
+import concurrent.futures
+import gzip
+import hashlib
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LITTLE = os.environ.get("LITTLE_BIN", os.path.join(ROOT, "target", "release", "little"))
+PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+RESULTS = []  # (section, measure, value, target, verdict)
+NOTES = []
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(args, cwd, env=None, stdout=subprocess.DEVNULL):
+    """Runs a command; (seconds, peak RSS in MiB, exit code, stderr text)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    err = tempfile.TemporaryFile()
+    out = stdout if stdout is not subprocess.DEVNULL else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env=full_env, stdout=out, stderr=err)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err.seek(0)
+    return elapsed, usage.ru_maxrss / 1024.0, proc.returncode, err.read().decode(errors="replace")
+
+
+def repeat(label, args, cwd, env=None, runs=5, ok=(0,)):
+    times, peaks, stderr = [], [], ""
+    for _ in range(runs):
+        t, rss, code, stderr = run(args, cwd, env)
+        if code not in ok:
+            raise SystemExit(f"{label}: exit {code}\n{stderr}")
+        times.append(t)
+        peaks.append(rss)
+    return times, max(peaks), stderr
+
+
+def fmt_times(times):
+    return f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, {len(times)} runs)"
+
+
+def record(section, measure, value, target="", verdict=""):
+    RESULTS.append((section, measure, value, target, verdict))
+    log(f"  {measure}: {value}" + (f"  [target {target}: {verdict}]" if target else ""))
+
+
+def calls(stderr):
+    """The `-v` table: operation -> (calls, retries)."""
+    table = {}
+    for line in stderr.splitlines():
+        m = re.match(r"\s+([a-z0-9]+:[A-Za-z]+)\s+(\d+)(?:\s+\((\d+) retried\))?$", line)
+        if m:
+            table[m.group(1)] = (int(m.group(2)), int(m.group(3) or 0))
+    return table
+
+
+# --- the emulator --------------------------------------------------------------------------
+
+class Emulator:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "scripts", "moto-server.py"), str(self.port), "--exit-with-parent"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/data.json", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise SystemExit("moto did not start")
+
+    def env(self):
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "NO_COLOR": "1"}
+
+    def client(self, service):
+        import boto3
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="bench", aws_secret_access_key="bench")
+
+    def reset(self):
+        urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"))
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+# --- 1. render and validate ----------------------------------------------------------------
+
+def project_dir(stacks, repos_per_stack, tmp, name="bench", rev="1"):
+    os.makedirs(os.path.join(tmp, "stacks"), exist_ok=True)
+    for d in ("templates", "policies"):
+        if not os.path.exists(os.path.join(tmp, d)):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(tmp, d))
+    with open(os.path.join(tmp, "little.yaml"), "w") as f:
+        f.write(f"name: {name}\ndefaults:\n  region: us-east-1\n  account: tooling\n  termination_protection: false\n"
+                "accounts:\n  tooling: {id: \"123456789012\"}\n  prod: {id: \"210987654321\"}\n"
+                "variables:\n  organization_id: o-a1b2c3d4e5\n")
+    for s in range(stacks):
+        repos = "".join(f"    - name: svc{s:04d}/repo{r:02d}\n      tags: {{rev: \"{rev}\"}}\n" for r in range(repos_per_stack))
+        with open(os.path.join(tmp, "stacks", f"s{s:04d}.yaml"), "w") as f:
+            f.write(f"name: s{s:04d}\ntemplate: ecr/repositories.json.njk\nvariables:\n  pull_accounts: [prod]\n"
+                    f"  lifecycle: [releases, dev-images, untagged]\n  repositories:\n{repos}")
+
+
+def bench_validate():
+    log("== render and validate: 1,000 stacks x 20 repositories")
+    with tempfile.TemporaryDirectory() as tmp:
+        project_dir(1000, 20, tmp)
+        times, peak, stderr = repeat("validate", [LITTLE, "validate", "--all"], tmp, runs=5)
+        record("validate", "`little validate --all`, 1,000 stacks x 20 repositories", fmt_times(times),
+               "< 2 s", "met" if statistics.median(times) < 2 else "NOT met")
+        record("validate", "peak memory of that", f"{peak:.0f} MiB")
+        times, peak, _ = repeat("render", [LITTLE, "render", "--all", "--out", os.path.join(tmp, "out")], tmp, runs=3)
+        record("validate", "`little render --all --out DIR`, the same project", fmt_times(times))
+
+
+# --- 2. plan many stacks -------------------------------------------------------------------
+
+def bench_plan(emulator):
+    log("== plan: 100 deployed stacks, one variable changed in each")
+    emulator.reset()
+    with tempfile.TemporaryDirectory() as tmp:
+        project_dir(100, 2, tmp, rev="1")
+        t, _, code, err = run([LITTLE, "apply", "--all", "--yes", "--allow-broadening"], tmp, emulator.env())
+        if code != 0:
+            raise SystemExit(f"apply failed: {err[-2000:]}")
+        record("plan", "`little apply --all` of the 100 stacks (setup, once)", f"{t:.1f} s")
+        project_dir(100, 2, tmp, rev="2")
+        for c in (1, 8):
+            times, _, stderr = repeat(f"plan -c {c}", [LITTLE, "-v", "plan", "--all", "--concurrency", str(c), "--detailed-exitcode"],
+                                      tmp, emulator.env(), runs=3, ok=(2,))
+            record("plan", f"`little plan --all --concurrency {c}`, 100 changed stacks", fmt_times(times))
+        table = calls(stderr)
+        total = sum(c for c, _ in table.values())
+        record("plan", "API calls of one plan (concurrency 8)", f"{total} ({', '.join(f'{k} {v[0]}' for k, v in sorted(table.items()))})")
+
+
+# --- 3. audit at scale ---------------------------------------------------------------------
+
+def manifest(i, j):
+    config = hashlib.sha256(f"config-{i}-{j}".encode()).hexdigest()
+    layer = hashlib.sha256(f"layer-{i}-{j}".encode()).hexdigest()
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1000 + j, "digest": f"sha256:{config}"},
+                       "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1_000_000 + i, "digest": f"sha256:{layer}"}]})
+
+
+def populate(emulator, repositories, images):
+    ecr = emulator.client("ecr")
+
+    def one(i):
+        name = f"team-{i % 20:02d}/service-{i:04d}"
+        ecr.create_repository(repositoryName=name, imageTagMutability="MUTABLE" if i % 7 == 0 else "IMMUTABLE",
+                              imageScanningConfiguration={"scanOnPush": i % 3 != 0})
+        for j in range(images):
+            ecr.put_image(repositoryName=name, imageManifest=manifest(i, j), imageTag=f"v{j}",
+                          imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json")
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(repositories)))
+    return time.perf_counter() - start
+
+
+def bench_audit(emulator, repositories=2000, images=10):
+    log(f"== audit: {repositories:,} repositories x {images} images")
+    emulator.reset()
+    t = populate(emulator, repositories, images)
+    record("audit", f"populating the emulator ({repositories * images:,} PutImage, setup)", f"{t:.0f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "little.yaml"), "w") as f:
+            f.write("defaults:\n  region: us-east-1\n")
+        for label, extra, scans in (("newest image of each repository", [], repositories),
+                                    ("every tagged image (--all-images)", ["--all-images"], repositories * images)):
+            times, peak, stderr = repeat("audit", [LITTLE, "-v", "audit", "--no-stacks", "--format", "json"] + extra,
+                                         tmp, emulator.env(), runs=3, ok=(0, 2))
+            record("audit", f"`little audit`, {label}", fmt_times(times))
+            record("audit", f"peak memory, {label}", f"{peak:.0f} MiB",
+                   "< 150 MB" if extra else "", ("met" if peak * 1.048576 < 150 else "NOT met") if extra else "")
+            table = calls(stderr)
+            minimum = {
+                "ecr:DescribeRepositories": -(-repositories // 1000),
+                "ecr:GetRegistryScanningConfiguration": 1,
+                "ecr:GetLifecyclePolicy": repositories,
+                "ecr:GetRepositoryPolicy": repositories,
+                "ecr:DescribeImages": repositories * -(-images // 1000),
+                "ecr:DescribeImageScanFindings": scans,
+            }
+            made = sum(c for c, _ in table.values())
+            least = sum(minimum.values())
+            detail = ", ".join(f"{op} {table.get(op, (0, 0))[0]}/{n}" for op, n in minimum.items())
+            extra_ops = {k: v for k, v in table.items() if k not in minimum}
+            if extra_ops:
+                detail += "; also " + ", ".join(f"{k} {v[0]}" for k, v in sorted(extra_ops.items()))
+            record("audit", f"API calls, {label} (made/minimum)", f"{made:,} / {least:,}: {detail}",
+                   "within 5%", "met" if made <= least * 1.05 else "NOT met")
+
+
+# --- 4. serve ------------------------------------------------------------------------------
+
+def bench_serve(emulator, repositories=2000, images=10, clients=50, per_client=20):
+    log(f"== serve: /metrics under {clients} concurrent scrapes, {repositories * images:,} images loaded")
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "little.yaml"), "w") as f:
+            f.write("defaults:\n  region: us-east-1\n")
+        port = free_port()
+        env = dict(os.environ)
+        env.update(emulator.env())
+        proc = subprocess.Popen([LITTLE, "serve", "--listen", f"127.0.0.1:{port}", "--interval", "24h", "--no-stacks"],
+                                cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            start = time.perf_counter()
+            while True:
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("GET", "/readyz")
+                    if c.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                if time.perf_counter() - start > 900:
+                    raise SystemExit("little serve was not ready after 900 s")
+                time.sleep(0.5)
+            record("serve", "first audit until /readyz", f"{time.perf_counter() - start:.1f} s")
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/metrics")
+            body = c.getresponse().read()
+            series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+            record("serve", "/metrics size", f"{len(body) / 1024 / 1024:.1f} MiB, {series:,} series")
+            latencies = []
+            lock = threading.Lock()
+
+            def scraper():
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                mine = []
+                for _ in range(per_client):
+                    t0 = time.perf_counter()
+                    conn.request("GET", "/metrics")
+                    r = conn.getresponse()
+                    r.read()
+                    mine.append(time.perf_counter() - t0)
+                with lock:
+                    latencies.extend(mine)
+
+            threads = [threading.Thread(target=scraper) for _ in range(clients)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
+            latencies.sort()
+            p50 = latencies[len(latencies) // 2] * 1000
+            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+            record("serve", f"/metrics latency, {clients} concurrent scrapers x {per_client}",
+                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(latencies) / wall:.0f} scrapes/s)",
+                   "p99 < 50 ms", "met" if p99 < 50 else "NOT met")
+            with open(f"/proc/{proc.pid}/status") as f:
+                hwm = next(line for line in f if line.startswith("VmHWM:")).split()[1]
+            record("serve", "peak memory of little serve", f"{int(hwm) / 1024:.0f} MiB")
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+# --- 5. check ------------------------------------------------------------------------------
+
+def bench_check(emulator, layer_mb=200):
+    log(f"== check: an image with a {layer_mb} MB layer")
+    emulator.reset()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        registry = subprocess.Popen([os.path.join(ROOT, "scripts", "registry"), "run", str(port), os.path.join(tmp, "registry")],
+                                    stdout=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            # The layer: os-release and an incompressible file, gzip-compressed.
+            layer_path = os.path.join(tmp, "layer.tar.gz")
+            with gzip.open(layer_path, "wb", compresslevel=1) as gz:
+                with tarfile.open(fileobj=gz, mode="w|") as tar:
+                    release = b'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
+                    info = tarfile.TarInfo("etc/os-release")
+                    info.size = len(release)
+                    tar.addfile(info, io.BytesIO(release))
+                    info = tarfile.TarInfo("opt/app/blob.bin")
+                    info.size = layer_mb * 1024 * 1024
+                    tar.addfile(info, _RandomReader(info.size))
+            size = os.path.getsize(layer_path)
+            digest = _push_blob(port, "bench/big", layer_path)
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000", "Labels": {"owner_team": "bench"}},
+                                 "history": [{"created_by": "/bin/sh -c #(nop) COPY blob.bin /opt/app/"}]}).encode()
+            config_path = os.path.join(tmp, "config.json")
+            with open(config_path, "wb") as f:
+                f.write(config)
+            config_digest = _push_blob(port, "bench/big", config_path)
+            ecr = emulator.client("ecr")
+            ecr.create_repository(repositoryName="bench/big")
+            ecr.put_image(repositoryName="bench/big", imageTag="v1",
+                          imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
+                          imageManifest=json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                                                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config), "digest": config_digest},
+                                                    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size, "digest": digest}]}))
+            project = os.path.join(tmp, "project")
+            os.makedirs(project)
+            with open(os.path.join(project, "little.yaml"), "w") as f:
+                f.write(f"defaults:\n  region: us-east-1\ncheck:\n  registry_url: http://127.0.0.1:{port}\n")
+            times, peak, stderr = repeat("check", [LITTLE, "-v", "check", "bench/big:v1"], project, emulator.env(), runs=3)
+            record("check", f"`little check` of an image with a {layer_mb} MiB layer ({size / 1024 / 1024:.0f} MiB compressed)",
+                   fmt_times(times))
+            record("check", "peak memory of that", f"{peak:.0f} MiB", "< 64 MB", "met" if peak * 1.048576 < 64 else "NOT met")
+        finally:
+            registry.terminate()
+            registry.wait()
+
+
+class _RandomReader:
+    """Incompressible bytes, made on demand (the layer is never held in memory)."""
+
+    def __init__(self, size):
+        self.left = size
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        self.left -= n
+        return os.urandom(n)
+
+
+def _push_blob(port, repository, path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    digest = "sha256:" + h.hexdigest()
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c.request("POST", f"/v2/{repository}/blobs/uploads/", headers={"Content-Length": "0"})
+    r = c.getresponse()
+    r.read()
+    location = r.getheader("Location")
+    path_part = location.split("://", 1)[-1]
+    path_part = path_part[path_part.index("/"):]
+    sep = "&" if "?" in path_part else "?"
+    with open(path, "rb") as f:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        c.request("PUT", f"{path_part}{sep}digest={digest}", body=f,
+                  headers={"Content-Length": str(os.path.getsize(path)), "Content-Type": "application/octet-stream"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 201:
+            raise SystemExit(f"blob upload failed: {r.status}")
+    return digest
+
+
+# --- criterion -----------------------------------------------------------------------------
+
+def bench_criterion():
+    log("== criterion: the renderer and the template diff, 500 resources")
+    out = subprocess.run(["cargo", "bench", "--bench", "render", "--bench", "diff", "--", "--output-format", "bencher"],
+                         cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, CARGO_TERM_COLOR="never"))
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    for line in out.stdout.splitlines():
+        m = re.match(r"test (.+?) \.\.\. bench:\s+([\d,]+) ns/iter \(\+/- ([\d,]+)\)", line)
+        if m:
+            ns = int(m.group(2).replace(",", ""))
+            dev = int(m.group(3).replace(",", ""))
+            record("criterion", m.group(1), f"{ns / 1e6:.2f} ms/iter (+/- {dev / 1e6:.2f})")
+
+
+# --- the report ----------------------------------------------------------------------------
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return [f"{os.cpu_count()} cores: {cpu}", f"memory: {mem}", f"kernel: {platform.release()}",
+            rustc, "little built with `cargo build --release`",
+            "the emulator: moto[server] (see scripts/emulator for the pinned version), one process"]
+
+
+def write_report(sections):
+    lines = ["# Benchmarks", "",
+             "Figures of `scripts/bench` (written by it: do not edit by hand). Reproduce them with",
+             "", "```sh", "scripts/bench            # every section; or: scripts/bench validate audit ...", "```", "",
+             "It builds `little` in release mode, installs the emulator and the registry if needed, and runs each",
+             "section: wall times are the median of several runs (min, max), peak memory is the process's",
+             "maximum resident set, API calls are `little -v`'s counts. The emulator (moto) and the local",
+             "registry run on the same machine, so AWS-bound figures include their time.", "",
+             f"Run on {time.strftime('%Y-%m-%d', time.gmtime())} (sections: {', '.join(sections)}).", "",
+             "## Machine", ""] + [f"- {m}" for m in machine()] + ["", "## Figures", "",
+             "| section | measure | figure | target |", "|---|---|---|---|"]
+    for section, measure, value, target, verdict in RESULTS:
+        t = f"{target}: **{verdict}**" if target else ""
+        lines.append(f"| {section} | {measure} | {value} | {t} |")
+    if NOTES:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in NOTES]
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    keep = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+        marker = "<!-- analysis: kept by scripts/bench -->"
+        if marker in text:
+            keep = text[text.index(marker):]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+        if keep:
+            f.write("\n" + keep)
+    log(f"wrote {path}")
+
+
+def main():
+    wanted = sys.argv[1:] or ["validate", "plan", "audit", "serve", "check", "criterion"]
+    unknown = set(wanted) - {"validate", "plan", "audit", "serve", "check", "criterion"}
+    if unknown:
+        raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
+    emulator = Emulator() if set(wanted) & {"plan", "audit", "serve", "check"} else None
+    try:
+        if "validate" in wanted:
+            bench_validate()
+        if "plan" in wanted:
+            bench_plan(emulator)
+        if "audit" in wanted:
+            bench_audit(emulator)
+        if "serve" in wanted:
+            if "audit" not in wanted:
+                emulator.reset()
+                populate(emulator, 2000, 10)
+            bench_serve(emulator)
+        if "check" in wanted:
+            bench_check(emulator)
+        if "criterion" in wanted:
+            bench_criterion()
+    finally:
+        if emulator:
+            emulator.stop()
+    print()
+    print(f"{'section':<10} {'measure':<70} figure")
+    for section, measure, value, target, verdict in RESULTS:
+        print(f"{section:<10} {measure[:70]:<70} {value}" + (f"  [{target}: {verdict}]" if target else ""))
+    write_report(wanted)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Runs moto's server on 127.0.0.1:PORT, with one fix that makes it behave like AWS.
+"""Runs moto's server on 127.0.0.1:PORT, with two fixes that make it behave like AWS.
 
     python scripts/moto-server.py PORT [--exit-with-parent]
 
@@ -8,7 +8,11 @@ start one emulator per test process; nothing is left running when they end, howe
 The fix: moto 5.2.5 does not refresh a stack's outputs (nor its tags) when it executes a change
 set, so a stack created or updated through a change set reports no outputs, or the old ones.
 AWS reports the new outputs. little deploys through change sets and reads dependency outputs,
-so the launcher refreshes them after moto's own ExecuteChangeSet. Nothing else is changed.
+so the launcher refreshes them after moto's own ExecuteChangeSet.
+
+The second: moto 5.2.5 fails with an HTTP 500 (a Python error) when asked to delete a change
+set that does not exist; AWS answers with a ChangeSetNotFound error. A 500 is retried by every
+SDK, so each such call took seconds. The launcher answers as AWS does. Nothing else is changed.
 """
 import os
 import sys
@@ -47,6 +51,30 @@ def refresh_outputs_after_change_sets() -> None:
     models.CloudFormationBackend.execute_change_set = execute_change_set
 
 
+def change_set_not_found_on_delete() -> None:
+    from moto.cloudformation import models
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    class ChangeSetNotFound(CloudFormationError):
+        code = "ChangeSetNotFound"
+
+        def __init__(self, name: str):
+            super().__init__(f"ChangeSet [{name}] does not exist")
+            self.code = "ChangeSetNotFound"
+
+    original = models.CloudFormationBackend.delete_change_set
+
+    def delete_change_set(self, change_set_name: str) -> None:
+        known = change_set_name in self.change_sets or any(
+            cs.change_set_name == change_set_name for cs in self.change_sets.values()
+        )
+        if not known:
+            raise ChangeSetNotFound(change_set_name)
+        original(self, change_set_name)
+
+    models.CloudFormationBackend.delete_change_set = delete_change_set
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -56,6 +84,7 @@ def main() -> int:
     if "--exit-with-parent" in args:
         threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     refresh_outputs_after_change_sets()
+    change_set_not_found_on_delete()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

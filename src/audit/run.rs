@@ -90,13 +90,7 @@ fn targets(project: &Project, all: bool) -> Vec<Option<Account>> {
     if all && !project.accounts.is_empty() {
         return project.accounts.values().cloned().map(Some).collect();
     }
-    vec![project
-        .file
-        .defaults
-        .account
-        .as_ref()
-        .and_then(|a| project.accounts.get(a))
-        .cloned()]
+    vec![project.default_account().cloned()]
 }
 
 /// What one account's registry held when it was audited (for `little serve`'s metrics).

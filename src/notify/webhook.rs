@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use crate::error::{Error, Result};
 
@@ -56,13 +54,8 @@ pub async fn post_json(url: &str, body: &serde_json::Value, retry: Retry) -> Res
             redacted(url)
         )));
     }
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-        .map_err(|e| webhook_error(url, format!("no TLS root certificates: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let client: crate::net::HttpClient<Full<Bytes>> =
+        crate::net::client().map_err(|e| webhook_error(url, e))?;
     let payload =
         Bytes::from(serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?);
     let mut wait = retry.backoff;
@@ -77,15 +70,10 @@ pub async fn post_json(url: &str, body: &serde_json::Value, retry: Retry) -> Res
             .body(Full::new(payload.clone()))
             .map_err(|e| Error::Internal(e.to_string()))?;
         let outcome = tokio::time::timeout(retry.timeout, async {
-            let response = client.request(request).await.map_err(|e| {
-                let mut text = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    text = format!("{text}: {s}");
-                    source = s.source();
-                }
-                (true, text)
-            })?;
+            let response = client
+                .request(request)
+                .await
+                .map_err(|e| (true, crate::net::error_text(&e)))?;
             let status = response.status();
             let body = response
                 .into_body()

@@ -63,12 +63,7 @@ fn account_for<'a>(
     project: &'a Project,
     config: &ScanConfig,
 ) -> Result<Option<&'a crate::project::Account>> {
-    let default = project
-        .file
-        .defaults
-        .account
-        .as_ref()
-        .and_then(|a| project.accounts.get(a));
+    let default = project.default_account();
     match &config.registry {
         None => Ok(default),
         Some(id) => match project.accounts.values().find(|a| &a.id == id) {

@@ -144,19 +144,20 @@ fn webhook(statuses: Vec<u16>) -> (String, mpsc::Receiver<(String, String)>) {
     (url, rx)
 }
 
-#[test]
-fn notify_sends_the_non_compliant_repositories_to_sns_and_a_webhook() {
-    let emulator = Emulator::lock();
-    let rt = Runtime::new().unwrap();
-    let config = emulator_config(&rt, &emulator);
-    create_mutable(&rt, &config, "team/mutable");
-    // The topic, with a queue subscribed to it to read what was published.
-    let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let (topic, queue_url) = rt.block_on(async {
+/// An SNS topic with an SQS queue subscribed to it, to read what is published: (topic ARN,
+/// queue URL).
+pub fn topic_with_inbox(
+    rt: &Runtime,
+    config: &aws_config::SdkConfig,
+    topic: &str,
+    queue: &str,
+) -> (String, String) {
+    let sns = aws_sdk_sns::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    rt.block_on(async {
         let topic = sns
             .create_topic()
-            .name("audit")
+            .name(topic)
             .send()
             .await
             .unwrap()
@@ -164,7 +165,7 @@ fn notify_sends_the_non_compliant_repositories_to_sns_and_a_webhook() {
             .unwrap();
         let queue_url = sqs
             .create_queue()
-            .queue_name("audit-inbox")
+            .queue_name(queue)
             .send()
             .await
             .unwrap()
@@ -188,7 +189,18 @@ fn notify_sends_the_non_compliant_repositories_to_sns_and_a_webhook() {
             .await
             .unwrap();
         (topic, queue_url)
-    });
+    })
+}
+
+#[test]
+fn notify_sends_the_non_compliant_repositories_to_sns_and_a_webhook() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    create_mutable(&rt, &config, "team/mutable");
+    // The topic, with a queue subscribed to it to read what was published.
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let (topic, queue_url) = topic_with_inbox(&rt, &config, "audit", "audit-inbox");
     let (url, bodies) = webhook(vec![200]);
     let p = TestProject::new().with_emulator(&emulator);
     p.file(

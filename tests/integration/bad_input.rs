@@ -522,3 +522,16 @@ fn no_project_found() {
     let out = p.run_in(dir.path(), &["stacks"]);
     out.code(1).stderr_has("no `little.yaml` found");
 }
+
+/// A command line that does not parse exits 1, never 2 (which means changes or findings);
+/// help and version exit 0.
+#[test]
+fn bad_arguments_exit_1_not_2() {
+    let p = TestProject::new();
+    p.run(&["plan", "--all", "--no-such-flag"])
+        .code(1)
+        .stderr_has("unexpected argument '--no-such-flag'");
+    p.run(&["audit", "--fail-on"]).code(1);
+    p.run(&["--help"]).success().stdout_has("Usage: little");
+    p.run(&["plan", "--help"]).success();
+}

@@ -8,11 +8,14 @@
 #![allow(clippy::result_large_err)]
 pub mod audit;
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod diag;
 pub mod error;
+pub mod net;
 pub mod notify;
+pub mod parallel;
 pub mod plan;
 pub mod project;
 pub mod render;

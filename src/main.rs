@@ -8,8 +8,24 @@ use little_stack::cli::{run, Cli};
 use little_stack::error::Error;
 use little_stack::report::{diagnostics, Style};
 
+/// mimalloc: rendering many stacks allocates heavily, and it is markedly faster at that than
+/// the system allocator (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments exit 1, not clap's 2, which means "changes" or "findings" here.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(little_stack::error::exit::ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let color = match cli.global.color {
         little_stack::cli::ColorChoice::Always => true,
         little_stack::cli::ColorChoice::Never => false,

@@ -2,6 +2,7 @@
 //! options for one operation. Nothing else happens here: operations live in their modules and
 //! never see clap.
 
+pub mod kit;
 mod run;
 
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ pub use run::run;
 #[derive(Debug, Parser)]
 #[command(
     name = "little",
-    version,
+    version = kit::VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -170,6 +171,19 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// Check what is inside an image: labels, user, secrets, OS, runtimes, size, history
+    ///
+    /// With IMAGE (REPOSITORY:TAG or REPOSITORY@sha256:...), checks one image and writes its
+    /// report (JSON and HTML) to --out. With --queue, runs the worker of the image check
+    /// pipeline: reads ECR push events from the SQS queue, checks each pushed image, stores
+    /// the report in the report bucket, notifies, and deletes the message only then. The
+    /// image is read through ECR and the registry API without Docker; nothing is executed.
+    /// Exit 2 when a `fail` check fails.
+    #[command(
+        after_help = "Examples:\n  little check team/api:v1.4.0\n  little check team/api@sha256:3f2a... --format json\n  little check --queue https://sqs.eu-west-1.amazonaws.com/123456789012/image-check --enforce"
+    )]
+    Check(CheckArgs),
+
     /// ECR image commands: the scan gate and promotion
     #[command(subcommand)]
     Ecr(EcrCommand),
@@ -177,6 +191,47 @@ pub enum Command {
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
     Stacks(StacksArgs),
+
+    /// Scaffold a project: little.yaml, the bootstrap library, JSON schemas, a CI workflow
+    ///
+    /// Writes into DIR (created if missing): little.yaml with placeholder accounts and the
+    /// defaults, this version's bootstrap stacks, templates and policies, the JSON schemas of
+    /// little.yaml and stack configs, and .github/workflows/little-plan.yml (a plan on every
+    /// pull request). Refuses (exit 3), listing them, when any of these files exists, and then
+    /// writes nothing. Needs no project.
+    #[command(
+        after_help = "Examples:\n  little init\n  little init platform && cd platform && little validate --all"
+    )]
+    Init(kit::InitArgs),
+
+    /// Print the JSON Schema of little.yaml, stack configs, the plan or the audit report
+    ///
+    /// For editors (the yaml-language-server `$schema` comment) and for tools that read
+    /// `little plan --format json` or `little audit --format json`.
+    #[command(
+        after_help = "Examples:\n  little schema little-yaml > schemas/little.schema.json\n  little schema plan | jq '.properties | keys'"
+    )]
+    Schema(kit::SchemaArgs),
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  little completions bash > ~/.local/share/bash-completion/completions/little\n  little completions zsh > ~/.zfunc/_little\n  little completions fish > ~/.config/fish/completions/little.fish"
+    )]
+    Completions(kit::CompletionsArgs),
+
+    /// Print the man page (roff), or write one page per command with --out
+    #[command(
+        after_help = "Examples:\n  little man | man -l -\n  little man --out /usr/local/share/man/man1"
+    )]
+    Man(kit::ManArgs),
+
+    /// Exit 0 when a URL answers 2xx (default: little serve's /healthz), else 1
+    ///
+    /// For a container's HEALTHCHECK in an image without curl. Gives up after --timeout.
+    #[command(
+        after_help = "Examples:\n  little healthcheck\n  little healthcheck --url http://127.0.0.1:9000/readyz"
+    )]
+    Healthcheck(kit::HealthcheckArgs),
 }
 
 /// Which stacks to work on.
@@ -358,6 +413,39 @@ pub struct AuditArgs {
     /// webhooks of little.yaml's audit.notify
     #[arg(long)]
     pub notify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The image: REPOSITORY:TAG or REPOSITORY@sha256:...
+    #[arg(value_name = "IMAGE", conflicts_with = "queue")]
+    pub image: Option<String>,
+    /// Run the worker on this SQS queue [default: little.yaml's check.queue_url]
+    #[arg(long, value_name = "URL")]
+    pub queue: Option<String>,
+    /// Worker: stop when the queue is empty; exit 1 if a message was left in it
+    #[arg(long, conflicts_with = "image")]
+    pub once: bool,
+    /// Delete an image that fails a `fail` check (by digest, with all its tags); without it
+    /// the report says what would happen
+    #[arg(long)]
+    pub enforce: bool,
+    /// Where one image's report goes (`<DIR>/<repository>/<tag>.json` and `.html`)
+    #[arg(long, value_name = "DIR", default_value = "little-check")]
+    pub out: std::path::PathBuf,
+    /// Output format of one image's summary on stdout
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// The platform an image index is resolved to [default: check.platform, else linux/amd64]
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// Read blobs from this registry URL instead of the one ECR names [default:
+    /// check.registry_url]
+    #[arg(long, value_name = "URL")]
+    pub registry_url: Option<String>,
+    /// Worker: the report bucket [default: check.report_bucket]
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
 }
 
 #[derive(Debug, Args)]

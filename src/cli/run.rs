@@ -1,10 +1,11 @@
-//! Runs a parsed command line: finds and loads the project, builds each command's options,
-//! calls its operation and hands the result to a reporter. Returns the exit code.
+//! Runs a parsed command line: hands the commands that need no project to `kit`; for the
+//! others, finds and loads the project, builds each command's options, calls its operation and
+//! hands the result to a reporter. Returns the exit code.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use super::{Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
+use super::{kit, Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
 use std::sync::Arc;
 
 use crate::aws::changeset::ChangeSetPoll;
@@ -53,6 +54,15 @@ pub fn run(cli: Cli) -> Result<u8> {
             endpoint_url: g.endpoint_url.clone().filter(|s| !s.is_empty()),
         },
     };
+    // Commands about the tool itself run without a project.
+    let command = match cli.command {
+        Command::Init(args) => return kit::init(args),
+        Command::Schema(args) => return kit::schema(args),
+        Command::Completions(args) => return kit::completions(args),
+        Command::Man(args) => return kit::man(args, ctx.quiet),
+        Command::Healthcheck(args) => return kit::healthcheck(args, ctx.quiet),
+        command => command,
+    };
     let root = match &g.project {
         Some(dir) => {
             if !dir.join(crate::project::PROJECT_FILE).is_file() {
@@ -63,7 +73,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         None => Project::discover(&std::env::current_dir()?)?,
     };
     let project = Project::load(&root)?;
-    match cli.command {
+    match command {
         Command::Render(args) => {
             let selection = selection(&args.selection);
             let options = render_options(&project, &ctx);
@@ -132,6 +142,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Audit(args) => audit(project, &ctx, args),
         Command::Ecr(command) => ecr(project, &ctx, command),
         Command::Serve(args) => serve(project, &ctx, args),
+        Command::Check(args) => check(project, &ctx, args),
         Command::Events(args) => events(project, &ctx, args),
         Command::Outputs(args) => {
             let connect: Arc<dyn Connect> = sdk_connect(&ctx, &project);
@@ -162,6 +173,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        Command::Init(_)
+        | Command::Schema(_)
+        | Command::Completions(_)
+        | Command::Man(_)
+        | Command::Healthcheck(_) => Err(Error::Internal("a command without a project".into())),
     }
 }
 
@@ -548,6 +564,167 @@ fn ecr_settings(
     }
 }
 
+fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> {
+    use crate::check::worker::{CheckTargets, WorkerOptions};
+    use crate::check::{CheckSettings, ImageRef};
+    let file = &project.file.check;
+    let settings = CheckSettings {
+        checks: file.checks.clone(),
+        platform: args
+            .platform
+            .clone()
+            .or_else(|| file.platform.clone())
+            .unwrap_or_else(|| "linux/amd64".into()),
+        registry_url: args
+            .registry_url
+            .clone()
+            .or_else(|| file.registry_url.clone()),
+    };
+    let image = args.image.as_deref().map(ImageRef::parse).transpose()?;
+    let connect = sdk_connect(ctx, &project);
+    let account = project.default_account().cloned();
+    let region = project.file.defaults.region.clone();
+    let rt = runtime()?;
+    let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;
+
+    if let Some(image) = image {
+        let mut report = rt.block_on(crate::check::check_image(
+            &clients,
+            &image,
+            &settings,
+            now(),
+        ))?;
+        rt.block_on(crate::check::enforce(&clients, &mut report, args.enforce))?;
+        let name = if image.is_digest() {
+            image.reference.replace(':', "-")
+        } else {
+            image.reference.clone()
+        };
+        let dir = args.out.join(&image.repository);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let json_path = dir.join(format!("{name}.json"));
+        let html_path = dir.join(format!("{name}.html"));
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))?;
+        for (path, body) in [
+            (&json_path, json),
+            (&html_path, report::check::html(&report)),
+        ] {
+            std::fs::write(path, body).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            ReportFormat::Text => report::check::write_text(&mut out, &report, ctx.stdout)?,
+            ReportFormat::Json => report::write_json(&mut out, &report)?,
+        }
+        if !ctx.quiet {
+            eprintln!(
+                "report: {} and {}",
+                json_path.display(),
+                html_path.display()
+            );
+        }
+        if ctx.verbose {
+            if let Some(peak) = peak_memory() {
+                eprintln!("peak memory: {peak}");
+            }
+        }
+        return Ok(if report.failed() {
+            exit::CHANGES
+        } else {
+            exit::OK
+        });
+    }
+
+    let queue_url = args
+        .queue
+        .clone()
+        .or_else(|| file.queue_url.clone())
+        .ok_or_else(|| {
+            Error::Usage(
+                "name an image (REPOSITORY:TAG), or a queue with `--queue` or `check.queue_url`"
+                    .into(),
+            )
+        })?;
+    let link_text = file.link_expiry.clone().unwrap_or_else(|| "24h".into());
+    let link_expiry = crate::serve::parse_duration(&link_text)
+        .map_err(|e| Error::Usage(format!("`check.link_expiry`: {e}")))?;
+    if link_expiry > std::time::Duration::from_secs(7 * 86_400) {
+        return Err(Error::Usage(format!(
+            "`check.link_expiry` is {link_text}; presigned links last at most 7d"
+        )));
+    }
+    let mut webhooks = Vec::new();
+    for (i, w) in file.notify.webhooks.iter().enumerate() {
+        let url = crate::notify::webhook_url(
+            w.url.as_deref(),
+            w.url_env.as_deref(),
+            &format!("check.notify.webhooks[{i}]"),
+        )?;
+        webhooks.push((url, w.format, w.on.clone()));
+    }
+    let options = WorkerOptions {
+        queue_url,
+        bucket: args.bucket.clone().or_else(|| file.report_bucket.clone()),
+        prefix: file
+            .report_prefix
+            .clone()
+            .unwrap_or_else(|| "reports/".into()),
+        encryption: match &file.report_kms_key {
+            Some(k) => crate::aws::pipeline::Encryption::Kms(Some(k.clone())),
+            None => crate::aws::pipeline::Encryption::S3,
+        },
+        link_expiry,
+        enforce: args.enforce,
+        targets: CheckTargets {
+            sns_topic_arn: file.notify.sns_topic_arn.clone(),
+            sns_on: file.notify.sns_on.clone(),
+            webhooks,
+        },
+        settings,
+        once: args.once,
+        // Long polls (which ask every SQS server); with --once a short one ends the run
+        // soon after the queue is empty.
+        wait: std::time::Duration::from_secs(if args.once { 2 } else { 20 }),
+        retry: crate::notify::webhook::Retry::default(),
+    };
+    let quiet = ctx.quiet;
+    let log = move |line: &str| {
+        if !quiet {
+            crate::serve::log(line);
+        }
+    };
+    log(&format!("checking images from {}", options.queue_url));
+    let stats = rt.block_on(crate::check::worker::run(
+        &clients,
+        &options,
+        crate::serve::shutdown_signal(),
+        &log,
+    ))?;
+    log(&format!(
+        "stopped: {} checked, {} skipped, {} left in the queue",
+        stats.checked, stats.skipped, stats.left
+    ));
+    Ok(if args.once && stats.left > 0 {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
+}
+
+/// The process's peak resident memory (Linux), for `-v`.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_owned())
+}
+
 fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> {
     crate::audit::run::validate_checks(&args.checks)?;
     let file = &project.file.audit;
@@ -660,13 +837,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
     };
     let connect = sdk_connect(ctx, &project);
     let default_region = project.file.defaults.region.clone();
-    let default_account = project
-        .file
-        .defaults
-        .account
-        .as_ref()
-        .and_then(|a| project.accounts.get(a))
-        .cloned();
+    let default_account = project.default_account().cloned();
     let rt = runtime()?;
     let report = rt.block_on(crate::audit::run::audit(
         Arc::new(project),
@@ -756,13 +927,7 @@ fn ecr(project: Project, ctx: &Context, command: super::EcrCommand) -> Result<u8
         poll: std::time::Duration::from_secs(5),
     };
     let connect = sdk_connect(ctx, &project);
-    let account = project
-        .file
-        .defaults
-        .account
-        .as_ref()
-        .and_then(|a| project.accounts.get(a))
-        .cloned();
+    let account = project.default_account().cloned();
     let region = project.file.defaults.region.clone();
     let rt = runtime()?;
     let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, Location};
 
 /// `little.yaml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFile {
     /// The project's name; defaults to the name of its directory.
@@ -26,9 +26,66 @@ pub struct ProjectFile {
     pub variables: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     pub audit: AuditFile,
+    #[serde(default)]
+    pub check: CheckFile,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Settings of `little check` (one image, or the worker of the image check pipeline).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    /// The platform an image index is resolved to [default: `linux/amd64`].
+    pub platform: Option<String>,
+    /// The registry URL to read blobs from instead of the one ECR names (a pull-through
+    /// proxy).
+    pub registry_url: Option<String>,
+    /// The worker's queue (the pipeline stack's `QueueUrl` output) [default: `--queue`].
+    pub queue_url: Option<String>,
+    /// The report bucket (the pipeline stack's `ReportBucketName` output); none: reports
+    /// are not stored.
+    pub report_bucket: Option<String>,
+    /// The key prefix of reports [default: `reports/`].
+    pub report_prefix: Option<String>,
+    /// A KMS key for the reports (SSE-KMS); none: SSE-S3.
+    pub report_kms_key: Option<String>,
+    /// How long report links are valid: `1h`, `24h`, `7d` (S3's limit) [default: 24h].
+    pub link_expiry: Option<String>,
+    #[serde(default)]
+    pub notify: CheckNotifyFile,
+    /// The checks, each on or off, `warn` or `fail`, with its parameters.
+    #[serde(default)]
+    pub checks: crate::check::rules::Checks,
+}
+
+/// `check.notify`: where the worker reports each image, by outcome.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckNotifyFile {
+    /// An SNS topic (the pipeline stack's `ResultsTopicArn` output).
+    pub sns_topic_arn: Option<String>,
+    /// The outcomes SNS gets (`pass`, `warn`, `fail`) [default: all].
+    #[serde(default)]
+    pub sns_on: Vec<crate::check::rules::Outcome>,
+    #[serde(default)]
+    pub webhooks: Vec<CheckWebhookFile>,
+}
+
+/// A webhook of `little check`, with the outcomes it gets.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckWebhookFile {
+    pub url: Option<String>,
+    /// The environment variable that holds the URL.
+    pub url_env: Option<String>,
+    /// `slack`, `teams` or `json` [default: slack].
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// The outcomes this webhook gets (`pass`, `warn`, `fail`) [default: all].
+    #[serde(default)]
+    pub on: Vec<crate::check::rules::Outcome>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     pub region: Option<String>,
@@ -43,7 +100,7 @@ pub struct Defaults {
     pub template_bucket: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountFile {
     pub id: Scalar,
@@ -51,7 +108,7 @@ pub struct AccountFile {
 }
 
 /// Settings of `little audit` and `little serve`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFile {
     /// Findings at or above this severity fail the audit (exit 2).
@@ -92,7 +149,7 @@ pub struct AuditFile {
 }
 
 /// One continuous-scanning configuration of little.yaml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanConfigFile {
     /// A stable id for the API and the feeds [default: `yaml-<n>`].
@@ -108,7 +165,7 @@ pub struct ScanConfigFile {
 }
 
 /// `audit.notify`: an SNS topic and/or webhooks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyFile {
     /// An SNS topic ARN to publish to.
@@ -121,7 +178,7 @@ pub struct NotifyFile {
 
 /// One webhook: its URL (or the environment variable holding it, since webhook URLs are
 /// secrets) and the message format.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookFile {
     pub url: Option<String>,
@@ -132,7 +189,7 @@ pub struct WebhookFile {
     pub format: WebhookFormat,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookFormat {
     /// A Slack incoming webhook message (Block Kit, with a coloured attachment).
@@ -145,7 +202,7 @@ pub enum WebhookFormat {
 }
 
 /// `stacks/<group>/<name>.yaml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StackFile {
     pub name: String,
@@ -175,7 +232,7 @@ pub struct StackFile {
 }
 
 /// A YAML scalar that CloudFormation wants as a string (tag values, account ids).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Scalar {
     String(String),
@@ -196,7 +253,7 @@ impl std::fmt::Display for Scalar {
 }
 
 /// A parameter value: a scalar, or a list that CloudFormation receives comma-separated.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ParamValue {
     Scalar(Scalar),

@@ -68,6 +68,11 @@ pub struct Session {
     /// Template sources as read and rewritten (before instrumentation), shared like the
     /// policy cache: every stack of a library reads the same files.
     pub source_cache: SourceCache,
+    /// Policies rendered in this render pass, by file and arguments: within one pass the
+    /// context is the same, so the same call gives the same document (a stack of 20
+    /// repositories asks for the same lifecycle policies 20 times). Cleared when the context
+    /// changes ([`Session::new_pass`]).
+    pub policy_renders: Mutex<std::collections::HashMap<String, Value>>,
 }
 
 /// See [`Session::source_cache`]: `None` for a file that does not exist.
@@ -141,6 +146,14 @@ impl Session {
             files.len() - 1
         };
         source::instrument(text, id)
+    }
+
+    /// A new render pass (a new context): forgets the policies of the last one.
+    pub fn new_pass(&self) {
+        self.policy_renders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn file_name(&self, id: usize) -> Option<String> {
@@ -405,6 +418,23 @@ fn load_policy(
     };
     let rel = Path::new("policies").join(&file);
     let shown = (session.shown)(&rel);
+    // The same policy with the same arguments in this pass: the same document.
+    let mut call = file.clone();
+    for key in kwargs.args() {
+        let v: Value = kwargs.get(key)?;
+        call.push('\u{0}');
+        call.push_str(key);
+        call.push('=');
+        call.push_str(&serde_json::to_string(&v).unwrap_or_else(|_| v.to_string()));
+    }
+    if let Some(v) = session
+        .policy_renders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&call)
+    {
+        return Ok(v.clone());
+    }
     let text = if templated {
         let mut ctx: BTreeMap<String, Value> = BTreeMap::new();
         for key in CONTEXT_NAMES {
@@ -446,6 +476,11 @@ fn load_policy(
         .unwrap_or_else(|e| e.into_inner())
         .get(&key)
     {
+        session
+            .policy_renders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(call, v.clone());
         return Ok(v.clone());
     }
     let text = key.1.clone();
@@ -508,6 +543,11 @@ fn load_policy(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, value.clone());
+    session
+        .policy_renders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(call, value.clone());
     Ok(value)
 }
 
@@ -539,6 +579,7 @@ mod tests {
             shown: Box::new(|p| p.to_path_buf()),
             policy_cache: PolicyCache::default(),
             source_cache: SourceCache::default(),
+            policy_renders: Mutex::new(Default::default()),
         })
     }
 

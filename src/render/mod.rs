@@ -140,6 +140,7 @@ impl<'p> Renderer<'p> {
             shown: Box::new(move |p| shown.shown(p)),
             policy_cache: self.policy_cache.clone(),
             source_cache: self.source_cache.clone(),
+            policy_renders: Mutex::new(Default::default()),
         })
     }
 
@@ -232,6 +233,7 @@ impl<'p> Renderer<'p> {
         // Parameter and tag values may hold expressions; they see the context without
         // `stack.parameters`.
         let mut diags = Vec::new();
+        session.new_pass();
         let base_ctx = context(&empty, &stack.tags);
         let mut render_values = |kind: &str, values: &IndexMap<String, String>| {
             let mut out = IndexMap::new();
@@ -256,6 +258,7 @@ impl<'p> Renderer<'p> {
             return Err(diags);
         }
 
+        session.new_pass();
         let ctx = context(&parameters, &tags);
         let text = environment
             .get_template(&stack.template)

@@ -157,11 +157,33 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
                 )
             }
         }
-        (Method::GET, "/metrics") => answer(
-            StatusCode::OK,
-            super::metrics::CONTENT_TYPE,
-            shared.metrics_text().as_bytes().to_vec(),
-        ),
+        (Method::GET, "/metrics") => {
+            let exposition = shared.metrics();
+            let gzip_ok = req
+                .headers()
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| {
+                    v.split(',')
+                        .any(|e| e.split(';').next().map(str::trim) == Some("gzip"))
+                });
+            let mut r = match (gzip_ok, exposition.gzip) {
+                (true, Some(gz)) => {
+                    let mut r = answer(StatusCode::OK, super::metrics::CONTENT_TYPE, gz);
+                    r.headers_mut().insert(
+                        header::CONTENT_ENCODING,
+                        header::HeaderValue::from_static("gzip"),
+                    );
+                    r
+                }
+                _ => answer(StatusCode::OK, super::metrics::CONTENT_TYPE, exposition.plain),
+            };
+            r.headers_mut().insert(
+                header::VARY,
+                header::HeaderValue::from_static("accept-encoding"),
+            );
+            r
+        }
         (Method::GET, "/report") => match shared.latest() {
             Some(latest) => {
                 let page = crate::report::html::audit_html(

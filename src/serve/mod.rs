@@ -35,6 +35,33 @@ pub struct ServeOptions {
     pub token: Option<String>,
 }
 
+/// The metrics text as served.
+#[derive(Clone, Default)]
+pub struct Exposition {
+    pub plain: hyper::body::Bytes,
+    /// gzip (Prometheus asks for it): a tenth of the size.
+    pub gzip: Option<hyper::body::Bytes>,
+}
+
+impl Exposition {
+    pub fn new(text: String) -> Exposition {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(text.len() / 8),
+            flate2::Compression::fast(),
+        );
+        let gzip = gz
+            .write_all(text.as_bytes())
+            .and_then(|_| gz.finish())
+            .ok()
+            .map(hyper::body::Bytes::from);
+        Exposition {
+            plain: hyper::body::Bytes::from(text),
+            gzip,
+        }
+    }
+}
+
 /// The last successful audit.
 pub struct Latest {
     pub outcome: AuditOutcome,
@@ -47,7 +74,9 @@ pub struct Latest {
 /// an `Arc`, never across an await.
 pub struct Shared {
     pub latest: RwLock<Option<Arc<Latest>>>,
-    pub metrics: RwLock<Arc<String>>,
+    /// The exposition, plain and gzip-compressed, built once per run: a scrape is a
+    /// reference count, not a copy (the text of a large registry is megabytes).
+    pub metrics: RwLock<Exposition>,
     pub scans: RwLock<Arc<BTreeMap<String, ConfigScan>>>,
     pub configs: Mutex<ConfigStore>,
     pub errors_total: AtomicU64,
@@ -66,7 +95,7 @@ impl Shared {
     ) -> Self {
         Shared {
             latest: RwLock::new(None),
-            metrics: RwLock::new(Arc::new(String::new())),
+            metrics: RwLock::new(Exposition::default()),
             scans: RwLock::new(Arc::new(BTreeMap::new())),
             configs: Mutex::new(configs),
             errors_total: AtomicU64::new(0),
@@ -85,7 +114,7 @@ impl Shared {
             .clone()
     }
 
-    pub fn metrics_text(&self) -> Arc<String> {
+    pub fn metrics(&self) -> Exposition {
         self.metrics
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -111,7 +140,8 @@ impl Shared {
         };
         match metrics::render(&input) {
             Ok(text) => {
-                *self.metrics.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(text);
+                let exposition = Exposition::new(text);
+                *self.metrics.write().unwrap_or_else(|p| p.into_inner()) = exposition;
             }
             Err(e) => log(&format!("error: {e}")),
         }
@@ -164,6 +194,7 @@ pub async fn run_once(
         .lock()
         .unwrap_or_else(|p| p.into_inner()) = Some(duration);
     let mut errors: Vec<String> = scan_errors;
+    let mut audit_ok = false;
     match result {
         Ok(outcome) if outcome.report.errors.is_empty() => {
             let report = &outcome.report;
@@ -180,7 +211,7 @@ pub async fn run_once(
                 finished_at: now(),
                 duration,
             }));
-            shared.ready.store(true, Ordering::Relaxed);
+            audit_ok = true;
         }
         Ok(outcome) => errors.extend(outcome.report.errors),
         Err(e) => errors.push(e.to_string()),
@@ -193,6 +224,10 @@ pub async fn run_once(
         ));
     }
     shared.refresh_metrics();
+    // Ready only once the metrics show a successful audit.
+    if audit_ok {
+        shared.ready.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -322,6 +322,28 @@ fn serve_exports_metrics_manages_scan_configurations_and_stops_on_sigterm() {
             >= 2.0
     );
 
+    // gzip when asked, as Prometheus asks.
+    let raw = {
+        let mut s = TcpStream::connect(&server.address).unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        raw
+    };
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(&raw[split + 4..])
+        .read_to_string(&mut plain)
+        .unwrap();
+    assert!(plain.contains("aws_ecr_repository_count") && plain.ends_with("# EOF\n"));
+
     // The report, as HTML and JSON.
     let (status, html) = server.get("/report");
     assert_eq!(status, 200);

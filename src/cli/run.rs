@@ -534,6 +534,32 @@ fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
     ))
 }
 
+/// The audit's options from the flags `little audit` and `little serve` share.
+#[allow(clippy::too_many_arguments)]
+fn audit_options(
+    project: &Project,
+    ctx: &Context,
+    checks: &[String],
+    remediate: bool,
+    all_accounts: bool,
+    stacks: bool,
+    drift: bool,
+    settings: crate::audit::ecr::EcrSettings,
+) -> crate::audit::run::AuditOptions {
+    crate::audit::run::AuditOptions {
+        checks: checks.to_vec(),
+        remediate,
+        all_accounts,
+        stacks,
+        drift: drift.then(|| crate::audit::drift::DriftOptions {
+            render: render_options(project, ctx),
+            poll: Default::default(),
+        }),
+        settings,
+        now: now(),
+    }
+}
+
 /// The ECR audit's settings from little.yaml and the flags.
 fn ecr_settings(
     project: &Project,
@@ -757,18 +783,16 @@ fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> 
     let options = crate::serve::ServeOptions {
         listen,
         interval,
-        audit: crate::audit::run::AuditOptions {
-            checks: args.checks.clone(),
-            remediate: false,
-            all_accounts: args.accounts,
-            stacks: !args.no_stacks,
-            drift: args.drift.then(|| crate::audit::drift::DriftOptions {
-                render: render_options(&project, ctx),
-                poll: Default::default(),
-            }),
+        audit: audit_options(
+            &project,
+            ctx,
+            &args.checks,
+            false,
+            args.accounts,
+            !args.no_stacks,
+            args.drift,
             settings,
-            now: now(),
-        },
+        ),
         state_file,
         token,
     };
@@ -823,18 +847,16 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         None
     };
     let settings = ecr_settings(&project, args.require_kms, args.all_images);
-    let options = crate::audit::run::AuditOptions {
-        checks: args.checks.clone(),
-        remediate: args.remediate,
-        all_accounts: args.accounts,
-        stacks: !args.no_stacks,
-        drift: args.drift.then(|| crate::audit::drift::DriftOptions {
-            render: render_options(&project, ctx),
-            poll: Default::default(),
-        }),
+    let options = audit_options(
+        &project,
+        ctx,
+        &args.checks,
+        args.remediate,
+        args.accounts,
+        !args.no_stacks,
+        args.drift,
         settings,
-        now: now(),
-    };
+    );
     let connect = sdk_connect(ctx, &project);
     let default_region = project.file.defaults.region.clone();
     let default_account = project.default_account().cloned();

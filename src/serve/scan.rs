@@ -160,7 +160,15 @@ pub async fn scan_config(
         });
     }
     Ok(ConfigScan {
-        summary: ConfigSummary {
+        summary: ConfigSummary::of(config, now, tags),
+        findings,
+    })
+}
+
+impl ConfigSummary {
+    /// The summary of a configuration scanned at `now`, with its tags.
+    pub fn of(config: &ScanConfig, now: &str, tags: Vec<TagScan>) -> ConfigSummary {
+        ConfigSummary {
             id: config.id.clone(),
             region: config.region.clone(),
             registry: config.registry.clone(),
@@ -168,9 +176,8 @@ pub async fn scan_config(
             scanned_at: now.to_owned(),
             tags,
             error: None,
-        },
-        findings,
-    })
+        }
+    }
 }
 
 /// Scans every configuration; a configuration that fails keeps its previous result with the
@@ -193,15 +200,7 @@ pub async fn scan_all(
                 let message = e.to_string();
                 errors.push(format!("scan configuration `{}`: {message}", config.id));
                 let mut kept = previous.get(&config.id).cloned().unwrap_or(ConfigScan {
-                    summary: ConfigSummary {
-                        id: config.id.clone(),
-                        region: config.region.clone(),
-                        registry: config.registry.clone(),
-                        repository: config.repository.clone(),
-                        scanned_at: now.to_owned(),
-                        tags: Vec::new(),
-                        error: None,
-                    },
+                    summary: ConfigSummary::of(config, now, Vec::new()),
                     findings: Vec::new(),
                 });
                 kept.summary.error = Some(message);

@@ -26,24 +26,9 @@ fn create_mutable(rt: &Runtime, config: &aws_config::SdkConfig, name: &str) {
     .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
 }
 
-/// Runs the project's Python (the emulator's virtualenv) on `script` with `input` on stdin.
+/// The project's Python on `script`: (success, stdout and stderr).
 fn python(script: &str, args: &[&str], input: &str) -> (bool, String) {
-    let mut child = std::process::Command::new(repo().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::harness::python(script, args, input);
     (
         out.status.success(),
         format!(

@@ -282,3 +282,24 @@ fn http(port: u16, method: &str, path: &str) -> Option<String> {
     s.read_to_string(&mut buf).ok()?;
     buf.starts_with("HTTP/1.").then_some(buf)
 }
+
+/// Runs the project's Python (the emulator's virtualenv, which has the test tools) on
+/// `script` with `args`, `input` on its stdin.
+pub fn python(script: &str, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(repo().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the project's python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to python");
+    child.wait_with_output().expect("python's output")
+}

@@ -154,20 +154,7 @@ fn parse_metrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64
         \x20   for s in family.samples:\n\
         \x20       out.append([s.name, s.labels, s.value])\n\
         print(json.dumps(out))";
-    let mut child = Command::new(repo().join(".venv/bin/python"))
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::harness::python(script, &[], text);
     assert!(
         out.status.success(),
         "the exposition does not parse: {}\n{text}",

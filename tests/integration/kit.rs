@@ -575,3 +575,47 @@ fn healthcheck_exits_0_on_2xx_and_1_otherwise() {
         .code(1)
         .stderr_has("error: `not a url` is not a valid URL");
 }
+
+/// A scaffolded project, its placeholders replaced as its comments ask (the tooling account
+/// is the emulator's), applies on the emulator from nothing, and `status` shows every stack.
+#[test]
+fn an_initialised_project_applies_on_the_emulator() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    let root = p.path().join("platform");
+    p.run(&["init", root.to_str().unwrap()]).success();
+    let config = std::fs::read_to_string(root.join("little.yaml")).unwrap();
+    assert!(config.contains("\"111111111111\""), "{config}");
+    // What a user does: their own account id; and, for moto, which does not implement
+    // UpdateTerminationProtection, no termination protection.
+    let config = config
+        .replace("\"111111111111\"", "\"123456789012\"")
+        .replace(
+            "termination_protection: true",
+            "termination_protection: false",
+        );
+    std::fs::write(root.join("little.yaml"), config).unwrap();
+    p.run_in(&root, &["validate", "--all"]).success();
+    let applied = p.run_in(&root, &["apply", "--all", "--yes", "--allow-broadening"]);
+    applied.success();
+    let status = p.run_in(&root, &["status", "--format", "json"]);
+    status.success();
+    let text = status.stdout.clone();
+    for stack in [
+        "ecr-repositories",
+        "ecr-registry",
+        "iam-ci",
+        "iam-humans",
+        "iam-audit",
+        "pipeline-image-check",
+        "pipeline-scan-notify",
+    ] {
+        assert!(
+            text.contains(&format!("\"{stack}\"")),
+            "{stack} missing: {text}"
+        );
+    }
+    // Nothing is left to do.
+    p.run_in(&root, &["plan", "--all", "--detailed-exitcode"])
+        .success();
+}

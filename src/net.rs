@@ -38,3 +38,16 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+/// The start of a response body, for an error message (at most `max` characters, trimmed);
+/// empty when it cannot be read.
+pub async fn body_excerpt(body: hyper::body::Incoming, max: usize) -> String {
+    use http_body_util::BodyExt;
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let text: String = String::from_utf8_lossy(&bytes).chars().take(max).collect();
+    text.trim().to_owned()
+}

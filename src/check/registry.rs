@@ -119,16 +119,9 @@ impl Registry {
             if status == StatusCode::OK {
                 return Ok(response);
             }
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+            let text = crate::net::body_excerpt(response.into_body(), 300).await;
             return Err(registry_error(format!(
-                "GET blob {digest} of {repository}: HTTP {status}: {}",
-                text.trim()
+                "GET blob {digest} of {repository}: HTTP {status}: {text}"
             )));
         }
         Err(registry_error(format!(

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 
 use crate::error::{Error, Result};
@@ -75,19 +75,13 @@ pub async fn post_json(url: &str, body: &serde_json::Value, retry: Retry) -> Res
                 .await
                 .map_err(|e| (true, crate::net::error_text(&e)))?;
             let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            // Read to the end either way, so that the connection can be reused.
+            let text = crate::net::body_excerpt(response.into_body(), 200).await;
             if status.is_success() {
                 return Ok(());
             }
-            let text = String::from_utf8_lossy(&body);
-            let text: String = text.chars().take(200).collect();
             let retryable = status.as_u16() == 429 || status.is_server_error();
-            Err((retryable, format!("HTTP {status}: {}", text.trim())))
+            Err((retryable, format!("HTTP {status}: {text}")))
         })
         .await
         .unwrap_or_else(|_| {

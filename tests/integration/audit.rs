@@ -40,16 +40,22 @@ fn registry(rt: &Runtime, emulator: &Emulator) -> aws_sdk_ecr::Client {
             .send()
             .await
             .unwrap();
+    });
+    put_test_image(rt, &ecr, "team/good", "v1");
+    ecr
+}
+
+/// Puts a minimal image (a Docker schema 2 manifest) into a repository under `tag`.
+pub fn put_test_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str) {
+    rt.block_on(
         ecr.put_image()
-            .repository_name("team/good")
+            .repository_name(repository)
             .image_manifest(MANIFEST)
             .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
-            .image_tag("v1")
-            .send()
-            .await
-            .unwrap();
-    });
-    ecr
+            .image_tag(tag)
+            .send(),
+    )
+    .unwrap_or_else(|e| panic!("put an image into {repository}: {e:?}"));
 }
 
 fn pairs(report: &serde_json::Value) -> Vec<(String, String)> {

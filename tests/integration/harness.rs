@@ -221,16 +221,8 @@ impl Emulator {
             .status()
             .expect("run scripts/emulator install");
         assert!(status.success(), "scripts/emulator install failed");
-        let python = repo().join(".venv/bin/python");
         let port = free_port();
-        let child = Command::new(python)
-            .arg(repo().join("scripts/moto-server.py"))
-            .arg(port.to_string())
-            .arg("--exit-with-parent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
+        let child = spawn_moto(port);
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while http(port, "GET", "/moto-api/data.json").is_none() {
@@ -258,6 +250,18 @@ impl Emulator {
     pub fn reset(&self) {
         http(self.port(), "POST", "/moto-api/reset").expect("reset moto");
     }
+}
+
+/// Starts the project's moto launcher on `port` (it exits with this process).
+pub fn spawn_moto(port: u16) -> Child {
+    Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("scripts/moto-server.py"))
+        .arg(port.to_string())
+        .arg("--exit-with-parent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto")
 }
 
 pub fn free_port() -> u16 {

@@ -17,10 +17,6 @@ use tokio::runtime::Runtime;
 use crate::cfn::{config_for, emulator_config};
 use crate::harness::{free_port, repo, Emulator, TestProject};
 
-const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
- "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469, "digest": "sha256:9a1f7c6f7e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c"},
- "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3623807, "digest": "sha256:4abcf20661432fb2d719aaf90656f55c287f8ca915dc1c92ec14ff61e67fbaf8"}]}"#;
-
 const TOKEN: &str = "serve-test-token";
 
 /// A running `little serve`, stopped (SIGTERM) when dropped.
@@ -195,15 +191,8 @@ fn registry_with_an_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, name: &str) {
             .send()
             .await
             .unwrap();
-        ecr.put_image()
-            .repository_name(name)
-            .image_manifest(MANIFEST)
-            .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
-            .image_tag("v1")
-            .send()
-            .await
-            .unwrap();
     });
+    crate::audit::put_test_image(rt, ecr, name, "v1");
 }
 
 #[test]
@@ -515,14 +504,7 @@ struct OwnEmulator {
 
 impl OwnEmulator {
     fn start(port: u16) -> OwnEmulator {
-        let child = Command::new(repo().join(".venv/bin/python"))
-            .arg(repo().join("scripts/moto-server.py"))
-            .arg(port.to_string())
-            .arg("--exit-with-parent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
+        let child = crate::harness::spawn_moto(port);
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto did not start");

@@ -12,7 +12,16 @@ so the launcher refreshes them after moto's own ExecuteChangeSet.
 
 The second: moto 5.2.5 fails with an HTTP 500 (a Python error) when asked to delete a change
 set that does not exist; AWS answers with a ChangeSetNotFound error. A 500 is retried by every
-SDK, so each such call took seconds. The launcher answers as AWS does. Nothing else is changed.
+SDK, so each such call took seconds. The launcher answers as AWS does.
+
+The third: moto 5.2.5's StackSets are thinner than AWS's in ways that change what a client
+sees. The launcher makes them answer as AWS does: DescribeStackSet returns the StackSet's
+AutoDeployment and OrganizationalUnitIds; ListStackInstances gives a service-managed
+instance its OrganizationalUnitId; DeleteStackInstances honours DeploymentTargets (moto reads
+only Accounts, so deleting by OU deleted nothing); and an operation's results
+(ListStackSetOperationResults) list every account and region it touched, including the
+accounts reached through an OU and, for UpdateStackSet, every instance (moto listed only
+explicitly named accounts, so most operations had no results). Nothing else is changed.
 """
 import os
 import sys
@@ -75,6 +84,129 @@ def change_set_not_found_on_delete() -> None:
     models.CloudFormationBackend.delete_change_set = delete_change_set
 
 
+def stack_sets_as_aws() -> None:
+    from moto.cloudformation import models, responses
+
+    def unit_of(stackset, account_id, units):
+        """The targeted OU (or root) an account sits under, walking up its parents."""
+        org = stackset.instances.org_backend
+        parents = {ou.id: ou.parent_id for ou in org.ou}
+        account = next((a for a in org.accounts if a.id == account_id), None)
+        node = account.parent_id if account else None
+        while node:
+            if node in units:
+                return node
+            node = parents.get(node)
+        return None
+
+    def record(operation, pairs):
+        operation["Instances"] = [{account: region} for account, region in pairs]
+
+    original_create = models.StackSet.create_stack_instances
+
+    def create_stack_instances(self, accounts, regions, deployment_targets, parameters):
+        before = {(i.account_id, i.region_name) for i in self.stack_instances}
+        operation_id = original_create(self, accounts, regions, deployment_targets, parameters)
+        units = (deployment_targets or {}).get("OrganizationalUnitIds", [])
+        touched = []
+        for instance in self.stack_instances:
+            pair = (instance.account_id, instance.region_name)
+            if pair in before:
+                continue
+            touched.append(pair)
+            if units:
+                instance.organizational_unit_id = unit_of(self, instance.account_id, units)
+        record(self.get_operation(operation_id), touched)
+        return operation_id
+
+    models.StackSet.create_stack_instances = create_stack_instances
+
+    original_to_dict = models.StackInstance.to_dict
+
+    def to_dict(self):
+        out = original_to_dict(self)
+        unit = getattr(self, "organizational_unit_id", None)
+        if unit:
+            out["OrganizationalUnitId"] = unit
+        return out
+
+    models.StackInstance.to_dict = to_dict
+
+    original_update = models.StackSet.update
+
+    def update(self, template, description, parameters, tags, admin_role, execution_role,
+               accounts, regions, operation_id):
+        operation = original_update(self, template, description, parameters, tags, admin_role,
+                                    execution_role, accounts, regions, operation_id)
+        if not (accounts and regions):
+            record(operation, [(i.account_id, i.region_name) for i in self.stack_instances])
+        return operation
+
+    models.StackSet.update = update
+
+    def delete_stack_instances(self):
+        name = self._get_param("StackSetName")
+        regions = self._get_param("Regions", [])
+        accounts = list(self._get_param("Accounts", []))
+        targets = self._get_params().get("DeploymentTargets") or {}
+        stackset = self.cloudformation_backend.describe_stack_set(name)
+        accounts += targets.get("Accounts", [])
+        units = targets.get("OrganizationalUnitIds", [])
+        if units:
+            accounts += [
+                i.account_id
+                for i in stackset.stack_instances
+                if getattr(i, "organizational_unit_id", None) in units
+                or unit_of(stackset, i.account_id, units)
+            ]
+        accounts = sorted(set(accounts))
+        touched = [
+            (i.account_id, i.region_name)
+            for i in stackset.stack_instances
+            if i.account_id in accounts and i.region_name in regions
+        ]
+        self.cloudformation_backend.delete_stack_instances(name, accounts, regions)
+        operation = stackset.operations[-1]
+        record(operation, touched)
+        return responses.ActionResult({"OperationId": operation["OperationId"]})
+
+    responses.CloudFormationResponse.delete_stack_instances = delete_stack_instances
+
+    original_create_set = responses.CloudFormationResponse.create_stack_set
+    original_update_set = responses.CloudFormationResponse.update_stack_set
+
+    def remember_settings(self):
+        stackset = self.cloudformation_backend.describe_stack_set(self._get_param("StackSetName"))
+        auto = self._get_params().get("AutoDeployment")
+        if auto is not None:
+            stackset.auto_deployment = {
+                "Enabled": str(auto.get("Enabled", False)).lower() == "true",
+                "RetainStacksOnAccountRemoval":
+                    str(auto.get("RetainStacksOnAccountRemoval", False)).lower() == "true",
+            }
+
+    def create_stack_set(self):
+        out = original_create_set(self)
+        remember_settings(self)
+        return out
+
+    def update_stack_set(self):
+        out = original_update_set(self)
+        remember_settings(self)
+        return out
+
+    responses.CloudFormationResponse.create_stack_set = create_stack_set
+    responses.CloudFormationResponse.update_stack_set = update_stack_set
+
+    def organizational_unit_ids(self):
+        return sorted({
+            getattr(i, "organizational_unit_id", None)
+            for i in self.stack_instances
+        } - {None})
+
+    models.StackSet.organizational_unit_ids = property(organizational_unit_ids)
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -85,6 +217,7 @@ def main() -> int:
         threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     refresh_outputs_after_change_sets()
     change_set_not_found_on_delete()
+    stack_sets_as_aws()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

@@ -41,6 +41,10 @@ pub struct Clients {
     pub queue: Arc<dyn crate::aws::pipeline::Queue>,
     /// The image check pipeline's report bucket.
     pub reports: Arc<dyn crate::aws::pipeline::ReportStore>,
+    /// AWS Organizations (read-only), for `--org` audits and StackSet OU targets.
+    pub org: Arc<dyn crate::aws::organizations::Organization>,
+    /// StackSets administered from this account and region.
+    pub stack_sets: Arc<dyn crate::aws::stacksets::StackSets>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -127,6 +131,8 @@ impl Connect for SdkConnect {
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),
             queue: Arc::new(crate::aws::pipeline::SqsQueue::new(&config)),
             reports: Arc::new(crate::aws::pipeline::S3Reports::new(&config)),
+            org: Arc::new(crate::aws::organizations::OrgClient::new(&config)),
+            stack_sets: Arc::new(crate::aws::stacksets::StackSetClient::new(&config)),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -136,7 +136,7 @@ fn text(s: Option<&str>) -> Option<String> {
 
 /// Whether a failed call means "this endpoint offers no drift detection": a 5xx without an AWS
 /// error document (the emulator's HTML page), or an error saying so.
-fn unavailable<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+pub(crate) fn unavailable<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     let SdkError::ServiceError(se) = err else {
         return false;
     };

@@ -10,9 +10,11 @@ pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
+pub mod organizations;
 pub mod pipeline;
 pub mod sns;
 pub mod stack_ops;
+pub mod stacksets;
 pub mod staging;
 pub mod sts;
 

@@ -167,7 +167,7 @@ pub async fn apply(
     execute(project, connect, plan, options, ui).await
 }
 
-fn result(stack: &str, outcome: Outcome, status: Option<String>, secs: f64) -> StackResult {
+pub(crate) fn result(stack: &str, outcome: Outcome, status: Option<String>, secs: f64) -> StackResult {
     StackResult {
         stack: stack.to_owned(),
         outcome,
@@ -324,14 +324,20 @@ async fn check_saved(
             ));
             continue;
         }
-        if s.change_set.is_none() {
-            stale.push(format!("`{}` has no change set in the saved plan", s.stack));
-            continue;
-        }
         let Some(stack) = project.stack(&s.stack) else {
             stale.push(format!("`{}` is no longer in the project", s.stack));
             continue;
         };
+        if stack.stack_set.is_some() || s.stack_set.is_some() {
+            stale.extend(
+                super::stackset::saved_plan_problems(project, connect, stack, s, options).await?,
+            );
+            continue;
+        }
+        if s.change_set.is_none() {
+            stale.push(format!("`{}` has no change set in the saved plan", s.stack));
+            continue;
+        }
         let clients = clients_for(project, connect, stack).await?;
         let info = clients.cfn.describe_stack(&s.stack).await?;
         match (&s.deployed, &info) {
@@ -533,6 +539,10 @@ async fn apply_stack(
     let Some(stack) = project.stack(&planned.stack) else {
         return failed("the stack is no longer in the project".into());
     };
+    if stack.stack_set.is_some() {
+        return super::stackset::apply_stack_set(project, connect, stack, planned, options, ui)
+            .await;
+    }
     let clients = match clients_for(project, connect, stack).await {
         Ok(c) => c,
         Err(e) => return failed(e.to_string()),

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod stackset;
 pub mod status;
 
 use crate::aws::stack_ops::StackEvent;

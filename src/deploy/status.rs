@@ -24,6 +24,22 @@ pub struct StackStatus {
     pub drift_status: Option<String>,
     pub termination_protection: bool,
     pub outputs: Vec<Output>,
+    /// For a StackSet stack: its instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_set: Option<StackSetStatus>,
+}
+
+/// A deployed StackSet: each instance's status and drift, and the last drift detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackSetStatus {
+    pub permission_model: String,
+    pub instances: Vec<crate::aws::stacksets::InstanceSummary>,
+    /// Instances by status (`CURRENT`, `OUTDATED`, `INOPERABLE`).
+    pub counts: std::collections::BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drifted_instances: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drift_check: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +70,10 @@ pub async fn status(
     let mut out = Vec::new();
     for stack in project.select(&selection.names, selection.all)? {
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
+        if stack.stack_set.is_some() {
+            out.push(stack_set_status(&clients, &stack.name).await?);
+            continue;
+        }
         let info = clients.cfn.describe_stack(&stack.name).await?;
         out.push(match info {
             Some(i) => StackStatus {
@@ -66,6 +86,7 @@ pub async fn status(
                 drift_status: i.drift_status.clone(),
                 termination_protection: i.termination_protection,
                 outputs: i.outputs.iter().map(Output::from).collect(),
+                stack_set: None,
             },
             None => StackStatus {
                 stack: stack.name.clone(),
@@ -77,10 +98,61 @@ pub async fn status(
                 drift_status: None,
                 termination_protection: false,
                 outputs: Vec::new(),
+                stack_set: None,
             },
         });
     }
     Ok(out)
+}
+
+/// The status of a StackSet stack: DescribeStackSet and every instance.
+pub async fn stack_set_status(
+    clients: &crate::aws::connect::Clients,
+    name: &str,
+) -> Result<StackStatus> {
+    let Some(info) = clients.stack_sets.describe_stack_set(name).await? else {
+        return Ok(StackStatus {
+            stack: name.to_owned(),
+            region: clients.region.clone(),
+            deployed: false,
+            status: None,
+            reason: None,
+            last_updated: None,
+            drift_status: None,
+            termination_protection: false,
+            outputs: Vec::new(),
+            stack_set: None,
+        });
+    };
+    let instances = clients.stack_sets.list_instances(name).await?;
+    let mut counts = std::collections::BTreeMap::new();
+    for i in &instances {
+        *counts.entry(i.status.clone()).or_insert(0) += 1;
+    }
+    let not_current = instances.iter().filter(|i| i.status != "CURRENT").count();
+    Ok(StackStatus {
+        stack: name.to_owned(),
+        region: clients.region.clone(),
+        deployed: true,
+        status: Some(format!("STACK_SET_{}", info.status)),
+        reason: (not_current > 0).then(|| {
+            format!(
+                "{not_current} of {} instances are not CURRENT",
+                instances.len()
+            )
+        }),
+        last_updated: None,
+        drift_status: info.drift_status.clone(),
+        termination_protection: false,
+        outputs: Vec::new(),
+        stack_set: Some(StackSetStatus {
+            permission_model: info.permission_model.clone(),
+            instances,
+            counts,
+            drifted_instances: info.drifted_instances,
+            last_drift_check: info.last_drift_check.clone(),
+        }),
+    })
 }
 
 /// The outputs of one deployed stack.

@@ -53,6 +53,11 @@ pub struct FakeAws {
     pub roles: Mutex<BTreeMap<String, crate::aws::iam::RoleFacts>>,
     /// Messages published to SNS: (topic, subject, message).
     pub published: Mutex<Vec<(String, String, String)>>,
+    /// The organisation: accounts by parent (root or OU id), and child OUs by parent.
+    pub org_accounts: Mutex<BTreeMap<String, Vec<crate::aws::organizations::OrgAccount>>>,
+    pub org_units: Mutex<BTreeMap<String, Vec<String>>>,
+    /// StackSets, their instances and operations.
+    pub sets: Mutex<super::fake_stacksets::FakeSets>,
 }
 
 impl FakeAws {
@@ -110,7 +115,7 @@ impl FakeAws {
         self.calls.lock().unwrap().clone()
     }
 
-    fn log(&self, call: String) {
+    pub(crate) fn log(&self, call: String) {
         self.calls.lock().unwrap().push(call);
     }
 }
@@ -336,6 +341,8 @@ impl Connect for FakeConnect {
             sns: self.0.clone(),
             queue: self.0.clone(),
             reports: self.0.clone(),
+            org: self.0.clone(),
+            stack_sets: self.0.clone(),
         })
     }
 }
@@ -591,5 +598,45 @@ impl crate::aws::pipeline::ReportStore for FakeAws {
         Ok(format!(
             "https://{bucket}.s3.amazonaws.com/{key}?X-Amz-Signature=fake"
         ))
+    }
+}
+
+#[async_trait]
+impl crate::aws::organizations::Organization for FakeAws {
+    async fn accounts(&self) -> Result<Vec<crate::aws::organizations::OrgAccount>> {
+        self.log("ListAccounts".into());
+        let mut all: Vec<_> = self
+            .org_accounts
+            .lock()
+            .unwrap()
+            .values()
+            .flatten()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.dedup_by(|a, b| a.id == b.id);
+        Ok(all)
+    }
+    async fn accounts_for_parent(
+        &self,
+        parent: &str,
+    ) -> Result<Vec<crate::aws::organizations::OrgAccount>> {
+        self.log(format!("ListAccountsForParent {parent}"));
+        Ok(self
+            .org_accounts
+            .lock()
+            .unwrap()
+            .get(parent)
+            .cloned()
+            .unwrap_or_default())
+    }
+    async fn child_units(&self, parent: &str) -> Result<Vec<String>> {
+        Ok(self
+            .org_units
+            .lock()
+            .unwrap()
+            .get(parent)
+            .cloned()
+            .unwrap_or_default())
     }
 }

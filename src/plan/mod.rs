@@ -7,6 +7,9 @@
 pub mod diff;
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+pub mod fake_stacksets;
 pub mod model;
 pub mod risk;
 pub mod run;
+pub mod stackset;

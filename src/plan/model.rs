@@ -64,6 +64,10 @@ pub struct StackPlan {
     /// known at apply, and the rendered template holds a placeholder for them.
     pub known_after_apply: Vec<String>,
     pub hashes: Hashes,
+    /// For a StackSet: its targets, the instances added and removed, and the operations
+    /// `apply` would run. None for a stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_set: Option<super::stackset::StackSetPlan>,
 }
 
 /// The deployed stack's state when the plan was made; `apply --plan` refuses if it moved.

@@ -62,6 +62,10 @@ pub async fn plan(
             let _permit = semaphore.acquire_owned().await;
             let stack = project.stack(&name).cloned();
             let plan = match stack {
+                Some(stack) if stack.stack_set.is_some() => {
+                    super::stackset::plan_stack_set(&project, connect.as_ref(), &stack, &options)
+                        .await
+                }
                 Some(stack) => plan_stack(&project, connect.as_ref(), &stack, &options).await,
                 None => Err(Error::UnknownStack {
                     name: name.clone(),
@@ -117,6 +121,7 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
             template_sha256: String::new(),
             parameters_sha256: String::new(),
         },
+        stack_set: None,
     }
 }
 
@@ -377,6 +382,7 @@ pub async fn plan_stack(
         change_set: id.filter(|_| keep),
         known_after_apply,
         hashes: hashes(&body, &rendered.parameters),
+        stack_set: None,
     })
 }
 
@@ -426,7 +432,7 @@ async fn cleanup(clients: &Clients, stack: &str, name: &str, kind: ChangeSetType
 }
 
 /// A deployed template body: JSON, or YAML with short forms.
-fn parse_deployed(text: &str) -> Result<Value> {
+pub(crate) fn parse_deployed(text: &str) -> Result<Value> {
     parse::parse(text, parse::Syntax::Json)
         .or_else(|_| parse::parse(text, parse::Syntax::Yaml))
         .map_err(|e| Error::Aws {
@@ -435,7 +441,7 @@ fn parse_deployed(text: &str) -> Result<Value> {
         })
 }
 
-fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
+pub(crate) fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
     pairs.iter().cloned().collect()
 }
 
@@ -490,7 +496,7 @@ pub const MASK: &str = "****";
 
 /// Changes between deployed and new key/values; `before` None means a new stack (no changes
 /// are reported for it: everything is new).
-fn value_changes(
+pub(crate) fn value_changes(
     before: Option<IndexMap<String, String>>,
     after: &IndexMap<String, String>,
     masked: &[String],

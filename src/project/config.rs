@@ -146,6 +146,21 @@ pub struct AuditFile {
     /// `little serve`: the environment variable holding the bearer token that POST and
     /// DELETE require [default: `LITTLE_SERVE_TOKEN`].
     pub api_token_env: Option<String>,
+    /// `--org`: the role assumed in each member account (`arn:aws:iam::<id>:role/<name>`),
+    /// unless `accounts` names the account with its own `role_arn` [default:
+    /// `<project name>-audit`, the bootstrap library's audit role].
+    pub role_name: Option<String>,
+    /// The regions audited in each account [default: `[defaults.region]`].
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// How many account and region pairs are audited at once [default: 8].
+    pub concurrency: Option<usize>,
+    /// The time one account gets in one region, from when its audit starts (`60s`, `5m`);
+    /// an account that takes longer is a finding (`org.account-unreachable`) [default: 5m].
+    pub account_timeout: Option<String>,
+    /// Account ids that `--org` never audits.
+    #[serde(default)]
+    pub exclude_accounts: Vec<Scalar>,
 }
 
 /// One continuous-scanning configuration of little.yaml.
@@ -229,6 +244,84 @@ pub struct StackFile {
     pub notification_arns: Vec<String>,
     /// A service role CloudFormation assumes to deploy the stack.
     pub role_arn: Option<String>,
+    /// Deploy the template as a CloudFormation StackSet, to many accounts and regions, from
+    /// the stack's `account` and `region` (the management or delegated administrator
+    /// account).
+    pub stack_set: Option<StackSetFile>,
+}
+
+/// `stack_set:` of a stack config.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackSetFile {
+    /// `SERVICE_MANAGED` (AWS Organizations deploys to the accounts of OUs) or
+    /// `SELF_MANAGED` (named accounts, through an administration and an execution role).
+    pub permission_model: PermissionModel,
+    /// SERVICE_MANAGED: the OUs (`ou-...`) or the root (`r-...`) whose accounts get an
+    /// instance, nested OUs included.
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
+    /// SELF_MANAGED: the accounts, by their name in little.yaml or their 12-digit id.
+    #[serde(default)]
+    pub accounts: Vec<Scalar>,
+    /// SELF_MANAGED: the administration role, a name or an ARN
+    /// [default: `AWSCloudFormationStackSetAdministrationRole`].
+    pub administration_role: Option<String>,
+    /// SELF_MANAGED: the role each target account lets the administration role assume
+    /// [default: `AWSCloudFormationStackSetExecutionRole`].
+    pub execution_role: Option<String>,
+    /// The regions each account gets an instance in.
+    pub regions: Vec<String>,
+    /// SERVICE_MANAGED: deploy to accounts that join a target OU, and remove their
+    /// instances when they leave.
+    pub auto_deployment: Option<AutoDeploymentFile>,
+    /// How each operation rolls out.
+    #[serde(default)]
+    pub operation_preferences: OperationPreferencesFile,
+    /// Keep the stacks (and their resources) of instances removed from the targets, only
+    /// taking them out of the StackSet [default: false: they are deleted, which `apply`
+    /// refuses without `--allow-destructive`].
+    pub retain_stacks_on_removal: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+pub enum PermissionModel {
+    #[serde(rename = "SERVICE_MANAGED")]
+    ServiceManaged,
+    #[serde(rename = "SELF_MANAGED")]
+    SelfManaged,
+}
+
+impl PermissionModel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionModel::ServiceManaged => "SERVICE_MANAGED",
+            PermissionModel::SelfManaged => "SELF_MANAGED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoDeploymentFile {
+    pub enabled: bool,
+    /// Keep the stacks of an account that leaves a target OU [default: false].
+    pub retain_stacks_on_account_removal: Option<bool>,
+}
+
+/// `stack_set.operation_preferences`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationPreferencesFile {
+    /// Per region, the percentage of accounts deployed at once (1-100) [default: AWS's, one
+    /// account at a time].
+    pub max_concurrent_percentage: Option<u8>,
+    /// Per region, the percentage of accounts that may fail before the operation stops in
+    /// that region (0-100) [default: 0].
+    pub failure_tolerance_percentage: Option<u8>,
+    /// `parallel` or `sequential` (one region after another, in the order of `regions`)
+    /// [default: sequential, as AWS].
+    pub region_concurrency: Option<crate::aws::stacksets::RegionConcurrency>,
 }
 
 /// A YAML scalar that CloudFormation wants as a string (tag values, account ids).

@@ -84,6 +84,7 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Diagnostic> {
         stack_policy: None,
         notification_arns: Vec::new(),
         role_arn: None,
+        stack_set: None,
     })
 }
 

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod graph;
 pub mod legacy;
+pub mod stackset;
 
 use std::path::{Path, PathBuf};
 
@@ -107,6 +108,8 @@ pub struct Stack {
     pub notification_arns: Vec<String>,
     /// The CloudFormation service role.
     pub role_arn: Option<String>,
+    /// Deployed as a StackSet to these targets instead of as one stack.
+    pub stack_set: Option<stackset::StackSetConfig>,
 }
 
 impl Stack {
@@ -350,6 +353,7 @@ impl Project {
                 diags.push(at(&["defaults", "capabilities"], bad_capability(cap)));
             }
         }
+        diags.extend(crate::audit::org::check_audit_file(&self.file.audit, &at));
     }
 
     /// Stack config files under `stacks/`, relative to the root, in a stable order.
@@ -434,6 +438,7 @@ impl Project {
             stack_policy: raw.stack_policy.as_ref().map(|p| p.to_string()),
             notification_arns: raw.notification_arns.clone(),
             role_arn: raw.role_arn.clone(),
+            stack_set: None,
         };
 
         let mut diags = Vec::new();
@@ -516,6 +521,19 @@ impl Project {
                     Diagnostic::error("wrong-type", "`timeout_in_minutes` must be at least 1"),
                 ));
             }
+        }
+        let located = stack.clone();
+        match stackset::resolve(&raw, &self.accounts, &|path, d| {
+            located.diagnostic_at(self, path, d)
+        }) {
+            Ok(set) => {
+                if set.is_some() {
+                    // Termination protection is a stack's; a StackSet's instances have none.
+                    stack.termination_protection = false;
+                }
+                stack.stack_set = set;
+            }
+            Err(d) => diags.extend(d),
         }
         // stack_output() references in the config's own text and in the template's.
         let mut refs = find_stack_outputs(&stack.source);
@@ -606,6 +624,13 @@ impl Project {
                         "dependency-cycle",
                         format!("stack `{dep}` reads its own output `{output}` with `stack_output()`"),
                     )).in_file(&self.shown(&stack.file)));
+                } else if self.stack(dep).is_some_and(|d| d.stack_set.is_some()) {
+                    let d = Diagnostic::error(
+                        "stack-set",
+                        format!("`stack_output('{dep}', '{output}')` reads a StackSet, which has one stack per account and region and no outputs of its own"),
+                    )
+                    .with_note("read the output of one instance with a stack config of its own, or pass the value as a variable");
+                    diags.push(self.locate_output_ref(stack, dep, d));
                 } else if known(dep) {
                     graph.add_edge(&stack.name, dep);
                 } else {
@@ -691,7 +716,7 @@ fn unknown_account<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> D
     d
 }
 
-fn bad_region(region: &str) -> Diagnostic {
+pub(crate) fn bad_region(region: &str) -> Diagnostic {
     Diagnostic::error(
         "bad-region",
         format!("`{region}` is not an AWS region name (such as `us-east-1`)"),

@@ -146,6 +146,43 @@ pub fn write_status(w: &mut dyn Write, stacks: &[StackStatus], style: Style) -> 
         });
         out.push('\n');
     }
+    for s in stacks {
+        let Some(set) = &s.stack_set else { continue };
+        let counts: Vec<String> = set.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        out.push_str(&format!(
+            "\n{} StackSet ({}): {} instance{}{}\n",
+            style.bold(&s.stack),
+            set.permission_model,
+            set.instances.len(),
+            if set.instances.len() == 1 { "" } else { "s" },
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.join(", "))
+            }
+        ));
+        let mut rows = vec![vec![
+            "ACCOUNT".to_owned(),
+            "REGION".to_owned(),
+            "STATUS".to_owned(),
+            "DETAIL".to_owned(),
+            "DRIFT".to_owned(),
+            "REASON".to_owned(),
+        ]];
+        for i in &set.instances {
+            rows.push(vec![
+                i.account.clone(),
+                i.region.clone(),
+                i.status.clone(),
+                i.detailed_status.clone().unwrap_or_else(|| "-".into()),
+                i.drift_status.clone().unwrap_or_else(|| "-".into()),
+                i.status_reason.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        for line in table(&rows).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
     for s in stacks.iter().filter(|s| !s.outputs.is_empty()) {
         out.push_str(&format!("\n{} outputs:\n", style.bold(&s.stack)));
         for line in outputs_table(&s.outputs).lines() {

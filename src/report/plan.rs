@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::plan::diff::{unified, ChangeKind, PropertyChange};
 use crate::plan::model::{Plan, PlanStatus, StackPlan, ValueChange};
 use crate::plan::risk::{Permission, Risk, RiskKind};
+use crate::plan::stackset::{InstanceRef, StackSetPlan};
 
 pub fn write_json_plan(w: &mut dyn Write, plan: &Plan) -> Result<()> {
     write_json(w, plan)
@@ -133,6 +134,9 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
             }
         }
     }
+    if let Some(set) = &s.stack_set {
+        stack_set_text(out, set, style);
+    }
     if !s.resource_changes.is_empty() {
         out.push_str("  Change set:\n");
         let rows: Vec<Vec<String>> = s
@@ -250,6 +254,73 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
     out.push('\n');
 }
 
+/// A StackSet's targets, instance changes and operations, in the text plan.
+fn stack_set_text(out: &mut String, set: &StackSetPlan, style: Style) {
+    out.push_str(&format!(
+        "  StackSet ({}): {} in {}; {} instance{} deployed\n",
+        set.permission_model,
+        set.targets,
+        set.regions.join(", "),
+        set.instances.len(),
+        if set.instances.len() == 1 { "" } else { "s" }
+    ));
+    let line = |i: &InstanceRef| {
+        format!(
+            "{} {}{}",
+            i.account,
+            i.region,
+            i.organizational_unit
+                .as_deref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default()
+        )
+    };
+    if !set.add.is_empty() {
+        out.push_str(&format!("  Instances added ({}):\n", set.add.len()));
+        for i in &set.add {
+            out.push_str(&format!("    {} {}\n", style.green("+"), line(i)));
+        }
+    }
+    if !set.remove.is_empty() {
+        out.push_str(&format!(
+            "  Instances removed ({}, stacks {}):\n",
+            set.remove.len(),
+            if set.retain_removed {
+                "retained"
+            } else {
+                "deleted"
+            }
+        ));
+        for i in &set.remove {
+            out.push_str(&format!("    {} {}\n", style.red("-"), line(i)));
+        }
+    }
+    if !set.unhealthy.is_empty() {
+        out.push_str("  Instances not CURRENT:\n");
+        for i in &set.unhealthy {
+            out.push_str(&format!(
+                "    {} {} {}{}\n",
+                i.account,
+                i.region,
+                i.status,
+                i.status_reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for c in &set.setting_changes {
+        out.push_str(&format!("  Setting: {} {}\n", sign(c.kind), value_text(c)));
+    }
+    if !set.operations.is_empty() {
+        out.push_str("  Operations:\n");
+        for (n, op) in set.operations.iter().enumerate() {
+            out.push_str(&format!("    {}. {op}\n", n + 1));
+        }
+    }
+}
+
 fn property_text(out: &mut String, c: &PropertyChange, style: Style, indent: &str) {
     out.push_str(&format!("{indent}{} {}\n", sign(c.kind), c.path));
     let text = unified(c.before.as_ref(), c.after.as_ref(), style.color);
@@ -323,6 +394,40 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
                         md_escape(&p.policy)
                     ));
                 }
+                out.push('\n');
+            }
+        }
+        if let Some(set) = &s.stack_set {
+            out.push_str(&format!(
+                "StackSet ({}): {} in {}; {} instances deployed, **+{} / -{}**{}\n\n",
+                set.permission_model,
+                set.targets,
+                set.regions.join(", "),
+                set.instances.len(),
+                set.add.len(),
+                set.remove.len(),
+                if set.remove.is_empty() || set.retain_removed {
+                    ""
+                } else {
+                    " (removed stacks are deleted)"
+                }
+            ));
+            if !set.add.is_empty() || !set.remove.is_empty() {
+                out.push_str("| | Account | Region |\n|---|---|---|\n");
+                for (sign, i) in set
+                    .add
+                    .iter()
+                    .map(|i| ("+", i))
+                    .chain(set.remove.iter().map(|i| ("-", i)))
+                {
+                    out.push_str(&format!("| {sign} | {} | {} |\n", i.account, i.region));
+                }
+                out.push('\n');
+            }
+            for (n, op) in set.operations.iter().enumerate() {
+                out.push_str(&format!("{}. {}\n", n + 1, md_escape(&op.to_string())));
+            }
+            if !set.operations.is_empty() {
                 out.push('\n');
             }
         }

@@ -1,0 +1,666 @@
+//! Applying a StackSet stack: runs the operations its plan lists (CreateStackSet,
+//! DeleteStackInstances, UpdateStackSet, CreateStackInstances), one at a time as AWS requires,
+//! waits on each (DescribeStackSetOperation), and reports the per-account, per-region results
+//! (ListStackSetOperationResults) with AWS's reasons. An operation that fails or stops ends
+//! the StackSet's apply; instance failures AWS tolerated (`failure_tolerance_percentage`) are
+//! warnings.
+
+use std::time::Instant;
+
+use super::apply::{check_risks, result, ApplyOptions, Outcome, StackResult};
+use super::Ui;
+use crate::aws::connect::{Clients, Connect};
+use crate::aws::stacksets::{wait_for_operation, OperationInfo, OperationResult, StackSets};
+use crate::plan::model::StackPlan;
+use crate::plan::run::{clients_for, hashes};
+use crate::plan::stackset::{plan_stack_set, prepare, SetOperation, StackSetPlan};
+use crate::project::{Project, Stack};
+
+/// Applies one planned StackSet. Re-plans first when the project now renders something else
+/// than the plan (outputs that became known), with the risk rules applied again.
+pub async fn apply_stack_set(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    planned: StackPlan,
+    options: &ApplyOptions,
+    ui: &dyn Ui,
+) -> StackResult {
+    let started = Instant::now();
+    let name = planned.stack.clone();
+    let secs = || started.elapsed().as_secs_f64();
+    let failed = |message: String, secs: f64| {
+        let mut r = result(&name, Outcome::Failed, None, secs);
+        r.root_cause.push(message);
+        r
+    };
+    let clients = match clients_for(project, connect, stack).await {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string(), secs()),
+    };
+    let prepared = match prepare(project, connect, stack, &clients, &options.plan.render).await {
+        Ok(p) => p,
+        Err(e) => return failed(e.to_string(), secs()),
+    };
+    let mut current = planned;
+    if hashes(&prepared.body, &prepared.rendered.parameters) != current.hashes {
+        ui.progress(&name, "planning again with the outputs now known");
+        current = match plan_stack_set(project, connect, stack, &options.plan).await {
+            Ok(p) => p,
+            Err(e) => return failed(e.to_string(), secs()),
+        };
+        if let Err(e) = check_risks(&current.risks.iter().collect::<Vec<_>>(), options) {
+            let mut r = result(&name, Outcome::Cancelled, None, secs());
+            r.root_cause.push(e.to_string());
+            return r;
+        }
+    }
+    let Some(set_plan) = current.stack_set.clone() else {
+        return failed("the plan of a StackSet has no StackSet part".into(), secs());
+    };
+    let mut r = run_operations(&clients, &name, &set_plan, &prepared.request, options, ui).await;
+    r.duration_secs = secs();
+    r
+}
+
+/// Runs the operations in order; stops at the first that does not succeed.
+async fn run_operations(
+    clients: &Clients,
+    name: &str,
+    plan: &StackSetPlan,
+    request: &crate::aws::stacksets::StackSetRequest,
+    options: &ApplyOptions,
+    ui: &dyn Ui,
+) -> StackResult {
+    let sets = clients.stack_sets.as_ref();
+    let prefs = &plan.preferences;
+    let created = plan.operations.contains(&SetOperation::CreateStackSet);
+    let mut out = result(
+        name,
+        if created {
+            Outcome::Created
+        } else {
+            Outcome::Updated
+        },
+        None,
+        0.0,
+    );
+    for op in &plan.operations {
+        ui.progress(name, &op.to_string());
+        let started = match op {
+            SetOperation::CreateStackSet => match sets.create_stack_set(request).await {
+                Ok(_) => continue,
+                Err(e) => Err(e),
+            },
+            SetOperation::UpdateStackSet { .. } => sets.update_stack_set(request, prefs).await,
+            SetOperation::CreateInstances {
+                targets, regions, ..
+            } => sets.create_instances(name, targets, regions, prefs).await,
+            SetOperation::DeleteInstances {
+                targets,
+                regions,
+                retain,
+                ..
+            } => {
+                sets.delete_instances(name, targets, regions, prefs, *retain)
+                    .await
+            }
+        };
+        let operation_id = match started {
+            Ok(id) => id,
+            Err(e) => {
+                out.outcome = Outcome::Failed;
+                out.root_cause.push(e.to_string());
+                out.guidance = Some(guidance(name, op, None));
+                return out;
+            }
+        };
+        let mut progress = |info: &OperationInfo| {
+            ui.progress(name, &format!("operation {} {}", info.id, info.status));
+        };
+        let info =
+            match wait_for_operation(sets, name, &operation_id, options.wait, &mut progress).await {
+                Ok(info) => info,
+                Err(e) => {
+                    out.outcome = Outcome::Failed;
+                    out.root_cause.push(e.to_string());
+                    return out;
+                }
+            };
+        let results = operation_results(sets, name, &operation_id, &mut out).await;
+        let failures: Vec<&OperationResult> = results
+            .iter()
+            .filter(|r| matches!(r.status.as_str(), "FAILED" | "CANCELLED"))
+            .collect();
+        out.status = Some(info.status.clone());
+        out.changes += results.len();
+        for f in &failures {
+            ui.progress(name, &result_line(f));
+        }
+        if info.status != "SUCCEEDED" {
+            out.outcome = Outcome::Failed;
+            out.root_cause = failures.iter().map(|f| result_line(f)).collect();
+            if let Some(reason) = &info.status_reason {
+                out.root_cause.push(format!("operation {}: {reason}", info.status));
+            } else if out.root_cause.is_empty() {
+                out.root_cause.push(format!(
+                    "operation {operation_id} ended {} without a reason",
+                    info.status
+                ));
+            }
+            out.guidance = Some(guidance(name, op, Some((&info, failures.len(), plan))));
+            return out;
+        }
+        // Failures within the tolerance: the operation succeeded, these did not.
+        for f in failures {
+            out.warnings.push(format!(
+                "{} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)",
+                result_line(f)
+            ));
+        }
+    }
+    out
+}
+
+async fn operation_results(
+    sets: &dyn StackSets,
+    name: &str,
+    operation_id: &str,
+    out: &mut StackResult,
+) -> Vec<OperationResult> {
+    match sets.operation_results(name, operation_id).await {
+        Ok(r) => r,
+        Err(e) => {
+            out.warnings
+                .push(format!("the results of operation {operation_id} could not be read: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// `111111111111 us-east-1 FAILED: reason`
+pub fn result_line(r: &OperationResult) -> String {
+    format!(
+        "{} {} {}: {}",
+        r.account,
+        r.region,
+        r.status,
+        r.reason.as_deref().unwrap_or("no reason given")
+    )
+}
+
+fn guidance(
+    name: &str,
+    op: &SetOperation,
+    ended: Option<(&OperationInfo, usize, &StackSetPlan)>,
+) -> String {
+    let Some((info, failed, plan)) = ended else {
+        return format!(
+            "AWS refused to start `{}`; nothing of it ran. If another operation is running on the StackSet, wait for it (`little status {name}`) and apply again",
+            op_name(op)
+        );
+    };
+    let tolerance = plan.preferences.failure_tolerance_percentage.unwrap_or(0);
+    match info.status.as_str() {
+        "FAILED" if failed > 0 => format!(
+            "{failed} instance{} failed, more than `failure_tolerance_percentage` ({tolerance}%) allows, so AWS stopped the operation; the instances it did not reach are unchanged. Fix the cause in the accounts named above and run `little apply` again: it deploys the instances that are not CURRENT (see `little status {name}`)",
+            if failed == 1 { "" } else { "s" }
+        ),
+        "STOPPED" => "the operation was stopped (StopStackSetOperation) before it reached every account; run `little apply` again to finish it".to_owned(),
+        _ => format!(
+            "see `little status {name}` for each instance, fix the cause, and run `little apply` again"
+        ),
+    }
+}
+
+fn op_name(op: &SetOperation) -> &'static str {
+    match op {
+        SetOperation::CreateStackSet => "CreateStackSet",
+        SetOperation::UpdateStackSet { .. } => "UpdateStackSet",
+        SetOperation::CreateInstances { .. } => "CreateStackInstances",
+        SetOperation::DeleteInstances { .. } => "DeleteStackInstances",
+    }
+}
+
+/// Why a saved plan of a StackSet can no longer be applied as it is: the StackSet, its
+/// instances or what the project renders changed since.
+pub async fn saved_plan_problems(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    saved: &StackPlan,
+    options: &ApplyOptions,
+) -> crate::error::Result<Vec<String>> {
+    let name = &saved.stack;
+    let Some(set_plan) = saved.stack_set.as_ref().filter(|_| stack.stack_set.is_some()) else {
+        return Ok(vec![format!(
+            "`{name}` changed between a stack and a StackSet since the plan was made"
+        )]);
+    };
+    let mut problems = Vec::new();
+    let clients = clients_for(project, connect, stack).await?;
+    let now = clients.stack_sets.describe_stack_set(name).await?;
+    match (&saved.deployed, &now) {
+        (Some(d), Some(now)) => {
+            if crate::plan::run::sha256(&now.template_body) != d.template_sha256 {
+                problems.push(format!(
+                    "StackSet `{name}` was updated since the plan was made"
+                ));
+            }
+            let instances: Vec<(String, String)> = clients
+                .stack_sets
+                .list_instances(name)
+                .await?
+                .into_iter()
+                .map(|i| (i.account, i.region))
+                .collect();
+            let planned: Vec<(String, String)> = set_plan
+                .instances
+                .iter()
+                .map(|i| (i.account.clone(), i.region.clone()))
+                .collect();
+            if instances != planned {
+                problems.push(format!(
+                    "StackSet `{name}` has other instances than when the plan was made ({} then, {} now)",
+                    planned.len(),
+                    instances.len()
+                ));
+            }
+        }
+        (None, Some(_)) => problems.push(format!(
+            "StackSet `{name}` was new when planned and now exists"
+        )),
+        (Some(_), None) => problems.push(format!("StackSet `{name}` no longer exists")),
+        (None, None) => {}
+    }
+    let prepared = prepare(project, connect, stack, &clients, &options.plan.render).await?;
+    if hashes(&prepared.body, &prepared.rendered.parameters) != saved.hashes {
+        problems.push(format!(
+            "`{name}` renders differently from when the plan was made (the template or its configuration changed)"
+        ));
+    }
+    Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::aws::changeset::ChangeSetPoll;
+    use crate::aws::cloudformation::Poll;
+    use crate::aws::organizations::OrgAccount;
+    use crate::deploy::apply::apply;
+    use crate::error::Error;
+    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::plan::fake_stacksets::OperationScript;
+    use crate::plan::model::{Plan, PlanStatus};
+    use crate::plan::run::{plan, PlanOptions};
+    use crate::render::ops::Selection;
+    use crate::render::RenderOptions;
+
+    const OU: &str = "ou-ab12-workload1";
+    const A: &str = "111111111111";
+    const B: &str = "222222222222";
+    const ROLE: &str = "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": []}}}}}";
+    const ROLE_AND_TOPIC: &str = "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": []}}}, \"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}";
+
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<String>>);
+
+    impl Ui for Lines {
+        fn show_plan(&self, _plan: &Plan) -> crate::error::Result<()> {
+            Ok(())
+        }
+        fn can_ask(&self) -> bool {
+            false
+        }
+        fn confirm(&self, _question: &str) -> crate::error::Result<bool> {
+            Ok(false)
+        }
+        fn event(&self, _stack: &str, _event: &crate::aws::stack_ops::StackEvent) {}
+        fn progress(&self, stack: &str, message: &str) {
+            self.0.lock().unwrap().push(format!("{stack}: {message}"));
+        }
+        fn message(&self, _text: &str) {}
+    }
+
+    fn config(regions: &str, extra: &str) -> String {
+        format!(
+            "name: audit\ntemplate: audit.json.njk\nstack_set:\n  permission_model: SERVICE_MANAGED\n  organizational_units: [{OU}]\n  regions: [{regions}]\n  operation_preferences: {{failure_tolerance_percentage: 10, max_concurrent_percentage: 50}}\n{extra}"
+        )
+    }
+
+    fn org() -> Arc<FakeAws> {
+        let aws = FakeAws::new();
+        let account = |id: &str| OrgAccount {
+            id: id.into(),
+            name: format!("workload-{id}"),
+            status: "ACTIVE".into(),
+        };
+        aws.org_accounts
+            .lock()
+            .unwrap()
+            .insert(OU.into(), vec![account(A), account(B)]);
+        aws
+    }
+
+    fn options() -> ApplyOptions {
+        let zero = Duration::ZERO;
+        ApplyOptions {
+            plan: PlanOptions {
+                selection: Selection {
+                    names: Vec::new(),
+                    all: true,
+                },
+                concurrency: 2,
+                keep_change_sets: true,
+                poll: ChangeSetPoll {
+                    first: zero,
+                    max: zero,
+                    timeout: Duration::from_secs(5),
+                },
+                render: RenderOptions::default(),
+                now: 1,
+            },
+            saved: None,
+            yes: true,
+            allow_destructive: false,
+            allow_broadening: true,
+            replace_failed: false,
+            wait: Poll {
+                first: zero,
+                max: zero,
+                timeout: Duration::from_secs(5),
+            },
+        }
+    }
+
+    async fn run(
+        project: &Arc<Project>,
+        aws: &Arc<FakeAws>,
+        options: ApplyOptions,
+    ) -> (crate::error::Result<super::super::apply::ApplyReport>, Vec<String>) {
+        let ui = Arc::new(Lines::default());
+        let r = apply(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options,
+            ui.clone(),
+        )
+        .await;
+        let lines = ui.0.lock().unwrap().clone();
+        (r, lines)
+    }
+
+    #[tokio::test]
+    async fn a_new_stack_set_is_created_with_an_instance_per_account_and_region() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        let (report, lines) = run(&project, &aws, options()).await;
+        let report = report.unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Created, "{lines:?}");
+        assert_eq!(report.stacks[0].changes, 4);
+        let calls = aws.calls();
+        let order: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.starts_with("Create"))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "CreateStackSet audit",
+                &format!("CreateStackInstances audit OUs {OU} us-east-1,us-west-2")[..]
+            ]
+        );
+        let instances = aws.sets.lock().unwrap().sets["audit"].instances.len();
+        assert_eq!(instances, 4);
+
+        // Applied again: nothing to do.
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        assert_eq!(p.stacks[0].status, PlanStatus::Unchanged, "{:?}", p.stacks[0]);
+    }
+
+    #[tokio::test]
+    async fn an_update_is_polled_while_running_and_a_new_region_gets_instances() {
+        let (dir, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        std::fs::write(dir.path().join("templates/audit.json.njk"), ROLE_AND_TOPIC).unwrap();
+        std::fs::write(
+            dir.path().join("stacks/audit.yaml"),
+            config("us-east-1, eu-west-1", ""),
+        )
+        .unwrap();
+        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        let set = p.stacks[0].stack_set.as_ref().unwrap();
+        assert_eq!(p.stacks[0].status, PlanStatus::Changed);
+        assert_eq!(set.add.len(), 2);
+        assert!(set.remove.is_empty());
+        assert_eq!(p.stacks[0].template_changes.resources[0].logical_id, "Topic");
+        assert_eq!(
+            set.operations,
+            [
+                SetOperation::UpdateStackSet { instances: 2 },
+                SetOperation::CreateInstances {
+                    targets: crate::aws::stacksets::Targets::OrganizationalUnits(vec![OU.into()]),
+                    regions: vec!["eu-west-1".into()],
+                    instances: 2
+                }
+            ]
+        );
+        aws.sets.lock().unwrap().scripts.push_back(OperationScript {
+            running_polls: 3,
+            ..Default::default()
+        });
+        let before = aws.calls().len();
+        let (report, lines) = run(&project, &aws, options()).await;
+        let report = report.unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Updated, "{lines:?}");
+        let polls = aws.calls()[before..]
+            .iter()
+            .filter(|c| c.starts_with("DescribeStackSetOperation"))
+            .count();
+        // 4 for the update (3 RUNNING, then SUCCEEDED), 1 for the create.
+        assert_eq!(polls, 5);
+        let statuses: Vec<&String> = lines.iter().filter(|l| l.contains("operation op-")).collect();
+        assert!(statuses[0].ends_with("RUNNING"), "{lines:?}");
+        assert!(statuses[1].ends_with("SUCCEEDED"), "{lines:?}");
+        assert_eq!(aws.sets.lock().unwrap().sets["audit"].instances.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failed_instance_over_the_tolerance_fails_the_apply_with_its_reason() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        // CreateStackSet starts no operation: the script is CreateStackInstances'.
+        aws.sets.lock().unwrap().scripts.push_back(OperationScript {
+            running_polls: 1,
+            status: "FAILED".into(),
+            status_reason: Some("The Operation op-1 has failed because the failure tolerance has been exceeded.".into()),
+            failures: vec![(
+                B.into(),
+                "us-east-1".into(),
+                "ResourceLogicalId:Role, ResourceType:AWS::IAM::Role, ResourceStatusReason:Role already exists.".into(),
+            )],
+        });
+        let (report, _) = run(&project, &aws, options()).await;
+        let report = report.unwrap();
+        assert!(report.failed());
+        let r = &report.stacks[0];
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.status.as_deref(), Some("FAILED"));
+        assert!(r.root_cause[0].starts_with(&format!("{B} us-east-1 FAILED: ResourceLogicalId:Role")), "{r:?}");
+        assert!(r.root_cause[1].contains("failure tolerance has been exceeded"), "{r:?}");
+        let guidance = r.guidance.as_deref().unwrap();
+        assert!(guidance.contains("`failure_tolerance_percentage` (10%)"), "{guidance}");
+        let set = &aws.sets.lock().unwrap().sets["audit"];
+        let failed = set.instances.iter().find(|i| i.account == B).unwrap();
+        assert_eq!(failed.status, "INOPERABLE");
+    }
+
+    #[tokio::test]
+    async fn failures_within_the_tolerance_are_warnings() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        aws.sets.lock().unwrap().scripts.push_back(OperationScript {
+            failures: vec![(A.into(), "us-east-1".into(), "Account 111111111111 should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'.".into())],
+            ..Default::default()
+        });
+        let (report, _) = run(&project, &aws, options()).await;
+        let report = report.unwrap();
+        assert!(!report.failed());
+        let r = &report.stacks[0];
+        assert_eq!(r.outcome, Outcome::Created);
+        assert!(r.warnings[0].contains("AWSCloudFormationStackSetExecutionRole"), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn removing_a_region_deletes_instances_only_with_allow_destructive() {
+        let (dir, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        std::fs::write(dir.path().join("stacks/audit.yaml"), config("us-east-1", "")).unwrap();
+        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let (refused, _) = run(&project, &aws, options()).await;
+        match refused {
+            Err(Error::Refused(msg)) => {
+                assert!(msg.contains("--allow-destructive"), "{msg}");
+                assert!(msg.contains("audit instances"), "{msg}");
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        assert_eq!(aws.sets.lock().unwrap().sets["audit"].instances.len(), 4);
+        let mut allowed = options();
+        allowed.allow_destructive = true;
+        let (report, _) = run(&project, &aws, allowed).await;
+        assert_eq!(report.unwrap().stacks[0].outcome, Outcome::Updated);
+        let set = &aws.sets.lock().unwrap().sets["audit"];
+        assert_eq!(set.instances.len(), 2);
+        assert!(set.instances.iter().all(|i| i.region == "us-east-1"));
+        assert!(aws
+            .calls()
+            .contains(&format!("DeleteStackInstances audit OUs {OU} us-west-2 retain=false")));
+    }
+
+    #[tokio::test]
+    async fn retained_removals_are_not_destructive() {
+        let (dir, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        std::fs::write(
+            dir.path().join("stacks/audit.yaml"),
+            config("us-east-1", "  retain_stacks_on_removal: true\n"),
+        )
+        .unwrap();
+        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let (report, _) = run(&project, &aws, options()).await;
+        assert_eq!(report.unwrap().stacks[0].outcome, Outcome::Updated);
+        assert!(aws
+            .calls()
+            .contains(&format!("DeleteStackInstances audit OUs {OU} us-west-2 retain=true")));
+    }
+
+    #[tokio::test]
+    async fn a_saved_plan_is_stale_once_the_instances_changed() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        let saved = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        // Someone else creates it meanwhile.
+        run(&project, &aws, options()).await.0.unwrap();
+        let mut o = options();
+        o.saved = Some(saved);
+        let (r, _) = run(&project, &aws, o).await;
+        match r {
+            Err(Error::Refused(msg)) => assert!(msg.contains("was new when planned"), "{msg}"),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn drift_detection_names_each_drifted_instance() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        aws.sets
+            .lock()
+            .unwrap()
+            .drift
+            .insert((B.into(), "us-east-1".into()), "DRIFTED".into());
+        aws.sets.lock().unwrap().scripts.push_back(OperationScript {
+            running_polls: 2,
+            ..Default::default()
+        });
+        let report = crate::audit::drift::drift(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            &Selection {
+                names: vec!["audit".into()],
+                all: false,
+            },
+            &crate::audit::drift::DriftOptions {
+                render: RenderOptions::default(),
+                poll: crate::audit::drift::DriftPoll {
+                    interval: Duration::ZERO,
+                    max_interval: Duration::ZERO,
+                    timeout: Duration::from_secs(5),
+                },
+            },
+        )
+        .await
+        .unwrap();
+        let r = &report.stacks[0];
+        assert!(r.drifted);
+        assert_eq!(r.method, "stackset");
+        assert_eq!(r.resources.len(), 1);
+        assert_eq!(r.resources[0].logical_id, format!("{B}/us-east-1"));
+        assert!(aws.calls().iter().any(|c| c == "DetectStackSetDrift audit"));
+
+        let status = crate::deploy::status::status(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            &Selection {
+                names: vec!["audit".into()],
+                all: false,
+            },
+        )
+        .await
+        .unwrap();
+        let set = status[0].stack_set.as_ref().unwrap();
+        assert_eq!(set.instances.len(), 2);
+        assert_eq!(status[0].drift_status.as_deref(), Some("DRIFTED"));
+    }
+}

@@ -1,0 +1,755 @@
+//! Planning a StackSet stack (`stack_set:` in its config): the template, parameter and tag
+//! diff against the deployed StackSet (DescribeStackSet), the stack instances the targets
+//! add and remove (ListStackInstances against the accounts of the targets, found through
+//! AWS Organizations for OUs), and the operations `apply` would run, in order.
+//!
+//! StackSets have no change sets, so the plan's resource changes come from the template diff
+//! alone; risks are the template's (deletions, replacements, broadened policies) plus the
+//! removal of instances, which deletes their stacks unless they are retained.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::diff::diff_templates;
+use super::model::{Deployed, PlanStatus, StackPlan, ValueChange};
+use super::risk::{dedupe, template_risks, Risk, RiskKind};
+use super::run::{
+    clients_for, dependency_outputs, effective_parameters, hashes, no_echo_parameters,
+    parse_deployed, required_capabilities, sha256, to_map, value_changes, Clients, Connect,
+    PlanOptions,
+};
+use crate::aws::organizations::accounts_under;
+use crate::aws::stacksets::{
+    AutoDeployment, InstanceSummary, OperationPreferences, StackSetInfo, StackSetRequest, Targets,
+};
+use crate::error::{Error, Result};
+use crate::project::config::PermissionModel;
+use crate::project::stackset::StackSetConfig;
+use crate::project::{Project, Stack};
+use crate::render::{RenderOptions, Rendered, Renderer};
+
+/// The StackSet part of a stack's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StackSetPlan {
+    /// `SERVICE_MANAGED` or `SELF_MANAGED`.
+    pub permission_model: String,
+    pub targets: Targets,
+    pub regions: Vec<String>,
+    /// The instances deployed when the plan was made.
+    pub instances: Vec<InstanceSummary>,
+    /// Account and region pairs that get an instance.
+    pub add: Vec<InstanceRef>,
+    /// Instances that are removed from the StackSet.
+    pub remove: Vec<InstanceRef>,
+    /// Removed instances keep their stacks (`retain_stacks_on_removal`).
+    pub retain_removed: bool,
+    /// Instances that are not CURRENT (OUTDATED, INOPERABLE); an update deploys them again.
+    pub unhealthy: Vec<InstanceSummary>,
+    /// Settings of the StackSet itself that change (auto deployment, roles, description).
+    pub setting_changes: Vec<ValueChange>,
+    /// What `apply` runs, in order.
+    pub operations: Vec<SetOperation>,
+    pub preferences: OperationPreferences,
+}
+
+/// One stack instance: an account in a region (with its OU for service-managed StackSets).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct InstanceRef {
+    pub account: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizational_unit: Option<String>,
+}
+
+/// An operation `apply` runs on a StackSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum SetOperation {
+    /// CreateStackSet (no instances yet).
+    CreateStackSet,
+    /// DeleteStackInstances.
+    DeleteInstances {
+        targets: Targets,
+        regions: Vec<String>,
+        instances: usize,
+        retain: bool,
+    },
+    /// UpdateStackSet: every existing instance gets the new template and parameters.
+    UpdateStackSet { instances: usize },
+    /// CreateStackInstances.
+    CreateInstances {
+        targets: Targets,
+        regions: Vec<String>,
+        instances: usize,
+    },
+}
+
+impl std::fmt::Display for SetOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        match self {
+            SetOperation::CreateStackSet => write!(f, "CreateStackSet"),
+            SetOperation::UpdateStackSet { instances } => write!(
+                f,
+                "UpdateStackSet ({instances} instance{} updated)",
+                plural(*instances)
+            ),
+            SetOperation::CreateInstances {
+                targets,
+                regions,
+                instances,
+            } => write!(
+                f,
+                "CreateStackInstances for {targets} in {} ({instances} instance{})",
+                regions.join(", "),
+                plural(*instances)
+            ),
+            SetOperation::DeleteInstances {
+                targets,
+                regions,
+                instances,
+                retain,
+            } => write!(
+                f,
+                "DeleteStackInstances for {targets} in {} ({instances} instance{}, stacks {})",
+                regions.join(", "),
+                plural(*instances),
+                if *retain { "retained" } else { "deleted" }
+            ),
+        }
+    }
+}
+
+/// What a StackSet stack renders to and would send, shared by plan and apply.
+pub struct Prepared {
+    pub rendered: Rendered,
+    pub body: String,
+    pub request: StackSetRequest,
+    pub known_after_apply: Vec<String>,
+}
+
+/// Renders a StackSet stack and builds its CreateStackSet/UpdateStackSet request (the
+/// template staged in S3 when it is over the inline limit).
+pub async fn prepare(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    clients: &Clients,
+    render: &RenderOptions,
+) -> Result<Prepared> {
+    let set = config(stack)?;
+    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
+    let render_options = RenderOptions {
+        outputs,
+        ..render.clone()
+    };
+    let rendered = Renderer::new(project, render_options)
+        .render(stack)
+        .map_err(Error::Invalid)?;
+    let body = rendered.body();
+    let template_url = if crate::aws::staging::needs_staging(&body) {
+        Some(clients.staging.upload_template(&stack.name, &body).await?)
+    } else {
+        None
+    };
+    let administration_role_arn = match set.administration_role.as_deref() {
+        None => None,
+        Some(arn) if arn.starts_with("arn:") => Some(arn.to_owned()),
+        Some(name) => match project.account_of(stack) {
+            Some(acc) => set.administration_role_arn(&acc.id),
+            None => {
+                return Err(Error::Usage(format!(
+                    "stack `{}`: `stack_set.administration_role` `{name}` is a role name; give the stack an `account` (or `defaults.account`) so that its ARN is known, or write the ARN",
+                    stack.name
+                )))
+            }
+        },
+    };
+    let request = StackSetRequest {
+        name: stack.name.clone(),
+        template_body: body.clone(),
+        template_url,
+        description: stack.description.clone(),
+        parameters: rendered
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        tags: rendered
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        capabilities: required_capabilities(&rendered.template, &stack.capabilities),
+        permission_model: set.permission_model.as_str().to_owned(),
+        administration_role_arn,
+        execution_role_name: set.execution_role_name(),
+        auto_deployment: match set.permission_model {
+            PermissionModel::ServiceManaged => Some(set.auto_deployment.unwrap_or_default()),
+            PermissionModel::SelfManaged => None,
+        },
+    };
+    Ok(Prepared {
+        rendered,
+        body,
+        request,
+        known_after_apply,
+    })
+}
+
+pub fn config(stack: &Stack) -> Result<&StackSetConfig> {
+    stack
+        .stack_set
+        .as_ref()
+        .ok_or_else(|| Error::Internal(format!("stack `{}` is not a StackSet", stack.name)))
+}
+
+/// The account and region pairs the targets reach now; for OUs, the accounts under them
+/// (nested OUs included), each with its OU.
+pub async fn desired_instances(
+    clients: &Clients,
+    set: &StackSetConfig,
+) -> Result<BTreeSet<InstanceRef>> {
+    let mut accounts: Vec<(String, Option<String>)> = Vec::new();
+    match &set.targets {
+        Targets::Accounts(ids) => accounts.extend(ids.iter().map(|a| (a.clone(), None))),
+        Targets::OrganizationalUnits(units) => {
+            for ou in units {
+                let found = accounts_under(clients.org.as_ref(), ou)
+                    .await
+                    .map_err(|e| Error::Aws {
+                        operation: format!("listing the accounts of `{ou}`"),
+                        message: format!(
+                            "{e}; a SERVICE_MANAGED StackSet is planned from the management or delegated administrator account"
+                        ),
+                    })?;
+                accounts.extend(
+                    found
+                        .into_iter()
+                        .filter(|a| a.is_active())
+                        .map(|a| (a.id, Some(ou.clone()))),
+                );
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for region in &set.regions {
+        for (account, ou) in &accounts {
+            out.insert(InstanceRef {
+                account: account.clone(),
+                region: region.clone(),
+                organizational_unit: ou.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The instances to add and to remove, and the operations that do it. Pure, so that it is
+/// tested on its own.
+///
+/// Service-managed StackSets are changed a whole OU and region at a time, so an instance is
+/// removed only when its OU or its region is no longer targeted; an account that left a
+/// target OU is AWS's to remove (automatic deployment), never by deleting the OU's instances.
+pub fn reconcile(
+    set: &StackSetConfig,
+    exists: bool,
+    template_changed: bool,
+    deployed: &[InstanceSummary],
+    desired: &BTreeSet<InstanceRef>,
+) -> (Vec<InstanceRef>, Vec<InstanceRef>, Vec<SetOperation>) {
+    let have: BTreeSet<(&str, &str)> = deployed
+        .iter()
+        .map(|i| (i.account.as_str(), i.region.as_str()))
+        .collect();
+    let add: Vec<InstanceRef> = desired
+        .iter()
+        .filter(|d| !have.contains(&(d.account.as_str(), d.region.as_str())))
+        .cloned()
+        .collect();
+    let wanted: BTreeSet<(&str, &str)> = desired
+        .iter()
+        .map(|d| (d.account.as_str(), d.region.as_str()))
+        .collect();
+    let remove: Vec<InstanceRef> = match &set.targets {
+        Targets::Accounts(_) => deployed
+            .iter()
+            .filter(|i| !wanted.contains(&(i.account.as_str(), i.region.as_str())))
+            .map(instance_ref)
+            .collect(),
+        Targets::OrganizationalUnits(units) => deployed
+            .iter()
+            .filter(|i| {
+                let region_gone = !set.regions.contains(&i.region);
+                let unit_gone = i
+                    .organizational_unit
+                    .as_ref()
+                    .is_some_and(|ou| !units.contains(ou));
+                region_gone || unit_gone
+            })
+            .map(instance_ref)
+            .collect(),
+    };
+
+    let mut operations = Vec::new();
+    if !exists {
+        operations.push(SetOperation::CreateStackSet);
+    }
+    for (targets, regions, n) in group(&remove, &set.targets) {
+        operations.push(SetOperation::DeleteInstances {
+            targets,
+            regions,
+            instances: n,
+            retain: set.retain_stacks_on_removal,
+        });
+    }
+    let remaining = deployed.len() - remove.len();
+    if exists && template_changed && remaining > 0 {
+        operations.push(SetOperation::UpdateStackSet {
+            instances: remaining,
+        });
+    } else if exists && template_changed {
+        // No instance to update: the StackSet itself still takes the new template.
+        operations.push(SetOperation::UpdateStackSet { instances: 0 });
+    }
+    for (targets, regions, n) in group(&add, &set.targets) {
+        operations.push(SetOperation::CreateInstances {
+            targets,
+            regions,
+            instances: n,
+        });
+    }
+    (add, remove, operations)
+}
+
+fn instance_ref(i: &InstanceSummary) -> InstanceRef {
+    InstanceRef {
+        account: i.account.clone(),
+        region: i.region.clone(),
+        organizational_unit: i.organizational_unit.clone(),
+    }
+}
+
+/// Groups instances into operations that touch exactly them: targets (accounts or OUs)
+/// that share the same set of regions go together.
+fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>, usize)> {
+    let by_ou = matches!(kind, Targets::OrganizationalUnits(_));
+    let mut regions_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in instances {
+        let key = if by_ou {
+            i.organizational_unit.clone().unwrap_or_default()
+        } else {
+            i.account.clone()
+        };
+        regions_of.entry(key).or_default().insert(i.region.clone());
+    }
+    let mut groups: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for (target, regions) in regions_of {
+        groups
+            .entry(regions.into_iter().collect())
+            .or_default()
+            .push(target);
+    }
+    groups
+        .into_iter()
+        .map(|(regions, targets)| {
+            let n = instances
+                .iter()
+                .filter(|i| {
+                    let key = if by_ou {
+                        i.organizational_unit.clone().unwrap_or_default()
+                    } else {
+                        i.account.clone()
+                    };
+                    targets.contains(&key) && regions.contains(&i.region)
+                })
+                .count();
+            let targets = if by_ou {
+                // An instance whose OU AWS did not report is reached through every
+                // targeted OU (only a removed region takes such an instance away).
+                let mut units: Vec<String> = Vec::new();
+                for t in targets {
+                    if t.is_empty() {
+                        if let Targets::OrganizationalUnits(all) = kind {
+                            units.extend(all.iter().cloned());
+                        }
+                    } else {
+                        units.push(t);
+                    }
+                }
+                let mut seen = BTreeSet::new();
+                units.retain(|u| seen.insert(u.clone()));
+                Targets::OrganizationalUnits(units)
+            } else {
+                Targets::Accounts(targets)
+            };
+            (targets, regions, n)
+        })
+        .collect()
+}
+
+/// The StackSet's own settings that change.
+fn setting_changes(info: &StackSetInfo, req: &StackSetRequest) -> Vec<ValueChange> {
+    let text = |a: &Option<AutoDeployment>| {
+        a.map(|a| {
+            if a.enabled {
+                format!(
+                    "enabled ({} stacks on account removal)",
+                    if a.retain_stacks_on_account_removal {
+                        "retain"
+                    } else {
+                        "delete"
+                    }
+                )
+            } else {
+                "disabled".to_owned()
+            }
+        })
+    };
+    let mut out = Vec::new();
+    let mut push = |key: &str, before: Option<String>, after: Option<String>| {
+        if after.is_some() && before != after {
+            out.push(ValueChange {
+                key: key.to_owned(),
+                kind: super::diff::ChangeKind::Modified,
+                before,
+                after,
+                masked: false,
+            });
+        }
+    };
+    push(
+        "auto_deployment",
+        text(&info.auto_deployment),
+        text(&req.auto_deployment),
+    );
+    push(
+        "execution_role",
+        info.execution_role_name.clone(),
+        req.execution_role_name.clone(),
+    );
+    push(
+        "administration_role",
+        info.administration_role_arn.clone(),
+        req.administration_role_arn.clone(),
+    );
+    push(
+        "description",
+        info.description.clone(),
+        req.description.clone(),
+    );
+    out
+}
+
+/// Plans one StackSet stack.
+pub async fn plan_stack_set(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<StackPlan> {
+    let set = config(stack)?;
+    let clients = clients_for(project, connect, stack).await?;
+    let prepared = prepare(project, connect, stack, &clients, &options.render).await?;
+    let current = clients.stack_sets.describe_stack_set(&stack.name).await?;
+    let deployed_instances = match &current {
+        Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
+        None => Vec::new(),
+    };
+    if let Some(info) = &current {
+        if info.permission_model != set.permission_model.as_str() {
+            return Err(Error::Usage(format!(
+                "StackSet `{}` is {} but its config says {}; AWS cannot change a StackSet's permission model: delete it (`little destroy {}`) and apply again",
+                stack.name,
+                info.permission_model,
+                set.permission_model.as_str(),
+                stack.name
+            )));
+        }
+    }
+    let old_template = match &current {
+        Some(info) => Some(parse_deployed(&info.template_body)?),
+        None => None,
+    };
+    let rendered = &prepared.rendered;
+    let template_changes = diff_templates(old_template.as_ref(), &rendered.template);
+    let no_echo = no_echo_parameters(&rendered.template);
+    let effective = effective_parameters(rendered);
+    let deployed_params = current.as_ref().map(|i| {
+        to_map(
+            &i.parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let parameter_changes = value_changes(deployed_params, &effective, &no_echo);
+    let tag_changes = value_changes(
+        current.as_ref().map(|i| {
+            i.tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }),
+        &rendered.tags,
+        &[],
+    );
+    let setting_changes = current
+        .as_ref()
+        .map(|i| setting_changes(i, &prepared.request))
+        .unwrap_or_default();
+    let update_needed = !template_changes.is_empty()
+        || !parameter_changes.is_empty()
+        || !tag_changes.is_empty()
+        || !setting_changes.is_empty();
+    let desired = desired_instances(&clients, set).await?;
+    let (add, remove, operations) = reconcile(
+        set,
+        current.is_some(),
+        update_needed,
+        &deployed_instances,
+        &desired,
+    );
+    let unhealthy: Vec<InstanceSummary> = deployed_instances
+        .iter()
+        .filter(|i| i.status != "CURRENT")
+        .cloned()
+        .collect();
+
+    let mut risks = template_risks(old_template.as_ref(), &rendered.template, &template_changes);
+    if current.is_some() && !risks.is_empty() {
+        // Each instance's stack takes the change: say how many.
+        let n = deployed_instances.len() - remove.len();
+        for r in &mut risks {
+            r.reason = format!(
+                "{} (in each of the StackSet's {n} instance{})",
+                r.reason.trim_end_matches('.'),
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if !remove.is_empty() && !set.retain_stacks_on_removal {
+        let accounts: BTreeSet<&str> = remove.iter().map(|r| r.account.as_str()).collect();
+        let regions: BTreeSet<&str> = remove.iter().map(|r| r.region.as_str()).collect();
+        risks.push(Risk {
+            kind: RiskKind::Destructive,
+            logical_id: format!("{} instances", stack.name),
+            resource_type: "AWS::CloudFormation::StackInstances".into(),
+            reason: format!(
+                "deletes {} stack instance{} of StackSet `{}` and every resource in them ({} account{} in {}); set `stack_set.retain_stacks_on_removal: true` to keep the stacks",
+                remove.len(),
+                if remove.len() == 1 { "" } else { "s" },
+                stack.name,
+                accounts.len(),
+                if accounts.len() == 1 { "" } else { "s" },
+                regions.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            added: Vec::new(),
+            removed: Vec::new(),
+        });
+    }
+    let risks = dedupe(risks);
+    let status = match &current {
+        None => PlanStatus::New,
+        Some(_) if operations.is_empty() => PlanStatus::Unchanged,
+        Some(_) => PlanStatus::Changed,
+    };
+    let account = project.account_of(stack);
+    Ok(StackPlan {
+        stack: stack.name.clone(),
+        region: clients.region.clone(),
+        account_id: account.map(|a| a.id.clone()),
+        status,
+        error: None,
+        deployed: current.as_ref().map(|i| Deployed {
+            stack_id: i.id.clone(),
+            status: i.status.clone(),
+            last_updated: None,
+            template_sha256: sha256(&i.template_body),
+        }),
+        risks,
+        template_changes,
+        parameter_changes,
+        tag_changes,
+        termination_protection: None,
+        resource_changes: Vec::new(),
+        change_set: None,
+        known_after_apply: prepared.known_after_apply.clone(),
+        hashes: hashes(&prepared.body, &prepared.rendered.parameters),
+        stack_set: Some(StackSetPlan {
+            permission_model: set.permission_model.as_str().to_owned(),
+            targets: set.targets.clone(),
+            regions: set.regions.clone(),
+            instances: deployed_instances,
+            add,
+            remove,
+            retain_removed: set.retain_stacks_on_removal,
+            unhealthy,
+            setting_changes,
+            operations,
+            preferences: set.preferences.clone(),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(targets: Targets, regions: &[&str]) -> StackSetConfig {
+        StackSetConfig {
+            permission_model: match targets {
+                Targets::Accounts(_) => PermissionModel::SelfManaged,
+                Targets::OrganizationalUnits(_) => PermissionModel::ServiceManaged,
+            },
+            targets,
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            administration_role: None,
+            execution_role: None,
+            auto_deployment: None,
+            preferences: OperationPreferences::default(),
+            retain_stacks_on_removal: false,
+        }
+    }
+
+    fn inst(account: &str, region: &str, ou: Option<&str>) -> InstanceSummary {
+        InstanceSummary {
+            account: account.into(),
+            region: region.into(),
+            organizational_unit: ou.map(str::to_owned),
+            status: "CURRENT".into(),
+            detailed_status: None,
+            status_reason: None,
+            drift_status: None,
+            stack_id: None,
+        }
+    }
+
+    fn want(pairs: &[(&str, &str, Option<&str>)]) -> BTreeSet<InstanceRef> {
+        pairs
+            .iter()
+            .map(|(a, r, ou)| InstanceRef {
+                account: (*a).into(),
+                region: (*r).into(),
+                organizational_unit: ou.map(str::to_owned),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_stack_set_is_created_then_its_instances() {
+        let s = set(
+            Targets::OrganizationalUnits(vec!["ou-ab12-abcdefgh".into()]),
+            &["us-east-1"],
+        );
+        let desired = want(&[
+            ("111111111111", "us-east-1", Some("ou-ab12-abcdefgh")),
+            ("222222222222", "us-east-1", Some("ou-ab12-abcdefgh")),
+        ]);
+        let (add, remove, ops) = reconcile(&s, false, true, &[], &desired);
+        assert_eq!(add.len(), 2);
+        assert!(remove.is_empty());
+        assert_eq!(
+            ops,
+            [
+                SetOperation::CreateStackSet,
+                SetOperation::CreateInstances {
+                    targets: Targets::OrganizationalUnits(vec!["ou-ab12-abcdefgh".into()]),
+                    regions: vec!["us-east-1".into()],
+                    instances: 2
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_removed_region_deletes_the_ous_instances_there_only() {
+        let ou = Some("ou-ab12-abcdefgh");
+        let s = set(
+            Targets::OrganizationalUnits(vec!["ou-ab12-abcdefgh".into()]),
+            &["us-east-1"],
+        );
+        let deployed = [
+            inst("111111111111", "us-east-1", ou),
+            inst("111111111111", "eu-west-1", ou),
+        ];
+        let desired = want(&[("111111111111", "us-east-1", ou)]);
+        let (add, remove, ops) = reconcile(&s, true, false, &deployed, &desired);
+        assert!(add.is_empty());
+        assert_eq!(remove.len(), 1);
+        assert_eq!(
+            ops,
+            [SetOperation::DeleteInstances {
+                targets: Targets::OrganizationalUnits(vec!["ou-ab12-abcdefgh".into()]),
+                regions: vec!["eu-west-1".into()],
+                instances: 1,
+                retain: false
+            }]
+        );
+    }
+
+    #[test]
+    fn an_account_that_left_the_ou_is_not_deleted_by_ou() {
+        let ou = Some("ou-ab12-abcdefgh");
+        let s = set(
+            Targets::OrganizationalUnits(vec!["ou-ab12-abcdefgh".into()]),
+            &["us-east-1"],
+        );
+        let deployed = [
+            inst("111111111111", "us-east-1", ou),
+            inst("999999999999", "us-east-1", ou),
+        ];
+        let desired = want(&[("111111111111", "us-east-1", ou)]);
+        let (_, remove, ops) = reconcile(&s, true, false, &deployed, &desired);
+        assert!(remove.is_empty());
+        assert!(ops.is_empty());
+    }
+
+    #[test]
+    fn self_managed_groups_never_touch_other_pairs() {
+        let s = set(
+            Targets::Accounts(vec!["111111111111".into(), "222222222222".into()]),
+            &["us-east-1", "us-west-2"],
+        );
+        // 111 is missing in us-west-2, 222 is missing in us-east-1.
+        let deployed = [
+            inst("111111111111", "us-east-1", None),
+            inst("222222222222", "us-west-2", None),
+            inst("333333333333", "us-east-1", None),
+        ];
+        let desired = want(&[
+            ("111111111111", "us-east-1", None),
+            ("111111111111", "us-west-2", None),
+            ("222222222222", "us-east-1", None),
+            ("222222222222", "us-west-2", None),
+        ]);
+        let (add, remove, ops) = reconcile(&s, true, true, &deployed, &desired);
+        assert_eq!(add.len(), 2);
+        assert_eq!(remove.len(), 1);
+        assert_eq!(
+            ops,
+            [
+                SetOperation::DeleteInstances {
+                    targets: Targets::Accounts(vec!["333333333333".into()]),
+                    regions: vec!["us-east-1".into()],
+                    instances: 1,
+                    retain: false
+                },
+                SetOperation::UpdateStackSet { instances: 2 },
+                SetOperation::CreateInstances {
+                    targets: Targets::Accounts(vec!["222222222222".into()]),
+                    regions: vec!["us-east-1".into()],
+                    instances: 1
+                },
+                SetOperation::CreateInstances {
+                    targets: Targets::Accounts(vec!["111111111111".into()]),
+                    regions: vec!["us-west-2".into()],
+                    instances: 1
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! A stack config's `stack_set:`, checked and resolved: the permission model with its
+//! targets (OUs, or account ids resolved from little.yaml's names), the regions, automatic
+//! deployment and operation preferences. Every problem is a diagnostic at its key.
+
+use super::config::{PermissionModel, StackFile, StackSetFile};
+use super::{bad_region, is_region, Account};
+use crate::aws::stacksets::{AutoDeployment, OperationPreferences, RegionConcurrency, Targets};
+use crate::diag::Diagnostic;
+use indexmap::IndexMap;
+
+/// The default role names of self-managed StackSets (AWS's own).
+pub const DEFAULT_ADMINISTRATION_ROLE: &str = "AWSCloudFormationStackSetAdministrationRole";
+pub const DEFAULT_EXECUTION_ROLE: &str = "AWSCloudFormationStackSetExecutionRole";
+
+/// A validated `stack_set:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackSetConfig {
+    pub permission_model: PermissionModel,
+    /// OUs (service-managed) or account ids (self-managed).
+    pub targets: Targets,
+    pub regions: Vec<String>,
+    /// Self-managed: a role name, or an ARN as written.
+    pub administration_role: Option<String>,
+    pub execution_role: Option<String>,
+    pub auto_deployment: Option<AutoDeployment>,
+    pub preferences: OperationPreferences,
+    pub retain_stacks_on_removal: bool,
+}
+
+impl StackSetConfig {
+    /// The administration role's ARN in the administrator account `account_id`.
+    pub fn administration_role_arn(&self, account_id: &str) -> Option<String> {
+        if self.permission_model != PermissionModel::SelfManaged {
+            return None;
+        }
+        let role = self
+            .administration_role
+            .as_deref()
+            .unwrap_or(DEFAULT_ADMINISTRATION_ROLE);
+        Some(if role.starts_with("arn:") {
+            role.to_owned()
+        } else {
+            format!("arn:aws:iam::{account_id}:role/{role}")
+        })
+    }
+
+    pub fn execution_role_name(&self) -> Option<String> {
+        (self.permission_model == PermissionModel::SelfManaged).then(|| {
+            self.execution_role
+                .clone()
+                .unwrap_or_else(|| DEFAULT_EXECUTION_ROLE.to_owned())
+        })
+    }
+}
+
+/// An OU id (`ou-abcd-12345678`) or a root id (`r-abcd`).
+pub fn is_unit_id(s: &str) -> bool {
+    let ok = |p: &str, min: usize| {
+        p.len() >= min
+            && p.len() <= 32
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    if let Some(rest) = s.strip_prefix("ou-") {
+        let mut parts = rest.splitn(2, '-');
+        let (a, b) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        ok(a, 4) && ok(b, 8)
+    } else if let Some(rest) = s.strip_prefix("r-") {
+        ok(rest, 4)
+    } else {
+        false
+    }
+}
+
+/// Checks `raw.stack_set` against the rest of the stack config; `at(path, d)` places a
+/// diagnostic at a key of the config.
+pub fn resolve(
+    raw: &StackFile,
+    accounts: &IndexMap<String, Account>,
+    at: &dyn Fn(&[&str], Diagnostic) -> Diagnostic,
+) -> Result<Option<StackSetConfig>, Vec<Diagnostic>> {
+    let Some(s) = &raw.stack_set else {
+        return Ok(None);
+    };
+    let mut diags = Vec::new();
+    // Stack-only settings mean nothing to a StackSet: refuse them rather than ignore them.
+    let stack_only: [(&str, bool); 5] = [
+        ("termination_protection", raw.termination_protection.is_some()),
+        ("stack_policy", raw.stack_policy.is_some()),
+        ("notification_arns", !raw.notification_arns.is_empty()),
+        ("timeout_in_minutes", raw.timeout_in_minutes.is_some()),
+        ("role_arn", raw.role_arn.is_some()),
+    ];
+    for (key, set) in stack_only {
+        if set {
+            diags.push(at(
+                &[key],
+                Diagnostic::error(
+                    "stack-set",
+                    format!("`{key}` applies to a stack, not to a StackSet (`stack_set:`)"),
+                ),
+            ));
+        }
+    }
+    let config = check(s, accounts, at, &mut diags);
+    if diags.is_empty() {
+        Ok(Some(config))
+    } else {
+        Err(diags)
+    }
+}
+
+fn check(
+    s: &StackSetFile,
+    accounts: &IndexMap<String, Account>,
+    at: &dyn Fn(&[&str], Diagnostic) -> Diagnostic,
+    diags: &mut Vec<Diagnostic>,
+) -> StackSetConfig {
+    let mut err = |path: &[&str], msg: String| {
+        let mut full = vec!["stack_set"];
+        full.extend_from_slice(path);
+        diags.push(at(&full, Diagnostic::error("stack-set", msg)));
+    };
+    let targets = match s.permission_model {
+        PermissionModel::ServiceManaged => {
+            if s.organizational_units.is_empty() {
+                err(
+                    &["permission_model"],
+                    "a SERVICE_MANAGED StackSet needs `organizational_units` (OU ids `ou-...` or the root `r-...`)".into(),
+                );
+            }
+            for ou in &s.organizational_units {
+                if !is_unit_id(ou) {
+                    err(
+                        &["organizational_units"],
+                        format!("`{ou}` is not an OU id (`ou-abcd-12345678`) or a root id (`r-abcd`)"),
+                    );
+                }
+            }
+            for (key, set) in [
+                ("accounts", !s.accounts.is_empty()),
+                ("administration_role", s.administration_role.is_some()),
+                ("execution_role", s.execution_role.is_some()),
+            ] {
+                if set {
+                    err(
+                        &[key],
+                        format!("`{key}` is for SELF_MANAGED StackSets; SERVICE_MANAGED ones target `organizational_units` through AWS Organizations"),
+                    );
+                }
+            }
+            Targets::OrganizationalUnits(dedup(s.organizational_units.clone()))
+        }
+        PermissionModel::SelfManaged => {
+            if s.accounts.is_empty() {
+                err(
+                    &["permission_model"],
+                    "a SELF_MANAGED StackSet needs `accounts` (names in little.yaml or 12-digit ids)".into(),
+                );
+            }
+            if !s.organizational_units.is_empty() {
+                err(
+                    &["organizational_units"],
+                    "`organizational_units` is for SERVICE_MANAGED StackSets; SELF_MANAGED ones name `accounts`".into(),
+                );
+            }
+            if s.auto_deployment.is_some() {
+                err(
+                    &["auto_deployment"],
+                    "`auto_deployment` is for SERVICE_MANAGED StackSets only".into(),
+                );
+            }
+            let mut ids = Vec::new();
+            for a in &s.accounts {
+                let a = a.to_string();
+                if let Some(acc) = accounts.get(&a) {
+                    ids.push(acc.id.clone());
+                } else if a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()) {
+                    ids.push(a);
+                } else {
+                    err(
+                        &["accounts"],
+                        format!("`{a}` is neither an account of little.yaml nor a 12-digit account id"),
+                    );
+                }
+            }
+            Targets::Accounts(dedup(ids))
+        }
+    };
+    if s.regions.is_empty() {
+        err(&["regions"], "`regions` must name at least one region".into());
+    }
+    let mut regions = Vec::new();
+    for r in &s.regions {
+        if !is_region(r) {
+            let d = bad_region(r);
+            err(&["regions"], d.message.clone());
+        } else if regions.contains(r) {
+            err(&["regions"], format!("region `{r}` is listed twice"));
+        } else {
+            regions.push(r.clone());
+        }
+    }
+    let p = &s.operation_preferences;
+    if let Some(m) = p.max_concurrent_percentage {
+        if !(1..=100).contains(&m) {
+            err(
+                &["operation_preferences", "max_concurrent_percentage"],
+                format!("`max_concurrent_percentage` is {m}; it must be 1 to 100"),
+            );
+        }
+    }
+    if let Some(f) = p.failure_tolerance_percentage {
+        if f > 100 {
+            err(
+                &["operation_preferences", "failure_tolerance_percentage"],
+                format!("`failure_tolerance_percentage` is {f}; it must be 0 to 100"),
+            );
+        }
+    }
+    let sequential = p.region_concurrency == Some(RegionConcurrency::Sequential);
+    StackSetConfig {
+        permission_model: s.permission_model,
+        targets,
+        preferences: OperationPreferences {
+            max_concurrent_percentage: p.max_concurrent_percentage,
+            failure_tolerance_percentage: p.failure_tolerance_percentage,
+            region_concurrency: p.region_concurrency,
+            region_order: if sequential {
+                regions.clone()
+            } else {
+                Vec::new()
+            },
+        },
+        regions,
+        administration_role: s.administration_role.clone(),
+        execution_role: s.execution_role.clone(),
+        auto_deployment: s.auto_deployment.map(|a| AutoDeployment {
+            enabled: a.enabled,
+            retain_stacks_on_account_removal: a.retain_stacks_on_account_removal.unwrap_or(false),
+        }),
+        retain_stacks_on_removal: s.retain_stacks_on_removal.unwrap_or(false),
+    }
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_ids() {
+        assert!(is_unit_id("ou-ab12-abcdefgh"));
+        assert!(is_unit_id("r-ab12"));
+        assert!(!is_unit_id("ou-ab12"));
+        assert!(!is_unit_id("OU-AB12-ABCDEFGH"));
+        assert!(!is_unit_id("123456789012"));
+    }
+}

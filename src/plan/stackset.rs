@@ -391,6 +391,41 @@ fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>
         .collect()
 }
 
+/// IAM resources whose name is fixed (the same in every region): `` `Role` names its
+/// AWS::IAM::Role `audit` ``. A name built with `${AWS::Region}` is fine.
+pub fn global_names(template: &serde_json::Value) -> Vec<String> {
+    const NAMED: &[(&str, &str)] = &[
+        ("AWS::IAM::Role", "RoleName"),
+        ("AWS::IAM::ManagedPolicy", "ManagedPolicyName"),
+        ("AWS::IAM::User", "UserName"),
+        ("AWS::IAM::Group", "GroupName"),
+        ("AWS::IAM::InstanceProfile", "InstanceProfileName"),
+        ("AWS::IAM::OIDCProvider", "Url"),
+    ];
+    let mut out = Vec::new();
+    let Some(resources) = template.get("Resources").and_then(|r| r.as_object()) else {
+        return out;
+    };
+    for (id, r) in resources {
+        let ty = r.get("Type").and_then(|t| t.as_str()).unwrap_or_default();
+        let Some((_, key)) = NAMED.iter().find(|(t, _)| *t == ty) else {
+            continue;
+        };
+        let Some(name) = r.get("Properties").and_then(|p| p.get(*key)) else {
+            continue;
+        };
+        let regional = name.to_string().contains("AWS::Region");
+        if !regional {
+            let shown = name
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| name.to_string());
+            out.push(format!("`{id}` names its {ty} `{shown}`"));
+        }
+    }
+    out
+}
+
 /// The StackSet's own settings that change.
 fn setting_changes(info: &StackSetInfo, req: &StackSetRequest) -> Vec<ValueChange> {
     let text = |a: &Option<AutoDeployment>| {
@@ -454,6 +489,14 @@ pub async fn plan_stack_set(
     let set = config(stack)?;
     let clients = clients_for(project, connect, stack).await?;
     let prepared = prepare(project, connect, stack, &clients, &options.render).await?;
+    if set.regions.len() > 1 {
+        if let Some(problem) = global_names(&prepared.rendered.template).first() {
+            return Err(Error::Usage(format!(
+                "{problem}, but IAM names are global to an account and the StackSet deploys to {} regions in each: the second region's instance would fail with EntityAlreadyExists. Put the region in the name (`{{\"Fn::Sub\": \"name-${{AWS::Region}}\"}}`), leave the name out, or deploy to one region",
+                set.regions.len()
+            )));
+        }
+    }
     let current = clients.stack_sets.describe_stack_set(&stack.name).await?;
     let deployed_instances = match &current {
         Some(_) => clients.stack_sets.list_instances(&stack.name).await?,

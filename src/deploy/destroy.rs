@@ -57,6 +57,13 @@ pub async fn destroy(
     let mut refusals = Vec::new();
     for stack in &stacks {
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
+        if stack.stack_set.is_some() {
+            match super::stackset::destroy_preview(&clients, stack).await? {
+                Some(p) => previews.push(p),
+                None => ui.progress(&stack.name, "not deployed; nothing to delete"),
+            }
+            continue;
+        }
         let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
             ui.progress(&stack.name, "not deployed; nothing to delete");
             continue;
@@ -169,6 +176,17 @@ pub async fn destroy(
             continue;
         }
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
+        if stack.stack_set.is_some() {
+            let r =
+                super::stackset::destroy_stack_set(&clients, stack, options.wait, ui.as_ref())
+                    .await;
+            failed = r.outcome == Outcome::Failed;
+            results.push(StackResult {
+                duration_secs: started.elapsed().as_secs_f64(),
+                ..r
+            });
+            continue;
+        }
         if p.termination_protection {
             ui.progress(&p.stack, "disabling termination protection");
             clients

@@ -282,6 +282,151 @@ pub async fn saved_plan_problems(
     Ok(problems)
 }
 
+/// What `little destroy` would delete of a StackSet: each instance's stack (or keeps, with
+/// `retain_stacks_on_removal`), then the StackSet. None when it is not deployed.
+pub async fn destroy_preview(
+    clients: &Clients,
+    stack: &Stack,
+) -> crate::error::Result<Option<super::destroy::Preview>> {
+    let Some(info) = clients.stack_sets.describe_stack_set(&stack.name).await? else {
+        return Ok(None);
+    };
+    let retain = stack
+        .stack_set
+        .as_ref()
+        .is_some_and(|s| s.retain_stacks_on_removal);
+    let mut preview = super::destroy::Preview {
+        stack: stack.name.clone(),
+        status: format!("STACK_SET_{}", info.status),
+        deleted: Vec::new(),
+        retained: Vec::new(),
+        termination_protection: false,
+        importers: Vec::new(),
+    };
+    for i in clients.stack_sets.list_instances(&stack.name).await? {
+        let line = format!(
+            "stack instance {} {} (AWS::CloudFormation::StackInstance){}",
+            i.account,
+            i.region,
+            i.stack_id
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default()
+        );
+        if retain {
+            preview
+                .retained
+                .push(format!("{line}: retain_stacks_on_removal"));
+        } else {
+            preview.deleted.push(line);
+        }
+    }
+    preview.deleted.push(format!(
+        "StackSet {} (AWS::CloudFormation::StackSet) {}",
+        stack.name, info.id
+    ));
+    Ok(Some(preview))
+}
+
+/// Deletes every instance of a StackSet (one operation, waited on), then the StackSet.
+pub async fn destroy_stack_set(
+    clients: &Clients,
+    stack: &Stack,
+    wait: crate::aws::cloudformation::Poll,
+    ui: &dyn Ui,
+) -> StackResult {
+    let name = &stack.name;
+    let mut out = result(name, Outcome::Updated, None, 0.0);
+    let fail = |mut out: StackResult, e: String| {
+        out.outcome = Outcome::Failed;
+        out.root_cause.push(e);
+        out.guidance = Some(format!(
+            "fix the cause in the accounts named and run `little destroy {name}` again; `little status {name}` lists the instances left"
+        ));
+        out
+    };
+    let Some(set) = stack.stack_set.as_ref() else {
+        return fail(out, "not a StackSet stack".into());
+    };
+    let sets = clients.stack_sets.as_ref();
+    let instances = match sets.list_instances(name).await {
+        Ok(i) => i,
+        Err(e) => return fail(out, e.to_string()),
+    };
+    if !instances.is_empty() {
+        let mut regions: Vec<String> = instances.iter().map(|i| i.region.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        let targets = match &set.targets {
+            crate::aws::stacksets::Targets::Accounts(_) => {
+                let mut a: Vec<String> = instances.iter().map(|i| i.account.clone()).collect();
+                a.sort();
+                a.dedup();
+                crate::aws::stacksets::Targets::Accounts(a)
+            }
+            crate::aws::stacksets::Targets::OrganizationalUnits(configured) => {
+                let mut units: Vec<String> = instances
+                    .iter()
+                    .filter_map(|i| i.organizational_unit.clone())
+                    .collect();
+                if units.len() < instances.len() {
+                    units.extend(configured.iter().cloned());
+                }
+                units.sort();
+                units.dedup();
+                crate::aws::stacksets::Targets::OrganizationalUnits(units)
+            }
+        };
+        ui.progress(
+            name,
+            &format!(
+                "DeleteStackInstances for {targets} in {} ({} instances)",
+                regions.join(", "),
+                instances.len()
+            ),
+        );
+        let started = sets
+            .delete_instances(
+                name,
+                &targets,
+                &regions,
+                &set.preferences,
+                set.retain_stacks_on_removal,
+            )
+            .await;
+        let operation = match started {
+            Ok(id) => id,
+            Err(e) => return fail(out, e.to_string()),
+        };
+        let mut progress = |info: &OperationInfo| {
+            ui.progress(name, &format!("operation {} {}", info.id, info.status));
+        };
+        let info = match wait_for_operation(sets, name, &operation, wait, &mut progress).await {
+            Ok(i) => i,
+            Err(e) => return fail(out, e.to_string()),
+        };
+        out.changes = instances.len();
+        if info.status != "SUCCEEDED" {
+            let results = operation_results(sets, name, &operation, &mut out).await;
+            let lines: Vec<String> = results
+                .iter()
+                .filter(|r| r.status == "FAILED")
+                .map(result_line)
+                .collect();
+            out.status = Some(info.status.clone());
+            let mut out = fail(out, format!("operation {operation} {}", info.status));
+            out.root_cause.extend(lines);
+            return out;
+        }
+    }
+    ui.progress(name, "DeleteStackSet");
+    if let Err(e) = sets.delete_stack_set(name).await {
+        return fail(out, e.to_string());
+    }
+    out.status = Some("DELETE_COMPLETE".into());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -605,6 +750,45 @@ mod tests {
             Err(Error::Refused(msg)) => assert!(msg.contains("was new when planned"), "{msg}"),
             other => panic!("not refused: {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn destroy_deletes_every_instance_then_the_stack_set() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        let ui = Arc::new(Lines::default());
+        let report = crate::deploy::destroy::destroy(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            crate::deploy::destroy::DestroyOptions {
+                stacks: vec!["audit".into()],
+                yes: true,
+                disable_termination_protection: false,
+                wait: options().wait,
+            },
+            ui,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.previews[0].deleted.len(), 5, "{:?}", report.previews);
+        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].status.as_deref(), Some("DELETE_COMPLETE"));
+        assert!(aws.sets.lock().unwrap().sets.is_empty());
+        let calls = aws.calls();
+        let delete = calls
+            .iter()
+            .position(|c| c.starts_with("DeleteStackInstances"))
+            .unwrap();
+        let gone = calls.iter().position(|c| c == "DeleteStackSet audit").unwrap();
+        assert!(delete < gone);
+        assert_eq!(
+            calls[delete],
+            format!("DeleteStackInstances audit OUs {OU} us-east-1,us-west-2 retain=false")
+        );
     }
 
     #[tokio::test]

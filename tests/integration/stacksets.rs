@@ -154,6 +154,14 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     assert_eq!(left.len(), 3, "{left:?}");
     assert!(left.iter().all(|(_, r, _)| r == "us-east-1"));
     p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
+
+    // Destroyed: the instances, then the StackSet.
+    let out = p.run(&["destroy", "audit", "--yes"]);
+    out.success();
+    assert!(out.stderr.contains("- delete  stack instance"), "{}", out.stderr);
+    let status = p.run(&["status", "audit", "--format", "json"]);
+    status.success();
+    assert_eq!(status.json()[0]["deployed"], false, "{}", status.stdout);
 }
 
 #[test]

@@ -152,6 +152,9 @@ pub struct OperationInfo {
     pub status: String,
     pub status_reason: Option<String>,
     pub failed_instances: Option<i32>,
+    /// When it started and ended (RFC 3339), where AWS says.
+    pub created: Option<String>,
+    pub ended: Option<String>,
 }
 
 impl OperationInfo {
@@ -219,6 +222,8 @@ pub trait StackSets: Send + Sync {
         name: &str,
         prefs: &OperationPreferences,
     ) -> Result<Option<String>>;
+    /// The StackSet's operations, newest first, all pages.
+    async fn list_operations(&self, name: &str) -> Result<Vec<OperationInfo>>;
     /// Deletes an empty StackSet.
     async fn delete_stack_set(&self, name: &str) -> Result<()>;
 }
@@ -595,7 +600,48 @@ impl StackSets for StackSetClient {
             failed_instances: op
                 .status_details()
                 .and_then(|d| d.failed_stack_instances_count()),
+            created: time_text(op.creation_timestamp()),
+            ended: time_text(op.end_timestamp()),
         })
+    }
+
+    async fn list_operations(&self, name: &str) -> Result<Vec<OperationInfo>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_stack_set_operations()
+                .stack_set_name(name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudformation:ListStackSetOperations", e))?;
+            out.extend(page.summaries().iter().map(|o| OperationInfo {
+                id: o.operation_id().unwrap_or_default().to_owned(),
+                action: o
+                    .action()
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
+                status: o
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                status_reason: o.status_reason().map(str::to_owned),
+                failed_instances: o
+                    .status_details()
+                    .and_then(|d| d.failed_stack_instances_count()),
+                created: time_text(o.creation_timestamp()),
+                ended: time_text(o.end_timestamp()),
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        // Newest first, as DescribeStackEvents lists events.
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(out)
     }
 
     async fn operation_results(

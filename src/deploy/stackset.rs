@@ -753,6 +753,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stack_set_with_a_running_operation_is_not_planned_and_its_events_show_it() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        // Someone else's update, still running.
+        aws.sets.lock().unwrap().scripts.push_back(OperationScript {
+            running_polls: 100,
+            ..Default::default()
+        });
+        let req = crate::aws::stacksets::StackSetRequest {
+            name: "audit".into(),
+            template_body: ROLE.into(),
+            ..Default::default()
+        };
+        let running = aws
+            .update_stack_set(&req, &Default::default())
+            .await
+            .unwrap();
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        assert_eq!(p.stacks[0].status, PlanStatus::Failed);
+        let error = p.stacks[0].error.as_deref().unwrap();
+        assert!(error.contains(&format!("operation {running} is still running")), "{error}");
+        assert!(error.contains("UPDATE RUNNING"), "{error}");
+
+        let events = crate::deploy::status::events(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            "audit",
+            10,
+        )
+        .await
+        .unwrap();
+        let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+        assert_eq!(statuses, ["CREATE_SUCCEEDED", "UPDATE_RUNNING"]);
+        let outputs = crate::deploy::status::outputs(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            "audit",
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(outputs.contains("no outputs of its own"), "{outputs}");
+    }
+
+    #[tokio::test]
     async fn destroy_deletes_every_instance_then_the_stack_set() {
         let (_d, project) = project(&[
             ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),

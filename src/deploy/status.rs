@@ -171,6 +171,13 @@ pub async fn outputs(
     )
     .await?;
     match s.into_iter().next() {
+        Some(st) if st.stack_set.is_some() => Err(Error::StackState {
+            stack: stack.to_owned(),
+            status: "a StackSet".into(),
+            guidance: format!(
+                "a StackSet has one stack per account and region and no outputs of its own; `little status {stack}` lists its instances"
+            ),
+        }),
         Some(st) if st.deployed => Ok(st.outputs),
         _ => Err(Error::StackState {
             stack: stack.to_owned(),
@@ -202,6 +209,9 @@ pub async fn events(
     limit: usize,
 ) -> Result<Vec<StackEvent>> {
     let clients = stack_clients(&project, connect.as_ref(), stack).await?;
+    if is_stack_set(&project, stack) {
+        return stack_set_events(&clients, stack, limit).await;
+    }
     if clients.cfn.describe_stack(stack).await?.is_none() {
         return Err(Error::StackState {
             stack: stack.to_owned(),
@@ -234,6 +244,9 @@ pub async fn follow(
     show: &(dyn Fn(&StackEvent) + Send + Sync),
 ) -> Result<Option<String>> {
     let clients = stack_clients(&project, connect.as_ref(), stack).await?;
+    if is_stack_set(&project, stack) {
+        return follow_stack_set(&clients, stack, poll, show).await;
+    }
     let mut cursor = EventCursor::new(None);
     cursor.poll(clients.ops.as_ref(), stack).await?;
     loop {
@@ -243,6 +256,82 @@ pub async fn follow(
         match clients.cfn.describe_stack(stack).await? {
             Some(i) if i.is_in_progress() => tokio::time::sleep(poll).await,
             Some(i) => return Ok(Some(i.status)),
+            None => return Ok(None),
+        }
+    }
+}
+
+fn is_stack_set(project: &Project, stack: &str) -> bool {
+    project.stack(stack).is_some_and(|s| s.stack_set.is_some())
+}
+
+/// A StackSet operation as an event line: `UPDATE SUCCEEDED` of the StackSet.
+fn operation_event(stack: &str, o: &crate::aws::stacksets::OperationInfo) -> StackEvent {
+    StackEvent {
+        id: format!("{}-{}", o.id, o.status),
+        timestamp: o.ended.clone().or(o.created.clone()).unwrap_or_default(),
+        logical_id: stack.to_owned(),
+        physical_id: Some(o.id.clone()),
+        resource_type: "AWS::CloudFormation::StackSet".into(),
+        status: format!("{}_{}", o.action, o.status),
+        reason: o.status_reason.clone().or_else(|| {
+            o.failed_instances
+                .filter(|n| *n > 0)
+                .map(|n| format!("{n} instance(s) failed; `little status {stack}`"))
+        }),
+    }
+}
+
+/// A StackSet's newest `limit` operations, oldest first, as events.
+async fn stack_set_events(
+    clients: &crate::aws::connect::Clients,
+    stack: &str,
+    limit: usize,
+) -> Result<Vec<StackEvent>> {
+    if clients.stack_sets.describe_stack_set(stack).await?.is_none() {
+        return Err(Error::StackState {
+            stack: stack.to_owned(),
+            status: "not deployed".into(),
+            guidance: "it has no operations".into(),
+        });
+    }
+    let mut out: Vec<StackEvent> = clients
+        .stack_sets
+        .list_operations(stack)
+        .await?
+        .iter()
+        .take(limit)
+        .map(|o| operation_event(stack, o))
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
+/// Follows a StackSet's operations until none is running, showing each new status once.
+async fn follow_stack_set(
+    clients: &crate::aws::connect::Clients,
+    stack: &str,
+    poll: std::time::Duration,
+    show: &(dyn Fn(&StackEvent) + Send + Sync),
+) -> Result<Option<String>> {
+    let mut seen: std::collections::BTreeSet<String> = clients
+        .stack_sets
+        .list_operations(stack)
+        .await?
+        .iter()
+        .map(|o| format!("{}-{}", o.id, o.status))
+        .collect();
+    loop {
+        let operations = clients.stack_sets.list_operations(stack).await?;
+        for o in operations.iter().rev() {
+            let e = operation_event(stack, o);
+            if seen.insert(e.id.clone()) {
+                show(&e);
+            }
+        }
+        match operations.first() {
+            Some(o) if !o.is_done() => tokio::time::sleep(poll).await,
+            Some(o) => return Ok(Some(format!("{}_{}", o.action, o.status))),
             None => return Ok(None),
         }
     }

@@ -52,7 +52,7 @@ pub struct FakeSets {
     pub scripts: VecDeque<OperationScript>,
     /// Drift status per (account, region) that detection finds; others are IN_SYNC.
     pub drift: BTreeMap<(String, String), String>,
-    operations: BTreeMap<String, (usize, OperationInfo, Vec<OperationResult>)>,
+    operations: BTreeMap<String, (usize, OperationInfo, Vec<OperationResult>, String)>,
     next_id: usize,
 }
 
@@ -98,11 +98,13 @@ impl FakeSets {
                     status: script.status,
                     status_reason: script.status_reason,
                     failed_instances: Some(failed),
+                    created: Some(format!("2026-11-23T08:{:02}:00Z", self.next_id)),
+                    ended: None,
                 },
                 results,
+                set.to_owned(),
             ),
         );
-        let _ = set;
         (id, outcome)
     }
 }
@@ -290,7 +292,7 @@ impl StackSets for FakeAws {
     async fn describe_operation(&self, name: &str, operation_id: &str) -> Result<OperationInfo> {
         self.log(format!("DescribeStackSetOperation {name} {operation_id}"));
         let mut sets = self.sets.lock().unwrap();
-        let (polls, info, _) = sets
+        let (polls, info, _, _) = sets
             .operations
             .get_mut(operation_id)
             .ok_or_else(|| missing(name))?;
@@ -346,6 +348,25 @@ impl StackSets for FakeAws {
             .map(|i| (i.account.clone(), i.region.clone()))
             .collect();
         Ok(Some(sets.start(name, "DETECT_DRIFT", pairs).0))
+    }
+
+    async fn list_operations(&self, name: &str) -> Result<Vec<OperationInfo>> {
+        self.log(format!("ListStackSetOperations {name}"));
+        let sets = self.sets.lock().unwrap();
+        let mut out: Vec<OperationInfo> = sets
+            .operations
+            .iter()
+            .filter(|(_, (_, _, _, set))| set == name)
+            .map(|(_, (polls, info, _, _))| {
+                let mut i = info.clone();
+                if *polls > 0 {
+                    i.status = "RUNNING".into();
+                }
+                i
+            })
+            .collect();
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(out)
     }
 
     async fn delete_stack_set(&self, name: &str) -> Result<()> {

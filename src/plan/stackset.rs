@@ -502,6 +502,19 @@ pub async fn plan_stack_set(
         Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
         None => Vec::new(),
     };
+    if current.is_some() {
+        let operations = clients.stack_sets.list_operations(&stack.name).await?;
+        if let Some(busy) = operations.iter().find(|o| !o.is_done()) {
+            return Err(Error::StackState {
+                stack: stack.name.clone(),
+                status: format!("{} {}", busy.action, busy.status),
+                guidance: format!(
+                    "StackSet operation {} is still running and AWS runs one at a time; wait for it (`little events {} --follow`) and run again",
+                    busy.id, stack.name
+                ),
+            });
+        }
+    }
     if let Some(info) = &current {
         if info.permission_model != set.permission_model.as_str() {
             return Err(Error::Usage(format!(

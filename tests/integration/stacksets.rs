@@ -108,6 +108,9 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     apply(&p, &[]).success();
     let now = instances(&p);
     assert_eq!(now.len(), 3, "{now:?}");
+    let events = p.run(&["events", "audit"]);
+    events.success();
+    assert!(events.stdout.contains("CREATE_SUCCEEDED"), "{}", events.stdout);
     assert!(now.iter().all(|(_, r, s)| r == "us-east-1" && s == "CURRENT"));
     p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 

@@ -18,6 +18,9 @@ pub struct StackRow {
     pub account: Option<String>,
     pub account_id: Option<String>,
     pub depends_on: Vec<String>,
+    /// For a StackSet stack: `SERVICE_MANAGED: OUs ou-... in us-east-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_set: Option<String>,
 }
 
 /// The rows, in dependency order.
@@ -34,6 +37,14 @@ pub fn rows(project: &Project) -> Vec<StackRow> {
             account: s.account.clone(),
             account_id: project.account_of(s).map(|a| a.id.clone()),
             depends_on: project.dependencies_of(&s.name),
+            stack_set: s.stack_set.as_ref().map(|set| {
+                format!(
+                    "{}: {} in {}",
+                    set.permission_model.as_str(),
+                    set.targets,
+                    set.regions.join(", ")
+                )
+            }),
         })
         .collect()
 }
@@ -88,6 +99,11 @@ pub fn write_text(w: &mut dyn Write, rows: &[StackRow], style: Style) -> Result<
     cells.clear();
     for line in lines {
         writeln!(w, "{line}").map_err(Error::output)?;
+    }
+    for r in rows {
+        if let Some(set) = &r.stack_set {
+            writeln!(w, "{} is a StackSet ({set})", r.name).map_err(Error::output)?;
+        }
     }
     Ok(())
 }

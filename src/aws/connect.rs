@@ -43,8 +43,10 @@ pub struct Clients {
     pub reports: Arc<dyn crate::aws::pipeline::ReportStore>,
     /// AWS Organizations (read-only), for `--org` audits and StackSet OU targets.
     pub org: Arc<dyn crate::aws::organizations::Organization>,
-    /// StackSets administered from this account and region.
+    /// StackSets administered from this account and region, as its management account.
     pub stack_sets: Arc<dyn crate::aws::stacksets::StackSets>,
+    /// The same, as a delegated administrator (`stack_set.call_as: DELEGATED_ADMIN`).
+    pub stack_sets_delegated: Arc<dyn crate::aws::stacksets::StackSets>,
 }
 
 /// Hands out clients for a stack's account and region (the SDK in the CLI, fakes in tests).
@@ -63,6 +65,9 @@ pub struct SdkConnect {
     /// `defaults.template_bucket`: the bucket for templates over the inline limit.
     template_bucket: Option<String>,
     cache: Mutex<HashMap<CacheKey, Clients>>,
+    /// The base configuration per region, shared by every role assumed there: one HTTP client
+    /// (TLS setup, connection pool) per region rather than per account (`audit --org`).
+    bases: Mutex<HashMap<Option<String>, SdkConfig>>,
 }
 
 impl SdkConnect {
@@ -71,6 +76,7 @@ impl SdkConnect {
             settings,
             template_bucket,
             cache: Mutex::new(HashMap::new()),
+            bases: Mutex::new(HashMap::new()),
         }
     }
 
@@ -80,7 +86,17 @@ impl SdkConnect {
         region: Option<&str>,
         account: Option<&Account>,
     ) -> Result<SdkConfig> {
-        let base = load_config(&self.settings, region).await?;
+        let base = {
+            let mut bases = self.bases.lock().await;
+            match bases.get(&region.map(str::to_owned)) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = load_config(&self.settings, region).await?;
+                    bases.insert(region.map(str::to_owned), b.clone());
+                    b
+                }
+            }
+        };
         let Some(role_arn) = account.and_then(|a| a.role_arn.as_deref()) else {
             return Ok(base);
         };
@@ -133,6 +149,9 @@ impl Connect for SdkConnect {
             reports: Arc::new(crate::aws::pipeline::S3Reports::new(&config)),
             org: Arc::new(crate::aws::organizations::OrgClient::new(&config)),
             stack_sets: Arc::new(crate::aws::stacksets::StackSetClient::new(&config)),
+            stack_sets_delegated: Arc::new(
+                crate::aws::stacksets::StackSetClient::delegated_admin(&config),
+            ),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -95,9 +95,7 @@ impl std::fmt::Display for Targets {
 }
 
 /// How fast an operation rolls out and how many failures it tolerates.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OperationPreferences {
     /// Per region, the share of accounts deployed at once [default: AWS's, 1 account].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -272,18 +270,33 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 /// [`StackSets`] through the SDK's CloudFormation client.
 pub struct StackSetClient {
     client: aws_sdk_cloudformation::Client,
+    /// `DELEGATED_ADMIN` when the caller is a delegated administrator of StackSets (not the
+    /// management account); sent with every call.
+    call_as: Option<t::CallAs>,
 }
 
 impl StackSetClient {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         StackSetClient {
             client: super::sdk_client!(aws_sdk_cloudformation, config),
+            call_as: None,
+        }
+    }
+
+    /// The client of a delegated administrator: every call says `CallAs: DELEGATED_ADMIN`.
+    pub fn delegated_admin(config: &aws_config::SdkConfig) -> Self {
+        StackSetClient {
+            call_as: Some(t::CallAs::DelegatedAdmin),
+            ..StackSetClient::new(config)
         }
     }
 
     #[cfg(test)]
-    pub fn from_client(client: aws_sdk_cloudformation::Client) -> Self {
-        StackSetClient { client }
+    pub fn from_client(client: aws_sdk_cloudformation::Client, delegated: bool) -> Self {
+        StackSetClient {
+            client,
+            call_as: delegated.then_some(t::CallAs::DelegatedAdmin),
+        }
     }
 }
 
@@ -354,6 +367,7 @@ impl StackSets for StackSetClient {
             .client
             .describe_stack_set()
             .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
             .send()
             .await
         {
@@ -379,7 +393,10 @@ impl StackSets for StackSetClient {
         }
         let drift = s.stack_set_drift_detection_details();
         Ok(Some(StackSetInfo {
-            name: s.stack_set_name().unwrap_or(name).to_owned(),
+            name: s
+                .stack_set_name()
+                .unwrap_or(name)
+                .to_owned(),
             id: s.stack_set_id().unwrap_or_default().to_owned(),
             status,
             template_body: s.template_body().unwrap_or_default().to_owned(),
@@ -430,6 +447,7 @@ impl StackSets for StackSetClient {
             .client
             .create_stack_set()
             .stack_set_name(&req.name)
+            .set_call_as(self.call_as.clone())
             .set_description(req.description.clone())
             .set_parameters(Some(parameters(&req.parameters)))
             .set_tags(Some(tags(&req.tags)?))
@@ -463,6 +481,7 @@ impl StackSets for StackSetClient {
             .client
             .update_stack_set()
             .stack_set_name(&req.name)
+            .set_call_as(self.call_as.clone())
             .set_description(req.description.clone())
             .set_parameters(Some(parameters(&req.parameters)))
             .set_tags(Some(tags(&req.tags)?))
@@ -496,25 +515,28 @@ impl StackSets for StackSetClient {
                 .client
                 .list_stack_instances()
                 .stack_set_name(name)
+                .set_call_as(self.call_as.clone())
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(|e| sdk_error("cloudformation:ListStackInstances", e))?;
-            out.extend(page.summaries().iter().map(|s| InstanceSummary {
-                account: s.account().unwrap_or_default().to_owned(),
-                region: s.region().unwrap_or_default().to_owned(),
-                organizational_unit: s.organizational_unit_id().map(str::to_owned),
-                status: s
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                detailed_status: s
-                    .stack_instance_status()
-                    .and_then(|c| c.detailed_status())
-                    .map(|d| d.as_str().to_owned()),
-                status_reason: s.status_reason().map(str::to_owned),
-                drift_status: s.drift_status().map(|d| d.as_str().to_owned()),
-                stack_id: s.stack_id().map(str::to_owned),
+            out.extend(page.summaries().iter().map(|s| {
+                InstanceSummary {
+                    account: s.account().unwrap_or_default().to_owned(),
+                    region: s.region().unwrap_or_default().to_owned(),
+                    organizational_unit: s.organizational_unit_id().map(str::to_owned),
+                    status: s
+                        .status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    detailed_status: s
+                        .stack_instance_status()
+                        .and_then(|c| c.detailed_status())
+                        .map(|d| d.as_str().to_owned()),
+                    status_reason: s.status_reason().map(str::to_owned),
+                    drift_status: s.drift_status().map(|d| d.as_str().to_owned()),
+                    stack_id: s.stack_id().map(str::to_owned),
+                }
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -532,13 +554,20 @@ impl StackSets for StackSetClient {
         regions: &[String],
         prefs: &OperationPreferences,
     ) -> Result<String> {
-        let out = self
+        let mut call = self
             .client
             .create_stack_instances()
             .stack_set_name(name)
-            .deployment_targets(deployment_targets(targets))
+            .set_call_as(self.call_as.clone())
             .set_regions(Some(regions.to_vec()))
-            .operation_preferences(preferences(prefs))
+            .operation_preferences(preferences(prefs));
+        // As for deletes: self-managed StackSets name their accounts, service-managed ones
+        // their OUs.
+        call = match targets {
+            Targets::Accounts(accounts) => call.set_accounts(Some(accounts.clone())),
+            Targets::OrganizationalUnits(_) => call.deployment_targets(deployment_targets(targets)),
+        };
+        let out = call
             .send()
             .await
             .map_err(|e| sdk_error("cloudformation:CreateStackInstances", e))?;
@@ -557,6 +586,7 @@ impl StackSets for StackSetClient {
             .client
             .delete_stack_instances()
             .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
             .set_regions(Some(regions.to_vec()))
             .operation_preferences(preferences(prefs))
             .retain_stacks(retain);
@@ -578,6 +608,7 @@ impl StackSets for StackSetClient {
             .client
             .describe_stack_set_operation()
             .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
             .operation_id(operation_id)
             .send()
             .await
@@ -613,26 +644,29 @@ impl StackSets for StackSetClient {
                 .client
                 .list_stack_set_operations()
                 .stack_set_name(name)
+                .set_call_as(self.call_as.clone())
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(|e| sdk_error("cloudformation:ListStackSetOperations", e))?;
-            out.extend(page.summaries().iter().map(|o| OperationInfo {
-                id: o.operation_id().unwrap_or_default().to_owned(),
-                action: o
-                    .action()
-                    .map(|a| a.as_str().to_owned())
-                    .unwrap_or_default(),
-                status: o
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                status_reason: o.status_reason().map(str::to_owned),
-                failed_instances: o
-                    .status_details()
-                    .and_then(|d| d.failed_stack_instances_count()),
-                created: time_text(o.creation_timestamp()),
-                ended: time_text(o.end_timestamp()),
+            out.extend(page.summaries().iter().map(|o| {
+                OperationInfo {
+                    id: o.operation_id().unwrap_or_default().to_owned(),
+                    action: o
+                        .action()
+                        .map(|a| a.as_str().to_owned())
+                        .unwrap_or_default(),
+                    status: o
+                        .status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    status_reason: o.status_reason().map(str::to_owned),
+                    failed_instances: o
+                        .status_details()
+                        .and_then(|d| d.failed_stack_instances_count()),
+                    created: time_text(o.creation_timestamp()),
+                    ended: time_text(o.end_timestamp()),
+                }
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -656,20 +690,23 @@ impl StackSets for StackSetClient {
                 .client
                 .list_stack_set_operation_results()
                 .stack_set_name(name)
+                .set_call_as(self.call_as.clone())
                 .operation_id(operation_id)
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(|e| sdk_error("cloudformation:ListStackSetOperationResults", e))?;
-            out.extend(page.summaries().iter().map(|s| OperationResult {
-                account: s.account().unwrap_or_default().to_owned(),
-                region: s.region().unwrap_or_default().to_owned(),
-                organizational_unit: s.organizational_unit_id().map(str::to_owned),
-                status: s
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                reason: s.status_reason().map(str::to_owned),
+            out.extend(page.summaries().iter().map(|s| {
+                OperationResult {
+                    account: s.account().unwrap_or_default().to_owned(),
+                    region: s.region().unwrap_or_default().to_owned(),
+                    organizational_unit: s.organizational_unit_id().map(str::to_owned),
+                    status: s
+                        .status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    reason: s.status_reason().map(str::to_owned),
+                }
             }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -689,6 +726,7 @@ impl StackSets for StackSetClient {
             .client
             .detect_stack_set_drift()
             .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
             .operation_preferences(preferences(prefs))
             .send()
             .await
@@ -703,6 +741,7 @@ impl StackSets for StackSetClient {
         self.client
             .delete_stack_set()
             .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
             .send()
             .await
             .map_err(|e| sdk_error("cloudformation:DeleteStackSet", e))?;
@@ -720,8 +759,8 @@ mod tests {
     use aws_sdk_cloudformation::types::error::StackSetNotFoundException;
     use aws_sdk_cloudformation::types::{
         AccountGateResult, AccountGateStatus, StackSetOperation, StackSetOperationAction,
-        StackSetOperationResultStatus, StackSetOperationResultSummary,
-        StackSetOperationStatus, StackSetOperationStatusDetails,
+        StackSetOperationResultStatus, StackSetOperationResultSummary, StackSetOperationStatus,
+        StackSetOperationStatusDetails,
     };
     use aws_sdk_cloudformation::Client;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -731,12 +770,27 @@ mod tests {
     const FAILED_REASON: &str = "ResourceLogicalId:AuditRole, ResourceType:AWS::IAM::Role, ResourceStatusReason:acme-platform-audit already exists in stack arn:aws:cloudformation:us-east-1:222222222222:stack/legacy-audit/0b1c.";
 
     fn client(rules: &[&Rule]) -> StackSetClient {
-        StackSetClient::from_client(mock_client!(
-            aws_sdk_cloudformation,
-            RuleMode::MatchAny,
-            rules,
-            |c| c.retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-        ))
+        StackSetClient::from_client(
+            mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules, |c| c
+                .retry_config(aws_smithy_types::retry::RetryConfig::disabled())),
+            false,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_delegated_administrator_says_so_in_every_call() {
+        let delegated = mock!(Client::list_stack_instances)
+            .match_requests(|r| r.call_as() == Some(&t::CallAs::DelegatedAdmin))
+            .then_output(|| {
+                aws_sdk_cloudformation::operation::list_stack_instances::ListStackInstancesOutput::builder().build()
+            });
+        let sets = StackSetClient::from_client(
+            mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [&delegated], |c| c
+                .retry_config(aws_smithy_types::retry::RetryConfig::disabled())),
+            true,
+        );
+        assert!(sets.list_instances(SET).await.unwrap().is_empty());
+        assert_eq!(delegated.num_calls(), 1);
     }
 
     fn operation(status: StackSetOperationStatus, failed: i32) -> DescribeStackSetOperationOutput {
@@ -758,7 +812,11 @@ mod tests {
             .build()
     }
 
-    fn result(account: &str, status: StackSetOperationResultStatus, reason: Option<&str>) -> StackSetOperationResultSummary {
+    fn result(
+        account: &str,
+        status: StackSetOperationResultStatus,
+        reason: Option<&str>,
+    ) -> StackSetOperationResultSummary {
         StackSetOperationResultSummary::builder()
             .account(account)
             .region("us-east-1")
@@ -785,7 +843,9 @@ mod tests {
     #[tokio::test]
     async fn an_operation_is_polled_while_running_and_each_status_is_heard_once() {
         let describe = mock!(Client::describe_stack_set_operation)
-            .match_requests(|r| r.operation_id() == Some(OPERATION) && r.stack_set_name() == Some(SET))
+            .match_requests(|r| {
+                r.operation_id() == Some(OPERATION) && r.stack_set_name() == Some(SET)
+            })
             .sequence()
             .output(|| operation(StackSetOperationStatus::Queued, 0))
             .output(|| operation(StackSetOperationStatus::Running, 0))
@@ -815,7 +875,11 @@ mod tests {
             .match_requests(|r| r.next_token().is_none())
             .then_output(|| {
                 ListStackSetOperationResultsOutput::builder()
-                    .summaries(result("111111111111", StackSetOperationResultStatus::Succeeded, None))
+                    .summaries(result(
+                        "111111111111",
+                        StackSetOperationResultStatus::Succeeded,
+                        None,
+                    ))
                     .next_token("page-2")
                     .build()
             });
@@ -850,7 +914,10 @@ mod tests {
         assert_eq!(results.len(), 3);
         assert_eq!(results[1].status, "FAILED");
         assert_eq!(results[1].reason.as_deref(), Some(FAILED_REASON));
-        assert_eq!(results[1].organizational_unit.as_deref(), Some("ou-ab12-workload1"));
+        assert_eq!(
+            results[1].organizational_unit.as_deref(),
+            Some("ou-ab12-workload1")
+        );
         assert_eq!(results[2].status, "CANCELLED");
     }
 
@@ -886,13 +953,16 @@ mod tests {
                 let p = r.operation_preferences().unwrap();
                 p.failure_tolerance_percentage() == Some(10)
                     && p.max_concurrent_percentage() == Some(25)
-                    && p.region_concurrency_type()
-                        == Some(&t::RegionConcurrencyType::Sequential)
+                    && p.region_concurrency_type() == Some(&t::RegionConcurrencyType::Sequential)
                     && p.region_order() == ["us-east-1", "eu-west-1"]
                     && r.auto_deployment().and_then(|a| a.enabled()) == Some(true)
                     && r.template_body().is_some()
             })
-            .then_output(|| UpdateStackSetOutput::builder().operation_id(OPERATION).build());
+            .then_output(|| {
+                UpdateStackSetOutput::builder()
+                    .operation_id(OPERATION)
+                    .build()
+            });
         let sets = client(&[&missing, &update]);
         assert_eq!(sets.describe_stack_set(SET).await.unwrap(), None);
         let req = StackSetRequest {
@@ -911,7 +981,10 @@ mod tests {
             region_concurrency: Some(RegionConcurrency::Sequential),
             region_order: vec!["us-east-1".into(), "eu-west-1".into()],
         };
-        assert_eq!(sets.update_stack_set(&req, &prefs).await.unwrap(), OPERATION);
+        assert_eq!(
+            sets.update_stack_set(&req, &prefs).await.unwrap(),
+            OPERATION
+        );
         assert_eq!(update.num_calls(), 1);
     }
 }

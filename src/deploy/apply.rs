@@ -167,7 +167,12 @@ pub async fn apply(
     execute(project, connect, plan, options, ui).await
 }
 
-pub(crate) fn result(stack: &str, outcome: Outcome, status: Option<String>, secs: f64) -> StackResult {
+pub(crate) fn result(
+    stack: &str,
+    outcome: Outcome,
+    status: Option<String>,
+    secs: f64,
+) -> StackResult {
     StackResult {
         stack: stack.to_owned(),
         outcome,

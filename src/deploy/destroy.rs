@@ -177,9 +177,8 @@ pub async fn destroy(
         }
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
         if stack.stack_set.is_some() {
-            let r =
-                super::stackset::destroy_stack_set(&clients, stack, options.wait, ui.as_ref())
-                    .await;
+            let r = super::stackset::destroy_stack_set(&clients, stack, options.wait, ui.as_ref())
+                .await;
             failed = r.outcome == Outcome::Failed;
             results.push(StackResult {
                 duration_secs: started.elapsed().as_secs_f64(),

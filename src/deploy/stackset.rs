@@ -118,15 +118,16 @@ async fn run_operations(
         let mut progress = |info: &OperationInfo| {
             ui.progress(name, &format!("operation {} {}", info.id, info.status));
         };
-        let info =
-            match wait_for_operation(sets, name, &operation_id, options.wait, &mut progress).await {
-                Ok(info) => info,
-                Err(e) => {
-                    out.outcome = Outcome::Failed;
-                    out.root_cause.push(e.to_string());
-                    return out;
-                }
-            };
+        let info = match wait_for_operation(sets, name, &operation_id, options.wait, &mut progress)
+            .await
+        {
+            Ok(info) => info,
+            Err(e) => {
+                out.outcome = Outcome::Failed;
+                out.root_cause.push(e.to_string());
+                return out;
+            }
+        };
         let results = operation_results(sets, name, &operation_id, &mut out).await;
         let failures: Vec<&OperationResult> = results
             .iter()
@@ -141,7 +142,8 @@ async fn run_operations(
             out.outcome = Outcome::Failed;
             out.root_cause = failures.iter().map(|f| result_line(f)).collect();
             if let Some(reason) = &info.status_reason {
-                out.root_cause.push(format!("operation {}: {reason}", info.status));
+                out.root_cause
+                    .push(format!("operation {}: {reason}", info.status));
             } else if out.root_cause.is_empty() {
                 out.root_cause.push(format!(
                     "operation {operation_id} ended {} without a reason",
@@ -171,8 +173,9 @@ async fn operation_results(
     match sets.operation_results(name, operation_id).await {
         Ok(r) => r,
         Err(e) => {
-            out.warnings
-                .push(format!("the results of operation {operation_id} could not be read: {e}"));
+            out.warnings.push(format!(
+                "the results of operation {operation_id} could not be read: {e}"
+            ));
             Vec::new()
         }
     }
@@ -232,7 +235,11 @@ pub async fn saved_plan_problems(
     options: &ApplyOptions,
 ) -> crate::error::Result<Vec<String>> {
     let name = &saved.stack;
-    let Some(set_plan) = saved.stack_set.as_ref().filter(|_| stack.stack_set.is_some()) else {
+    let Some(set_plan) = saved
+        .stack_set
+        .as_ref()
+        .filter(|_| stack.stack_set.is_some())
+    else {
         return Ok(vec![format!(
             "`{name}` changed between a stack and a StackSet since the plan was made"
         )]);
@@ -526,7 +533,10 @@ mod tests {
         project: &Arc<Project>,
         aws: &Arc<FakeAws>,
         options: ApplyOptions,
-    ) -> (crate::error::Result<super::super::apply::ApplyReport>, Vec<String>) {
+    ) -> (
+        crate::error::Result<super::super::apply::ApplyReport>,
+        Vec<String>,
+    ) {
         let ui = Arc::new(Lines::default());
         let r = apply(
             project.clone(),
@@ -567,10 +577,19 @@ mod tests {
         assert_eq!(instances, 4);
 
         // Applied again: nothing to do.
-        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
-        assert_eq!(p.stacks[0].status, PlanStatus::Unchanged, "{:?}", p.stacks[0]);
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            p.stacks[0].status,
+            PlanStatus::Unchanged,
+            "{:?}",
+            p.stacks[0]
+        );
     }
 
     #[tokio::test]
@@ -588,14 +607,21 @@ mod tests {
         )
         .unwrap();
         let project = Arc::new(Project::load(dir.path()).unwrap());
-        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
         let set = p.stacks[0].stack_set.as_ref().unwrap();
         assert_eq!(p.stacks[0].status, PlanStatus::Changed);
         assert_eq!(set.add.len(), 2);
         assert!(set.remove.is_empty());
-        assert_eq!(p.stacks[0].template_changes.resources[0].logical_id, "Topic");
+        assert_eq!(
+            p.stacks[0].template_changes.resources[0].logical_id,
+            "Topic"
+        );
         assert_eq!(
             set.operations,
             [
@@ -621,7 +647,10 @@ mod tests {
             .count();
         // 4 for the update (3 RUNNING, then SUCCEEDED), 1 for the create.
         assert_eq!(polls, 5);
-        let statuses: Vec<&String> = lines.iter().filter(|l| l.contains("operation op-")).collect();
+        let statuses: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("operation op-"))
+            .collect();
         assert!(statuses[0].ends_with("RUNNING"), "{lines:?}");
         assert!(statuses[1].ends_with("SUCCEEDED"), "{lines:?}");
         assert_eq!(aws.sets.lock().unwrap().sets["audit"].instances.len(), 4);
@@ -651,10 +680,19 @@ mod tests {
         let r = &report.stacks[0];
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.status.as_deref(), Some("FAILED"));
-        assert!(r.root_cause[0].starts_with(&format!("{B} us-east-1 FAILED: ResourceLogicalId:Role")), "{r:?}");
-        assert!(r.root_cause[1].contains("failure tolerance has been exceeded"), "{r:?}");
+        assert!(
+            r.root_cause[0].starts_with(&format!("{B} us-east-1 FAILED: ResourceLogicalId:Role")),
+            "{r:?}"
+        );
+        assert!(
+            r.root_cause[1].contains("failure tolerance has been exceeded"),
+            "{r:?}"
+        );
         let guidance = r.guidance.as_deref().unwrap();
-        assert!(guidance.contains("`failure_tolerance_percentage` (10%)"), "{guidance}");
+        assert!(
+            guidance.contains("`failure_tolerance_percentage` (10%)"),
+            "{guidance}"
+        );
         let set = &aws.sets.lock().unwrap().sets["audit"];
         let failed = set.instances.iter().find(|i| i.account == B).unwrap();
         assert_eq!(failed.status, "INOPERABLE");
@@ -676,7 +714,10 @@ mod tests {
         assert!(!report.failed());
         let r = &report.stacks[0];
         assert_eq!(r.outcome, Outcome::Created);
-        assert!(r.warnings[0].contains("AWSCloudFormationStackSetExecutionRole"), "{r:?}");
+        assert!(
+            r.warnings[0].contains("AWSCloudFormationStackSetExecutionRole"),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]
@@ -687,7 +728,11 @@ mod tests {
         ]);
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
-        std::fs::write(dir.path().join("stacks/audit.yaml"), config("us-east-1", "")).unwrap();
+        std::fs::write(
+            dir.path().join("stacks/audit.yaml"),
+            config("us-east-1", ""),
+        )
+        .unwrap();
         let project = Arc::new(Project::load(dir.path()).unwrap());
         let (refused, _) = run(&project, &aws, options()).await;
         match refused {
@@ -705,9 +750,9 @@ mod tests {
         let set = &aws.sets.lock().unwrap().sets["audit"];
         assert_eq!(set.instances.len(), 2);
         assert!(set.instances.iter().all(|i| i.region == "us-east-1"));
-        assert!(aws
-            .calls()
-            .contains(&format!("DeleteStackInstances audit OUs {OU} us-west-2 retain=false")));
+        assert!(aws.calls().contains(&format!(
+            "DeleteStackInstances audit OUs {OU} us-west-2 retain=false"
+        )));
     }
 
     #[tokio::test]
@@ -726,9 +771,9 @@ mod tests {
         let project = Arc::new(Project::load(dir.path()).unwrap());
         let (report, _) = run(&project, &aws, options()).await;
         assert_eq!(report.unwrap().stacks[0].outcome, Outcome::Updated);
-        assert!(aws
-            .calls()
-            .contains(&format!("DeleteStackInstances audit OUs {OU} us-west-2 retain=true")));
+        assert!(aws.calls().contains(&format!(
+            "DeleteStackInstances audit OUs {OU} us-west-2 retain=true"
+        )));
     }
 
     #[tokio::test]
@@ -738,9 +783,13 @@ mod tests {
             ("templates/audit.json.njk", ROLE),
         ]);
         let aws = org();
-        let saved = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
+        let saved = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
         // Someone else creates it meanwhile.
         run(&project, &aws, options()).await.0.unwrap();
         let mut o = options();
@@ -774,12 +823,19 @@ mod tests {
             .update_stack_set(&req, &Default::default())
             .await
             .unwrap();
-        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
         assert_eq!(p.stacks[0].status, PlanStatus::Failed);
         let error = p.stacks[0].error.as_deref().unwrap();
-        assert!(error.contains(&format!("operation {running} is still running")), "{error}");
+        assert!(
+            error.contains(&format!("operation {running} is still running")),
+            "{error}"
+        );
         assert!(error.contains("UPDATE RUNNING"), "{error}");
 
         let events = crate::deploy::status::events(
@@ -834,7 +890,10 @@ mod tests {
             .iter()
             .position(|c| c.starts_with("DeleteStackInstances"))
             .unwrap();
-        let gone = calls.iter().position(|c| c == "DeleteStackSet audit").unwrap();
+        let gone = calls
+            .iter()
+            .position(|c| c == "DeleteStackSet audit")
+            .unwrap();
         assert!(delete < gone);
         assert_eq!(
             calls[delete],

@@ -288,7 +288,12 @@ async fn stack_set_events(
     stack: &str,
     limit: usize,
 ) -> Result<Vec<StackEvent>> {
-    if clients.stack_sets.describe_stack_set(stack).await?.is_none() {
+    if clients
+        .stack_sets
+        .describe_stack_set(stack)
+        .await?
+        .is_none()
+    {
         return Err(Error::StackState {
             stack: stack.to_owned(),
             status: "not deployed".into(),

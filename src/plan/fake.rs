@@ -343,6 +343,7 @@ impl Connect for FakeConnect {
             reports: self.0.clone(),
             org: self.0.clone(),
             stack_sets: self.0.clone(),
+            stack_sets_delegated: self.0.clone(),
         })
     }
 }

@@ -181,7 +181,10 @@ impl StackSets for FakeAws {
     ) -> Result<String> {
         self.log(format!("UpdateStackSet {}", req.name));
         let mut sets = self.sets.lock().unwrap();
-        let set = sets.sets.get_mut(&req.name).ok_or_else(|| missing(&req.name))?;
+        let set = sets
+            .sets
+            .get_mut(&req.name)
+            .ok_or_else(|| missing(&req.name))?;
         set.info.template_body = req.template_body.clone();
         set.info.parameters = req.parameters.iter().cloned().collect();
         set.info.tags = req.tags.iter().cloned().collect();
@@ -223,7 +226,10 @@ impl StackSets for FakeAws {
         regions: &[String],
         _prefs: &OperationPreferences,
     ) -> Result<String> {
-        self.log(format!("CreateStackInstances {name} {targets} {}", regions.join(",")));
+        self.log(format!(
+            "CreateStackInstances {name} {targets} {}",
+            regions.join(",")
+        ));
         let resolved = self.resolve_targets(targets).await?;
         let mut sets = self.sets.lock().unwrap();
         if !sets.sets.contains_key(name) {
@@ -238,15 +244,27 @@ impl StackSets for FakeAws {
         let (id, outcome) = sets.start(name, "CREATE", pairs);
         let set = sets.sets.get_mut(name).expect("present");
         for (a, r, why) in outcome {
-            if set.instances.iter().any(|i| i.account == a && i.region == r) {
+            if set
+                .instances
+                .iter()
+                .any(|i| i.account == a && i.region == r)
+            {
                 continue;
             }
-            let ou = resolved.iter().find(|(x, _)| x == &a).and_then(|x| x.1.clone());
+            let ou = resolved
+                .iter()
+                .find(|(x, _)| x == &a)
+                .and_then(|x| x.1.clone());
             set.instances.push(InstanceSummary {
                 account: a.clone(),
                 region: r.clone(),
                 organizational_unit: ou,
-                status: if why.is_some() { "INOPERABLE" } else { "CURRENT" }.into(),
+                status: if why.is_some() {
+                    "INOPERABLE"
+                } else {
+                    "CURRENT"
+                }
+                .into(),
                 detailed_status: Some(if why.is_some() { "FAILED" } else { "SUCCEEDED" }.into()),
                 status_reason: why,
                 drift_status: Some("NOT_CHECKED".into()),
@@ -276,7 +294,9 @@ impl StackSets for FakeAws {
         let pairs: Vec<(String, String)> = set
             .instances
             .iter()
-            .filter(|i| regions.contains(&i.region) && resolved.iter().any(|(a, _)| a == &i.account))
+            .filter(|i| {
+                regions.contains(&i.region) && resolved.iter().any(|(a, _)| a == &i.account)
+            })
             .map(|i| (i.account.clone(), i.region.clone()))
             .collect();
         let (id, outcome) = sets.start(name, "DELETE", pairs);
@@ -311,7 +331,9 @@ impl StackSets for FakeAws {
         name: &str,
         operation_id: &str,
     ) -> Result<Vec<OperationResult>> {
-        self.log(format!("ListStackSetOperationResults {name} {operation_id}"));
+        self.log(format!(
+            "ListStackSetOperationResults {name} {operation_id}"
+        ));
         let sets = self.sets.lock().unwrap();
         Ok(sets
             .operations

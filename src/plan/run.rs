@@ -125,15 +125,20 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     }
 }
 
-/// The clients of a stack's account and region.
+/// The clients of a stack's account and region; for a StackSet administered by a delegated
+/// administrator, its StackSet calls say so.
 pub async fn clients_for(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
 ) -> Result<Clients> {
-    connect
+    let mut clients = connect
         .clients(stack.region.as_deref(), project.account_of(stack))
-        .await
+        .await?;
+    if stack.stack_set.as_ref().is_some_and(|s| s.delegated_admin) {
+        clients.stack_sets = clients.stack_sets_delegated.clone();
+    }
+    Ok(clients)
 }
 
 /// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out

@@ -392,7 +392,8 @@ fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>
 }
 
 /// IAM resources whose name is fixed (the same in every region): `` `Role` names its
-/// AWS::IAM::Role `audit` ``. A name built with `${AWS::Region}` is fine.
+/// AWS::IAM::Role `audit` ``. A name built with `${AWS::Region}` is fine, and so is a
+/// resource with a `Condition`.
 pub fn global_names(template: &serde_json::Value) -> Vec<String> {
     const NAMED: &[(&str, &str)] = &[
         ("AWS::IAM::Role", "RoleName"),
@@ -408,6 +409,11 @@ pub fn global_names(template: &serde_json::Value) -> Vec<String> {
     };
     for (id, r) in resources {
         let ty = r.get("Type").and_then(|t| t.as_str()).unwrap_or_default();
+        // A resource with a Condition may exist in one region only (a condition on
+        // AWS::Region); trust it.
+        if r.get("Condition").is_some() {
+            continue;
+        }
         let Some((_, key)) = NAMED.iter().find(|(t, _)| *t == ty) else {
             continue;
         };
@@ -544,12 +550,9 @@ pub async fn plan_stack_set(
     });
     let parameter_changes = value_changes(deployed_params, &effective, &no_echo);
     let tag_changes = value_changes(
-        current.as_ref().map(|i| {
-            i.tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
+        current
+            .as_ref()
+            .map(|i| i.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
         &rendered.tags,
         &[],
     );
@@ -668,6 +671,7 @@ mod tests {
             auto_deployment: None,
             preferences: OperationPreferences::default(),
             retain_stacks_on_removal: false,
+            delegated_admin: false,
         }
     }
 

@@ -278,6 +278,10 @@ pub struct StackSetFile {
     /// How each operation rolls out.
     #[serde(default)]
     pub operation_preferences: OperationPreferencesFile,
+    /// `SELF` when the stack's account is the organisation's management account (or the
+    /// StackSet is SELF_MANAGED); `DELEGATED_ADMIN` when it is a delegated administrator of
+    /// StackSets [default: SELF].
+    pub call_as: Option<CallAs>,
     /// Keep the stacks (and their resources) of instances removed from the targets, only
     /// taking them out of the StackSet [default: false: they are deleted, which `apply`
     /// refuses without `--allow-destructive`].
@@ -299,6 +303,15 @@ impl PermissionModel {
             PermissionModel::SelfManaged => "SELF_MANAGED",
         }
     }
+}
+
+/// Whom a StackSet call acts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+pub enum CallAs {
+    #[serde(rename = "SELF")]
+    Myself,
+    #[serde(rename = "DELEGATED_ADMIN")]
+    DelegatedAdmin,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]

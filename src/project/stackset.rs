@@ -2,7 +2,7 @@
 //! targets (OUs, or account ids resolved from little.yaml's names), the regions, automatic
 //! deployment and operation preferences. Every problem is a diagnostic at its key.
 
-use super::config::{PermissionModel, StackFile, StackSetFile};
+use super::config::{CallAs, PermissionModel, StackFile, StackSetFile};
 use super::{bad_region, is_region, Account};
 use crate::aws::stacksets::{AutoDeployment, OperationPreferences, RegionConcurrency, Targets};
 use crate::diag::Diagnostic;
@@ -25,6 +25,8 @@ pub struct StackSetConfig {
     pub auto_deployment: Option<AutoDeployment>,
     pub preferences: OperationPreferences,
     pub retain_stacks_on_removal: bool,
+    /// Calls are made as a delegated administrator of StackSets.
+    pub delegated_admin: bool,
 }
 
 impl StackSetConfig {
@@ -85,7 +87,10 @@ pub fn resolve(
     let mut diags = Vec::new();
     // Stack-only settings mean nothing to a StackSet: refuse them rather than ignore them.
     let stack_only: [(&str, bool); 5] = [
-        ("termination_protection", raw.termination_protection.is_some()),
+        (
+            "termination_protection",
+            raw.termination_protection.is_some(),
+        ),
         ("stack_policy", raw.stack_policy.is_some()),
         ("notification_arns", !raw.notification_arns.is_empty()),
         ("timeout_in_minutes", raw.timeout_in_minutes.is_some()),
@@ -133,7 +138,9 @@ fn check(
                 if !is_unit_id(ou) {
                     err(
                         &["organizational_units"],
-                        format!("`{ou}` is not an OU id (`ou-abcd-12345678`) or a root id (`r-abcd`)"),
+                        format!(
+                            "`{ou}` is not an OU id (`ou-abcd-12345678`) or a root id (`r-abcd`)"
+                        ),
                     );
                 }
             }
@@ -180,7 +187,9 @@ fn check(
                 } else {
                     err(
                         &["accounts"],
-                        format!("`{a}` is neither an account of little.yaml nor a 12-digit account id"),
+                        format!(
+                            "`{a}` is neither an account of little.yaml nor a 12-digit account id"
+                        ),
                     );
                 }
             }
@@ -188,7 +197,10 @@ fn check(
         }
     };
     if s.regions.is_empty() {
-        err(&["regions"], "`regions` must name at least one region".into());
+        err(
+            &["regions"],
+            "`regions` must name at least one region".into(),
+        );
     }
     let mut regions = Vec::new();
     for r in &s.regions {
@@ -218,6 +230,13 @@ fn check(
             );
         }
     }
+    let delegated_admin = s.call_as == Some(CallAs::DelegatedAdmin);
+    if delegated_admin && s.permission_model == PermissionModel::SelfManaged {
+        err(
+            &["call_as"],
+            "`call_as: DELEGATED_ADMIN` is for SERVICE_MANAGED StackSets; a SELF_MANAGED one is administered from its own account".into(),
+        );
+    }
     let sequential = p.region_concurrency == Some(RegionConcurrency::Sequential);
     StackSetConfig {
         permission_model: s.permission_model,
@@ -240,6 +259,7 @@ fn check(
             retain_stacks_on_account_removal: a.retain_stacks_on_account_removal.unwrap_or(false),
         }),
         retain_stacks_on_removal: s.retain_stacks_on_removal.unwrap_or(false),
+        delegated_admin,
     }
 }
 

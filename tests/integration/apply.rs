@@ -217,6 +217,8 @@ fn destroy_goes_in_reverse_dependency_order() {
 fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
     let emulator = Emulator::lock();
     let p = TestProject::from_repo().with_emulator(&emulator);
+    // The organisation the StackSets target, with the emulator's ids in the configs.
+    crate::harness::library_organisation(&emulator, p.path());
     // moto does not implement UpdateTerminationProtection (AWS does): with protection wanted,
     // every apply would try again and warn. Turn it off for the emulator.
     let config = std::fs::read_to_string(p.path().join("little.yaml")).unwrap();
@@ -242,7 +244,7 @@ fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
     ]);
     first.success();
     let r = report(&first);
-    assert_eq!(r.stacks.len(), 8, "{r:?}");
+    assert_eq!(r.stacks.len(), 10, "{r:?}");
     for s in &r.stacks {
         assert_eq!(s.outcome, Outcome::Created, "{s:?}");
     }
@@ -263,7 +265,15 @@ fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|s| s["status"] == "CREATE_COMPLETE"),
+            .all(|s| s["status"] == "CREATE_COMPLETE" || s["status"] == "STACK_SET_ACTIVE"),
         "{stacks}"
     );
+    // Every StackSet reached the accounts of its OUs, and every instance is current.
+    for s in stacks.as_array().unwrap() {
+        if let Some(set) = s.get("stack_set") {
+            let instances = set["instances"].as_array().unwrap();
+            assert!(!instances.is_empty(), "{s}");
+            assert!(instances.iter().all(|i| i["status"] == "CURRENT"), "{s}");
+        }
+    }
 }

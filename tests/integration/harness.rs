@@ -307,3 +307,51 @@ pub fn python(script: &str, args: &[&str], input: &str) -> std::process::Output 
         .expect("write to python");
     child.wait_with_output().expect("python's output")
 }
+
+/// Creates the organisation the bootstrap library's StackSets target in the emulator
+/// (`scripts/emulator-org.py`, as the demo does) and writes its ids over the example ids in
+/// the project at `dir` (little.yaml and the stack configs).
+pub fn library_organisation(emulator: &Emulator, dir: &Path) {
+    let out = Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("scripts/emulator-org.py"))
+        .arg(&emulator.endpoint)
+        .output()
+        .expect("run scripts/emulator-org.py");
+    assert!(
+        out.status.success(),
+        "scripts/emulator-org.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pairs: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some((a.to_owned(), b.trim().to_owned()))
+        })
+        .collect();
+    assert!(!pairs.is_empty(), "no ids from scripts/emulator-org.py");
+    let mut files = vec![dir.join("little.yaml")];
+    let mut pending = vec![dir.join("stacks")];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for file in files {
+        let Ok(mut text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let before = text.clone();
+        for (example, actual) in &pairs {
+            text = text.replace(example.as_str(), actual);
+        }
+        if text != before {
+            std::fs::write(&file, text).unwrap();
+        }
+    }
+}

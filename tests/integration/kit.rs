@@ -595,6 +595,7 @@ fn an_initialised_project_applies_on_the_emulator() {
             "termination_protection: false",
         );
     std::fs::write(root.join("little.yaml"), config).unwrap();
+    crate::harness::library_organisation(&emulator, &root);
     p.run_in(&root, &["validate", "--all"]).success();
     let applied = p.run_in(&root, &["apply", "--all", "--yes", "--allow-broadening"]);
     applied.success();

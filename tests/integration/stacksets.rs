@@ -92,15 +92,28 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     // New: the plan names the instances and the operations.
     let plan = p.run(&["plan", "--all", "--detailed-exitcode"]);
     plan.code(2);
-    assert!(plan.stdout.contains("StackSet (SERVICE_MANAGED)"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Instances added (3)"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("StackSet (SERVICE_MANAGED)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("Instances added (3)"),
+        "{}",
+        plan.stdout
+    );
     for a in &accounts {
-        assert!(plan.stdout.contains(&format!("+ {a} us-east-1 ({ou})")), "{}", plan.stdout);
+        assert!(
+            plan.stdout.contains(&format!("+ {a} us-east-1 ({ou})")),
+            "{}",
+            plan.stdout
+        );
     }
     assert!(plan.stdout.contains("1. CreateStackSet"), "{}", plan.stdout);
     assert!(
-        plan.stdout
-            .contains(&format!("2. CreateStackInstances for OUs {ou} in us-east-1 (3 instances)")),
+        plan.stdout.contains(&format!(
+            "2. CreateStackInstances for OUs {ou} in us-east-1 (3 instances)"
+        )),
         "{}",
         plan.stdout
     );
@@ -110,8 +123,14 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     assert_eq!(now.len(), 3, "{now:?}");
     let events = p.run(&["events", "audit"]);
     events.success();
-    assert!(events.stdout.contains("CREATE_SUCCEEDED"), "{}", events.stdout);
-    assert!(now.iter().all(|(_, r, s)| r == "us-east-1" && s == "CURRENT"));
+    assert!(
+        events.stdout.contains("CREATE_SUCCEEDED"),
+        "{}",
+        events.stdout
+    );
+    assert!(now
+        .iter()
+        .all(|(_, r, s)| r == "us-east-1" && s == "CURRENT"));
     p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 
     // A template change: the plan shows the diff and an UpdateStackSet of every instance.
@@ -121,7 +140,10 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     let v = plan.json();
     let s = &v["stacks"][0];
     assert_eq!(s["status"], "changed");
-    assert_eq!(s["template_changes"]["resources"][0]["logical_id"], "Alerts");
+    assert_eq!(
+        s["template_changes"]["resources"][0]["logical_id"],
+        "Alerts"
+    );
     assert_eq!(s["template_changes"]["resources"][0]["kind"], "added");
     assert_eq!(
         s["stack_set"]["operations"],
@@ -133,12 +155,21 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 
     // A second region: three more instances.
-    p.stack("audit", "audit.json.njk", &config(&ou, "us-east-1, us-west-2", true));
+    p.stack(
+        "audit",
+        "audit.json.njk",
+        &config(&ou, "us-east-1, us-west-2", true),
+    );
     let plan = p.run(&["plan", "--all"]);
-    assert!(plan.stdout.contains("Instances added (3)"), "{}", plan.stdout);
     assert!(
+        plan.stdout.contains("Instances added (3)"),
+        "{}",
         plan.stdout
-            .contains(&format!("CreateStackInstances for OUs {ou} in us-west-2 (3 instances)")),
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "CreateStackInstances for OUs {ou} in us-west-2 (3 instances)"
+        )),
         "{}",
         plan.stdout
     );
@@ -149,8 +180,16 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     p.stack("audit", "audit.json.njk", &config(&ou, "us-east-1", true));
     let refused = apply(&p, &[]);
     refused.code(3);
-    assert!(refused.stderr.contains("--allow-destructive"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("audit instances"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--allow-destructive"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("audit instances"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(instances(&p).len(), 6, "a refused apply changed nothing");
     apply(&p, &["--allow-destructive"]).success();
     let left = instances(&p);
@@ -161,10 +200,60 @@ fn a_service_managed_stack_set_is_created_updated_and_moved_between_regions() {
     // Destroyed: the instances, then the StackSet.
     let out = p.run(&["destroy", "audit", "--yes"]);
     out.success();
-    assert!(out.stderr.contains("- delete  stack instance"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("- delete  stack instance"),
+        "{}",
+        out.stderr
+    );
     let status = p.run(&["status", "audit", "--format", "json"]);
     status.success();
     assert_eq!(status.json()[0]["deployed"], false, "{}", status.stdout);
+}
+
+#[test]
+fn a_self_managed_stack_set_follows_its_account_list() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.file(
+        "little.yaml",
+        "defaults:\n  region: us-east-1\naccounts:\n  prod: {id: \"210987654321\"}\n  staging: {id: \"310987654321\"}\n",
+    );
+    p.template("audit.json.njk", ROLE);
+    let config = |accounts: &str| {
+        format!(
+            "stack_set:\n  permission_model: SELF_MANAGED\n  accounts: [{accounts}]\n  regions: [us-east-1]\ncapabilities: [CAPABILITY_NAMED_IAM]\nvariables: {{topic: false}}\n"
+        )
+    };
+    p.stack("audit", "audit.json.njk", &config("prod, staging"));
+    let plan = p.run(&["plan", "--all"]);
+    assert!(
+        plan.stdout
+            .contains("StackSet (SELF_MANAGED): accounts 210987654321, 310987654321 in us-east-1"),
+        "{}",
+        plan.stdout
+    );
+    apply(&p, &[]).success();
+    let now = instances(&p);
+    assert_eq!(
+        now.iter().map(|(a, _, _)| a.as_str()).collect::<Vec<_>>(),
+        ["210987654321", "310987654321"]
+    );
+
+    p.stack("audit", "audit.json.njk", &config("prod"));
+    let plan = p.run(&["plan", "--all"]);
+    assert!(
+        plan.stdout.contains("- 310987654321 us-east-1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("DeleteStackInstances for accounts 310987654321 in us-east-1 (1 instance, stacks deleted)"),
+        "{}",
+        plan.stdout
+    );
+    apply(&p, &["--allow-destructive"]).success();
+    assert_eq!(instances(&p).len(), 1);
+    p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 }
 
 #[test]
@@ -180,8 +269,17 @@ fn drift_of_a_stack_set_says_the_endpoint_cannot_detect_it_and_lists_each_instan
     let v = out.json();
     let s = &v["stacks"][0];
     assert_eq!(s["method"], "stackset", "{}", out.stdout);
-    assert!(s["note"].as_str().unwrap().contains("DetectStackSetDrift"), "{}", out.stdout);
-    assert_eq!(s["not_checked"].as_array().unwrap().len(), 3, "{}", out.stdout);
+    assert!(
+        s["note"].as_str().unwrap().contains("DetectStackSetDrift"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        s["not_checked"].as_array().unwrap().len(),
+        3,
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -196,10 +294,19 @@ fn a_global_name_in_a_stack_set_of_several_regions_is_refused_at_plan() {
             r#""fixed-audit""#,
         ),
     );
-    p.stack("audit", "audit.json.njk", &config(&ou, "us-east-1, us-west-2", false));
+    p.stack(
+        "audit",
+        "audit.json.njk",
+        &config(&ou, "us-east-1, us-west-2", false),
+    );
     let out = p.run(&["plan", "--all"]);
     out.code(1);
-    assert!(out.stdout.contains("`AuditRole` names its AWS::IAM::Role `fixed-audit`"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("`AuditRole` names its AWS::IAM::Role `fixed-audit`"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -213,9 +320,30 @@ fn a_stack_set_config_with_stack_only_keys_is_refused_at_its_line() {
     );
     let out = p.run(&["validate", "--all"]);
     out.code(1);
-    assert!(out.stderr.contains("stacks/audit.yaml:3:1"), "{}", out.stderr);
-    assert!(out.stderr.contains("`termination_protection` applies to a stack"), "{}", out.stderr);
-    assert!(out.stderr.contains("needs `organizational_units`"), "{}", out.stderr);
-    assert!(out.stderr.contains("`accounts` is for SELF_MANAGED"), "{}", out.stderr);
-    assert!(out.stderr.contains("region `us-east-1` is listed twice"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stacks/audit.yaml:3:1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("`termination_protection` applies to a stack"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("needs `organizational_units`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`accounts` is for SELF_MANAGED"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("region `us-east-1` is listed twice"),
+        "{}",
+        out.stderr
+    );
 }

@@ -860,6 +860,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_config_turned_into_a_stack_set_is_not_planned_while_its_stack_exists() {
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", ROLE),
+        ]);
+        let aws = org();
+        aws.deploy("audit", ROLE, &[], &[]);
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        let error = p.stacks[0].error.as_deref().unwrap();
+        assert!(error.contains("deployed as a stack (CREATE_COMPLETE)"), "{error}");
+        assert!(error.contains("delete-stack --stack-name audit"), "{error}");
+        assert!(aws.sets.lock().unwrap().sets.is_empty());
+    }
+
+    #[tokio::test]
     async fn destroy_deletes_every_instance_then_the_stack_set() {
         let (_d, project) = project(&[
             ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),

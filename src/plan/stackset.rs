@@ -508,6 +508,20 @@ pub async fn plan_stack_set(
         Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
         None => Vec::new(),
     };
+    if current.is_none() {
+        // A stack config turned into a StackSet: its old stack would collide with the
+        // instances (same resource names) and would be left behind.
+        if let Some(old) = clients.cfn.describe_stack(&stack.name).await? {
+            return Err(Error::StackState {
+                stack: stack.name.clone(),
+                status: format!("deployed as a stack ({})", old.status),
+                guidance: format!(
+                    "its config now declares a StackSet; delete the stack first (`aws cloudformation delete-stack --stack-name {}`, after checking what it holds), or its resources' names collide with the StackSet's instances",
+                    stack.name
+                ),
+            });
+        }
+    }
     if current.is_some() {
         let operations = clients.stack_sets.list_operations(&stack.name).await?;
         if let Some(busy) = operations.iter().find(|o| !o.is_done()) {

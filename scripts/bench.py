@@ -5,7 +5,7 @@ Each section prints its figures and they all go into BENCHMARKS.md with the mach
 description. Wall times are the median of several runs, with min and max; peak memory is
 the child's maximum resident set size (wait4). AWS calls are counted by `little -v`.
 
-Sections: validate, plan, audit, serve, check, criterion (default: all).
+Sections: validate, plan, audit, serve, check, org, criterion (default: all).
 """
 
 import concurrent.futures
@@ -340,7 +340,88 @@ def bench_serve(emulator, repositories=2000, images=10, clients=50, per_client=2
             proc.wait()
 
 
-# --- 5. check ------------------------------------------------------------------------------
+# --- 5. an organisation ---------------------------------------------------------------------
+
+ORG_LIFECYCLE = json.dumps({"rules": [{"rulePriority": 1, "description": "expire untagged", "selection": {
+    "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}]})
+
+
+def populate_org(emulator, accounts, regions, per_region):
+    """An organisation of `accounts` members (its management account too), each with
+    `per_region` repositories in each region, reached through assumed roles as `little` reaches
+    them; one repository in three is MUTABLE. The member ids and the MUTABLE findings expected."""
+    import boto3
+    org = emulator.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    ids = [org.create_account(AccountName=f"member-{i:03d}", Email=f"member-{i:03d}@example.com")
+           ["CreateAccountStatus"]["AccountId"] for i in range(accounts)]
+    sts = emulator.client("sts")
+
+    def one(item):
+        i, account = item
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+        mutable = 0
+        for region in regions:
+            ecr = boto3.client("ecr", region_name=region, endpoint_url=emulator.endpoint,
+                               aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                               aws_session_token=creds["SessionToken"])
+            for r in range(per_region):
+                is_mutable = (i + r) % 3 == 0
+                mutable += is_mutable
+                name = f"team-{i % 10}/service-{r}"
+                ecr.create_repository(repositoryName=name, imageTagMutability="MUTABLE" if is_mutable else "IMMUTABLE",
+                                      imageScanningConfiguration={"scanOnPush": True})
+                ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=ORG_LIFECYCLE)
+        return mutable
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        mutable = sum(pool.map(one, enumerate(ids)))
+    return ids, mutable
+
+
+def bench_org(emulator, accounts=200, regions=("us-east-1", "eu-west-1"), per_region=3, bound=60):
+    log(f"== org: {accounts} accounts x {len(regions)} regions x {per_region} repositories")
+    emulator.reset()
+    start = time.perf_counter()
+    ids, mutable = populate_org(emulator, accounts, regions, per_region)
+    repositories = accounts * len(regions) * per_region
+    record("org", f"populating the emulator ({accounts} accounts, {repositories:,} repositories, setup)",
+           f"{time.perf_counter() - start:.0f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        for concurrency in (8, 32):
+            with open(os.path.join(tmp, "little.yaml"), "w") as f:
+                f.write(f"name: bench\ndefaults:\n  region: us-east-1\naudit:\n  regions: [{', '.join(regions)}]\n"
+                        f"  concurrency: {concurrency}\n  account_timeout: 5m\n")
+            out_path = os.path.join(tmp, "audit.json")
+            times, peaks, stderr = [], [], ""
+            for _ in range(3):
+                with open(out_path, "w") as out:
+                    t, rss, code, stderr = run([LITTLE, "-v", "audit", "--org", "--no-stacks", "--format", "json",
+                                                "--check", "ecr", "--check", "org"], tmp, emulator.env(), stdout=out)
+                if code not in (0, 2):
+                    raise SystemExit(f"audit --org: exit {code}\n{stderr[-2000:]}")
+                times.append(t)
+                peaks.append(rss)
+            with open(out_path) as f:
+                report = json.load(f)
+            audited = len(report.get("accounts", {}))
+            by_check = {}
+            for finding in report["findings"]:
+                by_check[finding["check"]] = by_check.get(finding["check"], 0) + 1
+            if report["errors"] or by_check.get("org.account-unreachable") \
+                    or by_check.get("ecr.tag-immutability") != mutable or report["checked"]["repositories"] != repositories:
+                raise SystemExit(f"audit --org found {by_check}, {report['checked']}, errors {report['errors'][:3]}; "
+                                 f"expected {mutable} mutable of {repositories} repositories")
+            record("org", f"`little audit --org`, {audited} accounts x {len(regions)} regions, concurrency {concurrency}",
+                   fmt_times(times), f"< {bound} s", "met" if statistics.median(times) < bound else "NOT met")
+            record("org", f"peak memory, concurrency {concurrency}", f"{max(peaks):.0f} MiB")
+            table = calls(stderr)
+            made = sum(c for c, _ in table.values())
+            record("org", f"API calls, concurrency {concurrency}",
+                   f"{made:,} ({', '.join(f'{k} {v[0]:,}' for k, v in sorted(table.items()))})")
+
+
+# --- 6. check ------------------------------------------------------------------------------
 
 def bench_check(emulator, layer_mb=200):
     log(f"== check: an image with a {layer_mb} MB layer")
@@ -495,7 +576,7 @@ def write_report(sections):
     for section, measure, value, target, verdict in RESULTS:
         t = f"{target}: **{verdict}**" if target else ""
         rows.append(f"| {section} | {measure} | {value} | {t} |")
-    order = ["validate", "plan", "audit", "serve", "check", "criterion"]
+    order = ["validate", "plan", "audit", "serve", "org", "check", "criterion"]
 
     def rank(row):
         name = row.strip().strip("|").split("|")[0].strip()
@@ -520,11 +601,11 @@ def write_report(sections):
 
 
 def main():
-    wanted = sys.argv[1:] or ["validate", "plan", "audit", "serve", "check", "criterion"]
-    unknown = set(wanted) - {"validate", "plan", "audit", "serve", "check", "criterion"}
+    wanted = sys.argv[1:] or ["validate", "plan", "audit", "serve", "org", "check", "criterion"]
+    unknown = set(wanted) - {"validate", "plan", "audit", "serve", "org", "check", "criterion"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
-    emulator = Emulator() if set(wanted) & {"plan", "audit", "serve", "check"} else None
+    emulator = Emulator() if set(wanted) & {"plan", "audit", "serve", "org", "check"} else None
 
     def serve():
         if "audit" not in wanted:
@@ -537,12 +618,13 @@ def main():
         "plan": lambda: bench_plan(emulator),
         "audit": lambda: bench_audit(emulator),
         "serve": serve,
+        "org": lambda: bench_org(emulator),
         "check": lambda: bench_check(emulator),
         "criterion": bench_criterion,
     }
     failed = []
     try:
-        for name in ["validate", "plan", "audit", "serve", "check", "criterion"]:
+        for name in ["validate", "plan", "audit", "serve", "org", "check", "criterion"]:
             if name not in wanted:
                 continue
             try:

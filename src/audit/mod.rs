@@ -7,5 +7,6 @@ pub mod ecr;
 pub mod gate;
 pub mod model;
 pub mod notify;
+pub mod org;
 pub mod run;
 pub mod stacks;

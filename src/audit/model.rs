@@ -127,6 +127,10 @@ pub struct AuditReport {
     pub checked: Checked,
     pub findings: Vec<Finding>,
     pub errors: Vec<String>,
+    /// The names of the accounts audited, by id, when the audit reached more than one account
+    /// (`--accounts`, `--org`): the little.yaml name, else the organisation's.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub accounts: std::collections::BTreeMap<String, String>,
 }
 
 impl AuditReport {
@@ -158,6 +162,7 @@ impl AuditReport {
             checked,
             findings,
             errors,
+            accounts: std::collections::BTreeMap::new(),
         }
     }
 

@@ -1,15 +1,20 @@
 //! Running the audit: for each account and region audited, gather every repository of the
 //! registry (not only the project's) and check it, optionally remediate tag immutability, and
-//! check the project's stacks. Accounts are audited concurrently; an account that cannot be
-//! read is reported as an error and does not hide the others. With drift detection on, each
-//! deployed stack's drift is found out as `little drift` does and reported as `stack.drift`.
+//! check the project's stacks. Account and region pairs are audited concurrently (at most
+//! `audit.concurrency` at once, each within `audit.account_timeout`); an account that cannot
+//! be read is reported as an error, or with `--org` as an `org.account-unreachable` finding,
+//! and does not hide the others. With drift detection on, each deployed stack's drift is found
+//! out as `little drift` does and reported as `stack.drift`. Which accounts `--org` reaches is
+//! [`super::org`]'s.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::drift::{stack_drift, StackDriftResult};
 use super::ecr::{check_repository, gather, remediate, EcrSettings};
 use super::model::Severity;
 use super::model::{AuditReport, Checked, Finding};
+use super::org::{org_accounts, unreachable_finding, Reach, CHECK_ACCOUNT_UNREACHABLE};
 use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Connect;
@@ -24,6 +29,11 @@ pub struct AuditOptions {
     pub remediate: bool,
     /// Audit every account of little.yaml (through its role), not only the default one.
     pub all_accounts: bool,
+    /// Audit every active account of the organisation (`--org`) through the audit role; an
+    /// account that cannot be audited is a finding.
+    pub org: bool,
+    /// The regions, concurrency, per-account timeout and audit role (little.yaml's `audit:`).
+    pub reach: Reach,
     /// Check the project's stacks too.
     pub stacks: bool,
     /// Find out each deployed stack's drift (`--drift`); None: only read the status of the
@@ -55,6 +65,7 @@ pub const ALL_CHECKS: &[&str] = &[
     super::stacks::STACK_HEALTHY,
     super::stacks::STACK_PROTECTED,
     STACK_DRIFT,
+    CHECK_ACCOUNT_UNREACHABLE,
 ];
 
 /// A `--check` that selects no check is a mistake, not an empty audit.
@@ -136,42 +147,39 @@ pub async fn audit_outcome(
     connect: Arc<dyn Connect>,
     options: AuditOptions,
 ) -> Result<AuditOutcome> {
-    let region = project.file.defaults.region.clone();
-    let mut tasks = tokio::task::JoinSet::new();
-    // The registry is read only when an ECR check is selected.
-    let registries = if group_selected("ecr", &options.checks) {
-        targets(&project, options.all_accounts)
-    } else {
+    let reach = &options.reach;
+    // The registry is read when an ECR check is selected; with `--org` also to find out
+    // whether each account can be reached.
+    let read_registries = group_selected("ecr", &options.checks)
+        || (options.org && group_selected("org", &options.checks));
+    let accounts: Vec<Option<Account>> = if !read_registries {
         Vec::new()
+    } else if options.org {
+        let first = reach.regions.first().cloned().flatten();
+        let caller = connect.clients(first.as_deref(), None).await?;
+        org_accounts(caller.org.as_ref(), &project, reach)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        targets(&project, options.all_accounts)
     };
-    for (index, account) in registries.into_iter().enumerate() {
-        let connect = connect.clone();
-        let options = options.clone();
-        let region = region.clone();
-        tasks.spawn(async move {
-            let result = audit_registry(
-                connect.as_ref(),
-                account.as_ref(),
-                region.as_deref(),
-                &options,
-            )
-            .await;
-            (index, account, result)
-        });
+    let mut names = BTreeMap::new();
+    for a in accounts.iter().flatten() {
+        names.insert(a.id.clone(), a.name.clone());
     }
-    let mut parts = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(part) = joined {
-            parts.push(part);
-        }
-    }
-    parts.sort_by_key(|(i, _, _)| *i);
+    let units: Vec<(Option<Account>, Option<String>)> = accounts
+        .iter()
+        .flat_map(|a| reach.regions.iter().map(move |r| (a.clone(), r.clone())))
+        .collect();
+    let parts = audit_units(connect.clone(), &options, units).await;
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut checked = Checked::default();
     let mut registries = Vec::new();
     let mut stacks = Vec::new();
-    for (_, account, result) in parts {
+    for (account, region, result) in parts {
         match result {
             Ok((f, c, inventory)) => {
                 findings.extend(f);
@@ -179,12 +187,28 @@ pub async fn audit_outcome(
                 checked.images += c.images;
                 registries.push(inventory);
             }
-            Err(e) => errors.push(format!(
-                "the registry of {}: {e}",
-                account
-                    .map(|a| format!("account `{}` ({})", a.name, a.id))
-                    .unwrap_or_else(|| "the default account".into())
-            )),
+            Err(failure) => {
+                let cause = failure.cause(reach);
+                match (&account, options.org) {
+                    (Some(a), true) => {
+                        if selected(CHECK_ACCOUNT_UNREACHABLE, &options.checks) {
+                            findings.push(unreachable_finding(a, region.as_deref(), &cause));
+                        }
+                    }
+                    _ => errors.push(format!(
+                        "the registry of {}{}: {cause}",
+                        account
+                            .as_ref()
+                            .map(|a| format!("account `{}` ({})", a.name, a.id))
+                            .unwrap_or_else(|| "the default account".into()),
+                        region
+                            .as_deref()
+                            .filter(|_| reach.regions.len() > 1)
+                            .map(|r| format!(" in {r}"))
+                            .unwrap_or_default()
+                    )),
+                }
+            }
         }
     }
     if options.stacks && group_selected("stack", &options.checks) {
@@ -198,6 +222,27 @@ pub async fn audit_outcome(
                     }
                 };
             let account = project.account_of(stack).map(|a| a.id.as_str());
+            if stack.stack_set.is_some() {
+                match audit_stack_set(
+                    &project,
+                    connect.as_ref(),
+                    stack,
+                    &clients,
+                    account,
+                    &options,
+                )
+                .await
+                {
+                    Ok((f, state, drift_error)) => {
+                        checked.stacks += 1;
+                        findings.extend(f);
+                        stacks.push(state);
+                        errors.extend(drift_error);
+                    }
+                    Err(e) => errors.push(format!("StackSet `{}`: {e}", stack.name)),
+                }
+                continue;
+            }
             match clients.cfn.describe_stack(&stack.name).await {
                 Ok(info) => {
                     checked.stacks += 1;
@@ -246,11 +291,161 @@ pub async fn audit_outcome(
             }
         }
     }
+    let mut report = AuditReport::new(options.now, checked, findings, errors);
+    if names.len() > 1 || options.org {
+        report.accounts = names;
+    }
     Ok(AuditOutcome {
-        report: AuditReport::new(options.now, checked, findings, errors),
+        report,
         registries,
         stacks,
     })
+}
+
+/// A StackSet stack's findings and state; with `--drift`, a fresh detection (an error in it
+/// is returned apart, as for stacks).
+async fn audit_stack_set(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &crate::project::Stack,
+    clients: &crate::aws::connect::Clients,
+    account: Option<&str>,
+    options: &AuditOptions,
+) -> Result<(Vec<Finding>, StackState, Option<String>)> {
+    let info = clients.stack_sets.describe_stack_set(&stack.name).await?;
+    let instances = match &info {
+        Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
+        None => Vec::new(),
+    };
+    let mut found = super::stacks::check_stack_set(
+        &stack.name,
+        info.as_ref(),
+        &instances,
+        account,
+        &clients.region,
+    );
+    let mut state = StackState {
+        stack: stack.name.clone(),
+        status: info.as_ref().map(|i| format!("STACK_SET_{}", i.status)),
+        drifted: info
+            .as_ref()
+            .and_then(|i| i.drift_status.as_deref())
+            .and_then(|d| match d {
+                "DRIFTED" => Some(true),
+                "IN_SYNC" => Some(false),
+                _ => None,
+            }),
+    };
+    let mut drift_error = None;
+    let detect = options
+        .drift
+        .as_ref()
+        .filter(|_| info.is_some() && selected(STACK_DRIFT, &options.checks));
+    if let Some(drift_options) = detect {
+        found.retain(|f| f.check != STACK_DRIFT);
+        match stack_drift(project, connect, stack, drift_options).await {
+            Ok(result) => {
+                state.drifted = Some(result.drifted);
+                found.extend(drift_finding(&result, None, account, &clients.region));
+            }
+            Err(e) => drift_error = Some(format!("drift of StackSet `{}`: {e}", stack.name)),
+        }
+    }
+    found.retain(|f| selected(&f.check, &options.checks));
+    Ok((found, state, drift_error))
+}
+
+/// Why one account's registry in one region could not be audited.
+enum UnitFailure {
+    Failed(crate::error::Error),
+    TimedOut,
+}
+
+impl UnitFailure {
+    fn cause(&self, reach: &Reach) -> String {
+        match self {
+            UnitFailure::Failed(e) => {
+                let text = e.to_string();
+                // A role that cannot be assumed fails as credentials that cannot be loaded; the
+                // hint about configuring credentials would mislead there.
+                match text.find("; no AWS credentials were found") {
+                    Some(i) => text[..i].to_owned(),
+                    None => text,
+                }
+            }
+            UnitFailure::TimedOut => format!(
+                "the audit did not finish within {} (`audit.account_timeout`)",
+                human_duration(reach.account_timeout)
+            ),
+        }
+    }
+}
+
+/// `90s`, `5m`, `1h`, `1h30m`: as little.yaml writes durations.
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || out.is_empty() {
+        out.push_str(&format!("{sec}s"));
+    }
+    out
+}
+
+type UnitResult = std::result::Result<(Vec<Finding>, Checked, RegistryInventory), UnitFailure>;
+
+/// Audits each (account, region) with at most `reach.concurrency` at once, each within
+/// `reach.account_timeout` from when it starts (waiting for a slot does not count); the
+/// results in the order of `units`.
+async fn audit_units(
+    connect: Arc<dyn Connect>,
+    options: &AuditOptions,
+    units: Vec<(Option<Account>, Option<String>)>,
+) -> Vec<(Option<Account>, Option<String>, UnitResult)> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        options.reach.concurrency.max(1),
+    ));
+    let timeout = options.reach.account_timeout;
+    let mut tasks = tokio::task::JoinSet::new();
+    let count = units.len();
+    for (index, (account, region)) in units.into_iter().enumerate() {
+        let connect = connect.clone();
+        let options = options.clone();
+        let slots = slots.clone();
+        tasks.spawn(async move {
+            // The semaphore is never closed; a closed one would only lift the bound.
+            let _slot = slots.acquire_owned().await.ok();
+            let work = audit_registry(
+                connect.as_ref(),
+                account.as_ref(),
+                region.as_deref(),
+                &options,
+            );
+            let result = match tokio::time::timeout(timeout, work).await {
+                Ok(Ok(done)) => Ok(done),
+                Ok(Err(e)) => Err(UnitFailure::Failed(e)),
+                Err(_) => Err(UnitFailure::TimedOut),
+            };
+            (index, account, region, result)
+        });
+    }
+    let mut parts = Vec::with_capacity(count);
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(part) = joined {
+            parts.push(part);
+        }
+    }
+    parts.sort_by_key(|(i, _, _, _)| *i);
+    parts
+        .into_iter()
+        .map(|(_, account, region, result)| (account, region, result))
+        .collect()
 }
 
 /// The `stack.drift` finding of a drift detection: the drifted resources and their changed
@@ -371,6 +566,418 @@ mod tests {
         assert!(e.to_string().starts_with(
             "`--check ecr.tag-imutability` selects no check (did you mean `ecr.tag-immutability`?)"
         ));
+    }
+
+    mod org {
+        //! `--org` with fakes: which accounts are audited, over which regions, how many at
+        //! once, and what an unreachable or hanging account becomes.
+        use super::super::*;
+        use crate::aws::organizations::OrgAccount;
+        use crate::plan::fake::{FakeAws, FakeConnect};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        use std::time::Duration;
+
+        /// How the account of an id behaves.
+        fn behaviour(id: &str) -> &'static str {
+            match id {
+                "100000000001" => "denied",
+                "100000000002" => "hangs",
+                "100000000003" => "broken-registry",
+                _ => "fine",
+            }
+        }
+
+        /// The registry of one account and region: one MUTABLE repository; reading it takes a
+        /// second of (paused) time, and the number of registries being read at once is kept.
+        struct Registry {
+            id: String,
+            region: String,
+            world: Arc<World>,
+        }
+
+        #[derive(Default)]
+        struct World {
+            in_flight: AtomicUsize,
+            most: AtomicUsize,
+            read: Mutex<Vec<(String, String)>>,
+        }
+
+        #[async_trait::async_trait]
+        impl crate::aws::ecr::Ecr for Registry {
+            async fn repositories(&self) -> Result<Vec<crate::aws::ecr::Repository>> {
+                match behaviour(&self.id) {
+                    "hangs" => std::future::pending::<()>().await,
+                    "broken-registry" => {
+                        return Err(crate::error::Error::Aws {
+                            operation: "ecr:DescribeRepositories".into(),
+                            message: "AccessDeniedException: not authorized".into(),
+                        })
+                    }
+                    _ => {}
+                }
+                let now = self.world.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                self.world.most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.world.in_flight.fetch_sub(1, Ordering::SeqCst);
+                self.world
+                    .read
+                    .lock()
+                    .unwrap()
+                    .push((self.id.clone(), self.region.clone()));
+                let name = format!("team/{}", self.id);
+                Ok(vec![crate::aws::ecr::Repository {
+                    arn: format!("arn:aws:ecr:{}:{}:repository/{name}", self.region, self.id),
+                    uri: format!("{}.dkr.ecr.{}.amazonaws.com/{name}", self.id, self.region),
+                    name,
+                    registry_id: self.id.clone(),
+                    tag_mutability: "MUTABLE".into(),
+                    exclusion_filters: vec![],
+                    scan_on_push: true,
+                    encryption_type: "AES256".into(),
+                    kms_key: None,
+                }])
+            }
+            async fn registry_scanning(&self) -> Result<crate::aws::ecr::RegistryScanning> {
+                Ok(crate::aws::ecr::RegistryScanning {
+                    scan_type: "BASIC".into(),
+                    rules: Vec::new(),
+                })
+            }
+            async fn lifecycle_policy(&self, _repo: &str) -> Result<Option<String>> {
+                Ok(None)
+            }
+            async fn repository_policy(&self, _repo: &str) -> Result<Option<String>> {
+                Ok(None)
+            }
+            async fn images(&self, _repo: &str) -> Result<Vec<crate::aws::ecr::Image>> {
+                Ok(Vec::new())
+            }
+            async fn scan_findings(
+                &self,
+                _repo: &str,
+                _digest: &str,
+            ) -> Result<Option<crate::aws::ecr::ScanResult>> {
+                Ok(None)
+            }
+            async fn set_tag_mutability(&self, _: &str, _: &str, _: &[String]) -> Result<()> {
+                Ok(())
+            }
+        }
+
+        /// Clients per account: the role of `denied` cannot be assumed; the caller (no
+        /// account) gets the organisation.
+        struct OrgConnect {
+            fake: Arc<FakeAws>,
+            world: Arc<World>,
+            assumed: Mutex<Vec<String>>,
+        }
+
+        #[async_trait::async_trait]
+        impl Connect for OrgConnect {
+            async fn clients(
+                &self,
+                region: Option<&str>,
+                account: Option<&Account>,
+            ) -> Result<crate::aws::connect::Clients> {
+                let mut clients = FakeConnect(self.fake.clone()).clients(region, None).await?;
+                let Some(account) = account else {
+                    return Ok(clients);
+                };
+                let role = account.role_arn.clone().unwrap_or_default();
+                self.assumed.lock().unwrap().push(role.clone());
+                if behaviour(&account.id) == "denied" {
+                    return Err(crate::error::Error::Aws {
+                        operation: "ecr:DescribeRepositories".into(),
+                        message: format!("dispatch failure: an error occurred while loading credentials: AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: {role}; no AWS credentials were found: set AWS_PROFILE"),
+                    });
+                }
+                clients.ecr = Arc::new(Registry {
+                    id: account.id.clone(),
+                    region: clients.region.clone(),
+                    world: self.world.clone(),
+                });
+                Ok(clients)
+            }
+        }
+
+        fn org_of(ids: &[(&str, &str)]) -> Arc<FakeAws> {
+            let fake = FakeAws::new();
+            fake.org_accounts.lock().unwrap().insert(
+                "r-root".into(),
+                ids.iter()
+                    .map(|(id, status)| OrgAccount {
+                        id: (*id).into(),
+                        name: format!("acct-{}", &id[8..]),
+                        status: (*status).into(),
+                    })
+                    .collect(),
+            );
+            fake
+        }
+
+        fn project(audit: &str) -> Arc<Project> {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("little.yaml"),
+                format!("name: acme\ndefaults:\n  region: us-east-1\naudit:\n{audit}"),
+            )
+            .unwrap();
+            Arc::new(Project::load(dir.path()).unwrap())
+        }
+
+        fn options(project: &Project, checks: &[&str]) -> AuditOptions {
+            AuditOptions {
+                checks: checks.iter().map(|c| (*c).to_owned()).collect(),
+                remediate: false,
+                all_accounts: false,
+                org: true,
+                reach: Reach::of(project).unwrap(),
+                stacks: false,
+                drift: None,
+                settings: crate::audit::ecr::EcrSettings::default(),
+                now: 1_790_000_000,
+            }
+        }
+
+        fn run(
+            fake: Arc<FakeAws>,
+            project: Arc<Project>,
+            options: AuditOptions,
+        ) -> (AuditOutcome, Arc<World>, Vec<String>) {
+            let world = Arc::new(World::default());
+            let connect = Arc::new(OrgConnect {
+                fake,
+                world: world.clone(),
+                assumed: Mutex::new(Vec::new()),
+            });
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap()
+                .block_on(audit_outcome(project, connect.clone(), options))
+                .unwrap();
+            let assumed = connect.assumed.lock().unwrap().clone();
+            (outcome, world, assumed)
+        }
+
+        fn found(o: &AuditOutcome) -> Vec<(String, String, String)> {
+            o.report
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.account.clone().unwrap_or_default(),
+                        f.region.clone().unwrap_or_default(),
+                        f.check.clone(),
+                    )
+                })
+                .collect()
+        }
+
+        #[test]
+        fn every_active_account_in_every_region_minus_the_excluded() {
+            let fake = org_of(&[
+                ("200000000001", "ACTIVE"),
+                ("200000000002", "SUSPENDED"),
+                ("200000000003", "ACTIVE"),
+                ("200000000004", "ACTIVE"),
+            ]);
+            let p = project(
+                "  regions: [us-east-1, eu-west-1]\n  exclude_accounts: [\"200000000004\"]\n",
+            );
+            let o = options(&p, &["ecr.tag-immutability", "org"]);
+            let (outcome, world, assumed) = run(fake.clone(), p, o);
+            assert_eq!(
+                found(&outcome),
+                [
+                    (
+                        "200000000001".into(),
+                        "eu-west-1".into(),
+                        "ecr.tag-immutability".into()
+                    ),
+                    (
+                        "200000000001".into(),
+                        "us-east-1".into(),
+                        "ecr.tag-immutability".into()
+                    ),
+                    (
+                        "200000000003".into(),
+                        "eu-west-1".into(),
+                        "ecr.tag-immutability".into()
+                    ),
+                    (
+                        "200000000003".into(),
+                        "us-east-1".into(),
+                        "ecr.tag-immutability".into()
+                    ),
+                ]
+            );
+            assert!(outcome.report.errors.is_empty());
+            assert_eq!(world.read.lock().unwrap().len(), 4);
+            assert!(
+                assumed.iter().all(|r| r.ends_with(":role/acme-audit")),
+                "{assumed:?}"
+            );
+            assert_eq!(
+                outcome
+                    .report
+                    .accounts
+                    .get("200000000003")
+                    .map(String::as_str),
+                Some("acct-0003")
+            );
+            assert!(!outcome.report.accounts.contains_key("200000000002"));
+            assert_eq!(outcome.registries.len(), 4);
+            assert_eq!(
+                fake.calls().iter().filter(|c| *c == "ListAccounts").count(),
+                1
+            );
+        }
+
+        #[test]
+        fn unreachable_and_hanging_accounts_are_findings_and_the_others_finish() {
+            let fake = org_of(&[
+                ("100000000001", "ACTIVE"),
+                ("100000000002", "ACTIVE"),
+                ("100000000003", "ACTIVE"),
+                ("100000000004", "ACTIVE"),
+            ]);
+            let p = project("  account_timeout: 90s\n");
+            let o = options(&p, &[]);
+            let (outcome, _, _) = run(fake, p, o);
+            let unreachable: Vec<&Finding> = outcome
+                .report
+                .findings
+                .iter()
+                .filter(|f| f.check == CHECK_ACCOUNT_UNREACHABLE)
+                .collect();
+            assert_eq!(unreachable.len(), 3, "{:#?}", outcome.report.findings);
+            let by = |id: &str| {
+                unreachable
+                    .iter()
+                    .find(|f| f.resource == id)
+                    .unwrap_or_else(|| panic!("no finding for {id}"))
+            };
+            let denied = by("100000000001");
+            assert_eq!(denied.severity, Severity::High);
+            assert_eq!(denied.region.as_deref(), Some("us-east-1"));
+            assert!(denied.message.starts_with("account `acct-0001` (100000000001) could not be audited in us-east-1 through `arn:aws:iam::100000000001:role/acme-audit`: ecr:DescribeRepositories failed: dispatch failure"), "{}", denied.message);
+            assert!(!denied.message.contains("no AWS credentials were found"));
+            assert!(by("100000000002")
+                .message
+                .ends_with("the audit did not finish within 1m30s (`audit.account_timeout`)"));
+            assert!(by("100000000003")
+                .message
+                .contains("AccessDeniedException: not authorized"));
+            // The reachable account is audited as usual; nothing is an error.
+            assert!(found(&outcome).contains(&(
+                "100000000004".into(),
+                "us-east-1".into(),
+                "ecr.tag-immutability".into()
+            )));
+            assert!(
+                outcome.report.errors.is_empty(),
+                "{:?}",
+                outcome.report.errors
+            );
+            assert!(outcome.report.fails(Severity::High));
+        }
+
+        #[test]
+        fn the_unreachable_check_can_be_deselected_or_chosen_alone() {
+            let fake = org_of(&[("100000000001", "ACTIVE"), ("200000000001", "ACTIVE")]);
+            let p = project("  concurrency: 2\n");
+            let (outcome, _, _) = run(fake.clone(), p.clone(), options(&p, &["ecr.scanning"]));
+            assert!(
+                outcome.report.findings.is_empty(),
+                "{:#?}",
+                outcome.report.findings
+            );
+            assert!(outcome.report.errors.is_empty());
+            // Only `org`: the accounts are still reached, and only reachability is reported.
+            let (outcome, world, _) =
+                run(fake, p.clone(), options(&p, &["org.account-unreachable"]));
+            assert_eq!(
+                found(&outcome),
+                [(
+                    "100000000001".into(),
+                    "us-east-1".into(),
+                    CHECK_ACCOUNT_UNREACHABLE.into()
+                )]
+            );
+            assert_eq!(world.read.lock().unwrap().len(), 1);
+        }
+
+        #[test]
+        fn no_more_accounts_than_the_concurrency_are_audited_at_once() {
+            let ids: Vec<String> = (1..=20).map(|i| format!("3000000000{i:02}")).collect();
+            let listed: Vec<(&str, &str)> = ids.iter().map(|i| (i.as_str(), "ACTIVE")).collect();
+            let fake = org_of(&listed);
+            let p = project("  concurrency: 3\n  regions: [us-east-1, us-west-2]\n");
+            let (outcome, world, _) = run(fake, p.clone(), options(&p, &["ecr.tag-immutability"]));
+            assert_eq!(outcome.report.findings.len(), 40);
+            assert_eq!(world.read.lock().unwrap().len(), 40);
+            assert_eq!(world.most.load(Ordering::SeqCst), 3);
+        }
+
+        #[test]
+        fn a_failing_list_of_accounts_is_an_error() {
+            struct Denied;
+            #[async_trait::async_trait]
+            impl Connect for Denied {
+                async fn clients(
+                    &self,
+                    region: Option<&str>,
+                    account: Option<&Account>,
+                ) -> Result<crate::aws::connect::Clients> {
+                    struct NoOrg;
+                    #[async_trait::async_trait]
+                    impl crate::aws::organizations::Organization for NoOrg {
+                        async fn accounts(&self) -> Result<Vec<OrgAccount>> {
+                            Err(crate::error::Error::Aws {
+                                operation: "organizations:ListAccounts".into(),
+                                message: "AWSOrganizationsNotInUseException: Your account is not a member of an organization.".into(),
+                            })
+                        }
+                        async fn accounts_for_parent(&self, _: &str) -> Result<Vec<OrgAccount>> {
+                            Ok(vec![])
+                        }
+                        async fn child_units(&self, _: &str) -> Result<Vec<String>> {
+                            Ok(vec![])
+                        }
+                    }
+                    let mut c = FakeConnect(FakeAws::new()).clients(region, account).await?;
+                    c.org = Arc::new(NoOrg);
+                    Ok(c)
+                }
+            }
+            let p = project("  regions: [eu-central-1]\n");
+            let e = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap()
+                .block_on(audit_outcome(p.clone(), Arc::new(Denied), options(&p, &[])))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                e.starts_with(
+                    "organizations:ListAccounts failed: AWSOrganizationsNotInUseException"
+                ),
+                "{e}"
+            );
+            assert!(e.contains("`organizations:ListAccounts` allowed"), "{e}");
+        }
+
+        #[test]
+        fn durations_read_as_little_yaml_writes_them() {
+            assert_eq!(human_duration(Duration::from_secs(300)), "5m");
+            assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
+            assert_eq!(human_duration(Duration::from_secs(3600)), "1h");
+            assert_eq!(human_duration(Duration::from_secs(0)), "0s");
+        }
     }
 
     #[test]

@@ -67,9 +67,121 @@ pub fn check_stack(
     out
 }
 
+/// The findings of a StackSet stack: not deployed, instances that are not CURRENT (each at
+/// its own account and region), and the last drift detection's result.
+pub fn check_stack_set(
+    name: &str,
+    info: Option<&crate::aws::stacksets::StackSetInfo>,
+    instances: &[crate::aws::stacksets::InstanceSummary],
+    account: Option<&str>,
+    region: &str,
+) -> Vec<Finding> {
+    let finding = |check: &str,
+                   severity: Severity,
+                   account: Option<&str>,
+                   region: &str,
+                   resource: String,
+                   message: String| Finding {
+        check: check.to_owned(),
+        control: None,
+        severity,
+        resource,
+        resource_type: "AWS::CloudFormation::StackSet".to_owned(),
+        arn: None,
+        account: account.map(str::to_owned),
+        region: Some(region.to_owned()),
+        message,
+        remediation: None,
+    };
+    let Some(info) = info else {
+        return vec![finding(
+            STACK_DEPLOYED,
+            Severity::Medium,
+            account,
+            region,
+            name.to_owned(),
+            format!("StackSet `{name}` is in the project but not deployed"),
+        )];
+    };
+    let mut out: Vec<Finding> = instances
+        .iter()
+        .filter(|i| i.status != "CURRENT")
+        .map(|i| {
+            finding(
+                STACK_HEALTHY,
+                Severity::High,
+                Some(&i.account),
+                &i.region,
+                format!("{name} {}/{}", i.account, i.region),
+                format!(
+                    "the instance of StackSet `{name}` in {} {} is `{}`{} (`little status {name}`; `little apply {name}` deploys it again)",
+                    i.account,
+                    i.region,
+                    i.status,
+                    i.status_reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+            )
+        })
+        .collect();
+    if info.drift_status.as_deref() == Some("DRIFTED") {
+        out.push(finding(
+            STACK_DRIFT,
+            Severity::Medium,
+            account,
+            region,
+            name.to_owned(),
+            format!(
+                "StackSet `{name}` has {} drifted instance(s) (`little drift {name}`)",
+                info.drifted_instances.unwrap_or(0)
+            ),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stack_set_instance_that_is_not_current_is_a_finding_at_its_account() {
+        let info = crate::aws::stacksets::StackSetInfo {
+            name: "iam-audit".into(),
+            status: "ACTIVE".into(),
+            ..Default::default()
+        };
+        let instance = |account: &str, status: &str| crate::aws::stacksets::InstanceSummary {
+            account: account.into(),
+            region: "us-east-1".into(),
+            organizational_unit: None,
+            status: status.into(),
+            detailed_status: None,
+            status_reason: Some("Role already exists".into()),
+            drift_status: None,
+            stack_id: None,
+        };
+        let findings = check_stack_set(
+            "iam-audit",
+            Some(&info),
+            &[
+                instance("111111111111", "CURRENT"),
+                instance("222222222222", "INOPERABLE"),
+            ],
+            Some("123456789012"),
+            "us-east-1",
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].check, STACK_HEALTHY);
+        assert_eq!(findings[0].account.as_deref(), Some("222222222222"));
+        assert!(findings[0]
+            .message
+            .contains("`INOPERABLE`: Role already exists"));
+        let missing = check_stack_set("iam-audit", None, &[], None, "us-east-1");
+        assert_eq!(missing[0].check, STACK_DEPLOYED);
+    }
 
     fn info(status: &str, protected: bool, drift: Option<&str>) -> StackInfo {
         StackInfo {

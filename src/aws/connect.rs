@@ -149,9 +149,9 @@ impl Connect for SdkConnect {
             reports: Arc::new(crate::aws::pipeline::S3Reports::new(&config)),
             org: Arc::new(crate::aws::organizations::OrgClient::new(&config)),
             stack_sets: Arc::new(crate::aws::stacksets::StackSetClient::new(&config)),
-            stack_sets_delegated: Arc::new(
-                crate::aws::stacksets::StackSetClient::delegated_admin(&config),
-            ),
+            stack_sets_delegated: Arc::new(crate::aws::stacksets::StackSetClient::delegated_admin(
+                &config,
+            )),
         };
         cache.insert(key, clients.clone());
         Ok(clients)

@@ -269,7 +269,10 @@ mod pagination_tests {
             ]
         );
         assert_eq!(accounts[0].name, "acct-111111111111");
-        assert_eq!(first.num_calls() + second.num_calls() + third.num_calls(), 3);
+        assert_eq!(
+            first.num_calls() + second.num_calls() + third.num_calls(),
+            3
+        );
     }
 
     #[tokio::test]

@@ -393,10 +393,7 @@ impl StackSets for StackSetClient {
         }
         let drift = s.stack_set_drift_detection_details();
         Ok(Some(StackSetInfo {
-            name: s
-                .stack_set_name()
-                .unwrap_or(name)
-                .to_owned(),
+            name: s.stack_set_name().unwrap_or(name).to_owned(),
             id: s.stack_set_id().unwrap_or_default().to_owned(),
             status,
             template_body: s.template_body().unwrap_or_default().to_owned(),
@@ -785,8 +782,12 @@ mod tests {
                 aws_sdk_cloudformation::operation::list_stack_instances::ListStackInstancesOutput::builder().build()
             });
         let sets = StackSetClient::from_client(
-            mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [&delegated], |c| c
-                .retry_config(aws_smithy_types::retry::RetryConfig::disabled())),
+            mock_client!(
+                aws_sdk_cloudformation,
+                RuleMode::MatchAny,
+                [&delegated],
+                |c| c.retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+            ),
             true,
         );
         assert!(sets.list_instances(SET).await.unwrap().is_empty());

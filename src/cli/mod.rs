@@ -155,7 +155,7 @@ pub enum Command {
     /// the project (deployed, healthy, termination protection, drift status). Exit 2 when a
     /// finding is at or above --fail-on.
     #[command(
-        after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml\n  little audit --drift --notify"
+        after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml\n  little audit --org --no-stacks --format json > org-audit.json\n  little audit --drift --notify"
     )]
     Audit(AuditArgs),
 
@@ -167,7 +167,7 @@ pub enum Command {
     /// and DELETE need the bearer token in LITTLE_SERVE_TOKEN), /summary and /findings/{id}
     /// (Atom). Stops cleanly on SIGTERM or Ctrl-C.
     #[command(
-        after_help = "Examples:\n  little serve\n  little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json"
+        after_help = "Examples:\n  little serve\n  little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  little serve --org --no-stacks\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json"
     )]
     Serve(ServeArgs),
 
@@ -396,6 +396,11 @@ pub struct AuditArgs {
     /// Audit every account of little.yaml, through its role
     #[arg(long)]
     pub accounts: bool,
+    /// Audit every active account of the organisation (Organizations ListAccounts, as the
+    /// caller) through the audit role (audit.role_name); an account that cannot be audited is
+    /// an `org.account-unreachable` finding
+    #[arg(long, conflicts_with = "accounts")]
+    pub org: bool,
     /// Check every tagged image's scan, not only each repository's newest
     #[arg(long)]
     pub all_images: bool,
@@ -466,6 +471,10 @@ pub struct ServeArgs {
     /// Audit every account of little.yaml, through its role
     #[arg(long)]
     pub accounts: bool,
+    /// Audit every active account of the organisation on every run, through the audit role
+    /// (as `little audit --org`)
+    #[arg(long, conflicts_with = "accounts")]
+    pub org: bool,
     /// Run drift detection on each deployed stack on every run
     #[arg(long)]
     pub drift: bool,

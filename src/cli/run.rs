@@ -541,15 +541,17 @@ fn audit_options(
     ctx: &Context,
     checks: &[String],
     remediate: bool,
-    all_accounts: bool,
+    (all_accounts, org): (bool, bool),
     stacks: bool,
     drift: bool,
     settings: crate::audit::ecr::EcrSettings,
-) -> crate::audit::run::AuditOptions {
-    crate::audit::run::AuditOptions {
+) -> Result<crate::audit::run::AuditOptions> {
+    Ok(crate::audit::run::AuditOptions {
         checks: checks.to_vec(),
         remediate,
         all_accounts,
+        org,
+        reach: crate::audit::org::Reach::of(project)?,
         stacks,
         drift: drift.then(|| crate::audit::drift::DriftOptions {
             render: render_options(project, ctx),
@@ -557,7 +559,7 @@ fn audit_options(
         }),
         settings,
         now: now(),
-    }
+    })
 }
 
 /// The ECR audit's settings from little.yaml and the flags.
@@ -788,11 +790,11 @@ fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> 
             ctx,
             &args.checks,
             false,
-            args.accounts,
+            (args.accounts, args.org),
             !args.no_stacks,
             args.drift,
             settings,
-        ),
+        )?,
         state_file,
         token,
     };
@@ -852,11 +854,11 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         ctx,
         &args.checks,
         args.remediate,
-        args.accounts,
+        (args.accounts, args.org),
         !args.no_stacks,
         args.drift,
         settings,
-    );
+    )?;
     let connect = sdk_connect(ctx, &project);
     let default_region = project.file.defaults.region.clone();
     let default_account = project.default_account().cloned();

@@ -867,11 +867,18 @@ mod tests {
         ]);
         let aws = org();
         aws.deploy("audit", ROLE, &[], &[]);
-        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
         let error = p.stacks[0].error.as_deref().unwrap();
-        assert!(error.contains("deployed as a stack (CREATE_COMPLETE)"), "{error}");
+        assert!(
+            error.contains("deployed as a stack (CREATE_COMPLETE)"),
+            "{error}"
+        );
         assert!(error.contains("delete-stack --stack-name audit"), "{error}");
         assert!(aws.sets.lock().unwrap().sets.is_empty());
     }

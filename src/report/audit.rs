@@ -31,7 +31,7 @@ pub fn summary(report: &AuditReport) -> String {
         .join(", ");
     let n = report.findings.len();
     format!(
-        "{n} finding{}{} in {} repositories, {} images, {} stacks",
+        "{n} finding{}{} in {} repositories, {} images, {} stacks{}",
         if n == 1 { "" } else { "s" },
         if by.is_empty() {
             String::new()
@@ -40,13 +40,44 @@ pub fn summary(report: &AuditReport) -> String {
         },
         report.checked.repositories,
         report.checked.images,
-        report.checked.stacks
+        report.checked.stacks,
+        match report.accounts.len() {
+            0 | 1 => String::new(),
+            n => format!(", {n} accounts"),
+        }
     )
 }
 
-/// Text: one block per resource, its findings worst first.
+/// Whether the report spans several accounts, so that findings are grouped by account.
+fn multi_account(report: &AuditReport) -> bool {
+    report.accounts.len() > 1
+        || report
+            .findings
+            .iter()
+            .filter_map(|f| f.account.as_deref())
+            .any(|a| Some(a) != report.findings.iter().find_map(|f| f.account.as_deref()))
+}
+
+/// `name (id)` of an account, or the id when its name is unknown.
+fn account_label(report: &AuditReport, id: &str) -> String {
+    match report.accounts.get(id) {
+        Some(name) if name != id => format!("{name} ({id})"),
+        _ => id.to_owned(),
+    }
+}
+
+/// Text: one block per resource, its findings worst first; when the audit reached several
+/// accounts, the blocks are grouped under a heading per account (name and id).
 pub fn write_text(w: &mut dyn Write, report: &AuditReport, style: Style) -> Result<()> {
     let mut out = String::new();
+    let by_account = multi_account(report);
+    let mut per_account: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &report.findings {
+        *per_account
+            .entry(f.account.as_deref().unwrap_or(""))
+            .or_default() += 1;
+    }
+    let mut current_account: Option<&Option<String>> = None;
     let mut current: Option<(&Option<String>, &Option<String>, &str)> = None;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let flush = |out: &mut String, rows: &mut Vec<Vec<String>>| {
@@ -61,7 +92,25 @@ pub fn write_text(w: &mut dyn Write, report: &AuditReport, style: Style) -> Resu
         let key = (&f.account, &f.region, f.resource.as_str());
         if current != Some(key) {
             flush(&mut out, &mut rows);
-            let place = [f.account.as_deref(), f.region.as_deref()]
+            if by_account && current_account != Some(&f.account) {
+                let id = f.account.as_deref().unwrap_or("");
+                let n = per_account.get(id).copied().unwrap_or(0);
+                out.push_str(&format!(
+                    "{}\n",
+                    style.bold(&format!(
+                        "== account {}: {n} finding{}",
+                        if id.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            account_label(report, id)
+                        },
+                        if n == 1 { "" } else { "s" }
+                    ))
+                ));
+                current_account = Some(&f.account);
+            }
+            let account = f.account.as_deref().filter(|_| !by_account);
+            let place = [account, f.region.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -253,12 +302,27 @@ pub fn write_junit(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
 pub fn write_markdown(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
     let mut out = format!("## little audit\n\n**{}**\n\n", summary(report));
     if !report.findings.is_empty() {
-        out.push_str(
-            "| Severity | Resource | Check | Control | Finding |\n|---|---|---|---|---|\n",
-        );
+        let by_account = multi_account(report);
+        out.push_str(if by_account {
+            "| Severity | Account | Region | Resource | Check | Control | Finding |\n|---|---|---|---|---|---|---|\n"
+        } else {
+            "| Severity | Resource | Check | Control | Finding |\n|---|---|---|---|---|\n"
+        });
         for f in &report.findings {
+            let place = if by_account {
+                format!(
+                    " {} | {} |",
+                    f.account
+                        .as_deref()
+                        .map(|a| account_label(report, a).replace('|', "\\|"))
+                        .unwrap_or_else(|| "-".into()),
+                    f.region.as_deref().unwrap_or("-")
+                )
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
-                "| {} | `{}` | `{}` | {} | {}{} |\n",
+                "| {} |{place} `{}` | `{}` | {} | {}{} |\n",
                 f.severity,
                 f.resource,
                 f.check,
@@ -347,6 +411,48 @@ mod tests {
             assert!(r["message"]["text"].is_string());
             assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
         }
+    }
+
+    #[test]
+    fn several_accounts_are_grouped_and_named() {
+        let mut r = report();
+        r.findings[1].account = Some("210987654321".into());
+        r.accounts = [
+            ("123456789012".to_owned(), "tooling".to_owned()),
+            ("210987654321".to_owned(), "prod".to_owned()),
+        ]
+        .into();
+        let mut buf = Vec::new();
+        write_text(&mut buf, &r, Style::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.starts_with(
+                "== account tooling (123456789012): 1 finding\nteam/api (us-east-1)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n== account prod (210987654321): 1 finding\nteam/web (us-east-1)\n"),
+            "{text}"
+        );
+        assert!(text.ends_with(", 0 stacks, 2 accounts\n"), "{text}");
+        let mut md = Vec::new();
+        write_markdown(&mut md, &r).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(
+            md.contains("| Severity | Account | Region | Resource |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| MEDIUM | prod (210987654321) | us-east-1 | `team/web` |"),
+            "{md}"
+        );
+        // One account: no account column.
+        let mut md = Vec::new();
+        write_markdown(&mut md, &report()).unwrap();
+        assert!(String::from_utf8(md)
+            .unwrap()
+            .contains("| Severity | Resource | Check |"));
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
     let findings = gauges(
         &mut registry,
         "little_audit_findings",
-        "Audit findings per check, severity and resource",
+        "Audit findings per check, severity, resource, account and region",
     );
     let stack_status = gauges(
         &mut registry,
@@ -131,8 +131,12 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
         last_success.set(finished as f64);
         for inventory in &outcome.registries {
             let registry_id = inventory.account.clone();
+            // Per region too: `--org` and `audit.regions` read each account in several.
             repository_count
-                .get_or_create(&vec![("registry_id", registry_id.clone())])
+                .get_or_create(&vec![
+                    ("registry_id", registry_id.clone()),
+                    ("region", inventory.region.clone()),
+                ])
                 .set(inventory.repositories.len() as f64);
             for facts in &inventory.repositories {
                 let r = &facts.repository;
@@ -175,13 +179,19 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
             }
         }
         for f in &outcome.report.findings {
-            findings
-                .get_or_create(&vec![
-                    ("check", f.check.clone()),
-                    ("severity", f.severity.as_str().to_owned()),
-                    ("repository", f.resource.clone()),
-                ])
-                .inc();
+            // The same repository name in two accounts or regions is two series.
+            let mut labels: Labels = vec![
+                ("check", f.check.clone()),
+                ("severity", f.severity.as_str().to_owned()),
+                ("repository", f.resource.clone()),
+            ];
+            if let Some(a) = &f.account {
+                labels.push(("account", a.clone()));
+            }
+            if let Some(r) = &f.region {
+                labels.push(("region", r.clone()));
+            }
+            findings.get_or_create(&labels).inc();
         }
         for s in &outcome.stacks {
             stack_status
@@ -301,7 +311,7 @@ mod tests {
         })
         .unwrap();
         let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
-        has("aws_ecr_repository_count{registry_id=\"123456789012\"} 1.0");
+        has("aws_ecr_repository_count{registry_id=\"123456789012\",region=\"us-east-1\"} 1.0");
         has("aws_ecr_repository_info{name=\"team/api\",registry_id=\"123456789012\",repository_uri=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api\",tag_mutability=\"IMMUTABLE\",scan_on_push=\"true\",encryption_type=\"KMS\"} 1.0");
         has("aws_ecr_image_size_in_bytes{name=\"team/api\",tag=\"v1\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:v1\"} 1234.0");
         has("aws_ecr_image_pushed_at_timestamp_seconds{name=\"team/api\",tag=\"latest\",digest=\"sha256:abc\",registry_id=\"123456789012\",image=\"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:latest\"} 1793527200.0");
@@ -317,6 +327,39 @@ mod tests {
         has("little_aws_api_calls_total{operation=\"ecr:DescribeImages\"} 4");
         assert!(text.ends_with("# EOF\n"));
         assert!(!text.contains("little_stack_drifted{stack=\"iam\"}"));
+    }
+
+    #[test]
+    fn accounts_and_regions_are_separate_series() {
+        let mut o = outcome();
+        let mut second = o.registries[0].clone();
+        second.region = "eu-west-1".into();
+        second.repositories.clear();
+        o.registries.push(second);
+        let mut f = o.report.findings[0].clone();
+        f.account = Some("111111111111".into());
+        f.region = Some("us-east-1".into());
+        let mut g = f.clone();
+        g.account = Some("222222222222".into());
+        let mut h = f.clone();
+        h.check = crate::audit::org::CHECK_ACCOUNT_UNREACHABLE.into();
+        h.severity = Severity::High;
+        h.resource = "333333333333".into();
+        h.account = Some("333333333333".into());
+        o.report.findings = vec![f, g, h];
+        let text = render(&MetricsInput {
+            last_good: Some((&o, 1_790_000_000, 1.5)),
+            last_duration: None,
+            errors_total: 0,
+            calls: &CallTable::new(),
+        })
+        .unwrap();
+        let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+        has("aws_ecr_repository_count{registry_id=\"123456789012\",region=\"us-east-1\"} 1.0");
+        has("aws_ecr_repository_count{registry_id=\"123456789012\",region=\"eu-west-1\"} 0.0");
+        has("little_audit_findings{check=\"ecr.lifecycle\",severity=\"MEDIUM\",repository=\"team/api\",account=\"111111111111\",region=\"us-east-1\"} 1.0");
+        has("little_audit_findings{check=\"ecr.lifecycle\",severity=\"MEDIUM\",repository=\"team/api\",account=\"222222222222\",region=\"us-east-1\"} 1.0");
+        has("little_audit_findings{check=\"org.account-unreachable\",severity=\"HIGH\",repository=\"333333333333\",account=\"333333333333\",region=\"us-east-1\"} 1.0");
     }
 
     #[test]

@@ -20,14 +20,14 @@ use crate::harness::{free_port, repo, Emulator, TestProject};
 const TOKEN: &str = "serve-test-token";
 
 /// A running `little serve`, stopped (SIGTERM) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     address: String,
     log: mpsc::Receiver<String>,
 }
 
 impl Server {
-    fn start(p: &TestProject, args: &[&str]) -> Server {
+    pub(crate) fn start(p: &TestProject, args: &[&str]) -> Server {
         let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
         all.extend_from_slice(args);
         let mut cmd = p.command(p.path(), &all);
@@ -61,12 +61,17 @@ impl Server {
         }
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         request(&self.address, "GET", path, None, None)
     }
 
     /// Polls `path` until `ok` holds for its answer.
-    fn wait_for(&self, path: &str, what: &str, ok: impl Fn(u16, &str) -> bool) -> String {
+    pub(crate) fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        ok: impl Fn(u16, &str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, body) = self.get(path);
@@ -82,7 +87,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status and the rest of the log.
-    fn stop(mut self) -> (Option<i32>, String) {
+    pub(crate) fn stop(mut self) -> (Option<i32>, String) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -142,7 +147,7 @@ fn request(
 
 /// The samples of an OpenMetrics exposition, parsed by the `prometheus_client` package:
 /// `[name, labels, value]` each.
-fn parse_metrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64)> {
+pub(crate) fn parse_metrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64)> {
     let script = "import json, sys\n\
         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
         out = []\n\
@@ -162,7 +167,7 @@ fn parse_metrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64
 }
 
 /// The value of the sample `name` whose labels include `labels`.
-fn value(
+pub(crate) fn value(
     samples: &[(String, serde_json::Map<String, Value>, f64)],
     name: &str,
     labels: &[(&str, &str)],

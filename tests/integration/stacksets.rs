@@ -263,7 +263,24 @@ fn drift_of_a_stack_set_says_the_endpoint_cannot_detect_it_and_lists_each_instan
     let p = TestProject::new().with_emulator(&emulator);
     p.template("audit.json.njk", ROLE);
     p.stack("audit", "audit.json.njk", &config(&ou, "us-east-1", false));
+    let before = p.run(&["audit", "--check", "stack", "--format", "json"]);
+    assert!(
+        before
+            .stdout
+            .contains("StackSet `audit` is in the project but not deployed"),
+        "{}",
+        before.stdout
+    );
     apply(&p, &[]).success();
+    // Deployed with every instance CURRENT: the audit has nothing to say about it.
+    let after = p.run(&["audit", "--check", "stack", "--format", "json"]);
+    after.success();
+    assert_eq!(
+        after.json()["findings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        after.stdout
+    );
     let out = p.run(&["drift", "audit", "--format", "json"]);
     out.success();
     let v = out.json();

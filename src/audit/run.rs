@@ -251,14 +251,7 @@ pub async fn audit_outcome(
                     let mut state = StackState {
                         stack: stack.name.clone(),
                         status: info.as_ref().map(|i| i.status.clone()),
-                        drifted: info
-                            .as_ref()
-                            .and_then(|i| i.drift_status.as_deref())
-                            .and_then(|d| match d {
-                                "DRIFTED" => Some(true),
-                                "IN_SYNC" => Some(false),
-                                _ => None,
-                            }),
+                        drifted: drifted(info.as_ref().and_then(|i| i.drift_status.as_deref())),
                     };
                     let detect = options
                         .drift
@@ -302,6 +295,15 @@ pub async fn audit_outcome(
     })
 }
 
+/// Whether the last drift detection found drift: `DRIFTED`, `IN_SYNC`, else unknown.
+fn drifted(status: Option<&str>) -> Option<bool> {
+    match status? {
+        "DRIFTED" => Some(true),
+        "IN_SYNC" => Some(false),
+        _ => None,
+    }
+}
+
 /// A StackSet stack's findings and state; with `--drift`, a fresh detection (an error in it
 /// is returned apart, as for stacks).
 async fn audit_stack_set(
@@ -327,14 +329,7 @@ async fn audit_stack_set(
     let mut state = StackState {
         stack: stack.name.clone(),
         status: info.as_ref().map(|i| format!("STACK_SET_{}", i.status)),
-        drifted: info
-            .as_ref()
-            .and_then(|i| i.drift_status.as_deref())
-            .and_then(|d| match d {
-                "DRIFTED" => Some(true),
-                "IN_SYNC" => Some(false),
-                _ => None,
-            }),
+        drifted: drifted(info.as_ref().and_then(|i| i.drift_status.as_deref())),
     };
     let mut drift_error = None;
     let detect = options

@@ -360,6 +360,33 @@ fn time_text(d: Option<&aws_smithy_types::DateTime>) -> Option<String> {
     d.and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
 }
 
+/// Sets what CreateStackSet and UpdateStackSet share (their builders are distinct types
+/// with the same setters) from a [`StackSetRequest`].
+macro_rules! with_request {
+    ($call:expr, $req:expr, $call_as:expr) => {{
+        let req: &StackSetRequest = $req;
+        let call = $call
+            .set_call_as($call_as.clone())
+            .set_description(req.description.clone())
+            .set_parameters(Some(parameters(&req.parameters)))
+            .set_tags(Some(tags(&req.tags)?))
+            .set_capabilities(Some(
+                req.capabilities
+                    .iter()
+                    .map(|c| t::Capability::from(c.as_str()))
+                    .collect(),
+            ))
+            .permission_model(permission_model(&req.permission_model))
+            .set_administration_role_arn(req.administration_role_arn.clone())
+            .set_execution_role_name(req.execution_role_name.clone())
+            .set_auto_deployment(req.auto_deployment.as_ref().map(auto_deployment));
+        match &req.template_url {
+            Some(url) => call.template_url(url),
+            None => call.template_body(&req.template_body),
+        }
+    }};
+}
+
 #[async_trait]
 impl StackSets for StackSetClient {
     async fn describe_stack_set(&self, name: &str) -> Result<Option<StackSetInfo>> {
@@ -440,28 +467,11 @@ impl StackSets for StackSetClient {
     }
 
     async fn create_stack_set(&self, req: &StackSetRequest) -> Result<String> {
-        let mut call = self
-            .client
-            .create_stack_set()
-            .stack_set_name(&req.name)
-            .set_call_as(self.call_as.clone())
-            .set_description(req.description.clone())
-            .set_parameters(Some(parameters(&req.parameters)))
-            .set_tags(Some(tags(&req.tags)?))
-            .set_capabilities(Some(
-                req.capabilities
-                    .iter()
-                    .map(|c| t::Capability::from(c.as_str()))
-                    .collect(),
-            ))
-            .permission_model(permission_model(&req.permission_model))
-            .set_administration_role_arn(req.administration_role_arn.clone())
-            .set_execution_role_name(req.execution_role_name.clone())
-            .set_auto_deployment(req.auto_deployment.as_ref().map(auto_deployment));
-        call = match &req.template_url {
-            Some(url) => call.template_url(url),
-            None => call.template_body(&req.template_body),
-        };
+        let call = with_request!(
+            self.client.create_stack_set().stack_set_name(&req.name),
+            req,
+            self.call_as
+        );
         let out = call
             .send()
             .await
@@ -474,29 +484,14 @@ impl StackSets for StackSetClient {
         req: &StackSetRequest,
         prefs: &OperationPreferences,
     ) -> Result<String> {
-        let mut call = self
-            .client
-            .update_stack_set()
-            .stack_set_name(&req.name)
-            .set_call_as(self.call_as.clone())
-            .set_description(req.description.clone())
-            .set_parameters(Some(parameters(&req.parameters)))
-            .set_tags(Some(tags(&req.tags)?))
-            .set_capabilities(Some(
-                req.capabilities
-                    .iter()
-                    .map(|c| t::Capability::from(c.as_str()))
-                    .collect(),
-            ))
-            .permission_model(permission_model(&req.permission_model))
-            .set_administration_role_arn(req.administration_role_arn.clone())
-            .set_execution_role_name(req.execution_role_name.clone())
-            .set_auto_deployment(req.auto_deployment.as_ref().map(auto_deployment))
-            .operation_preferences(preferences(prefs));
-        call = match &req.template_url {
-            Some(url) => call.template_url(url),
-            None => call.template_body(&req.template_body),
-        };
+        let call = with_request!(
+            self.client
+                .update_stack_set()
+                .stack_set_name(&req.name)
+                .operation_preferences(preferences(prefs)),
+            req,
+            self.call_as
+        );
         let out = call
             .send()
             .await

@@ -791,55 +791,13 @@ pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
     use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetPoll, ResourceChange};
     use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
 
-    /// A scripted person at a terminal.
-    #[derive(Default)]
-    pub struct TestUi {
-        pub terminal: bool,
-        pub answer: bool,
-        pub events: Mutex<Vec<String>>,
-        pub lines: Mutex<Vec<String>>,
-        pub asked: Mutex<Vec<String>>,
-    }
-
-    impl Ui for TestUi {
-        fn show_plan(&self, plan: &Plan) -> Result<()> {
-            self.lines
-                .lock()
-                .unwrap()
-                .push(serde_json::to_string(plan).unwrap());
-            Ok(())
-        }
-        fn can_ask(&self) -> bool {
-            self.terminal
-        }
-        fn confirm(&self, question: &str) -> Result<bool> {
-            self.asked.lock().unwrap().push(question.to_owned());
-            Ok(self.answer)
-        }
-        fn event(&self, stack: &str, e: &StackEvent) {
-            self.events
-                .lock()
-                .unwrap()
-                .push(format!("{stack} {} {}", e.logical_id, e.status));
-        }
-        fn progress(&self, stack: &str, message: &str) {
-            self.lines
-                .lock()
-                .unwrap()
-                .push(format!("{stack}: {message}"));
-        }
-        fn message(&self, text: &str) {
-            self.lines.lock().unwrap().push(text.to_owned());
-        }
-    }
+    pub use crate::deploy::testing::TestUi;
 
     fn options(yes: bool) -> ApplyOptions {
         let zero = Duration::ZERO;

@@ -28,3 +28,56 @@ pub trait Ui: Send + Sync {
     /// A block of text to show before a question (what `destroy` would delete).
     fn message(&self, text: &str);
 }
+
+/// A scripted [`Ui`] for the tests of apply, destroy and StackSets.
+#[cfg(test)]
+pub mod testing {
+    use std::sync::Mutex;
+
+    use super::Ui;
+    use crate::aws::stack_ops::StackEvent;
+    use crate::error::Result;
+    use crate::plan::model::Plan;
+
+    /// A scripted person at a terminal.
+    #[derive(Default)]
+    pub struct TestUi {
+        pub terminal: bool,
+        pub answer: bool,
+        pub events: Mutex<Vec<String>>,
+        pub lines: Mutex<Vec<String>>,
+        pub asked: Mutex<Vec<String>>,
+    }
+
+    impl Ui for TestUi {
+        fn show_plan(&self, plan: &Plan) -> Result<()> {
+            self.lines
+                .lock()
+                .unwrap()
+                .push(serde_json::to_string(plan).unwrap());
+            Ok(())
+        }
+        fn can_ask(&self) -> bool {
+            self.terminal
+        }
+        fn confirm(&self, question: &str) -> Result<bool> {
+            self.asked.lock().unwrap().push(question.to_owned());
+            Ok(self.answer)
+        }
+        fn event(&self, stack: &str, e: &StackEvent) {
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("{stack} {} {}", e.logical_id, e.status));
+        }
+        fn progress(&self, stack: &str, message: &str) {
+            self.lines
+                .lock()
+                .unwrap()
+                .push(format!("{stack}: {message}"));
+        }
+        fn message(&self, text: &str) {
+            self.lines.lock().unwrap().push(text.to_owned());
+        }
+    }
+}

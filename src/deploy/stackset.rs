@@ -436,7 +436,7 @@ pub async fn destroy_stack_set(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -444,10 +444,11 @@ mod tests {
     use crate::aws::cloudformation::Poll;
     use crate::aws::organizations::OrgAccount;
     use crate::deploy::apply::apply;
+    use crate::deploy::testing::TestUi;
     use crate::error::Error;
     use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::plan::fake_stacksets::OperationScript;
-    use crate::plan::model::{Plan, PlanStatus};
+    use crate::plan::model::PlanStatus;
     use crate::plan::run::{plan, PlanOptions};
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
@@ -458,30 +459,18 @@ mod tests {
     const ROLE: &str = "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": []}}}}}";
     const ROLE_AND_TOPIC: &str = "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": {\"Version\": \"2012-10-17\", \"Statement\": []}}}, \"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}";
 
-    #[derive(Default)]
-    struct Lines(Mutex<Vec<String>>);
-
-    impl Ui for Lines {
-        fn show_plan(&self, _plan: &Plan) -> crate::error::Result<()> {
-            Ok(())
-        }
-        fn can_ask(&self) -> bool {
-            false
-        }
-        fn confirm(&self, _question: &str) -> crate::error::Result<bool> {
-            Ok(false)
-        }
-        fn event(&self, _stack: &str, _event: &crate::aws::stack_ops::StackEvent) {}
-        fn progress(&self, stack: &str, message: &str) {
-            self.0.lock().unwrap().push(format!("{stack}: {message}"));
-        }
-        fn message(&self, _text: &str) {}
-    }
-
     fn config(regions: &str, extra: &str) -> String {
         format!(
             "name: audit\ntemplate: audit.json.njk\nstack_set:\n  permission_model: SERVICE_MANAGED\n  organizational_units: [{OU}]\n  regions: [{regions}]\n  operation_preferences: {{failure_tolerance_percentage: 10, max_concurrent_percentage: 50}}\n{extra}"
         )
+    }
+
+    /// A project with the StackSet `audit` in these regions.
+    fn audit_project(regions: &str) -> (tempfile::TempDir, Arc<Project>) {
+        project(&[
+            ("stacks/audit.yaml", &config(regions, "")),
+            ("templates/audit.json.njk", ROLE),
+        ])
     }
 
     fn org() -> Arc<FakeAws> {
@@ -537,7 +526,7 @@ mod tests {
         crate::error::Result<super::super::apply::ApplyReport>,
         Vec<String>,
     ) {
-        let ui = Arc::new(Lines::default());
+        let ui = Arc::new(TestUi::default());
         let r = apply(
             project.clone(),
             Arc::new(FakeConnect(aws.clone())),
@@ -545,16 +534,13 @@ mod tests {
             ui.clone(),
         )
         .await;
-        let lines = ui.0.lock().unwrap().clone();
+        let lines = ui.lines.lock().unwrap().clone();
         (r, lines)
     }
 
     #[tokio::test]
     async fn a_new_stack_set_is_created_with_an_instance_per_account_and_region() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         let (report, lines) = run(&project, &aws, options()).await;
         let report = report.unwrap();
@@ -594,10 +580,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_update_is_polled_while_running_and_a_new_region_gets_instances() {
-        let (dir, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (dir, project) = audit_project("us-east-1");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         std::fs::write(dir.path().join("templates/audit.json.njk"), ROLE_AND_TOPIC).unwrap();
@@ -658,10 +641,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_instance_over_the_tolerance_fails_the_apply_with_its_reason() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         // CreateStackSet starts no operation: the script is CreateStackInstances'.
         aws.sets.lock().unwrap().scripts.push_back(OperationScript {
@@ -700,10 +680,7 @@ mod tests {
 
     #[tokio::test]
     async fn failures_within_the_tolerance_are_warnings() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         aws.sets.lock().unwrap().scripts.push_back(OperationScript {
             failures: vec![(A.into(), "us-east-1".into(), "Account 111111111111 should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'.".into())],
@@ -722,10 +699,7 @@ mod tests {
 
     #[tokio::test]
     async fn removing_a_region_deletes_instances_only_with_allow_destructive() {
-        let (dir, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (dir, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         std::fs::write(
@@ -757,10 +731,7 @@ mod tests {
 
     #[tokio::test]
     async fn retained_removals_are_not_destructive() {
-        let (dir, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (dir, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         std::fs::write(
@@ -778,10 +749,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_saved_plan_is_stale_once_the_instances_changed() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         let saved = plan(
             project.clone(),
@@ -803,10 +771,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stack_set_with_a_running_operation_is_not_planned_and_its_events_show_it() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         // Someone else's update, still running.
@@ -861,10 +826,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_config_turned_into_a_stack_set_is_not_planned_while_its_stack_exists() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         aws.deploy("audit", ROLE, &[], &[]);
         let p = plan(
@@ -885,13 +847,10 @@ mod tests {
 
     #[tokio::test]
     async fn destroy_deletes_every_instance_then_the_stack_set() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1, us-west-2", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
-        let ui = Arc::new(Lines::default());
+        let ui = Arc::new(TestUi::default());
         let report = crate::deploy::destroy::destroy(
             project.clone(),
             Arc::new(FakeConnect(aws.clone())),
@@ -927,10 +886,7 @@ mod tests {
 
     #[tokio::test]
     async fn drift_detection_names_each_drifted_instance() {
-        let (_d, project) = project(&[
-            ("stacks/audit.yaml", &config("us-east-1", "")),
-            ("templates/audit.json.njk", ROLE),
-        ]);
+        let (_d, project) = audit_project("us-east-1");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         aws.sets

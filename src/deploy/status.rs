@@ -29,6 +29,24 @@ pub struct StackStatus {
     pub stack_set: Option<StackSetStatus>,
 }
 
+impl StackStatus {
+    /// A stack (or StackSet) of the project that is not deployed.
+    pub fn not_deployed(stack: &str, region: &str) -> StackStatus {
+        StackStatus {
+            stack: stack.to_owned(),
+            region: region.to_owned(),
+            deployed: false,
+            status: None,
+            reason: None,
+            last_updated: None,
+            drift_status: None,
+            termination_protection: false,
+            outputs: Vec::new(),
+            stack_set: None,
+        }
+    }
+}
+
 /// A deployed StackSet: each instance's status and drift, and the last drift detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackSetStatus {
@@ -88,18 +106,7 @@ pub async fn status(
                 outputs: i.outputs.iter().map(Output::from).collect(),
                 stack_set: None,
             },
-            None => StackStatus {
-                stack: stack.name.clone(),
-                region: clients.region.clone(),
-                deployed: false,
-                status: None,
-                reason: None,
-                last_updated: None,
-                drift_status: None,
-                termination_protection: false,
-                outputs: Vec::new(),
-                stack_set: None,
-            },
+            None => StackStatus::not_deployed(&stack.name, &clients.region),
         });
     }
     Ok(out)
@@ -111,18 +118,7 @@ pub async fn stack_set_status(
     name: &str,
 ) -> Result<StackStatus> {
     let Some(info) = clients.stack_sets.describe_stack_set(name).await? else {
-        return Ok(StackStatus {
-            stack: name.to_owned(),
-            region: clients.region.clone(),
-            deployed: false,
-            status: None,
-            reason: None,
-            last_updated: None,
-            drift_status: None,
-            termination_protection: false,
-            outputs: Vec::new(),
-            stack_set: None,
-        });
+        return Ok(StackStatus::not_deployed(name, &clients.region));
     };
     let instances = clients.stack_sets.list_instances(name).await?;
     let mut counts = std::collections::BTreeMap::new();

@@ -77,69 +77,53 @@ fn account_of(a: &aws_sdk_organizations::types::Account) -> OrgAccount {
 #[async_trait]
 impl Organization for OrgClient {
     async fn accounts(&self) -> Result<Vec<OrgAccount>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_accounts()
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("organizations:ListAccounts", e))?;
-            out.extend(page.accounts().iter().map(account_of));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let pages = self
+            .client
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("organizations:ListAccounts", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.accounts())
+            .map(account_of)
+            .collect())
     }
 
     async fn accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_accounts_for_parent()
-                .parent_id(parent)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("organizations:ListAccountsForParent", e))?;
-            out.extend(page.accounts().iter().map(account_of));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let pages = self
+            .client
+            .list_accounts_for_parent()
+            .parent_id(parent)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("organizations:ListAccountsForParent", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.accounts())
+            .map(account_of)
+            .collect())
     }
 
     async fn child_units(&self, parent: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_organizational_units_for_parent()
-                .parent_id(parent)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("organizations:ListOrganizationalUnitsForParent", e))?;
-            out.extend(
-                page.organizational_units()
-                    .iter()
-                    .filter_map(|u| u.id().map(str::to_owned)),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let pages = self
+            .client
+            .list_organizational_units_for_parent()
+            .parent_id(parent)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("organizations:ListOrganizationalUnitsForParent", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.organizational_units())
+            .filter_map(|u| u.id().map(str::to_owned))
+            .collect())
     }
 }
 

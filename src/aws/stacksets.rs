@@ -500,41 +500,36 @@ impl StackSets for StackSetClient {
     }
 
     async fn list_instances(&self, name: &str) -> Result<Vec<InstanceSummary>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_stack_instances()
-                .stack_set_name(name)
-                .set_call_as(self.call_as.clone())
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("cloudformation:ListStackInstances", e))?;
-            out.extend(page.summaries().iter().map(|s| {
-                InstanceSummary {
-                    account: s.account().unwrap_or_default().to_owned(),
-                    region: s.region().unwrap_or_default().to_owned(),
-                    organizational_unit: s.organizational_unit_id().map(str::to_owned),
-                    status: s
-                        .status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    detailed_status: s
-                        .stack_instance_status()
-                        .and_then(|c| c.detailed_status())
-                        .map(|d| d.as_str().to_owned()),
-                    status_reason: s.status_reason().map(str::to_owned),
-                    drift_status: s.drift_status().map(|d| d.as_str().to_owned()),
-                    stack_id: s.stack_id().map(str::to_owned),
-                }
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        let items = self
+            .client
+            .list_stack_instances()
+            .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("cloudformation:ListStackInstances", e))?;
+        let mut out: Vec<_> = items
+            .iter()
+            .map(|s| InstanceSummary {
+                account: s.account().unwrap_or_default().to_owned(),
+                region: s.region().unwrap_or_default().to_owned(),
+                organizational_unit: s.organizational_unit_id().map(str::to_owned),
+                status: s
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                detailed_status: s
+                    .stack_instance_status()
+                    .and_then(|c| c.detailed_status())
+                    .map(|d| d.as_str().to_owned()),
+                status_reason: s.status_reason().map(str::to_owned),
+                drift_status: s.drift_status().map(|d| d.as_str().to_owned()),
+                stack_id: s.stack_id().map(str::to_owned),
+            })
+            .collect();
         out.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         Ok(out)
     }
@@ -629,42 +624,37 @@ impl StackSets for StackSetClient {
     }
 
     async fn list_operations(&self, name: &str) -> Result<Vec<OperationInfo>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_stack_set_operations()
-                .stack_set_name(name)
-                .set_call_as(self.call_as.clone())
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("cloudformation:ListStackSetOperations", e))?;
-            out.extend(page.summaries().iter().map(|o| {
-                OperationInfo {
-                    id: o.operation_id().unwrap_or_default().to_owned(),
-                    action: o
-                        .action()
-                        .map(|a| a.as_str().to_owned())
-                        .unwrap_or_default(),
-                    status: o
-                        .status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    status_reason: o.status_reason().map(str::to_owned),
-                    failed_instances: o
-                        .status_details()
-                        .and_then(|d| d.failed_stack_instances_count()),
-                    created: time_text(o.creation_timestamp()),
-                    ended: time_text(o.end_timestamp()),
-                }
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        let items = self
+            .client
+            .list_stack_set_operations()
+            .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("cloudformation:ListStackSetOperations", e))?;
+        let mut out: Vec<_> = items
+            .iter()
+            .map(|o| OperationInfo {
+                id: o.operation_id().unwrap_or_default().to_owned(),
+                action: o
+                    .action()
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
+                status: o
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                status_reason: o.status_reason().map(str::to_owned),
+                failed_instances: o
+                    .status_details()
+                    .and_then(|d| d.failed_stack_instances_count()),
+                created: time_text(o.creation_timestamp()),
+                ended: time_text(o.end_timestamp()),
+            })
+            .collect();
         // Newest first, as DescribeStackEvents lists events.
         out.sort_by(|a, b| b.created.cmp(&a.created));
         Ok(out)
@@ -675,36 +665,31 @@ impl StackSets for StackSetClient {
         name: &str,
         operation_id: &str,
     ) -> Result<Vec<OperationResult>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_stack_set_operation_results()
-                .stack_set_name(name)
-                .set_call_as(self.call_as.clone())
-                .operation_id(operation_id)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("cloudformation:ListStackSetOperationResults", e))?;
-            out.extend(page.summaries().iter().map(|s| {
-                OperationResult {
-                    account: s.account().unwrap_or_default().to_owned(),
-                    region: s.region().unwrap_or_default().to_owned(),
-                    organizational_unit: s.organizational_unit_id().map(str::to_owned),
-                    status: s
-                        .status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    reason: s.status_reason().map(str::to_owned),
-                }
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        let items = self
+            .client
+            .list_stack_set_operation_results()
+            .stack_set_name(name)
+            .set_call_as(self.call_as.clone())
+            .operation_id(operation_id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("cloudformation:ListStackSetOperationResults", e))?;
+        let mut out: Vec<_> = items
+            .iter()
+            .map(|s| OperationResult {
+                account: s.account().unwrap_or_default().to_owned(),
+                region: s.region().unwrap_or_default().to_owned(),
+                organizational_unit: s.organizational_unit_id().map(str::to_owned),
+                status: s
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                reason: s.status_reason().map(str::to_owned),
+            })
+            .collect();
         out.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         Ok(out)
     }

@@ -846,6 +846,62 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn template_defaults_are_not_a_parameter_change_and_a_passed_value_is() {
+        const WITH_PARAMETER: &str = "{\"Parameters\": {\"Retention\": {\"Type\": \"Number\", \"Default\": 30}, \"Team\": {\"Type\": \"String\"}}, \"Resources\": {\"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}";
+        let (dir, project) = project(&[
+            (
+                "stacks/audit.yaml",
+                &config("us-east-1", "parameters: {Team: platform}\n"),
+            ),
+            ("templates/audit.json.njk", WITH_PARAMETER),
+        ]);
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        // The fake, like DescribeStackSet, lists only the parameters that were passed.
+        let passed = aws.sets.lock().unwrap().sets["audit"]
+            .info
+            .parameters
+            .clone();
+        assert_eq!(passed.len(), 1, "{passed:?}");
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            p.stacks[0].status,
+            PlanStatus::Unchanged,
+            "{:?}",
+            p.stacks[0]
+        );
+
+        std::fs::write(
+            dir.path().join("stacks/audit.yaml"),
+            config("us-east-1", "parameters: {Team: platform, Retention: 90}\n"),
+        )
+        .unwrap();
+        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
+        let changes = &p.stacks[0].parameter_changes;
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].key, "Retention");
+        assert_eq!(changes[0].before.as_deref(), Some("30"));
+        assert_eq!(changes[0].after.as_deref(), Some("90"));
+        assert_eq!(
+            p.stacks[0].stack_set.as_ref().unwrap().operations,
+            [SetOperation::UpdateStackSet { instances: 2 }]
+        );
+    }
+
+    #[tokio::test]
     async fn destroy_deletes_every_instance_then_the_stack_set() {
         let (_d, project) = audit_project("us-east-1, us-west-2");
         let aws = org();

@@ -452,20 +452,22 @@ pub(crate) fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
 
 /// The parameters CloudFormation would see: template defaults, overridden by the config.
 pub fn effective_parameters(rendered: &Rendered) -> IndexMap<String, String> {
+    let mut out = template_defaults(&rendered.template);
+    for (k, v) in &rendered.parameters {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+/// The template's parameter defaults, as CloudFormation receives values.
+pub fn template_defaults(template: &Value) -> IndexMap<String, String> {
     let mut out = IndexMap::new();
-    if let Some(params) = rendered
-        .template
-        .get("Parameters")
-        .and_then(Value::as_object)
-    {
+    if let Some(params) = template.get("Parameters").and_then(Value::as_object) {
         for (k, p) in params {
             if let Some(d) = p.get("Default") {
                 out.insert(k.clone(), scalar_text(d));
             }
         }
-    }
-    for (k, v) in &rendered.parameters {
-        out.insert(k.clone(), v.clone());
     }
     out
 }

@@ -16,8 +16,8 @@ use super::model::{Deployed, PlanStatus, StackPlan, ValueChange};
 use super::risk::{dedupe, template_risks, Risk, RiskKind};
 use super::run::{
     clients_for, dependency_outputs, effective_parameters, hashes, no_echo_parameters,
-    parse_deployed, required_capabilities, sha256, to_map, value_changes, Clients, Connect,
-    PlanOptions,
+    parse_deployed, required_capabilities, sha256, template_defaults, value_changes, Clients,
+    Connect, PlanOptions,
 };
 use crate::aws::organizations::accounts_under;
 use crate::aws::stacksets::{
@@ -554,13 +554,17 @@ pub async fn plan_stack_set(
     let template_changes = diff_templates(old_template.as_ref(), &rendered.template);
     let no_echo = no_echo_parameters(&rendered.template);
     let effective = effective_parameters(rendered);
+    // DescribeStackSet may list only the parameters that were passed: compare both sides
+    // with their template's defaults applied.
     let deployed_params = current.as_ref().map(|i| {
-        to_map(
-            &i.parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>(),
-        )
+        let mut with_defaults = old_template
+            .as_ref()
+            .map(template_defaults)
+            .unwrap_or_default();
+        for (k, v) in &i.parameters {
+            with_defaults.insert(k.clone(), v.clone());
+        }
+        with_defaults
     });
     let parameter_changes = value_changes(deployed_params, &effective, &no_echo);
     let tag_changes = value_changes(

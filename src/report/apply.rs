@@ -125,7 +125,7 @@ pub fn write_status(w: &mut dyn Write, stacks: &[StackStatus], style: Style) -> 
             s.status.clone().unwrap_or_else(|| "not deployed".into()),
             s.last_updated.clone().unwrap_or_else(|| "-".into()),
             s.drift_status.clone().unwrap_or_else(|| "-".into()),
-            if s.deployed {
+            if s.deployed && s.stack_set.is_none() {
                 if s.termination_protection {
                     "yes"
                 } else {

@@ -813,6 +813,26 @@ mod tests {
         .unwrap();
         let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
         assert_eq!(statuses, ["CREATE_SUCCEEDED", "UPDATE_RUNNING"]);
+
+        // Following: the update's end is shown once, then the follow ends with it.
+        aws.sets
+            .lock()
+            .unwrap()
+            .operations_mut()
+            .values_mut()
+            .for_each(|o| o.0 = o.0.min(2));
+        let shown = std::sync::Mutex::new(Vec::new());
+        let end = crate::deploy::status::follow(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            "audit",
+            Duration::ZERO,
+            &|e| shown.lock().unwrap().push(e.status.clone()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(end.as_deref(), Some("UPDATE_SUCCEEDED"));
+        assert_eq!(*shown.lock().unwrap(), ["UPDATE_SUCCEEDED"]);
         let outputs = crate::deploy::status::outputs(
             project.clone(),
             Arc::new(FakeConnect(aws.clone())),

@@ -22,8 +22,8 @@ pub struct FakeStackSet {
     pub instances: Vec<InstanceSummary>,
 }
 
-/// How the next operation started goes: RUNNING for `running_polls` DescribeStackSetOperation
-/// calls, then `status`; the listed account and region pairs fail with their reason.
+/// How the next operation started goes: RUNNING for `running_polls` reads of it
+/// (DescribeStackSetOperation or ListStackSetOperations), then `status`; the listed account and region pairs fail with their reason.
 #[derive(Debug, Clone)]
 pub struct OperationScript {
     pub running_polls: usize,
@@ -57,6 +57,14 @@ pub struct FakeSets {
 }
 
 impl FakeSets {
+    /// The operations by id: (reads left while RUNNING, the final state, the results, the
+    /// StackSet).
+    pub fn operations_mut(
+        &mut self,
+    ) -> &mut BTreeMap<String, (usize, OperationInfo, Vec<OperationResult>, String)> {
+        &mut self.operations
+    }
+
     fn start(
         &mut self,
         set: &str,
@@ -374,15 +382,18 @@ impl StackSets for FakeAws {
 
     async fn list_operations(&self, name: &str) -> Result<Vec<OperationInfo>> {
         self.log(format!("ListStackSetOperations {name}"));
-        let sets = self.sets.lock().unwrap();
+        let mut sets = self.sets.lock().unwrap();
+        // Each read of a running operation counts as one of its polls.
         let mut out: Vec<OperationInfo> = sets
             .operations
-            .iter()
+            .iter_mut()
             .filter(|(_, (_, _, _, set))| set == name)
             .map(|(_, (polls, info, _, _))| {
                 let mut i = info.clone();
                 if *polls > 0 {
+                    *polls -= 1;
                     i.status = "RUNNING".into();
+                    i.status_reason = None;
                 }
                 i
             })

@@ -324,6 +324,9 @@ mod tests {
         async fn child_units(&self, _parent: &str) -> Result<Vec<String>> {
             Ok(Vec::new())
         }
+        async fn management_account(&self) -> Result<String> {
+            Ok("123456789012".into())
+        }
     }
 
     fn account(id: &str, status: &str) -> OrgAccount {

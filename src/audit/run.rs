@@ -942,6 +942,12 @@ mod tests {
                         async fn child_units(&self, _: &str) -> Result<Vec<String>> {
                             Ok(vec![])
                         }
+                        async fn management_account(&self) -> Result<String> {
+                            Err(crate::error::Error::Aws {
+                                operation: "organizations:DescribeOrganization".into(),
+                                message: "AWSOrganizationsNotInUseException: Your account is not a member of an organization.".into(),
+                            })
+                        }
                     }
                     let mut c = FakeConnect(FakeAws::new()).clients(region, account).await?;
                     c.org = Arc::new(NoOrg);

@@ -30,6 +30,8 @@ pub trait Organization: Send + Sync {
     async fn accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>>;
     /// The OUs directly under a root or OU.
     async fn child_units(&self, parent: &str) -> Result<Vec<String>>;
+    /// The management account's id (DescribeOrganization).
+    async fn management_account(&self) -> Result<String>;
 }
 
 /// The accounts under `parent` and every OU nested in it (StackSets deploy to those too),
@@ -109,6 +111,20 @@ impl Organization for OrgClient {
             .collect())
     }
 
+    async fn management_account(&self) -> Result<String> {
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| sdk_error("organizations:DescribeOrganization", e))?;
+        Ok(out
+            .organization()
+            .and_then(|o| o.master_account_id())
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     async fn child_units(&self, parent: &str) -> Result<Vec<String>> {
         let pages = self
             .client
@@ -163,6 +179,9 @@ mod tests {
                 .flatten()
                 .map(|s| (*s).to_owned())
                 .collect())
+        }
+        async fn management_account(&self) -> Result<String> {
+            Ok("999999999999".into())
         }
     }
 

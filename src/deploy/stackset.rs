@@ -922,6 +922,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_management_account_never_gets_a_service_managed_instance() {
+        let (_d, project) = audit_project("us-east-1");
+        let aws = org();
+        *aws.org_management.lock().unwrap() = A.into();
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
+            .await
+            .unwrap();
+        let add = &p.stacks[0].stack_set.as_ref().unwrap().add;
+        assert_eq!(add.len(), 1, "{add:?}");
+        assert_eq!(add[0].account, B);
+    }
+
+    #[tokio::test]
     async fn destroy_deletes_every_instance_then_the_stack_set() {
         let (_d, project) = audit_project("us-east-1, us-west-2");
         let aws = org();

@@ -56,6 +56,8 @@ pub struct FakeAws {
     /// The organisation: accounts by parent (root or OU id), and child OUs by parent.
     pub org_accounts: Mutex<BTreeMap<String, Vec<crate::aws::organizations::OrgAccount>>>,
     pub org_units: Mutex<BTreeMap<String, Vec<String>>>,
+    /// The organisation's management account (DescribeOrganization).
+    pub org_management: Mutex<String>,
     /// StackSets, their instances and operations.
     pub sets: Mutex<super::fake_stacksets::FakeSets>,
 }
@@ -630,6 +632,9 @@ impl crate::aws::organizations::Organization for FakeAws {
             .get(parent)
             .cloned()
             .unwrap_or_default())
+    }
+    async fn management_account(&self) -> Result<String> {
+        Ok(self.org_management.lock().unwrap().clone())
     }
     async fn child_units(&self, parent: &str) -> Result<Vec<String>> {
         Ok(self

@@ -217,6 +217,14 @@ pub async fn desired_instances(
     match &set.targets {
         Targets::Accounts(ids) => accounts.extend(ids.iter().map(|a| (a.clone(), None))),
         Targets::OrganizationalUnits(units) => {
+            // AWS never deploys a service-managed instance to the management account, even
+            // in a targeted OU or under the root.
+            let management = clients.org.management_account().await.map_err(|e| Error::Aws {
+                operation: "reading the organisation".into(),
+                message: format!(
+                    "{e}; a SERVICE_MANAGED StackSet is planned from the management or delegated administrator account"
+                ),
+            })?;
             for ou in units {
                 let found = accounts_under(clients.org.as_ref(), ou)
                     .await
@@ -229,7 +237,7 @@ pub async fn desired_instances(
                 accounts.extend(
                     found
                         .into_iter()
-                        .filter(|a| a.is_active())
+                        .filter(|a| a.is_active() && a.id != management)
                         .map(|a| (a.id, Some(ou.clone()))),
                 );
             }

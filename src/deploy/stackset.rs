@@ -926,9 +926,13 @@ mod tests {
         let (_d, project) = audit_project("us-east-1");
         let aws = org();
         *aws.org_management.lock().unwrap() = A.into();
-        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), options().plan)
-            .await
-            .unwrap();
+        let p = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap();
         let add = &p.stacks[0].stack_set.as_ref().unwrap().add;
         assert_eq!(add.len(), 1, "{add:?}");
         assert_eq!(add[0].account, B);

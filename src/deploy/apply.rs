@@ -792,42 +792,13 @@ pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetPoll, ResourceChange};
+    use crate::aws::changeset::{ChangeSet, ChangeSetId, ResourceChange};
     use crate::plan::fake::{project, FakeAws, FakeConnect};
-    use crate::render::ops::Selection;
-    use crate::render::RenderOptions;
 
     pub use crate::deploy::testing::TestUi;
 
     fn options(yes: bool) -> ApplyOptions {
-        let zero = Duration::ZERO;
-        ApplyOptions {
-            plan: PlanOptions {
-                selection: Selection {
-                    names: Vec::new(),
-                    all: true,
-                },
-                concurrency: 4,
-                keep_change_sets: true,
-                poll: ChangeSetPoll {
-                    first: zero,
-                    max: zero,
-                    timeout: Duration::from_secs(5),
-                },
-                render: RenderOptions::default(),
-                now: 1,
-            },
-            saved: None,
-            yes,
-            allow_destructive: false,
-            allow_broadening: false,
-            replace_failed: false,
-            wait: Poll {
-                first: zero,
-                max: zero,
-                timeout: Duration::from_secs(5),
-            },
-        }
+        crate::deploy::testing::apply_options(yes)
     }
 
     fn event(id: u32, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {

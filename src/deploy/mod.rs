@@ -38,6 +38,14 @@ pub mod testing {
     use crate::aws::stack_ops::StackEvent;
     use crate::error::Result;
     use crate::plan::model::Plan;
+    use std::time::Duration;
+
+    use super::apply::ApplyOptions;
+    use crate::aws::changeset::ChangeSetPoll;
+    use crate::aws::cloudformation::Poll;
+    use crate::plan::run::PlanOptions;
+    use crate::render::ops::Selection;
+    use crate::render::RenderOptions;
 
     /// A scripted person at a terminal.
     #[derive(Default)]
@@ -78,6 +86,38 @@ pub mod testing {
         }
         fn message(&self, text: &str) {
             self.lines.lock().unwrap().push(text.to_owned());
+        }
+    }
+
+    /// Apply options for tests: every stack, no waiting between polls, `--yes` as given.
+    pub fn apply_options(yes: bool) -> ApplyOptions {
+        let zero = Duration::ZERO;
+        ApplyOptions {
+            plan: PlanOptions {
+                selection: Selection {
+                    names: Vec::new(),
+                    all: true,
+                },
+                concurrency: 4,
+                keep_change_sets: true,
+                poll: ChangeSetPoll {
+                    first: zero,
+                    max: zero,
+                    timeout: Duration::from_secs(5),
+                },
+                render: RenderOptions::default(),
+                now: 1,
+            },
+            saved: None,
+            yes,
+            allow_destructive: false,
+            allow_broadening: false,
+            replace_failed: false,
+            wait: Poll {
+                first: zero,
+                max: zero,
+                timeout: Duration::from_secs(5),
+            },
         }
     }
 }

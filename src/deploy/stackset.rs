@@ -440,8 +440,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::aws::changeset::ChangeSetPoll;
-    use crate::aws::cloudformation::Poll;
     use crate::aws::organizations::OrgAccount;
     use crate::deploy::apply::apply;
     use crate::deploy::testing::TestUi;
@@ -449,7 +447,7 @@ mod tests {
     use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::plan::fake_stacksets::OperationScript;
     use crate::plan::model::PlanStatus;
-    use crate::plan::run::{plan, PlanOptions};
+    use crate::plan::run::plan;
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
 
@@ -473,6 +471,22 @@ mod tests {
         ])
     }
 
+    /// Rewrites the StackSet's config and loads the project again.
+    fn reconfigure(dir: &tempfile::TempDir, config: &str) -> Arc<Project> {
+        std::fs::write(dir.path().join("stacks/audit.yaml"), config).unwrap();
+        Arc::new(Project::load(dir.path()).unwrap())
+    }
+
+    async fn plan_now(project: &Arc<Project>, aws: &Arc<FakeAws>) -> crate::plan::model::Plan {
+        plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options().plan,
+        )
+        .await
+        .unwrap()
+    }
+
     fn org() -> Arc<FakeAws> {
         let aws = FakeAws::new();
         let account = |id: &str| OrgAccount {
@@ -487,35 +501,11 @@ mod tests {
         aws
     }
 
+    /// `--yes --allow-broadening`: the StackSets' roles are new grants.
     fn options() -> ApplyOptions {
-        let zero = Duration::ZERO;
-        ApplyOptions {
-            plan: PlanOptions {
-                selection: Selection {
-                    names: Vec::new(),
-                    all: true,
-                },
-                concurrency: 2,
-                keep_change_sets: true,
-                poll: ChangeSetPoll {
-                    first: zero,
-                    max: zero,
-                    timeout: Duration::from_secs(5),
-                },
-                render: RenderOptions::default(),
-                now: 1,
-            },
-            saved: None,
-            yes: true,
-            allow_destructive: false,
-            allow_broadening: true,
-            replace_failed: false,
-            wait: Poll {
-                first: zero,
-                max: zero,
-                timeout: Duration::from_secs(5),
-            },
-        }
+        let mut o = crate::deploy::testing::apply_options(true);
+        o.allow_broadening = true;
+        o
     }
 
     async fn run(
@@ -563,13 +553,7 @@ mod tests {
         assert_eq!(instances, 4);
 
         // Applied again: nothing to do.
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let p = plan_now(&project, &aws).await;
         assert_eq!(
             p.stacks[0].status,
             PlanStatus::Unchanged,
@@ -584,19 +568,8 @@ mod tests {
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
         std::fs::write(dir.path().join("templates/audit.json.njk"), ROLE_AND_TOPIC).unwrap();
-        std::fs::write(
-            dir.path().join("stacks/audit.yaml"),
-            config("us-east-1, eu-west-1", ""),
-        )
-        .unwrap();
-        let project = Arc::new(Project::load(dir.path()).unwrap());
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let project = reconfigure(&dir, &config("us-east-1, eu-west-1", ""));
+        let p = plan_now(&project, &aws).await;
         let set = p.stacks[0].stack_set.as_ref().unwrap();
         assert_eq!(p.stacks[0].status, PlanStatus::Changed);
         assert_eq!(set.add.len(), 2);
@@ -702,12 +675,7 @@ mod tests {
         let (dir, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
-        std::fs::write(
-            dir.path().join("stacks/audit.yaml"),
-            config("us-east-1", ""),
-        )
-        .unwrap();
-        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let project = reconfigure(&dir, &config("us-east-1", ""));
         let (refused, _) = run(&project, &aws, options()).await;
         match refused {
             Err(Error::Refused(msg)) => {
@@ -734,12 +702,10 @@ mod tests {
         let (dir, project) = audit_project("us-east-1, us-west-2");
         let aws = org();
         run(&project, &aws, options()).await.0.unwrap();
-        std::fs::write(
-            dir.path().join("stacks/audit.yaml"),
-            config("us-east-1", "  retain_stacks_on_removal: true\n"),
-        )
-        .unwrap();
-        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let project = reconfigure(
+            &dir,
+            &config("us-east-1", "  retain_stacks_on_removal: true\n"),
+        );
         let (report, _) = run(&project, &aws, options()).await;
         assert_eq!(report.unwrap().stacks[0].outcome, Outcome::Updated);
         assert!(aws.calls().contains(&format!(
@@ -751,13 +717,7 @@ mod tests {
     async fn a_saved_plan_is_stale_once_the_instances_changed() {
         let (_d, project) = audit_project("us-east-1");
         let aws = org();
-        let saved = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let saved = plan_now(&project, &aws).await;
         // Someone else creates it meanwhile.
         run(&project, &aws, options()).await.0.unwrap();
         let mut o = options();
@@ -788,13 +748,7 @@ mod tests {
             .update_stack_set(&req, &Default::default())
             .await
             .unwrap();
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let p = plan_now(&project, &aws).await;
         assert_eq!(p.stacks[0].status, PlanStatus::Failed);
         let error = p.stacks[0].error.as_deref().unwrap();
         assert!(
@@ -849,13 +803,7 @@ mod tests {
         let (_d, project) = audit_project("us-east-1");
         let aws = org();
         aws.deploy("audit", ROLE, &[], &[]);
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let p = plan_now(&project, &aws).await;
         let error = p.stacks[0].error.as_deref().unwrap();
         assert!(
             error.contains("deployed as a stack (CREATE_COMPLETE)"),
@@ -883,13 +831,7 @@ mod tests {
             .parameters
             .clone();
         assert_eq!(passed.len(), 1, "{passed:?}");
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let p = plan_now(&project, &aws).await;
         assert_eq!(
             p.stacks[0].status,
             PlanStatus::Unchanged,
@@ -897,19 +839,11 @@ mod tests {
             p.stacks[0]
         );
 
-        std::fs::write(
-            dir.path().join("stacks/audit.yaml"),
-            config("us-east-1", "parameters: {Team: platform, Retention: 90}\n"),
-        )
-        .unwrap();
-        let project = Arc::new(Project::load(dir.path()).unwrap());
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let project = reconfigure(
+            &dir,
+            &config("us-east-1", "parameters: {Team: platform, Retention: 90}\n"),
+        );
+        let p = plan_now(&project, &aws).await;
         let changes = &p.stacks[0].parameter_changes;
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].key, "Retention");
@@ -926,13 +860,7 @@ mod tests {
         let (_d, project) = audit_project("us-east-1");
         let aws = org();
         *aws.org_management.lock().unwrap() = A.into();
-        let p = plan(
-            project.clone(),
-            Arc::new(FakeConnect(aws.clone())),
-            options().plan,
-        )
-        .await
-        .unwrap();
+        let p = plan_now(&project, &aws).await;
         let add = &p.stacks[0].stack_set.as_ref().unwrap().add;
         assert_eq!(add.len(), 1, "{add:?}");
         assert_eq!(add[0].account, B);

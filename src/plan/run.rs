@@ -229,16 +229,8 @@ pub async fn plan_stack(
     });
 
     // The change set: what CloudFormation itself says it would do.
-    let parameters: Vec<(String, String)> = rendered
-        .parameters
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags: Vec<(String, String)> = rendered
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let parameters: Vec<(String, String)> = rendered.parameter_pairs();
+    let tags: Vec<(String, String)> = rendered.tag_pairs();
     let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
     let name = change_set_name(&body, &parameters, &tags, &capabilities);
     let change_set_type = if deployed.is_some() {

@@ -173,16 +173,8 @@ pub async fn prepare(
         template_body: body.clone(),
         template_url,
         description: stack.description.clone(),
-        parameters: rendered
-            .parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        tags: rendered
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        parameters: rendered.parameter_pairs(),
+        tags: rendered.tag_pairs(),
         capabilities: required_capabilities(&rendered.template, &stack.capabilities),
         permission_model: set.permission_model.as_str().to_owned(),
         administration_role_arn,

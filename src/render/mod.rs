@@ -55,7 +55,21 @@ pub struct Rendered {
     pub tags: IndexMap<String, String>,
 }
 
+fn pairs(map: &IndexMap<String, String>) -> Vec<(String, String)> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 impl Rendered {
+    /// The parameters as CloudFormation takes them: (key, value) pairs, in order.
+    pub fn parameter_pairs(&self) -> Vec<(String, String)> {
+        pairs(&self.parameters)
+    }
+
+    /// The tags as (key, value) pairs, in order.
+    pub fn tag_pairs(&self) -> Vec<(String, String)> {
+        pairs(&self.tags)
+    }
+
     /// The template as it is sent to CloudFormation: compact JSON.
     pub fn body(&self) -> String {
         serde_json::to_string(&self.template).unwrap_or_default()

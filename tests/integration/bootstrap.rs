@@ -146,16 +146,8 @@ fn create_and_delete_all(p: &TestProject, emulator: &Emulator) -> String {
         let req = StackRequest {
             stack_name: stack.name.clone(),
             template_body: rendered.body(),
-            parameters: rendered
-                .parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            tags: rendered
-                .tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            parameters: rendered.parameter_pairs(),
+            tags: rendered.tag_pairs(),
             capabilities: stack.capabilities.clone(),
             termination_protection: stack.termination_protection,
             timeout_in_minutes: stack.timeout_in_minutes,

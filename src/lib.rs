@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod diag;
+pub mod duration;
 pub mod error;
 pub mod net;
 pub mod notify;

@@ -370,27 +370,10 @@ impl UnitFailure {
             }
             UnitFailure::TimedOut => format!(
                 "the audit did not finish within {} (`audit.account_timeout`)",
-                human_duration(reach.account_timeout)
+                crate::duration::human(reach.account_timeout)
             ),
         }
     }
-}
-
-/// `90s`, `5m`, `1h`, `1h30m`: as little.yaml writes durations.
-fn human_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if sec > 0 || out.is_empty() {
-        out.push_str(&format!("{sec}s"));
-    }
-    out
 }
 
 type UnitResult = std::result::Result<(Vec<Finding>, Checked, RegistryInventory), UnitFailure>;
@@ -862,7 +845,7 @@ mod tests {
             assert!(!denied.message.contains("no AWS credentials were found"));
             assert!(by("100000000002")
                 .message
-                .ends_with("the audit did not finish within 1m30s (`audit.account_timeout`)"));
+                .ends_with("the audit did not finish within 1m 30s (`audit.account_timeout`)"));
             assert!(by("100000000003")
                 .message
                 .contains("AccessDeniedException: not authorized"));
@@ -970,14 +953,6 @@ mod tests {
                 "{e}"
             );
             assert!(e.contains("`organizations:ListAccounts` allowed"), "{e}");
-        }
-
-        #[test]
-        fn durations_read_as_little_yaml_writes_them() {
-            assert_eq!(human_duration(Duration::from_secs(300)), "5m");
-            assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
-            assert_eq!(human_duration(Duration::from_secs(3600)), "1h");
-            assert_eq!(human_duration(Duration::from_secs(0)), "0s");
         }
     }
 

@@ -18,6 +18,7 @@ use aws_sdk_cloudformation::types::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::cloudformation::poll_until;
 use super::sdk_error;
 use crate::error::{Error, Result};
 
@@ -373,6 +374,16 @@ pub struct ChangeSetPoll {
     pub timeout: Duration,
 }
 
+impl From<ChangeSetPoll> for super::cloudformation::Poll {
+    fn from(p: ChangeSetPoll) -> Self {
+        super::cloudformation::Poll {
+            first: p.first,
+            max: p.max,
+            timeout: p.timeout,
+        }
+    }
+}
+
 impl Default for ChangeSetPoll {
     fn default() -> Self {
         ChangeSetPoll {
@@ -400,28 +411,21 @@ pub async fn wait_for_change_set(
     name: &str,
     poll: ChangeSetPoll,
 ) -> Result<ChangeSet> {
-    let start = tokio::time::Instant::now();
-    let mut delay = poll.first.min(poll.max);
-    let (mut change_set, mut next) = loop {
-        let (page, next) = cs.describe_change_set_page(stack_name, name, None).await?;
-        if !page.is_pending() {
-            break (page, next);
-        }
-        let elapsed = start.elapsed();
-        if elapsed >= poll.timeout {
-            return Err(Error::Aws {
-                operation: "cloudformation:DescribeChangeSet".into(),
-                message: format!(
-                    "timed out after {} waiting for change set `{name}` of stack `{stack_name}` \
-                     (still {})",
-                    human(poll.timeout),
-                    page.status
-                ),
-            });
-        }
-        tokio::time::sleep(delay.min(poll.timeout - elapsed)).await;
-        delay = delay.mul_f64(1.5).min(poll.max);
-    };
+    let first = poll_until(
+        poll.into(),
+        || cs.describe_change_set_page(stack_name, name, None),
+        |(page, _): &(ChangeSet, Option<String>)| !page.is_pending(),
+    )
+    .await?;
+    let (mut change_set, mut next) = first.map_err(|(page, _)| Error::Aws {
+        operation: "cloudformation:DescribeChangeSet".into(),
+        message: format!(
+            "timed out after {} waiting for change set `{name}` of stack `{stack_name}` \
+             (still {})",
+            crate::duration::human(poll.timeout),
+            page.status
+        ),
+    })?;
     let mut pages = 1;
     while let Some(token) = next.take() {
         pages += 1;
@@ -440,19 +444,6 @@ pub async fn wait_for_change_set(
         next = token;
     }
     Ok(change_set)
-}
-
-/// A duration for messages: `90s`, `10m`, `2m 30s`.
-fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 && !d.is_zero() {
-        return format!("{}ms", d.as_millis());
-    }
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m {s}s"),
-    }
 }
 
 /// A deterministic change-set name: `little-` and the first 16 hex digits of a SHA-256 over
@@ -1115,13 +1106,5 @@ mod tests {
             serde_json::from_str::<ChangeSetType>("\"UPDATE\"").unwrap(),
             ChangeSetType::Update
         );
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(Duration::from_secs(600)), "10m");
-        assert_eq!(human(Duration::from_secs(150)), "2m 30s");
-        assert_eq!(human(Duration::from_secs(45)), "45s");
-        assert_eq!(human(Duration::from_millis(40)), "40ms");
     }
 }

@@ -355,6 +355,34 @@ impl Default for Poll {
     }
 }
 
+/// Reads with `read` until `done` holds, waiting `poll.first` between reads, growing by half
+/// up to `poll.max`: `Ok` with the value read last once done, `Err` with it at `poll.timeout`.
+/// The one backoff loop of every wait (stacks, change sets, StackSet operations).
+pub async fn poll_until<T, F, Fut>(
+    poll: Poll,
+    mut read: F,
+    mut done: impl FnMut(&T) -> bool,
+) -> Result<std::result::Result<T, T>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut interval = poll.first.min(poll.max);
+    loop {
+        let value = read().await?;
+        if done(&value) {
+            return Ok(Ok(value));
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= poll.timeout {
+            return Ok(Err(value));
+        }
+        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
+        interval = interval.mul_f64(1.5).min(poll.max);
+    }
+}
+
 /// Polls describe_stack until the status is no longer `*_IN_PROGRESS`, with backoff and a
 /// timeout; returns the final StackInfo or, for a stack that disappeared during a delete, None.
 pub async fn wait_for_stack(
@@ -362,40 +390,20 @@ pub async fn wait_for_stack(
     name: &str,
     poll: Poll,
 ) -> Result<Option<StackInfo>> {
-    let start = tokio::time::Instant::now();
-    let mut interval = poll.first;
-    loop {
-        let info = match cfn.describe_stack(name).await? {
-            None => return Ok(None),
-            Some(info) if !info.is_in_progress() => return Ok(Some(info)),
-            Some(info) => info,
-        };
-        let elapsed = start.elapsed();
-        if elapsed >= poll.timeout {
-            return Err(Error::Aws {
-                operation: format!("waiting for stack `{name}`"),
-                message: format!(
-                    "it is still `{}` after {}",
-                    info.status,
-                    human(poll.timeout)
-                ),
-            });
-        }
-        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
-        interval = interval.mul_f64(1.5).min(poll.max);
-    }
-}
-
-/// A duration for messages: whole minutes or seconds, else milliseconds.
-fn human(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms >= 60_000 && ms % 60_000 == 0 {
-        format!("{} min", ms / 60_000)
-    } else if ms >= 1000 && ms % 1000 == 0 {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{ms} ms")
-    }
+    let waited = poll_until(
+        poll,
+        || cfn.describe_stack(name),
+        |info: &Option<StackInfo>| info.as_ref().is_none_or(|i| !i.is_in_progress()),
+    )
+    .await?;
+    waited.map_err(|info| Error::Aws {
+        operation: format!("waiting for stack `{name}`"),
+        message: format!(
+            "it is still `{}` after {}",
+            info.map(|i| i.status).unwrap_or_default(),
+            crate::duration::human(poll.timeout)
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -526,7 +534,7 @@ mod tests {
             msg.contains("waiting for stack `s`") && msg.contains("UPDATE_IN_PROGRESS"),
             "{msg}"
         );
-        assert!(msg.contains("20 ms"), "{msg}");
+        assert!(msg.contains("after 20ms"), "{msg}");
     }
 
     #[test]
@@ -607,12 +615,5 @@ mod tests {
             "net-base"
         );
         assert_eq!(stack_name_of("plain"), "plain");
-    }
-
-    #[test]
-    fn durations_in_messages() {
-        assert_eq!(human(Duration::from_secs(3600)), "60 min");
-        assert_eq!(human(Duration::from_secs(90)), "90 s");
-        assert_eq!(human(Duration::from_millis(20)), "20 ms");
     }
 }

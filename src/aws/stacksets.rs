@@ -6,14 +6,13 @@
 //! detection); each operation has per-account, per-region results with AWS's reasons.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types as t;
 use serde::{Deserialize, Serialize};
 
-use super::cloudformation::Poll;
+use super::cloudformation::{poll_until, Poll};
 use super::sdk_error;
 use crate::error::{Error, Result};
 
@@ -235,37 +234,28 @@ pub async fn wait_for_operation(
     poll: Poll,
     progress: &mut (dyn FnMut(&OperationInfo) + Send),
 ) -> Result<OperationInfo> {
-    let start = tokio::time::Instant::now();
-    let mut interval = poll.first;
     let mut last_status = String::new();
-    loop {
-        let info = sets.describe_operation(name, operation_id).await?;
-        if info.status != last_status {
-            last_status = info.status.clone();
-            progress(&info);
-        }
-        if info.is_done() {
-            return Ok(info);
-        }
-        let elapsed = start.elapsed();
-        if elapsed >= poll.timeout {
-            return Err(Error::Aws {
-                operation: format!("waiting for StackSet `{name}` operation {operation_id}"),
-                message: format!(
-                    "it is still `{}` after {} s; follow it with `little status {name}`",
-                    info.status,
-                    poll.timeout.as_secs()
-                ),
-            });
-        }
-        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
-        interval = interval.mul_f64(1.5).min(poll.max);
-    }
+    let waited = poll_until(
+        poll,
+        || sets.describe_operation(name, operation_id),
+        |info: &OperationInfo| {
+            if info.status != last_status {
+                last_status = info.status.clone();
+                progress(info);
+            }
+            info.is_done()
+        },
+    )
+    .await?;
+    waited.map_err(|info| Error::Aws {
+        operation: format!("waiting for StackSet `{name}` operation {operation_id}"),
+        message: format!(
+            "it is still `{}` after {}; follow it with `little status {name}`",
+            info.status,
+            crate::duration::human(poll.timeout)
+        ),
+    })
 }
-
-/// How long one StackSet operation may take before `little` stops waiting (AWS's own
-/// operations across hundreds of accounts take hours).
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// [`StackSets`] through the SDK's CloudFormation client.
 pub struct StackSetClient {
@@ -728,6 +718,8 @@ impl StackSets for StackSetClient {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use aws_sdk_cloudformation::operation::describe_stack_set::DescribeStackSetError;
     use aws_sdk_cloudformation::operation::describe_stack_set_operation::DescribeStackSetOperationOutput;

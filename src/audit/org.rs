@@ -13,7 +13,7 @@ use crate::aws::organizations::Organization;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::project::config::AuditFile;
-use crate::project::{Account, Project};
+use crate::project::{is_account_id, Account, Project};
 
 /// The finding of an account (in a region) that could not be audited: the role could not be
 /// assumed, the registry could not be read, or the account took longer than its timeout.
@@ -165,10 +165,6 @@ pub fn check_audit_file(
         }
     }
     diags
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn is_role_name(s: &str) -> bool {

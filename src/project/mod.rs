@@ -305,7 +305,7 @@ impl Project {
         };
         for (name, acc) in &self.file.accounts {
             let id = acc.id.to_string();
-            if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+            if !is_account_id(&id) {
                 diags.push(at(
                     &["accounts", name, "id"],
                     Diagnostic::error(
@@ -742,6 +742,11 @@ pub fn is_region(s: &str) -> bool {
             .iter()
             .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+/// A 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 pub fn is_stack_name(s: &str) -> bool {

@@ -8,8 +8,7 @@ use crate::aws::stacksets::{AutoDeployment, OperationPreferences, RegionConcurre
 use crate::diag::Diagnostic;
 use indexmap::IndexMap;
 
-/// The default role names of self-managed StackSets (AWS's own).
-pub const DEFAULT_ADMINISTRATION_ROLE: &str = "AWSCloudFormationStackSetAdministrationRole";
+/// The default execution role of self-managed StackSets (AWS's own).
 pub const DEFAULT_EXECUTION_ROLE: &str = "AWSCloudFormationStackSetExecutionRole";
 
 /// A validated `stack_set:`.
@@ -30,20 +29,20 @@ pub struct StackSetConfig {
 }
 
 impl StackSetConfig {
-    /// The administration role's ARN in the administrator account `account_id`.
-    pub fn administration_role_arn(&self, account_id: &str) -> Option<String> {
-        if self.permission_model != PermissionModel::SelfManaged {
-            return None;
+    /// The administration role's ARN to send: None when none is configured (AWS then uses
+    /// `AWSCloudFormationStackSetAdministrationRole` of the caller's account); a role name
+    /// becomes an ARN in the administrator account `account_id`, and without one is `Err`
+    /// with the name.
+    pub fn administration_role_arn(
+        &self,
+        account_id: Option<&str>,
+    ) -> std::result::Result<Option<String>, String> {
+        match (self.administration_role.as_deref(), account_id) {
+            (None, _) => Ok(None),
+            (Some(arn), _) if arn.starts_with("arn:") => Ok(Some(arn.to_owned())),
+            (Some(name), Some(id)) => Ok(Some(format!("arn:aws:iam::{id}:role/{name}"))),
+            (Some(name), None) => Err(name.to_owned()),
         }
-        let role = self
-            .administration_role
-            .as_deref()
-            .unwrap_or(DEFAULT_ADMINISTRATION_ROLE);
-        Some(if role.starts_with("arn:") {
-            role.to_owned()
-        } else {
-            format!("arn:aws:iam::{account_id}:role/{role}")
-        })
     }
 
     pub fn execution_role_name(&self) -> Option<String> {
@@ -182,7 +181,7 @@ fn check(
                 let a = a.to_string();
                 if let Some(acc) = accounts.get(&a) {
                     ids.push(acc.id.clone());
-                } else if a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()) {
+                } else if super::is_account_id(&a) {
                     ids.push(a);
                 } else {
                     err(
@@ -272,6 +271,40 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_administration_role_is_sent_only_when_configured() {
+        let with = |role: Option<&str>| StackSetConfig {
+            permission_model: PermissionModel::SelfManaged,
+            targets: Targets::Accounts(vec!["111111111111".into()]),
+            regions: vec!["us-east-1".into()],
+            administration_role: role.map(str::to_owned),
+            execution_role: None,
+            auto_deployment: None,
+            preferences: OperationPreferences::default(),
+            retain_stacks_on_removal: false,
+            delegated_admin: false,
+        };
+        assert_eq!(
+            with(None).administration_role_arn(Some("123456789012")),
+            Ok(None)
+        );
+        assert_eq!(
+            with(Some("stacksets-admin")).administration_role_arn(Some("123456789012")),
+            Ok(Some(
+                "arn:aws:iam::123456789012:role/stacksets-admin".into()
+            ))
+        );
+        let arn = "arn:aws:iam::210987654321:role/admin";
+        assert_eq!(
+            with(Some(arn)).administration_role_arn(None),
+            Ok(Some(arn.into()))
+        );
+        assert_eq!(
+            with(Some("stacksets-admin")).administration_role_arn(None),
+            Err("stacksets-admin".into())
+        );
+    }
 
     #[test]
     fn unit_ids() {

@@ -92,7 +92,7 @@ fn valid_region(region: &str) -> bool {
 }
 
 fn valid_registry(registry: &str) -> bool {
-    registry.len() == 12 && registry.chars().all(|c| c.is_ascii_digit())
+    crate::project::is_account_id(registry)
 }
 
 /// Checks a configuration's fields; the message names the field.

@@ -10,10 +10,13 @@ use std::time::Instant;
 use super::apply::{check_risks, result, ApplyOptions, Outcome, StackResult};
 use super::Ui;
 use crate::aws::connect::{Clients, Connect};
-use crate::aws::stacksets::{wait_for_operation, OperationInfo, OperationResult, StackSets};
+use crate::aws::stacksets::{
+    wait_for_operation, OperationInfo, OperationPreferences, OperationResult, StackSetRequest,
+    StackSets,
+};
 use crate::plan::model::StackPlan;
 use crate::plan::run::{clients_for, hashes};
-use crate::plan::stackset::{plan_stack_set, prepare, SetOperation, StackSetPlan};
+use crate::plan::stackset::{group, plan_stack_set, prepare, stage, InstanceRef, SetOperation};
 use crate::project::{Project, Stack};
 
 /// Applies one planned StackSet. Re-plans first when the project now renders something else
@@ -38,7 +41,7 @@ pub async fn apply_stack_set(
         Ok(c) => c,
         Err(e) => return failed(e.to_string(), secs()),
     };
-    let prepared = match prepare(project, connect, stack, &clients, &options.plan.render).await {
+    let mut prepared = match prepare(project, connect, stack, &options.plan.render).await {
         Ok(p) => p,
         Err(e) => return failed(e.to_string(), secs()),
     };
@@ -58,110 +61,174 @@ pub async fn apply_stack_set(
     let Some(set_plan) = current.stack_set.clone() else {
         return failed("the plan of a StackSet has no StackSet part".into(), secs());
     };
-    let mut r = run_operations(&clients, &name, &set_plan, &prepared.request, options, ui).await;
+    let sends_template = set_plan.operations.iter().any(|op| {
+        matches!(
+            op,
+            SetOperation::CreateStackSet | SetOperation::UpdateStackSet { .. }
+        )
+    });
+    if sends_template {
+        if let Err(e) = stage(&clients, &mut prepared.request).await {
+            return failed(e.to_string(), secs());
+        }
+    }
+    let run = Run {
+        clients: &clients,
+        name: &name,
+        prefs: &set_plan.preferences,
+        wait: options.wait,
+        again: "little apply",
+        ui,
+    };
+    let mut r = run
+        .operations(&set_plan.operations, Some(&prepared.request))
+        .await;
     r.duration_secs = secs();
     r
 }
 
-/// Runs the operations in order; stops at the first that does not succeed.
-async fn run_operations(
-    clients: &Clients,
-    name: &str,
-    plan: &StackSetPlan,
-    request: &crate::aws::stacksets::StackSetRequest,
-    options: &ApplyOptions,
-    ui: &dyn Ui,
-) -> StackResult {
-    let sets = clients.stack_sets.as_ref();
-    let prefs = &plan.preferences;
-    let created = plan.operations.contains(&SetOperation::CreateStackSet);
-    let mut out = result(
-        name,
-        if created {
-            Outcome::Created
-        } else {
-            Outcome::Updated
-        },
-        None,
-        0.0,
-    );
-    for op in &plan.operations {
-        ui.progress(name, &op.to_string());
-        let started = match op {
-            SetOperation::CreateStackSet => match sets.create_stack_set(request).await {
-                Ok(_) => continue,
-                Err(e) => Err(e),
+/// What running a StackSet's operations needs: where, how, and the command that retries.
+struct Run<'a> {
+    clients: &'a Clients,
+    name: &'a str,
+    prefs: &'a OperationPreferences,
+    wait: crate::aws::cloudformation::Poll,
+    /// `little apply`, `little destroy NAME`: what to run again after fixing a failure.
+    again: &'a str,
+    ui: &'a dyn Ui,
+}
+
+impl Run<'_> {
+    /// Runs the operations in order; stops at the first that does not succeed. `request` is
+    /// what CreateStackSet and UpdateStackSet send.
+    async fn operations(
+        &self,
+        operations: &[SetOperation],
+        request: Option<&StackSetRequest>,
+    ) -> StackResult {
+        let (name, ui, prefs) = (self.name, self.ui, self.prefs);
+        let sets = self.clients.stack_sets.as_ref();
+        let created = operations.contains(&SetOperation::CreateStackSet);
+        let mut out = result(
+            name,
+            if created {
+                Outcome::Created
+            } else {
+                Outcome::Updated
             },
-            SetOperation::UpdateStackSet { .. } => sets.update_stack_set(request, prefs).await,
-            SetOperation::CreateInstances {
-                targets, regions, ..
-            } => sets.create_instances(name, targets, regions, prefs).await,
-            SetOperation::DeleteInstances {
-                targets,
-                regions,
-                retain,
-                ..
-            } => {
-                sets.delete_instances(name, targets, regions, prefs, *retain)
-                    .await
+            None,
+            0.0,
+        );
+        for op in operations {
+            ui.progress(name, &op.to_string());
+            let sent = request.ok_or_else(|| {
+                crate::error::Error::Internal(format!("{} without a request", op_name(op)))
+            });
+            let started = match op {
+                SetOperation::CreateStackSet => match sent {
+                    Ok(req) => match sets.create_stack_set(req).await {
+                        Ok(_) => continue,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                },
+                SetOperation::UpdateStackSet { .. } => match sent {
+                    Ok(req) => sets.update_stack_set(req, prefs).await,
+                    Err(e) => Err(e),
+                },
+                SetOperation::CreateInstances {
+                    targets, regions, ..
+                } => sets.create_instances(name, targets, regions, prefs).await,
+                SetOperation::DeleteInstances {
+                    targets,
+                    regions,
+                    retain,
+                    ..
+                } => {
+                    sets.delete_instances(name, targets, regions, prefs, *retain)
+                        .await
+                }
+            };
+            let operation_id = match started {
+                Ok(id) => id,
+                Err(e) => {
+                    out.outcome = Outcome::Failed;
+                    out.root_cause.push(e.to_string());
+                    out.guidance = Some(self.guidance(op, None));
+                    return out;
+                }
+            };
+            let mut progress = |info: &OperationInfo| {
+                ui.progress(name, &format!("operation {} {}", info.id, info.status));
+            };
+            let info = match wait_for_operation(sets, name, &operation_id, self.wait, &mut progress)
+                .await
+            {
+                Ok(info) => info,
+                Err(e) => {
+                    out.outcome = Outcome::Failed;
+                    out.root_cause.push(e.to_string());
+                    return out;
+                }
+            };
+            let results = operation_results(sets, name, &operation_id, &mut out).await;
+            let failures: Vec<&OperationResult> = results
+                .iter()
+                .filter(|r| matches!(r.status.as_str(), "FAILED" | "CANCELLED"))
+                .collect();
+            out.status = Some(info.status.clone());
+            out.changes += results.len();
+            for f in &failures {
+                ui.progress(name, &result_line(f));
             }
-        };
-        let operation_id = match started {
-            Ok(id) => id,
-            Err(e) => {
+            if info.status != "SUCCEEDED" {
                 out.outcome = Outcome::Failed;
-                out.root_cause.push(e.to_string());
-                out.guidance = Some(guidance(name, op, None));
+                out.root_cause = failures.iter().map(|f| result_line(f)).collect();
+                if let Some(reason) = &info.status_reason {
+                    out.root_cause
+                        .push(format!("operation {}: {reason}", info.status));
+                } else if out.root_cause.is_empty() {
+                    out.root_cause.push(format!(
+                        "operation {operation_id} ended {} without a reason",
+                        info.status
+                    ));
+                }
+                out.guidance = Some(self.guidance(op, Some((&info, failures.len()))));
                 return out;
             }
-        };
-        let mut progress = |info: &OperationInfo| {
-            ui.progress(name, &format!("operation {} {}", info.id, info.status));
-        };
-        let info = match wait_for_operation(sets, name, &operation_id, options.wait, &mut progress)
-            .await
-        {
-            Ok(info) => info,
-            Err(e) => {
-                out.outcome = Outcome::Failed;
-                out.root_cause.push(e.to_string());
-                return out;
-            }
-        };
-        let results = operation_results(sets, name, &operation_id, &mut out).await;
-        let failures: Vec<&OperationResult> = results
-            .iter()
-            .filter(|r| matches!(r.status.as_str(), "FAILED" | "CANCELLED"))
-            .collect();
-        out.status = Some(info.status.clone());
-        out.changes += results.len();
-        for f in &failures {
-            ui.progress(name, &result_line(f));
-        }
-        if info.status != "SUCCEEDED" {
-            out.outcome = Outcome::Failed;
-            out.root_cause = failures.iter().map(|f| result_line(f)).collect();
-            if let Some(reason) = &info.status_reason {
-                out.root_cause
-                    .push(format!("operation {}: {reason}", info.status));
-            } else if out.root_cause.is_empty() {
-                out.root_cause.push(format!(
-                    "operation {operation_id} ended {} without a reason",
-                    info.status
+            // Failures within the tolerance: the operation succeeded, these did not.
+            for f in failures {
+                out.warnings.push(format!(
+                    "{} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)",
+                    result_line(f)
                 ));
             }
-            out.guidance = Some(guidance(name, op, Some((&info, failures.len(), plan))));
-            return out;
         }
-        // Failures within the tolerance: the operation succeeded, these did not.
-        for f in failures {
-            out.warnings.push(format!(
-                "{} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)",
-                result_line(f)
-            ));
+        out
+    }
+
+    fn guidance(&self, op: &SetOperation, ended: Option<(&OperationInfo, usize)>) -> String {
+        let (name, again) = (self.name, self.again);
+        let Some((info, failed)) = ended else {
+            return format!(
+                "AWS refused to start `{}`; nothing of it ran. If another operation is running on the StackSet, wait for it (`little status {name}`) and run `{again}` again",
+                op_name(op)
+            );
+        };
+        let tolerance = self.prefs.failure_tolerance_percentage.unwrap_or(0);
+        match info.status.as_str() {
+            "FAILED" if failed > 0 => format!(
+                "{failed} instance{} failed, more than `failure_tolerance_percentage` ({tolerance}%) allows, so AWS stopped the operation; the instances it did not reach are unchanged. Fix the cause in the accounts named above and run `{again}` again (`little status {name}` lists the instances that are not CURRENT)",
+                if failed == 1 { "" } else { "s" }
+            ),
+            "STOPPED" => format!(
+                "the operation was stopped (StopStackSetOperation) before it reached every account; run `{again}` again to finish it"
+            ),
+            _ => format!(
+                "see `little status {name}` for each instance, fix the cause, and run `{again}` again"
+            ),
         }
     }
-    out
 }
 
 async fn operation_results(
@@ -190,30 +257,6 @@ pub fn result_line(r: &OperationResult) -> String {
         r.status,
         r.reason.as_deref().unwrap_or("no reason given")
     )
-}
-
-fn guidance(
-    name: &str,
-    op: &SetOperation,
-    ended: Option<(&OperationInfo, usize, &StackSetPlan)>,
-) -> String {
-    let Some((info, failed, plan)) = ended else {
-        return format!(
-            "AWS refused to start `{}`; nothing of it ran. If another operation is running on the StackSet, wait for it (`little status {name}`) and apply again",
-            op_name(op)
-        );
-    };
-    let tolerance = plan.preferences.failure_tolerance_percentage.unwrap_or(0);
-    match info.status.as_str() {
-        "FAILED" if failed > 0 => format!(
-            "{failed} instance{} failed, more than `failure_tolerance_percentage` ({tolerance}%) allows, so AWS stopped the operation; the instances it did not reach are unchanged. Fix the cause in the accounts named above and run `little apply` again: it deploys the instances that are not CURRENT (see `little status {name}`)",
-            if failed == 1 { "" } else { "s" }
-        ),
-        "STOPPED" => "the operation was stopped (StopStackSetOperation) before it reached every account; run `little apply` again to finish it".to_owned(),
-        _ => format!(
-            "see `little status {name}` for each instance, fix the cause, and run `little apply` again"
-        ),
-    }
 }
 
 fn op_name(op: &SetOperation) -> &'static str {
@@ -280,7 +323,7 @@ pub async fn saved_plan_problems(
         (Some(_), None) => problems.push(format!("StackSet `{name}` no longer exists")),
         (None, None) => {}
     }
-    let prepared = prepare(project, connect, stack, &clients, &options.plan.render).await?;
+    let prepared = prepare(project, connect, stack, &options.plan.render).await?;
     if hashes(&prepared.body, &prepared.rendered.parameters) != saved.hashes {
         problems.push(format!(
             "`{name}` renders differently from when the plan was made (the template or its configuration changed)"
@@ -335,7 +378,8 @@ pub async fn destroy_preview(
     Ok(Some(preview))
 }
 
-/// Deletes every instance of a StackSet (one operation, waited on), then the StackSet.
+/// Deletes every instance of a StackSet (through the same operations and waits as apply),
+/// then the StackSet.
 pub async fn destroy_stack_set(
     clients: &Clients,
     stack: &Stack,
@@ -343,92 +387,46 @@ pub async fn destroy_stack_set(
     ui: &dyn Ui,
 ) -> StackResult {
     let name = &stack.name;
-    let mut out = result(name, Outcome::Updated, None, 0.0);
-    let fail = |mut out: StackResult, e: String| {
-        out.outcome = Outcome::Failed;
+    let again = format!("little destroy {name}");
+    let fail = |e: String| {
+        let mut out = result(name, Outcome::Failed, None, 0.0);
         out.root_cause.push(e);
         out.guidance = Some(format!(
-            "fix the cause in the accounts named and run `little destroy {name}` again; `little status {name}` lists the instances left"
+            "fix the cause and run `{again}` again; `little status {name}` lists the instances left"
         ));
         out
     };
     let Some(set) = stack.stack_set.as_ref() else {
-        return fail(out, "not a StackSet stack".into());
+        return fail("not a StackSet stack".into());
     };
-    let sets = clients.stack_sets.as_ref();
-    let instances = match sets.list_instances(name).await {
-        Ok(i) => i,
-        Err(e) => return fail(out, e.to_string()),
+    let instances: Vec<InstanceRef> = match clients.stack_sets.list_instances(name).await {
+        Ok(list) => list.iter().map(InstanceRef::from).collect(),
+        Err(e) => return fail(e.to_string()),
     };
-    if !instances.is_empty() {
-        let mut regions: Vec<String> = instances.iter().map(|i| i.region.clone()).collect();
-        regions.sort();
-        regions.dedup();
-        let targets = match &set.targets {
-            crate::aws::stacksets::Targets::Accounts(_) => {
-                let mut a: Vec<String> = instances.iter().map(|i| i.account.clone()).collect();
-                a.sort();
-                a.dedup();
-                crate::aws::stacksets::Targets::Accounts(a)
-            }
-            crate::aws::stacksets::Targets::OrganizationalUnits(configured) => {
-                let mut units: Vec<String> = instances
-                    .iter()
-                    .filter_map(|i| i.organizational_unit.clone())
-                    .collect();
-                if units.len() < instances.len() {
-                    units.extend(configured.iter().cloned());
-                }
-                units.sort();
-                units.dedup();
-                crate::aws::stacksets::Targets::OrganizationalUnits(units)
-            }
-        };
-        ui.progress(
-            name,
-            &format!(
-                "DeleteStackInstances for {targets} in {} ({} instances)",
-                regions.join(", "),
-                instances.len()
-            ),
-        );
-        let started = sets
-            .delete_instances(
-                name,
-                &targets,
-                &regions,
-                &set.preferences,
-                set.retain_stacks_on_removal,
-            )
-            .await;
-        let operation = match started {
-            Ok(id) => id,
-            Err(e) => return fail(out, e.to_string()),
-        };
-        let mut progress = |info: &OperationInfo| {
-            ui.progress(name, &format!("operation {} {}", info.id, info.status));
-        };
-        let info = match wait_for_operation(sets, name, &operation, wait, &mut progress).await {
-            Ok(i) => i,
-            Err(e) => return fail(out, e.to_string()),
-        };
-        out.changes = instances.len();
-        if info.status != "SUCCEEDED" {
-            let results = operation_results(sets, name, &operation, &mut out).await;
-            let lines: Vec<String> = results
-                .iter()
-                .filter(|r| r.status == "FAILED")
-                .map(result_line)
-                .collect();
-            out.status = Some(info.status.clone());
-            let mut out = fail(out, format!("operation {operation} {}", info.status));
-            out.root_cause.extend(lines);
-            return out;
-        }
+    let deletes: Vec<SetOperation> = group(&instances, &set.targets)
+        .into_iter()
+        .map(|(targets, regions, n)| SetOperation::DeleteInstances {
+            targets,
+            regions,
+            instances: n,
+            retain: set.retain_stacks_on_removal,
+        })
+        .collect();
+    let run = Run {
+        clients,
+        name,
+        prefs: &set.preferences,
+        wait,
+        again: &again,
+        ui,
+    };
+    let mut out = run.operations(&deletes, None).await;
+    if out.outcome == Outcome::Failed {
+        return out;
     }
     ui.progress(name, "DeleteStackSet");
-    if let Err(e) = sets.delete_stack_set(name).await {
-        return fail(out, e.to_string());
+    if let Err(e) = clients.stack_sets.delete_stack_set(name).await {
+        return fail(e.to_string());
     }
     out.status = Some("DELETE_COMPLETE".into());
     out
@@ -864,6 +862,37 @@ mod tests {
         let add = &p.stacks[0].stack_set.as_ref().unwrap().add;
         assert_eq!(add.len(), 1, "{add:?}");
         assert_eq!(add[0].account, B);
+    }
+
+    #[tokio::test]
+    async fn a_big_template_is_staged_by_apply_only() {
+        // Over the 51,200-byte inline limit.
+        let big = format!(
+            "{{\"Description\": \"{}\", \"Resources\": {{\"Topic\": {{\"Type\": \"AWS::SNS::Topic\"}}}}}}",
+            "x".repeat(60_000)
+        );
+        let (_d, project) = project(&[
+            ("stacks/audit.yaml", &config("us-east-1", "")),
+            ("templates/audit.json.njk", &big),
+        ]);
+        let aws = org();
+        plan_now(&project, &aws).await;
+        assert!(!aws.calls().iter().any(|c| c.starts_with("PutObject")));
+        run(&project, &aws, options()).await.0.unwrap();
+        let calls = aws.calls();
+        let put = calls
+            .iter()
+            .position(|c| c.starts_with("PutObject audit"))
+            .unwrap();
+        let create = calls
+            .iter()
+            .position(|c| c.starts_with("CreateStackSet audit https://"))
+            .unwrap_or_else(|| panic!("{calls:#?}"));
+        assert!(put < create);
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("PutObject")).count(),
+            1
+        );
     }
 
     #[tokio::test]

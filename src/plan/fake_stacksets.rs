@@ -155,7 +155,14 @@ impl StackSets for FakeAws {
     }
 
     async fn create_stack_set(&self, req: &StackSetRequest) -> Result<String> {
-        self.log(format!("CreateStackSet {}", req.name));
+        self.log(format!(
+            "CreateStackSet {}{}",
+            req.name,
+            req.template_url
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default()
+        ));
         let mut sets = self.sets.lock().unwrap();
         let id = format!("{}:fake-id", req.name);
         sets.sets.insert(

@@ -131,13 +131,12 @@ pub struct Prepared {
     pub known_after_apply: Vec<String>,
 }
 
-/// Renders a StackSet stack and builds its CreateStackSet/UpdateStackSet request (the
-/// template staged in S3 when it is over the inline limit).
+/// Renders a StackSet stack and builds its CreateStackSet/UpdateStackSet request, with the
+/// template inline: [`stage`] moves one over the inline limit to S3 when it is sent.
 pub async fn prepare(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
-    clients: &Clients,
     render: &RenderOptions,
 ) -> Result<Prepared> {
     let set = config(stack)?;
@@ -150,28 +149,18 @@ pub async fn prepare(
         .render(stack)
         .map_err(Error::Invalid)?;
     let body = rendered.body();
-    let template_url = if crate::aws::staging::needs_staging(&body) {
-        Some(clients.staging.upload_template(&stack.name, &body).await?)
-    } else {
-        None
-    };
-    let administration_role_arn = match set.administration_role.as_deref() {
-        None => None,
-        Some(arn) if arn.starts_with("arn:") => Some(arn.to_owned()),
-        Some(name) => match project.account_of(stack) {
-            Some(acc) => set.administration_role_arn(&acc.id),
-            None => {
-                return Err(Error::Usage(format!(
-                    "stack `{}`: `stack_set.administration_role` `{name}` is a role name; give the stack an `account` (or `defaults.account`) so that its ARN is known, or write the ARN",
-                    stack.name
-                )))
-            }
-        },
-    };
+    let administration_role_arn = set
+        .administration_role_arn(project.account_of(stack).map(|a| a.id.as_str()))
+        .map_err(|name| {
+            Error::Usage(format!(
+                "stack `{}`: `stack_set.administration_role` `{name}` is a role name; give the stack an `account` (or `defaults.account`) so that its ARN is known, or write the ARN",
+                stack.name
+            ))
+        })?;
     let request = StackSetRequest {
         name: stack.name.clone(),
         template_body: body.clone(),
-        template_url,
+        template_url: None,
         description: stack.description.clone(),
         parameters: rendered.parameter_pairs(),
         tags: rendered.tag_pairs(),
@@ -190,6 +179,21 @@ pub async fn prepare(
         request,
         known_after_apply,
     })
+}
+
+/// A template over CloudFormation's inline limit goes to S3 and by URL: done only by
+/// `apply`, right before the request is sent, so that planning uploads nothing.
+pub async fn stage(clients: &Clients, request: &mut StackSetRequest) -> Result<()> {
+    if request.template_url.is_none() && crate::aws::staging::needs_staging(&request.template_body)
+    {
+        request.template_url = Some(
+            clients
+                .staging
+                .upload_template(&request.name, &request.template_body)
+                .await?,
+        );
+    }
+    Ok(())
 }
 
 pub fn config(stack: &Stack) -> Result<&StackSetConfig> {
@@ -278,7 +282,7 @@ pub fn reconcile(
         Targets::Accounts(_) => deployed
             .iter()
             .filter(|i| !wanted.contains(&(i.account.as_str(), i.region.as_str())))
-            .map(instance_ref)
+            .map(InstanceRef::from)
             .collect(),
         Targets::OrganizationalUnits(units) => deployed
             .iter()
@@ -290,7 +294,7 @@ pub fn reconcile(
                     .is_some_and(|ou| !units.contains(ou));
                 region_gone || unit_gone
             })
-            .map(instance_ref)
+            .map(InstanceRef::from)
             .collect(),
     };
 
@@ -306,14 +310,11 @@ pub fn reconcile(
             retain: set.retain_stacks_on_removal,
         });
     }
-    let remaining = deployed.len() - remove.len();
-    if exists && template_changed && remaining > 0 {
+    if exists && template_changed {
+        // With no instance left to update, the StackSet itself still takes the new template.
         operations.push(SetOperation::UpdateStackSet {
-            instances: remaining,
+            instances: deployed.len() - remove.len(),
         });
-    } else if exists && template_changed {
-        // No instance to update: the StackSet itself still takes the new template.
-        operations.push(SetOperation::UpdateStackSet { instances: 0 });
     }
     for (targets, regions, n) in group(&add, &set.targets) {
         operations.push(SetOperation::CreateInstances {
@@ -325,26 +326,34 @@ pub fn reconcile(
     (add, remove, operations)
 }
 
-fn instance_ref(i: &InstanceSummary) -> InstanceRef {
-    InstanceRef {
-        account: i.account.clone(),
-        region: i.region.clone(),
-        organizational_unit: i.organizational_unit.clone(),
+impl From<&InstanceSummary> for InstanceRef {
+    fn from(i: &InstanceSummary) -> Self {
+        InstanceRef {
+            account: i.account.clone(),
+            region: i.region.clone(),
+            organizational_unit: i.organizational_unit.clone(),
+        }
     }
 }
 
 /// Groups instances into operations that touch exactly them: targets (accounts or OUs)
 /// that share the same set of regions go together.
-fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>, usize)> {
+pub fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>, usize)> {
     let by_ou = matches!(kind, Targets::OrganizationalUnits(_));
-    let mut regions_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for i in instances {
-        let key = if by_ou {
+    // The target an instance is reached through; "" for an OU that AWS did not report.
+    let key = |i: &InstanceRef| {
+        if by_ou {
             i.organizational_unit.clone().unwrap_or_default()
         } else {
             i.account.clone()
-        };
-        regions_of.entry(key).or_default().insert(i.region.clone());
+        }
+    };
+    let mut regions_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in instances {
+        regions_of
+            .entry(key(i))
+            .or_default()
+            .insert(i.region.clone());
     }
     let mut groups: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for (target, regions) in regions_of {
@@ -358,14 +367,7 @@ fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>
         .map(|(regions, targets)| {
             let n = instances
                 .iter()
-                .filter(|i| {
-                    let key = if by_ou {
-                        i.organizational_unit.clone().unwrap_or_default()
-                    } else {
-                        i.account.clone()
-                    };
-                    targets.contains(&key) && regions.contains(&i.region)
-                })
+                .filter(|i| targets.contains(&key(i)) && regions.contains(&i.region))
                 .count();
             let targets = if by_ou {
                 // An instance whose OU AWS did not report is reached through every
@@ -494,7 +496,7 @@ pub async fn plan_stack_set(
 ) -> Result<StackPlan> {
     let set = config(stack)?;
     let clients = clients_for(project, connect, stack).await?;
-    let prepared = prepare(project, connect, stack, &clients, &options.render).await?;
+    let prepared = prepare(project, connect, stack, &options.render).await?;
     if set.regions.len() > 1 {
         if let Some(problem) = global_names(&prepared.rendered.template).first() {
             return Err(Error::Usage(format!(

@@ -1,4 +1,4 @@
-"""Runs moto's server on 127.0.0.1:PORT, with two fixes that make it behave like AWS.
+"""Runs moto's server on 127.0.0.1:PORT, with fixes that make it behave like AWS.
 
     python scripts/moto-server.py PORT [--exit-with-parent]
 
@@ -21,7 +21,13 @@ instance its OrganizationalUnitId; DeleteStackInstances honours DeploymentTarget
 only Accounts, so deleting by OU deleted nothing); and an operation's results
 (ListStackSetOperationResults) list every account and region it touched, including the
 accounts reached through an OU and, for UpdateStackSet, every instance (moto listed only
-explicitly named accounts, so most operations had no results). Nothing else is changed.
+explicitly named accounts, so most operations had no results).
+
+The fourth: moto 5.2.5 stores a stack's termination protection (from CreateStack) but does not
+implement UpdateTerminationProtection, and deletes a protected stack. AWS changes the setting
+and refuses to delete a protected stack ("Stack [NAME] cannot be deleted while
+TerminationProtection is enabled"). The launcher does both, so that turning protection on and
+off, and destroy's refusals, are tested end to end. Nothing else is changed.
 """
 import os
 import sys
@@ -82,6 +88,33 @@ def change_set_not_found_on_delete() -> None:
         original(self, change_set_name)
 
     models.CloudFormationBackend.delete_change_set = delete_change_set
+
+
+def termination_protection_as_aws() -> None:
+    from moto.cloudformation import models, responses
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult
+
+    def update_termination_protection(self) -> ActionResult:
+        name = self._get_param("StackName")
+        enabled = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+        stack = self.cloudformation_backend.get_stack(name)
+        stack.enable_termination_protection = enabled
+        return ActionResult({"StackId": stack.stack_id})
+
+    responses.CloudFormationResponse.update_termination_protection = update_termination_protection
+
+    original_delete = models.CloudFormationBackend.delete_stack
+
+    def delete_stack(self, name: str) -> None:
+        for stack in self.stacks.values():
+            if name in (stack.name, stack.stack_id) and stack.enable_termination_protection:
+                raise ValidationError(
+                    message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+                )
+        original_delete(self, name)
+
+    models.CloudFormationBackend.delete_stack = delete_stack
 
 
 def stack_sets_as_aws() -> None:
@@ -218,6 +251,7 @@ def main() -> int:
     refresh_outputs_after_change_sets()
     change_set_not_found_on_delete()
     stack_sets_as_aws()
+    termination_protection_as_aws()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

@@ -18,6 +18,8 @@ pub mod exit {
     pub const CHANGES: u8 = 2;
     /// Refused for safety.
     pub const REFUSED: u8 = 3;
+    /// Stopped by Ctrl-C or SIGTERM, after cleaning up (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,10 @@ pub enum Error {
     #[error("refused: {0}")]
     Refused(String),
 
+    /// Stopped by Ctrl-C or SIGTERM; the text says what was cleaned up and what still runs.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+
     /// A notification (SNS, webhook) could not be sent.
     #[error("notification: {0}")]
     Notify(String),
@@ -97,6 +103,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Refused(_) => exit::REFUSED,
+            Error::Interrupted(_) => exit::INTERRUPTED,
             Error::BrokenPipe => exit::OK,
             _ => exit::ERROR,
         }

@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod diag;
 pub mod duration;
 pub mod error;
+pub mod interrupt;
 pub mod net;
 pub mod notify;
 pub mod parallel;

@@ -171,6 +171,19 @@ pub trait ChangeSets: Send + Sync {
     ) -> Result<(ChangeSet, Option<String>)>;
     async fn delete_change_set(&self, stack_name: &str, name: &str) -> Result<()>;
     async fn execute_change_set(&self, stack_name: &str, name: &str) -> Result<()>;
+    /// ListChangeSets of a stack, every page: the change sets it holds now.
+    async fn list_change_sets(&self, stack_name: &str) -> Result<Vec<ChangeSetSummary>>;
+}
+
+/// A change set as ListChangeSets reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSetSummary {
+    pub name: String,
+    /// The stack's name, as AWS reports it.
+    pub stack_name: String,
+    pub status: String,
+    /// `AVAILABLE` until it is executed.
+    pub execution_status: Option<String>,
 }
 
 /// [`ChangeSets`] through the SDK's CloudFormation client.
@@ -363,6 +376,66 @@ impl ChangeSets for ChangeSetClient {
             .map_err(|e| sdk_error("cloudformation:ExecuteChangeSet", e))?;
         Ok(())
     }
+
+    async fn list_change_sets(&self, stack_name: &str) -> Result<Vec<ChangeSetSummary>> {
+        let mut pages = self
+            .client
+            .list_change_sets()
+            .stack_name(stack_name)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("cloudformation:ListChangeSets", e))?;
+            for s in page.summaries() {
+                let stack = s.stack_name().unwrap_or_default();
+                // Some endpoints list every stack's change sets: keep this stack's.
+                if stack != stack_name && s.stack_id() != Some(stack_name) {
+                    continue;
+                }
+                out.push(ChangeSetSummary {
+                    name: s.change_set_name().unwrap_or_default().to_owned(),
+                    stack_name: stack.to_owned(),
+                    status: s
+                        .status()
+                        .map(|x| x.as_str().to_owned())
+                        .unwrap_or_default(),
+                    execution_status: s.execution_status().map(|x| x.as_str().to_owned()),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A mark for the change sets of one run of `plan` or `apply`: eight random hex digits, ending
+/// every change set name the run makes, so that a run finds and deletes its own change sets and
+/// never another run's (a concurrent `plan --out` keeps its own).
+pub fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the operating system's randomness, per process.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.write_u32(std::process::id());
+    format!("{:08x}", h.finish() & 0xffff_ffff)
+}
+
+/// The name of a run's change set: the content name ([`change_set_name`]) and the run's mark.
+pub fn run_change_set_name(content_name: &str, run_id: &str) -> String {
+    format!("{content_name}-{run_id}")
+}
+
+/// Whether a change set was made by the run with this mark.
+pub fn made_by_run(change_set: &str, run_id: &str) -> bool {
+    change_set.starts_with("little-")
+        && change_set
+            .strip_suffix(run_id)
+            .is_some_and(|rest| rest.ends_with('-'))
 }
 
 /// How [`wait_for_change_set`] polls: the first delay, growing ×1.5 up to `max`, for at most
@@ -1094,6 +1167,21 @@ mod tests {
         for (i, other) in others.iter().enumerate() {
             assert_ne!(&name, other, "variant {i}");
         }
+    }
+
+    #[test]
+    fn run_ids_differ_and_mark_only_their_runs_change_sets() {
+        let a = new_run_id();
+        let b = new_run_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 8);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        let name = run_change_set_name(&change_set_name("{}", &[], &[], &[]), &a);
+        assert!(name.len() <= 128);
+        assert!(made_by_run(&name, &a));
+        assert!(!made_by_run(&name, &b));
+        assert!(!made_by_run(&format!("other-{a}"), &a));
+        assert!(!made_by_run(&format!("little-x{a}"), &a));
     }
 
     #[test]

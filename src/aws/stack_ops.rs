@@ -72,6 +72,8 @@ pub trait StackOps: Send + Sync {
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()>;
     /// SetStackPolicy with a policy document (JSON).
     async fn set_stack_policy(&self, stack: &str, policy_body: &str) -> Result<()>;
+    /// GetStackPolicy: the stack's policy document, None when it has none.
+    async fn stack_policy(&self, stack: &str) -> Result<Option<String>>;
     /// ContinueUpdateRollback of a stack in `UPDATE_ROLLBACK_FAILED`, skipping the named
     /// resources (see [`rollback_failures`]); none skipped when empty.
     async fn continue_update_rollback(
@@ -209,6 +211,20 @@ impl StackOps for StackOpsClient {
             .await
             .map_err(|e| sdk_error("cloudformation:SetStackPolicy", e))?;
         Ok(())
+    }
+
+    async fn stack_policy(&self, stack: &str) -> Result<Option<String>> {
+        let out = self
+            .client
+            .get_stack_policy()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:GetStackPolicy", e))?;
+        Ok(out
+            .stack_policy_body()
+            .filter(|b| !b.trim().is_empty())
+            .map(str::to_owned))
     }
 
     async fn continue_update_rollback(

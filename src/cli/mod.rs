@@ -306,7 +306,12 @@ pub struct ApplyArgs {
     /// Allow changes that widen IAM or resource-policy access
     #[arg(long)]
     pub allow_broadening: bool,
-    /// Delete and recreate stacks whose creation failed (ROLLBACK_COMPLETE)
+    /// Allow turning termination protection off and loosening a stack policy
+    #[arg(long)]
+    pub allow_unprotect: bool,
+    /// Replace stacks whose creation failed and was rolled back (ROLLBACK_COMPLETE): shown in
+    /// the plan, deleted and created again once approved; never a stack that may still hold
+    /// resources (ROLLBACK_FAILED, DELETE_FAILED)
     #[arg(long)]
     pub replace_failed: bool,
     /// How many independent stacks to deploy at once

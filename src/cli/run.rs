@@ -16,6 +16,7 @@ use crate::aws::{account_resolver, AwsSettings};
 use crate::deploy::apply::ApplyOptions;
 use crate::deploy::destroy::DestroyOptions;
 use crate::error::{exit, Error, Result};
+use crate::interrupt::Interrupt;
 use crate::plan::run::PlanOptions;
 use crate::project::Project;
 use crate::render::ops::{self, Selection};
@@ -182,22 +183,25 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
-    let options = PlanOptions {
+    let mut options = PlanOptions {
         selection: selection(&args.selection),
         concurrency: usize::from(args.concurrency),
         keep_change_sets: args.out.is_some(),
         poll: ChangeSetPoll::default(),
         render: render_options(&project, ctx),
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
+        now: now(),
+        run_id: crate::aws::changeset::new_run_id(),
+        replace_failed: false,
+        interrupt: Interrupt::never(),
     };
     // Fail on a bad selection before any AWS call.
     project.select(&options.selection.names, options.selection.all)?;
     let connect = sdk_connect(ctx, &project);
     let runtime = runtime()?;
-    let plan = runtime.block_on(crate::plan::run::plan(Arc::new(project), connect, options))?;
+    let plan = runtime.block_on(async {
+        options.interrupt = listen_for_interrupts(&options.run_id);
+        crate::plan::run::plan(Arc::new(project), connect, options).await
+    })?;
     if let Some(path) = &args.out {
         let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::Io(e.into()))?;
         std::fs::write(path, text + "\n").map_err(|source| Error::Write {
@@ -255,11 +259,15 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
             poll: ChangeSetPoll::default(),
             render: render_options(&project, ctx),
             now: now(),
+            run_id: crate::aws::changeset::new_run_id(),
+            replace_failed: args.replace_failed,
+            interrupt: Interrupt::never(),
         },
         saved,
         yes: args.yes,
         allow_destructive: args.allow_destructive,
         allow_broadening: args.allow_broadening,
+        allow_unprotect: args.allow_unprotect,
         replace_failed: args.replace_failed,
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
@@ -272,27 +280,29 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
     ui.plan_to_stderr = args.format == ReportFormat::Json;
     let ui = Arc::new(ui);
     let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
-    let report = runtime()?.block_on(crate::deploy::apply::apply(
-        Arc::new(project),
-        connect,
-        options,
-        ui,
-    ))?;
+    let report = runtime()?.block_on(async {
+        options.plan.interrupt = listen_for_interrupts(&options.plan.run_id);
+        crate::deploy::apply::apply(Arc::new(project), connect, options, ui).await
+    })?;
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Text => {
             report::apply::write_summary(&mut out, &report.stacks, false, ctx.stdout)?;
-            if report.interrupted {
-                writeln!(
-                    out,
-                    "interrupted: stacks that were deploying go on in CloudFormation"
-                )
-                .map_err(Error::output)?;
-            }
         }
         ReportFormat::Json => report::write_json(&mut out, &report)?,
     }
-    Ok(if report.failed() {
+    if report.interrupted {
+        eprintln!(
+            "interrupted: {}",
+            report
+                .cleanup
+                .as_deref()
+                .unwrap_or("every stack had finished")
+        );
+    }
+    Ok(if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.failed() {
         exit::ERROR
     } else {
         exit::OK
@@ -399,6 +409,56 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+/// Turns Ctrl-C and SIGTERM into an [`Interrupt`], on the current runtime: the first asks the
+/// operation to stop at its next safe point and clean up what it made; a second stops at once,
+/// saying which change sets may be left.
+fn listen_for_interrupts(run_id: &str) -> Interrupt {
+    let (interrupt, trigger) = Interrupt::new();
+    let run_id = run_id.to_owned();
+    tokio::spawn(async move {
+        let mut signals = Signals::new();
+        signals.next().await;
+        eprintln!(
+            "\ninterrupted: stopping at the next safe point and deleting what this run made and did not execute (interrupt again to stop at once)"
+        );
+        trigger.raise();
+        signals.next().await;
+        eprintln!(
+            "stopped at once: change sets of this run (named `little-…-{run_id}`) may be left, and new stacks in REVIEW_IN_PROGRESS; `little plan` shows them, `aws cloudformation delete-change-set` removes them"
+        );
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
+    interrupt
+}
+
+/// Ctrl-C, and SIGTERM where there is one.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Waits for the next one.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(term) = self.term.as_mut() {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,

@@ -11,14 +11,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::Ui;
+use crate::aws::changeset::wait_for_change_set;
 use crate::aws::cloudformation::{wait_for_stack, Poll, StackInfo};
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEvent};
 use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::risk::{Risk, RiskKind};
-use crate::plan::run::clients_for;
-use crate::plan::run::{plan, plan_stack, sha256, PlanOptions};
+use crate::plan::run::{
+    clients_for, discard, parse_deployed, plan, plan_stack, sha256, stack_risks, sweep, PlanOptions,
+};
 use crate::project::Project;
 
 #[derive(Clone)]
@@ -31,7 +33,10 @@ pub struct ApplyOptions {
     pub yes: bool,
     pub allow_destructive: bool,
     pub allow_broadening: bool,
-    /// Delete and recreate stacks whose creation failed (ROLLBACK_COMPLETE).
+    /// Allow turning termination protection off and loosening a stack policy.
+    pub allow_unprotect: bool,
+    /// Delete and recreate stacks whose creation failed and was rolled back
+    /// (`ROLLBACK_COMPLETE`), after approval; planned as such.
     pub replace_failed: bool,
     /// Waiting for stack operations.
     pub wait: Poll,
@@ -71,6 +76,9 @@ pub struct StackResult {
 pub struct ApplyReport {
     pub stacks: Vec<StackResult>,
     pub interrupted: bool,
+    /// After an interrupt: what was cleaned up and what still runs in CloudFormation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
 }
 
 impl ApplyReport {
@@ -91,18 +99,20 @@ pub async fn apply(
     options: ApplyOptions,
     ui: Arc<dyn Ui>,
 ) -> Result<ApplyReport> {
+    let interrupt = options.plan.interrupt.clone();
     let plan = match &options.saved {
         Some(saved) => check_saved(&project, connect.as_ref(), saved, &options).await?,
         None => {
-            if options.replace_failed {
-                replace_failed(&project, connect.as_ref(), &options, ui.as_ref()).await?;
-            }
             let mut plan_options = options.plan.clone();
             plan_options.keep_change_sets = true;
+            plan_options.replace_failed = options.replace_failed;
             plan(project.clone(), connect.clone(), plan_options).await?
         }
     };
-    ui.show_plan(&plan)?;
+    if let Err(e) = ui.show_plan(&plan) {
+        cleanup_all(&project, connect.as_ref(), &plan).await;
+        return Err(e);
+    }
     if plan.has_failures() {
         cleanup_all(&project, connect.as_ref(), &plan).await;
         let failed: Vec<&str> = plan
@@ -131,6 +141,7 @@ pub async fn apply(
                 .map(|s| result(&s.stack, Outcome::Unchanged, None, 0.0))
                 .collect(),
             interrupted: false,
+            cleanup: None,
         });
     }
     if let Err(refusal) = check_risks(
@@ -157,14 +168,47 @@ pub async fn apply(
             "Apply these changes to {n} stack{}?",
             if n == 1 { "" } else { "s" }
         );
-        if !ui.confirm(&question)? {
+        let answer = tokio::select! {
+            answer = ask(ui.clone(), question) => answer,
+            _ = interrupt.raised() => {
+                cleanup_all(&project, connect.as_ref(), &plan).await;
+                return Err(Error::Interrupted(
+                    "not approved: nothing was applied; the change sets of this plan were deleted".into(),
+                ));
+            }
+        };
+        let approved = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                cleanup_all(&project, connect.as_ref(), &plan).await;
+                return Err(e);
+            }
+        };
+        if !approved {
             cleanup_all(&project, connect.as_ref(), &plan).await;
             return Err(Error::Refused(
                 "not approved; the change sets were deleted".into(),
             ));
         }
     }
+    if interrupt.is_raised() {
+        cleanup_all(&project, connect.as_ref(), &plan).await;
+        return Err(Error::Interrupted(
+            "nothing was applied; the change sets of this plan were deleted".into(),
+        ));
+    }
     execute(project, connect, plan, options, ui).await
+}
+
+/// Asks on a thread of its own: a blocking read of the terminal must not hold up the runtime,
+/// and an interrupt must not wait for an answer (the thread ends with the process).
+async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(ui.confirm(&question));
+    });
+    rx.await
+        .map_err(|_| Error::Internal("the approval prompt ended without an answer".into()))?
 }
 
 pub(crate) fn result(
@@ -200,6 +244,12 @@ pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
             "change that broadens access",
             "--allow-broadening",
         ),
+        (
+            RiskKind::Unprotecting,
+            options.allow_unprotect,
+            "change that lowers a stack's protection",
+            "--allow-unprotect",
+        ),
     ]
     .into_iter()
     .filter(|(_, allowed, _, _)| !allowed)
@@ -229,66 +279,45 @@ pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
 /// Deletes the change sets a plan kept, and the empty stacks its CREATE change sets made.
 pub async fn cleanup_all(project: &Project, connect: &dyn Connect, plan: &Plan) {
     for s in &plan.stacks {
-        cleanup_stack(project, connect, s).await;
+        discard(project, connect, s).await;
     }
 }
 
 async fn cleanup_stack(project: &Project, connect: &dyn Connect, s: &StackPlan) {
-    let Some(cs) = &s.change_set else { return };
-    let Some(stack) = project.stack(&s.stack) else {
-        return;
-    };
-    let Ok(clients) = clients_for(project, connect, stack).await else {
-        return;
-    };
-    let _ = clients
-        .change_sets
-        .delete_change_set(&cs.stack_name, &cs.name)
-        .await;
-    if s.status == PlanStatus::New {
-        if let Ok(Some(info)) = clients.cfn.describe_stack(&s.stack).await {
-            if info.status == "REVIEW_IN_PROGRESS" {
-                let _ = clients.cfn.delete_stack(&s.stack).await;
-            }
-        }
-    }
+    discard(project, connect, s).await;
 }
 
-/// `--replace-failed`: deletes selected stacks whose creation failed, so they are planned anew.
-async fn replace_failed(
-    project: &Project,
-    connect: &dyn Connect,
+/// `--replace-failed`, once approved: deletes the failed stack that the plan showed, if it is
+/// still that stack in `ROLLBACK_COMPLETE` (nothing left in it), and waits until it is gone.
+async fn delete_failed(
+    clients: &Clients,
+    planned: &StackPlan,
     options: &ApplyOptions,
     ui: &dyn Ui,
 ) -> Result<()> {
-    let stacks = project.select(&options.plan.selection.names, options.plan.selection.all)?;
-    for stack in stacks {
-        let clients = clients_for(project, connect, stack).await?;
-        if let Some(info) = clients.cfn.describe_stack(&stack.name).await? {
-            if matches!(
-                info.status.as_str(),
-                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED"
-            ) {
-                ui.progress(
-                    &stack.name,
-                    &format!(
-                        "deleting the failed stack ({}) to create it again",
-                        info.status
-                    ),
-                );
-                clients.cfn.delete_stack(&stack.name).await?;
-                if let Some(left) =
-                    wait_for_stack(clients.cfn.as_ref(), &stack.name, options.wait).await?
-                {
-                    if left.status != "DELETE_COMPLETE" {
-                        return Err(Error::StackState {
-                            stack: stack.name.clone(),
-                            status: left.status,
-                            guidance: "it could not be deleted; see `little events`".into(),
-                        });
-                    }
-                }
-            }
+    let name = &planned.stack;
+    let Some(info) = clients.cfn.describe_stack(name).await? else {
+        return Ok(());
+    };
+    if info.status != "ROLLBACK_COMPLETE" {
+        return Err(Error::StackState {
+            stack: name.clone(),
+            status: info.status,
+            guidance: "it was planned as a failed stack to replace (ROLLBACK_COMPLETE) and has changed since; plan again".into(),
+        });
+    }
+    ui.progress(
+        name,
+        "deleting the failed stack (ROLLBACK_COMPLETE) to create it again",
+    );
+    clients.cfn.delete_stack(name).await?;
+    if let Some(left) = wait_for_stack(clients.cfn.as_ref(), name, options.wait).await? {
+        if left.status != "DELETE_COMPLETE" {
+            return Err(Error::StackState {
+                stack: name.clone(),
+                status: left.status,
+                guidance: format!("it could not be deleted; see `little events {name}`"),
+            });
         }
     }
     Ok(())
@@ -339,12 +368,21 @@ async fn check_saved(
             );
             continue;
         }
-        if s.change_set.is_none() {
+        if s.replaces_failed.is_some() {
+            stale.push(format!(
+                "`{}` replaces a failed stack, whose change set can only be made once it is deleted; apply it without `--plan` (`little apply {} --replace-failed`)",
+                s.stack, s.stack
+            ));
+            continue;
+        }
+        // Without a change set, only the settings change sets do not carry may change.
+        if s.change_set.is_none() && !s.resource_changes.is_empty() {
             stale.push(format!("`{}` has no change set in the saved plan", s.stack));
             continue;
         }
         let clients = clients_for(project, connect, stack).await?;
         let info = clients.cfn.describe_stack(&s.stack).await?;
+        let mut deployed_template = None;
         match (&s.deployed, &info) {
             (Some(d), Some(now)) => {
                 let template = clients.cfn.get_template(&s.stack).await?;
@@ -361,15 +399,21 @@ async fn check_saved(
                         d.last_updated.as_deref().unwrap_or("-"),
                         last.as_deref().unwrap_or("-")
                     ));
+                    continue;
                 }
+                deployed_template = Some(parse_deployed(&template)?);
             }
             (None, Some(now)) if now.status == "REVIEW_IN_PROGRESS" => {}
-            (None, Some(now)) => stale.push(format!(
-                "`{}` was new when planned and now exists ({})",
-                s.stack, now.status
-            )),
+            (None, Some(now)) => {
+                stale.push(format!(
+                    "`{}` was new when planned and now exists ({})",
+                    s.stack, now.status
+                ));
+                continue;
+            }
             (Some(_), None) | (None, None) => {
-                stale.push(format!("`{}` or its change set no longer exists", s.stack))
+                stale.push(format!("`{}` or its change set no longer exists", s.stack));
+                continue;
             }
         }
         // The project must still render what was planned.
@@ -385,6 +429,73 @@ async fn check_saved(
                 "`{}` renders differently from when the plan was made (the template or its configuration changed)",
                 s.stack
             ));
+            continue;
+        }
+        // The risks are computed again, from AWS's answers now and the project, never taken
+        // from the file: a plan edited to drop a risk, or a change set that says something
+        // else now, is refused.
+        let described = match &s.change_set {
+            None => Ok(None),
+            Some(cs) => wait_for_change_set(
+                clients.change_sets.as_ref(),
+                &cs.stack_name,
+                &cs.name,
+                options.plan.poll,
+            )
+            .await
+            .map(Some),
+        };
+        let changes = match described {
+            Ok(None) => Vec::new(),
+            Ok(Some(cs)) if cs.execution_status.as_deref() == Some("AVAILABLE") => cs.changes,
+            Ok(Some(cs)) => {
+                stale.push(format!(
+                    "the change set of `{}` cannot be executed ({})",
+                    s.stack,
+                    cs.execution_status.as_deref().unwrap_or(&cs.status)
+                ));
+                continue;
+            }
+            Err(e) => {
+                stale.push(format!("the change set of `{}`: {e}", s.stack));
+                continue;
+            }
+        };
+        let mut now = s.clone();
+        now.template_changes =
+            crate::plan::diff::diff_templates(deployed_template.as_ref(), &rendered.template);
+        now.termination_protection = info
+            .as_ref()
+            .filter(|_| s.deployed.is_some())
+            .and_then(|d| {
+                (d.termination_protection != stack.termination_protection).then_some(
+                    crate::plan::model::BoolChange {
+                        before: d.termination_protection,
+                        after: stack.termination_protection,
+                    },
+                )
+            });
+        now.stack_policy = match (&s.deployed, &stack.stack_policy) {
+            (Some(_), Some(configured)) => crate::plan::settings::policy_change(
+                clients.ops.stack_policy(&s.stack).await?.as_deref(),
+                Some(configured),
+            ),
+            (None, configured) => crate::plan::settings::policy_change(None, configured.as_deref()),
+            (Some(_), None) => None,
+        };
+        let risks = stack_risks(
+            deployed_template.as_ref(),
+            &rendered.template,
+            &now,
+            &changes,
+        );
+        if !same_risks(&risks, &s.risks) {
+            stale.push(format!(
+                "the risks of `{}` are not those in the saved plan (now: {}; saved: {})",
+                s.stack,
+                risk_list(&risks),
+                risk_list(&s.risks)
+            ));
         }
     }
     if !stale.is_empty() {
@@ -394,6 +505,31 @@ async fn check_saved(
         )));
     }
     Ok(saved.clone())
+}
+
+/// Whether two lists hold the same risks, in any order.
+fn same_risks(a: &[Risk], b: &[Risk]) -> bool {
+    let key = |rs: &[Risk]| {
+        let mut v: Vec<String> = rs
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .collect();
+        v.sort();
+        v
+    };
+    key(a) == key(b)
+}
+
+/// `destructive `Repo`, broadening `Role``, or `none`.
+fn risk_list(risks: &[Risk]) -> String {
+    if risks.is_empty() {
+        return "none".into();
+    }
+    risks
+        .iter()
+        .map(|r| format!("{} `{}`", r.kind.word(), r.logical_id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Executes the plan's change sets in dependency order.
@@ -416,8 +552,7 @@ async fn execute(
     let mut started: BTreeSet<String> = BTreeSet::new();
     let limit = options.plan.concurrency.max(1);
     let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let interrupt = options.plan.interrupt.clone();
 
     loop {
         // Start every stack whose dependencies are done, up to the limit.
@@ -488,7 +623,7 @@ async fn execute(
                     results.insert(name, r);
                 }
             }
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = interrupt.raised(), if !interrupted => {
                 interrupted = true;
                 running.abort_all();
                 while running.join_next().await.is_some() {}
@@ -497,26 +632,50 @@ async fn execute(
         }
     }
 
-    // Interrupted: stacks that were running go on in CloudFormation; the ones not started have
-    // their change sets deleted.
+    // Interrupted: stacks whose change sets were executed go on in CloudFormation; every change
+    // set this run made and did not execute is deleted (the planned ones, and any made by a
+    // re-plan that was cut short), with the empty new stacks they created.
+    let mut unfinished: Vec<String> = Vec::new();
     for name in &order {
-        if results.contains_key(name) {
-            continue;
+        if !results.contains_key(name) {
+            unfinished.push(name.clone());
         }
-        if started.contains(name) {
-            let mut r = result(name, Outcome::Cancelled, None, 0.0);
-            r.guidance = Some(format!(
+    }
+    let swept = if unfinished.is_empty() {
+        None
+    } else {
+        Some(
+            sweep(
+                &project,
+                connect.as_ref(),
+                &unfinished,
+                &options.plan.run_id,
+            )
+            .await,
+        )
+    };
+    for name in &unfinished {
+        let running_now = swept.as_ref().is_some_and(|s| {
+            s.running
+                .iter()
+                .any(|r| r.starts_with(&format!("`{name}`")))
+        });
+        let mut r = result(name, Outcome::Cancelled, None, 0.0);
+        r.guidance = Some(if running_now {
+            format!(
                 "stopped waiting; CloudFormation goes on with it: `little events {name} --follow`"
-            ));
-            results.insert(name.clone(), r);
+            )
+        } else if started.contains(name) {
+            "stopped before its change set was executed; nothing was changed".to_owned()
         } else {
-            cleanup_stack(&project, connect.as_ref(), &plans[name]).await;
-            results.insert(name.clone(), result(name, Outcome::Cancelled, None, 0.0));
-        }
+            "not started; nothing was changed".to_owned()
+        });
+        results.insert(name.clone(), r);
     }
     Ok(ApplyReport {
         stacks: order.iter().filter_map(|n| results.remove(n)).collect(),
         interrupted,
+        cleanup: swept.map(|s| s.describe()),
     })
 }
 
@@ -553,18 +712,27 @@ async fn apply_stack(
         Err(e) => return failed(e.to_string()),
     };
     let mut current = planned.clone();
-    if !planned.known_after_apply.is_empty() {
-        // The plan rendered placeholders for outputs that exist now: plan this stack again.
-        ui.progress(
-            &name,
-            &format!(
-                "planning again with the outputs now known ({})",
-                planned.known_after_apply.join(", ")
-            ),
-        );
+    if planned.replaces_failed.is_some() {
+        if let Err(e) = delete_failed(&clients, &planned, options, ui).await {
+            return failed(e.to_string());
+        }
+    }
+    if !planned.known_after_apply.is_empty() || planned.replaces_failed.is_some() {
+        // The plan rendered placeholders for outputs that exist now, or could make no change
+        // set while the failed stack was there: plan this stack again.
+        if !planned.known_after_apply.is_empty() {
+            ui.progress(
+                &name,
+                &format!(
+                    "planning again with the outputs now known ({})",
+                    planned.known_after_apply.join(", ")
+                ),
+            );
+        }
         cleanup_stack(project, connect, &planned).await;
         let mut plan_options = options.plan.clone();
         plan_options.keep_change_sets = true;
+        plan_options.replace_failed = false;
         current = match plan_stack(project, connect, stack, &plan_options).await {
             Ok(p) => p,
             Err(e) => return failed(e.to_string()),
@@ -591,15 +759,20 @@ async fn apply_stack(
     }
     let Some(change_set) = current.change_set.clone() else {
         // Planned as changed, but CloudFormation saw nothing to do in the template or
-        // parameters (a tag or termination-protection change only).
+        // parameters (a termination-protection or stack policy change only).
         let mut r = result(
             &name,
             Outcome::Updated,
             None,
             started.elapsed().as_secs_f64(),
         );
-        r.warnings
-            .extend(settle_settings(&clients, stack, ui).await);
+        match settle_settings(&clients, stack, &current, ui).await {
+            Ok(warnings) => r.warnings.extend(warnings),
+            Err(e) => {
+                r.outcome = Outcome::Failed;
+                r.root_cause.push(e.to_string());
+            }
+        }
         return r;
     };
 
@@ -644,56 +817,70 @@ async fn apply_stack(
         }
     };
     r.changes = current.resource_changes.len();
-    r.warnings
-        .extend(settle_settings(&clients, stack, ui).await);
+    match settle_settings(&clients, stack, &current, ui).await {
+        Ok(warnings) => r.warnings.extend(warnings),
+        Err(e) => {
+            // The template is deployed; a setting that was planned is not: the stack is not as
+            // planned, so the run must not look green.
+            r.outcome = Outcome::Failed;
+            r.root_cause.push(e.to_string());
+            r.guidance = Some(format!(
+                "the template was deployed, but a planned setting was not applied; run `little apply {name}` again"
+            ));
+        }
+    }
     r
 }
 
 /// After a successful deployment: termination protection and the stack policy, which change
-/// sets do not carry. A failure here is a warning: the stack is deployed.
+/// sets do not carry, as planned. Failing to set a planned setting is an error (the stack is
+/// not as planned); on an endpoint that does not implement UpdateTerminationProtection, a
+/// warning.
 async fn settle_settings(
     clients: &Clients,
     stack: &crate::project::Stack,
+    planned: &StackPlan,
     ui: &dyn Ui,
-) -> Vec<String> {
+) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    match clients.cfn.describe_stack(&stack.name).await {
-        Ok(Some(info)) if info.termination_protection != stack.termination_protection => {
-            ui.progress(
-                &stack.name,
-                &format!(
-                    "{} termination protection",
-                    if stack.termination_protection {
-                        "enabling"
-                    } else {
-                        "disabling"
-                    }
-                ),
-            );
-            if let Err(e) = clients
-                .ops
-                .set_termination_protection(&stack.name, stack.termination_protection)
-                .await
-            {
-                warnings.push(format!(
-                    "termination protection could not be {}: {e}",
-                    if stack.termination_protection {
-                        "enabled"
-                    } else {
-                        "disabled"
-                    }
-                ));
+    let info = clients.cfn.describe_stack(&stack.name).await?;
+    if let Some(info) = info.filter(|i| i.termination_protection != stack.termination_protection) {
+        let word = if stack.termination_protection {
+            "enabl"
+        } else {
+            "disabl"
+        };
+        ui.progress(&stack.name, &format!("{word}ing termination protection"));
+        if let Err(e) = clients
+            .ops
+            .set_termination_protection(&stack.name, stack.termination_protection)
+            .await
+        {
+            let unimplemented = e.to_string().contains("may not implement this call");
+            if !unimplemented || planned.termination_protection.is_some() {
+                return Err(Error::Aws {
+                    operation: "cloudformation:UpdateTerminationProtection".into(),
+                    message: format!(
+                        "termination protection of `{}` could not be {word}ed: {e}",
+                        info.name
+                    ),
+                });
             }
-        }
-        Ok(_) => {}
-        Err(e) => warnings.push(format!("could not read the stack back: {e}")),
-    }
-    if let Some(policy) = &stack.stack_policy {
-        if let Err(e) = clients.ops.set_stack_policy(&stack.name, policy).await {
-            warnings.push(format!("the stack policy could not be set: {e}"));
+            warnings.push(format!("termination protection could not be {word}ed: {e}"));
         }
     }
-    warnings
+    if let (Some(change), Some(policy)) = (&planned.stack_policy, &stack.stack_policy) {
+        ui.progress(
+            &stack.name,
+            if change.before.is_none() {
+                "setting the stack policy"
+            } else {
+                "updating the stack policy"
+            },
+        );
+        clients.ops.set_stack_policy(&stack.name, policy).await?;
+    }
+    Ok(warnings)
 }
 
 /// Waits for a stack operation, showing each new event once; returns the final state and every
@@ -767,8 +954,11 @@ pub fn cause_lines(events: &[StackEvent]) -> Vec<String> {
 /// The way out of a failed stack operation.
 pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]) -> String {
     match status {
-        Some("ROLLBACK_COMPLETE") | Some("ROLLBACK_FAILED") => format!(
-            "the creation failed and was rolled back; a stack in this state cannot be updated: fix the cause, then `little apply {stack} --replace-failed` deletes it and creates it again"
+        Some("ROLLBACK_COMPLETE") => format!(
+            "the creation failed and was rolled back; a stack in this state cannot be updated: fix the cause, then `little apply {stack} --replace-failed` plans its replacement and, once approved, deletes it and creates it again"
+        ),
+        Some("ROLLBACK_FAILED") => format!(
+            "the creation failed and so did its rollback: the stack may still hold resources; see `little events {stack}` for the ones that could not be deleted, clean them up, then `little destroy {stack}`"
         ),
         Some("UPDATE_ROLLBACK_COMPLETE") => {
             "the update failed and was rolled back: the stack is as it was before; fix the cause and apply again".to_owned()

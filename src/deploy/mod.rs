@@ -8,6 +8,9 @@ pub mod destroy;
 pub mod stackset;
 pub mod status;
 
+#[cfg(test)]
+mod safety_tests;
+
 use crate::aws::stack_ops::StackEvent;
 use crate::error::Result;
 use crate::plan::model::Plan;
@@ -107,11 +110,15 @@ pub mod testing {
                 },
                 render: RenderOptions::default(),
                 now: 1,
+                run_id: "5eed1e55".into(),
+                replace_failed: false,
+                interrupt: crate::interrupt::Interrupt::never(),
             },
             saved: None,
             yes,
             allow_destructive: false,
             allow_broadening: false,
+            allow_unprotect: false,
             replace_failed: false,
             wait: Poll {
                 first: zero,

@@ -60,6 +60,10 @@ pub struct FakeAws {
     pub org_management: Mutex<String>,
     /// StackSets, their instances and operations.
     pub sets: Mutex<super::fake_stacksets::FakeSets>,
+    /// The change sets each stack holds: (name, execution status), as ListChangeSets answers.
+    pub held: Mutex<BTreeMap<String, Vec<(String, String)>>>,
+    /// Stack policies by stack (GetStackPolicy).
+    pub policies: Mutex<BTreeMap<String, String>>,
 }
 
 impl FakeAws {
@@ -115,6 +119,16 @@ impl FakeAws {
 
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
+    }
+
+    /// The names of the change sets `stack` holds now.
+    pub fn held_change_sets(&self, stack: &str) -> Vec<String> {
+        self.held
+            .lock()
+            .unwrap()
+            .get(stack)
+            .map(|l| l.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn log(&self, call: String) {
@@ -202,6 +216,7 @@ impl CloudFormation for FakeAws {
     async fn delete_stack(&self, name: &str) -> Result<()> {
         self.log(format!("DeleteStack {name}"));
         self.stacks.lock().unwrap().remove(name);
+        self.held.lock().unwrap().remove(name);
         Ok(())
     }
 
@@ -222,6 +237,12 @@ impl ChangeSets for FakeAws {
                 .map(|u| format!(" url={u}"))
                 .unwrap_or_default()
         ));
+        self.held
+            .lock()
+            .unwrap()
+            .entry(req.stack_name.clone())
+            .or_default()
+            .push((req.change_set_name.clone(), "AVAILABLE".into()));
         if req.change_set_type == Some(crate::aws::changeset::ChangeSetType::Create) {
             // Like AWS: a CREATE change set makes the stack, in REVIEW_IN_PROGRESS.
             self.deploy(&req.stack_name, "", &[], &[]);
@@ -270,13 +291,42 @@ impl ChangeSets for FakeAws {
         Ok((cs, None))
     }
 
-    async fn delete_change_set(&self, stack_name: &str, _name: &str) -> Result<()> {
+    async fn delete_change_set(&self, stack_name: &str, name: &str) -> Result<()> {
         self.log(format!("DeleteChangeSet {stack_name}"));
+        if let Some(list) = self.held.lock().unwrap().get_mut(stack_name) {
+            list.retain(|(n, _)| n != name);
+        }
         Ok(())
     }
 
-    async fn execute_change_set(&self, stack_name: &str, _name: &str) -> Result<()> {
+    async fn list_change_sets(
+        &self,
+        stack_name: &str,
+    ) -> Result<Vec<crate::aws::changeset::ChangeSetSummary>> {
+        self.log(format!("ListChangeSets {stack_name}"));
+        Ok(self
+            .held
+            .lock()
+            .unwrap()
+            .get(stack_name)
+            .map(|l| {
+                l.iter()
+                    .map(|(n, e)| crate::aws::changeset::ChangeSetSummary {
+                        name: n.clone(),
+                        stack_name: stack_name.to_owned(),
+                        status: "CREATE_COMPLETE".into(),
+                        execution_status: Some(e.clone()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn execute_change_set(&self, stack_name: &str, name: &str) -> Result<()> {
         self.log(format!("ExecuteChangeSet {stack_name}"));
+        // Executing a change set removes the stack's other change sets, as AWS does.
+        self.held.lock().unwrap().remove(stack_name);
+        let _ = name;
         let mut stacks = self.stacks.lock().unwrap();
         let Some(s) = stacks.get_mut(stack_name) else {
             return Err(Error::Aws {
@@ -388,9 +438,18 @@ impl StackOps for FakeAws {
         Ok(())
     }
 
-    async fn set_stack_policy(&self, stack: &str, _policy_body: &str) -> Result<()> {
+    async fn set_stack_policy(&self, stack: &str, policy_body: &str) -> Result<()> {
         self.log(format!("SetStackPolicy {stack}"));
+        self.policies
+            .lock()
+            .unwrap()
+            .insert(stack.to_owned(), policy_body.to_owned());
         Ok(())
+    }
+
+    async fn stack_policy(&self, stack: &str) -> Result<Option<String>> {
+        self.log(format!("GetStackPolicy {stack}"));
+        Ok(self.policies.lock().unwrap().get(stack).cloned())
     }
 
     async fn continue_update_rollback(&self, stack: &str, _skip: &[String]) -> Result<()> {

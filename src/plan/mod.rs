@@ -1,7 +1,8 @@
 //! `little plan`: what deploying the rendered templates would change in the deployed stacks.
 //!
 //! `diff` compares a deployed template with a rendered one semantically; `risk` finds the
-//! destructive and permission-broadening changes among them. Neither talks to AWS. `model` is
+//! destructive and permission-broadening changes among them; `settings` plans termination
+//! protection and the stack policy, and finds the changes that lower a protection. Neither talks to AWS. `model` is
 //! the plan document; `run` computes it through the `aws` traits.
 
 pub mod diff;
@@ -12,4 +13,5 @@ pub mod fake_stacksets;
 pub mod model;
 pub mod risk;
 pub mod run;
+pub mod settings;
 pub mod stackset;

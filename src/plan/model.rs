@@ -56,6 +56,9 @@ pub struct StackPlan {
     pub tag_changes: Vec<ValueChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_protection: Option<BoolChange>,
+    /// The stack policy, when the config sets one that differs from the deployed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_policy: Option<super::settings::PolicyChange>,
     /// What CloudFormation's change set says it would do, per resource.
     pub resource_changes: Vec<ResourceChange>,
     /// The change set, kept when the plan is saved for `apply --plan`.
@@ -68,6 +71,10 @@ pub struct StackPlan {
     /// `apply` would run. None for a stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_set: Option<super::stackset::StackSetPlan>,
+    /// `apply --replace-failed`: the status of the failed stack (`ROLLBACK_COMPLETE`) that apply
+    /// deletes, once approved, before creating the stack again. Its change set is made then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_failed: Option<String>,
 }
 
 /// The deployed stack's state when the plan was made; `apply --plan` refuses if it moved.
@@ -117,6 +124,9 @@ pub struct Summary {
     pub failed: usize,
     pub destructive: usize,
     pub broadening: usize,
+    /// Termination protection turned off, or a looser stack policy.
+    #[serde(default)]
+    pub unprotecting: usize,
 }
 
 impl StackPlan {
@@ -140,6 +150,7 @@ impl Plan {
                 match r.kind {
                     RiskKind::Destructive => summary.destructive += 1,
                     RiskKind::Broadening => summary.broadening += 1,
+                    RiskKind::Unprotecting => summary.unprotecting += 1,
                 }
             }
         }

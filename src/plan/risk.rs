@@ -6,7 +6,9 @@
 //!   is followed by a new, empty one);
 //! - broadening: a policy (trust, inline, managed, resource or key policy) grants more than
 //!   before: an `Allow` (principal × action × resource × condition) tuple appears, or a `Deny`
-//!   tuple disappears.
+//!   tuple disappears;
+//! - unprotecting: termination protection turned off, or a looser stack policy (computed in
+//!   `settings`, which owns those two settings).
 //!
 //! This module reads templates and the template diff only. It does not evaluate policies (no
 //! wildcard matching: `ecr:*` replacing `ecr:GetDownloadUrlForLayer` is one permission added and
@@ -27,6 +29,20 @@ use super::diff::{canonical, ChangeKind, TemplateDiff};
 pub enum RiskKind {
     Destructive,
     Broadening,
+    /// A protection of the stack itself is lowered: termination protection turned off, or a
+    /// stack policy that protects less (see `settings`).
+    Unprotecting,
+}
+
+impl RiskKind {
+    /// The word for people and Markdown tables: `destructive`, `broadening`, `unprotecting`.
+    pub fn word(self) -> &'static str {
+        match self {
+            RiskKind::Destructive => "destructive",
+            RiskKind::Broadening => "broadening",
+            RiskKind::Unprotecting => "unprotecting",
+        }
+    }
 }
 
 /// Whether a change replaces a resource, as CloudFormation change sets say.

@@ -12,16 +12,18 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::diff::{diff_templates, ChangeKind};
+use super::diff::{diff_templates, ChangeKind, TemplateDiff};
 use super::model::{BoolChange, Deployed, Hashes, Plan, PlanStatus, StackPlan, ValueChange};
-use super::risk::{dedupe, replacement_risk, template_risks, Replacement};
+use super::risk::{dedupe, replacement_risk, template_risks, Replacement, Risk};
+use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
-    change_set_name, wait_for_change_set, ChangeSet, ChangeSetId, ChangeSetPoll, ChangeSetRequest,
-    ChangeSetType,
+    change_set_name, made_by_run, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
+    ChangeSetPoll, ChangeSetRequest, ChangeSetType, ResourceChange,
 };
 use crate::aws::cloudformation::StackInfo;
 pub use crate::aws::connect::{Clients, Connect};
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 use crate::project::{Project, Stack};
 use crate::render::ops::Selection;
 use crate::render::{parse, MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
@@ -37,6 +39,14 @@ pub struct PlanOptions {
     pub render: RenderOptions,
     /// Seconds since the Unix epoch, stamped on the plan.
     pub now: u64,
+    /// This run's mark, ending the name of every change set it makes
+    /// ([`crate::aws::changeset::new_run_id`]): it deletes only its own.
+    pub run_id: String,
+    /// `apply --replace-failed`: a stack whose creation failed and was rolled back
+    /// (`ROLLBACK_COMPLETE`, nothing left in it) is planned as deleted and created again.
+    pub replace_failed: bool,
+    /// Ctrl-C or SIGTERM: no stack is started after it, and what was made is cleaned up.
+    pub interrupt: Interrupt,
 }
 
 /// Plans the selected stacks.
@@ -60,6 +70,10 @@ pub async fn plan(
         let name = name.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
+            if options.interrupt.is_raised() {
+                let not_started = Err(Error::Interrupted("not planned".into()));
+                return (index, name, not_started);
+            }
             let stack = project.stack(&name).cloned();
             let plan = match stack {
                 Some(stack) if stack.stack_set.is_some() => {
@@ -83,6 +97,14 @@ pub async fn plan(
             Ok(p) => p,
             Err(e) => failed_plan(&project, stack, &name, &e),
         });
+    }
+    if options.interrupt.is_raised() {
+        // Every stack that was being planned has finished: nothing this run made may stay.
+        let swept = sweep(&project, connect.as_ref(), &names, &options.run_id).await;
+        return Err(Error::Interrupted(format!(
+            "nothing was applied; {}",
+            swept.describe()
+        )));
     }
     Ok(Plan::new(
         &project.name,
@@ -114,6 +136,7 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
         parameter_changes: Vec::new(),
         tag_changes: Vec::new(),
         termination_protection: None,
+        stack_policy: None,
         resource_changes: Vec::new(),
         change_set: None,
         known_after_apply: Vec::new(),
@@ -122,6 +145,7 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
             parameters_sha256: String::new(),
         },
         stack_set: None,
+        replaces_failed: None,
     }
 }
 
@@ -193,11 +217,21 @@ pub async fn plan_stack(
     let rendered = renderer.render(stack).map_err(Error::Invalid)?;
     let body = rendered.body();
 
-    let current = clients.cfn.describe_stack(&stack.name).await?;
-    if let Some(info) = &current {
-        check_state(info)?;
+    let mut current = clients.cfn.describe_stack(&stack.name).await?;
+    // `--replace-failed`: a stack whose creation was rolled back holds nothing; apply deletes
+    // it, after approval, and creates it again. Until then there is no change set to make.
+    let replaces_failed = match &current {
+        Some(info) if options.replace_failed && info.status == "ROLLBACK_COMPLETE" => {
+            Some(info.status.clone())
+        }
+        _ => None,
+    };
+    if replaces_failed.is_some() {
+        current = None;
     }
-    let deployed_any = current.is_some();
+    if let Some(info) = &current {
+        check_state(info, options.replace_failed)?;
+    }
     // A stack in REVIEW_IN_PROGRESS holds only a change set: it is still new.
     let deployed = current.filter(|info| info.status != "REVIEW_IN_PROGRESS");
     let old_template = match &deployed {
@@ -227,12 +261,58 @@ pub async fn plan_stack(
             after: stack.termination_protection,
         })
     });
+    let stack_policy = match (&deployed, &stack.stack_policy) {
+        (Some(_), Some(configured)) => {
+            let before = clients.ops.stack_policy(&stack.name).await?;
+            policy_change(before.as_deref(), Some(configured))
+        }
+        (None, configured) => policy_change(None, configured.as_deref()),
+        (Some(_), None) => None,
+    };
+
+    let mut plan = StackPlan {
+        stack: stack.name.clone(),
+        region: clients.region.clone(),
+        account_id: account.map(|a| a.id.clone()),
+        status: PlanStatus::New,
+        error: None,
+        deployed: deployed
+            .as_ref()
+            .zip(old_template.as_ref())
+            .map(|(d, (_, hash))| Deployed {
+                stack_id: d.id.clone(),
+                status: d.status.clone(),
+                last_updated: d.last_updated.clone().or_else(|| d.created.clone()),
+                template_sha256: hash.clone(),
+            }),
+        risks: Vec::new(),
+        template_changes,
+        parameter_changes,
+        tag_changes,
+        termination_protection,
+        stack_policy,
+        resource_changes: Vec::new(),
+        change_set: None,
+        known_after_apply,
+        hashes: hashes(&body, &rendered.parameters),
+        stack_set: None,
+        replaces_failed,
+    };
+    if plan.replaces_failed.is_some() {
+        plan.risks = stack_risks(None, &rendered.template, &plan, &[]);
+        return Ok(plan);
+    }
 
     // The change set: what CloudFormation itself says it would do.
     let parameters: Vec<(String, String)> = rendered.parameter_pairs();
     let tags: Vec<(String, String)> = rendered.tag_pairs();
     let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
-    let name = change_set_name(&body, &parameters, &tags, &capabilities);
+    // Unique to this run: a concurrent run's change set (a `plan --out` kept for a later
+    // `apply --plan`) is never replaced or deleted by this one.
+    let name = run_change_set_name(
+        &change_set_name(&body, &parameters, &tags, &capabilities),
+        &options.run_id,
+    );
     let change_set_type = if deployed.is_some() {
         ChangeSetType::Update
     } else {
@@ -260,13 +340,6 @@ pub async fn plan_stack(
         role_arn: stack.role_arn.clone(),
         notification_arns: stack.notification_arns.clone(),
     };
-    if deployed_any {
-        // A change set of the same name, left by an earlier run, would make the create fail.
-        let _ = clients
-            .change_sets
-            .delete_change_set(&stack.name, &name)
-            .await;
-    }
     let created = clients.change_sets.create_change_set(&request).await?;
     let change_set = match &created {
         // CloudFormation refused to make one: nothing would change.
@@ -299,7 +372,6 @@ pub async fn plan_stack(
             }
         }
     };
-    let id = created;
     let failure = change_set.is_failed().then(|| {
         format!(
             "the change set failed: {}",
@@ -309,7 +381,15 @@ pub async fn plan_stack(
                 .unwrap_or_else(|| "no reason given".into())
         )
     });
-    let keep = options.keep_change_sets && failure.is_none() && !change_set.has_no_changes();
+    // A change set without resource changes still carries new parameter and tag values:
+    // executing it is how they reach the stack.
+    let executable = change_set.is_ready()
+        && (!change_set.changes.is_empty()
+            || !plan.parameter_changes.is_empty()
+            || !plan.tag_changes.is_empty());
+    let keep = options.keep_change_sets
+        && failure.is_none()
+        && (!change_set.has_no_changes() || executable);
     cleanup(&clients, &stack.name, &name, change_set_type, keep).await;
     if let Some(reason) = failure {
         return Err(Error::Aws {
@@ -318,12 +398,45 @@ pub async fn plan_stack(
         });
     }
 
-    let mut risks = template_risks(
+    plan.risks = stack_risks(
         old_template.as_ref().map(|(v, _)| v),
         &rendered.template,
-        &template_changes,
+        &plan,
+        &change_set.changes,
     );
-    for change in &change_set.changes {
+    plan.status = match &deployed {
+        None => PlanStatus::New,
+        Some(_) => {
+            let changed = !plan.template_changes.is_empty()
+                || !plan.parameter_changes.is_empty()
+                || !plan.tag_changes.is_empty()
+                || plan.termination_protection.is_some()
+                || plan.stack_policy.is_some()
+                || !change_set.changes.is_empty();
+            if changed {
+                PlanStatus::Changed
+            } else {
+                PlanStatus::Unchanged
+            }
+        }
+    };
+    plan.resource_changes = change_set.changes.clone();
+    plan.change_set = created.filter(|_| keep);
+    Ok(plan)
+}
+
+/// Every risk of a stack's plan: the template's (removals, replacements, broader policies),
+/// the replacements only the change set sees, and the settings' (termination protection off, a
+/// looser stack policy). `apply --plan` computes them again the same way and compares.
+pub fn stack_risks(
+    old_template: Option<&Value>,
+    new_template: &Value,
+    plan: &StackPlan,
+    changes: &[ResourceChange],
+) -> Vec<Risk> {
+    let diff: &TemplateDiff = &plan.template_changes;
+    let mut risks = template_risks(old_template, new_template, diff);
+    for change in changes {
         let replacement = match change.replacement.as_deref() {
             Some("True") => Replacement::True,
             Some("Conditional") => Replacement::Conditional,
@@ -333,65 +446,163 @@ pub async fn plan_stack(
             &change.logical_id,
             &change.resource_type,
             replacement,
-            &rendered.template,
+            new_template,
         ) {
             risks.push(r);
         }
     }
-    let risks = dedupe(risks);
+    risks.extend(settings_risks(
+        &plan.stack,
+        plan.termination_protection.as_ref(),
+        plan.stack_policy.as_ref(),
+    ));
+    dedupe(risks)
+}
 
-    let status = match &deployed {
-        None => PlanStatus::New,
-        Some(_) => {
-            let changed = !template_changes.is_empty()
-                || !parameter_changes.is_empty()
-                || !tag_changes.is_empty()
-                || termination_protection.is_some()
-                || !change_set.changes.is_empty();
-            if changed {
-                PlanStatus::Changed
-            } else {
-                PlanStatus::Unchanged
+/// What [`sweep`] did: change sets and empty stacks deleted, stacks still running in
+/// CloudFormation, and what could not be cleaned up.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    pub change_sets: Vec<String>,
+    pub stacks: Vec<String>,
+    /// `stack (STATUS)`: operations that go on in CloudFormation.
+    pub running: Vec<String>,
+    pub failures: Vec<String>,
+}
+
+impl Swept {
+    /// One sentence for people: what was cleaned up and what still runs.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!(
+            "deleted {} unexecuted change set{} and {} empty new stack{}",
+            self.change_sets.len(),
+            if self.change_sets.len() == 1 { "" } else { "s" },
+            self.stacks.len(),
+            if self.stacks.len() == 1 { "" } else { "s" }
+        )];
+        if self.running.is_empty() {
+            parts.push("nothing is running in CloudFormation".into());
+        } else {
+            parts.push(format!(
+                "still running in CloudFormation: {} (`little events STACK --follow` to watch)",
+                self.running.join(", ")
+            ));
+        }
+        if !self.failures.is_empty() {
+            parts.push(format!("could not clean up: {}", self.failures.join("; ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Deletes what one run made and did not execute: its change sets (found by the run's mark,
+/// wherever the run got to) and the empty `REVIEW_IN_PROGRESS` stacks they created; reports
+/// the stacks whose operations go on. StackSets are left out: they hold no change sets.
+pub async fn sweep(
+    project: &Project,
+    connect: &dyn Connect,
+    stacks: &[String],
+    run_id: &str,
+) -> Swept {
+    let mut swept = Swept::default();
+    for name in stacks {
+        let Some(stack) = project.stack(name) else {
+            continue;
+        };
+        if stack.stack_set.is_some() {
+            continue;
+        }
+        let clients = match clients_for(project, connect, stack).await {
+            Ok(c) => c,
+            Err(e) => {
+                swept.failures.push(format!("`{name}`: {e}"));
+                continue;
+            }
+        };
+        let info = match clients.cfn.describe_stack(name).await {
+            Ok(Some(info)) => info,
+            Ok(None) => continue,
+            Err(e) => {
+                swept.failures.push(format!("`{name}`: {e}"));
+                continue;
+            }
+        };
+        let held = match clients.change_sets.list_change_sets(name).await {
+            Ok(h) => h,
+            Err(e) => {
+                swept.failures.push(format!("`{name}`: {e}"));
+                Vec::new()
+            }
+        };
+        let mut left = held.len();
+        for cs in held.iter().filter(|cs| made_by_run(&cs.name, run_id)) {
+            let executed = cs
+                .execution_status
+                .as_deref()
+                .is_some_and(|s| s.starts_with("EXECUTE_"));
+            if executed {
+                continue;
+            }
+            match clients.change_sets.delete_change_set(name, &cs.name).await {
+                Ok(()) => {
+                    left -= 1;
+                    swept.change_sets.push(format!("{name}/{}", cs.name));
+                }
+                Err(e) => swept.failures.push(format!("`{name}` {}: {e}", cs.name)),
             }
         }
+        if info.status == "REVIEW_IN_PROGRESS" && left == 0 {
+            match clients.cfn.delete_stack(name).await {
+                Ok(()) => swept.stacks.push(name.clone()),
+                Err(e) => swept.failures.push(format!("`{name}`: {e}")),
+            }
+        } else if info.is_in_progress() && info.status != "REVIEW_IN_PROGRESS" {
+            swept.running.push(format!("`{name}` ({})", info.status));
+        }
+    }
+    swept
+}
+
+/// Deletes the change set a stack's plan kept, and the empty stack its CREATE change set
+/// made; for a plan that is not applied.
+pub async fn discard(project: &Project, connect: &dyn Connect, s: &StackPlan) {
+    let Some(cs) = &s.change_set else { return };
+    let Some(stack) = project.stack(&s.stack) else {
+        return;
     };
-    Ok(StackPlan {
-        stack: stack.name.clone(),
-        region: clients.region.clone(),
-        account_id: account.map(|a| a.id.clone()),
-        status,
-        error: None,
-        deployed: deployed
-            .as_ref()
-            .zip(old_template.as_ref())
-            .map(|(d, (_, hash))| Deployed {
-                stack_id: d.id.clone(),
-                status: d.status.clone(),
-                last_updated: d.last_updated.clone().or_else(|| d.created.clone()),
-                template_sha256: hash.clone(),
-            }),
-        risks,
-        template_changes,
-        parameter_changes,
-        tag_changes,
-        termination_protection,
-        resource_changes: change_set.changes.clone(),
-        change_set: id.filter(|_| keep),
-        known_after_apply,
-        hashes: hashes(&body, &rendered.parameters),
-        stack_set: None,
-    })
+    let Ok(clients) = clients_for(project, connect, stack).await else {
+        return;
+    };
+    let kind = if s.status == PlanStatus::New {
+        ChangeSetType::Create
+    } else {
+        ChangeSetType::Update
+    };
+    cleanup(&clients, &cs.stack_name, &cs.name, kind, false).await;
 }
 
 /// Refuses stacks that cannot be changed now, saying the way out.
-pub fn check_state(info: &StackInfo) -> Result<()> {
+///
+/// `replace_failed`: the caller replaces `ROLLBACK_COMPLETE` stacks itself; the guidance for
+/// the others says why `--replace-failed` does not touch them.
+pub fn check_state(info: &StackInfo, replace_failed: bool) -> Result<()> {
     let guidance = match info.status.as_str() {
         s if info.is_in_progress() => format!(
             "another operation is running ({s}); wait for it to finish (`little events {} --follow`) and run again",
             info.name
         ),
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => format!(
-            "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which deletes and recreates it",
+        "ROLLBACK_COMPLETE" => format!(
+            "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which shows the replacement in the plan and, once approved, deletes and recreates it",
+            info.name
+        ),
+        "ROLLBACK_FAILED" => format!(
+            "its creation failed and so did the rollback, so it may still hold resources; {}see `little events {}` for the resources that could not be deleted, clean them up or retain them, then `little destroy {}`",
+            if replace_failed {
+                "`--replace-failed` never deletes a stack that may hold resources; "
+            } else {
+                ""
+            },
+            info.name,
             info.name
         ),
         "UPDATE_ROLLBACK_FAILED" => format!(
@@ -399,8 +610,14 @@ pub fn check_state(info: &StackInfo) -> Result<()> {
             info.name, info.name
         ),
         "DELETE_FAILED" => format!(
-            "its deletion failed; see `little events {}`, fix the cause and run `little destroy {}` again",
-            info.name, info.name
+            "its deletion failed and it still holds resources{}; see `little events {}`, fix the cause and run `little destroy {}` again",
+            if replace_failed {
+                " (`--replace-failed` never deletes such a stack)"
+            } else {
+                ""
+            },
+            info.name,
+            info.name
         ),
         _ => return Ok(()),
     };
@@ -713,6 +930,9 @@ mod flow_tests {
             },
             render: RenderOptions::default(),
             now: 1,
+            run_id: "5eed1e55".into(),
+            replace_failed: false,
+            interrupt: crate::interrupt::Interrupt::never(),
         }
     }
 

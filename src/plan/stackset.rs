@@ -654,6 +654,7 @@ pub async fn plan_stack_set(
         parameter_changes,
         tag_changes,
         termination_protection: None,
+        stack_policy: None,
         resource_changes: Vec::new(),
         change_set: None,
         known_after_apply: prepared.known_after_apply.clone(),
@@ -671,6 +672,7 @@ pub async fn plan_stack_set(
             operations,
             preferences: set.preferences.clone(),
         }),
+        replaces_failed: None,
     })
 }
 

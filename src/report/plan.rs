@@ -33,9 +33,15 @@ fn sign(kind: ChangeKind) -> &'static str {
 }
 
 fn risk_word(k: RiskKind) -> &'static str {
-    match k {
-        RiskKind::Destructive => "destructive",
-        RiskKind::Broadening => "broadening",
+    k.word()
+}
+
+/// `, N unprotecting` in the summary line, when a plan has any.
+fn unprotecting_count(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} unprotecting")
     }
 }
 
@@ -88,8 +94,14 @@ pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
     }
     let sum = &plan.summary;
     out.push_str(&format!(
-        "Plan: {} new, {} changed, {} unchanged, {} failed. Risks: {} destructive, {} broadening.\n",
-        sum.new, sum.changed, sum.unchanged, sum.failed, sum.destructive, sum.broadening
+        "Plan: {} new, {} changed, {} unchanged, {} failed. Risks: {} destructive, {} broadening{}.\n",
+        sum.new,
+        sum.changed,
+        sum.unchanged,
+        sum.failed,
+        sum.destructive,
+        sum.broadening,
+        unprotecting_count(sum.unprotecting)
     ));
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
@@ -117,6 +129,12 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
         }
         out.push('\n');
         return;
+    }
+    if let Some(status) = &s.replaces_failed {
+        out.push_str(&format!(
+            "  {} the failed stack ({status}) is deleted, then created again; its change set is made then\n",
+            style.yellow("replace:")
+        ));
     }
     for r in &s.risks {
         let head = format!("! {}:", risk_word(r.kind));
@@ -245,6 +263,22 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
             tp.before, tp.after
         ));
     }
+    if let Some(p) = &s.stack_policy {
+        out.push_str(&format!(
+            "  Stack policy: {}\n",
+            if p.before.is_none() {
+                "set (the stack has none)"
+            } else {
+                "changed"
+            }
+        ));
+        for st in &p.removed {
+            out.push_str(&format!("    {} {st}\n", style.red("-")));
+        }
+        for st in &p.added {
+            out.push_str(&format!("    {} {st}\n", style.green("+")));
+        }
+    }
     if !s.known_after_apply.is_empty() {
         out.push_str(&format!(
             "  Known after apply: {} (the dependency is not deployed yet)\n",
@@ -335,8 +369,14 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
     let sum = &plan.summary;
     out.push_str(&format!("## little plan: `{}`\n\n", plan.project));
     out.push_str(&format!(
-        "**{} new, {} changed, {} unchanged, {} failed** · risks: **{} destructive, {} broadening**\n\n",
-        sum.new, sum.changed, sum.unchanged, sum.failed, sum.destructive, sum.broadening
+        "**{} new, {} changed, {} unchanged, {} failed** · risks: **{} destructive, {} broadening{}**\n\n",
+        sum.new,
+        sum.changed,
+        sum.unchanged,
+        sum.failed,
+        sum.destructive,
+        sum.broadening,
+        unprotecting_count(sum.unprotecting)
     ));
     out.push_str("| Stack | Region | Status | Risks |\n|---|---|---|---|\n");
     for s in &plan.stacks {
@@ -366,6 +406,11 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
         if let Some(e) = &s.error {
             out.push_str(&format!("```\n{}\n```\n\n", e.trim_end()));
             continue;
+        }
+        if let Some(status) = &s.replaces_failed {
+            out.push_str(&format!(
+                "The failed stack ({status}) is deleted, then created again.\n\n"
+            ));
         }
         for r in &s.risks {
             out.push_str(&format!(
@@ -482,6 +527,23 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
                 "Termination protection: {} → {}\n\n",
                 tp.before, tp.after
             ));
+        }
+        if let Some(p) = &s.stack_policy {
+            out.push_str(&format!(
+                "Stack policy: {}\n\n```diff\n",
+                if p.before.is_none() {
+                    "set (the stack has none)"
+                } else {
+                    "changed"
+                }
+            ));
+            for st in &p.removed {
+                out.push_str(&format!("- {st}\n"));
+            }
+            for st in &p.added {
+                out.push_str(&format!("+ {st}\n"));
+            }
+            out.push_str("```\n\n");
         }
         if !s.known_after_apply.is_empty() {
             out.push_str(&format!(

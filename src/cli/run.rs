@@ -539,9 +539,12 @@ impl crate::deploy::Ui for CliUi {
     }
 
     fn confirm(&self, question: &str) -> Result<bool> {
-        let mut err = std::io::stderr().lock();
-        write!(err, "{} [y/N] ", self.stderr.bold(question)).map_err(Error::output)?;
-        err.flush().map_err(Error::output)?;
+        {
+            // Not held while waiting for the answer: an interrupt is reported on stderr.
+            let mut err = std::io::stderr().lock();
+            write!(err, "{} [y/N] ", self.stderr.bold(question)).map_err(Error::output)?;
+            err.flush().map_err(Error::output)?;
+        }
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(matches!(

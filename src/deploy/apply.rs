@@ -110,11 +110,11 @@ pub async fn apply(
         }
     };
     if let Err(e) = ui.show_plan(&plan) {
-        cleanup_all(&project, connect.as_ref(), &plan).await;
+        release(&project, connect.as_ref(), &plan, &options).await;
         return Err(e);
     }
     if plan.has_failures() {
-        cleanup_all(&project, connect.as_ref(), &plan).await;
+        release(&project, connect.as_ref(), &plan, &options).await;
         let failed: Vec<&str> = plan
             .stacks
             .iter()
@@ -152,12 +152,12 @@ pub async fn apply(
             .collect::<Vec<_>>(),
         &options,
     ) {
-        cleanup_all(&project, connect.as_ref(), &plan).await;
+        release(&project, connect.as_ref(), &plan, &options).await;
         return Err(refusal);
     }
     if !options.yes {
         if !ui.can_ask() {
-            cleanup_all(&project, connect.as_ref(), &plan).await;
+            release(&project, connect.as_ref(), &plan, &options).await;
             return Err(Error::Refused(
                 "there is no terminal to ask for approval; pass `--yes` to apply without asking"
                     .into(),
@@ -171,31 +171,34 @@ pub async fn apply(
         let answer = tokio::select! {
             answer = ask(ui.clone(), question) => answer,
             _ = interrupt.raised() => {
-                cleanup_all(&project, connect.as_ref(), &plan).await;
-                return Err(Error::Interrupted(
-                    "not approved: nothing was applied; the change sets of this plan were deleted".into(),
-                ));
+                release(&project, connect.as_ref(), &plan, &options).await;
+                return Err(Error::Interrupted(format!(
+                    "not approved: nothing was applied; {}",
+                    released(&options)
+                )));
             }
         };
         let approved = match answer {
             Ok(a) => a,
             Err(e) => {
-                cleanup_all(&project, connect.as_ref(), &plan).await;
+                release(&project, connect.as_ref(), &plan, &options).await;
                 return Err(e);
             }
         };
         if !approved {
-            cleanup_all(&project, connect.as_ref(), &plan).await;
-            return Err(Error::Refused(
-                "not approved; the change sets were deleted".into(),
-            ));
+            release(&project, connect.as_ref(), &plan, &options).await;
+            return Err(Error::Refused(format!(
+                "not approved; {}",
+                released(&options)
+            )));
         }
     }
     if interrupt.is_raised() {
-        cleanup_all(&project, connect.as_ref(), &plan).await;
-        return Err(Error::Interrupted(
-            "nothing was applied; the change sets of this plan were deleted".into(),
-        ));
+        release(&project, connect.as_ref(), &plan, &options).await;
+        return Err(Error::Interrupted(format!(
+            "nothing was applied; {}",
+            released(&options)
+        )));
     }
     execute(project, connect, plan, options, ui).await
 }
@@ -273,6 +276,24 @@ pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
         Ok(())
     } else {
         Err(Error::Refused(problems.join("; ")))
+    }
+}
+
+/// What is not applied after all: this run's change sets are deleted (with the empty stacks
+/// their CREATE change sets made); a saved plan's are its own run's, kept for a later
+/// `apply --plan` (with the flag it lacked, say).
+async fn release(project: &Project, connect: &dyn Connect, plan: &Plan, options: &ApplyOptions) {
+    if options.saved.is_none() {
+        cleanup_all(project, connect, plan).await;
+    }
+}
+
+/// What [`release`] did, for people.
+fn released(options: &ApplyOptions) -> &'static str {
+    if options.saved.is_none() {
+        "the change sets of this plan were deleted"
+    } else {
+        "the saved plan's change sets are kept for `little apply --plan`"
     }
 }
 

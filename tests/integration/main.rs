@@ -20,6 +20,7 @@ mod nunjucks;
 mod org;
 mod plan;
 mod render;
+mod safety;
 mod security;
 mod serve;
 mod stack_ops;

@@ -1,4 +1,4 @@
-//! CloudFormation stacks: describe, read the template, create, delete and find importers,
+//! CloudFormation stacks: describe, read the template, create, delete and find imports,
 //! behind the [`CloudFormation`] trait, and [`wait_for_stack`] to poll a stack to rest.
 //!
 //! The SDK adapter [`CfnClient`] maps the SDK's types to [`StackInfo`] and friends; nothing of
@@ -102,9 +102,30 @@ pub trait CloudFormation: Send + Sync {
     async fn create_stack(&self, req: &StackRequest) -> Result<String>;
     /// Starts deleting a stack.
     async fn delete_stack(&self, name: &str) -> Result<()>;
-    /// Stack names whose exports another stack imports: ListExports + ListImports (all pages),
-    /// export names -> importing stacks. Sorted, without duplicates.
-    async fn importers_of(&self, name: &str) -> Result<Vec<String>>;
+    /// Every import of the stack's exports: ListExports + ListImports (all pages), each export
+    /// with each stack importing it. Sorted, without duplicates.
+    async fn imports_of(&self, name: &str) -> Result<Vec<Import>>;
+    /// The stacks that import one of the stack's exports. Sorted, without duplicates.
+    async fn importers_of(&self, name: &str) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .imports_of(name)
+            .await?
+            .into_iter()
+            .map(|i| i.importer)
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+/// A stack that imports (`Fn::ImportValue`) an export of another stack.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Import {
+    /// The export's name.
+    pub export: String,
+    /// The importing stack's name.
+    pub importer: String,
 }
 
 /// [`CloudFormation`] through the SDK's client.
@@ -279,7 +300,7 @@ impl CloudFormation for CfnClient {
         Ok(())
     }
 
-    async fn importers_of(&self, name: &str) -> Result<Vec<String>> {
+    async fn imports_of(&self, name: &str) -> Result<Vec<Import>> {
         // The stack's exports.
         let mut exports = Vec::new();
         let mut token: Option<String> = None;
@@ -306,7 +327,7 @@ impl CloudFormation for CfnClient {
         }
 
         // The stacks importing each of them.
-        let mut importers = Vec::new();
+        let mut imports = Vec::new();
         for export in &exports {
             let mut token: Option<String> = None;
             loop {
@@ -322,16 +343,19 @@ impl CloudFormation for CfnClient {
                     Err(e) if e.as_service_error().is_some_and(is_not_imported) => break,
                     Err(e) => return Err(sdk_error("cloudformation:ListImports", e)),
                 };
-                importers.extend(out.imports().iter().cloned());
+                imports.extend(out.imports().iter().map(|importer| Import {
+                    export: export.clone(),
+                    importer: importer.clone(),
+                }));
                 match out.next_token() {
                     Some(t) if !t.is_empty() => token = Some(t.to_owned()),
                     _ => break,
                 }
             }
         }
-        importers.sort();
-        importers.dedup();
-        Ok(importers)
+        imports.sort();
+        imports.dedup();
+        Ok(imports)
     }
 }
 
@@ -465,7 +489,7 @@ mod tests {
         async fn delete_stack(&self, _name: &str) -> Result<()> {
             unreachable!()
         }
-        async fn importers_of(&self, _name: &str) -> Result<Vec<String>> {
+        async fn imports_of(&self, _name: &str) -> Result<Vec<Import>> {
             unreachable!()
         }
     }

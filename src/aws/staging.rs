@@ -1,7 +1,9 @@
 //! Template staging: CloudFormation takes inline template bodies up to 51,200 bytes; bigger
 //! ones are uploaded to an S3 bucket and passed by URL. The bucket is created on first use,
 //! encrypted, with public access blocked, a TLS-only policy, owner-enforced object ownership and
-//! a lifecycle rule that expires staged templates after a week.
+//! a lifecycle rule that expires staged templates after a week. Every call that takes it names
+//! the deploying account as `ExpectedBucketOwner`, so a bucket of the same name owned by anyone
+//! else is refused before a template is put in it (it could read or swap them).
 //!
 //! No SDK type leaves this file.
 
@@ -45,8 +47,26 @@ pub struct S3Staging {
     endpoint: Option<String>,
     account_id: Option<String>,
     configured_bucket: Option<String>,
-    /// The bucket, once it is known to exist and be secured.
-    ready: Mutex<Option<String>>,
+    /// The bucket and its owner's account id, once it is known to exist, be that account's
+    /// and be secured.
+    ready: Mutex<Option<Staged>>,
+}
+
+/// The staging bucket, known to exist and to belong to `owner`.
+#[derive(Clone)]
+struct Staged {
+    bucket: String,
+    /// The account id every call passes as `ExpectedBucketOwner`.
+    owner: String,
+}
+
+/// The error for a bucket S3 says is not the account's: S3 answers HeadBucket with 403 when
+/// `ExpectedBucketOwner` does not match (or when a policy denies the caller). Nothing is
+/// uploaded to it.
+fn not_ours(bucket: &str, account: &str) -> Error {
+    Error::Refused(format!(
+        "the template bucket `{bucket}` is not owned by account `{account}` (S3 answered 403 to HeadBucket with ExpectedBucketOwner `{account}`: another account owns it, or a policy denies this caller); no template was uploaded to it; name a bucket that account `{account}` owns in `defaults.template_bucket` in little.yaml"
+    ))
 }
 
 /// The default bucket name: `little-templates-<account>-<region>`.
@@ -150,30 +170,42 @@ impl S3Staging {
     }
 
     /// Creates and secures the bucket unless it exists; refuses a bucket of another account.
-    /// Returns the bucket's name.
-    async fn ensure_bucket(&self) -> Result<String> {
+    /// Returns the bucket's name and owner.
+    async fn ensure_bucket(&self) -> Result<Staged> {
         use super::sts::Identity;
         let mut ready = self.ready.lock().await;
-        if let Some(b) = ready.as_ref() {
-            return Ok(b.clone());
+        if let Some(s) = ready.as_ref() {
+            return Ok(s.clone());
         }
-        let bucket = match (&self.configured_bucket, &self.account_id) {
-            (Some(b), _) => b.clone(),
-            (None, Some(a)) => default_bucket(a, &self.region),
-            (None, None) => match &self.sts {
-                Some(sts) => default_bucket(&sts.caller_identity().await?.account, &self.region),
-                None => {
-                    return Err(Error::AwsConfig(
-                        "no account id to name the template bucket after".into(),
-                    ))
-                }
-            },
+        // The account that must own the bucket: every call that can says so
+        // (`ExpectedBucketOwner`), so that S3 refuses a bucket of anyone else.
+        let owner = match (&self.account_id, &self.sts) {
+            (Some(a), _) => a.clone(),
+            (None, Some(sts)) => sts.caller_identity().await?.account,
+            (None, None) => {
+                return Err(Error::AwsConfig(
+                    "no account id to check the template bucket's owner against".into(),
+                ))
+            }
         };
+        let o = owner.as_str();
+        let bucket = self
+            .configured_bucket
+            .clone()
+            .unwrap_or_else(|| default_bucket(o, &self.region));
         let b = &bucket;
-        match self.client.head_bucket().bucket(b).send().await {
+        match self
+            .client
+            .head_bucket()
+            .bucket(b)
+            .expected_bucket_owner(o)
+            .send()
+            .await
+        {
             Ok(_) => {
-                *ready = Some(bucket.clone());
-                return Ok(bucket);
+                let staged = Staged { bucket, owner };
+                *ready = Some(staged.clone());
+                return Ok(staged);
             }
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
@@ -194,14 +226,9 @@ impl S3Staging {
                             ),
                         });
                     }
-                    Some(403) => {
-                        return Err(Error::Aws {
-                            operation: "s3:HeadBucket".into(),
-                            message: format!(
-                                "the template bucket `{b}` exists but this account cannot use it (it belongs to another account, or a policy denies it); name another template bucket in `defaults.template_bucket` in little.yaml"
-                            ),
-                        })
-                    }
+                    // With ExpectedBucketOwner, S3 answers 403 for a bucket of another account:
+                    // it could read or swap the templates CloudFormation deploys.
+                    Some(403) => return Err(not_ours(b, o)),
                     _ => return Err(sdk_error("s3:HeadBucket", e)),
                 }
             }
@@ -251,6 +278,7 @@ impl S3Staging {
         self.client
             .put_bucket_encryption()
             .bucket(b)
+            .expected_bucket_owner(o)
             .server_side_encryption_configuration(encryption)
             .send()
             .await
@@ -258,6 +286,7 @@ impl S3Staging {
         self.client
             .put_public_access_block()
             .bucket(b)
+            .expected_bucket_owner(o)
             .public_access_block_configuration(
                 PublicAccessBlockConfiguration::builder()
                     .block_public_acls(true)
@@ -272,6 +301,7 @@ impl S3Staging {
         self.client
             .put_bucket_ownership_controls()
             .bucket(b)
+            .expected_bucket_owner(o)
             .ownership_controls(
                 OwnershipControls::builder()
                     .rules(
@@ -289,6 +319,7 @@ impl S3Staging {
         self.client
             .put_bucket_policy()
             .bucket(b)
+            .expected_bucket_owner(o)
             .policy(tls_only_policy(b))
             .send()
             .await
@@ -308,23 +339,26 @@ impl S3Staging {
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(b)
+            .expected_bucket_owner(o)
             .lifecycle_configuration(lifecycle)
             .send()
             .await
             .map_err(|e| half_configured(b, sdk_error("s3:PutBucketLifecycleConfiguration", e)))?;
-        *ready = Some(bucket.clone());
-        Ok(bucket)
+        let staged = Staged { bucket, owner };
+        *ready = Some(staged.clone());
+        Ok(staged)
     }
 }
 
 #[async_trait]
 impl Staging for S3Staging {
     async fn upload_template(&self, stack: &str, body: &str) -> Result<String> {
-        let bucket = self.ensure_bucket().await?;
+        let Staged { bucket, owner } = self.ensure_bucket().await?;
         let key = template_key(stack, body);
         self.client
             .put_object()
             .bucket(&bucket)
+            .expected_bucket_owner(&owner)
             .key(&key)
             .content_type("application/json")
             .server_side_encryption(ServerSideEncryption::Aes256)
@@ -366,10 +400,20 @@ mod tests {
         S3Staging::from_client(client, region, ACCOUNT, bucket.map(str::to_owned))
     }
 
+    /// Whether a request names the account as the bucket's expected owner. Every rule below
+    /// that can checks it: in sequential mode a request that a rule does not match fails the
+    /// test, so a call without `ExpectedBucketOwner` cannot pass unnoticed. (CreateBucket has
+    /// no such parameter: a bucket being created has no owner to check yet.)
+    fn owned(expected_bucket_owner: Option<&str>) -> bool {
+        expected_bucket_owner == Some(ACCOUNT)
+    }
+
     fn head_status(status: u16) -> Rule {
-        mock!(Client::head_bucket).then_http_response(move || {
-            Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty())
-        })
+        mock!(Client::head_bucket)
+            .match_requests(|r| owned(r.expected_bucket_owner()))
+            .then_http_response(move || {
+                Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty())
+            })
     }
 
     /// The calls that secure a bucket just created, each checked for what it sets.
@@ -379,6 +423,7 @@ mod tests {
                 .match_requests(move |r| {
                     let rule = &r.server_side_encryption_configuration().unwrap().rules()[0];
                     r.bucket() == Some(bucket)
+                        && owned(r.expected_bucket_owner())
                         && rule
                             .apply_server_side_encryption_by_default()
                             .map(|d| d.sse_algorithm())
@@ -390,6 +435,7 @@ mod tests {
                 .match_requests(move |r| {
                     let c = r.public_access_block_configuration().unwrap();
                     r.bucket() == Some(bucket)
+                        && owned(r.expected_bucket_owner())
                         && [
                             c.block_public_acls(),
                             c.ignore_public_acls(),
@@ -401,6 +447,7 @@ mod tests {
             mock!(Client::put_bucket_ownership_controls)
                 .match_requests(move |r| {
                     r.bucket() == Some(bucket)
+                        && owned(r.expected_bucket_owner())
                         && r.ownership_controls().unwrap().rules()[0].object_ownership()
                             == &ObjectOwnership::BucketOwnerEnforced
                 })
@@ -410,6 +457,7 @@ mod tests {
                     let p: serde_json::Value = serde_json::from_str(r.policy().unwrap()).unwrap();
                     let st = &p["Statement"][0];
                     r.bucket() == Some(bucket)
+                        && owned(r.expected_bucket_owner())
                         && st["Effect"] == "Deny"
                         && st["Action"] == "s3:*"
                         && st["Condition"]["Bool"]["aws:SecureTransport"] == "false"
@@ -420,6 +468,7 @@ mod tests {
                 .match_requests(move |r| {
                     let rule = &r.lifecycle_configuration().unwrap().rules()[0];
                     r.bucket() == Some(bucket)
+                        && owned(r.expected_bucket_owner())
                         && rule.status() == &ExpirationStatus::Enabled
                         && rule.filter().and_then(|f| f.prefix()) == Some("templates/")
                         && rule.expiration().and_then(|e| e.days()) == Some(7)
@@ -432,6 +481,7 @@ mod tests {
         mock!(Client::put_object)
             .match_requests(move |r| {
                 r.bucket() == Some(bucket)
+                    && owned(r.expected_bucket_owner())
                     && r.key() == Some(key.as_str())
                     && r.content_type() == Some("application/json")
                     && r.server_side_encryption() == Some(&ServerSideEncryption::Aes256)
@@ -499,7 +549,9 @@ mod tests {
     #[tokio::test]
     async fn an_existing_bucket_is_used_as_it_is() {
         let head = mock!(Client::head_bucket)
-            .match_requests(|r| r.bucket() == Some("team-templates"))
+            .match_requests(|r| {
+                r.bucket() == Some("team-templates") && owned(r.expected_bucket_owner())
+            })
             .then_output(|| HeadBucketOutput::builder().build());
         let put = put_object("team-templates", template_key("app", "{}"));
         let url = staging("eu-west-1", Some("team-templates"), &[&head, &put])
@@ -513,18 +565,46 @@ mod tests {
     #[tokio::test]
     async fn a_bucket_of_another_account_is_refused_by_name() {
         let head = head_status(403);
-        let err = staging("eu-west-1", Some("someone-elses"), &[&head])
+        let head_again = head_status(403);
+        let put = put_object("someone-elses", template_key("app", "{}"));
+        let staging = staging(
+            "eu-west-1",
+            Some("someone-elses"),
+            &[&head, &head_again, &put],
+        );
+        let err = staging.upload_template("app", "{}").await.unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(
+                "the template bucket `someone-elses` is not owned by account `123456789012`"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("`defaults.template_bucket`"), "{message}");
+        assert_eq!(put.num_calls(), 0);
+        // It stays refused: the bucket was not remembered as ready.
+        assert!(staging.upload_template("app", "{}").await.is_err());
+        assert_eq!(head_again.num_calls(), 1);
+        assert_eq!(put.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_default_bucket_of_another_account_is_refused_and_not_created() {
+        // Someone else made `little-templates-<our account>-<region>` before us.
+        let bucket = "little-templates-123456789012-eu-west-1";
+        let head = head_status(403);
+        let create =
+            mock!(Client::create_bucket).then_output(|| CreateBucketOutput::builder().build());
+        let put = put_object(bucket, template_key("app", "{}"));
+        let err = staging("eu-west-1", None, &[&head, &create, &put])
             .upload_template("app", "{}")
             .await
             .unwrap_err();
-        match err {
-            Error::Aws { operation, message } => {
-                assert_eq!(operation, "s3:HeadBucket");
-                assert!(message.contains("`someone-elses`"), "{message}");
-                assert!(message.contains("another account"), "{message}");
-            }
-            other => panic!("expected Error::Aws, got {other:?}"),
-        }
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED, "{err}");
+        assert!(err.to_string().contains(&format!("`{bucket}`")), "{err}");
+        assert_eq!(head.num_calls(), 1);
+        assert_eq!(create.num_calls() + put.num_calls(), 0);
     }
 
     #[tokio::test]

@@ -114,8 +114,15 @@ pub enum Command {
     Apply(ApplyArgs),
 
     /// Delete stacks, dependents first, after showing what is deleted and what retained
+    ///
+    /// Shows every resource each stack deletes or retains, asks once (or takes --yes; without a
+    /// terminal and without --yes it refuses, exit 3), then deletes dependents first,
+    /// independent stacks concurrently. Refuses (exit 3, nothing deleted) while a deployed
+    /// stack outside the run uses one of them (stack_output(), depends_on, or an import of its
+    /// exports), and while termination protection is on without --disable-termination-protection.
+    /// A stack that fails to delete keeps the stacks it depends on.
     #[command(
-        after_help = "Examples:\n  little destroy image-check\n  little destroy scan-notify image-check --yes --disable-termination-protection"
+        after_help = "Examples:\n  little destroy image-check\n  little destroy scan-notify image-check --yes --disable-termination-protection\n  little destroy --all --yes"
     )]
     Destroy(DestroyArgs),
 
@@ -327,15 +334,21 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
-    /// The stacks to delete
-    #[arg(value_name = "STACK", required = true)]
+    /// The stacks to delete (with the deployed stacks that use them)
+    #[arg(value_name = "STACK", required_unless_present = "all")]
     pub stacks: Vec<String>,
+    /// Every stack in the project
+    #[arg(long, conflicts_with = "stacks")]
+    pub all: bool,
     /// Delete without asking
     #[arg(short, long)]
     pub yes: bool,
-    /// Turn termination protection off first
+    /// Turn termination protection off first (back on if the deletion then fails)
     #[arg(long)]
     pub disable_termination_protection: bool,
+    /// How many independent stacks to delete at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
     /// Stop waiting after this many minutes
     #[arg(long, default_value_t = 60, value_name = "MINUTES")]
     pub timeout: u64,

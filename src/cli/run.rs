@@ -310,11 +310,13 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
 }
 
 fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<u8> {
-    project.select(&args.stacks, false)?;
+    project.select(&args.stacks, args.all)?;
     let options = DestroyOptions {
         stacks: args.stacks.clone(),
+        all: args.all,
         yes: args.yes,
         disable_termination_protection: args.disable_termination_protection,
+        concurrency: usize::from(args.concurrency),
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
             ..Poll::default()
@@ -334,11 +336,11 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         return Ok(exit::OK);
     }
     report::apply::write_summary(&mut out, &report.stacks, true, ctx.stdout)?;
-    let failed = report
-        .stacks
-        .iter()
-        .any(|s| s.outcome == crate::deploy::apply::Outcome::Failed);
-    Ok(if failed { exit::ERROR } else { exit::OK })
+    Ok(if report.failed() {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
 }
 
 fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> {

@@ -1,27 +1,42 @@
-//! `little destroy`: deletes stacks in reverse dependency order, after showing which resources
-//! will be deleted and which retained, refusing while termination protection is on (unless
-//! allowed) or while another stack imports one of its exports.
+//! `little destroy`: deletes stacks, dependents first, after showing which resources each one
+//! deletes and which it retains, and after one approval for the whole run.
+//!
+//! Nothing is lost without a flag: it refuses (before deleting anything) while termination
+//! protection is on, unless allowed; while a deployed stack that is not being destroyed in the
+//! same run uses a target, through `stack_output()`, `depends_on` or an import of one of its
+//! exports; and without a terminal to ask on and without `--yes`. Independent stacks are
+//! deleted concurrently (bounded); a stack that fails to delete keeps the stacks it depends on.
+//! Termination protection turned off for a deletion that then does not happen is turned back
+//! on. StackSet stacks go through [`super::stackset`]. Not here: what is shown and how
+//! (through [`Ui`] and `report::apply`).
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::apply::{cause_lines, wait_with_events, Outcome, StackResult};
+use super::apply::{cause_lines, result, wait_with_events, Outcome, StackResult};
 use super::Ui;
-use crate::aws::cloudformation::Poll;
-use crate::aws::connect::Connect;
+use crate::aws::cloudformation::{Import, Poll};
+use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
 use crate::error::{Error, Result};
 use crate::plan::run::clients_for;
-use crate::project::Project;
+use crate::project::{Project, Stack};
 
 #[derive(Clone)]
 pub struct DestroyOptions {
+    /// The stacks named (ignored with `all`).
     pub stacks: Vec<String>,
+    /// Every stack of the project.
+    pub all: bool,
+    /// Approve without asking.
     pub yes: bool,
     pub disable_termination_protection: bool,
+    /// How many independent stacks are deleted at once.
+    pub concurrency: usize,
     pub wait: Poll,
 }
 
@@ -40,87 +55,107 @@ pub struct Preview {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DestroyReport {
+    /// What each deployed stack selected would lose, in the order of deletion.
     pub previews: Vec<Preview>,
+    /// What happened to each, in the same order.
     pub stacks: Vec<StackResult>,
+    /// Ctrl-C stopped the run.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
-/// Deletes the named stacks (dependents first).
+impl DestroyReport {
+    /// Whether a stack selected is still there: failed, skipped, cancelled or interrupted.
+    pub fn failed(&self) -> bool {
+        self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Updated)
+    }
+}
+
+/// A deployed stack, outside the run, that uses a stack being destroyed.
+#[derive(Debug, Clone, PartialEq)]
+struct User {
+    name: String,
+    /// `stack_output('a', 'Key')`, `depends_on`, ``import of export `X` ``.
+    how: Vec<String>,
+    /// Whether `little destroy` can delete it too.
+    in_project: bool,
+}
+
+/// Deletes the stacks selected, dependents first. Refusals are `Error::Refused` (exit 3), made
+/// before anything is deleted.
 pub async fn destroy(
     project: Arc<Project>,
     connect: Arc<dyn Connect>,
     options: DestroyOptions,
     ui: Arc<dyn Ui>,
 ) -> Result<DestroyReport> {
-    let mut stacks = project.select(&options.stacks, false)?;
-    stacks.reverse();
+    let selected = project.select(&options.stacks, options.all)?;
+    let targets: BTreeSet<String> = selected.iter().map(|s| s.name.clone()).collect();
+    // Dependencies first, reversed: dependents first.
+    let order: Vec<&Stack> = selected.into_iter().rev().collect();
+    let mut deployed = Deployed::default();
     let mut previews = Vec::new();
+    // Stacks being destroyed that import each target's exports: deleted before it.
+    let mut importers_in_run: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut refusals = Vec::new();
-    for stack in &stacks {
+    let mut users_outside: BTreeMap<String, Vec<User>> = BTreeMap::new();
+    for stack in &order {
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
-        if stack.stack_set.is_some() {
+        let (preview, imports) = if stack.stack_set.is_some() {
             match super::stackset::destroy_preview(&clients, stack).await? {
-                Some(p) => previews.push(p),
-                None => ui.progress(&stack.name, "not deployed; nothing to delete"),
-            }
-            continue;
-        }
-        let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
-            ui.progress(&stack.name, "not deployed; nothing to delete");
-            continue;
-        };
-        let template = clients
-            .cfn
-            .get_template(&stack.name)
-            .await
-            .unwrap_or_default();
-        let policies = deletion_policies(&template);
-        let mut preview = Preview {
-            stack: stack.name.clone(),
-            status: info.status.clone(),
-            deleted: Vec::new(),
-            retained: Vec::new(),
-            termination_protection: info.termination_protection,
-            importers: clients.cfn.importers_of(&stack.name).await?,
-        };
-        for r in clients.ops.resources(&stack.name).await? {
-            let line = format!(
-                "{} ({}){}",
-                r.logical_id,
-                r.resource_type,
-                r.physical_id
-                    .as_deref()
-                    .map(|p| format!(" {p}"))
-                    .unwrap_or_default()
-            );
-            match policies.iter().find(|(id, _)| *id == r.logical_id) {
-                Some((_, p))
-                    if matches!(p.as_str(), "Retain" | "RetainExceptOnCreate" | "Snapshot") =>
-                {
-                    preview.retained.push(format!("{line}: {p}"))
+                Some(p) => (p, Vec::new()),
+                None => {
+                    ui.progress(&stack.name, "not deployed; nothing to delete");
+                    continue;
                 }
-                _ => preview.deleted.push(line),
+            }
+        } else {
+            match stack_preview(&clients, stack).await? {
+                Some(x) => x,
+                None => {
+                    ui.progress(&stack.name, "not deployed; nothing to delete");
+                    continue;
+                }
+            }
+        };
+        let mut users = Vec::new();
+        for dependent in project.graph.dependents(&stack.name) {
+            if targets.contains(dependent) {
+                continue;
+            }
+            let Some(d) = project.stack(dependent) else {
+                continue;
+            };
+            if deployed.check(&project, connect.as_ref(), d).await? {
+                users.push(User {
+                    name: d.name.clone(),
+                    how: how_it_uses(d, &stack.name),
+                    in_project: true,
+                });
             }
         }
-        // Stacks being destroyed together may import each other's exports.
-        let others: Vec<&String> = preview
-            .importers
-            .iter()
-            .filter(|i| !options.stacks.contains(i))
-            .collect();
-        if !others.is_empty() {
-            refusals.push(format!(
-                "`{}` exports values that {} import{}; destroy {} first",
-                stack.name,
-                others
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if others.len() == 1 { "s" } else { "" },
-                if others.len() == 1 { "it" } else { "them" }
-            ));
+        for Import { export, importer } in imports {
+            if targets.contains(&importer) {
+                importers_in_run
+                    .entry(stack.name.clone())
+                    .or_default()
+                    .insert(importer);
+                continue;
+            }
+            let how = format!("import of export `{export}`");
+            match users.iter_mut().find(|u| u.name == importer) {
+                Some(u) => u.how.push(how),
+                None => users.push(User {
+                    in_project: project.stack(&importer).is_some(),
+                    name: importer,
+                    how: vec![how],
+                }),
+            }
         }
-        if info.termination_protection && !options.disable_termination_protection {
+        if !users.is_empty() {
+            users_outside.insert(stack.name.clone(), users);
+        }
+        if preview.termination_protection && !options.disable_termination_protection {
             refusals.push(format!(
                 "`{}` has termination protection; pass `--disable-termination-protection` to turn it off and delete",
                 stack.name
@@ -131,13 +166,30 @@ pub async fn destroy(
     for p in &previews {
         ui.message(&preview_text(p));
     }
+    if !users_outside.is_empty() {
+        refusals.insert(
+            0,
+            in_use_refusal(
+                &project,
+                connect.as_ref(),
+                &order,
+                &users_outside,
+                &mut deployed,
+            )
+            .await?,
+        );
+    }
     if !refusals.is_empty() {
-        return Err(Error::Refused(refusals.join("; ")));
+        return Err(Error::Refused(format!(
+            "{}; nothing was deleted",
+            refusals.join("; ")
+        )));
     }
     if previews.is_empty() {
         return Ok(DestroyReport {
             previews,
             stacks: Vec::new(),
+            interrupted: false,
         });
     }
     if !options.yes {
@@ -148,84 +200,499 @@ pub async fn destroy(
             ));
         }
         let names: Vec<String> = previews.iter().map(|p| format!("`{}`", p.stack)).collect();
-        if !ui.confirm(&format!("Delete {}?", names.join(", ")))? {
+        let question = if names.len() == 1 {
+            format!("Delete {}?", names[0])
+        } else {
+            format!(
+                "Delete these {} stacks, in this order: {}?",
+                names.len(),
+                names.join(", ")
+            )
+        };
+        if !ui.confirm(&question)? {
             return Err(Error::Refused("not approved; nothing was deleted".into()));
         }
     }
-    let mut results = Vec::new();
-    let mut failed = false;
-    for p in &previews {
-        let started = Instant::now();
-        let stack = project.stack(&p.stack).ok_or_else(|| Error::UnknownStack {
-            name: p.stack.clone(),
-            suggestion: None,
-        })?;
-        let mut result = StackResult {
-            stack: p.stack.clone(),
-            outcome: Outcome::Cancelled,
-            status: None,
-            duration_secs: 0.0,
-            changes: p.deleted.len(),
-            root_cause: Vec::new(),
-            guidance: None,
-            warnings: Vec::new(),
-        };
-        if failed {
-            result.guidance = Some("not deleted: an earlier deletion failed".into());
-            results.push(result);
-            continue;
-        }
-        let clients = clients_for(&project, connect.as_ref(), stack).await?;
-        if stack.stack_set.is_some() {
-            let r = super::stackset::destroy_stack_set(&clients, stack, options.wait, ui.as_ref())
-                .await;
-            failed = r.outcome == Outcome::Failed;
-            results.push(StackResult {
-                duration_secs: started.elapsed().as_secs_f64(),
-                ..r
-            });
-            continue;
-        }
-        if p.termination_protection {
-            ui.progress(&p.stack, "disabling termination protection");
-            clients
-                .ops
-                .set_termination_protection(&p.stack, false)
-                .await?;
-        }
-        let mut cursor = EventCursor::new(None);
-        let _ = cursor.poll(clients.ops.as_ref(), &p.stack).await;
-        ui.progress(&p.stack, "deleting");
-        clients.cfn.delete_stack(&p.stack).await?;
-        let (info, events) =
-            wait_with_events(&clients, &p.stack, &mut cursor, options.wait, ui.as_ref()).await?;
-        result.duration_secs = started.elapsed().as_secs_f64();
-        match info {
-            None => result.outcome = Outcome::Updated,
-            Some(i) if i.status == "DELETE_COMPLETE" => result.outcome = Outcome::Updated,
-            Some(i) => {
-                failed = true;
-                result.outcome = Outcome::Failed;
-                result.status = Some(i.status.clone());
-                result.root_cause = cause_lines(&events);
-                if result.root_cause.is_empty() {
-                    result.root_cause.extend(i.status_reason.clone());
-                }
-                result.guidance = Some(format!(
-                    "fix the cause (a non-empty bucket or repository is the usual one) and run `little destroy {}` again",
-                    p.stack
-                ));
-            }
-        }
-        if result.outcome == Outcome::Updated {
-            result.status = Some("DELETE_COMPLETE".into());
-        }
-        results.push(result);
-    }
+    let (stacks, interrupted) =
+        delete_all(project, connect, &previews, &importers_in_run, &options, ui).await;
     Ok(DestroyReport {
         previews,
-        stacks: results,
+        stacks,
+        interrupted,
     })
+}
+
+/// What deleting a deployed stack would do, and the imports of its exports; None when it is
+/// not deployed.
+async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<(Preview, Vec<Import>)>> {
+    let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
+        return Ok(None);
+    };
+    // Without the template, every resource is shown as deleted: never fewer than the truth.
+    let template = clients
+        .cfn
+        .get_template(&stack.name)
+        .await
+        .unwrap_or_default();
+    let policies = deletion_policies(&template);
+    let imports = clients.cfn.imports_of(&stack.name).await?;
+    let mut importers: Vec<String> = imports.iter().map(|i| i.importer.clone()).collect();
+    importers.sort();
+    importers.dedup();
+    let mut preview = Preview {
+        stack: stack.name.clone(),
+        status: info.status.clone(),
+        deleted: Vec::new(),
+        retained: Vec::new(),
+        termination_protection: info.termination_protection,
+        importers,
+    };
+    for r in clients.ops.resources(&stack.name).await? {
+        let line = format!(
+            "{} ({}){}",
+            r.logical_id,
+            r.resource_type,
+            r.physical_id
+                .as_deref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default()
+        );
+        match policies.iter().find(|(id, _)| *id == r.logical_id) {
+            Some((_, p))
+                if matches!(p.as_str(), "Retain" | "RetainExceptOnCreate" | "Snapshot") =>
+            {
+                preview.retained.push(format!("{line}: {p}"))
+            }
+            _ => preview.deleted.push(line),
+        }
+    }
+    Ok(Some((preview, imports)))
+}
+
+/// Whether project stacks are deployed, each asked once.
+#[derive(Default)]
+struct Deployed(BTreeMap<String, bool>);
+
+impl Deployed {
+    /// A stack is deployed when it exists, but for the empty REVIEW_IN_PROGRESS stack that a
+    /// plan's CREATE change set leaves (it has no resources); a StackSet when it exists.
+    async fn check(
+        &mut self,
+        project: &Project,
+        connect: &dyn Connect,
+        stack: &Stack,
+    ) -> Result<bool> {
+        if let Some(known) = self.0.get(&stack.name) {
+            return Ok(*known);
+        }
+        let clients = clients_for(project, connect, stack).await?;
+        let deployed = if stack.stack_set.is_some() {
+            clients
+                .stack_sets
+                .describe_stack_set(&stack.name)
+                .await?
+                .is_some()
+        } else {
+            clients
+                .cfn
+                .describe_stack(&stack.name)
+                .await?
+                .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS")
+        };
+        self.0.insert(stack.name.clone(), deployed);
+        Ok(deployed)
+    }
+}
+
+/// How `user` uses `stack`: each `stack_output('stack', 'Key')` it reads, and `depends_on`.
+fn how_it_uses(user: &Stack, stack: &str) -> Vec<String> {
+    let mut how: Vec<String> = Vec::new();
+    for (dep, key) in &user.output_refs {
+        let r = format!("stack_output('{dep}', '{key}')");
+        if dep == stack && !how.contains(&r) {
+            how.push(r);
+        }
+    }
+    if user.depends_on.iter().any(|d| d == stack) {
+        how.push("depends_on".into());
+    }
+    if how.is_empty() {
+        how.push("a dependency".into());
+    }
+    how
+}
+
+/// The refusal for targets that deployed stacks outside the run still use: each target, each
+/// user and how, and the way out: the command that destroys the users too (with the deployed
+/// project stacks that use them in turn), or `--all`; a stack outside the project has to stop
+/// importing first.
+async fn in_use_refusal(
+    project: &Project,
+    connect: &dyn Connect,
+    order: &[&Stack],
+    users: &BTreeMap<String, Vec<User>>,
+    deployed: &mut Deployed,
+) -> Result<String> {
+    let mut parts = Vec::new();
+    for stack in order {
+        let Some(list) = users.get(&stack.name) else {
+            continue;
+        };
+        let who: Vec<String> = list
+            .iter()
+            .map(|u| format!("`{}` ({})", u.name, u.how.join(", ")))
+            .collect();
+        parts.push(format!(
+            "`{}` is used by deployed stack{} {}",
+            stack.name,
+            if who.len() == 1 { "" } else { "s" },
+            who.join(", ")
+        ));
+    }
+    // The project stacks to destroy too: the users, and deployed project stacks using them.
+    let named: BTreeSet<&str> = order.iter().map(|s| s.name.as_str()).collect();
+    let mut more: BTreeSet<String> = BTreeSet::new();
+    let mut todo: Vec<String> = users
+        .values()
+        .flatten()
+        .filter(|u| u.in_project)
+        .map(|u| u.name.clone())
+        .collect();
+    while let Some(name) = todo.pop() {
+        if named.contains(name.as_str()) || !more.insert(name.clone()) {
+            continue;
+        }
+        for dependent in project.graph.dependents(&name) {
+            if let Some(d) = project.stack(dependent) {
+                if !more.contains(dependent) && deployed.check(project, connect, d).await? {
+                    todo.push(dependent.to_owned());
+                }
+            }
+        }
+    }
+    let outside: BTreeSet<&str> = users
+        .values()
+        .flatten()
+        .filter(|u| !u.in_project)
+        .map(|u| u.name.as_str())
+        .collect();
+    let mut way_out = Vec::new();
+    if !more.is_empty() {
+        // Dependents first, as they would be deleted; the command's order does not matter.
+        let mut all: Vec<String> = project
+            .graph
+            .order()
+            .into_iter()
+            .rev()
+            .filter(|n| more.contains(n) || named.contains(n.as_str()))
+            .collect();
+        all.dedup();
+        way_out.push(format!(
+            "destroy {} in the same run (`little destroy {}`) or every stack of the project (`little destroy --all`)",
+            if more.len() == 1 { "it" } else { "them" },
+            all.join(" ")
+        ));
+    }
+    if !outside.is_empty() {
+        let one = outside.len() == 1;
+        way_out.push(format!(
+            "{} {} not in this project: remove {} imports (or delete {}) first",
+            outside
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if one { "is" } else { "are" },
+            if one { "its" } else { "their" },
+            if one { "it" } else { "them" },
+        ));
+    }
+    Ok(format!("{}; {}", parts.join("; "), way_out.join("; ")))
+}
+
+/// Deletes the previewed stacks: a stack once every stack being destroyed that depends on it
+/// (or imports its exports) is gone, up to `concurrency` at once. A stack whose dependent was
+/// not deleted is skipped. Ctrl-C stops waiting; what was not started is cancelled.
+async fn delete_all(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    previews: &[Preview],
+    importers_in_run: &BTreeMap<String, BTreeSet<String>>,
+    options: &DestroyOptions,
+    ui: Arc<dyn Ui>,
+) -> (Vec<StackResult>, bool) {
+    let order: Vec<String> = previews.iter().map(|p| p.stack.clone()).collect();
+    let in_run: BTreeSet<&str> = order.iter().map(String::as_str).collect();
+    // For each stack, the stacks of this run that must be gone first.
+    let first: BTreeMap<String, Vec<String>> = order
+        .iter()
+        .map(|name| {
+            let mut before: Vec<String> = project
+                .graph
+                .dependents(name)
+                .into_iter()
+                .filter(|d| in_run.contains(d) && d != name)
+                .map(str::to_owned)
+                .collect();
+            for i in importers_in_run.get(name).into_iter().flatten() {
+                if in_run.contains(i.as_str()) && !before.contains(i) {
+                    before.push(i.clone());
+                }
+            }
+            (name.clone(), before)
+        })
+        .collect();
+    let protection_off: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
+    let mut started: BTreeSet<String> = BTreeSet::new();
+    let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
+    let limit = options.concurrency.max(1);
+    let mut interrupted = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        for (name, preview) in order.iter().zip(previews) {
+            if started.contains(name) || running.len() >= limit {
+                continue;
+            }
+            let before = &first[name];
+            if before.iter().any(|d| !results.contains_key(d)) {
+                continue;
+            }
+            started.insert(name.clone());
+            let kept = before.iter().find(|d| {
+                results
+                    .get(*d)
+                    .is_some_and(|r| r.outcome != Outcome::Updated)
+            });
+            if let Some(dependent) = kept {
+                let mut r = result(name, Outcome::Skipped, None, 0.0);
+                r.guidance = Some(format!(
+                    "not deleted: `{dependent}`, which depends on it, was not deleted"
+                ));
+                ui.progress(name, &format!("skipped: `{dependent}` was not deleted"));
+                results.insert(name.clone(), r);
+                continue;
+            }
+            let (project, connect, ui, off) = (
+                project.clone(),
+                connect.clone(),
+                ui.clone(),
+                protection_off.clone(),
+            );
+            let (preview, wait) = (preview.clone(), options.wait);
+            running.spawn(async move {
+                let r = delete_one(
+                    &project,
+                    connect.as_ref(),
+                    &preview,
+                    wait,
+                    ui.as_ref(),
+                    &off,
+                )
+                .await;
+                (preview.stack, r)
+            });
+        }
+        if results.len() == order.len() || running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = running.join_next() => {
+                if let Some(Ok((name, r))) = joined {
+                    results.insert(name, r);
+                }
+            }
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                running.abort_all();
+                while running.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+    // Stacks whose protection was turned off and that are not known to be gone.
+    let left: Vec<String> = protection_off
+        .lock()
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    for name in &order {
+        if results.contains_key(name) {
+            continue;
+        }
+        let mut r = result(name, Outcome::Cancelled, None, 0.0);
+        if started.contains(name) {
+            r.guidance = Some(format!(
+                "stopped waiting; CloudFormation goes on with it: `little events {name} --follow`"
+            ));
+        } else if interrupted {
+            r.guidance = Some("not deleted: interrupted before it started".into());
+        } else {
+            // Only a stack that imports from a stack it depends on can get here.
+            r.guidance = Some(
+                "not deleted: the stacks to delete before it (dependents, importers of its exports) wait for each other"
+                    .into(),
+            );
+        }
+        if left.contains(name) {
+            if let Some(stack) = project.stack(name) {
+                match clients_for(&project, connect.as_ref(), stack).await {
+                    Ok(clients) => r
+                        .warnings
+                        .extend(restore_protection(&clients, name, ui.as_ref()).await),
+                    Err(e) => r.warnings.push(protection_left_off(
+                        name,
+                        None,
+                        &e.to_string(),
+                        ui.as_ref(),
+                    )),
+                }
+            }
+        }
+        results.insert(name.clone(), r);
+    }
+    (
+        order.iter().filter_map(|n| results.remove(n)).collect(),
+        interrupted,
+    )
+}
+
+/// Deletes one stack and waits: turns termination protection off first when it is on (the
+/// run was allowed to), and back on when the deletion then does not happen.
+async fn delete_one(
+    project: &Project,
+    connect: &dyn Connect,
+    preview: &Preview,
+    wait: Poll,
+    ui: &dyn Ui,
+    protection_off: &Mutex<BTreeSet<String>>,
+) -> StackResult {
+    let started = Instant::now();
+    let name = preview.stack.as_str();
+    let failed = |cause: String| {
+        let mut r = result(name, Outcome::Failed, None, started.elapsed().as_secs_f64());
+        r.root_cause.push(cause);
+        r.guidance = Some(format!(
+            "fix the cause and run `little destroy {name}` again"
+        ));
+        r
+    };
+    let Some(stack) = project.stack(name) else {
+        return failed("the stack is no longer in the project".into());
+    };
+    let clients = match clients_for(project, connect, stack).await {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string()),
+    };
+    if stack.stack_set.is_some() {
+        let r = super::stackset::destroy_stack_set(&clients, stack, wait, ui).await;
+        return StackResult {
+            duration_secs: started.elapsed().as_secs_f64(),
+            ..r
+        };
+    }
+    let mark = |off: bool| {
+        if let Ok(mut set) = protection_off.lock() {
+            if off {
+                set.insert(name.to_owned());
+            } else {
+                set.remove(name);
+            }
+        }
+    };
+    let turned_off = preview.termination_protection;
+    if turned_off {
+        ui.progress(name, "disabling termination protection");
+        // Marked first: interrupted while the call is under way, it is turned on again.
+        mark(true);
+        if let Err(e) = clients.ops.set_termination_protection(name, false).await {
+            mark(false);
+            return failed(e.to_string());
+        }
+    }
+    let mut cursor = EventCursor::new(None);
+    let _ = cursor.poll(clients.ops.as_ref(), name).await;
+    ui.progress(name, "deleting");
+    let mut r = match clients.cfn.delete_stack(name).await {
+        Err(e) => failed(e.to_string()),
+        Ok(()) => match wait_with_events(&clients, name, &mut cursor, wait, ui).await {
+            Err(e) => {
+                let mut r = failed(e.to_string());
+                r.guidance = Some(format!(
+                    "the deletion may go on in CloudFormation: `little events {name} --follow`, then `little destroy {name}` again if the stack is still there"
+                ));
+                r
+            }
+            Ok((None, _)) => result(
+                name,
+                Outcome::Updated,
+                Some("DELETE_COMPLETE".into()),
+                started.elapsed().as_secs_f64(),
+            ),
+            Ok((Some(info), events)) => {
+                let mut r = result(
+                    name,
+                    Outcome::Failed,
+                    Some(info.status.clone()),
+                    started.elapsed().as_secs_f64(),
+                );
+                r.root_cause = cause_lines(&events);
+                if r.root_cause.is_empty() {
+                    r.root_cause.extend(info.status_reason.clone());
+                }
+                r.guidance = Some(format!(
+                    "fix the cause (a non-empty bucket or repository is the usual one) and run `little destroy {name}` again"
+                ));
+                r
+            }
+        },
+    };
+    r.changes = preview.deleted.len();
+    match (&r.outcome, &r.status) {
+        (Outcome::Updated, _) => ui.progress(name, "deleted"),
+        (_, Some(status)) => ui.progress(name, &format!("not deleted: {status}")),
+        (_, None) => ui.progress(name, "not deleted"),
+    }
+    if turned_off {
+        if r.outcome != Outcome::Updated {
+            r.warnings
+                .extend(restore_protection(&clients, name, ui).await);
+        }
+        mark(false);
+    }
+    r
+}
+
+/// Turns termination protection back on after a deletion that did not happen (or may not
+/// have): the warning that says so, or, loudly, that it is still off and how to turn it on.
+async fn restore_protection(clients: &Clients, name: &str, ui: &dyn Ui) -> Vec<String> {
+    match clients.ops.set_termination_protection(name, true).await {
+        Ok(()) => {
+            ui.progress(name, "termination protection turned back on");
+            vec!["the deletion did not complete; termination protection was turned back on".into()]
+        }
+        // Gone after all (a deletion that went on after the wait stopped): nothing to protect.
+        Err(_) if matches!(clients.cfn.describe_stack(name).await, Ok(None)) => Vec::new(),
+        Err(e) => vec![protection_left_off(
+            name,
+            Some(&clients.region),
+            &e.to_string(),
+            ui,
+        )],
+    }
+}
+
+/// Says loudly that a stack's termination protection is off and could not be turned back on,
+/// with the command that does it; returns the same as a warning for the summary.
+fn protection_left_off(name: &str, region: Option<&str>, error: &str, ui: &dyn Ui) -> String {
+    let fix = format!(
+        "aws cloudformation update-termination-protection --enable-termination-protection --stack-name {name}{}",
+        region.map(|r| format!(" --region {r}")).unwrap_or_default()
+    );
+    ui.message(&format!(
+        "\nWARNING: termination protection of `{name}` is OFF and could not be turned back on ({error}).\nTurn it back on with:\n  {fix}\n\n"
+    ));
+    format!("termination protection is OFF and could not be turned back on ({error}); run `{fix}`")
 }
 
 /// (logical id, DeletionPolicy) of every resource of a deployed template.
@@ -273,10 +740,505 @@ pub fn preview_text(p: &Preview) -> String {
     }
     out
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::stack_ops::StackResource;
+    use crate::deploy::testing::TestUi;
+    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use std::time::Duration;
+
+    const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
+    const KEPT: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}, \"Repo\": {\"Type\": \"AWS::ECR::Repository\", \"DeletionPolicy\": \"Retain\"}}}";
+    const USES: &str = "{\"Parameters\": {\"Arn\": {\"Type\": \"String\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
+
+    fn options(stacks: &[&str], yes: bool) -> DestroyOptions {
+        DestroyOptions {
+            stacks: stacks.iter().map(|s| (*s).to_owned()).collect(),
+            all: stacks.is_empty(),
+            yes,
+            disable_termination_protection: false,
+            concurrency: 4,
+            wait: Poll {
+                first: Duration::ZERO,
+                max: Duration::ZERO,
+                timeout: Duration::from_secs(5),
+            },
+        }
+    }
+
+    /// a; b depends on a (`depends_on`, and reads its output); c reads b's output; d alone.
+    fn chain() -> (tempfile::TempDir, Arc<Project>) {
+        project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json.njk\n"),
+            (
+                "stacks/b.yaml",
+                "name: b\ntemplate: p.json.njk\ndepends_on: [a]\nparameters:\n  Arn: \"{{ stack_output('a', 'Arn') }}\"\n",
+            ),
+            (
+                "stacks/c.yaml",
+                "name: c\ntemplate: p.json.njk\nparameters:\n  Arn: \"{{ stack_output('b', 'Arn') }}\"\n",
+            ),
+            ("stacks/d.yaml", "name: d\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+            ("templates/p.json.njk", USES),
+        ])
+    }
+
+    fn deploy_all(aws: &FakeAws, names: &[&str]) {
+        for n in names {
+            aws.deploy(
+                n,
+                QUEUE,
+                &[],
+                &[("Arn", "arn:aws:sqs:us-east-1:123456789012:q")],
+            );
+        }
+    }
+
+    fn protect(aws: &FakeAws, name: &str) {
+        aws.stacks
+            .lock()
+            .unwrap()
+            .get_mut(name)
+            .unwrap()
+            .info
+            .termination_protection = true;
+    }
+
+    async fn run(
+        project: &Arc<Project>,
+        aws: &Arc<FakeAws>,
+        options: DestroyOptions,
+        ui: &Arc<TestUi>,
+    ) -> Result<DestroyReport> {
+        destroy(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options,
+            ui.clone(),
+        )
+        .await
+    }
+
+    fn position(calls: &[String], call: &str) -> usize {
+        calls
+            .iter()
+            .position(|c| c == call)
+            .unwrap_or_else(|| panic!("no {call:?} in {calls:#?}"))
+    }
+
+    fn deletes(aws: &FakeAws) -> Vec<String> {
+        aws.calls()
+            .into_iter()
+            .filter(|c| c.starts_with("DeleteStack "))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn all_goes_dependents_first_and_a_failure_keeps_what_it_depends_on() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a", "b", "c", "d"]);
+        aws.delete_outcome
+            .lock()
+            .unwrap()
+            .insert("b".into(), "DELETE_FAILED".into());
+        let ui = Arc::new(TestUi::default());
+        let report = run(&project, &aws, options(&[], true), &ui).await.unwrap();
+        let outcomes: Vec<(&str, Outcome)> = report
+            .stacks
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("d", Outcome::Updated),
+                ("c", Outcome::Updated),
+                ("b", Outcome::Failed),
+                ("a", Outcome::Skipped)
+            ]
+        );
+        assert_eq!(
+            report.stacks[3].guidance.as_deref(),
+            Some("not deleted: `b`, which depends on it, was not deleted")
+        );
+        assert_eq!(report.stacks[2].status.as_deref(), Some("DELETE_FAILED"));
+        assert!(report.failed());
+        let calls = aws.calls();
+        assert!(position(&calls, "DeleteStack c") < position(&calls, "DeleteStack b"));
+        assert!(!calls.contains(&"DeleteStack a".to_owned()), "{calls:#?}");
+        let stacks = aws.stacks.lock().unwrap();
+        assert!(stacks.contains_key("a") && stacks.contains_key("b"));
+        assert!(!stacks.contains_key("c") && !stacks.contains_key("d"));
+    }
+
+    #[tokio::test]
+    async fn a_deployed_dependent_outside_the_run_is_refused_naming_it_and_how() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a", "b", "c"]);
+        let ui = Arc::new(TestUi::default());
+        let err = run(&project, &aws, options(&["a"], true), &ui)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert_eq!(
+            err.to_string(),
+            "refused: `a` is used by deployed stack `b` (stack_output('a', 'Arn'), depends_on); \
+             destroy them in the same run (`little destroy c b a`) or every stack of the project \
+             (`little destroy --all`); nothing was deleted"
+        );
+        assert!(deletes(&aws).is_empty());
+        // The preview was shown all the same.
+        assert!(ui
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("a (CREATE_COMPLETE):")));
+
+        // Naming b too: c still uses b.
+        let err = run(&project, &aws, options(&["a", "b"], true), &ui)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("refused: `b` is used by deployed stack `c` (stack_output('b', 'Arn')); destroy it in the same run (`little destroy c b a`)"),
+            "{err}"
+        );
+        assert!(deletes(&aws).is_empty());
+
+        // All three: dependents first.
+        let report = run(&project, &aws, options(&["b", "a", "c"], true), &ui)
+            .await
+            .unwrap();
+        assert!(!report.failed(), "{report:?}");
+        assert_eq!(
+            deletes(&aws),
+            ["DeleteStack c", "DeleteStack b", "DeleteStack a"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dependent_that_is_not_deployed_does_not_block() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a", "b"]);
+        // An empty stack left by a plan's CREATE change set is not deployed either.
+        aws.stacks.lock().unwrap().get_mut("b").unwrap().info.status = "REVIEW_IN_PROGRESS".into();
+        let ui = Arc::new(TestUi::default());
+        let report = run(&project, &aws, options(&["a"], true), &ui)
+            .await
+            .unwrap();
+        assert_eq!(report.stacks.len(), 1);
+        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(deletes(&aws), ["DeleteStack a"]);
+    }
+
+    #[tokio::test]
+    async fn importers_of_its_exports_block_unless_destroyed_in_the_same_run() {
+        let (_d, project) = project(&[
+            ("stacks/net.yaml", "name: net\ntemplate: q.json.njk\n"),
+            ("stacks/web.yaml", "name: web\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["net", "web"]);
+        aws.imports.lock().unwrap().insert(
+            "net".into(),
+            vec![
+                Import {
+                    export: "net-SubnetIds".into(),
+                    importer: "legacy".into(),
+                },
+                Import {
+                    export: "net-VpcId".into(),
+                    importer: "web".into(),
+                },
+            ],
+        );
+        let ui = Arc::new(TestUi::default());
+        let err = run(&project, &aws, options(&["net"], true), &ui)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert_eq!(
+            err.to_string(),
+            "refused: `net` is used by deployed stacks `legacy` (import of export `net-SubnetIds`), \
+             `web` (import of export `net-VpcId`); destroy it in the same run (`little destroy web net`) \
+             or every stack of the project (`little destroy --all`); `legacy` is not in this project: \
+             remove its imports (or delete it) first; nothing was deleted"
+        );
+        // web goes in the same run, legacy still imports.
+        let err = run(&project, &aws, options(&[], true), &ui)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("refused: `net` is used by deployed stack `legacy` (import of export `net-SubnetIds`); `legacy` is not in this project"),
+            "{err}"
+        );
+        assert!(deletes(&aws).is_empty());
+        // Once legacy is gone, web is deleted before net although no config says so.
+        aws.imports
+            .lock()
+            .unwrap()
+            .get_mut("net")
+            .unwrap()
+            .remove(0);
+        let report = run(&project, &aws, options(&[], true), &ui).await.unwrap();
+        assert!(!report.failed(), "{report:?}");
+        assert_eq!(deletes(&aws), ["DeleteStack web", "DeleteStack net"]);
+    }
+
+    #[tokio::test]
+    async fn every_resource_deleted_or_retained_is_shown_and_asked_about_once() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a", "d"]);
+        aws.stacks.lock().unwrap().get_mut("a").unwrap().template = KEPT.into();
+        aws.resources.lock().unwrap().insert(
+            "a".into(),
+            ["Q", "Repo"]
+                .iter()
+                .map(|id| StackResource {
+                    logical_id: (*id).into(),
+                    physical_id: Some(format!("phys-{id}")),
+                    resource_type: if *id == "Q" {
+                        "AWS::SQS::Queue"
+                    } else {
+                        "AWS::ECR::Repository"
+                    }
+                    .into(),
+                    status: "CREATE_COMPLETE".into(),
+                    drift_status: None,
+                })
+                .collect(),
+        );
+        // No terminal, no --yes: refused, nothing deleted.
+        let ui = Arc::new(TestUi::default());
+        let err = run(&project, &aws, options(&[], false), &ui)
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::REFUSED);
+        assert!(err.to_string().contains("pass `--yes`"), "{err}");
+        assert!(deletes(&aws).is_empty());
+        let shown = ui.lines.lock().unwrap().join("");
+        assert!(shown.contains("a (CREATE_COMPLETE):\n  - delete  Q (AWS::SQS::Queue) phys-Q\n  = retain  Repo (AWS::ECR::Repository) phys-Repo: Retain\n"), "{shown}");
+        assert!(
+            shown.contains("d (CREATE_COMPLETE):\n  no resources\n"),
+            "{shown}"
+        );
+        // b and c are not deployed: said so.
+        assert!(
+            shown.contains("b: not deployed; nothing to delete"),
+            "{shown}"
+        );
+
+        // Declined at the terminal: asked once, nothing deleted.
+        let ui = Arc::new(TestUi {
+            terminal: true,
+            answer: false,
+            ..Default::default()
+        });
+        let err = run(&project, &aws, options(&[], false), &ui)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refused: not approved; nothing was deleted"
+        );
+        assert_eq!(
+            *ui.asked.lock().unwrap(),
+            ["Delete these 2 stacks, in this order: `d`, `a`?"]
+        );
+        assert!(deletes(&aws).is_empty());
+    }
+
+    #[tokio::test]
+    async fn protection_is_refused_without_the_flag_and_restored_after_a_failed_delete() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a"]);
+        protect(&aws, "a");
+        let ui = Arc::new(TestUi::default());
+        let err = run(&project, &aws, options(&["a"], true), &ui)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("pass `--disable-termination-protection`"),
+            "{err}"
+        );
+        assert!(!aws
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("UpdateTerminationProtection")));
+
+        aws.delete_outcome
+            .lock()
+            .unwrap()
+            .insert("a".into(), "DELETE_FAILED".into());
+        aws.in_progress_polls.lock().unwrap().insert("a".into(), 2);
+        let mut allowed = options(&["a"], true);
+        allowed.disable_termination_protection = true;
+        let report = run(&project, &aws, allowed, &ui).await.unwrap();
+        let r = &report.stacks[0];
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(
+            r.warnings,
+            ["the deletion did not complete; termination protection was turned back on"]
+        );
+        let calls = aws.calls();
+        let off = position(&calls, "UpdateTerminationProtection a false");
+        let delete = position(&calls, "DeleteStack a");
+        let on = position(&calls, "UpdateTerminationProtection a true");
+        assert!(off < delete && delete < on, "{calls:#?}");
+        let stacks = aws.stacks.lock().unwrap();
+        assert!(stacks["a"].info.termination_protection);
+        assert_eq!(stacks["a"].info.status, "DELETE_FAILED");
+    }
+
+    #[tokio::test]
+    async fn protection_is_restored_when_delete_stack_itself_is_refused() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a"]);
+        protect(&aws, "a");
+        aws.failing.lock().unwrap().insert(
+            "DeleteStack a".into(),
+            "AccessDenied: not authorized to perform cloudformation:DeleteStack".into(),
+        );
+        let mut allowed = options(&["a"], true);
+        allowed.disable_termination_protection = true;
+        let ui = Arc::new(TestUi::default());
+        let report = run(&project, &aws, allowed, &ui).await.unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Failed);
+        assert!(report.stacks[0].root_cause[0].contains("AccessDenied"));
+        assert!(aws.stacks.lock().unwrap()["a"].info.termination_protection);
+        assert!(ui
+            .lines
+            .lock()
+            .unwrap()
+            .contains(&"a: termination protection turned back on".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn protection_that_cannot_be_restored_is_said_loudly_with_the_fix() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["a"]);
+        protect(&aws, "a");
+        aws.delete_outcome
+            .lock()
+            .unwrap()
+            .insert("a".into(), "DELETE_FAILED".into());
+        aws.failing.lock().unwrap().insert(
+            "UpdateTerminationProtection a true".into(),
+            "Throttling: Rate exceeded".into(),
+        );
+        let mut allowed = options(&["a"], true);
+        allowed.disable_termination_protection = true;
+        let ui = Arc::new(TestUi::default());
+        let report = run(&project, &aws, allowed, &ui).await.unwrap();
+        let fix = "aws cloudformation update-termination-protection --enable-termination-protection --stack-name a --region us-east-1";
+        let w = &report.stacks[0].warnings;
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("termination protection is OFF and could not be turned back on (cloudformation:UpdateTerminationProtection failed: Throttling: Rate exceeded)"), "{w:?}");
+        assert!(w[0].ends_with(&format!("run `{fix}`")), "{w:?}");
+        let shown = ui.lines.lock().unwrap().join("");
+        assert!(
+            shown.contains("WARNING: termination protection of `a` is OFF"),
+            "{shown}"
+        );
+        assert!(shown.contains(&format!("\n  {fix}\n")), "{shown}");
+        assert!(!aws.stacks.lock().unwrap()["a"].info.termination_protection);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_stack_keeps_no_protection_warning() {
+        let (_d, project) = chain();
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["d"]);
+        protect(&aws, "d");
+        let mut allowed = options(&["d"], true);
+        allowed.disable_termination_protection = true;
+        let report = run(&project, &aws, allowed, &Arc::new(TestUi::default()))
+            .await
+            .unwrap();
+        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert!(report.stacks[0].warnings.is_empty());
+        assert!(!aws
+            .calls()
+            .contains(&"UpdateTerminationProtection d true".to_owned()));
+    }
+
+    /// The index of the last call about `stack` before its deletion ended.
+    fn last_describe(calls: &[String], stack: &str) -> usize {
+        calls
+            .iter()
+            .rposition(|c| c == &format!("DescribeStacks {stack}"))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn independent_stacks_go_concurrently_within_the_limit_dependents_never() {
+        let (_d, project) = project(&[
+            ("stacks/x.yaml", "name: x\ntemplate: q.json.njk\n"),
+            ("stacks/y.yaml", "name: y\ntemplate: q.json.njk\n"),
+            (
+                "stacks/z.yaml",
+                "name: z\ntemplate: q.json.njk\ndepends_on: [x]\n",
+            ),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let slow = |aws: &FakeAws| {
+            for s in ["x", "y", "z"] {
+                aws.in_progress_polls.lock().unwrap().insert(s.into(), 4);
+            }
+        };
+        let mut opts = options(&[], true);
+        opts.wait.first = Duration::from_millis(2);
+        opts.wait.max = Duration::from_millis(2);
+
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["x", "y", "z"]);
+        slow(&aws);
+        let report = run(&project, &aws, opts.clone(), &Arc::new(TestUi::default()))
+            .await
+            .unwrap();
+        assert!(!report.failed(), "{report:?}");
+        let calls = aws.calls();
+        // y and z are independent: they overlap; x waits for z, its dependent.
+        assert!(
+            position(&calls, "DeleteStack y") < last_describe(&calls, "z"),
+            "{calls:#?}"
+        );
+        assert!(
+            last_describe(&calls, "z") < position(&calls, "DeleteStack x"),
+            "{calls:#?}"
+        );
+
+        // One at a time.
+        let aws = FakeAws::new();
+        deploy_all(&aws, &["x", "y", "z"]);
+        slow(&aws);
+        opts.concurrency = 1;
+        run(&project, &aws, opts, &Arc::new(TestUi::default()))
+            .await
+            .unwrap();
+        let calls = aws.calls();
+        let order = deletes(&aws);
+        assert_eq!(order, ["DeleteStack z", "DeleteStack y", "DeleteStack x"]);
+        assert!(
+            last_describe(&calls, "z") < position(&calls, "DeleteStack y"),
+            "{calls:#?}"
+        );
+        assert!(
+            last_describe(&calls, "y") < position(&calls, "DeleteStack x"),
+            "{calls:#?}"
+        );
+    }
 
     #[test]
     fn deletion_policies_from_json_and_yaml() {

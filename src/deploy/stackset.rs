@@ -906,8 +906,10 @@ mod tests {
             Arc::new(FakeConnect(aws.clone())),
             crate::deploy::destroy::DestroyOptions {
                 stacks: vec!["audit".into()],
+                all: false,
                 yes: true,
                 disable_termination_protection: false,
+                concurrency: 4,
                 wait: options().wait,
             },
             ui,

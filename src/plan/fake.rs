@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetRequest, ChangeSets};
-use crate::aws::cloudformation::{CloudFormation, StackInfo, StackOutput, StackRequest};
+use crate::aws::cloudformation::{CloudFormation, Import, StackInfo, StackOutput, StackRequest};
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::{StackEvent, StackOps, StackResource};
 use crate::error::{Error, Result};
@@ -64,6 +64,13 @@ pub struct FakeAws {
     pub held: Mutex<BTreeMap<String, Vec<(String, String)>>>,
     /// Stack policies by stack (GetStackPolicy).
     pub policies: Mutex<BTreeMap<String, String>>,
+    /// ListExports + ListImports: the imports of each stack's exports, by exporting stack.
+    pub imports: Mutex<BTreeMap<String, Vec<Import>>>,
+    /// The status a stack ends in when it is deleted, by stack (default: gone). Deletions
+    /// take `in_progress_polls` DescribeStacks calls too.
+    pub delete_outcome: Mutex<BTreeMap<String, String>>,
+    /// Calls that fail, as logged (`UpdateTerminationProtection s true`), with the message.
+    pub failing: Mutex<BTreeMap<String, String>>,
 }
 
 impl FakeAws {
@@ -134,6 +141,19 @@ impl FakeAws {
     pub(crate) fn log(&self, call: String) {
         self.calls.lock().unwrap().push(call);
     }
+
+    /// Logs a call and answers the error scripted for it in `failing`, if any.
+    fn log_or_fail(&self, call: String, operation: &str) -> Result<()> {
+        let failure = self.failing.lock().unwrap().get(&call).cloned();
+        self.log(call);
+        match failure {
+            Some(message) => Err(Error::Aws {
+                operation: operation.into(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 #[async_trait]
@@ -167,9 +187,13 @@ impl CloudFormation for FakeAws {
             *left = left.saturating_sub(1);
             if *left == 0 {
                 let end = end.clone();
-                if let Some(s) = self.stacks.lock().unwrap().get_mut(name) {
+                let mut stacks = self.stacks.lock().unwrap();
+                if end == "DELETE_COMPLETE" {
+                    stacks.remove(name);
+                } else if let Some(s) = stacks.get_mut(name) {
                     s.info.status = end;
                 }
+                drop(stacks);
                 // The rest of the events arrive with the final status.
                 let rest = self
                     .arriving
@@ -214,14 +238,63 @@ impl CloudFormation for FakeAws {
     }
 
     async fn delete_stack(&self, name: &str) -> Result<()> {
-        self.log(format!("DeleteStack {name}"));
-        self.stacks.lock().unwrap().remove(name);
+        self.log_or_fail(format!("DeleteStack {name}"), "cloudformation:DeleteStack")?;
+        let mut stacks = self.stacks.lock().unwrap();
+        if stacks
+            .get(name)
+            .is_some_and(|s| s.info.termination_protection)
+        {
+            return Err(Error::Aws {
+                operation: "cloudformation:DeleteStack".into(),
+                message: format!("ValidationError: Stack [{name}] cannot be deleted while TerminationProtection is enabled"),
+            });
+        }
         self.held.lock().unwrap().remove(name);
+        let end = self
+            .delete_outcome
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| "DELETE_COMPLETE".into());
+        let polls = self
+            .in_progress_polls
+            .lock()
+            .unwrap()
+            .get(name)
+            .copied()
+            .unwrap_or(0);
+        if polls == 0 && end == "DELETE_COMPLETE" {
+            stacks.remove(name);
+            return Ok(());
+        }
+        if let Some(s) = stacks.get_mut(name) {
+            s.info.status = if polls > 0 {
+                "DELETE_IN_PROGRESS".into()
+            } else {
+                end.clone()
+            };
+        }
+        // Never hold `stacks` while taking `pending`: describe_stack takes them the other way.
+        drop(stacks);
+        if polls > 0 {
+            self.pending
+                .lock()
+                .unwrap()
+                .insert(name.to_owned(), (polls, end));
+        }
         Ok(())
     }
 
-    async fn importers_of(&self, _name: &str) -> Result<Vec<String>> {
-        Ok(Vec::new())
+    async fn imports_of(&self, name: &str) -> Result<Vec<Import>> {
+        self.log(format!("ListImports {name}"));
+        Ok(self
+            .imports
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -431,7 +504,10 @@ impl StackOps for FakeAws {
     }
 
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()> {
-        self.log(format!("UpdateTerminationProtection {stack} {enabled}"));
+        self.log_or_fail(
+            format!("UpdateTerminationProtection {stack} {enabled}"),
+            "cloudformation:UpdateTerminationProtection",
+        )?;
         if let Some(s) = self.stacks.lock().unwrap().get_mut(stack) {
             s.info.termination_protection = enabled;
         }

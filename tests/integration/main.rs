@@ -11,6 +11,7 @@ mod bad_input;
 mod bootstrap;
 mod cfn;
 mod check;
+mod destroy;
 mod docs;
 mod drift;
 mod ecr_audit;

@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+use super::output::{stderr_line, Stdout};
 use super::{kit, Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
 use std::sync::Arc;
 
@@ -24,6 +25,8 @@ use crate::report::{self, Style};
 
 /// What a command needs besides its own arguments.
 struct Context {
+    /// Where results go; it never fails (see `output`).
+    out: Stdout,
     stdout: Style,
     stderr: Style,
     quiet: bool,
@@ -31,8 +34,9 @@ struct Context {
     aws: AwsSettings,
 }
 
-/// Runs the command; errors are returned for `main` to report.
-pub fn run(cli: Cli) -> Result<u8> {
+/// Runs the command, writing its results to `out`; errors are returned for `main` to report.
+/// What became of `out` is for `main` to combine with the code returned (`output::exit_code`).
+pub fn run(cli: Cli, out: &Stdout) -> Result<u8> {
     let g = &cli.global;
     let color = |tty: bool| match g.color {
         ColorChoice::Always => true,
@@ -40,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let ctx = Context {
+        out: out.clone(),
         stdout: Style {
             color: color(std::io::stdout().is_terminal()),
         },
@@ -55,12 +60,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         },
     };
     // Commands about the tool itself run without a project.
+    let mut out = &ctx.out;
     let command = match cli.command {
-        Command::Init(args) => return kit::init(args),
-        Command::Schema(args) => return kit::schema(args),
-        Command::Completions(args) => return kit::completions(args),
-        Command::Man(args) => return kit::man(args, ctx.quiet),
-        Command::Healthcheck(args) => return kit::healthcheck(args, ctx.quiet),
+        Command::Init(args) => return kit::init(args, &mut out),
+        Command::Schema(args) => return kit::schema(args, &mut out),
+        Command::Completions(args) => return kit::completions(args, &mut out),
+        Command::Man(args) => return kit::man(args, ctx.quiet, &mut out),
+        Command::Healthcheck(args) => return kit::healthcheck(args, ctx.quiet, &mut out),
         command => command,
     };
     let root = match &g.project {
@@ -80,7 +86,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let rendered = ops::render_stacks(&project, &selection, options)?;
             if ctx.verbose {
                 for r in &rendered {
-                    eprintln!("{}", describe_rendered(r));
+                    stderr_line(describe_rendered(r));
                 }
             }
             let syntax = match args.format {
@@ -89,7 +95,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             match &args.out {
                 Some(dir) => write_files(dir, &rendered, syntax, &ctx)?,
-                None => print_rendered(&rendered, syntax)?,
+                None => print_rendered(&mut out, &rendered, syntax)?,
             }
             Ok(exit::OK)
         }
@@ -97,17 +103,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             let selection = selection(&args.selection);
             let validation = ops::validate(&project, &selection, render_options(&project, &ctx))?;
             let mut err = std::io::stderr().lock();
-            let mut out = std::io::stdout().lock();
+            // The problems go to stderr in every format (the errors at least), so that a
+            // failed validation always says why where people and CI logs look.
+            let shown: Vec<_> = validation
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error() || (!ctx.quiet && args.format == ReportFormat::Text))
+                .cloned()
+                .collect();
+            // Best effort: the exit code tells the result when stderr is gone.
+            let _ = report::diagnostics::write_text(&mut err, &shown, ctx.stderr);
             match args.format {
                 ReportFormat::Text => {
-                    let shown: Vec<_> = validation
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.is_error() || !ctx.quiet)
-                        .cloned()
-                        .collect();
-                    report::diagnostics::write_text(&mut err, &shown, ctx.stderr)?;
-                    report::validate::write_text(&mut out, &validation, ctx.stdout)?;
+                    report::validate::write_text(&mut out, &validation, ctx.stdout)?
                 }
                 ReportFormat::Json => report::validate::write_json_report(&mut out, &validation)?,
             }
@@ -131,7 +139,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 connect,
                 &selection,
             ))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::apply::write_status(&mut out, &stacks, ctx.stdout)?,
                 ReportFormat::Json => report::write_json(&mut out, &stacks)?,
@@ -151,7 +159,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 connect,
                 &args.stack,
             ))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::apply::write_outputs(&mut out, &outputs)?,
                 ReportFormat::Json => {
@@ -166,7 +174,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::stacks::write_text(&mut out, &rows, ctx.stdout)?,
                 ReportFormat::Json => report::stacks::write_json_rows(&mut out, &rows)?,
@@ -205,15 +213,16 @@ fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
             source,
         })?;
         if !ctx.quiet {
-            eprintln!("saved the plan to {}", path.display());
+            stderr_line(format_args!("saved the plan to {}", path.display()));
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         super::PlanFormat::Text => report::plan::write_text(&mut out, &plan, ctx.stdout)?,
         super::PlanFormat::Json => report::plan::write_json_plan(&mut out, &plan)?,
         super::PlanFormat::Markdown => report::plan::write_markdown(&mut out, &plan)?,
     }
+    let _ = report::plan::write_failures(&mut std::io::stderr().lock(), &plan, ctx.stderr);
     Ok(if plan.has_failures() {
         exit::ERROR
     } else if args.detailed_exitcode && plan.has_changes() {
@@ -268,6 +277,11 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
     };
     let mut options = options;
     options.plan.concurrency = usize::from(args.concurrency);
+    // A reader that closes stdout (`| head`) neither stops nor shortens an apply: it goes on
+    // exactly as it would have, change sets included.
+    ctx.out.note_on_stop(
+        "the apply goes on; its outcome is in the exit code, and failures are on stderr",
+    );
     let mut ui = CliUi::new(ctx);
     ui.plan_to_stderr = args.format == ReportFormat::Json;
     let ui = Arc::new(ui);
@@ -278,7 +292,7 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
         options,
         ui,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         ReportFormat::Text => {
             report::apply::write_summary(&mut out, &report.stacks, false, ctx.stdout)?;
@@ -291,6 +305,15 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
             }
         }
         ReportFormat::Json => report::write_json(&mut out, &report)?,
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = report::apply::write_failures(&mut err, &report.stacks, false, ctx.stderr);
+    if report.interrupted {
+        let _ = writeln!(
+            err,
+            "{}: interrupted: stacks that were deploying go on in CloudFormation",
+            ctx.stderr.red("error")
+        );
     }
     Ok(if report.failed() {
         exit::ERROR
@@ -310,6 +333,9 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
             ..Poll::default()
         },
     };
+    ctx.out.note_on_stop(
+        "the destroy goes on; its outcome is in the exit code, and failures are on stderr",
+    );
     let ui = Arc::new(CliUi::new(ctx));
     let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let report = runtime()?.block_on(crate::deploy::destroy::destroy(
@@ -318,12 +344,18 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         options,
         ui,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     if report.stacks.is_empty() {
         writeln!(out, "nothing to delete").map_err(Error::output)?;
         return Ok(exit::OK);
     }
     report::apply::write_summary(&mut out, &report.stacks, true, ctx.stdout)?;
+    let _ = report::apply::write_failures(
+        &mut std::io::stderr().lock(),
+        &report.stacks,
+        true,
+        ctx.stderr,
+    );
     let failed = report
         .stacks
         .iter()
@@ -343,10 +375,19 @@ fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> 
         &selection(&args.selection),
         &options,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         ReportFormat::Text => report::drift::write_text(&mut out, &report, ctx.stdout)?,
         ReportFormat::Json => report::drift::write_json_report(&mut out, &report)?,
+    }
+    for s in &report.stacks {
+        if let Some(e) = &s.error {
+            stderr_line(format_args!(
+                "{}: cannot check the drift of stack `{}`: {e}",
+                ctx.stderr.red("error"),
+                s.stack
+            ));
+        }
     }
     Ok(if report.drifted() {
         exit::CHANGES
@@ -369,27 +410,33 @@ fn events(project: Project, ctx: &Context, args: super::EventsArgs) -> Result<u8
     ))?;
     let style = ctx.stdout;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         for e in &list {
             writeln!(out, "{}", report::apply::event_line(&args.stack, e, style))
                 .map_err(Error::output)?;
         }
         out.flush().map_err(Error::output)?;
     }
-    if args.follow {
+    // Following is for a reader: when stdout closes (`| head`) or fails, stop.
+    if args.follow && ctx.out.state() == super::output::State::Open {
         let stack = args.stack.clone();
         let show = move |e: &crate::aws::stack_ops::StackEvent| {
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             let _ = writeln!(out, "{}", report::apply::event_line(&stack, e, style));
             let _ = out.flush();
         };
-        rt.block_on(crate::deploy::status::follow(
-            project,
-            connect,
-            &args.stack,
-            std::time::Duration::from_secs(2),
-            &show,
-        ))?;
+        rt.block_on(async {
+            tokio::select! {
+                followed = crate::deploy::status::follow(
+                    project,
+                    connect,
+                    &args.stack,
+                    std::time::Duration::from_secs(2),
+                    &show,
+                ) => followed.map(|_| ()),
+                () = ctx.out.stopped() => Ok(()),
+            }
+        })?;
     }
     Ok(exit::OK)
 }
@@ -402,8 +449,10 @@ fn now() -> u64 {
 }
 
 /// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,
-/// questions on the terminal.
+/// questions on the terminal. Nothing it shows can fail the operation: stdout absorbs its
+/// errors (see `output`) and stderr is best effort.
 struct CliUi {
+    out: Stdout,
     stdout: Style,
     stderr: Style,
     quiet: bool,
@@ -449,6 +498,7 @@ impl Drop for CliUi {
 impl CliUi {
     fn new(ctx: &Context) -> Self {
         CliUi {
+            out: ctx.out.clone(),
             stdout: ctx.stdout,
             stderr: ctx.stderr,
             quiet: ctx.quiet,
@@ -464,14 +514,16 @@ impl CliUi {
 }
 
 impl crate::deploy::Ui for CliUi {
-    fn show_plan(&self, plan: &crate::plan::model::Plan) -> Result<()> {
+    fn show_plan(&self, plan: &crate::plan::model::Plan) {
+        let mut err = std::io::stderr().lock();
         if self.plan_to_stderr {
-            let mut err = std::io::stderr().lock();
-            return report::plan::write_text(&mut err, plan, self.stderr);
+            let _ = report::plan::write_text(&mut err, plan, self.stderr);
+        } else {
+            let mut out = &self.out;
+            let _ = report::plan::write_text(&mut out, plan, self.stdout);
+            let _ = out.flush();
         }
-        let mut out = std::io::stdout().lock();
-        report::plan::write_text(&mut out, plan, self.stdout)?;
-        out.flush().map_err(Error::output)
+        let _ = report::plan::write_failures(&mut err, plan, self.stderr);
     }
 
     fn can_ask(&self) -> bool {
@@ -480,8 +532,9 @@ impl crate::deploy::Ui for CliUi {
 
     fn confirm(&self, question: &str) -> Result<bool> {
         let mut err = std::io::stderr().lock();
-        write!(err, "{} [y/N] ", self.stderr.bold(question)).map_err(Error::output)?;
-        err.flush().map_err(Error::output)?;
+        let _ = write!(err, "{} [y/N] ", self.stderr.bold(question));
+        let _ = err.flush();
+        drop(err);
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(matches!(
@@ -504,7 +557,7 @@ impl crate::deploy::Ui for CliUi {
                 }
                 let _ = bars.multi.println(line);
             }
-            None => eprintln!("{line}"),
+            None => stderr_line(line),
         }
     }
 
@@ -517,12 +570,15 @@ impl crate::deploy::Ui for CliUi {
                 let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
                 bars.bar(stack).set_message(message.to_owned());
             }
-            None => eprintln!("{} {message}", self.stderr.bold(&format!("{stack}:"))),
+            None => stderr_line(format_args!(
+                "{} {message}",
+                self.stderr.bold(&format!("{stack}:"))
+            )),
         }
     }
 
     fn message(&self, text: &str) {
-        eprint!("{text}");
+        let _ = write!(std::io::stderr().lock(), "{text}");
     }
 }
 
@@ -646,21 +702,21 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
                 source,
             })?;
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         match args.format {
             ReportFormat::Text => report::check::write_text(&mut out, &report, ctx.stdout)?,
             ReportFormat::Json => report::write_json(&mut out, &report)?,
         }
         if !ctx.quiet {
-            eprintln!(
+            stderr_line(format_args!(
                 "report: {} and {}",
                 json_path.display(),
                 html_path.display()
-            );
+            ));
         }
         if ctx.verbose {
             if let Some(peak) = peak_memory() {
-                eprintln!("peak memory: {peak}");
+                stderr_line(format_args!("peak memory: {peak}"));
             }
         }
         return Ok(if report.failed() {
@@ -869,7 +925,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         options,
     ))?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         match args.format {
             super::AuditFormat::Text => report::audit::write_text(&mut out, &report, ctx.stdout)?,
             super::AuditFormat::Json => report::audit::write_json_report(&mut out, &report)?,
@@ -878,6 +934,12 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
             super::AuditFormat::Markdown => report::audit::write_markdown(&mut out, &report)?,
         }
         out.flush().map_err(Error::output)?;
+    }
+    for e in &report.errors {
+        stderr_line(format_args!(
+            "{}: not checked: {e}",
+            ctx.stderr.red("error")
+        ));
     }
     let mut notify_failed = false;
     if let Some((targets, min)) = notify {
@@ -889,7 +951,9 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         ) {
             None => {
                 if !ctx.quiet {
-                    eprintln!("notification: nothing to send (no finding at or above {min})");
+                    stderr_line(format_args!(
+                        "notification: nothing to send (no finding at or above {min})"
+                    ));
                 }
             }
             Some(message) => {
@@ -915,12 +979,12 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
                     Ok(lines) => {
                         if !ctx.quiet {
                             for line in lines {
-                                eprintln!("notification sent: {line}");
+                                stderr_line(format_args!("notification sent: {line}"));
                             }
                         }
                     }
                     Err(e) => {
-                        eprintln!("{}: {e}", ctx.stderr.red("error"));
+                        stderr_line(format_args!("{}: {e}", ctx.stderr.red("error")));
                         notify_failed = true;
                     }
                 }
@@ -955,7 +1019,7 @@ fn ecr(project: Project, ctx: &Context, command: super::EcrCommand) -> Result<u8
     let region = project.file.defaults.region.clone();
     let rt = runtime()?;
     let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     let (passed, json) = match release_tag {
         None => {
             let r = rt.block_on(scan_report(
@@ -1100,8 +1164,7 @@ fn render_options(project: &Project, ctx: &Context) -> RenderOptions {
     }
 }
 
-fn print_rendered(rendered: &[Rendered], syntax: Syntax) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_rendered(out: &mut dyn Write, rendered: &[Rendered], syntax: Syntax) -> Result<()> {
     let text = match (rendered, syntax) {
         ([one], _) => one.pretty(syntax),
         (many, Syntax::Json) => {
@@ -1131,7 +1194,6 @@ fn write_files(dir: &Path, rendered: &[Rendered], syntax: Syntax, ctx: &Context)
         Syntax::Json => "json",
         Syntax::Yaml => "yaml",
     };
-    let mut err = std::io::stderr().lock();
     for r in rendered {
         let path = dir.join(format!("{}.{ext}", r.stack));
         std::fs::write(&path, r.pretty(syntax)).map_err(|source| Error::Write {
@@ -1139,7 +1201,7 @@ fn write_files(dir: &Path, rendered: &[Rendered], syntax: Syntax, ctx: &Context)
             source,
         })?;
         if !ctx.quiet {
-            writeln!(err, "wrote {}", path.display()).map_err(Error::output)?;
+            stderr_line(format_args!("wrote {}", path.display()));
         }
     }
     Ok(())

@@ -102,7 +102,7 @@ pub async fn apply(
             plan(project.clone(), connect.clone(), plan_options).await?
         }
     };
-    ui.show_plan(&plan)?;
+    ui.show_plan(&plan);
     if plan.has_failures() {
         cleanup_all(&project, connect.as_ref(), &plan).await;
         let failed: Vec<&str> = plan

@@ -90,9 +90,9 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(String),
 
-    /// Writing to stdout failed because the reader went away (`| head`): exit quietly.
-    #[error("broken pipe")]
-    BrokenPipe,
+    /// Writing output failed. Stdout itself never fails this way: see `cli::output`.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
 
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -104,7 +104,6 @@ impl Error {
         match self {
             Error::Refused(_) => exit::REFUSED,
             Error::Interrupted(_) => exit::INTERRUPTED,
-            Error::BrokenPipe => exit::OK,
             _ => exit::ERROR,
         }
     }
@@ -117,13 +116,11 @@ impl Error {
         }
     }
 
-    /// Maps an output error: a closed pipe becomes [`Error::BrokenPipe`].
+    /// Maps an error writing a report or a line of output. A closed pipe is an error like
+    /// any other here: only stdout may be closed by its reader, and `cli::output::Stdout`
+    /// absorbs that.
     pub fn output(err: std::io::Error) -> Error {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
-            Error::BrokenPipe
-        } else {
-            Error::Io(err)
-        }
+        Error::Output(err)
     }
 }
 
@@ -191,5 +188,9 @@ mod tests {
     fn exit_codes() {
         assert_eq!(Error::Refused("x".into()).exit_code(), exit::REFUSED);
         assert_eq!(Error::NoStacksSelected.exit_code(), exit::ERROR);
+        // A closed pipe is no success: only stdout's reader may close it, and that is
+        // absorbed before it becomes an error.
+        let pipe = Error::output(std::io::ErrorKind::BrokenPipe.into());
+        assert_eq!(pipe.exit_code(), exit::ERROR);
     }
 }

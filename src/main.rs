@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use little_stack::cli::output::{self, Stdout};
 use little_stack::cli::{run, Cli};
-use little_stack::error::Error;
 use little_stack::report::{diagnostics, Style};
 
 /// mimalloc: rendering many stacks allocates heavily, and it is markedly faster at that than
@@ -35,19 +35,28 @@ fn main() -> ExitCode {
         }
     };
     let verbose = cli.global.verbose;
-    let result = run(cli);
+    let stdout = Stdout::process();
+    let result = run(cli, &stdout);
+    // Whatever became of stdout, the result keeps its code: see `cli::output`.
+    let stdout = stdout.finish();
+    let style = Style { color };
+    let mut stderr = std::io::stderr().lock();
     if verbose {
         let calls = little_stack::aws::calls::snapshot();
         if !calls.is_empty() {
-            eprint!("{}", little_stack::aws::calls::format_table(&calls));
+            let _ = write!(stderr, "{}", little_stack::aws::calls::format_table(&calls));
         }
     }
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+    if let output::State::Failed(why) = &stdout {
+        let _ = writeln!(
+            stderr,
+            "{}: cannot write to stdout: {why}",
+            style.red("error")
+        );
+    }
+    let code = match result {
+        Ok(code) => code,
         Err(err) => {
-            let style = Style { color };
-            let mut stderr = std::io::stderr().lock();
             if err.diagnostics().is_empty() {
                 let _ = writeln!(stderr, "{}: {err}", style.red("error"));
             } else {
@@ -60,7 +69,8 @@ fn main() -> ExitCode {
                     if n == 1 { "" } else { "s" }
                 );
             }
-            ExitCode::from(err.exit_code())
+            err.exit_code()
         }
-    }
+    };
+    ExitCode::from(output::exit_code(code, &stdout))
 }

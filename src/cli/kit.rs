@@ -15,6 +15,7 @@ use clap::{Args, CommandFactory, ValueEnum};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 
+use super::output::stderr_line;
 use super::Cli;
 use crate::error::{exit, Error, Result};
 
@@ -154,20 +155,20 @@ pub fn schema_text(kind: SchemaKind) -> String {
     text
 }
 
-pub fn schema(args: SchemaArgs) -> Result<u8> {
-    write_stdout(schema_text(args.kind).as_bytes())?;
+pub fn schema(args: SchemaArgs, out: &mut dyn Write) -> Result<u8> {
+    write_out(out, schema_text(args.kind).as_bytes())?;
     Ok(exit::OK)
 }
 
-pub fn completions(args: CompletionsArgs) -> Result<u8> {
+pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> Result<u8> {
     // clap_complete panics when its writer fails (`| head`): generate into memory first.
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "little", &mut buf);
-    write_stdout(&buf)?;
+    write_out(out, &buf)?;
     Ok(exit::OK)
 }
 
-pub fn man(args: ManArgs, quiet: bool) -> Result<u8> {
+pub fn man(args: ManArgs, quiet: bool, out: &mut dyn Write) -> Result<u8> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     match args.out {
@@ -176,7 +177,7 @@ pub fn man(args: ManArgs, quiet: bool) -> Result<u8> {
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
                 .map_err(Error::Io)?;
-            write_stdout(&buf)?;
+            write_out(out, &buf)?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
@@ -186,9 +187,8 @@ pub fn man(args: ManArgs, quiet: bool) -> Result<u8> {
             let mut written = Vec::new();
             write_pages(cmd, &dir, &mut written)?;
             if !quiet {
-                let mut err = std::io::stderr().lock();
                 for path in &written {
-                    writeln!(err, "wrote {}", path.display()).map_err(Error::output)?;
+                    stderr_line(format_args!("wrote {}", path.display()));
                 }
             }
         }
@@ -213,8 +213,7 @@ fn write_pages(cmd: clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> Re
     Ok(())
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes).map_err(Error::output)?;
     out.flush().map_err(Error::output)
 }
@@ -336,7 +335,7 @@ pub fn scaffold() -> Vec<(String, Cow<'static, str>)> {
     files
 }
 
-pub fn init(args: InitArgs) -> Result<u8> {
+pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<u8> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
     let files = scaffold();
     let taken: Vec<&str> = files
@@ -372,7 +371,6 @@ pub fn init(args: InitArgs) -> Result<u8> {
                 source,
             })?;
     }
-    let mut out = std::io::stdout().lock();
     let shown = dir.display().to_string();
     writeln!(out, "created {} files in `{shown}`:", files.len()).map_err(Error::output)?;
     for (rel, _) in &files {
@@ -424,7 +422,7 @@ fn shell_word(s: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // healthcheck
 
-pub fn healthcheck(args: HealthcheckArgs, quiet: bool) -> Result<u8> {
+pub fn healthcheck(args: HealthcheckArgs, quiet: bool, out: &mut dyn Write) -> Result<u8> {
     let uri: http::Uri = args
         .url
         .parse()
@@ -444,16 +442,19 @@ pub fn healthcheck(args: HealthcheckArgs, quiet: bool) -> Result<u8> {
     match outcome {
         Ok(status) if status.is_success() => {
             if !quiet {
-                write_stdout(format!("healthy: {uri} answered {status}\n").as_bytes())?;
+                write_out(
+                    out,
+                    format!("healthy: {uri} answered {status}\n").as_bytes(),
+                )?;
             }
             Ok(exit::OK)
         }
         Ok(status) => {
-            eprintln!("unhealthy: {uri} answered {status}");
+            stderr_line(format_args!("unhealthy: {uri} answered {status}"));
             Ok(exit::ERROR)
         }
         Err(why) => {
-            eprintln!("unhealthy: {uri}: {why}");
+            stderr_line(format_args!("unhealthy: {uri}: {why}"));
             Ok(exit::ERROR)
         }
     }

@@ -3,6 +3,7 @@
 //! never see clap.
 
 pub mod kit;
+pub mod output;
 mod run;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+use super::output::{stderr_line, Stdout};
 use super::{kit, Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ use crate::report::{self, Style};
 
 /// What a command needs besides its own arguments.
 struct Context {
+    /// Where results go; it never fails (see `output`).
+    out: Stdout,
     stdout: Style,
     stderr: Style,
     quiet: bool,
@@ -32,8 +35,9 @@ struct Context {
     aws: AwsSettings,
 }
 
-/// Runs the command; errors are returned for `main` to report.
-pub fn run(cli: Cli) -> Result<u8> {
+/// Runs the command, writing its results to `out`; errors are returned for `main` to report.
+/// What became of `out` is for `main` to combine with the code returned (`output::exit_code`).
+pub fn run(cli: Cli, out: &Stdout) -> Result<u8> {
     let g = &cli.global;
     let color = |tty: bool| match g.color {
         ColorChoice::Always => true,
@@ -41,6 +45,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let ctx = Context {
+        out: out.clone(),
         stdout: Style {
             color: color(std::io::stdout().is_terminal()),
         },
@@ -56,12 +61,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         },
     };
     // Commands about the tool itself run without a project.
+    let mut out = &ctx.out;
     let command = match cli.command {
-        Command::Init(args) => return kit::init(args),
-        Command::Schema(args) => return kit::schema(args),
-        Command::Completions(args) => return kit::completions(args),
-        Command::Man(args) => return kit::man(args, ctx.quiet),
-        Command::Healthcheck(args) => return kit::healthcheck(args, ctx.quiet),
+        Command::Init(args) => return kit::init(args, &mut out),
+        Command::Schema(args) => return kit::schema(args, &mut out),
+        Command::Completions(args) => return kit::completions(args, &mut out),
+        Command::Man(args) => return kit::man(args, ctx.quiet, &mut out),
+        Command::Healthcheck(args) => return kit::healthcheck(args, ctx.quiet, &mut out),
         command => command,
     };
     let root = match &g.project {
@@ -81,7 +87,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let rendered = ops::render_stacks(&project, &selection, options)?;
             if ctx.verbose {
                 for r in &rendered {
-                    eprintln!("{}", describe_rendered(r));
+                    stderr_line(describe_rendered(r));
                 }
             }
             let syntax = match args.format {
@@ -90,7 +96,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             match &args.out {
                 Some(dir) => write_files(dir, &rendered, syntax, &ctx)?,
-                None => print_rendered(&rendered, syntax)?,
+                None => print_rendered(&mut out, &rendered, syntax)?,
             }
             Ok(exit::OK)
         }
@@ -98,17 +104,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             let selection = selection(&args.selection);
             let validation = ops::validate(&project, &selection, render_options(&project, &ctx))?;
             let mut err = std::io::stderr().lock();
-            let mut out = std::io::stdout().lock();
+            // The problems go to stderr in every format (the errors at least), so that a
+            // failed validation always says why where people and CI logs look.
+            let shown: Vec<_> = validation
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error() || (!ctx.quiet && args.format == ReportFormat::Text))
+                .cloned()
+                .collect();
+            // Best effort: the exit code tells the result when stderr is gone.
+            let _ = report::diagnostics::write_text(&mut err, &shown, ctx.stderr);
             match args.format {
                 ReportFormat::Text => {
-                    let shown: Vec<_> = validation
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.is_error() || !ctx.quiet)
-                        .cloned()
-                        .collect();
-                    report::diagnostics::write_text(&mut err, &shown, ctx.stderr)?;
-                    report::validate::write_text(&mut out, &validation, ctx.stdout)?;
+                    report::validate::write_text(&mut out, &validation, ctx.stdout)?
                 }
                 ReportFormat::Json => report::validate::write_json_report(&mut out, &validation)?,
             }
@@ -132,7 +140,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 connect,
                 &selection,
             ))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::apply::write_status(&mut out, &stacks, ctx.stdout)?,
                 ReportFormat::Json => report::write_json(&mut out, &stacks)?,
@@ -152,7 +160,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 connect,
                 &args.stack,
             ))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::apply::write_outputs(&mut out, &outputs)?,
                 ReportFormat::Json => {
@@ -167,7 +175,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             match args.format {
                 ReportFormat::Text => report::stacks::write_text(&mut out, &rows, ctx.stdout)?,
                 ReportFormat::Json => report::stacks::write_json_rows(&mut out, &rows)?,
@@ -209,15 +217,16 @@ fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
             source,
         })?;
         if !ctx.quiet {
-            eprintln!("saved the plan to {}", path.display());
+            stderr_line(format_args!("saved the plan to {}", path.display()));
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         super::PlanFormat::Text => report::plan::write_text(&mut out, &plan, ctx.stdout)?,
         super::PlanFormat::Json => report::plan::write_json_plan(&mut out, &plan)?,
         super::PlanFormat::Markdown => report::plan::write_markdown(&mut out, &plan)?,
     }
+    let _ = report::plan::write_failures(&mut std::io::stderr().lock(), &plan, ctx.stderr);
     Ok(if plan.has_failures() {
         exit::ERROR
     } else if args.detailed_exitcode && plan.has_changes() {
@@ -276,6 +285,11 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
     };
     let mut options = options;
     options.plan.concurrency = usize::from(args.concurrency);
+    // A reader that closes stdout (`| head`) neither stops nor shortens an apply: it goes on
+    // exactly as it would have, change sets included.
+    ctx.out.note_on_stop(
+        "the apply goes on; its outcome is in the exit code, and failures are on stderr",
+    );
     let mut ui = CliUi::new(ctx);
     ui.plan_to_stderr = args.format == ReportFormat::Json;
     let ui = Arc::new(ui);
@@ -284,16 +298,20 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
         options.plan.interrupt = listen_for_interrupts(&options.plan.run_id);
         crate::deploy::apply::apply(Arc::new(project), connect, options, ui).await
     })?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         ReportFormat::Text => {
             report::apply::write_summary(&mut out, &report.stacks, false, ctx.stdout)?;
         }
         ReportFormat::Json => report::write_json(&mut out, &report)?,
     }
+    let mut err = std::io::stderr().lock();
+    let _ = report::apply::write_failures(&mut err, &report.stacks, false, ctx.stderr);
     if report.interrupted {
-        eprintln!(
-            "interrupted: {}",
+        let _ = writeln!(
+            err,
+            "{}: interrupted: {}",
+            ctx.stderr.red("error"),
             report
                 .cleanup
                 .as_deref()
@@ -322,6 +340,9 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
             ..Poll::default()
         },
     };
+    ctx.out.note_on_stop(
+        "the destroy goes on; its outcome is in the exit code, and failures are on stderr",
+    );
     let ui = Arc::new(CliUi::new(ctx));
     let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let report = runtime()?.block_on(crate::deploy::destroy::destroy(
@@ -330,12 +351,18 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         options,
         ui,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     if report.stacks.is_empty() {
         writeln!(out, "nothing to delete").map_err(Error::output)?;
         return Ok(exit::OK);
     }
     report::apply::write_summary(&mut out, &report.stacks, true, ctx.stdout)?;
+    let _ = report::apply::write_failures(
+        &mut std::io::stderr().lock(),
+        &report.stacks,
+        true,
+        ctx.stderr,
+    );
     Ok(if report.failed() {
         exit::ERROR
     } else {
@@ -355,10 +382,19 @@ fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> 
         &selection(&args.selection),
         &options,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         ReportFormat::Text => report::drift::write_text(&mut out, &report, ctx.stdout)?,
         ReportFormat::Json => report::drift::write_json_report(&mut out, &report)?,
+    }
+    for s in &report.stacks {
+        if let Some(e) = &s.error {
+            stderr_line(format_args!(
+                "{}: cannot check the drift of stack `{}`: {e}",
+                ctx.stderr.red("error"),
+                s.stack
+            ));
+        }
     }
     Ok(if report.drifted() {
         exit::CHANGES
@@ -381,27 +417,33 @@ fn events(project: Project, ctx: &Context, args: super::EventsArgs) -> Result<u8
     ))?;
     let style = ctx.stdout;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         for e in &list {
             writeln!(out, "{}", report::apply::event_line(&args.stack, e, style))
                 .map_err(Error::output)?;
         }
         out.flush().map_err(Error::output)?;
     }
-    if args.follow {
+    // Following is for a reader: when stdout closes (`| head`) or fails, stop.
+    if args.follow && ctx.out.state() == super::output::State::Open {
         let stack = args.stack.clone();
         let show = move |e: &crate::aws::stack_ops::StackEvent| {
-            let mut out = std::io::stdout().lock();
+            let mut out = &ctx.out;
             let _ = writeln!(out, "{}", report::apply::event_line(&stack, e, style));
             let _ = out.flush();
         };
-        rt.block_on(crate::deploy::status::follow(
-            project,
-            connect,
-            &args.stack,
-            std::time::Duration::from_secs(2),
-            &show,
-        ))?;
+        rt.block_on(async {
+            tokio::select! {
+                followed = crate::deploy::status::follow(
+                    project,
+                    connect,
+                    &args.stack,
+                    std::time::Duration::from_secs(2),
+                    &show,
+                ) => followed.map(|_| ()),
+                () = ctx.out.stopped() => Ok(()),
+            }
+        })?;
     }
     Ok(exit::OK)
 }
@@ -422,14 +464,14 @@ fn listen_for_interrupts(run_id: &str) -> Interrupt {
     tokio::spawn(async move {
         let mut signals = Signals::new();
         signals.next().await;
-        eprintln!(
+        stderr_line(
             "\ninterrupted: stopping at the next safe point and deleting what this run made and did not execute (interrupt again to stop at once)"
         );
         trigger.raise();
         signals.next().await;
-        eprintln!(
+        stderr_line(format!(
             "stopped at once: change sets of this run (named `little-…-{run_id}`) may be left, and new stacks in REVIEW_IN_PROGRESS; `little plan` shows them, `aws cloudformation delete-change-set` removes them"
-        );
+        ));
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
     interrupt
@@ -464,8 +506,10 @@ impl Signals {
 }
 
 /// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,
-/// questions on the terminal.
+/// questions on the terminal. Nothing it shows can fail the operation: stdout absorbs its
+/// errors (see `output`) and stderr is best effort.
 struct CliUi {
+    out: Stdout,
     stdout: Style,
     stderr: Style,
     quiet: bool,
@@ -511,6 +555,7 @@ impl Drop for CliUi {
 impl CliUi {
     fn new(ctx: &Context) -> Self {
         CliUi {
+            out: ctx.out.clone(),
             stdout: ctx.stdout,
             stderr: ctx.stderr,
             quiet: ctx.quiet,
@@ -526,14 +571,16 @@ impl CliUi {
 }
 
 impl crate::deploy::Ui for CliUi {
-    fn show_plan(&self, plan: &crate::plan::model::Plan) -> Result<()> {
+    fn show_plan(&self, plan: &crate::plan::model::Plan) {
+        let mut err = std::io::stderr().lock();
         if self.plan_to_stderr {
-            let mut err = std::io::stderr().lock();
-            return report::plan::write_text(&mut err, plan, self.stderr);
+            let _ = report::plan::write_text(&mut err, plan, self.stderr);
+        } else {
+            let mut out = &self.out;
+            let _ = report::plan::write_text(&mut out, plan, self.stdout);
+            let _ = out.flush();
         }
-        let mut out = std::io::stdout().lock();
-        report::plan::write_text(&mut out, plan, self.stdout)?;
-        out.flush().map_err(Error::output)
+        let _ = report::plan::write_failures(&mut err, plan, self.stderr);
     }
 
     fn can_ask(&self) -> bool {
@@ -541,12 +588,11 @@ impl crate::deploy::Ui for CliUi {
     }
 
     fn confirm(&self, question: &str) -> Result<bool> {
-        {
-            // Not held while waiting for the answer: an interrupt is reported on stderr.
-            let mut err = std::io::stderr().lock();
-            write!(err, "{} [y/N] ", self.stderr.bold(question)).map_err(Error::output)?;
-            err.flush().map_err(Error::output)?;
-        }
+        // Not held while waiting for the answer: an interrupt is reported on stderr.
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{} [y/N] ", self.stderr.bold(question));
+        let _ = err.flush();
+        drop(err);
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(matches!(
@@ -569,7 +615,7 @@ impl crate::deploy::Ui for CliUi {
                 }
                 let _ = bars.multi.println(line);
             }
-            None => eprintln!("{line}"),
+            None => stderr_line(line),
         }
     }
 
@@ -582,12 +628,15 @@ impl crate::deploy::Ui for CliUi {
                 let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
                 bars.bar(stack).set_message(message.to_owned());
             }
-            None => eprintln!("{} {message}", self.stderr.bold(&format!("{stack}:"))),
+            None => stderr_line(format_args!(
+                "{} {message}",
+                self.stderr.bold(&format!("{stack}:"))
+            )),
         }
     }
 
     fn message(&self, text: &str) {
-        eprint!("{text}");
+        let _ = write!(std::io::stderr().lock(), "{text}");
     }
 }
 
@@ -711,21 +760,21 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
                 source,
             })?;
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         match args.format {
             ReportFormat::Text => report::check::write_text(&mut out, &report, ctx.stdout)?,
             ReportFormat::Json => report::write_json(&mut out, &report)?,
         }
         if !ctx.quiet {
-            eprintln!(
+            stderr_line(format_args!(
                 "report: {} and {}",
                 json_path.display(),
                 html_path.display()
-            );
+            ));
         }
         if ctx.verbose {
             if let Some(peak) = peak_memory() {
-                eprintln!("peak memory: {peak}");
+                stderr_line(format_args!("peak memory: {peak}"));
             }
         }
         return Ok(if report.failed() {
@@ -934,7 +983,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         options,
     ))?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = &ctx.out;
         match args.format {
             super::AuditFormat::Text => report::audit::write_text(&mut out, &report, ctx.stdout)?,
             super::AuditFormat::Json => report::audit::write_json_report(&mut out, &report)?,
@@ -943,6 +992,12 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
             super::AuditFormat::Markdown => report::audit::write_markdown(&mut out, &report)?,
         }
         out.flush().map_err(Error::output)?;
+    }
+    for e in &report.errors {
+        stderr_line(format_args!(
+            "{}: not checked: {e}",
+            ctx.stderr.red("error")
+        ));
     }
     let mut notify_failed = false;
     if let Some((targets, min)) = notify {
@@ -954,7 +1009,9 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
         ) {
             None => {
                 if !ctx.quiet {
-                    eprintln!("notification: nothing to send (no finding at or above {min})");
+                    stderr_line(format_args!(
+                        "notification: nothing to send (no finding at or above {min})"
+                    ));
                 }
             }
             Some(message) => {
@@ -980,12 +1037,12 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
                     Ok(lines) => {
                         if !ctx.quiet {
                             for line in lines {
-                                eprintln!("notification sent: {line}");
+                                stderr_line(format_args!("notification sent: {line}"));
                             }
                         }
                     }
                     Err(e) => {
-                        eprintln!("{}: {e}", ctx.stderr.red("error"));
+                        stderr_line(format_args!("{}: {e}", ctx.stderr.red("error")));
                         notify_failed = true;
                     }
                 }
@@ -1020,7 +1077,7 @@ fn ecr(project: Project, ctx: &Context, command: super::EcrCommand) -> Result<u8
     let region = project.file.defaults.region.clone();
     let rt = runtime()?;
     let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     let (passed, json) = match release_tag {
         None => {
             let r = rt.block_on(scan_report(
@@ -1165,8 +1222,7 @@ fn render_options(project: &Project, ctx: &Context) -> RenderOptions {
     }
 }
 
-fn print_rendered(rendered: &[Rendered], syntax: Syntax) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_rendered(out: &mut dyn Write, rendered: &[Rendered], syntax: Syntax) -> Result<()> {
     let text = match (rendered, syntax) {
         ([one], _) => one.pretty(syntax),
         (many, Syntax::Json) => {
@@ -1196,7 +1252,6 @@ fn write_files(dir: &Path, rendered: &[Rendered], syntax: Syntax, ctx: &Context)
         Syntax::Json => "json",
         Syntax::Yaml => "yaml",
     };
-    let mut err = std::io::stderr().lock();
     for r in rendered {
         let path = dir.join(format!("{}.{ext}", r.stack));
         std::fs::write(&path, r.pretty(syntax)).map_err(|source| Error::Write {
@@ -1204,7 +1259,7 @@ fn write_files(dir: &Path, rendered: &[Rendered], syntax: Syntax, ctx: &Context)
             source,
         })?;
         if !ctx.quiet {
-            writeln!(err, "wrote {}", path.display()).map_err(Error::output)?;
+            stderr_line(format_args!("wrote {}", path.display()));
         }
     }
     Ok(())

@@ -109,10 +109,7 @@ pub async fn apply(
             plan(project.clone(), connect.clone(), plan_options).await?
         }
     };
-    if let Err(e) = ui.show_plan(&plan) {
-        release(&project, connect.as_ref(), &plan, &options).await;
-        return Err(e);
-    }
+    ui.show_plan(&plan);
     if plan.has_failures() {
         release(&project, connect.as_ref(), &plan, &options).await;
         let failed: Vec<&str> = plan

@@ -18,8 +18,9 @@ use crate::plan::model::Plan;
 /// What an operation needs from the person running it. The CLI prints to stderr and asks on the
 /// terminal; tests script the answers.
 pub trait Ui: Send + Sync {
-    /// Shows the plan before asking for approval.
-    fn show_plan(&self, plan: &Plan) -> Result<()>;
+    /// Shows the plan before asking for approval. Cannot fail: an operation never stops half-way
+    /// because its plan could not be shown (the CLI's stdout may be a closed pipe).
+    fn show_plan(&self, plan: &Plan);
     /// Whether there is a terminal to ask on.
     fn can_ask(&self) -> bool;
     /// Asks a yes/no question; only called when `can_ask`.
@@ -61,12 +62,11 @@ pub mod testing {
     }
 
     impl Ui for TestUi {
-        fn show_plan(&self, plan: &Plan) -> Result<()> {
+        fn show_plan(&self, plan: &Plan) {
             self.lines
                 .lock()
                 .unwrap()
                 .push(serde_json::to_string(plan).unwrap());
-            Ok(())
         }
         fn can_ask(&self) -> bool {
             self.terminal

@@ -282,7 +282,7 @@ struct InterruptedAtPrompt {
 }
 
 impl Ui for InterruptedAtPrompt {
-    fn show_plan(&self, plan: &Plan) -> Result<()> {
+    fn show_plan(&self, plan: &Plan) {
         self.inner.show_plan(plan)
     }
     fn can_ask(&self) -> bool {

@@ -84,6 +84,50 @@ pub fn write_summary(
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
+/// For stderr, whatever stdout carries: every stack that failed, was skipped or was not
+/// deployed (deleted, with `destroy`) as an `error:` line with its first cause, then its further
+/// causes and the way out. Nothing for a run in which every stack succeeded.
+pub fn write_failures(
+    w: &mut dyn Write,
+    results: &[StackResult],
+    destroy: bool,
+    style: Style,
+) -> Result<()> {
+    let mut out = String::new();
+    for r in results {
+        let what = match (r.outcome, destroy) {
+            (Outcome::Failed, _) => "failed",
+            (Outcome::Skipped, _) => "was skipped",
+            (Outcome::Cancelled, false) => "was not deployed",
+            (Outcome::Cancelled, true) => "was not deleted",
+            (Outcome::Created | Outcome::Updated | Outcome::Unchanged, _) => continue,
+        };
+        let mut causes = r.root_cause.iter();
+        let mut guidance = r.guidance.as_deref();
+        // The first cause on the line itself; without one, the way out says why.
+        let first = causes
+            .next()
+            .map(String::as_str)
+            .or_else(|| guidance.take());
+        out.push_str(&format!(
+            "{}: stack `{}` {what}",
+            style.red("error"),
+            r.stack
+        ));
+        match first {
+            Some(why) => out.push_str(&format!(": {why}\n")),
+            None => out.push('\n'),
+        }
+        for c in causes {
+            out.push_str(&format!("  {} {c}\n", style.red("cause:")));
+        }
+        if let Some(g) = guidance {
+            out.push_str(&format!("  {} {g}\n", style.blue("next:")));
+        }
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
 /// One event line: `07:31:24 stack Logical (Type) STATUS reason`.
 pub fn event_line(stack: &str, e: &StackEvent, style: Style) -> String {
     let time = e
@@ -217,6 +261,62 @@ pub fn write_outputs(w: &mut dyn Write, outputs: &[Output]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stack(name: &str, outcome: Outcome, causes: &[&str], guidance: Option<&str>) -> StackResult {
+        StackResult {
+            stack: name.into(),
+            outcome,
+            status: None,
+            duration_secs: 0.0,
+            changes: 0,
+            root_cause: causes.iter().map(|c| (*c).to_owned()).collect(),
+            guidance: guidance.map(str::to_owned),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn failures_are_error_lines_with_their_causes_and_way_out() {
+        let results = vec![
+            stack("ok", Outcome::Created, &[], None),
+            stack("same", Outcome::Unchanged, &[], None),
+            stack(
+                "base",
+                Outcome::Failed,
+                &[
+                    "Queue (AWS::SQS::Queue) CREATE_FAILED: bad name",
+                    "Topic (AWS::SNS::Topic) CREATE_FAILED: denied",
+                ],
+                Some("fix the cause, then `little apply base --replace-failed`"),
+            ),
+            stack(
+                "app",
+                Outcome::Skipped,
+                &[],
+                Some("not applied: `base`, which it depends on, did not succeed"),
+            ),
+            stack("late", Outcome::Cancelled, &[], None),
+        ];
+        let mut buf = Vec::new();
+        write_failures(&mut buf, &results, false, Style::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "error: stack `base` failed: Queue (AWS::SQS::Queue) CREATE_FAILED: bad name\n\
+             \x20 cause: Topic (AWS::SNS::Topic) CREATE_FAILED: denied\n\
+             \x20 next: fix the cause, then `little apply base --replace-failed`\n\
+             error: stack `app` was skipped: not applied: `base`, which it depends on, did not succeed\n\
+             error: stack `late` was not deployed\n"
+        );
+        let mut buf = Vec::new();
+        write_failures(&mut buf, &results[..2], false, Style::default()).unwrap();
+        assert!(buf.is_empty(), "a successful run has no error lines");
+        let mut buf = Vec::new();
+        write_failures(&mut buf, &results[4..], true, Style::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "error: stack `late` was not deleted\n"
+        );
+    }
 
     #[test]
     fn a_failure_is_summarised_with_its_cause_and_way_out() {

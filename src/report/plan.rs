@@ -106,6 +106,30 @@ pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
+/// For stderr, whatever stdout carries: every stack that could not be planned, as an `error:`
+/// line with the first line of its error and the others indented below it.
+pub fn write_failures(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
+    let mut out = String::new();
+    for s in plan
+        .stacks
+        .iter()
+        .filter(|s| s.status == PlanStatus::Failed)
+    {
+        let error = s.error.as_deref().unwrap_or("no reason given");
+        let mut lines = error.lines();
+        out.push_str(&format!(
+            "{}: cannot plan stack `{}`: {}\n",
+            style.red("error"),
+            s.stack,
+            lines.next().unwrap_or_default()
+        ));
+        for line in lines {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
 fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
     let status = match s.status {
         PlanStatus::New => style.green("new"),
@@ -561,4 +585,54 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
 
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('<', "&lt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(name: &str, status: &str, error: Option<&str>) -> StackPlan {
+        serde_json::from_value(serde_json::json!({
+            "stack": name, "region": "us-east-1", "account_id": null, "status": status,
+            "error": error, "deployed": null, "risks": [],
+            "template_changes": {"resources": [], "outputs": [], "parameters": [], "sections": []},
+            "parameter_changes": [], "tag_changes": [], "resource_changes": [],
+            "change_set": null, "known_after_apply": [],
+            "hashes": {"template_sha256": "", "parameters_sha256": ""}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn failures_are_error_lines_on_their_own() {
+        let plan = Plan::new(
+            "p",
+            1,
+            vec![
+                stack("fine", "new", None),
+                stack(
+                    "broken",
+                    "failed",
+                    Some("templates/a.json.njk:3:7: undefined value\n  in include b.njk"),
+                ),
+                stack(
+                    "denied",
+                    "failed",
+                    Some("CreateChangeSet failed: access denied"),
+                ),
+            ],
+        );
+        let mut buf = Vec::new();
+        write_failures(&mut buf, &plan, Style::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "error: cannot plan stack `broken`: templates/a.json.njk:3:7: undefined value\n\
+             \x20   in include b.njk\n\
+             error: cannot plan stack `denied`: CreateChangeSet failed: access denied\n"
+        );
+        let fine = Plan::new("p", 1, vec![stack("fine", "unchanged", None)]);
+        let mut buf = Vec::new();
+        write_failures(&mut buf, &fine, Style::default()).unwrap();
+        assert!(buf.is_empty());
+    }
 }

@@ -148,9 +148,11 @@ impl Shared {
     }
 }
 
-/// A log line on stderr, stamped with the UTC time.
+/// A log line on stderr, stamped with the UTC time. Never panics (unlike `eprintln!`): a
+/// server whose stderr is gone goes on serving.
 pub fn log(message: &str) {
-    eprintln!("{} {message}", rfc3339_utc(now()));
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{} {message}", rfc3339_utc(now()));
 }
 
 fn now() -> u64 {

@@ -19,6 +19,7 @@ mod k8s;
 mod kit;
 mod nunjucks;
 mod org;
+mod output;
 mod plan;
 mod render;
 mod safety;

@@ -29,6 +29,9 @@ struct Context {
     quiet: bool,
     verbose: bool,
     aws: AwsSettings,
+    /// The one [`SdkConnect`] of the run, so that the account guard and the command share its
+    /// clients and its caller identities (one STS call per target).
+    connect: std::sync::OnceLock<Arc<dyn Connect>>,
 }
 
 /// Runs the command; errors are returned for `main` to report.
@@ -52,7 +55,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             profile: g.profile.clone(),
             region: g.region.clone(),
             endpoint_url: g.endpoint_url.clone().filter(|s| !s.is_empty()),
+            env: crate::aws::credentials::AwsEnv::from_process(),
         },
+        connect: std::sync::OnceLock::new(),
     };
     // Commands about the tool itself run without a project.
     let command = match cli.command {
@@ -72,7 +77,35 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         None => Project::discover(&std::env::current_dir()?)?,
     };
-    let project = Project::load(&root)?;
+    if let Some(region) = &g.region {
+        crate::region::check(region).map_err(|why| Error::Usage(format!("`--region`: {why}")))?;
+    }
+    let mut project = Project::load(&root)?;
+    match &g.region {
+        Some(region) => project.override_region(region),
+        None => {
+            if let Some(warning) = project.region_warning(None, ctx.aws.env.region()) {
+                if !ctx.quiet {
+                    eprintln!("{}: {warning}", ctx.stderr.yellow("warning"));
+                }
+            }
+        }
+    }
+    if let Some((names, all)) = selected(&command) {
+        let stacks = project.select(&names, all)?;
+        if let Some(region) = &g.region {
+            project.check_region_flag(region, &stacks)?;
+        }
+        // The account guard, for every selected stack before the command touches any.
+        if guarded(&command) {
+            let connect = sdk_connect(&ctx, &project);
+            runtime()?.block_on(crate::identity::guard_stacks(
+                &project,
+                connect.as_ref(),
+                &stacks,
+            ))?;
+        }
+    }
     match command {
         Command::Render(args) => {
             let selection = selection(&args.selection);
@@ -163,6 +196,31 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
             }
             Ok(exit::OK)
+        }
+        Command::Whoami(args) => {
+            let stacks = if args.selection.stacks.is_empty() && !args.selection.all {
+                Vec::new()
+            } else {
+                project.select(&args.selection.stacks, args.selection.all)?
+            };
+            let connect = sdk_connect(&ctx, &project);
+            let targets = runtime()?.block_on(crate::identity::whoami(
+                &project,
+                connect.as_ref(),
+                &stacks,
+            ))?;
+            let mut out = std::io::stdout().lock();
+            match args.format {
+                ReportFormat::Text => report::whoami::write_text(&mut out, &targets, ctx.stdout)?,
+                ReportFormat::Json => report::whoami::write_json_report(&mut out, &targets)?,
+            }
+            Ok(if targets.iter().any(|t| t.error.is_some()) {
+                exit::ERROR
+            } else if targets.iter().any(|t| !t.guard.passes) {
+                exit::REFUSED
+            } else {
+                exit::OK
+            })
         }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
@@ -526,12 +584,50 @@ impl crate::deploy::Ui for CliUi {
     }
 }
 
-/// AWS clients through the SDK, with the flags' and little.yaml's settings.
+/// AWS clients through the SDK, with the flags' and little.yaml's settings: one for the run.
 fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
-    Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ))
+    ctx.connect
+        .get_or_init(|| {
+            Arc::new(SdkConnect::new(
+                ctx.aws.clone(),
+                project.file.defaults.template_bucket.clone(),
+            ))
+        })
+        .clone()
+}
+
+/// The stacks a command works on, as `(names, all)`: the ones `--region` must agree with.
+fn selected(command: &Command) -> Option<(Vec<String>, bool)> {
+    let of = |s: &super::StackSelection| Some((s.stacks.clone(), s.all));
+    match command {
+        Command::Render(a) => of(&a.selection),
+        Command::Validate(a) => of(&a.selection),
+        Command::Plan(a) => of(&a.selection),
+        Command::Apply(a) if a.plan.is_none() => of(&a.selection),
+        Command::Drift(a) => of(&a.selection),
+        // With no stack, whoami shows the project's default target.
+        Command::Whoami(a) if !a.selection.stacks.is_empty() || a.selection.all => of(&a.selection),
+        Command::Destroy(a) => Some((a.stacks.clone(), false)),
+        Command::Status(a) => Some((a.stacks.clone(), a.stacks.is_empty())),
+        Command::Events(a) => Some((vec![a.stack.clone()], false)),
+        Command::Outputs(a) => Some((vec![a.stack.clone()], false)),
+        _ => None,
+    }
+}
+
+/// Whether a command calls AWS for its selected stacks, and so passes the account guard
+/// first (it also guards each stack where it gets the stack's clients).
+fn guarded(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Destroy(_)
+            | Command::Status(_)
+            | Command::Drift(_)
+            | Command::Events(_)
+            | Command::Outputs(_)
+    )
 }
 
 /// The audit's options from the flags `little audit` and `little serve` share.
@@ -1055,11 +1151,18 @@ fn write_gate_text(
     writeln!(w, "{verdict}").map_err(Error::output)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// The run's one runtime: the SDK's clients, shared by the account guard and the command
+/// through [`sdk_connect`], keep connections that belong to the runtime that opened them.
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(Error::Io)
+        .map_err(Error::Io)?;
+    Ok(RUNTIME.get_or_init(|| rt))
 }
 
 /// `-v`: what a rendered template holds.

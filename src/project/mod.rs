@@ -87,7 +87,11 @@ pub struct Stack {
     pub format: ConfigFormat,
     /// The template's name under `templates/`.
     pub template: String,
+    /// The region the stack is in: its own, else the project's default (`--region`, then
+    /// `defaults.region`); none: the AWS environment's or profile's (`AWS_REGION`, ...).
     pub region: Option<String>,
+    /// The `region` the config itself names, which `--region` never replaces.
+    pub own_region: Option<String>,
     /// The account's name in `little.yaml`.
     pub account: Option<String>,
     pub termination_protection: bool,
@@ -226,6 +230,24 @@ impl Project {
         self.path_display().shown(rel)
     }
 
+    /// `allowed_account_ids` of little.yaml, as ids.
+    pub fn allowed_account_ids(&self) -> Vec<String> {
+        self.file
+            .allowed_account_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// `forbidden_account_ids` of little.yaml, as ids.
+    pub fn forbidden_account_ids(&self) -> Vec<String> {
+        self.file
+            .forbidden_account_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     /// The account of `defaults.account`, if little.yaml names one.
     pub fn default_account(&self) -> Option<&Account> {
         self.file
@@ -258,6 +280,62 @@ impl Project {
     /// The account a stack deploys into, if one is named (on the stack or as the default).
     pub fn account_of(&self, stack: &Stack) -> Option<&Account> {
         stack.account.as_ref().and_then(|a| self.accounts.get(a))
+    }
+
+    /// Puts `--region` in the place of `defaults.region`: for every stack that names no region
+    /// of its own, and as the project's default region (what the audit, `little check` and
+    /// templates' `project.region` read). Stacks that name a region keep it; see
+    /// [`Project::check_region_flag`] for the selected ones.
+    pub fn override_region(&mut self, region: &str) {
+        self.file.defaults.region = Some(region.to_owned());
+        for stack in &mut self.stacks {
+            if stack.own_region.is_none() {
+                stack.region = Some(region.to_owned());
+            }
+        }
+    }
+
+    /// Refuses `--region` for selected stacks that name another region of their own: the
+    /// flag is for stacks that name none, and is never silently ignored.
+    pub fn check_region_flag(&self, region: &str, selected: &[&Stack]) -> Result<()> {
+        let conflicts: Vec<String> = selected
+            .iter()
+            .filter_map(|s| {
+                let own = s.own_region.as_deref()?;
+                (own != region).then(|| {
+                    let at = s.key_location(self, &["region"]);
+                    format!("stack `{}` names region `{own}` ({at})", s.name)
+                })
+            })
+            .collect();
+        if conflicts.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "`--region {region}` conflicts with {}; a stack's own `region` wins: drop `--region`, or select only stacks that name no region or `{region}`",
+            conflicts.join(", ")
+        )))
+    }
+
+    /// A one-line warning when the environment's region (`AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION`) differs from `defaults.region`, which wins over it for the stacks
+    /// that name no region; none when `--region` was given or nothing differs.
+    pub fn region_warning(
+        &self,
+        flag: Option<&str>,
+        environment: Option<(&str, &str)>,
+    ) -> Option<String> {
+        if flag.is_some() {
+            return None;
+        }
+        let defaults = self.file.defaults.region.as_deref()?;
+        let (variable, value) = environment?;
+        if value == defaults {
+            return None;
+        }
+        Some(format!(
+            "{variable} is {value}, but little.yaml's `defaults.region` {defaults} is used for stacks that name no region; pass `--region {value}` to use {value}, or unset {variable}"
+        ))
     }
 
     /// The stacks named, or all of them, in dependency order (dependencies first).
@@ -334,6 +412,35 @@ impl Project {
                     role_arn: acc.role_arn.clone(),
                 },
             );
+        }
+        for key in ["allowed_account_ids", "forbidden_account_ids"] {
+            let ids = if key == "allowed_account_ids" {
+                &self.file.allowed_account_ids
+            } else {
+                &self.file.forbidden_account_ids
+            };
+            for id in ids.iter().map(ToString::to_string) {
+                if !is_account_id(&id) {
+                    diags.push(at(
+                        &[key],
+                        Diagnostic::error(
+                            "bad-account",
+                            format!("`{key}`: `{id}` is not a 12-digit AWS account id"),
+                        )
+                        .with_note("quote the id (\"012345678901\") so YAML keeps leading zeros"),
+                    ));
+                }
+            }
+        }
+        if !self.file.allowed_account_ids.is_empty() && !self.file.forbidden_account_ids.is_empty()
+        {
+            diags.push(at(
+                &["forbidden_account_ids"],
+                Diagnostic::error(
+                    "wrong-type",
+                    "set `allowed_account_ids` or `forbidden_account_ids`, not both",
+                ),
+            ));
         }
         if let Some(acc) = &self.file.defaults.account {
             if !self.accounts.contains_key(acc) {
@@ -414,6 +521,7 @@ impl Project {
             format,
             template: String::new(),
             region: raw.region.clone().or_else(|| defaults.region.clone()),
+            own_region: raw.region.clone(),
             account: raw.account.clone().or_else(|| defaults.account.clone()),
             termination_protection: raw
                 .termination_protection
@@ -479,7 +587,8 @@ impl Project {
         }
         if let Some(region) = &raw.region {
             if !is_region(region) {
-                diags.push(stack.diagnostic_at(self, &["region"], bad_region(region)));
+                let key = if is_json { "Region" } else { "region" };
+                diags.push(stack.diagnostic_at(self, &[key], bad_region(region)));
             }
         }
         for cap in &raw.capabilities {
@@ -716,11 +825,12 @@ fn unknown_account<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> D
     d
 }
 
+/// A region name that is not one of AWS's, with the region it was probably meant to be.
 pub(crate) fn bad_region(region: &str) -> Diagnostic {
-    Diagnostic::error(
-        "bad-region",
-        format!("`{region}` is not an AWS region name (such as `us-east-1`)"),
-    )
+    let message = crate::region::check(region)
+        .err()
+        .unwrap_or_else(|| format!("`{region}` is not an AWS region"));
+    Diagnostic::error("bad-region", message)
 }
 
 fn bad_capability(cap: &str) -> Diagnostic {
@@ -733,15 +843,10 @@ fn bad_capability(cap: &str) -> Diagnostic {
     )
 }
 
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, `cn-north-1`.
+/// A region AWS has (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`): see
+/// [`crate::region`] for the list.
 pub fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty())
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+    crate::region::is_known(s)
 }
 
 /// A 12-digit AWS account id.
@@ -854,6 +959,7 @@ mod tests {
         assert!(!is_stack_name("a_b"));
         assert!(is_region("us-east-1"));
         assert!(is_region("us-gov-west-1"));
+        assert!(!is_region("us-esat-1"));
         assert!(!is_region("useast1"));
         assert!(!is_region("US-EAST-1"));
         assert!(is_role_arn("arn:aws:iam::123456789012:role/x"));

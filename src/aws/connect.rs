@@ -231,7 +231,10 @@ impl Connect for SdkConnect {
                     .region()
                     .map(|r| r.to_string())
                     .ok_or_else(|| Error::AwsConfig("no AWS region".into()))?;
-                let identity = StsIdentity::new(&target.config).caller_identity().await?;
+                let identity = StsIdentity::new(&target.config)
+                    .caller_identity()
+                    .await
+                    .map_err(|e| naming_source(e, &target.source))?;
                 Ok::<_, Error>(Caller {
                     identity,
                     region,
@@ -240,5 +243,46 @@ impl Connect for SdkConnect {
             })
             .await?;
         Ok(caller.clone())
+    }
+}
+
+/// An STS failure with where the credentials come from in place of the generic hint about
+/// missing credentials: with a profile or a role, that hint would point the wrong way.
+fn naming_source(err: Error, source: &CredentialSource) -> Error {
+    match err {
+        Error::Aws { operation, message } => {
+            let message = message
+                .split("; no AWS credentials were found")
+                .next()
+                .unwrap_or_default()
+                .trim_end();
+            Error::Aws {
+                operation,
+                message: format!("{message}; the credentials come from {source}"),
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_identity_names_where_the_credentials_come_from() {
+        let err = naming_source(
+            Error::Aws {
+                operation: "sts:GetCallerIdentity".into(),
+                message: "an error occurred while loading credentials: exited with 1\n; no AWS credentials were found: set AWS_PROFILE".into(),
+            },
+            &CredentialSource::Process {
+                profile: "ci".into(),
+            },
+        );
+        assert_eq!(
+            err.to_string(),
+            "sts:GetCallerIdentity failed: an error occurred while loading credentials: exited with 1; the credentials come from the credential_process of profile `ci`"
+        );
     }
 }

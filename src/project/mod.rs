@@ -298,22 +298,37 @@ impl Project {
     /// Refuses `--region` for selected stacks that name another region of their own: the
     /// flag is for stacks that name none, and is never silently ignored.
     pub fn check_region_flag(&self, region: &str, selected: &[&Stack]) -> Result<()> {
-        let conflicts: Vec<String> = selected
+        let conflicting: Vec<&&Stack> = selected
             .iter()
-            .filter_map(|s| {
-                let own = s.own_region.as_deref()?;
-                (own != region).then(|| {
-                    let at = s.key_location(self, &["region"]);
-                    format!("stack `{}` names region `{own}` ({at})", s.name)
-                })
-            })
+            .filter(|s| s.own_region.as_deref().is_some_and(|own| own != region))
             .collect();
-        if conflicts.is_empty() {
+        if conflicting.is_empty() {
             return Ok(());
         }
+        let named: Vec<String> = conflicting
+            .iter()
+            .map(|s| {
+                let key = if s.format == ConfigFormat::StackParams {
+                    "Region"
+                } else {
+                    "region"
+                };
+                format!(
+                    "stack `{}` names region `{}` ({})",
+                    s.name,
+                    s.own_region.as_deref().unwrap_or_default(),
+                    s.key_location(self, &[key])
+                )
+            })
+            .collect();
+        let names: Vec<String> = conflicting
+            .iter()
+            .map(|s| format!("`{}`", s.name))
+            .collect();
         Err(Error::Usage(format!(
-            "`--region {region}` conflicts with {}; a stack's own `region` wins: drop `--region`, or select only stacks that name no region or `{region}`",
-            conflicts.join(", ")
+            "`--region {region}` is for stacks that name no region, but {}; a stack's own region is never replaced: drop `--region`, or leave {} out of the selection",
+            named.join(", "),
+            names.join(", ")
         )))
     }
 
@@ -948,6 +963,162 @@ mod tests {
             vec![
                 ("iam-roles".to_owned(), "CiRoleArn".to_owned()),
                 ("a".to_owned(), "B".to_owned())
+            ]
+        );
+    }
+
+    fn load(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, project)
+    }
+
+    const REGIONS: &[(&str, &str)] = &[
+        ("little.yaml", "defaults:\n  region: us-east-1\n"),
+        ("templates/t.json", "{}"),
+        ("stacks/plain.yaml", "name: plain\ntemplate: t.json\n"),
+        (
+            "stacks/pinned.yaml",
+            "name: pinned\ntemplate: t.json\nregion: eu-west-1\n",
+        ),
+    ];
+
+    #[test]
+    fn the_region_flag_replaces_defaults_region_for_stacks_that_name_none() {
+        let (_d, mut p) = load(REGIONS);
+        assert_eq!(
+            p.stack("plain").unwrap().region.as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(p.stack("plain").unwrap().own_region, None);
+        p.override_region("us-west-2");
+        assert_eq!(
+            p.stack("plain").unwrap().region.as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(
+            p.stack("pinned").unwrap().region.as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(p.file.defaults.region.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn the_region_flag_against_a_selected_stacks_own_region_is_an_error() {
+        let (_d, mut p) = load(REGIONS);
+        p.override_region("us-west-2");
+        let plain = p.select(&["plain".into()], false).unwrap();
+        assert!(p.check_region_flag("us-west-2", &plain).is_ok());
+        // The same region as the stack's own is no conflict.
+        let pinned = p.select(&["pinned".into()], false).unwrap();
+        assert!(p.check_region_flag("eu-west-1", &pinned).is_ok());
+        let all = p.select(&[], true).unwrap();
+        let err = p
+            .check_region_flag("us-west-2", &all)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "`--region us-west-2` is for stacks that name no region, but stack `pinned` names region `eu-west-1` ("
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("pinned.yaml:3:1); a stack's own region is never replaced: drop `--region`, or leave `pinned` out of the selection"),
+            "{err}"
+        );
+        assert!(!err.contains("plain"), "{err}");
+    }
+
+    #[test]
+    fn the_environments_region_is_warned_about_when_defaults_region_wins() {
+        let (_d, p) = load(REGIONS);
+        let warning = p
+            .region_warning(None, Some(("AWS_REGION", "eu-central-1")))
+            .unwrap();
+        assert_eq!(
+            warning,
+            "AWS_REGION is eu-central-1, but little.yaml's `defaults.region` us-east-1 is used for stacks that name no region; pass `--region eu-central-1` to use eu-central-1, or unset AWS_REGION"
+        );
+        assert_eq!(
+            p.region_warning(None, Some(("AWS_REGION", "us-east-1"))),
+            None
+        );
+        assert_eq!(
+            p.region_warning(Some("eu-central-1"), Some(("AWS_REGION", "eu-central-1"))),
+            None
+        );
+        assert_eq!(p.region_warning(None, None), None);
+        let (_d, no_default) = load(&[("little.yaml", "name: x\n")]);
+        assert_eq!(
+            no_default.region_warning(None, Some(("AWS_DEFAULT_REGION", "eu-central-1"))),
+            None
+        );
+    }
+
+    #[test]
+    fn misspelt_regions_are_refused_with_the_one_meant() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "defaults:\n  region: us-esat-1\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/t.json"), "{}").unwrap();
+        std::fs::write(
+            dir.path().join("stacks/a.yaml"),
+            "name: a\ntemplate: t.json\nregion: eu-wset-1\n",
+        )
+        .unwrap();
+        let err = Project::load(dir.path()).unwrap_err();
+        let messages: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "`us-esat-1` is not an AWS region (did you mean `us-east-1`?)".to_owned(),
+                "`eu-wset-1` is not an AWS region (did you mean `eu-west-1`?)".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn allowed_and_forbidden_account_ids_are_ids_and_exclusive() {
+        let (_d, p) = load(&[(
+            "little.yaml",
+            "allowed_account_ids: [\"123456789012\", \"210987654321\"]\n",
+        )]);
+        assert_eq!(
+            p.allowed_account_ids(),
+            vec!["123456789012", "210987654321"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "allowed_account_ids: [\"1234\"]\nforbidden_account_ids: [\"123456789012\"]\n",
+        )
+        .unwrap();
+        let err = Project::load(dir.path()).unwrap_err();
+        let messages: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "`allowed_account_ids`: `1234` is not a 12-digit AWS account id".to_owned(),
+                "set `allowed_account_ids` or `forbidden_account_ids`, not both".to_owned(),
             ]
         );
     }

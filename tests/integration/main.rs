@@ -14,6 +14,7 @@ mod check;
 mod docs;
 mod drift;
 mod ecr_audit;
+mod identity;
 mod k8s;
 mod kit;
 mod nunjucks;

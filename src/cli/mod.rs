@@ -196,7 +196,7 @@ pub enum Command {
     /// stack, the project's default target): the caller's ARN and account (STS
     /// GetCallerIdentity, after the account's role_arn), the region, where the credentials
     /// come from, and whether the account guard lets the target's stacks be deployed. Exit 3
-    /// when it refuses one.
+    /// when the guard refuses a target, 1 when a target's caller cannot be found.
     #[command(
         after_help = "Examples:\n  little whoami\n  little whoami --all\n  little whoami ecr-repositories --profile tooling --format json"
     )]

@@ -125,7 +125,7 @@ fn allowed_account_ids_refuse_any_other_caller() {
     for args in [&["plan", "app"][..], &["apply", "app", "--yes"]] {
         p.run(args)
             .code(3)
-            .stderr_has(&format!("refused: stack `app` (stacks/app.yaml): the credentials, from the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), act as "))
+            .stderr_has("refused: stack `app` (stacks/app.yaml): the credentials, from the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), act as ")
             .stderr_has(&format!("in account {CALLER}, which `allowed_account_ids` in little.yaml does not allow (999999999999); use credentials of an allowed account, or add {CALLER} to `allowed_account_ids`"));
     }
     assert_eq!(stacks_in(&emulator, "us-east-1"), Vec::<String>::new());

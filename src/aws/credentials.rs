@@ -14,34 +14,59 @@ use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::error::{closest, Error, Result};
 
-/// The environment variables that decide credentials and region, read once.
+/// The variables that decide where credentials and the region come from.
+const VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "HOME",
+    "USERPROFILE",
+    "HOMEDRIVE",
+    "HOMEPATH",
+];
+
+/// Variables whose values are secrets: only whether they are set is kept.
+const SECRETS: &[&str] = &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+/// The environment variables that decide credentials and region, read once. Keys are kept as
+/// "set" only, so that the settings can be printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AwsEnv {
     vars: BTreeMap<String, String>,
 }
 
 impl AwsEnv {
-    /// The process's `AWS_*` variables, and the home directory the config files are under.
+    /// The process's variables of credentials, region and config files, and the home
+    /// directory the config files are under.
     pub fn from_process() -> AwsEnv {
-        AwsEnv {
-            vars: std::env::vars()
-                .filter(|(k, _)| {
-                    k.starts_with("AWS_")
-                        || matches!(
-                            k.as_str(),
-                            "HOME" | "USERPROFILE" | "HOMEDRIVE" | "HOMEPATH"
-                        )
-                })
-                .collect(),
-        }
+        AwsEnv::from_vars(std::env::vars())
     }
 
     /// An environment of these variables only (tests).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> AwsEnv {
-        AwsEnv {
-            vars: pairs
+        AwsEnv::from_vars(
+            pairs
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> AwsEnv {
+        AwsEnv {
+            vars: vars
+                .into_iter()
+                .filter(|(k, _)| VARIABLES.contains(&k.as_str()))
+                .map(|(k, v)| {
+                    let secret = SECRETS.contains(&k.as_str()) && !v.trim().is_empty();
+                    (k, if secret { "(set)".to_owned() } else { v })
+                })
                 .collect(),
         }
     }
@@ -425,6 +450,22 @@ mod tests {
             err.to_string(),
             "AWS profile `zzzzzzzz` (AWS_PROFILE) is not in /etc/aws/config (AWS_CONFIG_FILE) or /home/dev/.aws/credentials; the files hold the profiles default, deploy, keys, prod, sso"
         );
+    }
+
+    #[test]
+    fn keys_are_kept_as_set_only() {
+        let e = env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ]);
+        let shown = format!("{e:?}");
+        assert!(
+            !shown.contains("very-secret") && !shown.contains("AKIAENV"),
+            "{shown}"
+        );
+        assert!(!shown.contains("token"), "{shown}");
+        assert_eq!(e.get("AWS_SECRET_ACCESS_KEY"), Some("(set)"));
     }
 
     #[test]

@@ -66,6 +66,24 @@ pub enum Error {
     #[error("aws configuration: {0}")]
     AwsConfig(String),
 
+    /// `--profile` or `AWS_PROFILE` names a profile that the AWS config files do not have.
+    #[error("AWS profile `{name}` ({origin}) is not in {}{}", .files.join(" or "), profile_hint(.suggestion, .known))]
+    UnknownProfile {
+        name: String,
+        /// `--profile` or `AWS_PROFILE`.
+        origin: String,
+        /// The config and credentials files searched.
+        files: Vec<String>,
+        suggestion: Option<String>,
+        /// The profiles the files have.
+        known: Vec<String>,
+    },
+
+    /// The account guard refused: the credentials used for a stack act in another account
+    /// than the stack's, or in one little.yaml does not allow. Exits 3.
+    #[error("{}", .0.iter().map(|r| format!("refused: {}", r.message)).collect::<Vec<_>>().join("\n"))]
+    AccountRefused(Vec<AccountRefusal>),
+
     /// A stack is in a state that the operation cannot proceed from; `guidance` says the way out.
     #[error("stack `{stack}` is {status}: {guidance}")]
     StackState {
@@ -102,7 +120,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Refused(_) => exit::REFUSED,
+            Error::Refused(_) | Error::AccountRefused(_) => exit::REFUSED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             _ => exit::ERROR,
         }
@@ -131,6 +149,26 @@ impl From<Diagnostic> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One refusal of the account guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRefusal {
+    /// The stack refused; none for a target with no stack (`little whoami`).
+    pub stack: Option<String>,
+    /// The account the credentials act in (STS GetCallerIdentity).
+    pub caller_account: String,
+    /// The whole sentence: the stack and its file, both accounts, the credentials' source and
+    /// what would fix it.
+    pub message: String,
+}
+
+fn profile_hint(suggestion: &Option<String>, known: &[String]) -> String {
+    match (suggestion, known) {
+        (Some(_), _) => did_you_mean(suggestion),
+        (None, []) => "; the files hold no profile".into(),
+        (None, known) => format!("; the files hold the profiles {}", known.join(", ")),
+    }
+}
 
 fn summarize(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();

@@ -2,8 +2,8 @@
 //! (plan, apply, destroy), which watch it at their safe points (before starting a stack, at
 //! the approval prompt, while waiting) and clean up what they made before they stop.
 //!
-//! This module does not catch signals itself: the CLI turns Ctrl-C and SIGTERM into a
-//! [`Trigger`] (see `cli`), tests trigger it by hand.
+//! [`signalled`] waits for Ctrl-C or SIGTERM; the CLI turns them into a [`Trigger`] (and
+//! `little serve` into a graceful shutdown); tests trigger it by hand.
 
 use tokio::sync::watch;
 
@@ -58,6 +58,29 @@ impl Trigger {
     /// Raises the interrupt; every watcher sees it.
     pub fn raise(&self) {
         let _ = self.tx.send(true);
+    }
+}
+
+/// Resolves on the next Ctrl-C or SIGTERM (Ctrl-C only where there is no SIGTERM).
+pub async fn signalled() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

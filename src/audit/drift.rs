@@ -1009,6 +1009,14 @@ mod tests {
             c.drift = self.1.clone();
             Ok(c)
         }
+
+        async fn caller(
+            &self,
+            region: Option<&str>,
+            account: Option<&crate::project::Account>,
+        ) -> Result<crate::aws::connect::Caller> {
+            FakeConnect(self.0.clone()).caller(region, account).await
+        }
     }
 
     #[tokio::test]

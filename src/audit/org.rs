@@ -112,13 +112,10 @@ pub fn check_audit_file(
         }
     }
     for region in &file.regions {
-        if !crate::project::is_region(region) {
+        if let Err(why) = crate::region::check(region) {
             diags.push(at(
                 &["audit", "regions"],
-                Diagnostic::error(
-                    "bad-region",
-                    format!("`audit.regions`: `{region}` is not an AWS region name"),
-                ),
+                Diagnostic::error("bad-region", format!("`audit.regions`: {why}")),
             ));
         }
     }

@@ -677,6 +677,14 @@ mod tests {
                 });
                 Ok(clients)
             }
+
+            async fn caller(
+                &self,
+                region: Option<&str>,
+                account: Option<&Account>,
+            ) -> Result<crate::aws::connect::Caller> {
+                FakeConnect(self.fake.clone()).caller(region, account).await
+            }
         }
 
         fn org_of(ids: &[(&str, &str)]) -> Arc<FakeAws> {
@@ -935,6 +943,14 @@ mod tests {
                     let mut c = FakeConnect(FakeAws::new()).clients(region, account).await?;
                     c.org = Arc::new(NoOrg);
                     Ok(c)
+                }
+
+                async fn caller(
+                    &self,
+                    region: Option<&str>,
+                    account: Option<&Account>,
+                ) -> Result<crate::aws::connect::Caller> {
+                    FakeConnect(FakeAws::new()).caller(region, account).await
                 }
             }
             let p = project("  regions: [eu-central-1]\n");

@@ -6,6 +6,7 @@ pub mod calls;
 pub mod changeset;
 pub mod cloudformation;
 pub mod connect;
+pub mod credentials;
 pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
@@ -29,10 +30,22 @@ use crate::render::AccountResolver;
 /// Where and as whom to call AWS; read once from flags and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
+    /// `--profile`: credentials come from this profile only, whatever keys the environment
+    /// holds (as in the AWS CLI); `AWS_PROFILE` is in `env` and keeps the SDK's order.
     pub profile: Option<String>,
+    /// `--region`: for calls that name no region.
     pub region: Option<String>,
     /// An endpoint for every service (`--endpoint-url`, `AWS_ENDPOINT_URL`): the local emulator.
     pub endpoint_url: Option<String>,
+    /// The environment's AWS variables.
+    pub env: credentials::AwsEnv,
+}
+
+/// An SDK configuration and where its credentials come from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: SdkConfig,
+    pub source: credentials::CredentialSource,
 }
 
 /// A client of an SDK crate for a configuration, with the API call counter
@@ -52,28 +65,76 @@ pub(crate) use sdk_client;
 /// container and instance roles), with the settings' overrides. `region` wins over the
 /// settings' region (a stack's own region).
 pub async fn load_config(settings: &AwsSettings, region: Option<&str>) -> Result<SdkConfig> {
+    load(settings, region).await.map(|l| l.config)
+}
+
+/// [`load_config`], with where the credentials come from. With `--profile`, they come from
+/// that profile only (static keys, `role_arn`, `credential_process`, SSO), never from keys in
+/// the environment; a profile the config files lack (`--profile` or `AWS_PROFILE`) is an
+/// error. A region from the environment or the profile must be one of AWS's.
+pub async fn load(settings: &AwsSettings, region: Option<&str>) -> Result<Loaded> {
+    use aws_types::os_shim_internal::Fs;
+    let profiles = credentials::load_profiles(&settings.env, &Fs::real()).await?;
+    if let Some((name, origin)) =
+        credentials::chosen_profile(settings.profile.as_deref(), &settings.env)
+    {
+        credentials::check_profile(name, origin, &settings.env, &profiles)?;
+    }
+    let source =
+        credentials::credential_source(settings.profile.as_deref(), &settings.env, &profiles);
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http.clone());
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }
-    if let Some(r) = region.or(settings.region.as_deref()) {
+    let explicit = region.or(settings.region.as_deref());
+    if let Some(r) = explicit {
         loader = loader.region(Region::new(r.to_owned()));
     }
     if let Some(e) = &settings.endpoint_url {
         loader = loader.endpoint_url(e);
     }
-    let config = loader.load().await;
-    if config.region().is_none() {
+    let mut config = loader.load().await;
+    let Some(resolved) = config.region().map(|r| r.to_string()) else {
         return Err(Error::AwsConfig(
             "no AWS region: pass `--region`, set `defaults.region` in little.yaml or `region` on the stack, or set AWS_REGION".into(),
         ));
+    };
+    if explicit.is_none() {
+        if let Err(why) = crate::region::check(&resolved) {
+            let origin = match settings.env.region() {
+                Some((var, value)) if value == resolved => var.to_owned(),
+                _ => format!(
+                    "the `region` of profile `{}`",
+                    credentials::chosen_profile(settings.profile.as_deref(), &settings.env)
+                        .map_or("default", |(p, _)| p)
+                ),
+            };
+            return Err(Error::AwsConfig(format!("{origin}: {why}")));
+        }
     }
-    Ok(config)
+    if let Some(p) = &settings.profile {
+        // The default chain would take keys in the environment first: `--profile` wins, as
+        // in the AWS CLI, so credentials come from the profile's provider alone.
+        let provider_config = aws_config::provider_config::ProviderConfig::without_region()
+            .with_http_client(http)
+            .with_region(config.region().cloned());
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config)
+            .profile_name(p)
+            .build();
+        config = config
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build();
+    }
+    Ok(Loaded { config, source })
 }
 
 /// The error of a failed SDK call, with AWS's own message.

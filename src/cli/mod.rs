@@ -39,11 +39,13 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR", env = "LITTLE_PROJECT")]
     pub project: Option<PathBuf>,
 
-    /// The AWS profile to use
-    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    /// The AWS profile: credentials come from it alone, even with keys in the environment
+    /// (AWS_PROFILE, in the environment, comes after AWS_ACCESS_KEY_ID, as in the AWS CLI)
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// The AWS region, for stacks that set none
+    /// The AWS region of stacks that name none, over little.yaml's defaults.region and
+    /// AWS_REGION; an error for a selected stack that names another
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -195,6 +197,18 @@ pub enum Command {
     /// ECR image commands: the scan gate and promotion
     #[command(subcommand)]
     Ecr(EcrCommand),
+
+    /// Show who little acts as: caller, account, region, credentials, account guard
+    ///
+    /// For each target (each distinct account and region of the selected stacks; with no
+    /// stack, the project's default target): the caller's ARN and account (STS
+    /// GetCallerIdentity, after the account's role_arn), the region, where the credentials
+    /// come from, and whether the account guard lets the target's stacks be deployed. Exit 3
+    /// when the guard refuses a target, 1 when a target's caller cannot be found.
+    #[command(
+        after_help = "Examples:\n  little whoami\n  little whoami --all\n  little whoami ecr-repositories --profile tooling --format json"
+    )]
+    Whoami(WhoamiArgs),
 
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]
@@ -573,6 +587,15 @@ pub enum PlanFormat {
     Text,
     Json,
     Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoamiArgs {
+    #[command(flatten)]
+    pub selection: StackSelection,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,9 @@ struct Context {
     quiet: bool,
     verbose: bool,
     aws: AwsSettings,
+    /// The one [`SdkConnect`] of the run, so that the account guard and the command share its
+    /// clients and its caller identities (one STS call per target).
+    connect: std::sync::OnceLock<Arc<dyn Connect>>,
 }
 
 /// Runs the command, writing its results to `out`; errors are returned for `main` to report.
@@ -58,7 +61,9 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<u8> {
             profile: g.profile.clone(),
             region: g.region.clone(),
             endpoint_url: g.endpoint_url.clone().filter(|s| !s.is_empty()),
+            env: crate::aws::credentials::AwsEnv::from_process(),
         },
+        connect: std::sync::OnceLock::new(),
     };
     // Commands about the tool itself run without a project.
     let mut out = &ctx.out;
@@ -79,7 +84,35 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<u8> {
         }
         None => Project::discover(&std::env::current_dir()?)?,
     };
-    let project = Project::load(&root)?;
+    if let Some(region) = &g.region {
+        crate::region::check(region).map_err(|why| Error::Usage(format!("`--region`: {why}")))?;
+    }
+    let mut project = Project::load(&root)?;
+    match &g.region {
+        Some(region) => project.override_region(region),
+        None => {
+            if let Some(warning) = project.region_warning(None, ctx.aws.env.region()) {
+                if !ctx.quiet {
+                    eprintln!("{}: {warning}", ctx.stderr.yellow("warning"));
+                }
+            }
+        }
+    }
+    if let Some((names, all)) = selected(&command) {
+        let stacks = project.select(&names, all)?;
+        if let Some(region) = &g.region {
+            project.check_region_flag(region, &stacks)?;
+        }
+        // The account guard, for every selected stack before the command touches any.
+        if guarded(&command) {
+            let connect = sdk_connect(&ctx, &project);
+            runtime()?.block_on(crate::identity::guard_stacks(
+                &project,
+                connect.as_ref(),
+                &stacks,
+            ))?;
+        }
+    }
     match command {
         Command::Render(args) => {
             let selection = selection(&args.selection);
@@ -172,6 +205,31 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<u8> {
                 }
             }
             Ok(exit::OK)
+        }
+        Command::Whoami(args) => {
+            let stacks = if args.selection.stacks.is_empty() && !args.selection.all {
+                Vec::new()
+            } else {
+                project.select(&args.selection.stacks, args.selection.all)?
+            };
+            let connect = sdk_connect(&ctx, &project);
+            let targets = runtime()?.block_on(crate::identity::whoami(
+                &project,
+                connect.as_ref(),
+                &stacks,
+            ))?;
+            let mut out = std::io::stdout().lock();
+            match args.format {
+                ReportFormat::Text => report::whoami::write_text(&mut out, &targets, ctx.stdout)?,
+                ReportFormat::Json => report::whoami::write_json_report(&mut out, &targets)?,
+            }
+            Ok(if targets.iter().any(|t| t.error.is_some()) {
+                exit::ERROR
+            } else if targets.iter().any(|t| !t.guard.passes) {
+                exit::REFUSED
+            } else {
+                exit::OK
+            })
         }
         Command::Stacks(args) => {
             let rows = report::stacks::rows(&project);
@@ -329,7 +387,7 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
 
 fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<u8> {
     project.select(&args.stacks, args.all)?;
-    let options = DestroyOptions {
+    let mut options = DestroyOptions {
         stacks: args.stacks.clone(),
         all: args.all,
         yes: args.yes,
@@ -339,18 +397,20 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
             ..Poll::default()
         },
+        interrupt: Interrupt::never(),
     };
     ctx.out.note_on_stop(
         "the destroy goes on; its outcome is in the exit code, and failures are on stderr",
     );
     let ui = Arc::new(CliUi::new(ctx));
     let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
-    let report = runtime()?.block_on(crate::deploy::destroy::destroy(
-        Arc::new(project),
-        connect,
-        options,
-        ui,
-    ))?;
+    let report = runtime()?.block_on(async {
+        options.interrupt = listen(
+            "no further stack is deleted; the deletions under way go on in CloudFormation",
+            "the deletions under way go on in CloudFormation (`little status`)".into(),
+        );
+        crate::deploy::destroy::destroy(Arc::new(project), connect, options, ui).await
+    })?;
     let mut out = &ctx.out;
     if report.stacks.is_empty() {
         writeln!(out, "nothing to delete").map_err(Error::output)?;
@@ -363,7 +423,9 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         true,
         ctx.stderr,
     );
-    Ok(if report.failed() {
+    Ok(if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.failed() {
         exit::ERROR
     } else {
         exit::OK
@@ -459,50 +521,29 @@ fn now() -> u64 {
 /// operation to stop at its next safe point and clean up what it made; a second stops at once,
 /// saying which change sets may be left.
 fn listen_for_interrupts(run_id: &str) -> Interrupt {
+    listen(
+        "stopping at the next safe point and deleting what this run made and did not execute",
+        format!(
+            "change sets of this run (named `little-…-{run_id}`) may be left, and new stacks in REVIEW_IN_PROGRESS; `little plan` shows them, `aws cloudformation delete-change-set` removes them"
+        ),
+    )
+}
+
+/// [`listen_for_interrupts`] with the words of an operation: what the first signal does, and
+/// what may be left after the second.
+fn listen(first: &'static str, left: String) -> Interrupt {
     let (interrupt, trigger) = Interrupt::new();
-    let run_id = run_id.to_owned();
     tokio::spawn(async move {
-        let mut signals = Signals::new();
-        signals.next().await;
-        stderr_line(
-            "\ninterrupted: stopping at the next safe point and deleting what this run made and did not execute (interrupt again to stop at once)"
-        );
-        trigger.raise();
-        signals.next().await;
-        stderr_line(format!(
-            "stopped at once: change sets of this run (named `little-…-{run_id}`) may be left, and new stacks in REVIEW_IN_PROGRESS; `little plan` shows them, `aws cloudformation delete-change-set` removes them"
+        crate::interrupt::signalled().await;
+        stderr_line(format_args!(
+            "\ninterrupted: {first} (interrupt again to stop at once)"
         ));
+        trigger.raise();
+        crate::interrupt::signalled().await;
+        stderr_line(format_args!("stopped at once: {left}"));
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
     interrupt
-}
-
-/// Ctrl-C, and SIGTERM where there is one.
-struct Signals {
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Self {
-        Signals {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
-        }
-    }
-
-    /// Waits for the next one.
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        if let Some(term) = self.term.as_mut() {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,
@@ -640,12 +681,50 @@ impl crate::deploy::Ui for CliUi {
     }
 }
 
-/// AWS clients through the SDK, with the flags' and little.yaml's settings.
+/// AWS clients through the SDK, with the flags' and little.yaml's settings: one for the run.
 fn sdk_connect(ctx: &Context, project: &Project) -> Arc<dyn Connect> {
-    Arc::new(SdkConnect::new(
-        ctx.aws.clone(),
-        project.file.defaults.template_bucket.clone(),
-    ))
+    ctx.connect
+        .get_or_init(|| {
+            Arc::new(SdkConnect::new(
+                ctx.aws.clone(),
+                project.file.defaults.template_bucket.clone(),
+            ))
+        })
+        .clone()
+}
+
+/// The stacks a command works on, as `(names, all)`: the ones `--region` must agree with.
+fn selected(command: &Command) -> Option<(Vec<String>, bool)> {
+    let of = |s: &super::StackSelection| Some((s.stacks.clone(), s.all));
+    match command {
+        Command::Render(a) => of(&a.selection),
+        Command::Validate(a) => of(&a.selection),
+        Command::Plan(a) => of(&a.selection),
+        Command::Apply(a) if a.plan.is_none() => of(&a.selection),
+        Command::Drift(a) => of(&a.selection),
+        // With no stack, whoami shows the project's default target.
+        Command::Whoami(a) if !a.selection.stacks.is_empty() || a.selection.all => of(&a.selection),
+        Command::Destroy(a) => Some((a.stacks.clone(), false)),
+        Command::Status(a) => Some((a.stacks.clone(), a.stacks.is_empty())),
+        Command::Events(a) => Some((vec![a.stack.clone()], false)),
+        Command::Outputs(a) => Some((vec![a.stack.clone()], false)),
+        _ => None,
+    }
+}
+
+/// Whether a command calls AWS for its selected stacks, and so passes the account guard
+/// first (it also guards each stack where it gets the stack's clients).
+fn guarded(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Destroy(_)
+            | Command::Status(_)
+            | Command::Drift(_)
+            | Command::Events(_)
+            | Command::Outputs(_)
+    )
 }
 
 /// The audit's options from the flags `little audit` and `little serve` share.
@@ -846,7 +925,7 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
     let stats = rt.block_on(crate::check::worker::run(
         &clients,
         &options,
-        crate::serve::shutdown_signal(),
+        crate::interrupt::signalled(),
         &log,
     ))?;
     log(&format!(
@@ -1177,11 +1256,18 @@ fn write_gate_text(
     writeln!(w, "{verdict}").map_err(Error::output)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// The run's one runtime: the SDK's clients, shared by the account guard and the command
+/// through [`sdk_connect`], keep connections that belong to the runtime that opened them.
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(Error::Io)
+        .map_err(Error::Io)?;
+    Ok(RUNTIME.get_or_init(|| rt))
 }
 
 /// `-v`: what a rendered template holds.

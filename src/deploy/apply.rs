@@ -202,7 +202,7 @@ pub async fn apply(
 
 /// Asks on a thread of its own: a blocking read of the terminal must not hold up the runtime,
 /// and an interrupt must not wait for an answer (the thread ends with the process).
-async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
+pub(crate) async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let _ = tx.send(ui.confirm(&question));

@@ -38,6 +38,9 @@ pub struct DestroyOptions {
     /// How many independent stacks are deleted at once.
     pub concurrency: usize,
     pub wait: Poll,
+    /// Ctrl-C or SIGTERM: at the prompt nothing is deleted; while deleting, no further stack
+    /// is started and the ones being deleted go on in CloudFormation.
+    pub interrupt: crate::interrupt::Interrupt,
 }
 
 /// What deleting one stack would do.
@@ -209,7 +212,13 @@ pub async fn destroy(
                 names.join(", ")
             )
         };
-        if !ui.confirm(&question)? {
+        let answer = tokio::select! {
+            answer = super::apply::ask(ui.clone(), question) => answer?,
+            _ = options.interrupt.raised() => {
+                return Err(Error::Interrupted("not approved: nothing was deleted".into()));
+            }
+        };
+        if !answer {
             return Err(Error::Refused("not approved; nothing was deleted".into()));
         }
     }
@@ -448,8 +457,7 @@ async fn delete_all(
     let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
     let limit = options.concurrency.max(1);
     let mut interrupted = false;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let interrupt = options.interrupt.clone();
     loop {
         for (name, preview) in order.iter().zip(previews) {
             if started.contains(name) || running.len() >= limit {
@@ -503,7 +511,7 @@ async fn delete_all(
                     results.insert(name, r);
                 }
             }
-            _ = &mut ctrl_c, if !interrupted => {
+            _ = interrupt.raised(), if !interrupted => {
                 interrupted = true;
                 running.abort_all();
                 while running.join_next().await.is_some() {}
@@ -764,6 +772,7 @@ mod tests {
                 max: Duration::ZERO,
                 timeout: Duration::from_secs(5),
             },
+            interrupt: crate::interrupt::Interrupt::never(),
         }
     }
 

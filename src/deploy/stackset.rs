@@ -911,6 +911,7 @@ mod tests {
                 disable_termination_protection: false,
                 concurrency: 4,
                 wait: options().wait,
+                interrupt: crate::interrupt::Interrupt::never(),
             },
             ui,
         )

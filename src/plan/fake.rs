@@ -71,6 +71,9 @@ pub struct FakeAws {
     pub delete_outcome: Mutex<BTreeMap<String, String>>,
     /// Calls that fail, as logged (`UpdateTerminationProtection s true`), with the message.
     pub failing: Mutex<BTreeMap<String, String>>,
+    /// The account GetCallerIdentity answers; none: the account asked for (the stack's), else
+    /// 123456789012.
+    pub caller_account: Mutex<Option<String>>,
 }
 
 impl FakeAws {
@@ -122,6 +125,11 @@ impl FakeAws {
             .lock()
             .unwrap()
             .insert(stack.to_owned(), change_set);
+    }
+
+    /// Makes GetCallerIdentity answer this account, whatever account is asked for.
+    pub fn answer_caller_account(&self, account: &str) {
+        *self.caller_account.lock().unwrap() = Some(account.to_owned());
     }
 
     pub fn calls(&self) -> Vec<String> {
@@ -469,6 +477,44 @@ impl Connect for FakeConnect {
             org: self.0.clone(),
             stack_sets: self.0.clone(),
             stack_sets_delegated: self.0.clone(),
+            caller: None,
+        })
+    }
+
+    async fn caller(
+        &self,
+        region: Option<&str>,
+        account: Option<&Account>,
+    ) -> Result<crate::aws::connect::Caller> {
+        let scripted = self.0.caller_account.lock().unwrap().clone();
+        let id = scripted
+            .or_else(|| account.map(|a| a.id.clone()))
+            .unwrap_or_else(|| "123456789012".into());
+        self.0.log(format!("GetCallerIdentity {id}"));
+        let (arn, credentials) = match account.and_then(|a| a.role_arn.as_deref()) {
+            Some(role) => (
+                format!(
+                    "arn:aws:sts::{id}:assumed-role/{}/little-stack",
+                    role.rsplit('/').next().unwrap_or_default()
+                ),
+                crate::aws::credentials::CredentialSource::AssumedRole {
+                    role_arn: role.to_owned(),
+                    base: Box::new(crate::aws::credentials::CredentialSource::Environment),
+                },
+            ),
+            None => (
+                format!("arn:aws:iam::{id}:user/fake"),
+                crate::aws::credentials::CredentialSource::Environment,
+            ),
+        };
+        Ok(crate::aws::connect::Caller {
+            identity: crate::aws::sts::CallerIdentity {
+                account: id,
+                arn,
+                user_id: "AIDAFAKE".into(),
+            },
+            region: region.unwrap_or("us-east-1").into(),
+            credentials,
         })
     }
 }

@@ -125,9 +125,14 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     StackPlan {
         stack: name.to_owned(),
         region: stack.and_then(|s| s.region.clone()).unwrap_or_default(),
-        account_id: stack
-            .and_then(|s| project.account_of(s))
-            .map(|a| a.id.clone()),
+        // The account refused by the guard is the caller's; otherwise the plan never reached
+        // AWS as far as the caller, and the configured account is all there is to show.
+        account_id: match err {
+            Error::AccountRefused(r) if !r.is_empty() => Some(r[0].caller_account.clone()),
+            _ => stack
+                .and_then(|s| project.account_of(s))
+                .map(|a| a.id.clone()),
+        },
         status: PlanStatus::Failed,
         error: Some(message),
         deployed: None,
@@ -149,16 +154,20 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     }
 }
 
-/// The clients of a stack's account and region; for a StackSet administered by a delegated
-/// administrator, its StackSet calls say so.
+/// The clients of a stack's account and region, once the account guard passed; for a
+/// StackSet administered by a delegated administrator, its StackSet calls say so.
 pub async fn clients_for(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
 ) -> Result<Clients> {
+    // The account guard: refused before any call for the stack, when its credentials act in
+    // another account than its own, or in one little.yaml does not allow.
+    let caller = crate::identity::guard_stack(project, connect, stack).await?;
     let mut clients = connect
         .clients(stack.region.as_deref(), project.account_of(stack))
         .await?;
+    clients.caller = Some(caller);
     if stack.stack_set.as_ref().is_some_and(|s| s.delegated_admin) {
         clients.stack_sets = clients.stack_sets_delegated.clone();
     }
@@ -206,7 +215,6 @@ pub async fn plan_stack(
     stack: &Stack,
     options: &PlanOptions,
 ) -> Result<StackPlan> {
-    let account = project.account_of(stack);
     let clients = clients_for(project, connect, stack).await?;
     let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
     let render_options = RenderOptions {
@@ -273,7 +281,9 @@ pub async fn plan_stack(
     let mut plan = StackPlan {
         stack: stack.name.clone(),
         region: clients.region.clone(),
-        account_id: account.map(|a| a.id.clone()),
+        // The account the plan read from: the caller's, which the guard matched with the
+        // configured one (if any).
+        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
         status: PlanStatus::New,
         error: None,
         deployed: deployed

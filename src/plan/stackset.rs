@@ -636,11 +636,10 @@ pub async fn plan_stack_set(
         Some(_) if operations.is_empty() => PlanStatus::Unchanged,
         Some(_) => PlanStatus::Changed,
     };
-    let account = project.account_of(stack);
     Ok(StackPlan {
         stack: stack.name.clone(),
         region: clients.region.clone(),
-        account_id: account.map(|a| a.id.clone()),
+        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
         status,
         error: None,
         deployed: current.as_ref().map(|i| Deployed {

@@ -21,6 +21,14 @@ pub struct ProjectFile {
     pub defaults: Defaults,
     #[serde(default)]
     pub accounts: IndexMap<String, AccountFile>,
+    /// The only account ids `little` may act in: any other caller account (STS
+    /// GetCallerIdentity of the credentials used for a stack) is refused, also for stacks that
+    /// name no account.
+    #[serde(default)]
+    pub allowed_account_ids: Vec<Scalar>,
+    /// Account ids `little` must never act in (the other accounts are allowed).
+    #[serde(default)]
+    pub forbidden_account_ids: Vec<Scalar>,
     /// Project-wide variables, visible to templates as `project.variables`.
     #[serde(default)]
     pub variables: serde_json::Map<String, serde_json::Value>,

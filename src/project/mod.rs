@@ -87,7 +87,11 @@ pub struct Stack {
     pub format: ConfigFormat,
     /// The template's name under `templates/`.
     pub template: String,
+    /// The region the stack is in: its own, else the project's default (`--region`, then
+    /// `defaults.region`); none: the AWS environment's or profile's (`AWS_REGION`, ...).
     pub region: Option<String>,
+    /// The `region` the config itself names, which `--region` never replaces.
+    pub own_region: Option<String>,
     /// The account's name in `little.yaml`.
     pub account: Option<String>,
     pub termination_protection: bool,
@@ -226,6 +230,24 @@ impl Project {
         self.path_display().shown(rel)
     }
 
+    /// `allowed_account_ids` of little.yaml, as ids.
+    pub fn allowed_account_ids(&self) -> Vec<String> {
+        self.file
+            .allowed_account_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// `forbidden_account_ids` of little.yaml, as ids.
+    pub fn forbidden_account_ids(&self) -> Vec<String> {
+        self.file
+            .forbidden_account_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     /// The account of `defaults.account`, if little.yaml names one.
     pub fn default_account(&self) -> Option<&Account> {
         self.file
@@ -258,6 +280,77 @@ impl Project {
     /// The account a stack deploys into, if one is named (on the stack or as the default).
     pub fn account_of(&self, stack: &Stack) -> Option<&Account> {
         stack.account.as_ref().and_then(|a| self.accounts.get(a))
+    }
+
+    /// Puts `--region` in the place of `defaults.region`: for every stack that names no region
+    /// of its own, and as the project's default region (what the audit, `little check` and
+    /// templates' `project.region` read). Stacks that name a region keep it; see
+    /// [`Project::check_region_flag`] for the selected ones.
+    pub fn override_region(&mut self, region: &str) {
+        self.file.defaults.region = Some(region.to_owned());
+        for stack in &mut self.stacks {
+            if stack.own_region.is_none() {
+                stack.region = Some(region.to_owned());
+            }
+        }
+    }
+
+    /// Refuses `--region` for selected stacks that name another region of their own: the
+    /// flag is for stacks that name none, and is never silently ignored.
+    pub fn check_region_flag(&self, region: &str, selected: &[&Stack]) -> Result<()> {
+        let conflicting: Vec<&&Stack> = selected
+            .iter()
+            .filter(|s| s.own_region.as_deref().is_some_and(|own| own != region))
+            .collect();
+        if conflicting.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<String> = conflicting
+            .iter()
+            .map(|s| {
+                let key = if s.format == ConfigFormat::StackParams {
+                    "Region"
+                } else {
+                    "region"
+                };
+                format!(
+                    "stack `{}` names region `{}` ({})",
+                    s.name,
+                    s.own_region.as_deref().unwrap_or_default(),
+                    s.key_location(self, &[key])
+                )
+            })
+            .collect();
+        let names: Vec<String> = conflicting
+            .iter()
+            .map(|s| format!("`{}`", s.name))
+            .collect();
+        Err(Error::Usage(format!(
+            "`--region {region}` is for stacks that name no region, but {}; a stack's own region is never replaced: drop `--region`, or leave {} out of the selection",
+            named.join(", "),
+            names.join(", ")
+        )))
+    }
+
+    /// A one-line warning when the environment's region (`AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION`) differs from `defaults.region`, which wins over it for the stacks
+    /// that name no region; none when `--region` was given or nothing differs.
+    pub fn region_warning(
+        &self,
+        flag: Option<&str>,
+        environment: Option<(&str, &str)>,
+    ) -> Option<String> {
+        if flag.is_some() {
+            return None;
+        }
+        let defaults = self.file.defaults.region.as_deref()?;
+        let (variable, value) = environment?;
+        if value == defaults {
+            return None;
+        }
+        Some(format!(
+            "{variable} is {value}, but little.yaml's `defaults.region` {defaults} is used for stacks that name no region; pass `--region {value}` to use {value}, or unset {variable}"
+        ))
     }
 
     /// The stacks named, or all of them, in dependency order (dependencies first).
@@ -334,6 +427,35 @@ impl Project {
                     role_arn: acc.role_arn.clone(),
                 },
             );
+        }
+        for key in ["allowed_account_ids", "forbidden_account_ids"] {
+            let ids = if key == "allowed_account_ids" {
+                &self.file.allowed_account_ids
+            } else {
+                &self.file.forbidden_account_ids
+            };
+            for id in ids.iter().map(ToString::to_string) {
+                if !is_account_id(&id) {
+                    diags.push(at(
+                        &[key],
+                        Diagnostic::error(
+                            "bad-account",
+                            format!("`{key}`: `{id}` is not a 12-digit AWS account id"),
+                        )
+                        .with_note("quote the id (\"012345678901\") so YAML keeps leading zeros"),
+                    ));
+                }
+            }
+        }
+        if !self.file.allowed_account_ids.is_empty() && !self.file.forbidden_account_ids.is_empty()
+        {
+            diags.push(at(
+                &["forbidden_account_ids"],
+                Diagnostic::error(
+                    "wrong-type",
+                    "set `allowed_account_ids` or `forbidden_account_ids`, not both",
+                ),
+            ));
         }
         if let Some(acc) = &self.file.defaults.account {
             if !self.accounts.contains_key(acc) {
@@ -414,6 +536,7 @@ impl Project {
             format,
             template: String::new(),
             region: raw.region.clone().or_else(|| defaults.region.clone()),
+            own_region: raw.region.clone(),
             account: raw.account.clone().or_else(|| defaults.account.clone()),
             termination_protection: raw
                 .termination_protection
@@ -479,7 +602,8 @@ impl Project {
         }
         if let Some(region) = &raw.region {
             if !is_region(region) {
-                diags.push(stack.diagnostic_at(self, &["region"], bad_region(region)));
+                let key = if is_json { "Region" } else { "region" };
+                diags.push(stack.diagnostic_at(self, &[key], bad_region(region)));
             }
         }
         for cap in &raw.capabilities {
@@ -716,11 +840,12 @@ fn unknown_account<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> D
     d
 }
 
+/// A region name that is not one of AWS's, with the region it was probably meant to be.
 pub(crate) fn bad_region(region: &str) -> Diagnostic {
-    Diagnostic::error(
-        "bad-region",
-        format!("`{region}` is not an AWS region name (such as `us-east-1`)"),
-    )
+    let message = crate::region::check(region)
+        .err()
+        .unwrap_or_else(|| format!("`{region}` is not an AWS region"));
+    Diagnostic::error("bad-region", message)
 }
 
 fn bad_capability(cap: &str) -> Diagnostic {
@@ -733,15 +858,10 @@ fn bad_capability(cap: &str) -> Diagnostic {
     )
 }
 
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, `cn-north-1`.
+/// A region AWS has (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`): see
+/// [`crate::region`] for the list.
 pub fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty())
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+    crate::region::is_known(s)
 }
 
 /// A 12-digit AWS account id.
@@ -847,6 +967,162 @@ mod tests {
         );
     }
 
+    fn load(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, project)
+    }
+
+    const REGIONS: &[(&str, &str)] = &[
+        ("little.yaml", "defaults:\n  region: us-east-1\n"),
+        ("templates/t.json", "{}"),
+        ("stacks/plain.yaml", "name: plain\ntemplate: t.json\n"),
+        (
+            "stacks/pinned.yaml",
+            "name: pinned\ntemplate: t.json\nregion: eu-west-1\n",
+        ),
+    ];
+
+    #[test]
+    fn the_region_flag_replaces_defaults_region_for_stacks_that_name_none() {
+        let (_d, mut p) = load(REGIONS);
+        assert_eq!(
+            p.stack("plain").unwrap().region.as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(p.stack("plain").unwrap().own_region, None);
+        p.override_region("us-west-2");
+        assert_eq!(
+            p.stack("plain").unwrap().region.as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(
+            p.stack("pinned").unwrap().region.as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(p.file.defaults.region.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn the_region_flag_against_a_selected_stacks_own_region_is_an_error() {
+        let (_d, mut p) = load(REGIONS);
+        p.override_region("us-west-2");
+        let plain = p.select(&["plain".into()], false).unwrap();
+        assert!(p.check_region_flag("us-west-2", &plain).is_ok());
+        // The same region as the stack's own is no conflict.
+        let pinned = p.select(&["pinned".into()], false).unwrap();
+        assert!(p.check_region_flag("eu-west-1", &pinned).is_ok());
+        let all = p.select(&[], true).unwrap();
+        let err = p
+            .check_region_flag("us-west-2", &all)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "`--region us-west-2` is for stacks that name no region, but stack `pinned` names region `eu-west-1` ("
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("pinned.yaml:3:1); a stack's own region is never replaced: drop `--region`, or leave `pinned` out of the selection"),
+            "{err}"
+        );
+        assert!(!err.contains("plain"), "{err}");
+    }
+
+    #[test]
+    fn the_environments_region_is_warned_about_when_defaults_region_wins() {
+        let (_d, p) = load(REGIONS);
+        let warning = p
+            .region_warning(None, Some(("AWS_REGION", "eu-central-1")))
+            .unwrap();
+        assert_eq!(
+            warning,
+            "AWS_REGION is eu-central-1, but little.yaml's `defaults.region` us-east-1 is used for stacks that name no region; pass `--region eu-central-1` to use eu-central-1, or unset AWS_REGION"
+        );
+        assert_eq!(
+            p.region_warning(None, Some(("AWS_REGION", "us-east-1"))),
+            None
+        );
+        assert_eq!(
+            p.region_warning(Some("eu-central-1"), Some(("AWS_REGION", "eu-central-1"))),
+            None
+        );
+        assert_eq!(p.region_warning(None, None), None);
+        let (_d, no_default) = load(&[("little.yaml", "name: x\n")]);
+        assert_eq!(
+            no_default.region_warning(None, Some(("AWS_DEFAULT_REGION", "eu-central-1"))),
+            None
+        );
+    }
+
+    #[test]
+    fn misspelt_regions_are_refused_with_the_one_meant() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "defaults:\n  region: us-esat-1\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/t.json"), "{}").unwrap();
+        std::fs::write(
+            dir.path().join("stacks/a.yaml"),
+            "name: a\ntemplate: t.json\nregion: eu-wset-1\n",
+        )
+        .unwrap();
+        let err = Project::load(dir.path()).unwrap_err();
+        let messages: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "`us-esat-1` is not an AWS region (did you mean `us-east-1`?)".to_owned(),
+                "`eu-wset-1` is not an AWS region (did you mean `eu-west-1`?)".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn allowed_and_forbidden_account_ids_are_ids_and_exclusive() {
+        let (_d, p) = load(&[(
+            "little.yaml",
+            "allowed_account_ids: [\"123456789012\", \"210987654321\"]\n",
+        )]);
+        assert_eq!(
+            p.allowed_account_ids(),
+            vec!["123456789012", "210987654321"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "allowed_account_ids: [\"1234\"]\nforbidden_account_ids: [\"123456789012\"]\n",
+        )
+        .unwrap();
+        let err = Project::load(dir.path()).unwrap_err();
+        let messages: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "`allowed_account_ids`: `1234` is not a 12-digit AWS account id".to_owned(),
+                "set `allowed_account_ids` or `forbidden_account_ids`, not both".to_owned(),
+            ]
+        );
+    }
+
     #[test]
     fn names_and_regions() {
         assert!(is_stack_name("ecr-repositories"));
@@ -854,6 +1130,7 @@ mod tests {
         assert!(!is_stack_name("a_b"));
         assert!(is_region("us-east-1"));
         assert!(is_region("us-gov-west-1"));
+        assert!(!is_region("us-esat-1"));
         assert!(!is_region("useast1"));
         assert!(!is_region("US-EAST-1"));
         assert!(is_role_arn("arn:aws:iam::123456789012:role/x"));

@@ -13,6 +13,7 @@ pub mod html;
 pub mod plan;
 pub mod stacks;
 pub mod validate;
+pub mod whoami;
 
 use std::io::Write;
 

@@ -83,25 +83,13 @@ fn valid_tag(tag: &str) -> bool {
         && !tag.starts_with(['.', '-'])
 }
 
-fn valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 32
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 fn valid_registry(registry: &str) -> bool {
     crate::project::is_account_id(registry)
 }
 
 /// Checks a configuration's fields; the message names the field.
 fn check(region: &str, registry: Option<&str>, repository: &str, tags: &[String]) -> Result<()> {
-    if !valid_region(region) {
-        return Err(Error::Usage(format!(
-            "`region`: `{region}` is not a region"
-        )));
-    }
+    crate::region::check(region).map_err(|why| Error::Usage(format!("`region`: {why}")))?;
     if let Some(r) = registry {
         if !valid_registry(r) {
             return Err(Error::Usage(format!(

@@ -232,29 +232,6 @@ pub async fn run_once(
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Serves until SIGTERM or Ctrl-C. `on_listening` gets the bound address (useful with port 0).
 pub async fn serve(
     project: Arc<Project>,
@@ -293,7 +270,7 @@ pub async fn serve(
         })
     };
 
-    let result = http::accept(listener, shared, shutdown_signal()).await;
+    let result = http::accept(listener, shared, crate::interrupt::signalled()).await;
     scheduler.abort();
     log("stopped");
     result

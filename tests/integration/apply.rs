@@ -116,7 +116,8 @@ fn apply_from_nothing_then_again_then_after_a_change() {
         &format!("parameters:\n  Secret: {SECRET}\nvariables:\n  suffix: one\n  delay: 3\n"),
     );
     let plan = p.run(&["plan", "--all", "--detailed-exitcode"]);
-    plan.code(2).stdout_has("base (us-east-1): changed");
+    plan.code(2)
+        .stdout_has("base (us-east-1, 123456789012): changed");
     never_secret(&plan);
     let changed = p.run(&["apply", "--all", "--yes", "--format", "json"]);
     changed.success();

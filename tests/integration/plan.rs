@@ -104,7 +104,8 @@ fn an_unchanged_stack_exits_0_with_detailed_exitcode() {
     assert!(s.resource_changes.is_empty());
     assert_eq!(s.deployed.as_ref().unwrap().status, "CREATE_COMPLETE");
     let text = p.run(&["plan", "queues"]);
-    text.success().stdout_has("queues (us-east-1): unchanged");
+    text.success()
+        .stdout_has("queues (us-east-1, 123456789012): unchanged");
 }
 
 #[test]
@@ -163,7 +164,7 @@ fn added_modified_and_removed_resources_with_exact_paths() {
     );
     let text = p.run(&["plan", "queues", "--color", "never"]);
     text.success()
-        .stdout_has("queues (us-east-1): changed")
+        .stdout_has("queues (us-east-1, 123456789012): changed")
         .stdout_has("~ QueueA (AWS::SQS::Queue)")
         .stdout_has("~ Properties.DelaySeconds")
         .stdout_has("-0")

@@ -704,7 +704,7 @@ fn selected(command: &Command) -> Option<(Vec<String>, bool)> {
         Command::Drift(a) => of(&a.selection),
         // With no stack, whoami shows the project's default target.
         Command::Whoami(a) if !a.selection.stacks.is_empty() || a.selection.all => of(&a.selection),
-        Command::Destroy(a) => Some((a.stacks.clone(), false)),
+        Command::Destroy(a) => Some((a.stacks.clone(), a.all)),
         Command::Status(a) => Some((a.stacks.clone(), a.stacks.is_empty())),
         Command::Events(a) => Some((vec![a.stack.clone()], false)),
         Command::Outputs(a) => Some((vec![a.stack.clone()], false)),

@@ -220,17 +220,9 @@ fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
     let p = TestProject::from_repo().with_emulator(&emulator);
     // The organisation the StackSets target, with the emulator's ids in the configs.
     crate::harness::library_organisation(&emulator, p.path());
-    // moto does not implement UpdateTerminationProtection (AWS does): with protection wanted,
-    // every apply would try again and warn. Turn it off for the emulator.
+    // Termination protection stays on, as the bootstrap wants it (the launcher implements it).
     let config = std::fs::read_to_string(p.path().join("little.yaml")).unwrap();
     assert!(config.contains("termination_protection: true"), "{config}");
-    p.file(
-        "little.yaml",
-        &config.replace(
-            "termination_protection: true",
-            "termination_protection: false",
-        ),
-    );
     // A new stack's grants are broadening: a bootstrap needs the flag.
     let refused = p.run(&["apply", "--all", "--yes"]);
     refused.code(3).stderr_has("--allow-broadening");

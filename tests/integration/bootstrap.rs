@@ -223,6 +223,22 @@ fn create_and_delete_all(p: &TestProject, emulator: &Emulator) -> String {
             Err(e) if is_unimplemented_list_imports(&e) => list_imports_unimplemented = true,
             Err(e) => panic!("importers of `{}`: {e}", stack.name),
         }
+        if stack.termination_protection {
+            // A protected stack cannot be deleted (AWS refuses, and so does the launcher).
+            let ops = little_stack::aws::stack_ops::StackOpsClient::new(&config_for(
+                &rt,
+                &emulator.endpoint,
+                region,
+            ));
+            rt.block_on(
+                little_stack::aws::stack_ops::StackOps::set_termination_protection(
+                    &ops,
+                    &stack.name,
+                    false,
+                ),
+            )
+            .unwrap_or_else(|e| panic!("unprotecting `{}` failed: {e}", stack.name));
+        }
         rt.block_on(cfn.delete_stack(&stack.name))
             .unwrap_or_else(|e| panic!("deleting stack `{}` failed: {e}", stack.name));
         let after = rt

@@ -151,7 +151,20 @@ fn create_describe_read_back_and_delete() {
         QUEUE_TEMPLATE
     );
 
-    // The emulator stores termination protection but does not enforce it.
+    // A protected stack cannot be deleted (the launcher enforces it as AWS does); once
+    // protection is off, it can.
+    match rt.block_on(cfn.delete_stack("queues")) {
+        Err(Error::Aws { operation, message }) => {
+            assert_eq!(operation, "cloudformation:DeleteStack");
+            assert!(message.contains("TerminationProtection"), "{message}");
+        }
+        other => panic!("a protected stack was deleted: {other:?}"),
+    }
+    let ops = little_stack::aws::stack_ops::StackOpsClient::new(&emulator_config(&rt, &emulator));
+    rt.block_on(
+        little_stack::aws::stack_ops::StackOps::set_termination_protection(&ops, "queues", false),
+    )
+    .unwrap();
     rt.block_on(cfn.delete_stack("queues")).unwrap();
     assert_eq!(
         rt.block_on(wait_for_stack(&cfn, "queues", FAST)).unwrap(),

@@ -586,14 +586,10 @@ fn an_initialised_project_applies_on_the_emulator() {
     p.run(&["init", root.to_str().unwrap()]).success();
     let config = std::fs::read_to_string(root.join("little.yaml")).unwrap();
     assert!(config.contains("\"111111111111\""), "{config}");
-    // What a user does: their own account id; and, for moto, which does not implement
-    // UpdateTerminationProtection, no termination protection.
-    let config = config
-        .replace("\"111111111111\"", "\"123456789012\"")
-        .replace(
-            "termination_protection: true",
-            "termination_protection: false",
-        );
+    // What a user does: their own account id (termination protection stays on: the
+    // emulator's launcher implements it).
+    assert!(config.contains("termination_protection: true"), "{config}");
+    let config = config.replace("\"111111111111\"", "\"123456789012\"");
     std::fs::write(root.join("little.yaml"), config).unwrap();
     crate::harness::library_organisation(&emulator, &root);
     p.run_in(&root, &["validate", "--all"]).success();

@@ -114,7 +114,7 @@ fn plan_with_changes_keeps_exit_2_through_head() {
     assert!(full.stdout.len() > 96 * 1024, "{} bytes", full.stdout.len());
     let out = shell(&p, &args, "| head -1");
     out.code(2);
-    assert_eq!(out.stdout, "wide-1 (us-east-1): new\n");
+    assert_eq!(out.stdout, "wide-1 (us-east-1, 123456789012): new\n");
     assert!(!out.stderr.contains("error"), "{}", out.stderr);
 }
 

@@ -74,6 +74,9 @@ pub trait StackOps: Send + Sync {
     async fn set_stack_policy(&self, stack: &str, policy_body: &str) -> Result<()>;
     /// GetStackPolicy: the stack's policy document, None when it has none.
     async fn stack_policy(&self, stack: &str) -> Result<Option<String>>;
+    /// UpdateStack with the deployed template and every parameter's previous value, and new
+    /// stack tags: how tags reach a stack when a change set sees nothing else to change.
+    async fn update_tags(&self, update: &TagUpdate) -> Result<()>;
     /// ContinueUpdateRollback of a stack in `UPDATE_ROLLBACK_FAILED`, skipping the named
     /// resources (see [`rollback_failures`]); none skipped when empty.
     async fn continue_update_rollback(
@@ -83,6 +86,17 @@ pub trait StackOps: Send + Sync {
     ) -> Result<()>;
     /// CancelUpdateStack of a stack in `UPDATE_IN_PROGRESS`.
     async fn cancel_update(&self, stack: &str) -> Result<()>;
+}
+
+/// What [`StackOps::update_tags`] sends.
+#[derive(Debug, Clone, Default)]
+pub struct TagUpdate {
+    pub stack: String,
+    /// The keys of the deployed parameters, each kept at its previous value.
+    pub parameter_keys: Vec<String>,
+    pub tags: Vec<(String, String)>,
+    pub capabilities: Vec<String>,
+    pub role_arn: Option<String>,
 }
 
 /// [`StackOps`] through the SDK's CloudFormation client.
@@ -225,6 +239,34 @@ impl StackOps for StackOpsClient {
             .stack_policy_body()
             .filter(|b| !b.trim().is_empty())
             .map(str::to_owned))
+    }
+
+    async fn update_tags(&self, update: &TagUpdate) -> Result<()> {
+        use aws_sdk_cloudformation::types::{Capability, Parameter, Tag};
+        let mut req = self
+            .client
+            .update_stack()
+            .stack_name(&update.stack)
+            .use_previous_template(true)
+            .set_role_arn(update.role_arn.clone());
+        for key in &update.parameter_keys {
+            req = req.parameters(
+                Parameter::builder()
+                    .parameter_key(key)
+                    .use_previous_value(true)
+                    .build(),
+            );
+        }
+        for (k, v) in &update.tags {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        for c in &update.capabilities {
+            req = req.capabilities(Capability::from(c.as_str()));
+        }
+        req.send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:UpdateStack", e))?;
+        Ok(())
     }
 
     async fn continue_update_rollback(

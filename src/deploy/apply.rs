@@ -777,13 +777,21 @@ async fn apply_stack(
     }
     let Some(change_set) = current.change_set.clone() else {
         // Planned as changed, but CloudFormation saw nothing to do in the template or
-        // parameters (a termination-protection or stack policy change only).
+        // parameters: new stack tags (which a change set may not carry alone), termination
+        // protection or the stack policy.
         let mut r = result(
             &name,
             Outcome::Updated,
             None,
             started.elapsed().as_secs_f64(),
         );
+        if !current.tag_changes.is_empty() {
+            if let Err(e) = update_tags(&clients, stack, &current, options, ui).await {
+                r.outcome = Outcome::Failed;
+                r.root_cause.push(e.to_string());
+                return r;
+            }
+        }
         match settle_settings(&clients, stack, &current, ui).await {
             Ok(warnings) => r.warnings.extend(warnings),
             Err(e) => {
@@ -848,6 +856,62 @@ async fn apply_stack(
         }
     }
     r
+}
+
+/// New stack tags alone: UpdateStack with the deployed template and parameters, then the wait.
+async fn update_tags(
+    clients: &Clients,
+    stack: &crate::project::Stack,
+    planned: &StackPlan,
+    options: &ApplyOptions,
+    ui: &dyn Ui,
+) -> Result<()> {
+    let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
+        return Err(Error::StackState {
+            stack: stack.name.clone(),
+            status: "gone".into(),
+            guidance: "it was deleted since the plan; plan again".into(),
+        });
+    };
+    let mut tags: BTreeMap<String, String> = info.tags.iter().cloned().collect();
+    for c in &planned.tag_changes {
+        match &c.after {
+            Some(v) => tags.insert(c.key.clone(), v.clone()),
+            None => tags.remove(&c.key),
+        };
+    }
+    let mut cursor = EventCursor::new(None);
+    let _ = cursor.poll(clients.ops.as_ref(), &stack.name).await;
+    ui.progress(&stack.name, "updating the stack's tags");
+    clients
+        .ops
+        .update_tags(&crate::aws::stack_ops::TagUpdate {
+            stack: stack.name.clone(),
+            parameter_keys: info.parameters.iter().map(|(k, _)| k.clone()).collect(),
+            tags: tags.into_iter().collect(),
+            capabilities: info.capabilities.clone(),
+            role_arn: stack.role_arn.clone(),
+        })
+        .await?;
+    let (after, events) =
+        wait_with_events(clients, &stack.name, &mut cursor, options.wait, ui).await?;
+    match after.as_ref().map(|i| i.status.as_str()) {
+        Some("UPDATE_COMPLETE") => Ok(()),
+        status => {
+            let mut causes = cause_lines(&events);
+            if causes.is_empty() {
+                causes.push(format!(
+                    "the stack ended in {}",
+                    status.unwrap_or("nothing")
+                ));
+            }
+            Err(Error::StackState {
+                stack: stack.name.clone(),
+                status: status.unwrap_or("gone").to_owned(),
+                guidance: format!("its tags could not be updated: {}", causes.join("; ")),
+            })
+        }
+    }
 }
 
 /// After a successful deployment: termination protection and the stack policy, which change

@@ -497,3 +497,31 @@ async fn a_saved_plan_whose_risks_were_edited_is_refused() {
         .unwrap();
     assert_eq!(report.stacks[0].outcome, Outcome::Updated, "{report:?}");
 }
+
+#[tokio::test]
+async fn new_tags_alone_reach_the_stack_when_no_change_set_carries_them() {
+    let (_d, project) = project(&[
+        ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\ntags: {team: b}\n"),
+        ("templates/q.json.njk", QUEUE),
+    ]);
+    let aws = FakeAws::new();
+    aws.deploy("q", QUEUE, &[("Size", "2")], &[]);
+    // The fake's change sets answer "didn't contain changes", as the emulator does for tags.
+    let report = apply(
+        project,
+        Arc::new(FakeConnect(aws.clone())),
+        options(true),
+        Arc::new(TestUi::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.stacks[0].outcome, Outcome::Updated, "{report:?}");
+    let update = aws
+        .calls()
+        .into_iter()
+        .find(|c| c.starts_with("UpdateStack q"))
+        .expect("an UpdateStack");
+    assert!(update.contains("(\"team\", \"b\")"), "{update}");
+    let tags = aws.stacks.lock().unwrap()["q"].info.tags.clone();
+    assert!(tags.contains(&("team".into(), "b".into())), "{tags:?}");
+}

@@ -569,6 +569,19 @@ impl StackOps for FakeAws {
         Ok(())
     }
 
+    async fn update_tags(&self, update: &crate::aws::stack_ops::TagUpdate) -> Result<()> {
+        self.log(format!(
+            "UpdateStack {} previous-template {:?}",
+            update.stack, update.tags
+        ));
+        let mut stacks = self.stacks.lock().unwrap();
+        if let Some(s) = stacks.get_mut(&update.stack) {
+            s.info.tags = update.tags.clone();
+            s.info.status = "UPDATE_COMPLETE".into();
+        }
+        Ok(())
+    }
+
     async fn stack_policy(&self, stack: &str) -> Result<Option<String>> {
         self.log(format!("GetStackPolicy {stack}"));
         Ok(self.policies.lock().unwrap().get(stack).cloned())

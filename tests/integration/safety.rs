@@ -327,3 +327,31 @@ fn sigint_while_waiting_deletes_every_unexecuted_change_set() {
     );
     assert!(left.len() < 3, "all three were deployed: {left:?}\n{seen}");
 }
+
+#[test]
+fn a_tag_only_change_is_planned_and_applied() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("q.json.njk", QUEUE);
+    p.stack("q", "q.json.njk", "tags: {team: a}\n");
+    p.run(&["apply", "q", "--yes"]).success();
+    p.stack("q", "q.json.njk", "tags: {team: b}\n");
+    p.run(&["plan", "q", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("Tags:")
+        .stdout_has("team: a -> b");
+    p.run(&["apply", "q", "--yes"]).success();
+    let tags = python(
+        r#"
+import json, sys, boto3
+cf = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=sys.argv[1],
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+print(json.dumps({t["Key"]: t["Value"] for t in cf.describe_stacks(StackName="q")["Stacks"][0]["Tags"]}))
+"#,
+        &[&emulator.endpoint],
+        "",
+    );
+    let tags: serde_json::Value = serde_json::from_slice(&tags.stdout).unwrap();
+    assert_eq!(tags["team"], "b", "{tags}");
+    p.run(&["plan", "q", "--detailed-exitcode"]).success();
+}

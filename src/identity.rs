@@ -395,20 +395,13 @@ mod tests {
         assert!(err.to_string().contains("123456789012"), "{err}");
 
         // Through the plan, which apply runs first: the stack fails before any change set.
-        let options = crate::plan::run::PlanOptions {
-            selection: crate::render::ops::Selection {
-                names: vec!["app".into()],
-                all: false,
-            },
-            concurrency: 2,
-            keep_change_sets: true,
-            poll: Default::default(),
-            render: Default::default(),
-            now: 0,
-            run_id: "0".into(),
-            replace_failed: false,
-            interrupt: crate::interrupt::Interrupt::never(),
+        let mut options = crate::deploy::testing::apply_options(true).plan;
+        options.selection = crate::render::ops::Selection {
+            names: vec!["app".into()],
+            all: false,
         };
+        options.concurrency = 2;
+        options.keep_change_sets = true;
         let plan = crate::plan::run::plan(project.clone(), Arc::new(connect), options)
             .await
             .unwrap();
@@ -432,20 +425,13 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         aws.answer_caller_account("210987654321");
-        let options = crate::plan::run::PlanOptions {
-            selection: crate::render::ops::Selection {
-                names: vec!["app".into()],
-                all: false,
-            },
-            concurrency: 1,
-            keep_change_sets: false,
-            poll: Default::default(),
-            render: Default::default(),
-            now: 0,
-            run_id: "0".into(),
-            replace_failed: false,
-            interrupt: crate::interrupt::Interrupt::never(),
+        let mut options = crate::deploy::testing::apply_options(true).plan;
+        options.selection = crate::render::ops::Selection {
+            names: vec!["app".into()],
+            all: false,
         };
+        options.concurrency = 1;
+        options.keep_change_sets = false;
         let plan = crate::plan::run::plan(project, Arc::new(FakeConnect(aws.clone())), options)
             .await
             .unwrap();

@@ -1064,8 +1064,7 @@ pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::changeset::{ChangeSet, ChangeSetId, ResourceChange};
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::plan::fake::{change_set, project, FakeAws, FakeConnect};
 
     pub use crate::deploy::testing::TestUi;
 
@@ -1082,32 +1081,6 @@ mod tests {
             resource_type: ty.into(),
             status: status.into(),
             reason: reason.map(str::to_owned),
-        }
-    }
-
-    fn change_set(changes: &[(&str, &str, &str)]) -> ChangeSet {
-        ChangeSet {
-            id: ChangeSetId {
-                id: String::new(),
-                stack_id: String::new(),
-                name: String::new(),
-                stack_name: String::new(),
-            },
-            status: "CREATE_COMPLETE".into(),
-            execution_status: Some("AVAILABLE".into()),
-            status_reason: None,
-            changes: changes
-                .iter()
-                .map(|(action, id, ty)| ResourceChange {
-                    action: (*action).into(),
-                    logical_id: (*id).into(),
-                    physical_id: None,
-                    resource_type: (*ty).into(),
-                    replacement: None,
-                    scope: Vec::new(),
-                    details: Vec::new(),
-                })
-                .collect(),
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::apply::{apply, ApplyOptions, Outcome};
 use super::testing::{apply_options, TestUi};
 use super::Ui;
-use crate::aws::changeset::{ChangeSet, ChangeSetId, ResourceChange};
+use crate::aws::changeset::ChangeSet;
 use crate::aws::stack_ops::StackEvent;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -21,29 +21,11 @@ const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
 const DENY_DELETE: &str = r#"{"Statement":[{"Effect":"Allow","Action":"Update:*","Principal":"*","Resource":"*"},{"Effect":"Deny","Action":"Update:Delete","Principal":"*","Resource":"LogicalResourceId/Q"}]}"#;
 
 fn change_set(changes: &[(&str, &str)]) -> ChangeSet {
-    ChangeSet {
-        id: ChangeSetId {
-            id: String::new(),
-            stack_id: String::new(),
-            name: String::new(),
-            stack_name: String::new(),
-        },
-        status: "CREATE_COMPLETE".into(),
-        execution_status: Some("AVAILABLE".into()),
-        status_reason: None,
-        changes: changes
-            .iter()
-            .map(|(action, id)| ResourceChange {
-                action: (*action).into(),
-                logical_id: (*id).into(),
-                physical_id: None,
-                resource_type: "AWS::SQS::Queue".into(),
-                replacement: None,
-                scope: Vec::new(),
-                details: Vec::new(),
-            })
-            .collect(),
-    }
+    let typed: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|(action, id)| (*action, *id, "AWS::SQS::Queue"))
+        .collect();
+    crate::plan::fake::change_set(&typed)
 }
 
 fn options(yes: bool) -> ApplyOptions {
@@ -501,7 +483,10 @@ async fn a_saved_plan_whose_risks_were_edited_is_refused() {
 #[tokio::test]
 async fn new_tags_alone_reach_the_stack_when_no_change_set_carries_them() {
     let (_d, project) = project(&[
-        ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\ntags: {team: b}\n"),
+        (
+            "stacks/q.yaml",
+            "name: q\ntemplate: q.json.njk\ntags: {team: b}\n",
+        ),
         ("templates/q.json.njk", QUEUE),
     ]);
     let aws = FakeAws::new();

@@ -14,6 +14,34 @@ use crate::aws::stack_ops::{StackEvent, StackOps, StackResource};
 use crate::error::{Error, Result};
 use crate::project::Account;
 
+/// A complete, executable change set with these `(action, logical id, type)` changes, as
+/// DescribeChangeSet answers it.
+pub fn change_set(changes: &[(&str, &str, &str)]) -> ChangeSet {
+    ChangeSet {
+        id: ChangeSetId {
+            id: String::new(),
+            stack_id: String::new(),
+            name: String::new(),
+            stack_name: String::new(),
+        },
+        status: "CREATE_COMPLETE".into(),
+        execution_status: Some("AVAILABLE".into()),
+        status_reason: None,
+        changes: changes
+            .iter()
+            .map(|(action, id, ty)| crate::aws::changeset::ResourceChange {
+                action: (*action).into(),
+                logical_id: (*id).into(),
+                physical_id: None,
+                resource_type: (*ty).into(),
+                replacement: None,
+                scope: Vec::new(),
+                details: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
 /// A deployed stack in the fake.
 #[derive(Clone)]
 pub struct FakeStack {

@@ -33,6 +33,17 @@ pub struct PolicyChange {
     pub loosens: bool,
 }
 
+impl PolicyChange {
+    /// `set (the stack has none)` or `changed`.
+    pub fn summary(&self) -> &'static str {
+        if self.before.is_none() {
+            "set (the stack has none)"
+        } else {
+            "changed"
+        }
+    }
+}
+
 /// One statement, canonical: keys sorted, and the order of Action, NotAction, Resource,
 /// NotResource and Principal lists ignored.
 fn statement_key(statement: &Value) -> String {

@@ -288,14 +288,7 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
         ));
     }
     if let Some(p) = &s.stack_policy {
-        out.push_str(&format!(
-            "  Stack policy: {}\n",
-            if p.before.is_none() {
-                "set (the stack has none)"
-            } else {
-                "changed"
-            }
-        ));
+        out.push_str(&format!("  Stack policy: {}\n", p.summary()));
         for st in &p.removed {
             out.push_str(&format!("    {} {st}\n", style.red("-")));
         }
@@ -553,14 +546,7 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
             ));
         }
         if let Some(p) = &s.stack_policy {
-            out.push_str(&format!(
-                "Stack policy: {}\n\n```diff\n",
-                if p.before.is_none() {
-                    "set (the stack has none)"
-                } else {
-                    "changed"
-                }
-            ));
+            out.push_str(&format!("Stack policy: {}\n\n```diff\n", p.summary()));
             for st in &p.removed {
                 out.push_str(&format!("- {st}\n"));
             }

@@ -425,9 +425,17 @@ pub fn new_run_id() -> String {
     format!("{:08x}", h.finish() & 0xffff_ffff)
 }
 
-/// The name of a run's change set: the content name ([`change_set_name`]) and the run's mark.
-pub fn run_change_set_name(content_name: &str, run_id: &str) -> String {
-    format!("{content_name}-{run_id}")
+/// The name of a run's change set for a stack: `little-`, 16 hex digits of a SHA-256 over the
+/// stack's name and the content name ([`change_set_name`]), and the run's mark. The stack is in
+/// the hash so that two stacks deploying the same thing in one run never share a name (AWS
+/// scopes names per stack; an endpoint that looks change sets up by name alone would mix them).
+pub fn run_change_set_name(stack: &str, content_name: &str, run_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update((stack.len() as u64).to_be_bytes());
+    h.update(stack.as_bytes());
+    h.update(content_name.as_bytes());
+    let digest = hex::encode(h.finalize());
+    format!("little-{}-{run_id}", &digest[..16])
 }
 
 /// Whether a change set was made by the run with this mark.
@@ -1176,8 +1184,11 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 8);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        let name = run_change_set_name(&change_set_name("{}", &[], &[], &[]), &a);
+        let content = change_set_name("{}", &[], &[], &[]);
+        let name = run_change_set_name("q", &content, &a);
         assert!(name.len() <= 128);
+        assert_eq!(name, run_change_set_name("q", &content, &a));
+        assert_ne!(name, run_change_set_name("r", &content, &a));
         assert!(made_by_run(&name, &a));
         assert!(!made_by_run(&name, &b));
         assert!(!made_by_run(&format!("other-{a}"), &a));

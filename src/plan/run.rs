@@ -320,6 +320,7 @@ pub async fn plan_stack(
     // Unique to this run: a concurrent run's change set (a `plan --out` kept for a later
     // `apply --plan`) is never replaced or deleted by this one.
     let name = run_change_set_name(
+        &stack.name,
         &change_set_name(&body, &parameters, &tags, &capabilities),
         &options.run_id,
     );

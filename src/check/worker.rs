@@ -437,14 +437,12 @@ pub async fn handle(
     };
     let notification = report_notification(&report, link);
     let targets = options.targets.wanting(report.outcome);
-    let last = message.receive_count >= options.delivery_attempts;
     let pending = delivery::deliver(
         &notification,
         &targets,
         clients.sns.as_ref(),
         options.retry,
         options.delivery_attempts,
-        last,
         &mut state,
     )
     .await;

@@ -5,7 +5,7 @@
 //! failed delivery.
 //!
 //! It keeps no state itself: the caller stores [`DeliveryState`] (the check worker puts it
-//! beside the report in S3, and keeps it in memory) and says which round is the last.
+//! beside the report in S3, and keeps it in memory) and says how many rounds a target gets.
 
 use std::collections::BTreeMap;
 
@@ -115,15 +115,13 @@ impl DeliveryState {
 
 /// Sends `notification` to each of `targets` that has not had it (each webhook with `retry`'s
 /// attempts) and records the outcome in `state`. A target that fails is given up when it has
-/// failed `rounds` times, or when `last` says this round is the last. Returns the names of
-/// the targets still pending.
+/// failed in `rounds` rounds. Returns the names of the targets still pending.
 pub async fn deliver(
     notification: &Notification,
     targets: &[Target],
     sns: &dyn Publish,
     retry: webhook::Retry,
     rounds: u32,
-    last: bool,
     state: &mut DeliveryState,
 ) -> Vec<String> {
     for target in targets {
@@ -149,7 +147,7 @@ pub async fn deliver(
             Err(e) => {
                 entry.failures += 1;
                 entry.error = Some(e.to_string());
-                entry.given_up = last || entry.failures >= rounds.max(1);
+                entry.given_up = entry.failures >= rounds.max(1);
             }
         }
     }
@@ -235,8 +233,7 @@ mod tests {
         let mut state = DeliveryState::default();
         // Three deliveries of the same message, as SQS would redeliver it.
         for round in 1..=3 {
-            let pending =
-                deliver(&note(), &targets, fake.as_ref(), FAST, 3, false, &mut state).await;
+            let pending = deliver(&note(), &targets, fake.as_ref(), FAST, 3, &mut state).await;
             if round < 3 {
                 assert_eq!(pending, [targets[2].name()], "round {round}");
             } else {
@@ -275,18 +272,9 @@ mod tests {
         assert!(failed[0].error.contains("HTTP 500"), "{}", failed[0].error);
         assert!(state.pending(&targets).is_empty());
 
-        // The last round gives up at once.
+        // With one round, a failure is given up at once.
         let mut fresh = DeliveryState::default();
-        let pending = deliver(
-            &note(),
-            &targets[2..],
-            fake.as_ref(),
-            FAST,
-            3,
-            true,
-            &mut fresh,
-        )
-        .await;
+        let pending = deliver(&note(), &targets[2..], fake.as_ref(), FAST, 1, &mut fresh).await;
         assert!(pending.is_empty());
         assert_eq!(fresh.failed()[0].attempts, 1);
     }

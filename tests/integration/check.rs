@@ -934,3 +934,22 @@ fn a_dead_webhook_does_not_repost_to_a_working_one_across_redeliveries() {
     assert!(html.contains("&lt;!channel&gt;") && !html.contains("<!channel>"));
     assert!(!html.contains("secret-token") && !report.to_string().contains("secret-token"));
 }
+
+#[test]
+fn worker_settings_are_checked_before_any_message_is_read() {
+    let emulator = Emulator::lock();
+    let p = project(
+        &emulator,
+        "  queue_url: http://127.0.0.1:1/q\n  notify:\n    delivery_attempts: 0\n",
+    );
+    p.run(&["check", "--once"]).code(1).stderr_has(
+        "`check.notify.delivery_attempts` is 0; it must be 1 to 10 (and below the queue's maxReceiveCount)",
+    );
+    let p = project(
+        &emulator,
+        "  queue_url: http://127.0.0.1:1/q\n  repositories: [\"Team/*\"]\n",
+    );
+    p.run(&["check", "--once"])
+        .code(1)
+        .stderr_has("`check.repositories[0]` is `Team/*`, which matches no repository name");
+}

@@ -39,15 +39,70 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The most of a body [`body_excerpt`] reads: an error page is not read to its end, however
+/// long it is (the connection is dropped instead of reused).
+pub const EXCERPT_BYTES: usize = 16 * 1024;
+
 /// The start of a response body, for an error message (at most `max` characters, trimmed);
-/// empty when it cannot be read.
+/// empty when it cannot be read. At most [`EXCERPT_BYTES`] are read; the caller bounds the
+/// time it may take.
 pub async fn body_excerpt(body: hyper::body::Incoming, max: usize) -> String {
-    use http_body_util::BodyExt;
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let bytes = read_at_most(body, EXCERPT_BYTES.min(max.saturating_mul(4).max(1))).await;
     let text: String = String::from_utf8_lossy(&bytes).chars().take(max).collect();
     text.trim().to_owned()
+}
+
+/// Up to `limit` bytes of a body (fewer when it ends or fails first).
+pub async fn read_at_most<B>(body: B, limit: usize) -> Vec<u8>
+where
+    B: hyper::body::Body + Unpin,
+{
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(mut data) = frame.into_data() {
+                    use hyper::body::Buf;
+                    let take = data.remaining().min(limit - bytes.len());
+                    bytes.extend_from_slice(&data.copy_to_bytes(take));
+                }
+            }
+            _ => break,
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use hyper::body::{Bytes, Frame};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A body that never ends.
+    struct Endless;
+
+    impl hyper::body::Body for Endless {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"0123456789")))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_up_to_its_limit_only() {
+        // The read stops at the limit.
+        let got = read_at_most(Endless, 25).await;
+        assert_eq!(got.len(), 25);
+        let short = http_body_util::Full::new(Bytes::from_static(b"abc")).boxed();
+        assert_eq!(read_at_most(short, 25).await, b"abc");
+    }
 }

@@ -1,9 +1,12 @@
-//! ECR image operations for the scan gate and promotion: read an image's manifest, tag the same
-//! manifest again, start a scan. The registry's read-only calls for audits are in `ecr`.
+//! ECR image operations for the scan gate, promotion and the image check worker: read an
+//! image's manifest, look an image up by digest (the worker confirms a push event with it), tag
+//! the same manifest again, start a scan. The registry's read-only calls for audits are in
+//! `ecr`.
 //!
 //! No SDK type leaves this file; AWS's error codes are matched only here.
 
 use async_trait::async_trait;
+use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecr::operation::put_image::PutImageError;
 use aws_sdk_ecr::operation::start_image_scan::StartImageScanError;
 use aws_sdk_ecr::types::ImageIdentifier;
@@ -17,6 +20,26 @@ pub struct Manifest {
     pub digest: String,
     pub media_type: Option<String>,
     pub body: String,
+}
+
+/// An image as the registry has it (DescribeImages by digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRecord {
+    /// The registry's account id.
+    pub registry_id: String,
+    pub digest: String,
+    /// Every tag on the image now.
+    pub tags: Vec<String>,
+}
+
+/// What DescribeImages said of a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageLookup {
+    Found(ImageRecord),
+    /// The registry has no repository of that name.
+    NoRepository,
+    /// The repository has no image of that digest.
+    NoImage,
 }
 
 /// What StartImageScan said.
@@ -44,6 +67,9 @@ pub trait EcrImages: Send + Sync {
     /// The manifest of `reference`: a tag, or a digest `sha256:...`. None when there is no
     /// such image.
     async fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>>;
+    /// DescribeImages of one digest (`sha256:...`) in the caller's registry: which registry
+    /// holds it and its tags now; whether the repository or the image is missing.
+    async fn describe_image(&self, repo: &str, digest: &str) -> Result<ImageLookup>;
     /// Puts `tag` on the manifest (the same image, a new tag).
     async fn put_tag(&self, repo: &str, manifest: &Manifest, tag: &str) -> Result<PutTag>;
     async fn start_scan(&self, repo: &str, digest: &str) -> Result<StartScan>;
@@ -120,6 +146,43 @@ impl EcrImages for EcrImagesClient {
                 media_type: i.image_manifest_media_type().map(str::to_owned),
                 body: i.image_manifest()?.to_owned(),
             })
+        }))
+    }
+
+    async fn describe_image(&self, repo: &str, digest: &str) -> Result<ImageLookup> {
+        let sent = self
+            .client
+            .describe_images()
+            .repository_name(repo)
+            .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(e) => {
+                return match e.as_service_error() {
+                    Some(DescribeImagesError::RepositoryNotFoundException(_)) => {
+                        Ok(ImageLookup::NoRepository)
+                    }
+                    Some(DescribeImagesError::ImageNotFoundException(_)) => {
+                        Ok(ImageLookup::NoImage)
+                    }
+                    _ => Err(sdk_error("ecr:DescribeImages", e)),
+                }
+            }
+        };
+        // Only an answer about this very digest counts.
+        let Some(detail) = out
+            .image_details()
+            .iter()
+            .find(|d| d.image_digest() == Some(digest))
+        else {
+            return Ok(ImageLookup::NoImage);
+        };
+        Ok(ImageLookup::Found(ImageRecord {
+            registry_id: detail.registry_id().unwrap_or_default().to_owned(),
+            digest: digest.to_owned(),
+            tags: detail.image_tags().to_vec(),
         }))
     }
 
@@ -246,6 +309,99 @@ mod tests {
             ecr.put_tag("team/api", &manifest(), "v1").await.unwrap(),
             PutTag::TagTaken
         );
+    }
+
+    #[tokio::test]
+    async fn an_image_is_looked_up_by_its_digest_only() {
+        use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
+        use aws_sdk_ecr::types::error::{ImageNotFoundException, RepositoryNotFoundException};
+        use aws_sdk_ecr::types::ImageDetail;
+        let digest = manifest().digest;
+        let wanted = digest.clone();
+        let found = mock!(Client::describe_images)
+            .match_requests(move |r| {
+                r.repository_name() == Some("team/api")
+                    && r.image_ids().len() == 1
+                    && r.image_ids()[0].image_digest() == Some(wanted.as_str())
+                    && r.image_ids()[0].image_tag().is_none()
+            })
+            .then_output({
+                let digest = digest.clone();
+                move || {
+                    DescribeImagesOutput::builder()
+                        .image_details(
+                            ImageDetail::builder()
+                                .registry_id("123456789012")
+                                .repository_name("team/api")
+                                .image_digest(&digest)
+                                .image_tags("v1")
+                                .image_tags("latest")
+                                .build(),
+                        )
+                        .build()
+                }
+            });
+        // An answer about another digest is no confirmation.
+        let other = mock!(Client::describe_images).then_output(|| {
+            DescribeImagesOutput::builder()
+                .image_details(
+                    ImageDetail::builder()
+                        .registry_id("123456789012")
+                        .image_digest("sha256:other")
+                        .build(),
+                )
+                .build()
+        });
+        let no_image = mock!(Client::describe_images).then_error(|| {
+            DescribeImagesError::ImageNotFoundException(
+                ImageNotFoundException::builder()
+                    .message("The image with imageId {imageDigest:'sha256:0d5e'} does not exist")
+                    .build(),
+            )
+        });
+        let no_repo = mock!(Client::describe_images).then_error(|| {
+            DescribeImagesError::RepositoryNotFoundException(
+                RepositoryNotFoundException::builder()
+                    .message("The repository with name 'team/none' does not exist")
+                    .build(),
+            )
+        });
+        let denied = mock!(Client::describe_images).then_error(|| {
+            DescribeImagesError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("denied")
+                    .build(),
+            )
+        });
+        let client = mock_client!(
+            aws_sdk_ecr,
+            RuleMode::Sequential,
+            [&found, &other, &no_image, &no_repo, &denied]
+        );
+        let ecr = EcrImagesClient::from_client(client);
+        assert_eq!(
+            ecr.describe_image("team/api", &digest).await.unwrap(),
+            ImageLookup::Found(ImageRecord {
+                registry_id: "123456789012".into(),
+                digest: digest.clone(),
+                tags: vec!["v1".into(), "latest".into()],
+            })
+        );
+        assert_eq!(
+            ecr.describe_image("team/api", &digest).await.unwrap(),
+            ImageLookup::NoImage
+        );
+        assert_eq!(
+            ecr.describe_image("team/api", &digest).await.unwrap(),
+            ImageLookup::NoImage
+        );
+        assert_eq!(
+            ecr.describe_image("team/none", &digest).await.unwrap(),
+            ImageLookup::NoRepository
+        );
+        let err = ecr.describe_image("team/api", &digest).await.unwrap_err();
+        assert!(err.to_string().contains("AccessDeniedException"), "{err}");
     }
 
     #[tokio::test]

@@ -45,6 +45,9 @@ pub enum Encryption {
 pub trait ReportStore: Send + Sync {
     /// Whether the object exists (HeadObject).
     async fn exists(&self, bucket: &str, key: &str) -> Result<bool>;
+    /// GetObject: the object's bytes, None when there is no such object; an object over
+    /// `limit` bytes is an error (it is not read past the limit).
+    async fn get(&self, bucket: &str, key: &str, limit: usize) -> Result<Option<Vec<u8>>>;
     /// PutObject, private and encrypted.
     async fn put(
         &self,
@@ -158,6 +161,48 @@ impl ReportStore for S3Reports {
         }
     }
 
+    async fn get(&self, bucket: &str, key: &str, limit: usize) -> Result<Option<Vec<u8>>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                return if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    Ok(None)
+                } else {
+                    Err(sdk_error("s3:GetObject", e))
+                };
+            }
+        };
+        let too_big = || Error::Aws {
+            operation: "s3:GetObject".into(),
+            message: format!("s3://{bucket}/{key} is over {limit} bytes"),
+        };
+        if out
+            .content_length()
+            .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+        {
+            return Err(too_big());
+        }
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws {
+            operation: "s3:GetObject".into(),
+            message: format!("reading s3://{bucket}/{key}: {e}"),
+        })? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
+    }
+
     async fn put(
         &self,
         bucket: &str,
@@ -199,5 +244,46 @@ impl ReportStore for S3Reports {
             .await
             .map_err(|e| sdk_error("s3:GetObject (presign)", e))?;
         Ok(request.uri().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+    use aws_sdk_s3::types::error::NoSuchKey;
+    use aws_sdk_s3::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    #[tokio::test]
+    async fn get_reads_an_object_within_its_limit() {
+        let found = mock!(Client::get_object)
+            .match_requests(|r| r.bucket() == Some("reports") && r.key() == Some("a.json"))
+            .then_output(|| {
+                GetObjectOutput::builder()
+                    .body(ByteStream::from_static(b"{\"a\":1}"))
+                    .build()
+            });
+        let missing = mock!(Client::get_object)
+            .then_error(|| GetObjectError::NoSuchKey(NoSuchKey::builder().build()));
+        let big = mock!(Client::get_object).then_output(|| {
+            GetObjectOutput::builder()
+                .body(ByteStream::from(vec![b'x'; 100]))
+                .build()
+        });
+        let store = S3Reports {
+            client: mock_client!(aws_sdk_s3, RuleMode::Sequential, [&found, &missing, &big]),
+        };
+        assert_eq!(
+            store.get("reports", "a.json", 64).await.unwrap(),
+            Some(b"{\"a\":1}".to_vec())
+        );
+        assert_eq!(store.get("reports", "b.json", 64).await.unwrap(), None);
+        let err = store.get("reports", "c.json", 64).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("s3://reports/c.json is over 64 bytes"),
+            "{err}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! only the files the checks read, so memory stays bounded whatever the image's size; nothing
 //! is executed. The checks are in [`rules`]; the SQS worker is in [`worker`].
 
+pub mod event;
 pub mod image;
 pub mod layers;
 pub mod registry;
@@ -128,6 +129,9 @@ pub struct CheckReport {
     /// What could not be read (such as a zstd layer).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The notification targets the worker gave up on (failed deliveries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undelivered: Vec<crate::notify::delivery::FailedDelivery>,
 }
 
 impl CheckReport {
@@ -273,6 +277,7 @@ pub async fn check_image(
         history: rules::history(&config),
         enforcement: None,
         notes,
+        undelivered: Vec::new(),
     })
 }
 

@@ -185,8 +185,10 @@ pub enum Command {
     ///
     /// With IMAGE (REPOSITORY:TAG or REPOSITORY@sha256:...), checks one image and writes its
     /// report (JSON and HTML) to --out. With --queue, runs the worker of the image check
-    /// pipeline: reads ECR push events from the SQS queue, checks each pushed image, stores
-    /// the report in the report bucket, notifies, and deletes the message only then. The
+    /// pipeline: reads ECR push events from the SQS queue, confirms each with ECR (an event
+    /// that is not true of the worker's registry is deleted unchecked), checks each pushed
+    /// image, stores the report in the report bucket, notifies each target once, and deletes
+    /// the message only then. The
     /// image is read through ECR and the registry API without Docker; nothing is executed.
     /// Exit 2 when a `fail` check fails.
     #[command(
@@ -461,7 +463,8 @@ pub struct CheckArgs {
     /// Run the worker on this SQS queue [default: little.yaml's check.queue_url]
     #[arg(long, value_name = "URL")]
     pub queue: Option<String>,
-    /// Worker: stop when the queue is empty; exit 1 if a message was left in it
+    /// Worker: stop when the queue is empty; exit 1 if a message was left in it or a
+    /// notification could not be delivered
     #[arg(long, conflicts_with = "image")]
     pub once: bool,
     /// Delete an image that fails a `fail` check (by digest, with all its tags); without it

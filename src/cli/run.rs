@@ -881,6 +881,20 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
             "`check.link_expiry` is {link_text}; presigned links last at most 7d"
         )));
     }
+    let delivery_attempts = file.notify.delivery_attempts.unwrap_or(3);
+    if !(1..=10).contains(&delivery_attempts) {
+        return Err(Error::Usage(format!(
+            "`check.notify.delivery_attempts` is {delivery_attempts}; it must be 1 to 10 (and below the queue's maxReceiveCount)"
+        )));
+    }
+    for (i, pattern) in file.repositories.iter().enumerate() {
+        let name = pattern.replace('*', "x");
+        if !crate::check::event::is_repository_name(&name) && pattern != "*" {
+            return Err(Error::Usage(format!(
+                "`check.repositories[{i}]` is `{pattern}`, which matches no repository name (lower-case letters, digits, `.`, `_`, `-` and `/`; `*` for any characters)"
+            )));
+        }
+    }
     let mut webhooks = Vec::new();
     for (i, w) in file.notify.webhooks.iter().enumerate() {
         let url = crate::notify::webhook_url(
@@ -909,6 +923,8 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
             webhooks,
         },
         settings,
+        repositories: file.repositories.clone(),
+        delivery_attempts,
         once: args.once,
         // Long polls (which ask every SQS server); with --once a short one ends the run
         // soon after the queue is empty.
@@ -929,10 +945,18 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
         &log,
     ))?;
     log(&format!(
-        "stopped: {} checked, {} skipped, {} left in the queue",
-        stats.checked, stats.skipped, stats.left
+        "stopped: {} checked, {} skipped, {} ignored, {} left in the queue{}",
+        stats.checked,
+        stats.skipped,
+        stats.ignored,
+        stats.left,
+        if stats.undelivered > 0 {
+            format!(", {} deliveries failed", stats.undelivered)
+        } else {
+            String::new()
+        }
     ));
-    Ok(if args.once && stats.left > 0 {
+    Ok(if args.once && (stats.left > 0 || stats.undelivered > 0) {
         exit::ERROR
     } else {
         exit::OK

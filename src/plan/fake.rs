@@ -749,6 +749,13 @@ impl crate::aws::ecr_images::EcrImages for FakeAws {
     ) -> Result<Option<crate::aws::ecr_images::Manifest>> {
         Ok(None)
     }
+    async fn describe_image(
+        &self,
+        _repo: &str,
+        _digest: &str,
+    ) -> Result<crate::aws::ecr_images::ImageLookup> {
+        Ok(crate::aws::ecr_images::ImageLookup::NoRepository)
+    }
     async fn put_tag(
         &self,
         _repo: &str,
@@ -803,6 +810,9 @@ impl crate::aws::pipeline::Queue for FakeAws {
 impl crate::aws::pipeline::ReportStore for FakeAws {
     async fn exists(&self, _bucket: &str, _key: &str) -> Result<bool> {
         Ok(false)
+    }
+    async fn get(&self, _bucket: &str, _key: &str, _limit: usize) -> Result<Option<Vec<u8>>> {
+        Ok(None)
     }
     async fn put(
         &self,

@@ -58,6 +58,11 @@ pub struct CheckFile {
     pub report_kms_key: Option<String>,
     /// How long report links are valid: `1h`, `24h`, `7d` (S3's limit) [default: 24h].
     pub link_expiry: Option<String>,
+    /// The repositories the worker accepts push events for (names; `*` matches any
+    /// characters, as in `team/*`) [default: every repository of the worker's registry]. An
+    /// event for another is deleted unchecked.
+    #[serde(default)]
+    pub repositories: Vec<String>,
     #[serde(default)]
     pub notify: CheckNotifyFile,
     /// The checks, each on or off, `warn` or `fail`, with its parameters.
@@ -76,6 +81,10 @@ pub struct CheckNotifyFile {
     pub sns_on: Vec<crate::check::rules::Outcome>,
     #[serde(default)]
     pub webhooks: Vec<CheckWebhookFile>,
+    /// The deliveries of a message in which a failing target is tried (each with its own
+    /// retries) before it is given up and named in the report as a failed delivery; keep it
+    /// below the queue's `maxReceiveCount` (1 to 10) [default: 3].
+    pub delivery_attempts: Option<u32>,
 }
 
 /// A webhook of `little check`, with the outcomes it gets.

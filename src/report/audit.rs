@@ -235,11 +235,7 @@ pub fn write_sarif(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for XML text and attribute values; also used for HTML.
 pub(crate) fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    crate::notify::escape::html(s)
 }
 
 /// JUnit XML: a test suite per check, a test case per finding (failed), so CI shows each

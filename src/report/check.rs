@@ -1,14 +1,16 @@
 //! The report of `little check`: a text summary for the terminal and a self-contained HTML
 //! page (inline CSS and logo, no external assets, so that a presigned link to it never leaks
-//! through a Referer header). The JSON form is the report itself.
+//! through a Referer header). The JSON form is the report itself. Text from the image (labels,
+//! environment, build history, findings) is escaped for each: one line without control
+//! characters on the terminal, HTML entities in the page (`notify::escape`).
 
 use std::io::Write;
 
-use super::audit::xml_escape as escape;
 use super::{rfc3339_utc, Style};
 use crate::check::rules::{human, Outcome};
 use crate::check::CheckReport;
 use crate::error::{Error, Result};
+use crate::notify::escape::{html as escape, line};
 
 fn mark(outcome: Outcome, style: Style) -> String {
     match outcome {
@@ -26,31 +28,43 @@ fn image_name(r: &CheckReport) -> String {
     }
 }
 
+/// The longest text shown on one terminal line.
+const LINE: usize = 2000;
+
 /// The terminal summary: the image, a line per check with its details, and the outcome.
 pub fn write_text(w: &mut dyn Write, r: &CheckReport, style: Style) -> Result<()> {
+    let l = |s: &str| line(s, LINE);
     let mut out = format!(
         "{} ({}, {})\n  digest {}\n",
-        style.bold(&image_name(r)),
-        r.image.platform,
-        r.image.region,
-        r.image.digest
+        style.bold(&l(&image_name(r))),
+        l(&r.image.platform),
+        l(&r.image.region),
+        l(&r.image.digest)
     );
     for c in &r.checks {
         out.push_str(&format!(
             "  {} {}: {}\n",
             mark(c.outcome, style),
-            c.title,
-            c.summary
+            l(&c.title),
+            l(&c.summary)
         ));
         for d in &c.details {
-            out.push_str(&format!("         {d}\n"));
+            out.push_str(&format!("         {}\n", l(d)));
         }
     }
     for n in &r.notes {
-        out.push_str(&format!("  {}\n", style.dim(&format!("note: {n}"))));
+        out.push_str(&format!("  {}\n", style.dim(&format!("note: {}", l(n)))));
     }
     if let Some(e) = &r.enforcement {
-        out.push_str(&format!("  enforcement: {}\n", e.detail));
+        out.push_str(&format!("  enforcement: {}\n", l(&e.detail)));
+    }
+    for f in &r.undelivered {
+        out.push_str(&format!(
+            "  not delivered to {} after {} attempts: {}\n",
+            l(&f.target),
+            f.attempts,
+            l(&f.error)
+        ));
     }
     out.push_str(&format!("outcome: {}\n", mark(r.outcome, style)));
     w.write_all(out.as_bytes()).map_err(Error::output)
@@ -121,7 +135,8 @@ pub fn html(r: &CheckReport) -> String {
     page.push_str("</table>");
     let f = &r.facts;
     page.push_str("<h2>Image</h2><table>");
-    let row = |k: &str, v: String| format!("<tr><th>{k}</th><td>{}</td></tr>", escape(&v));
+    let row =
+        |k: &str, v: String| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
     page.push_str(&row(
         "OS",
         f.os.as_ref()
@@ -170,6 +185,18 @@ pub fn html(r: &CheckReport) -> String {
             ));
         }
         page.push_str("</table>");
+    }
+    if !r.undelivered.is_empty() {
+        page.push_str("<h2>Notifications not delivered</h2><ul>");
+        for f in &r.undelivered {
+            page.push_str(&format!(
+                "<li>{} (after {} attempts): {}</li>",
+                escape(&f.target),
+                f.attempts,
+                escape(&f.error)
+            ));
+        }
+        page.push_str("</ul>");
     }
     if !r.notes.is_empty() {
         page.push_str("<h2>Notes</h2><ul>");
@@ -223,6 +250,7 @@ mod tests {
                 detail: "would delete team/api@sha256:abc (run with --enforce)".into(),
             }),
             notes: vec![],
+            undelivered: vec![],
         }
     }
 
@@ -246,5 +274,61 @@ mod tests {
             assert!(!page.contains(external), "{external}");
         }
         assert!(page.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
+    }
+
+    #[test]
+    fn hostile_image_text_makes_no_markup_or_terminal_codes() {
+        let evil = "<!channel> <https://evil|click> [x](javascript:alert(1)) *bold* \"'><img src=x onerror=alert(1)>\n../\u{1b}]8;;https://evil\u{7}";
+        let mut r = report();
+        r.image.tag = Some(evil.into());
+        r.checks[0].summary = evil.into();
+        r.checks[0].details = vec![evil.into()];
+        r.facts.labels = [(evil.to_owned(), evil.to_owned())].into();
+        r.facts.env = vec![(evil.into(), evil.into())];
+        r.facts.runtimes = [(evil.to_owned(), evil.to_owned())].into();
+        r.notes = vec![evil.into()];
+        r.undelivered = vec![crate::notify::delivery::FailedDelivery {
+            target: evil.into(),
+            attempts: 3,
+            error: evil.into(),
+        }];
+        let page = html(&r);
+        assert!(!page.contains("<img"), "no element from the image");
+        assert!(!page.contains("<!channel>") && !page.contains("\u{1b}"));
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(page.contains("Notifications not delivered"));
+        // Every tag in the page is the writer's own.
+        let tags: std::collections::BTreeSet<String> = page
+            .split('<')
+            .skip(1)
+            .map(|t| t.split([' ', '>']).next().unwrap_or_default().to_owned())
+            .collect();
+        for t in &tags {
+            assert!(
+                [
+                    "!DOCTYPE", "html", "head", "meta", "title", "/title", "style", "/style",
+                    "/head", "body", "header", "svg", "rect", "path", "/svg", "div", "h1", "span",
+                    "/span", "/h1", "/div", "code", "/code", "/header", "main", "p", "strong",
+                    "/strong", "/p", "h2", "/h2", "table", "tr", "th", "/th", "td", "/td", "/tr",
+                    "ul", "li", "/li", "/ul", "/table", "pre", "/pre", "/main", "/body", "/html",
+                    "/rect", "/path"
+                ]
+                .contains(&t.as_str()),
+                "<{t} in the page"
+            );
+        }
+        let mut out = Vec::new();
+        write_text(&mut out, &r, Style::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("*bold*"),
+            "the terminal shows the text as it is"
+        );
+        // Each detail, note and delivery stays on its line.
+        assert!(!text.contains("\n../"), "{text}");
     }
 }

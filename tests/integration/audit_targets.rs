@@ -228,10 +228,15 @@ fn notify_sends_the_non_compliant_repositories_to_sns_and_a_webhook() {
         body["text"],
         "little audit: 1 non-compliant repository in 123456789012 (us-east-1)"
     );
+    // Repository text in a plain_text object: no mrkdwn is applied to it.
+    assert_eq!(
+        body["attachments"][0]["blocks"][2]["text"]["type"],
+        "plain_text"
+    );
     let item = body["attachments"][0]["blocks"][2]["text"]["text"]
         .as_str()
         .unwrap();
-    assert!(item.starts_with("*team/mutable*\nregistry: 123456789012 · region: us-east-1 · remediated: no\n• HIGH ecr.tag-immutability"), "{item}");
+    assert!(item.starts_with("team/mutable\nregistry: 123456789012 · region: us-east-1 · remediated: no\n• HIGH ecr.tag-immutability"), "{item}");
 
     let message = rt.block_on(async {
         sqs.receive_message()

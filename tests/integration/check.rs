@@ -4,10 +4,10 @@
 //! started through `scripts/registry`), their manifests to ECR on the emulator; then the
 //! one-off check, `--enforce`, and the worker with SQS, S3 and SNS on the emulator.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -500,17 +500,19 @@ fn the_worker_stores_the_report_notifies_and_deletes_the_message() {
         &push_event("team/bad", "v0", &digest, "DELETE"),
     );
     let out = p.run(&["check", "--once"]);
+    let hex = &digest["sha256:".len()..];
+    let base = format!("reports/team/bad/sha256-{hex}/20261129T100000Z");
     out.success()
-        .stderr_has(": fail, report reports/team/bad/v1/20261129T100000Z-")
+        .stderr_has(&format!(": fail, report {base}.html"))
         .stderr_has("skipped: an ECR DELETE SUCCESS event")
-        .stderr_has("stopped: 1 checked, 1 skipped, 0 left in the queue");
+        .stderr_has("stopped: 1 checked, 1 skipped, 0 ignored, 0 left in the queue");
 
-    // The report, stored under repository/tag/time, and the marker.
+    // The report, stored under repository/digest/time, its delivery state and the marker.
     let keys: Vec<String> = rt
         .block_on(
             s3.list_objects_v2()
                 .bucket("reports")
-                .prefix("reports/team/bad/v1/")
+                .prefix("reports/team/bad/")
                 .send(),
         )
         .unwrap()
@@ -518,11 +520,10 @@ fn the_worker_stores_the_report_notifies_and_deletes_the_message() {
         .iter()
         .filter_map(|o| o.key().map(str::to_owned))
         .collect();
-    let short = &digest["sha256:".len().."sha256:".len() + 12];
-    let base = format!("reports/team/bad/v1/20261129T100000Z-{short}");
     assert_eq!(
         keys,
         [
+            format!("{base}.delivery.json"),
             format!("{base}.done"),
             format!("{base}.html"),
             format!("{base}.json")
@@ -572,7 +573,7 @@ fn the_worker_stores_the_report_notifies_and_deletes_the_message() {
     p.run(&["check", "--once"])
         .success()
         .stderr_has("skipped: a duplicate: s3://reports/")
-        .stderr_has("stopped: 0 checked, 1 skipped, 0 left in the queue");
+        .stderr_has("stopped: 0 checked, 1 skipped, 0 ignored, 0 left in the queue");
     assert!(
         receive_all(&rt, &sqs, &pipe.inbox).is_empty(),
         "no second notification"
@@ -584,24 +585,26 @@ fn a_message_that_fails_is_left_in_the_queue_and_received_again() {
     let emulator = Emulator::lock();
     let rt = Runtime::new().unwrap();
     let config = emulator_config(&rt, &emulator);
+    let ecr = aws_sdk_ecr::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let pipe = pipeline(&rt, &emulator);
     let p = project(
         &emulator,
         &format!("  queue_url: {}\n  report_bucket: reports\n", pipe.queue),
     );
-    // A push of an image that ECR does not have: the check fails.
-    let missing = format!("sha256:{}", "0".repeat(64));
+    // An image ECR has, whose config blob the registry does not: the event is true, the
+    // check fails.
+    let digest = phantom_image(&rt, &ecr, "team/broken", "v1");
     send(
         &rt,
         &sqs,
         &pipe.queue,
-        &push_event("team/none", "v1", &missing, "PUSH"),
+        &push_event("team/broken", "v1", &digest, "PUSH"),
     );
     p.run(&["check", "--once"])
         .code(1)
         .stderr_has("left in the queue")
-        .stderr_has("stopped: 0 checked, 0 skipped, 1 left in the queue");
+        .stderr_has("stopped: 0 checked, 0 skipped, 0 ignored, 1 left in the queue");
     // After the visibility timeout it is there again, received a second time.
     std::thread::sleep(Duration::from_millis(1500));
     let again = receive_all(&rt, &sqs, &pipe.queue);
@@ -611,4 +614,342 @@ fn a_message_that_fails_is_left_in_the_queue_and_received_again() {
         .parse()
         .unwrap();
     assert!(count >= 2, "received {count} times");
+}
+
+/// A manifest in ECR whose blobs were never pushed to the registry; its digest.
+fn phantom_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str) -> String {
+    let missing = format!("sha256:{}", "1".repeat(64));
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": missing},
+        "layers": [],
+    })
+    .to_string();
+    rt.block_on(async {
+        let _ = ecr
+            .create_repository()
+            .repository_name(repository)
+            .send()
+            .await;
+        ecr.put_image()
+            .repository_name(repository)
+            .image_manifest(&manifest)
+            .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+            .image_tag(tag)
+            .send()
+            .await
+            .unwrap()
+            .image
+            .unwrap()
+            .image_id
+            .unwrap()
+            .image_digest
+            .unwrap()
+    })
+}
+
+/// A webhook receiver on loopback answering `status` to every post: its URL (with a secret
+/// path) and the bodies it received.
+fn hook(status: u16) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/secret-token",
+        listener.local_addr().unwrap()
+    );
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+            );
+        }
+    });
+    (url, bodies)
+}
+
+fn objects(rt: &Runtime, s3: &aws_sdk_s3::Client, prefix: &str) -> Vec<String> {
+    rt.block_on(s3.list_objects_v2().bucket("reports").prefix(prefix).send())
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+#[test]
+fn forged_events_are_ignored_and_enforce_deletes_nothing() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let s3 = s3(&config);
+    let digest = bad_image(&rt, &ecr);
+    good_image(&rt, &ecr);
+    let pipe = pipeline(&rt, &emulator);
+    let (url, posts) = hook(200);
+    let p = project(
+        &emulator,
+        &format!(
+            "  queue_url: {}\n  report_bucket: reports\n  repositories: [\"team/*\"]\n  notify:\n    webhooks:\n      - {{url: \"{url}\", format: slack}}\n",
+            pipe.queue
+        ),
+    );
+    let absent = format!("sha256:{}", "2".repeat(64));
+    let forged = [
+        // A repository the registry does not have.
+        push_event("team/nothing", "v1", &digest, "PUSH"),
+        // A digest the repository does not have.
+        push_event("team/bad", "v1", &absent, "PUSH"),
+        // The failing image under the name of the passing one.
+        push_event("team/good", "v1", &digest, "PUSH"),
+        // A tag that is not on the image.
+        push_event("team/bad", "release", &digest, "PUSH"),
+        // Markup in the tag.
+        push_event(
+            "team/bad",
+            "<!channel> <https://evil.example|click>",
+            &digest,
+            "PUSH",
+        ),
+        push_event("team/bad", "v1\nmessage 1: pass", &digest, "PUSH"),
+        // A path in the repository name.
+        push_event("team/../../etc", "v1", &digest, "PUSH"),
+        // Another account, another region, a repository not configured.
+        push_event("team/bad", "v1", &digest, "PUSH").replace("123456789012", "999999999999"),
+        push_event("team/bad", "v1", &digest, "PUSH").replace("us-east-1", "eu-west-1"),
+        push_event("other/bad", "v1", &digest, "PUSH"),
+    ];
+    for body in &forged {
+        send(&rt, &sqs, &pipe.queue, body);
+    }
+    let out = p.run(&["check", "--once", "--enforce"]);
+    out.success()
+        .stderr_has("ignored (deleted): the registry has no repository `team/nothing`")
+        .stderr_has(&format!(
+            "ignored (deleted): `team/bad` has no image {absent}"
+        ))
+        .stderr_has("ignored (deleted): `team/good` has no image")
+        .stderr_has("ignored (deleted): the tag `release` is not on team/bad@")
+        .stderr_has("`<!channel> <https://evil.example|click>` is not an image tag")
+        .stderr_has("`v1\\nmessage 1: pass` is not an image tag")
+        .stderr_has("`team/../../etc` is not a repository name")
+        .stderr_has(
+            "the event is from account 999999999999; this worker's registry is 123456789012",
+        )
+        .stderr_has("the event is from region `eu-west-1`; this worker checks us-east-1")
+        .stderr_has("repository `other/bad` is not one of `check.repositories`")
+        .stderr_has(&format!(
+            "stopped: 0 checked, 0 skipped, {} ignored, 0 left in the queue",
+            forged.len()
+        ));
+    assert!(
+        !out.stderr.lines().any(|l| l.starts_with("message 1: pass")),
+        "no log line forged: {}",
+        out.stderr
+    );
+    // Nothing deleted, stored or sent; the queue is empty.
+    let left = rt
+        .block_on(ecr.describe_images().repository_name("team/bad").send())
+        .unwrap();
+    assert_eq!(left.image_details().len(), 1, "--enforce deleted nothing");
+    assert!(objects(&rt, &s3, "").is_empty(), "no report");
+    assert!(posts.lock().unwrap().is_empty(), "no notification");
+    assert!(receive_all(&rt, &sqs, &pipe.queue).is_empty());
+
+    // The true event: checked, enforced, reported.
+    send(
+        &rt,
+        &sqs,
+        &pipe.queue,
+        &push_event("team/bad", "v1", &digest, "PUSH"),
+    );
+    p.run(&["check", "--once", "--enforce"])
+        .success()
+        .stderr_has("stopped: 1 checked, 0 skipped, 0 ignored, 0 left in the queue");
+    let left = rt
+        .block_on(ecr.describe_images().repository_name("team/bad").send())
+        .unwrap();
+    assert!(
+        left.image_details().is_empty(),
+        "the confirmed failing image is deleted"
+    );
+    assert_eq!(posts.lock().unwrap().len(), 1);
+}
+
+/// `team/hostile`: fails the label check with a label value made to inject markup.
+const HOSTILE: &str = "<!channel> <https://evil.example|click> [x](javascript:alert(1)) *bold*";
+
+fn hostile_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client) -> String {
+    push_image(
+        rt,
+        ecr,
+        "team/hostile",
+        "v1",
+        &[layer(&[(
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\napp:x:10001:10001::/app:/usr/sbin/nologin\n",
+        )])],
+        json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"User": "app", "Env": ["PATH=/usr/bin"], "Labels": {"owner_team": HOSTILE}},
+            "history": [],
+        }),
+    )
+}
+
+#[test]
+fn a_dead_webhook_does_not_repost_to_a_working_one_across_redeliveries() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let s3 = s3(&config);
+    let digest = hostile_image(&rt, &ecr);
+    let pipe = pipeline(&rt, &emulator);
+    let (good, good_posts) = hook(200);
+    let (dead, dead_posts) = hook(500);
+    let p = project(
+        &emulator,
+        &format!(
+            "  queue_url: {}\n  report_bucket: reports\n  notify:\n    sns_topic_arn: {}\n    delivery_attempts: 3\n    webhooks:\n      - {{url: \"{good}\", format: slack}}\n      - {{url: \"{dead}\", format: teams}}\n",
+            pipe.queue, pipe.topic
+        ),
+    );
+    send(
+        &rt,
+        &sqs,
+        &pipe.queue,
+        &push_event("team/hostile", "v1", &digest, "PUSH"),
+    );
+    // Three deliveries of the message (1 s visibility): the first two leave it for the dead
+    // webhook alone, the third gives that one up and finishes the message.
+    for delivery in 1..=3 {
+        if delivery > 1 {
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        let out = p.run(&["check", "--once"]);
+        assert!(!out.stderr.contains("secret-token"), "{}", out.stderr);
+        if delivery < 3 {
+            out.code(1)
+                .stderr_has(
+                    "left in the queue: not yet delivered to Teams webhook http://127.0.0.1:",
+                )
+                .stderr_has("HTTP 500");
+        } else {
+            out.code(1)
+                .stderr_has(": fail, report reports/team/hostile/sha256-")
+                .stderr_has("not delivered to Teams webhook http://127.0.0.1:")
+                .stderr_has("after 3 attempts")
+                .stderr_has("stopped: 1 checked, 0 skipped, 0 ignored, 0 left in the queue, 1 deliveries failed");
+        }
+        assert_eq!(good_posts.lock().unwrap().len(), 1, "delivery {delivery}");
+        assert_eq!(
+            dead_posts.lock().unwrap().len(),
+            3 * delivery as usize,
+            "three attempts per delivery"
+        );
+    }
+    // SNS had it once too.
+    assert_eq!(receive_all(&rt, &sqs, &pipe.inbox).len(), 1);
+    // The message is finished; a later delivery of it would be a duplicate.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(receive_all(&rt, &sqs, &pipe.queue).is_empty());
+
+    // The Slack message carries the label escaped, in plain_text only.
+    let slack: Value = serde_json::from_str(&good_posts.lock().unwrap()[0]).unwrap();
+    let text = slack.to_string();
+    assert!(
+        !text.contains("<!channel>") && !text.contains("<https://evil"),
+        "{text}"
+    );
+    assert!(
+        text.contains("&lt;!channel&gt; &lt;https://evil.example|click&gt;"),
+        "{text}"
+    );
+    for block in slack["attachments"][0]["blocks"].as_array().unwrap() {
+        if block["text"]["type"] == "mrkdwn" {
+            assert!(block["text"]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with("|Open the report>"));
+        }
+    }
+    // The Teams card, with its markdown escaped.
+    let teams = dead_posts.lock().unwrap()[0].clone();
+    assert!(
+        teams.contains("\\\\[x\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\)"),
+        "{teams}"
+    );
+
+    // The report names the failed delivery (by host only) and escapes the label.
+    let hex = &digest["sha256:".len()..];
+    let base = format!("reports/team/hostile/sha256-{hex}/20261129T100000Z");
+    let read = |key: String| {
+        let o = rt
+            .block_on(s3.get_object().bucket("reports").key(key).send())
+            .unwrap();
+        String::from_utf8(rt.block_on(o.body.collect()).unwrap().into_bytes().to_vec()).unwrap()
+    };
+    let report: Value = serde_json::from_str(&read(format!("{base}.json"))).unwrap();
+    let undelivered = report["undelivered"].as_array().unwrap();
+    assert_eq!(undelivered.len(), 1);
+    assert!(undelivered[0]["target"]
+        .as_str()
+        .unwrap()
+        .starts_with("Teams webhook http://127.0.0.1:"));
+    assert_eq!(undelivered[0]["attempts"], 3);
+    let html = read(format!("{base}.html"));
+    assert!(html.contains("Notifications not delivered"));
+    assert!(html.contains("&lt;!channel&gt;") && !html.contains("<!channel>"));
+    assert!(!html.contains("secret-token") && !report.to_string().contains("secret-token"));
+}
+
+#[test]
+fn worker_settings_are_checked_before_any_message_is_read() {
+    let emulator = Emulator::lock();
+    let p = project(
+        &emulator,
+        "  queue_url: http://127.0.0.1:1/q\n  notify:\n    delivery_attempts: 0\n",
+    );
+    p.run(&["check", "--once"]).code(1).stderr_has(
+        "`check.notify.delivery_attempts` is 0; it must be 1 to 10 (and below the queue's maxReceiveCount)",
+    );
+    let p = project(
+        &emulator,
+        "  queue_url: http://127.0.0.1:1/q\n  repositories: [\"Team/*\"]\n",
+    );
+    p.run(&["check", "--once"])
+        .code(1)
+        .stderr_has("`check.repositories[0]` is `Team/*`, which matches no repository name");
 }

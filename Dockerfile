@@ -1,12 +1,18 @@
 # little-stack in a container, for `little serve` (the scheduled audit with metrics).
 #
 #   docker build --build-arg LITTLE_GIT_REVISION="$(git rev-parse --short=12 HEAD)" -t little-stack .
-#   docker run --rm -p 9000:9000 -v "$PWD:/project:ro" -v little-state:/state \
+#   export LITTLE_SERVE_READ_TOKEN="$(openssl rand -hex 32)"
+#   docker run --rm -p 127.0.0.1:9000:9000 -v "$PWD:/project:ro" -v little-state:/state \
 #     -e AWS_REGION -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_SESSION_TOKEN \
-#     -e LITTLE_SERVE_TOKEN little-stack
+#     -e LITTLE_SERVE_READ_TOKEN -e LITTLE_SERVE_TOKEN little-stack
 #
 # The project (little.yaml, stacks/, templates/, policies/) is mounted at /project; the scan
 # configurations added through the API are kept in the /state volume.
+#
+# It listens on 0.0.0.0 inside the container, so it needs a read token: LITTLE_SERVE_READ_TOKEN
+# (or `--read-token-file` on a mounted secret). Without one it refuses to start (exit 3), as the
+# report and findings name every repository, stack and account. /healthz and /readyz need no
+# token. LITTLE_SERVE_TOKEN (optional) enables POST and DELETE /configs.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src

@@ -171,13 +171,17 @@ pub enum Command {
 
     /// Run the audit on a schedule and serve metrics, the report and continuous scanning
     ///
-    /// Runs the audit at start and then every --interval, never overlapping; a failed run
-    /// keeps the last good results. Serves /metrics (OpenMetrics: aws_ecr_* and little_*),
-    /// /healthz, /readyz, /report (HTML), /report.json, /configs (scan configurations; POST
-    /// and DELETE need the bearer token in LITTLE_SERVE_TOKEN), /summary and /findings/{id}
-    /// (Atom). Stops cleanly on SIGTERM or Ctrl-C.
+    /// Runs the audit at start and then every --interval, never overlapping; a failed (or
+    /// panicking) run keeps the last good results and counts an error. Serves /metrics
+    /// (OpenMetrics: aws_ecr_* and little_*), /healthz, /readyz (503 once the last good audit
+    /// is older than --stale-after intervals), /report (HTML), /report.json, /configs (scan
+    /// configurations; POST and DELETE need the bearer token in LITTLE_SERVE_TOKEN), /summary
+    /// and /findings/{id} (Atom). With a read token (LITTLE_SERVE_READ_TOKEN or
+    /// --read-token-file) every endpoint but /healthz and /readyz needs it; listening beyond
+    /// loopback without one is refused (exit 3) unless --allow-public-unauthenticated. Stops
+    /// cleanly on SIGTERM or Ctrl-C.
     #[command(
-        after_help = "Examples:\n  little serve\n  little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  little serve --org --no-stacks\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json"
+        after_help = "Examples:\n  little serve\n  LITTLE_SERVE_READ_TOKEN=r34d little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  little serve --org --no-stacks\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json\n  little serve --listen 0.0.0.0:9000 --read-token-file /run/secrets/read-token"
     )]
     Serve(ServeArgs),
 
@@ -341,8 +345,10 @@ pub struct ApplyArgs {
     /// How many independent stacks to deploy at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
-    /// Stop waiting for a stack after this many minutes (the operation goes on)
-    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    /// Stop waiting for a stack after this many minutes, at most 10080 (a week); the
+    /// operation goes on
+    #[arg(long, default_value_t = 60, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES))]
     pub timeout: u64,
     /// Output format of the result
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -366,8 +372,9 @@ pub struct DestroyArgs {
     /// How many independent stacks to delete at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
-    /// Stop waiting after this many minutes
-    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    /// Stop waiting after this many minutes, at most 10080 (a week)
+    #[arg(long, default_value_t = 60, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES))]
     pub timeout: u64,
 }
 
@@ -489,6 +496,11 @@ pub struct CheckArgs {
     pub bucket: Option<String>,
 }
 
+/// The longest `--timeout` of `apply`, `destroy` (minutes) and `ecr scan-report` (in seconds,
+/// the same week): a longer wait is a mistake, and a deadline that far away would overflow
+/// the clock.
+pub const MAX_TIMEOUT_MINUTES: u64 = 7 * 24 * 60;
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The address to listen on [default: little.yaml's audit.listen, else 127.0.0.1:9000]
@@ -520,6 +532,25 @@ pub struct ServeArgs {
     /// Skip the project's stacks
     #[arg(long, conflicts_with = "drift")]
     pub no_stacks: bool,
+    /// Read the API token (POST and DELETE /configs) from FILE, without surrounding
+    /// whitespace [default: the variable audit.api_token_env names, LITTLE_SERVE_TOKEN]
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Read the read token from FILE, without surrounding whitespace: the report, metrics,
+    /// configurations, summary and feeds then need `Authorization: Bearer <token>`
+    /// (/healthz and /readyz stay open) [default: LITTLE_SERVE_READ_TOKEN]
+    #[arg(long, value_name = "FILE")]
+    pub read_token_file: Option<std::path::PathBuf>,
+    /// Listen beyond loopback without a read token (refused otherwise, exit 3): anyone who
+    /// reaches the address reads the report, metrics and findings
+    #[arg(long)]
+    pub allow_public_unauthenticated: bool,
+    /// Connections served at once; more wait until one closes
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// /readyz answers 503 once the last good audit is older than this many intervals
+    #[arg(long, value_name = "INTERVALS", default_value_t = crate::serve::DEFAULT_STALE_AFTER, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub stale_after: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -556,8 +587,9 @@ pub struct GateArgs {
     /// Start a scan when the image has none
     #[arg(long)]
     pub start: bool,
-    /// Stop waiting after this many seconds
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    /// Stop waiting after this many seconds, at most 604800 (a week)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES * 60))]
     pub timeout: u64,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -970,6 +970,34 @@ fn peak_memory() -> Option<String> {
     Some(line.trim_start_matches("VmHWM:").trim().to_owned())
 }
 
+/// The variable that holds `little serve`'s read token.
+const READ_TOKEN_ENV: &str = "LITTLE_SERVE_READ_TOKEN";
+
+/// A token from the environment, without surrounding whitespace (a value taken from a file
+/// ends in a newline); None when unset or blank.
+fn token_from_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// A token from a file, without surrounding whitespace; an empty one is an error.
+fn token_from_file(path: &std::path::Path, flag: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{flag} {}`: the file holds no token",
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
+}
+
 fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> {
     crate::audit::run::validate_checks(&args.checks)?;
     let file = &project.file.audit;
@@ -994,9 +1022,14 @@ fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> 
         .api_token_env
         .clone()
         .unwrap_or_else(|| "LITTLE_SERVE_TOKEN".into());
-    let token = std::env::var(&token_env)
-        .ok()
-        .filter(|t| !t.trim().is_empty());
+    let token = match &args.token_file {
+        Some(path) => Some(token_from_file(path, "--token-file")?),
+        None => token_from_env(&token_env),
+    };
+    let read_token = match &args.read_token_file {
+        Some(path) => Some(token_from_file(path, "--read-token-file")?),
+        None => token_from_env(READ_TOKEN_ENV),
+    };
     // Every tagged image is read: the metrics are per tag.
     let settings = ecr_settings(&project, args.require_kms, true);
     let options = crate::serve::ServeOptions {
@@ -1014,10 +1047,22 @@ fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> 
         )?,
         state_file,
         token,
+        read_token,
+        allow_public_unauthenticated: args.allow_public_unauthenticated,
+        limits: crate::serve::Limits {
+            max_connections: args.max_connections as usize,
+            ..crate::serve::Limits::default()
+        },
+        stale_after: args.stale_after,
     };
     if options.token.is_none() && !ctx.quiet {
         crate::serve::log(&format!(
             "{token_env} is not set: POST and DELETE /configs are disabled"
+        ));
+    }
+    if options.read_token.is_none() && !ctx.quiet {
+        crate::serve::log(&format!(
+            "{READ_TOKEN_ENV} is not set: the report, metrics, configurations and feeds need no token"
         ));
     }
     let connect = sdk_connect(ctx, &project);
@@ -1373,4 +1418,35 @@ fn write_files(dir: &Path, rendered: &[Rendered], syntax: Syntax, ctx: &Context)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_lose_their_surrounding_whitespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "  s3cret\r\n").unwrap();
+        assert_eq!(
+            token_from_file(&file, "--read-token-file").unwrap(),
+            "s3cret"
+        );
+        std::fs::write(&file, "\n \n").unwrap();
+        let e = token_from_file(&file, "--read-token-file").unwrap_err();
+        assert!(e.to_string().contains("holds no token"), "{e}");
+        assert!(e.to_string().contains("--read-token-file"), "{e}");
+        let e = token_from_file(&dir.path().join("missing"), "--token-file").unwrap_err();
+        assert!(matches!(e, Error::Read { .. }), "{e}");
+
+        // A variable of this test's own: no other test reads it.
+        let name = "LITTLE_TEST_TOKEN_FROM_ENV_7f3a";
+        std::env::set_var(name, "s3cret\n");
+        assert_eq!(token_from_env(name).as_deref(), Some("s3cret"));
+        std::env::set_var(name, " \n");
+        assert_eq!(token_from_env(name), None);
+        std::env::remove_var(name);
+        assert_eq!(token_from_env(name), None);
+    }
 }

@@ -441,8 +441,13 @@ async fn check_saved(
         let rendered = crate::render::Renderer::new(project, render)
             .render(stack)
             .map_err(Error::Invalid)?;
-        let hashes = crate::plan::run::hashes(&rendered.body(), &rendered.parameters);
-        if hashes != s.hashes {
+        let matches = crate::plan::run::hashes_match(
+            &s.hashes,
+            &rendered.body(),
+            &rendered.template,
+            &rendered.parameters,
+        );
+        if !matches {
             stale.push(format!(
                 "`{}` renders differently from when the plan was made (the template or its configuration changed)",
                 s.stack

@@ -15,7 +15,7 @@ use crate::aws::stacksets::{
     StackSets,
 };
 use crate::plan::model::StackPlan;
-use crate::plan::run::{clients_for, hashes};
+use crate::plan::run::{clients_for, hashes_match};
 use crate::plan::stackset::{group, plan_stack_set, prepare, stage, InstanceRef, SetOperation};
 use crate::project::{Project, Stack};
 
@@ -46,7 +46,12 @@ pub async fn apply_stack_set(
         Err(e) => return failed(e.to_string(), secs()),
     };
     let mut current = planned;
-    if hashes(&prepared.body, &prepared.rendered.parameters) != current.hashes {
+    if !hashes_match(
+        &current.hashes,
+        &prepared.body,
+        &prepared.rendered.template,
+        &prepared.rendered.parameters,
+    ) {
         ui.progress(&name, "planning again with the outputs now known");
         current = match plan_stack_set(project, connect, stack, &options.plan).await {
             Ok(p) => p,
@@ -324,7 +329,12 @@ pub async fn saved_plan_problems(
         (None, None) => {}
     }
     let prepared = prepare(project, connect, stack, &options.plan.render).await?;
-    if hashes(&prepared.body, &prepared.rendered.parameters) != saved.hashes {
+    if !hashes_match(
+        &saved.hashes,
+        &prepared.body,
+        &prepared.rendered.template,
+        &prepared.rendered.parameters,
+    ) {
         problems.push(format!(
             "`{name}` renders differently from when the plan was made (the template or its configuration changed)"
         ));

@@ -106,12 +106,32 @@ pub struct BoolChange {
 }
 
 /// Hashes of what the plan would deploy, so that `apply --plan` executes exactly that.
+/// Compare them with `plan::run::hashes_match`: the NoEcho hash is salted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
     /// SHA-256 of the template body sent to CloudFormation.
     pub template_sha256: String,
-    /// SHA-256 of the parameters (key=value lines, sorted).
+    /// SHA-256 of the parameters (key=value lines, sorted); a NoEcho parameter's line is
+    /// its key alone, its value is only in `no_echo`.
     pub parameters_sha256: String,
+    /// The NoEcho parameters' values, salted and stretched; absent when the template has
+    /// none with a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_echo: Option<SecretHash>,
+}
+
+/// A hash that does not give away a secret: PBKDF2-HMAC-SHA256 with a random salt of its
+/// own and many iterations, so that no table of precomputed hashes applies and every guess
+/// costs as many rounds of SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SecretHash {
+    /// `pbkdf2-hmac-sha256`.
+    pub algorithm: String,
+    pub iterations: u32,
+    /// Random, made for this plan and stack (hex).
+    pub salt: String,
+    /// The derived key (hex) of the NoEcho key=value lines, sorted.
+    pub hash: String,
 }
 
 #[derive(

@@ -657,7 +657,11 @@ pub async fn plan_stack_set(
         resource_changes: Vec::new(),
         change_set: None,
         known_after_apply: prepared.known_after_apply.clone(),
-        hashes: hashes(&prepared.body, &prepared.rendered.parameters),
+        hashes: hashes(
+            &prepared.body,
+            &prepared.rendered.template,
+            &prepared.rendered.parameters,
+        )?,
         stack_set: Some(StackSetPlan {
             permission_model: set.permission_model.as_str().to_owned(),
             targets: set.targets.clone(),

@@ -406,11 +406,115 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(
     if text.trim().is_empty() {
         return Err(Diagnostic::error("config", "the file is empty").in_file(file));
     }
+    check_nesting(file, text)?;
     serde_norway::from_str(text).map_err(|e| yaml_diagnostic(file, text, &e))
 }
 
+/// The deepest nesting of collections a project file may have. The YAML parser takes time
+/// that grows with the square of the depth of flow collections (`[[[[...`), and
+/// deserialisation stops at 128 levels anyway; no real configuration comes near.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses YAML whose flow collections (`[...]`, `{...}`) nest deeper than [`MAX_NESTING`],
+/// before the parser sees it, with the file, line and column of the first bracket too
+/// deep. A linear scan that skips quoted strings, comments and block scalars (`|`, `>`), and
+/// counts a bracket in block context only where a node starts (`a[1]` is a plain scalar).
+pub fn check_nesting(file: &Path, text: &str) -> Result<(), Diagnostic> {
+    let mut depth = 0usize;
+    // Inside a quoted scalar ('\'' or '"'), which may span lines.
+    let mut quote: Option<char> = None;
+    // Skipping the lines of a block scalar: those indented more than this.
+    let mut block_scalar: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = block_scalar {
+            if line.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        // Whether a node may start here (a bracket then opens a collection, a quote a
+        // string).
+        let mut node_start = true;
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            i += 1;
+            match quote {
+                Some('\'') => {
+                    if c == '\'' {
+                        if next == Some('\'') {
+                            i += 1;
+                        } else {
+                            quote = None;
+                            node_start = false;
+                        }
+                    }
+                    continue;
+                }
+                Some(_) => {
+                    if c == '\\' {
+                        i += 1;
+                    } else if c == '"' {
+                        quote = None;
+                        node_start = false;
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            let separated = |n: Option<char>| {
+                n.is_none_or(|n| n == ' ' || n == '\t' || (depth > 0 && ",[]{}".contains(n)))
+            };
+            match c {
+                ' ' | '\t' => {}
+                '#' if i == 1 || matches!(chars[i - 2], ' ' | '\t') => break,
+                '\'' | '"' if node_start => quote = Some(c),
+                '[' | '{' if node_start || depth > 0 => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        let location = Location::at(file, index + 1, Some(i));
+                        let shown = (line.len() <= 400).then_some(text);
+                        return Err(Diagnostic::error(
+                            "yaml-nesting",
+                            format!(
+                                "collections nest deeper than {MAX_NESTING} levels here; a project file may nest at most {MAX_NESTING}"
+                            ),
+                        )
+                        .at(location, shown));
+                    }
+                    node_start = true;
+                }
+                ']' | '}' if depth > 0 => {
+                    depth -= 1;
+                    node_start = false;
+                }
+                ',' if depth > 0 => node_start = true,
+                '-' | '?' | ':' if separated(next) => node_start = true,
+                '|' | '>' if node_start && depth == 0 => {
+                    block_scalar = Some(indent);
+                    break;
+                }
+                // An anchor or a tag before the node.
+                '&' | '!' if node_start => {
+                    while i < chars.len() && !matches!(chars[i], ' ' | '\t') {
+                        i += 1;
+                    }
+                }
+                _ => node_start = false,
+            }
+        }
+    }
+    Ok(())
+}
+
 fn yaml_diagnostic(file: &Path, text: &str, e: &serde_norway::Error) -> Diagnostic {
-    let message = strip_position(&e.to_string());
+    let mut message = strip_position(&e.to_string());
+    if message == "recursion limit exceeded" {
+        message = "collections nest too deeply here (the limit is 128 levels)".into();
+    }
     let code = if message.contains("unknown field") {
         "unknown-key"
     } else if message.contains("invalid type") || message.contains("invalid value") {
@@ -549,6 +653,62 @@ fn find_word(line: &str, word: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nesting_error(text: &str) -> Option<String> {
+        check_nesting(Path::new("little.yaml"), text)
+            .err()
+            .map(|d| d.to_string())
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_quickly_at_its_line() {
+        let deep = 100_000;
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let text = format!(
+                "name: x\nvariables:\n  a: {}1{}\n",
+                open.repeat(deep),
+                close.repeat(deep)
+            );
+            let started = std::time::Instant::now();
+            let e = parse_yaml::<ProjectFile>(Path::new("little.yaml"), &text).unwrap_err();
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            let shown = e.to_string();
+            assert!(shown.contains("yaml-nesting"), "{shown}");
+            assert!(shown.contains("deeper than 64 levels"), "{shown}");
+            let location = e.location.as_ref().unwrap();
+            assert_eq!(location.line, Some(3));
+            // The 65th bracket.
+            let column = 6 + 64 * open.len();
+            assert_eq!(location.column, Some(column), "{shown}");
+        }
+        // Deep block nesting is linear to parse; the deserialiser's limit says so.
+        let text = format!("name: x\nvariables:\n  a:\n    {}x\n", "- ".repeat(deep));
+        let started = std::time::Instant::now();
+        let e = parse_yaml::<ProjectFile>(Path::new("little.yaml"), &text).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(e.to_string().contains("nest too deeply"), "{e}");
+    }
+
+    #[test]
+    fn brackets_that_open_nothing_are_not_counted() {
+        let many = "[".repeat(200);
+        let braces = "{".repeat(200);
+        // Quoted, in comments, in block scalars, inside plain scalars.
+        let text = format!(
+            "name: x\nvariables:\n  a: '{many}'\n  b: \"{braces}\\\"{many}\"\n  # {many}\n  c: |\n    {many}\n\n    {braces}\n  d: x{many}\n  e: [\"{many}\", '{braces}', 1] # {many}\n  f: 'it''s [' \n  g: >-\n      {many}\n  h: !!str [1]\n"
+        );
+        assert_eq!(nesting_error(&text), None);
+        let p: ProjectFile = parse_yaml(Path::new("little.yaml"), &text).unwrap();
+        assert_eq!(p.variables["a"], many.as_str());
+        assert_eq!(p.variables["c"], format!("{many}\n\n{braces}\n").as_str());
+        // At the limit: accepted; one more: refused.
+        let at = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert_eq!(nesting_error(&at(MAX_NESTING)), None);
+        assert!(nesting_error(&at(MAX_NESTING + 1)).is_some());
+        // After a block scalar ends, brackets count again.
+        let text = format!("a: |\n  {many}\nb: {}\n", "[".repeat(65));
+        assert!(nesting_error(&text).unwrap().contains("little.yaml:3:"));
+    }
 
     #[test]
     fn key_position_follows_nesting() {

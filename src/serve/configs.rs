@@ -1,7 +1,8 @@
 //! Continuous-scanning configurations of `little serve`: the ones declared in little.yaml
 //! (read-only) and the ones added through the API, kept in a state file that is replaced
-//! atomically (written beside it, flushed to disk, renamed over it), so that a restart or a
-//! crash loses none.
+//! atomically (written to a new file of a random name beside it, flushed to disk, renamed
+//! over it), so that a restart or a crash loses none and nothing planted beside it is
+//! written through.
 
 use std::path::{Path, PathBuf};
 
@@ -264,14 +265,18 @@ impl ConfigStore {
         }
     }
 
-    /// Replaces the state file atomically: a temporary file beside it, flushed, renamed over
-    /// it, and the directory flushed.
+    /// Replaces the state file atomically: a new temporary file beside it (created, never
+    /// opened if something is already there, under a random name), flushed, renamed over it,
+    /// and the directory flushed. A symlink planted at the state file's path is replaced, not
+    /// followed.
     fn save(&self) -> Result<()> {
         let state = StateFile {
             version: STATE_VERSION,
             configs: self.added.clone(),
         };
-        let text = serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut text =
+            serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
+        text.push(b'\n');
         let dir = self
             .path
             .parent()
@@ -287,24 +292,69 @@ impl ConfigStore {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "serve-state.json".into());
-        let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-        let result = (|| {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&temp)?;
-            f.write_all(&text)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&temp, &self.path)?;
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
+        let names = std::iter::repeat_with(|| random_hex(16)).take(TEMP_ATTEMPTS);
+        replace_file(dir, &file_name, &self.path, &text, names).map_err(write_err)
+    }
+}
+
+/// How many random names a temporary file gets before giving up (a name is taken only by
+/// chance, or by something planted there).
+const TEMP_ATTEMPTS: usize = 8;
+
+/// `bytes` random bytes from the operating system, in hex; a fallback of the time and the
+/// process id if it has none to give (the file is still created exclusively).
+fn random_hex(bytes: usize) -> Option<String> {
+    use ring::rand::SecureRandom;
+    let mut buf = vec![0u8; bytes];
+    ring::rand::SystemRandom::new().fill(&mut buf).ok()?;
+    Some(hex::encode(buf))
+}
+
+/// Writes `text` to a new file in `dir` named `.{file_name}.{name}.tmp` for the first of
+/// `names` that nothing holds yet (`create_new`: O_CREAT|O_EXCL, which never follows a
+/// symlink), flushes it, and renames it over `target`.
+fn replace_file(
+    dir: &Path,
+    file_name: &str,
+    target: &Path,
+    text: &[u8],
+    names: impl Iterator<Item = Option<String>>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut last = None;
+    for name in names {
+        let Some(name) = name else {
+            return Err(std::io::Error::other(
+                "the operating system gave no random numbers for a temporary file's name",
+            ));
+        };
+        let temp = dir.join(format!(".{file_name}.{name}.tmp"));
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                last = Some(e);
+                continue;
             }
-            Ok(())
-        })();
+            Err(e) => return Err(e),
+        };
+        let result = file
+            .write_all(text)
+            .and_then(|_| file.sync_all())
+            .and_then(|_| std::fs::rename(&temp, target));
         if result.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
-        result.map_err(write_err)
+        result?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        return Ok(());
     }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no name for a temporary file")))
 }
 
 #[cfg(test)]
@@ -396,5 +446,56 @@ mod tests {
         std::fs::write(&path, "{\"version\": 1,\n \"configs\": [oops]}").unwrap();
         let e = ConfigStore::open(&path, &[], Some("eu-west-1")).unwrap_err();
         assert!(e.to_string().contains("line 2, column"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        let target = state.join("serve.json");
+        // A symlink at the name the next temporary file takes: skipped, not followed.
+        std::os::unix::fs::symlink(&victim, state.join(".serve.json.a.tmp")).unwrap();
+        let names = ["a", "b"].map(|n| Some(n.to_owned())).into_iter();
+        replace_file(&state, "serve.json", &target, b"{}\n", names).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "{}\n");
+        assert!(!state.join(".serve.json.b.tmp").exists());
+        // Every name taken: an error, and still nothing written through the link.
+        let names = ["a"].map(|n| Some(n.to_owned())).into_iter();
+        let e = replace_file(&state, "serve.json", &target, b"[]\n", names).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+
+        // The store: a link at the old predictable name and one at the state file itself.
+        let pid_name = format!(".serve.json.{}.tmp", std::process::id());
+        std::os::unix::fs::symlink(&victim, state.join(pid_name)).unwrap();
+        std::fs::remove_file(&target).unwrap();
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        std::fs::write(&victim, "{\"version\": 1, \"configs\": []}\n").unwrap();
+        let before = std::fs::read_to_string(&victim).unwrap();
+        let mut store = ConfigStore::open(&target, &[], Some("eu-west-1")).unwrap();
+        store.add(new("team/web", &[]), Some("eu-west-1")).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), before);
+        assert!(!std::fs::symlink_metadata(&target)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("team/web"));
+        let temp_names: Vec<String> = std::fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && n != ".serve.json.a.tmp")
+            .collect();
+        assert_eq!(temp_names.len(), 1, "only the planted link: {temp_names:?}");
+        // Random names: 32 hex digits, never the same twice.
+        let (a, b) = (random_hex(16).unwrap(), random_hex(16).unwrap());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
     }
 }

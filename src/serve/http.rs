@@ -1,23 +1,30 @@
 //! The HTTP endpoints of `little serve` (HTTP/1.1 through hyper):
 //!
-//! | endpoint | answer |
-//! |---|---|
-//! | `GET /healthz` | 200 while the process runs |
-//! | `GET /readyz` | 200 after the first successful audit, else 503 |
-//! | `GET /metrics` | the OpenMetrics text of the last run |
-//! | `GET /report` | the last good audit as a self-contained HTML page |
-//! | `GET /report.json` | the same as JSON (`little audit --format json`) |
-//! | `GET /configs` | the scan configurations |
-//! | `POST /configs` | adds one (JSON body); 201 with its id; bearer token required |
-//! | `DELETE /configs/{id}` | deletes one; 204, 404 when unknown; bearer token required |
-//! | `GET /summary` | per configuration and tag: scan state, severity counts, scan time |
-//! | `GET /findings/{id}` | the configuration's findings as an Atom feed |
+//! | endpoint | answer | token |
+//! |---|---|---|
+//! | `GET /healthz` | 200 while the process runs | none |
+//! | `GET /readyz` | 200 while the last good audit is recent enough, else 503 | none |
+//! | `GET /metrics` | the OpenMetrics text of the last run | read |
+//! | `GET /report` | the last good audit as a self-contained HTML page | read |
+//! | `GET /report.json` | the same as JSON (`little audit --format json`) | read |
+//! | `GET /configs` | the scan configurations | read |
+//! | `POST /configs` | adds one (JSON body); 201 with its id | API |
+//! | `DELETE /configs/{id}` | deletes one; 204, 404 when unknown | API |
+//! | `GET /summary` | per configuration and tag: scan state, severity counts, scan time | read |
+//! | `GET /findings/{id}` | the configuration's findings as an Atom feed | read |
+//!
+//! "read": the read token when one is set (the API token is accepted too), else open.
+//! Connections are limited in number and in time (see [`super::Limits`]): beyond the limit
+//! they wait in the listen backlog; one that sends nothing for too long is closed. The
+//! pages are built once per run ([`super::Latest`]); a request only copies a reference.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -25,6 +32,9 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Semaphore;
 
 use super::configs::NewScanConfig;
 use super::{log, Shared};
@@ -34,45 +44,158 @@ use crate::error::{Error, Result};
 const MAX_BODY: usize = 64 * 1024;
 /// How long open connections get to finish after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
+/// At most one "all connections in use" line per this long.
+const FULL_LOG_EVERY: Duration = Duration::from_secs(60);
 
 type Answer = Response<Full<Bytes>>;
 
+/// A connection's stream that notes when bytes last moved either way, for the idle timeout.
+struct Tracked<S> {
+    inner: S,
+    epoch: Instant,
+    /// Milliseconds from `epoch` to the last read or write that moved bytes.
+    last: Arc<AtomicU64>,
+}
+
+impl<S> Tracked<S> {
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.touch();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Accepts connections until `shutdown` resolves, then lets open ones finish (up to
-/// [`DRAIN`]).
+/// [`DRAIN`]). At most `limits.max_connections` are served at once: the next one is
+/// accepted only when a slot is free, so that the others wait in the kernel's backlog
+/// rather than take file descriptors; each is closed after `limits.idle_timeout` without
+/// traffic.
 pub async fn accept(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    let limits = shared.limits;
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut full_logged: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        log(&format!("accept failed: {e}"));
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let shared = shared.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(handle(req, &shared).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            _ = &mut shutdown => break,
+        if slots.available_permits() == 0
+            && full_logged.is_none_or(|t| t.elapsed() >= FULL_LOG_EVERY)
+        {
+            log(&format!(
+                "all {} connections are in use (--max-connections); new ones wait until one closes",
+                limits.max_connections
+            ));
+            full_logged = Some(Instant::now());
         }
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => break,
+        };
+        let (stream, _) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of file descriptors, most likely: wait for some to close.
+                log(&format!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+        });
+        let last = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let io = Tracked {
+            inner: stream,
+            epoch,
+            last: last.clone(),
+        };
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(TokioIo::new(io), service);
+        let watched = graceful.watch(connection);
+        let idle_timeout = limits.idle_timeout;
+        tokio::spawn(async move {
+            tokio::pin!(watched);
+            loop {
+                let since = Duration::from_millis(last.load(Ordering::Relaxed));
+                let idle = epoch.elapsed().saturating_sub(since);
+                if idle >= idle_timeout {
+                    // Dropping the connection closes it.
+                    break;
+                }
+                tokio::select! {
+                    _ = &mut watched => break,
+                    _ = tokio::time::sleep(idle_timeout - idle) => {}
+                }
+            }
+            drop(slot);
+        });
     }
     drop(listener);
     log("shutting down");
@@ -108,55 +231,104 @@ fn problem(status: StatusCode, message: &str) -> Answer {
     json_answer(status, &json!({"error": message}))
 }
 
-/// Whether the request carries the configured bearer token (compared in constant time).
+/// The token of an `Authorization: Bearer <token>` header: the scheme in any case, the
+/// token without surrounding whitespace.
+fn bearer(req: &Request<Incoming>) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether two secrets are equal, in a time that depends on neither (their SHA-256 digests
+/// are compared, every byte).
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+fn unauthorised(message: &str) -> Answer {
+    let mut r = problem(StatusCode::UNAUTHORIZED, message);
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer realm=\"little serve\""),
+    );
+    r
+}
+
+/// Whether the request carries the API token (POST and DELETE).
 fn authorised(req: &Request<Incoming>, shared: &Shared) -> std::result::Result<(), Answer> {
     let Some(token) = &shared.token else {
         return Err(problem(
             StatusCode::FORBIDDEN,
-            "changing scan configurations is disabled: no API token is configured (set the variable named by audit.api_token_env, LITTLE_SERVE_TOKEN by default)",
+            "changing scan configurations is disabled: no API token is configured (set the variable named by audit.api_token_env, LITTLE_SERVE_TOKEN by default, or pass --token-file)",
         ));
     };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let same = given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
+    match bearer(req) {
+        Some(given) if same_secret(given, token) => Ok(()),
+        _ => Err(unauthorised(
+            "a valid bearer token (the API token) is required",
+        )),
+    }
+}
+
+/// Whether the request may read: always when no read token is set; else it must carry the
+/// read token or the API token.
+fn may_read(req: &Request<Incoming>, shared: &Shared) -> std::result::Result<(), Answer> {
+    let Some(read) = &shared.read_token else {
+        return Ok(());
+    };
+    let given = bearer(req).unwrap_or("");
+    let api = shared
+        .token
+        .as_deref()
+        .is_some_and(|t| same_secret(given, t));
+    if same_secret(given, read) || api {
         Ok(())
     } else {
-        let mut r = problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        Err(r)
+        Err(unauthorised(
+            "a valid bearer token (the read token) is required",
+        ))
     }
+}
+
+/// Whether a request is for a read endpoint (the report, metrics, configurations, summary
+/// and feeds; not the probes).
+fn is_read(method: &Method, path: &str) -> bool {
+    method == Method::GET
+        && (matches!(
+            path,
+            "/metrics" | "/report" | "/report.json" | "/configs" | "/summary"
+        ) || path.starts_with("/findings/"))
 }
 
 /// Routes one request.
 pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if is_read(&method, &path) {
+        if let Err(r) = may_read(&req, shared) {
+            return r;
+        }
+    }
     match (method.clone(), path.as_str()) {
         (Method::GET, "/healthz") => answer(StatusCode::OK, "text/plain", "ok\n"),
-        (Method::GET, "/readyz") => {
-            if shared.ready.load(Ordering::Relaxed) {
-                answer(StatusCode::OK, "text/plain", "ready\n")
-            } else {
-                answer(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "text/plain",
-                    "the first audit has not finished\n",
-                )
-            }
-        }
+        (Method::GET, "/readyz") => match shared.readiness() {
+            Ok(()) => answer(StatusCode::OK, "text/plain", "ready\n"),
+            Err(why) => answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                format!("{why}\n"),
+            ),
+        },
         (Method::GET, "/metrics") => {
             let exposition = shared.metrics();
             let gzip_ok = req
@@ -186,12 +358,11 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
         }
         (Method::GET, "/report") => match shared.latest() {
             Some(latest) => {
-                let page = crate::report::html::audit_html(
-                    &latest.outcome.report,
-                    "little audit",
-                    concat!("little-stack ", env!("CARGO_PKG_VERSION")),
+                let mut r = answer(
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    latest.report_html.clone(),
                 );
-                let mut r = answer(StatusCode::OK, "text/html; charset=utf-8", page);
                 r.headers_mut().insert(
                     header::CONTENT_SECURITY_POLICY,
                     header::HeaderValue::from_static(
@@ -210,10 +381,11 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
             ),
         },
         (Method::GET, "/report.json") => match shared.latest() {
-            Some(latest) => match serde_json::to_value(&latest.outcome.report) {
-                Ok(v) => json_answer(StatusCode::OK, &v),
-                Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-            },
+            Some(latest) => answer(
+                StatusCode::OK,
+                "application/json",
+                latest.report_json.clone(),
+            ),
             None => problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the first audit has not finished",
@@ -231,9 +403,16 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
             if let Err(r) = authorised(&req, shared) {
                 return r;
             }
-            let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(e) => return problem(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()),
+            let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+            let body = match tokio::time::timeout(shared.limits.body_timeout, collect).await {
+                Ok(Ok(b)) => b.to_bytes(),
+                Ok(Err(e)) => return problem(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()),
+                Err(_) => {
+                    return problem(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the request body did not arrive in time",
+                    )
+                }
             };
             let new: NewScanConfig = match serde_json::from_slice(&body) {
                 Ok(n) => n,

@@ -29,6 +29,8 @@ pub struct MetricsInput<'a> {
     /// The duration of the last run, successful or not.
     pub last_duration: Option<f64>,
     pub errors_total: u64,
+    /// When the last run failed (Unix seconds); None: none has.
+    pub last_error: Option<u64>,
     pub calls: &'a CallTable,
 }
 
@@ -105,6 +107,15 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
         "How long the last audit took",
         duration.clone(),
     );
+    if let Some(t) = input.last_error {
+        let last_error = FloatGauge::default();
+        registry.register(
+            "little_audit_last_error_timestamp_seconds",
+            "When the last failed audit run ended (absent while none has failed)",
+            last_error.clone(),
+        );
+        last_error.set(t as f64);
+    }
     let errors: Counter = Counter::default();
     registry.register(
         "little_audit_errors",
@@ -307,6 +318,7 @@ mod tests {
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: Some(2.5),
             errors_total: 2,
+            last_error: Some(1_790_000_100),
             calls: &calls,
         })
         .unwrap();
@@ -324,6 +336,7 @@ mod tests {
         has("little_audit_last_success_timestamp_seconds 1790000000.0");
         has("little_audit_duration_seconds 2.5");
         has("little_audit_errors_total 2");
+        has("little_audit_last_error_timestamp_seconds 1790000100.0");
         has("little_aws_api_calls_total{operation=\"ecr:DescribeImages\"} 4");
         assert!(text.ends_with("# EOF\n"));
         assert!(!text.contains("little_stack_drifted{stack=\"iam\"}"));
@@ -351,6 +364,7 @@ mod tests {
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: None,
             errors_total: 0,
+            last_error: None,
             calls: &CallTable::new(),
         })
         .unwrap();
@@ -368,10 +382,12 @@ mod tests {
             last_good: None,
             last_duration: None,
             errors_total: 0,
+            last_error: None,
             calls: &CallTable::new(),
         })
         .unwrap();
         assert!(text.contains("little_audit_errors_total 0"));
+        assert!(!text.contains("little_audit_last_error_timestamp_seconds"));
         assert!(!text.contains("aws_ecr_repository_count{"));
     }
 }

@@ -1,18 +1,26 @@
 //! `little serve`: the scheduled audit. Runs the audit at start and then on an interval,
-//! never overlapping itself; keeps the last good results when a run fails (logging and
-//! counting the error); runs the continuous-scanning configurations; and serves metrics, the
-//! report, the scan summary and feeds over HTTP (see [`http`]) until SIGTERM or Ctrl-C.
+//! never overlapping itself; keeps the last good results when a run fails, panics included
+//! (logging it, counting it, and noting when it happened), so that the schedule goes on;
+//! runs the continuous-scanning configurations; and serves metrics, the report, the scan
+//! summary and feeds over HTTP (see [`http`]) until SIGTERM or Ctrl-C. What is served is
+//! built once per run; a request copies a reference, never rebuilds a page.
 
 pub mod configs;
 pub mod http;
 pub mod metrics;
 pub mod scan;
+#[cfg(test)]
+mod server_tests;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+use hyper::body::Bytes;
 
 use crate::audit::run::{audit_outcome, AuditOptions, AuditOutcome};
 use crate::aws::connect::Connect;
@@ -21,6 +29,38 @@ use crate::project::Project;
 use crate::report::rfc3339_utc;
 use configs::ConfigStore;
 use scan::ConfigScan;
+
+/// The default of `--stale-after`: `/readyz` turns unready once the last good audit is older
+/// than this many intervals.
+pub const DEFAULT_STALE_AFTER: u32 = 3;
+
+/// Limits on the HTTP connections, so that idle, slow or too many clients cannot take the
+/// server (and its liveness endpoint) away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; beyond it, new ones wait in the listen backlog until one
+    /// closes.
+    pub max_connections: usize,
+    /// Time a client gets to send a request's headers (from the connection's start, or the
+    /// end of its previous request).
+    pub header_read_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is closed (an idle
+    /// keep-alive connection, a client that stops reading an answer or sending a body).
+    pub idle_timeout: Duration,
+    /// Time a client gets to send a request's body.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// How `little serve` runs.
 #[derive(Clone)]
@@ -33,14 +73,31 @@ pub struct ServeOptions {
     pub state_file: PathBuf,
     /// The bearer token that POST and DELETE require; None: they are refused.
     pub token: Option<String>,
+    /// The bearer token that the read endpoints (the report, metrics, configurations,
+    /// summary and feeds) require; None: they are open. `/healthz` and `/readyz` are always
+    /// open. The API token is accepted there too.
+    pub read_token: Option<String>,
+    /// Listening beyond loopback without a read token is refused unless this is set.
+    pub allow_public_unauthenticated: bool,
+    pub limits: Limits,
+    /// `/readyz` answers 503 once the last good audit is older than this many intervals.
+    pub stale_after: u32,
 }
+
+/// One audit, as the scheduler runs it: [`audit_outcome`] in production; tests inject
+/// audits that fail or panic.
+pub type AuditFn = Arc<
+    dyn Fn(AuditOptions) -> Pin<Box<dyn Future<Output = Result<AuditOutcome>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// The metrics text as served.
 #[derive(Clone, Default)]
 pub struct Exposition {
-    pub plain: hyper::body::Bytes,
+    pub plain: Bytes,
     /// gzip (Prometheus asks for it): a tenth of the size.
-    pub gzip: Option<hyper::body::Bytes>,
+    pub gzip: Option<Bytes>,
 }
 
 impl Exposition {
@@ -54,20 +111,48 @@ impl Exposition {
             .write_all(text.as_bytes())
             .and_then(|_| gz.finish())
             .ok()
-            .map(hyper::body::Bytes::from);
+            .map(Bytes::from);
         Exposition {
-            plain: hyper::body::Bytes::from(text),
+            plain: Bytes::from(text),
             gzip,
         }
     }
 }
 
-/// The last successful audit.
+/// The last successful audit, with the report pages built from it once.
 pub struct Latest {
     pub outcome: AuditOutcome,
     /// Unix seconds.
     pub finished_at: u64,
+    /// The same moment on the monotonic clock, for the readiness.
+    pub finished: Instant,
     pub duration: f64,
+    /// `/report.json`: the report as `little audit --format json` writes it.
+    pub report_json: Bytes,
+    /// `/report`: the report as a self-contained HTML page.
+    pub report_html: Bytes,
+}
+
+impl Latest {
+    /// The results of a good run, with their pages built.
+    pub fn new(outcome: AuditOutcome, finished_at: u64, duration: f64) -> Result<Latest> {
+        let mut json = serde_json::to_string_pretty(&outcome.report)
+            .map_err(|e| Error::Internal(format!("the report as JSON: {e}")))?;
+        json.push('\n');
+        let html = crate::report::html::audit_html(
+            &outcome.report,
+            "little audit",
+            concat!("little-stack ", env!("CARGO_PKG_VERSION")),
+        );
+        Ok(Latest {
+            outcome,
+            finished_at,
+            finished: Instant::now(),
+            duration,
+            report_json: Bytes::from(json),
+            report_html: Bytes::from(html),
+        })
+    }
 }
 
 /// What the HTTP handlers read and the scheduler writes. Locks are held only to swap or copy
@@ -80,11 +165,18 @@ pub struct Shared {
     pub scans: RwLock<Arc<BTreeMap<String, ConfigScan>>>,
     pub configs: Mutex<ConfigStore>,
     pub errors_total: AtomicU64,
+    /// When the last run failed (Unix seconds); 0: none has.
+    pub last_error_at: AtomicU64,
     pub last_duration: Mutex<Option<f64>>,
+    /// Set once the first good run's metrics are built.
     pub ready: AtomicBool,
     pub token: Option<String>,
+    pub read_token: Option<String>,
     pub default_region: Option<String>,
     pub runs: AtomicU64,
+    /// The last good audit older than this: not ready.
+    pub stale_after: Duration,
+    pub limits: Limits,
 }
 
 impl Shared {
@@ -99,11 +191,15 @@ impl Shared {
             scans: RwLock::new(Arc::new(BTreeMap::new())),
             configs: Mutex::new(configs),
             errors_total: AtomicU64::new(0),
+            last_error_at: AtomicU64::new(0),
             last_duration: Mutex::new(None),
             ready: AtomicBool::new(false),
             token,
+            read_token: None,
             default_region,
             runs: AtomicU64::new(0),
+            stale_after: Duration::MAX,
+            limits: Limits::default(),
         }
     }
 
@@ -125,17 +221,47 @@ impl Shared {
         self.scans.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Ok when ready: a good audit has finished, its metrics are built, and it is no older
+    /// than `stale_after`. Otherwise why not.
+    pub fn readiness(&self) -> std::result::Result<(), String> {
+        let latest = match self.latest() {
+            Some(l) if self.ready.load(Ordering::Relaxed) => l,
+            _ => return Err("the first audit has not finished".into()),
+        };
+        let age = latest.finished.elapsed();
+        if age > self.stale_after {
+            return Err(format!(
+                "the last good audit ended {} ago, longer than the readiness limit of {}; the runs since have failed or not finished (see the log and little_audit_errors_total)",
+                crate::duration::human(Duration::from_secs(age.as_secs())),
+                crate::duration::human(self.stale_after),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a failed run: the counter, the time, the log line.
+    fn record_error(&self, run: u64, duration: f64, errors: &[String]) {
+        self.errors_total.fetch_add(1, Ordering::Relaxed);
+        self.last_error_at.store(now().max(1), Ordering::Relaxed);
+        log(&format!(
+            "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
+            errors.join("; ")
+        ));
+    }
+
     /// Rebuilds the metrics text from the last good results and the counters.
     pub fn refresh_metrics(&self) {
         let latest = self.latest();
         let calls = crate::aws::calls::snapshot();
         let last_duration = *self.last_duration.lock().unwrap_or_else(|p| p.into_inner());
+        let last_error = self.last_error_at.load(Ordering::Relaxed);
         let input = metrics::MetricsInput {
             last_good: latest
                 .as_deref()
                 .map(|l| (&l.outcome, l.finished_at, l.duration)),
             last_duration,
             errors_total: self.errors_total.load(Ordering::Relaxed),
+            last_error: (last_error > 0).then_some(last_error),
             calls: &calls,
         };
         match metrics::render(&input) {
@@ -162,40 +288,77 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
-/// One run: the audit, then the scan configurations. A run with errors keeps the last good
-/// audit and counts one error.
+/// The message of a task that panicked or was cancelled.
+fn join_error(what: &str, e: tokio::task::JoinError) -> String {
+    if e.is_panic() {
+        let payload = e.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        format!("{what} panicked: {message}")
+    } else {
+        format!("{what} was cancelled")
+    }
+}
+
+/// The production audit.
+pub fn default_audit(project: Arc<Project>, connect: Arc<dyn Connect>) -> AuditFn {
+    Arc::new(move |options| Box::pin(audit_outcome(project.clone(), connect.clone(), options)))
+}
+
+/// One run: the audit, then the scan configurations, each in a task of its own so that a
+/// panic in one is a failed run, not a stopped scheduler. A run with errors keeps the last
+/// good audit and counts one error.
 pub async fn run_once(
     project: &Arc<Project>,
     connect: &Arc<dyn Connect>,
     options: &ServeOptions,
     shared: &Shared,
+    audit: &AuditFn,
 ) {
     let run = shared.runs.fetch_add(1, Ordering::Relaxed) + 1;
     let started = Instant::now();
     let mut audit_options = options.audit.clone();
     audit_options.now = now();
-    let result = audit_outcome(project.clone(), connect.clone(), audit_options).await;
+    let result = match tokio::spawn(audit(audit_options)).await {
+        Ok(r) => r,
+        Err(e) => Err(Error::Internal(join_error("the audit", e))),
+    };
     let configs = shared
         .configs
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .list();
     let previous = shared.scans();
-    let (scans, scan_errors) = scan::scan_all(
-        project,
-        connect.as_ref(),
-        &configs,
-        &previous,
-        &rfc3339_utc(now()),
-    )
-    .await;
-    *shared.scans.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(scans);
+    let scanning = {
+        let (project, connect, configs) = (project.clone(), connect.clone(), configs.clone());
+        let previous = previous.clone();
+        tokio::spawn(async move {
+            scan::scan_all(
+                &project,
+                connect.as_ref(),
+                &configs,
+                &previous,
+                &rfc3339_utc(now()),
+            )
+            .await
+        })
+    };
+    let mut errors: Vec<String> = match scanning.await {
+        Ok((scans, scan_errors)) => {
+            *shared.scans.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(scans);
+            scan_errors
+        }
+        // The previous scans stay.
+        Err(e) => vec![join_error("the scan of the configurations", e)],
+    };
     let duration = started.elapsed().as_secs_f64();
     *shared
         .last_duration
         .lock()
         .unwrap_or_else(|p| p.into_inner()) = Some(duration);
-    let mut errors: Vec<String> = scan_errors;
     let mut audit_ok = false;
     match result {
         Ok(outcome) if outcome.report.errors.is_empty() => {
@@ -208,22 +371,24 @@ pub async fn run_once(
                 report.findings.len(),
                 configs.len(),
             ));
-            *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Latest {
-                outcome,
-                finished_at: now(),
-                duration,
-            }));
-            audit_ok = true;
+            // The pages are built here, once, not per request.
+            let built =
+                tokio::task::spawn_blocking(move || Latest::new(outcome, now(), duration)).await;
+            match built {
+                Ok(Ok(latest)) => {
+                    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) =
+                        Some(Arc::new(latest));
+                    audit_ok = true;
+                }
+                Ok(Err(e)) => errors.push(e.to_string()),
+                Err(e) => errors.push(join_error("building the report", e)),
+            }
         }
         Ok(outcome) => errors.extend(outcome.report.errors),
         Err(e) => errors.push(e.to_string()),
     }
     if !errors.is_empty() {
-        shared.errors_total.fetch_add(1, Ordering::Relaxed);
-        log(&format!(
-            "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
-            errors.join("; ")
-        ));
+        shared.record_error(run, duration, &errors);
     }
     shared.refresh_metrics();
     // Ready only once the metrics show a successful audit.
@@ -239,6 +404,32 @@ pub async fn serve(
     options: ServeOptions,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
+    let audit = default_audit(project.clone(), connect.clone());
+    serve_with(
+        project,
+        connect,
+        options,
+        audit,
+        crate::interrupt::signalled(),
+        on_listening,
+    )
+    .await
+}
+
+/// Whether listening on `address` needs no read token: loopback only.
+pub fn is_loopback(address: &std::net::SocketAddr) -> bool {
+    address.ip().to_canonical().is_loopback()
+}
+
+/// [`serve`] with the audit and the shutdown signal given.
+pub async fn serve_with(
+    project: Arc<Project>,
+    connect: Arc<dyn Connect>,
+    options: ServeOptions,
+    audit: AuditFn,
+    shutdown: impl Future<Output = ()>,
+    on_listening: impl FnOnce(std::net::SocketAddr),
+) -> Result<()> {
     let store = ConfigStore::open(
         &options.state_file,
         &project.file.audit.scan_configs,
@@ -248,11 +439,29 @@ pub async fn serve(
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on `{}`: {e}", options.listen)))?;
     let address = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(
+    if !is_loopback(&address) && options.read_token.is_none() {
+        if !options.allow_public_unauthenticated {
+            return Err(Error::Refused(format!(
+                "`--listen {}` is reachable beyond this machine, and without a read token anyone who reaches it reads the report, the metrics and the findings (every repository, stack and account); set a read token (LITTLE_SERVE_READ_TOKEN or --read-token-file), listen on 127.0.0.1, or pass --allow-public-unauthenticated",
+                options.listen
+            )));
+        }
+        log(&format!(
+            "WARNING: listening on {address} without a read token (--allow-public-unauthenticated): the report, metrics and findings are open to anyone who reaches this address"
+        ));
+    }
+    let mut shared = Shared::new(
         store,
         options.token.clone(),
         project.file.defaults.region.clone(),
-    ));
+    );
+    shared.read_token = options.read_token.clone();
+    shared.limits = options.limits;
+    shared.stale_after = options
+        .interval
+        .checked_mul(options.stale_after.max(1))
+        .unwrap_or(Duration::MAX);
+    let shared = Arc::new(shared);
     shared.refresh_metrics();
     on_listening(address);
 
@@ -263,14 +472,36 @@ pub async fn serve(
         let options = options.clone();
         tokio::spawn(async move {
             loop {
-                // Sequential: the next run starts only after this one ends.
-                run_once(&project, &connect, &options, &shared).await;
+                // Sequential: the next run starts only after this one ends. The run is a task
+                // of its own: whatever happens in it, the schedule goes on.
+                let started = Instant::now();
+                let run = {
+                    let (shared, project, connect, options, audit) = (
+                        shared.clone(),
+                        project.clone(),
+                        connect.clone(),
+                        options.clone(),
+                        audit.clone(),
+                    );
+                    tokio::spawn(async move {
+                        run_once(&project, &connect, &options, &shared, &audit).await
+                    })
+                };
+                if let Err(e) = run.await {
+                    let run = shared.runs.load(Ordering::Relaxed);
+                    shared.record_error(
+                        run,
+                        started.elapsed().as_secs_f64(),
+                        &[join_error("the run", e)],
+                    );
+                    shared.refresh_metrics();
+                }
                 tokio::time::sleep(options.interval).await;
             }
         })
     };
 
-    let result = http::accept(listener, shared, crate::interrupt::signalled()).await;
+    let result = http::accept(listener, shared, shutdown).await;
     scheduler.abort();
     log("stopped");
     result

@@ -185,6 +185,28 @@ fn a_saved_plan_is_applied_exactly_and_a_stale_one_refused() {
     p.run(&["apply", "base", "--yes"]).success();
     let stale = p.run(&["apply", "--plan", "stale.json", "--yes"]);
     stale.code(3).stderr_has("the saved plan is stale");
+
+    // The plan file holds the NoEcho value neither as is nor as a plain SHA-256 of it...
+    let saved = std::fs::read_to_string(p.path().join("plan.json")).unwrap();
+    assert!(!saved.contains(SECRET));
+    for guess in [SECRET.to_owned(), format!("Secret={SECRET}")] {
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(guess.as_bytes()));
+        assert!(!saved.contains(&digest), "a plain SHA-256 of `{guess}`");
+    }
+    assert!(saved.contains("\"pbkdf2-hmac-sha256\""), "{saved}");
+    // ...and a NoEcho value changed after the plan still makes it stale.
+    let with_secret = |secret: &str| {
+        format!("parameters:\n  Secret: {secret}\nvariables:\n  suffix: one\n  delay: 8\n")
+    };
+    p.stack("base", "base.json.njk", &with_secret(SECRET));
+    p.run(&["plan", "base", "--out", "secret.json"]).success();
+    p.stack("base", "base.json.njk", &with_secret("another-secret"));
+    let changed = p.run(&["apply", "--plan", "secret.json", "--yes"]);
+    changed
+        .code(3)
+        .stderr_has("the saved plan is stale")
+        .stderr_has("renders differently");
+    never_secret(&changed);
 }
 
 #[test]

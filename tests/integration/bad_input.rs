@@ -535,3 +535,47 @@ fn bad_arguments_exit_1_not_2() {
     p.run(&["--help"]).success().stdout_has("Usage: little");
     p.run(&["plan", "--help"]).success();
 }
+
+// ---- hostile sizes -------------------------------------------------------------------------
+
+#[test]
+fn deeply_nested_yaml_is_refused_quickly() {
+    let deep = 100_000;
+    let started = std::time::Instant::now();
+    check(
+        &[(
+            "stacks/s.yaml",
+            &format!(
+                "name: s\ntemplate: t.json.njk\nvariables:\n  x: {}{}\n",
+                "[".repeat(deep),
+                "]".repeat(deep)
+            ),
+        )],
+        &[
+            "error[yaml-nesting]",
+            "stacks/s.yaml:4:70",
+            "deeper than 64 levels",
+        ],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn a_huge_timeout_is_an_error_not_a_panic() {
+    let p = TestProject::new();
+    for args in [
+        &["apply", "--all", "--timeout", "18446744073709551615"][..],
+        &["destroy", "--all", "--timeout", "18446744073709551615"],
+        &[
+            "ecr",
+            "scan-report",
+            "team/api:v1",
+            "--timeout",
+            "18446744073709551615",
+        ],
+    ] {
+        p.run(args)
+            .code(1)
+            .stderr_has("invalid value '18446744073709551615' for '--timeout");
+    }
+}

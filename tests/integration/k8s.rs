@@ -211,6 +211,22 @@ fn the_container_runs_little_serve_as_documented() {
         one("PersistentVolumeClaim")["metadata"]["name"].as_str(),
         Some(claim)
     );
+    // The read token is a file of a Secret volume: the Secret the ServiceMonitor sends.
+    let read_token = Path::new(arg_value(&args, "--read-token-file"));
+    let token_volume = volume(&mount_of(
+        little,
+        read_token.parent().unwrap().to_str().unwrap(),
+    ));
+    let secret = token_volume["secret"]["secretName"]
+        .as_str()
+        .expect("the read token's volume is a Secret");
+    let monitor = one("ServiceMonitor");
+    let credentials = &monitor["spec"]["endpoints"][0]["authorization"]["credentials"];
+    assert_eq!(credentials["name"].as_str(), Some(secret));
+    assert_eq!(
+        credentials["key"].as_str(),
+        read_token.file_name().unwrap().to_str()
+    );
     let bundle = init["command"][2].as_str().unwrap();
     let bundle_dir = Path::new(bundle).parent().unwrap().to_str().unwrap();
     assert_eq!(
@@ -280,12 +296,16 @@ impl Drop for Running {
     }
 }
 
-/// GET `path` on loopback `port`: the status and body, or None if nothing answers.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+/// GET `path` on loopback `port`, with a bearer token if given: the status and body, or None
+/// if nothing answers.
+fn get(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}\r\n").ok()?;
     let mut text = String::new();
     s.read_to_string(&mut text).ok()?;
     let status = text.split_whitespace().nth(1)?.parse().ok()?;
@@ -294,11 +314,17 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// Polls until `path` answers 200; its body.
-fn wait_for_200(port: u16, path: &str, within: Duration, child: &mut Child) -> String {
+fn wait_for_200(
+    port: u16,
+    path: &str,
+    token: Option<&str>,
+    within: Duration,
+    child: &mut Child,
+) -> String {
     let deadline = Instant::now() + within;
     let mut last = None;
     loop {
-        if let Some((status, body)) = get(port, path) {
+        if let Some((status, body)) = get(port, path, token) {
             if status == 200 {
                 return body;
             }
@@ -371,6 +397,11 @@ fn serve_answers_the_probes_with_the_containers_arguments() {
             }
         })
         .collect();
+    // The Secret's file, as Kubernetes mounts it (`--from-literal`: no newline; a file
+    // made with an editor would end in one, which little ignores).
+    let token = "k8s-read-token";
+    let token_file = &args[args.iter().position(|a| a == "--read-token-file").unwrap() + 1];
+    std::fs::write(token_file, format!("{token}\n")).unwrap();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let emulator = Emulator::lock();
     let p = TestProject::new().with_emulator(&emulator);
@@ -390,9 +421,10 @@ fn serve_answers_the_probes_with_the_containers_arguments() {
         .as_str()
         .unwrap()
         .to_owned();
-    wait_for_200(port, liveness, Duration::from_secs(30), child);
-    wait_for_200(port, readiness, Duration::from_secs(120), child);
-    let body = wait_for_200(port, &metrics, Duration::from_secs(10), child);
+    wait_for_200(port, liveness, None, Duration::from_secs(30), child);
+    wait_for_200(port, readiness, None, Duration::from_secs(120), child);
+    assert_eq!(get(port, &metrics, None).map(|a| a.0), Some(401));
+    let body = wait_for_200(port, &metrics, Some(token), Duration::from_secs(10), child);
     assert!(
         body.contains("little_audit_last_success_timestamp_seconds"),
         "{metrics}:\n{body}"

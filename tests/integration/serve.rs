@@ -501,6 +501,71 @@ fn serve_exports_metrics_manages_scan_configurations_and_stops_on_sigterm() {
     assert_eq!(code, Some(0));
 }
 
+/// Without AWS (nothing listens at the endpoint): every run fails, and that is counted. The
+/// read token comes from a file with a trailing newline and is asked for in any case of the
+/// scheme; beyond loopback without one, `serve` refuses to start.
+#[test]
+fn serve_guards_its_read_endpoints_and_refuses_to_listen_openly() {
+    let p = TestProject::new();
+    p.file("secrets/read-token", "r34d-t0ken\n");
+    let refused = p.run(&["serve", "--listen", "0.0.0.0:0", "--interval", "1h"]);
+    refused
+        .code(3)
+        .stderr_has("--allow-public-unauthenticated")
+        .stderr_has("LITTLE_SERVE_READ_TOKEN");
+    p.file("secrets/empty", "\n");
+    p.run(&["serve", "--read-token-file", "secrets/empty"])
+        .code(1)
+        .stderr_has("holds no token");
+
+    let server = Server::start(
+        &p,
+        &[
+            "--interval",
+            "1s",
+            "--no-stacks",
+            "--read-token-file",
+            "secrets/read-token",
+        ],
+    );
+    assert_eq!(server.get("/healthz").0, 200);
+    let (status, _) = server.get("/metrics");
+    assert_eq!(status, 401);
+    let get = |auth: &str, path: &str| {
+        let mut s = TcpStream::connect(&server.address).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        raw
+    };
+    assert!(get("Bearer wrong", "/metrics").starts_with("HTTP/1.1 401"));
+    let metrics = get("bearer r34d-t0ken", "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    // Nothing answers at the AWS endpoint: the runs fail and are counted, the server stays.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = get("BEARER r34d-t0ken", "/metrics");
+        if text
+            .lines()
+            .any(|l| l.starts_with("little_audit_errors_total ") && !l.ends_with(" 0"))
+        {
+            assert!(text.contains("little_audit_last_error_timestamp_seconds "));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no counted error: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(server.get("/readyz").0, 503);
+    assert_eq!(server.get("/healthz").0, 200);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
 /// A moto server of this test's own, to stop and start again.
 struct OwnEmulator {
     child: Child,
@@ -537,7 +602,11 @@ fn serve_keeps_the_last_results_while_aws_is_unreachable_and_recovers() {
     let ecr = aws_sdk_ecr::Client::new(&config_for(&rt, &moto.endpoint(), "us-east-1"));
     registry_with_an_image(&rt, &ecr, "team/before");
     let p = TestProject::new().with_endpoint(&moto.endpoint());
-    let server = Server::start(&p, &["--interval", "1s", "--no-stacks"]);
+    // Ready while the results are younger than 60 intervals: the failed runs below keep it.
+    let server = Server::start(
+        &p,
+        &["--interval", "1s", "--no-stacks", "--stale-after", "60"],
+    );
     server.wait_for("/readyz", "readiness", |s, _| s == 200);
     let before = parse_metrics(&server.get("/metrics").1);
     assert_eq!(

@@ -39,15 +39,26 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The start of a response body, for an error message (at most `max` characters, trimmed);
-/// empty when it cannot be read.
-pub async fn body_excerpt(body: hyper::body::Incoming, max: usize) -> String {
+/// The most of an error body read for its excerpt: a server cannot make an error message
+/// cost more memory than this.
+pub const EXCERPT_BYTES: usize = 64 * 1024;
+
+/// The start of a response body, for an error message (at most `max` characters, trimmed,
+/// from at most [`EXCERPT_BYTES`] of the body); empty when it cannot be read.
+pub async fn body_excerpt(mut body: hyper::body::Incoming, max: usize) -> String {
     use http_body_util::BodyExt;
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let mut bytes = Vec::new();
+    while bytes.len() < EXCERPT_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = EXCERPT_BYTES - bytes.len();
+                    bytes.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            _ => break,
+        }
+    }
     let text: String = String::from_utf8_lossy(&bytes).chars().take(max).collect();
     text.trim().to_owned()
 }

@@ -3,6 +3,10 @@
 //! (`/etc/os-release`, release files of the OS and of Java, `/etc/passwd`, Node's version
 //! header) and the Python library directories. Whiteouts of later layers delete what earlier
 //! ones added, as the container runtime does. Nothing is extracted to disk or executed.
+//!
+//! The tar stream is read by [`super::tarstream`] within [`Limits`]; the files kept are
+//! bounded in number and total size (`max_kept_files`, `max_kept_bytes`), so what a layer
+//! can make this view hold does not depend on the layer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;

@@ -34,8 +34,11 @@ pub struct Limits {
     pub max_kept_files: u64,
     /// Their total size, in bytes [default: 16 MiB].
     pub max_kept_bytes: u64,
-    /// The largest image config, in bytes [default: 8 MiB].
+    /// The largest image config, in bytes [default: 4 MiB].
     pub max_config_bytes: u64,
+    /// Environment variables, labels, entrypoint and command words and build-history steps
+    /// of the image config, together [default: 10,000].
+    pub max_config_entries: u64,
     /// Decompressed bytes of one layer [default: 16 GiB].
     pub max_layer_bytes: u64,
     /// Decompressed bytes of all the layers of an image [default: 32 GiB].
@@ -60,7 +63,8 @@ impl Default for Limits {
             max_entries_per_layer: 1_000_000,
             max_kept_files: 256,
             max_kept_bytes: 16 * MIB,
-            max_config_bytes: 8 * MIB,
+            max_config_bytes: 4 * MIB,
+            max_config_entries: 10_000,
             max_layer_bytes: 16 * GIB,
             max_image_bytes: 32 * GIB,
             max_duration: Duration::from_secs(600),

@@ -289,6 +289,17 @@ async fn read_image(
             }
         }
     };
+    // Every digest has a known form (and so a bounded length) before it is used anywhere.
+    for d in std::iter::once(&config_descriptor).chain(&layers) {
+        limits::parse_digest(&d.digest)?;
+        if d.size < 0 {
+            return Err(Problem::Malformed(format!(
+                "the descriptor of {} has a negative size ({})",
+                d.digest, d.size
+            ))
+            .into());
+        }
+    }
     partial.layer_sizes = layers.iter().map(|l| l.size).collect();
     let auth = clients.images.registry_auth().await?;
     partial.host = auth
@@ -312,6 +323,18 @@ async fn read_image(
             limits.max_config_bytes,
         )
         .await?;
+    let entries = image::config_entries(&config_bytes).map_err(malformed)?;
+    if entries > limits.max_config_entries {
+        return Err(limits::over(
+            "max_config_entries",
+            limits.max_config_entries,
+            format!(
+                "the image config has {} environment variables, labels, command words and build steps",
+                limits::thousands(entries)
+            ),
+        )
+        .into());
+    }
     partial.config = Some(ImageConfig::parse(&config_bytes).map_err(malformed)?);
     drop(config_bytes);
 
@@ -704,6 +727,9 @@ mod tests {
         let d = ImageRef::parse("team/api@sha256:abc").unwrap();
         assert!(d.is_digest());
         assert_eq!(d.to_string(), "team/api@sha256:abc");
+        let d = ImageRef::parse("team/api@sha512:abc").unwrap();
+        assert!(d.is_digest());
+        assert_eq!(d.to_string(), "team/api@sha512:abc");
         assert!(ImageRef::parse("team/api").is_err());
         assert!(ImageRef::parse(":v1").is_err());
     }

@@ -583,6 +583,19 @@ fn result(
     }
 }
 
+/// The most details a check lists (an image decides how many it could have); the rest are
+/// counted.
+pub const MAX_DETAILS: usize = 50;
+
+fn capped(mut details: Vec<String>) -> Vec<String> {
+    if details.len() > MAX_DETAILS {
+        let more = details.len() - MAX_DETAILS;
+        details.truncate(MAX_DETAILS);
+        details.push(format!("and {more} more"));
+    }
+    details
+}
+
 /// The result of a check that is turned off.
 fn off(id: &str, title: &str, severity: Level) -> CheckResult {
     result(
@@ -613,7 +626,11 @@ pub fn run_checks(
         .unwrap_or_else(|| "root".into());
     let os = detect_os(&facts.files);
     let runtimes = detect_runtimes(config, &facts.files);
-    let size: i64 = facts.layer_sizes.iter().sum();
+    // Sizes come from the manifest: summed without overflow whatever they say.
+    let size: i64 = facts
+        .layer_sizes
+        .iter()
+        .fold(0i64, |total, s| total.saturating_add((*s).max(0)));
     let mut results = Vec::new();
 
     // Labels.
@@ -763,7 +780,7 @@ pub fn run_checks(
             } else {
                 format!("{} possible secrets", details.len())
             },
-            details,
+            capped(details),
         ));
     } else {
         results.push(off(
@@ -1100,6 +1117,18 @@ mod tests {
                 "build step 3 holds a GitHub token: [redacted GitHub token, 40 characters]",
             ]
         );
+    }
+
+    #[test]
+    fn the_details_of_a_check_are_capped() {
+        let env: Vec<String> = (0..120).map(|i| format!("TOKEN_{i}=v{i}")).collect();
+        let env: Vec<&str> = env.iter().map(String::as_str).collect();
+        let (results, facts) = run(&Checks::default(), &facts(None, &env, &[], &[]), 0).unwrap();
+        let secrets = outcome(&results, "secrets");
+        assert_eq!(secrets.summary, "120 possible secrets");
+        assert_eq!(secrets.details.len(), MAX_DETAILS + 1);
+        assert_eq!(secrets.details[MAX_DETAILS], "and 70 more");
+        assert_eq!(facts.env.len(), 120);
     }
 
     #[test]

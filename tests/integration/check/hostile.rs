@@ -227,6 +227,52 @@ fn a_gzip_bomb_stops_at_the_decompression_limits() {
         .success();
 }
 
+#[test]
+fn a_config_over_its_limits_fails_the_image() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    let small = layer(&[("etc/os-release", "ID=debian\n")]);
+    // Many tiny entries: each costs far more than its bytes once in a report.
+    let env: Vec<String> = (0..20_000).map(|i| format!("A{i}=1")).collect();
+    push_image(
+        &rt,
+        &ecr,
+        "evil/entries",
+        "v1",
+        std::slice::from_ref(&small),
+        json!({"architecture": "amd64", "os": "linux", "config": {"Env": env}, "history": [{}, {}]}),
+    );
+    let p = project(&emulator, "");
+    let out = p.run(&["-v", "check", "evil/entries:v1", "--format", "json"]);
+    out.code(2);
+    bounded(&out);
+    let (id, summary) = stopped_by(&out.json());
+    assert_eq!(id, "image.limit-exceeded");
+    assert_eq!(
+        summary,
+        "the image config has 20,002 environment variables, labels, command words and build steps: over `check.limits.max_config_entries` (10,000)"
+    );
+    // A config over its size, refused from its descriptor before it is fetched.
+    let label = "x".repeat(5 << 20);
+    push_image(
+        &rt,
+        &ecr,
+        "evil/config",
+        "v1",
+        &[small],
+        json!({"architecture": "amd64", "os": "linux", "config": {"Labels": {"big": label}}}),
+    );
+    let out = p.run(&["check", "evil/config:v1", "--format", "json"]);
+    out.code(2);
+    let (id, summary) = stopped_by(&out.json());
+    assert_eq!(id, "image.limit-exceeded");
+    assert!(
+        summary.ends_with("bytes or more: over `check.limits.max_config_bytes` (4,194,304)"),
+        "{summary}"
+    );
+}
+
 /// How the fake registry answers a path.
 #[derive(Clone)]
 enum Answer {

@@ -457,12 +457,8 @@ def bench_check(emulator, layer_mb=200):
                 f.write(config)
             config_digest = _push_blob(port, "bench/big", config_path)
             ecr = emulator.client("ecr")
-            ecr.create_repository(repositoryName="bench/big")
-            ecr.put_image(repositoryName="bench/big", imageTag="v1",
-                          imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
-                          imageManifest=json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                                                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config), "digest": config_digest},
-                                                    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size, "digest": digest}]}))
+            _push_image(ecr, "bench/big", config_digest, len(config),
+                        [(digest, size, "application/vnd.docker.image.rootfs.diff.tar.gzip")])
             project = os.path.join(tmp, "project")
             os.makedirs(project)
             with open(os.path.join(project, "little.yaml"), "w") as f:
@@ -471,9 +467,125 @@ def bench_check(emulator, layer_mb=200):
             record("check", f"`little check` of an image with a {layer_mb} MiB layer ({size / 1024 / 1024:.0f} MiB compressed)",
                    fmt_times(times))
             record("check", "peak memory of that", f"{peak:.0f} MiB", "< 64 MB", "met" if peak * 1.048576 < 64 else "NOT met")
+            bench_check_hostile(ecr, port, tmp, project, emulator)
         finally:
             registry.terminate()
             registry.wait()
+
+
+def _push_image(ecr, repository, config_digest, config_size, layers):
+    """The manifest of a config and layers (digest, size, media type) to ECR, with its real
+    digest (the SHA-256 of its bytes, as ECR computes it; `little check` verifies it)."""
+    body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config_size, "digest": config_digest},
+                       "layers": [{"mediaType": m, "size": n, "digest": d} for d, n, m in layers]})
+    try:
+        ecr.create_repository(repositoryName=repository)
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    ecr.put_image(repositoryName=repository, imageTag="v1", imageManifest=body,
+                  imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
+                  imageDigest="sha256:" + hashlib.sha256(body.encode()).hexdigest())
+
+
+def _tar_header(name, size, kind=tarfile.REGTYPE):
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.type = kind
+    info.mode = 0o644
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def _write_repeated(out, byte, count, chunk=1 << 20):
+    block = byte * chunk
+    while count > 0:
+        n = min(count, chunk)
+        out.write(block[:n])
+        count -= n
+
+
+def _hostile_layers(tmp):
+    """The crafted images of issue 17: (name, what, path of the gzip layer, config bytes,
+    the check id and the limit it must stop at)."""
+    release = b'ID=debian\nVERSION_ID="12"\n'
+    # 1. One GNU long name of 500 MiB (the layer is about 500 KB).
+    long_name = os.path.join(tmp, "longname.tar.gz")
+    with gzip.open(long_name, "wb", compresslevel=9) as gz:
+        n = 500 << 20
+        gz.write(_tar_header("././@LongLink", n + 1, tarfile.GNUTYPE_LONGNAME))
+        _write_repeated(gz, b"a", n)
+        gz.write(b"\0" * (1 + (512 - (n + 1) % 512) % 512))
+        gz.write(_tar_header("etc/os-release", len(release)))
+        gz.write(release + b"\0" * (512 - len(release)) + b"\0" * 1024)
+    # 2. 2,000 JDK release files of 250 KB each (each under the per-file bound of 256 KiB).
+    kept = os.path.join(tmp, "kept.tar.gz")
+    with gzip.open(kept, "wb", compresslevel=9) as gz:
+        body = b'JAVA_VERSION="11"\n' + b"#" * (250_000 - 18)
+        for i in range(2000):
+            gz.write(_tar_header(f"usr/lib/jvm/java-{i}/release", len(body)))
+            gz.write(body + b"\0" * ((512 - len(body) % 512) % 512))
+        gz.write(b"\0" * 1024)
+    # 3. A gzip bomb: 4 GiB of zeros in about 4 MB.
+    bomb = os.path.join(tmp, "bomb.tar.gz")
+    with gzip.open(bomb, "wb", compresslevel=9) as gz:
+        gz.write(_tar_header("opt/zeros", 4 << 30))
+        _write_repeated(gz, b"\0", 4 << 30)
+        gz.write(b"\0" * 1024)
+    # 4. A config of 400,000 tiny variables (`max_config_entries`), and one just under the
+    # 4 MiB of `max_config_bytes` with as many entries as allowed, mostly long plain values
+    # (shown whole in every output), build steps with tokens.
+    many_config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000", "Env": ["A=1"] * 400_000}}).encode()
+    env = [f"VAR_{i}=" + "x" * 400 for i in range(9_000)]
+    steps = [{"created_by": f"/bin/sh -c #(nop) ENV APP_TOKEN_{i}=ghp_{i:036d} && echo " + "y" * 200} for i in range(900)]
+    big_config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000", "Env": env},
+                             "history": steps}).encode()
+    if len(big_config) > 4 << 20:
+        raise SystemExit(f"the big config is {len(big_config)} bytes, over 4 MiB")
+    small = os.path.join(tmp, "small.tar.gz")
+    with gzip.open(small, "wb") as gz:
+        gz.write(_tar_header("etc/os-release", len(release)))
+        gz.write(release + b"\0" * (512 - len(release)) + b"\0" * 1024)
+    plain = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"}}).encode()
+    return [
+        ("evil/longname", "a 500 MiB GNU long name", long_name, plain, "image.limit-exceeded", "max_name_bytes"),
+        ("evil/kept", "2,000 JDK release files of 250 KB", kept, plain, "image.limit-exceeded", "max_kept_bytes"),
+        ("evil/bomb", "a gzip bomb of 4 GiB (under the default max_layer_bytes of 16 GiB)", bomb, plain, "", ""),
+        ("evil/entries", f"a config of {len(many_config) / 1024 / 1024:.1f} MiB with 400,000 variables", small, many_config,
+         "image.limit-exceeded", "max_config_entries"),
+        ("evil/config", f"a config of {len(big_config) / 1024 / 1024:.1f} MiB with 9,000 variables of 400 bytes and 900 build steps with tokens",
+         small, big_config, "secrets", ""),
+    ]
+
+
+def bench_check_hostile(ecr, port, tmp, project, emulator):
+    """Peak memory of `little check` on crafted images, within the default limits."""
+    log("== check: crafted images")
+    for name, what, layer_path, config, check_id, limit in _hostile_layers(tmp):
+        layer_digest = _push_blob(port, name, layer_path)
+        config_path = os.path.join(tmp, name.replace("/", "-") + ".json")
+        with open(config_path, "wb") as f:
+            f.write(config)
+        config_digest = _push_blob(port, name, config_path)
+        size = os.path.getsize(layer_path)
+        _push_image(ecr, name, config_digest, len(config),
+                    [(layer_digest, size, "application/vnd.docker.image.rootfs.diff.tar.gzip")])
+        out_path = os.path.join(tmp, "report.json")
+        with open(out_path, "w") as out:
+            t, peak, code, err = run([LITTLE, "-v", "check", f"{name}:v1", "--format", "json"], project, emulator.env(), stdout=out)
+        if code not in (0, 2):
+            raise SystemExit(f"check {name}: exit {code}\n{err[-2000:]}")
+        with open(out_path) as f:
+            report = json.load(f)
+        first = report["checks"][0]
+        if check_id and not any(c["id"] == check_id and c["outcome"] == "fail" for c in report["checks"]):
+            raise SystemExit(f"check {name}: no failed {check_id}: {report['checks']}")
+        if limit and f"check.limits.{limit}" not in first["summary"]:
+            raise SystemExit(f"check {name}: stopped by {first}, not {limit}")
+        found = (f"{first['id']}: {first['summary']}" if first["id"].startswith("image.")
+                 else f"read to the end within the limits, outcome {report['outcome']}")
+        record("check", f"crafted image, {what} ({size / 1024:,.0f} KB layer): wall time", f"{t:.2f} s ({found})")
+        record("check", f"crafted image, {what}: peak memory", f"{peak:.0f} MiB",
+               "< 128 MB", "met" if peak * 1.048576 < 128 else "NOT met")
 
 
 class _RandomReader:

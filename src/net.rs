@@ -41,7 +41,7 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The most of a body [`body_excerpt`] reads: an error page is not read to its end, however
 /// long it is (the connection is dropped instead of reused).
-pub const EXCERPT_BYTES: usize = 16 * 1024;
+pub const EXCERPT_BYTES: usize = 64 * 1024;
 
 /// The start of a response body, for an error message (at most `max` characters, trimmed);
 /// empty when it cannot be read. At most [`EXCERPT_BYTES`] are read; the caller bounds the

@@ -186,6 +186,95 @@ impl ImageConfig {
     }
 }
 
+/// The number of elements of a JSON array or object, counted without keeping them (anything
+/// else counts 0).
+#[derive(Default)]
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Count, D::Error> {
+        struct Counter;
+        impl<'de> serde::de::Visitor<'de> for Counter {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Count, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Count(n))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Count, A::Error> {
+                let mut n = 0;
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {
+                    n += 1;
+                }
+                Ok(Count(n))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Count, E> {
+                Ok(Count(0))
+            }
+        }
+        d.deserialize_any(Counter)
+    }
+}
+
+#[derive(Default, Deserialize)]
+struct RunShape {
+    #[serde(rename = "Env", default)]
+    env: Count,
+    #[serde(rename = "Labels", default)]
+    labels: Count,
+    #[serde(rename = "Entrypoint", default)]
+    entrypoint: Count,
+    #[serde(rename = "Cmd", default)]
+    cmd: Count,
+}
+
+#[derive(Deserialize)]
+struct ConfigShape {
+    #[serde(default)]
+    config: Option<RunShape>,
+    #[serde(default)]
+    history: Count,
+}
+
+/// How many entries the parts of a config the checks read hold (environment variables,
+/// labels, entrypoint and command words, history steps), counted before the config is parsed
+/// for real, without keeping any of them: each costs memory many times its size in the report.
+pub fn config_entries(bytes: &[u8]) -> Result<u64> {
+    let shape: ConfigShape = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Usage(format!("the image config is not valid JSON: {e}")))?;
+    let run = shape.config.unwrap_or_default();
+    Ok(run.env.0 + run.labels.0 + run.entrypoint.0 + run.cmd.0 + shape.history.0)
+}
+
 /// Whether a layer's media type (or its first bytes) says gzip.
 pub fn is_gzip(media_type: &str) -> bool {
     media_type.ends_with("gzip") || media_type.ends_with("+gzip")
@@ -239,6 +328,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("schema 1"));
+    }
+
+    #[test]
+    fn config_entries_are_counted_without_parsing_them() {
+        let c = br#"{"config":{"Env":["A=1","B=2"],"Labels":{"a":"1","b":"2","c":"3"},"Cmd":null,"Entrypoint":["sh"]},
+          "history":[{"created_by":"x"},{}],"rootfs":{"diff_ids":["sha256:a"]}}"#;
+        assert_eq!(config_entries(c).unwrap(), 8);
+        assert_eq!(config_entries(br#"{"config":null}"#).unwrap(), 0);
+        assert_eq!(config_entries(b"{}").unwrap(), 0);
+        assert!(config_entries(b"[1,").is_err());
     }
 
     #[test]

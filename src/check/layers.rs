@@ -3,9 +3,16 @@
 //! (`/etc/os-release`, release files of the OS and of Java, `/etc/passwd`, Node's version
 //! header) and the Python library directories. Whiteouts of later layers delete what earlier
 //! ones added, as the container runtime does. Nothing is extracted to disk or executed.
+//!
+//! The tar stream is read by [`super::tarstream`] within [`Limits`]; the files kept are
+//! bounded in number and total size (`max_kept_files`, `max_kept_bytes`), so what a layer
+//! can make this view hold does not depend on the layer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+
+use super::limits::{over, thousands, Limits};
+use super::tarstream::{Kind, TarError, TarStream};
 
 /// Files larger than this are never kept (the files read are a few hundred bytes).
 pub const MAX_FILE: u64 = 256 * 1024;
@@ -19,8 +26,10 @@ pub struct FileView {
     pub python_dirs: BTreeSet<String>,
     /// Entries read across all layers.
     pub entries: u64,
-    /// Uncompressed bytes read.
+    /// Uncompressed bytes of the entries read.
     pub bytes: u64,
+    /// The size of `files`.
+    pub kept_bytes: u64,
 }
 
 /// Whether the checks read this file.
@@ -66,8 +75,10 @@ fn python_dir(path: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
     let (major, minor) = version.split_once('.')?;
+    // At most three digits of minor version: the set of versions stays small whatever the
+    // layer holds.
     (major == "3" || major == "2")
-        .then(|| minor.chars().all(|c| c.is_ascii_digit()) && !minor.is_empty())
+        .then(|| minor.chars().all(|c| c.is_ascii_digit()) && (1..=3).contains(&minor.len()))
         .filter(|ok| *ok)
         .map(|_| version.clone())
 }
@@ -79,17 +90,65 @@ fn clean(path: &str) -> String {
 }
 
 impl FileView {
-    /// Applies one layer (a tar stream) on top of what earlier layers left.
-    pub fn apply_layer(&mut self, reader: impl Read) -> std::io::Result<()> {
-        let mut archive = tar::Archive::new(reader);
+    /// Keeps `content` at `path`, within the limits on kept files.
+    fn keep(&mut self, path: String, content: Vec<u8>, limits: &Limits) -> Result<(), TarError> {
+        let replaced = self.files.get(&path).map_or(0, |c| c.len() as u64);
+        if replaced == 0
+            && !self.files.contains_key(&path)
+            && self.files.len() as u64 >= limits.max_kept_files
+        {
+            return Err(over(
+                "max_kept_files",
+                limits.max_kept_files,
+                format!(
+                    "more than {} files the checks read (such as JDK release files)",
+                    thousands(limits.max_kept_files)
+                ),
+            )
+            .into());
+        }
+        let total = self.kept_bytes - replaced + content.len() as u64;
+        if total > limits.max_kept_bytes {
+            return Err(over(
+                "max_kept_bytes",
+                limits.max_kept_bytes,
+                format!("{} bytes of files the checks read", thousands(total)),
+            )
+            .into());
+        }
+        self.kept_bytes = total;
+        self.files.insert(path, content);
+        Ok(())
+    }
+
+    /// Drops the kept files `gone` says are gone.
+    fn forget(
+        &mut self,
+        added_here: &mut BTreeSet<String>,
+        gone: impl Fn(&str, &BTreeSet<String>) -> bool,
+    ) {
+        let mut freed = 0;
+        self.files.retain(|p, c| {
+            let keep = !gone(p, added_here);
+            if !keep {
+                freed += c.len() as u64;
+            }
+            keep
+        });
+        self.kept_bytes -= freed;
+        added_here.retain(|p| self.files.contains_key(p));
+    }
+
+    /// Applies one layer (a tar stream) on top of what earlier layers left, within `limits`.
+    pub fn apply_layer(&mut self, mut reader: impl Read, limits: &Limits) -> Result<(), TarError> {
+        let mut archive = TarStream::new(&mut reader, limits);
+        // The kept files this layer added (an opaque directory keeps them); a subset of
+        // `files`, so it is bounded as they are.
         let mut added_here: BTreeSet<String> = BTreeSet::new();
-        for entry in archive.entries()? {
-            let mut entry = entry?;
+        while let Some(entry) = archive.next_entry()? {
             self.entries += 1;
-            let size = entry.header().size().unwrap_or(0);
-            self.bytes += size;
-            let raw = entry.path()?.to_string_lossy().into_owned();
-            let path = clean(&raw);
+            self.bytes += entry.size;
+            let path = clean(&entry.path);
             let (dir, name) = match path.rsplit_once('/') {
                 Some((d, n)) => (d.to_owned(), n.to_owned()),
                 None => (String::new(), path.clone()),
@@ -102,8 +161,9 @@ impl FileView {
                 } else {
                     format!("{dir}/")
                 };
-                self.files
-                    .retain(|p, _| !p.starts_with(&prefix) || added_here.contains(p));
+                self.forget(&mut added_here, |p, here| {
+                    p.starts_with(&prefix) && !here.contains(p)
+                });
                 continue;
             }
             if let Some(deleted) = name.strip_prefix(".wh.") {
@@ -113,8 +173,7 @@ impl FileView {
                     format!("{dir}/{deleted}")
                 };
                 let under = format!("{target}/");
-                self.files
-                    .retain(|p, _| p != &target && !p.starts_with(&under));
+                self.forget(&mut added_here, |p, _| p == target || p.starts_with(&under));
                 if let Some(v) = python_dir(&format!("{target}/")) {
                     if target.ends_with(&format!("python{v}")) {
                         self.python_dirs.remove(&v);
@@ -125,29 +184,33 @@ impl FileView {
             if let Some(v) = python_dir(&format!("{path}/")) {
                 self.python_dirs.insert(v);
             }
-            let kind = entry.header().entry_type();
-            if wanted(&path) {
-                if kind.is_file() && size <= MAX_FILE {
-                    let mut content = Vec::with_capacity(size as usize);
-                    entry.read_to_end(&mut content)?;
-                    self.files.insert(path.clone(), content);
+            if !wanted(&path) {
+                continue;
+            }
+            match entry.kind {
+                Kind::File if entry.size <= MAX_FILE => {
+                    let content = archive.read_data()?;
+                    self.keep(path.clone(), content, limits)?;
                     added_here.insert(path);
-                } else if kind.is_symlink() || kind.is_hard_link() {
+                }
+                Kind::Symlink | Kind::HardLink => {
                     // `/etc/os-release` is a link to `../usr/lib/os-release` on many
                     // distributions: resolve it to its target when that is read.
-                    if let Some(target) =
-                        entry.link_name()?.map(|t| t.to_string_lossy().into_owned())
-                    {
-                        let resolved = if target.starts_with('/') || kind.is_hard_link() {
-                            clean(&target)
+                    if let Some(target) = &entry.link {
+                        let resolved = if target.starts_with('/') || entry.kind == Kind::HardLink {
+                            clean(target)
                         } else {
-                            resolve(&dir, &target)
+                            resolve(&dir, target)
                         };
-                        self.files
-                            .insert(path.clone(), format!("@link:{resolved}").into_bytes());
+                        self.keep(
+                            path.clone(),
+                            format!("@link:{resolved}").into_bytes(),
+                            limits,
+                        )?;
                         added_here.insert(path);
                     }
                 }
+                _ => {}
             }
         }
         Ok(())
@@ -223,7 +286,7 @@ mod tests {
             ],
             &[("etc/os-release", "../usr/lib/os-release")],
         );
-        view.apply_layer(&layer[..]).unwrap();
+        view.apply_layer(&layer[..], &Limits::default()).unwrap();
         assert_eq!(
             view.read_text("etc/os-release").unwrap(),
             "ID=debian\nVERSION_ID=\"12\"\n"
@@ -246,6 +309,7 @@ mod tests {
                 ],
                 &[],
             )[..],
+            &Limits::default(),
         )
         .unwrap();
         view.apply_layer(
@@ -256,13 +320,65 @@ mod tests {
                 ],
                 &[],
             )[..],
+            &Limits::default(),
         )
         .unwrap();
         assert_eq!(view.read_text("etc/os-release").unwrap(), "ID=debian\n");
         assert!(view.read("usr/lib/jvm/java-11/release").is_none());
-        view.apply_layer(&tar_of(&[("etc/.wh..wh..opq", "")], &[])[..])
-            .unwrap();
+        view.apply_layer(
+            &tar_of(&[("etc/.wh..wh..opq", "")], &[])[..],
+            &Limits::default(),
+        )
+        .unwrap();
         assert!(view.read("etc/passwd").is_none(), "an opaque /etc hides it");
+    }
+
+    #[test]
+    fn kept_files_are_bounded_in_number_and_size() {
+        let paths: Vec<String> = (0..300)
+            .map(|i| format!("usr/lib/jvm/java-{i}/release"))
+            .collect();
+        let files: Vec<(&str, &str)> = paths
+            .iter()
+            .map(|p| (p.as_str(), "JAVA_VERSION=\"17\"\n"))
+            .collect();
+        let layer = tar_of(&files, &[]);
+        let mut view = FileView::default();
+        let Err(TarError::Problem(p)) = view.apply_layer(&layer[..], &Limits::default()) else {
+            panic!("the 257th kept file is refused")
+        };
+        assert_eq!(
+            p.to_string(),
+            "more than 256 files the checks read (such as JDK release files): over `check.limits.max_kept_files` (256)"
+        );
+        assert_eq!(view.files.len(), 256);
+
+        let limits = Limits {
+            max_kept_bytes: 100,
+            ..Limits::default()
+        };
+        let mut view = FileView::default();
+        let big = "x".repeat(60);
+        let layer = tar_of(&[("etc/passwd", &big), ("etc/os-release", &big)], &[]);
+        let Err(TarError::Problem(p)) = view.apply_layer(&layer[..], &limits) else {
+            panic!("over the kept bytes")
+        };
+        assert_eq!(
+            p.to_string(),
+            "120 bytes of files the checks read: over `check.limits.max_kept_bytes` (100)"
+        );
+        // Replacing a file and deleting one give their room back.
+        let mut view = FileView::default();
+        view.apply_layer(&tar_of(&[("etc/passwd", &big)], &[])[..], &limits)
+            .unwrap();
+        view.apply_layer(&tar_of(&[("etc/passwd", &big)], &[])[..], &limits)
+            .unwrap();
+        view.apply_layer(&tar_of(&[("etc/.wh.passwd", "")], &[])[..], &limits)
+            .unwrap();
+        assert_eq!(view.kept_bytes, 0);
+        view.apply_layer(&tar_of(&[("etc/os-release", &big)], &[])[..], &limits)
+            .unwrap();
+        assert_eq!(view.kept_bytes, 60);
     }
 
     #[test]

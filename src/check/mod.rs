@@ -1,15 +1,23 @@
 //! `little check`: what is inside an image, read without Docker. The manifest comes from ECR
 //! (BatchGetImage; an index is resolved to one platform), the config and the layers from the
 //! registry's OCI distribution API. Layers are streamed and decompressed on the fly, keeping
-//! only the files the checks read, so memory stays bounded whatever the image's size; nothing
-//! is executed. The checks are in [`rules`]; the SQS worker is in [`worker`].
+//! only the files the checks read; nothing is executed. Images are untrusted input: every
+//! size, count and wait is bounded by [`limits::Limits`] (`check.limits`), an image that
+//! breaks a bound is a failed check of its report, and every string of the image in a report
+//! has been through [`redact::Redactor`]. The checks are in [`rules`]; the SQS worker is in
+//! [`worker`].
 
 pub mod event;
 pub mod image;
 pub mod layers;
+pub mod limits;
+pub mod redact;
 pub mod registry;
 pub mod rules;
+pub mod tarstream;
 pub mod worker;
+
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,13 +25,14 @@ use crate::aws::connect::Clients;
 use crate::error::{Error, Result};
 use image::{is_gzip, is_zstd, parse_manifest, pick_platform, ImageConfig, Manifest};
 use layers::FileView;
+use limits::{out_of_time, verify_bytes, Budget, Limits, Problem, Stop, TIMEOUT_CHECK};
+use redact::Redactor;
 use registry::{ChannelReader, Registry, CHANNEL_CHUNKS};
 use rules::{CheckResult, Checks, Facts, HistoryStep, ImageFacts, Outcome};
+use tarstream::TarError;
 
 /// The report format's version.
 pub const REPORT_VERSION: u32 = 1;
-/// The largest image config read.
-const MAX_CONFIG: usize = 8 * 1024 * 1024;
 
 /// How images are checked.
 #[derive(Debug, Clone)]
@@ -34,6 +43,8 @@ pub struct CheckSettings {
     /// The registry's URL for blobs, instead of the one ECR's authorization names (a pull
     /// through a proxy; a local registry in tests).
     pub registry_url: Option<String>,
+    /// What one image may make the check read, keep and wait for.
+    pub limits: Limits,
 }
 
 impl Default for CheckSettings {
@@ -42,6 +53,7 @@ impl Default for CheckSettings {
             checks: Checks::default(),
             platform: "linux/amd64".into(),
             registry_url: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -76,8 +88,9 @@ impl ImageRef {
         })
     }
 
+    /// Whether the reference is a digest (`sha256:...`, `sha512:...`; a tag has no `:`).
     pub fn is_digest(&self) -> bool {
-        self.reference.starts_with("sha256:")
+        self.reference.contains(':')
     }
 }
 
@@ -141,55 +154,117 @@ impl CheckReport {
     }
 }
 
-/// Reads a layer through a blocking tar reader fed by the registry stream.
+/// A layer's place in the image, for messages: `layer 2 of 3 (sha256:0123456789ab)`.
+fn layer_place(index: usize, count: usize, digest: &str) -> String {
+    let short: String = digest.chars().take(19).collect();
+    format!("layer {} of {count} ({short})", index + 1)
+}
+
+/// What reading one layer left: the view, the decompressed bytes, and why it stopped early.
+struct LayerRead {
+    view: FileView,
+    bytes: u64,
+    stopped: Option<Problem>,
+}
+
+/// Reads a layer in a blocking tar reader fed by the registry stream, within the limits: the
+/// layer's and image's decompressed bytes (`image_before` were read before it) and the
+/// image's deadline.
+#[allow(clippy::too_many_arguments)]
 async fn read_layer(
     registry: &Registry,
     repository: &str,
-    digest: &str,
-    gzip: bool,
+    layer: &image::Descriptor,
+    place: String,
+    limits: &Limits,
+    image_before: u64,
+    deadline: Instant,
     mut view: FileView,
-) -> Result<FileView> {
+) -> std::result::Result<(FileView, u64), Stop> {
     let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
+    let gzip = is_gzip(&layer.media_type);
+    let reader_limits = limits.clone();
     let reader = tokio::task::spawn_blocking(move || {
+        let limits = &reader_limits;
         let mut raw = ChannelReader::new(rx);
-        let applied = if gzip {
-            let mut gz = flate2::read::GzDecoder::new(&mut raw);
-            let r = view.apply_layer(&mut gz);
-            // Read to the end, so that the digest is checked over the whole blob.
-            r.and_then(|_| std::io::copy(&mut gz, &mut std::io::sink()).map(|_| ()))
-        } else {
-            view.apply_layer(&mut raw)
+        let (applied, tripped, bytes) = {
+            let mut decoded: Box<dyn std::io::Read + '_> = if gzip {
+                Box::new(flate2::read::GzDecoder::new(&mut raw))
+            } else {
+                Box::new(&mut raw)
+            };
+            let mut budget = Budget::new(&mut decoded, limits, image_before, deadline);
+            let applied = view.apply_layer(&mut budget, limits).and_then(|()| {
+                // Read to the end (within the budget), so that the digest is checked over the
+                // whole blob.
+                std::io::copy(&mut budget, &mut std::io::sink())
+                    .map(|_| ())
+                    .map_err(TarError::Io)
+            });
+            (applied, budget.tripped.take(), budget.layer)
         };
-        let drained = std::io::copy(&mut raw, &mut std::io::sink()).map(|_| ());
-        (view, applied.and(drained))
+        let applied = applied.and_then(|()| {
+            std::io::copy(&mut raw, &mut std::io::sink())
+                .map(|_| ())
+                .map_err(TarError::Io)
+        });
+        let stopped = match (tripped, applied) {
+            (Some(p), _) => Some(p),
+            (None, Ok(())) => None,
+            (None, Err(TarError::Problem(p))) => Some(p),
+            (None, Err(TarError::Io(e))) => Some(Problem::Malformed(if gzip {
+                format!("the gzip stream or the tar archive in it cannot be read: {e}")
+            } else {
+                format!("the tar archive cannot be read: {e}")
+            })),
+        };
+        LayerRead {
+            view,
+            bytes,
+            stopped,
+        }
     });
-    let fetched = registry.stream(repository, digest, tx).await;
-    let (view, applied) = reader
+    let size = u64::try_from(layer.size).ok().filter(|s| *s > 0);
+    let fetched = registry.stream(repository, &layer.digest, size, tx).await;
+    let read = reader
         .await
         .map_err(|e| Error::Internal(format!("the layer reader stopped: {e}")))?;
+    // The registry's failure first: the reader's is then only its consequence.
     fetched?;
-    applied.map_err(|e| Error::Aws {
-        operation: "registry".into(),
-        message: format!("layer {digest} of {repository} cannot be read: {e}"),
-    })?;
-    Ok(view)
+    match read.stopped {
+        Some(p) => Err(Stop::Problem(p.at(&place))),
+        None => Ok((read.view, read.bytes)),
+    }
 }
 
-/// Checks one image. `now` is Unix seconds.
-pub async fn check_image(
+/// What was read of an image, filled in as it is read (so that a report can be made of what
+/// there is when reading stops).
+#[derive(Default)]
+struct Partial {
+    config: Option<ImageConfig>,
+    layer_sizes: Vec<i64>,
+    view: FileView,
+    notes: Vec<String>,
+    /// The registry's host, as ECR's authorization names it.
+    host: String,
+}
+
+/// Reads the rest of an image after its top manifest: the manifest of the platform (of an
+/// index), the config and the layers.
+async fn read_image(
     clients: &Clients,
     image: &ImageRef,
+    top: &crate::aws::ecr_images::Manifest,
     settings: &CheckSettings,
-    now: u64,
-) -> Result<CheckReport> {
-    let not_found = || Error::Usage(format!("there is no image {image} in {}", clients.region));
-    let top = clients
-        .images
-        .manifest(&image.repository, &image.reference)
-        .await?
-        .ok_or_else(not_found)?;
-    let digest = top.digest.clone();
-    let (config_descriptor, layers) = match parse_manifest(&top.body, top.media_type.as_deref())? {
+    deadline: Instant,
+    partial: &mut Partial,
+) -> std::result::Result<(), Stop> {
+    let limits = &settings.limits;
+    let malformed = |e: Error| Problem::Malformed(e.to_string());
+    verify_bytes(top.body.as_bytes(), &top.digest, "the image manifest")?;
+    let (config_descriptor, layers) = match parse_manifest(&top.body, top.media_type.as_deref())
+        .map_err(malformed)?
+    {
         Manifest::Image { config, layers } => (config, layers),
         Manifest::Index { manifests } => {
             let chosen = pick_platform(&manifests, &settings.platform)?;
@@ -197,88 +272,203 @@ pub async fn check_image(
                 .images
                 .manifest(&image.repository, &chosen.digest)
                 .await?
-                .ok_or_else(not_found)?;
-            match parse_manifest(&inner.body, inner.media_type.as_deref())? {
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "the {} manifest {} of {image} is not in {}",
+                        settings.platform, chosen.digest, clients.region
+                    ))
+                })?;
+            verify_bytes(
+                inner.body.as_bytes(),
+                &chosen.digest,
+                &format!("the {} manifest", settings.platform),
+            )?;
+            match parse_manifest(&inner.body, inner.media_type.as_deref()).map_err(malformed)? {
                 Manifest::Image { config, layers } => (config, layers),
                 Manifest::Index { .. } => {
-                    return Err(Error::Usage(format!(
-                        "{image}: an index inside an index is not read"
-                    )))
+                    return Err(
+                        Problem::Malformed("an index inside an index is not read".into()).into(),
+                    )
                 }
             }
         }
     };
+    // Every digest has a known form (and so a bounded length) before it is used anywhere.
+    for d in std::iter::once(&config_descriptor).chain(&layers) {
+        limits::parse_digest(&d.digest)?;
+        if d.size < 0 {
+            return Err(Problem::Malformed(format!(
+                "the descriptor of {} has a negative size ({})",
+                d.digest, d.size
+            ))
+            .into());
+        }
+    }
+    partial.layer_sizes = layers.iter().map(|l| l.size).collect();
     let auth = clients.images.registry_auth().await?;
+    partial.host = auth
+        .endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .to_owned();
     let base = settings
         .registry_url
         .clone()
         .unwrap_or_else(|| auth.endpoint.clone());
-    let registry = Registry::new(&base, Some(auth.header.clone()))?;
+    let registry = Registry::new(&base, Some(auth.header.clone()), limits.read_timeout)?;
+    let config_size = u64::try_from(config_descriptor.size)
+        .ok()
+        .filter(|s| *s > 0);
     let config_bytes = registry
-        .blob(&image.repository, &config_descriptor.digest, MAX_CONFIG)
+        .blob(
+            &image.repository,
+            &config_descriptor.digest,
+            config_size,
+            limits.max_config_bytes,
+        )
         .await?;
-    let config = ImageConfig::parse(&config_bytes)?;
+    let entries = image::config_entries(&config_bytes).map_err(malformed)?;
+    if entries > limits.max_config_entries {
+        return Err(limits::over(
+            "max_config_entries",
+            limits.max_config_entries,
+            format!(
+                "the image config has {} environment variables, labels, command words and build steps",
+                limits::thousands(entries)
+            ),
+        )
+        .into());
+    }
+    partial.config = Some(ImageConfig::parse(&config_bytes).map_err(malformed)?);
+    drop(config_bytes);
 
     let mut view = FileView::default();
-    let mut notes = Vec::new();
-    for layer in &layers {
+    let mut image_bytes = 0u64;
+    for (i, layer) in layers.iter().enumerate() {
         if is_zstd(&layer.media_type) {
-            notes.push(format!(
+            partial.notes.push(format!(
                 "layer {} is zstd-compressed and was not read; the file checks may miss what it holds",
                 layer.digest
             ));
             continue;
         }
-        view = read_layer(
+        let (next, bytes) = read_layer(
             &registry,
             &image.repository,
-            &layer.digest,
-            is_gzip(&layer.media_type),
+            layer,
+            layer_place(i, layers.len(), &layer.digest),
+            limits,
+            image_bytes,
+            deadline,
             view,
         )
         .await?;
+        view = next;
+        image_bytes += bytes;
     }
-    let facts = ImageFacts {
-        config: config.clone(),
-        layer_sizes: layers.iter().map(|l| l.size).collect(),
-        files: view,
+    partial.view = view;
+    Ok(())
+}
+
+/// Checks one image. `now` is Unix seconds. An image that cannot be read within
+/// `check.limits` (or whose blobs do not match their digests, or that is not well-formed) is
+/// a report with that failed check; an error of AWS or the registry is an error.
+pub async fn check_image(
+    clients: &Clients,
+    image: &ImageRef,
+    settings: &CheckSettings,
+    now: u64,
+) -> Result<CheckReport> {
+    let redactor = Redactor::new(&settings.checks.secrets)
+        .map_err(|e| Error::Usage(format!("`check.checks.secrets.patterns`: {e}")))?;
+    let deadline = Instant::now() + settings.limits.max_duration;
+    let not_found = || Error::Usage(format!("there is no image {image} in {}", clients.region));
+    let top = clients
+        .images
+        .manifest(&image.repository, &image.reference)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut partial = Partial::default();
+    let read = tokio::time::timeout_at(
+        deadline.into(),
+        read_image(clients, image, &top, settings, deadline, &mut partial),
+    )
+    .await
+    .unwrap_or_else(|_| Err(Stop::Problem(out_of_time(&settings.limits))));
+    let problem = match read {
+        Ok(()) => None,
+        Err(Stop::Problem(p)) => Some(p),
+        Err(Stop::Error(e)) => return Err(redactor.error(e)),
     };
-    let (checks, facts_out) =
-        rules::run_checks(&settings.checks, &facts, rules::day_of(now)).map_err(Error::Usage)?;
+    let uri = (!partial.host.is_empty()).then(|| format!("{}/{}", partial.host, image.repository));
+    let image = CheckedImage {
+        repository: image.repository.clone(),
+        tag: (!image.is_digest()).then(|| image.reference.clone()),
+        digest: top.digest.clone(),
+        platform: settings.platform.clone(),
+        region: clients.region.clone(),
+        uri,
+    };
+    build_report(image, partial, problem, settings, now, &redactor)
+}
+
+/// The report of what was read of an image (and why reading stopped, if it did), redacted.
+fn build_report(
+    mut image: CheckedImage,
+    mut partial: Partial,
+    problem: Option<Problem>,
+    settings: &CheckSettings,
+    now: u64,
+    redactor: &Redactor,
+) -> Result<CheckReport> {
+    let config = partial.config.take().unwrap_or_default();
+    if !config.os.is_empty() {
+        image.platform = format!("{}/{}", config.os, config.architecture);
+    }
+    let history = rules::history(&config, redactor);
+    let facts = ImageFacts {
+        config,
+        layer_sizes: std::mem::take(&mut partial.layer_sizes),
+        // What an image read in part holds is not judged.
+        files: if problem.is_some() {
+            FileView::default()
+        } else {
+            std::mem::take(&mut partial.view)
+        },
+    };
+    let (mut checks, facts_out) =
+        rules::run_checks(&settings.checks, &facts, rules::day_of(now), redactor)
+            .map_err(Error::Usage)?;
+    if let Some(p) = &problem {
+        for c in &mut checks {
+            if c.outcome != Outcome::Skipped {
+                c.outcome = Outcome::Skipped;
+                c.summary = "not run: the image was not read to the end".into();
+                c.details.clear();
+            }
+        }
+        checks.insert(0, p.check_result());
+    }
     let outcome = checks
         .iter()
         .map(|c| c.outcome)
         .max()
         .unwrap_or(Outcome::Pass)
         .max(Outcome::Pass);
-    let host = auth
-        .endpoint
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .to_owned();
-    Ok(CheckReport {
+    let mut report = CheckReport {
         version: REPORT_VERSION,
         created_at: now,
-        image: CheckedImage {
-            repository: image.repository.clone(),
-            tag: (!image.is_digest()).then(|| image.reference.clone()),
-            digest,
-            platform: if config.os.is_empty() {
-                settings.platform.clone()
-            } else {
-                format!("{}/{}", config.os, config.architecture)
-            },
-            region: clients.region.clone(),
-            uri: (!host.is_empty()).then(|| format!("{host}/{}", image.repository)),
-        },
+        image,
         outcome,
         checks,
         facts: facts_out,
-        history: rules::history(&config),
+        history,
         enforcement: None,
-        notes,
+        notes: partial.notes,
         undelivered: Vec::new(),
-    })
+    };
+    redactor.report(&mut report);
+    Ok(report)
 }
 
 /// `--enforce`: deletes a failing image by digest (every tag goes with it); without `apply`,
@@ -288,7 +478,17 @@ pub async fn enforce(clients: &Clients, report: &mut CheckReport, apply: bool) -
         return Ok(());
     }
     let what = format!("{}@{}", report.image.repository, report.image.digest);
-    let detail = if apply {
+    // An image that was only not read in time is not judged: a slow registry says nothing
+    // about it.
+    let judged = report
+        .checks
+        .iter()
+        .any(|c| c.outcome == Outcome::Fail && c.id != TIMEOUT_CHECK);
+    let detail = if !judged {
+        format!(
+            "{what} was not read in time and is not deleted for that; check it again (`{TIMEOUT_CHECK}`)"
+        )
+    } else if apply {
         let deleted = clients
             .images
             .delete_image(&report.image.repository, &report.image.digest)
@@ -303,7 +503,7 @@ pub async fn enforce(clients: &Clients, report: &mut CheckReport, apply: bool) -
     };
     report.enforcement = Some(Enforcement {
         action: "ecr:BatchDeleteImage".into(),
-        applied: apply,
+        applied: apply && judged,
         detail,
     });
     Ok(())
@@ -312,6 +512,214 @@ pub async fn enforce(clients: &Clients, report: &mut CheckReport, apply: bool) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const GITHUB: &str = "ghp_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVb";
+
+    /// The secrets the hostile image below holds, and fragments of them that no output may
+    /// show (a prefix included).
+    const LEAKS: [&str; 12] = [
+        "ghp_",
+        "Zx9Qw8Er7Ty6",
+        "QWERTYUIOPASDFGH",
+        "hunter2",
+        "tok-live",
+        "glpat-",
+        "npm_s3cr3t",
+        "b3BlbnNzaC1rZXkt",
+        "pg-pass-4242",
+        "xoxb-",
+        "from-the-env-step-4242",
+        "PrettyLeak",
+    ];
+
+    /// What was read of an image with secrets in its environment, labels, user, build
+    /// history and files.
+    fn hostile_partial() -> Partial {
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {
+                "User": format!("app:{GITHUB}"),
+                "Env": [
+                    "PATH=/usr/bin",
+                    format!("GREETING=hello {GITHUB}"),
+                    "AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH",
+                    "DB_PASSWORD=hunter2-s3cret-value",
+                    "DATABASE_URL=postgres://app:pg-pass-4242@db/app",
+                    "JAVA_VERSION=11 xoxb-1234567890-abcdefghij",
+                ],
+                "Labels": {
+                    "com.acme.deploy-token": "tok-live-9f8e7d6c",
+                    "notes": "glpat-ABCDEFGHIJKLMNOPQRST12",
+                    "owner_team": "Platform xoxb-1234567890-abcdefghij",
+                },
+            },
+            "history": [
+                {"created_by": format!("/bin/sh -c echo {GITHUB} > /root/.token"), "created": "2026-01-01 ghp_0123456789012345678901234567890123456"},
+                {"created_by": "|1 NPM_TOKEN=npm_s3cr3tvalue /bin/sh -c npm ci"},
+                {"created_by": "/bin/sh -c printf '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA && more\n-----END OPENSSH PRIVATE KEY-----' > /root/.ssh/id"},
+                {"created_by": "/bin/sh -c #(nop) ENV PASSWORD=from-the-env-step-4242"},
+            ],
+        });
+        let mut view = FileView::default();
+        view.files.insert(
+            "etc/os-release".into(),
+            format!("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian PrettyLeak {GITHUB}\"\n")
+                .into_bytes(),
+        );
+        view.files.insert(
+            "opt/java/openjdk/release".into(),
+            format!("JAVA_VERSION=\"11 {GITHUB}\"\n").into_bytes(),
+        );
+        Partial {
+            config: Some(ImageConfig::parse(&serde_json::to_vec(&config).unwrap()).unwrap()),
+            layer_sizes: vec![100],
+            view,
+            notes: vec![format!("a note that quotes {GITHUB}")],
+            host: "127.0.0.1:5000".into(),
+        }
+    }
+
+    fn hostile_settings() -> CheckSettings {
+        let mut settings = CheckSettings::default();
+        settings
+            .checks
+            .labels
+            .required
+            .insert("com.acme.deploy-token".into(), "^x$".into());
+        settings
+            .checks
+            .labels
+            .required
+            .insert("owner_team".into(), "^[a-z]+$".into());
+        settings
+            .checks
+            .runtimes
+            .minimum
+            .insert("java".into(), "17".into());
+        settings.checks.secrets.patterns.push("PrettyLeak".into());
+        settings
+    }
+
+    fn image() -> CheckedImage {
+        CheckedImage {
+            repository: "team/api".into(),
+            tag: Some("v1".into()),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            platform: "linux/amd64".into(),
+            region: "us-east-1".into(),
+            uri: None,
+        }
+    }
+
+    /// Every output of a report: the terminal summary, JSON (also what the worker stores),
+    /// HTML, and each notification body (SNS text, Slack, Teams, JSON webhooks).
+    fn every_output(report: &CheckReport) -> Vec<(&'static str, String)> {
+        use crate::project::config::WebhookFormat;
+        let mut text = Vec::new();
+        crate::report::check::write_text(&mut text, report, crate::report::Style::default())
+            .unwrap();
+        let note = worker::report_notification(report, Some("https://example.invalid/r".into()));
+        vec![
+            ("text", String::from_utf8(text).unwrap()),
+            ("json", serde_json::to_string_pretty(report).unwrap()),
+            ("html", crate::report::check::html(report)),
+            ("sns", note.text()),
+            ("slack", note.webhook_body(WebhookFormat::Slack).to_string()),
+            ("teams", note.webhook_body(WebhookFormat::Teams).to_string()),
+            (
+                "webhook json",
+                note.webhook_body(WebhookFormat::Json).to_string(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn no_secret_of_the_image_reaches_any_output() {
+        let settings = hostile_settings();
+        let redactor = Redactor::new(&settings.checks.secrets).unwrap();
+        for problem in [
+            None,
+            Some(limits::over(
+                "max_kept_files",
+                256,
+                "more than 256 files".into(),
+            )),
+        ] {
+            let failed = problem.is_some();
+            let report =
+                build_report(image(), hostile_partial(), problem, &settings, 0, &redactor).unwrap();
+            assert_eq!(report.outcome, Outcome::Fail);
+            for (format, out) in every_output(&report) {
+                for leak in LEAKS {
+                    assert!(
+                        !out.contains(leak),
+                        "`{leak}` in the {format} output (problem: {failed}):\n{out}"
+                    );
+                }
+                if !failed && format != "text" {
+                    // Each format escapes the brackets its own way (Teams: `\[`).
+                    assert!(
+                        out.contains("redacted GitHub token, 40 characters"),
+                        "{format}: {out}"
+                    );
+                }
+            }
+            // The history and facts are there, in redacted form.
+            let json = serde_json::to_string(&report).unwrap();
+            assert!(
+                json.contains("NPM_TOKEN=[redacted secret, 15 characters]"),
+                "{json}"
+            );
+            assert!(json.contains("[redacted private key, "), "{json}");
+            assert!(
+                json.contains("\"DB_PASSWORD\",\"[redacted secret, 20 characters]\""),
+                "{json}"
+            );
+        }
+        let report =
+            build_report(image(), hostile_partial(), None, &settings, 0, &redactor).unwrap();
+        let secrets = report.checks.iter().find(|c| c.id == "secrets").unwrap();
+        assert!(
+            secrets.details.iter().any(|d| d
+                == "build step 1 holds a GitHub token: [redacted GitHub token, 40 characters]"),
+            "{secrets:?}"
+        );
+        let labels = report.checks.iter().find(|c| c.id == "labels").unwrap();
+        assert!(labels.details.contains(&"label `com.acme.deploy-token` is `[redacted secret, 17 characters]`, which does not match `^x$`".to_owned()), "{labels:?}");
+    }
+
+    #[test]
+    fn a_problem_fails_the_image_and_skips_the_other_checks() {
+        let settings = CheckSettings::default();
+        let redactor = Redactor::new(&settings.checks.secrets).unwrap();
+        let problem = limits::over(
+            "max_name_bytes",
+            4096,
+            "layer 1 of 1 (sha256:0123456789ab): a GNU long name of 1,000,000 bytes".into(),
+        );
+        let report = build_report(
+            image(),
+            hostile_partial(),
+            Some(problem),
+            &settings,
+            0,
+            &redactor,
+        )
+        .unwrap();
+        assert_eq!(report.outcome, Outcome::Fail);
+        assert_eq!(report.checks[0].id, "image.limit-exceeded");
+        assert_eq!(
+            report.checks[0].summary,
+            "layer 1 of 1 (sha256:0123456789ab): a GNU long name of 1,000,000 bytes: over `check.limits.max_name_bytes` (4,096)"
+        );
+        assert!(report.checks[1..]
+            .iter()
+            .all(|c| c.outcome == Outcome::Skipped));
+        assert_eq!(
+            report.facts.os, None,
+            "files of an image read in part are not judged"
+        );
+    }
 
     #[test]
     fn image_references() {
@@ -325,6 +733,9 @@ mod tests {
         let d = ImageRef::parse("team/api@sha256:abc").unwrap();
         assert!(d.is_digest());
         assert_eq!(d.to_string(), "team/api@sha256:abc");
+        let d = ImageRef::parse("team/api@sha512:abc").unwrap();
+        assert!(d.is_digest());
+        assert_eq!(d.to_string(), "team/api@sha512:abc");
         assert!(ImageRef::parse("team/api").is_err());
         assert!(ImageRef::parse(":v1").is_err());
     }

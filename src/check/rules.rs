@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::image::ImageConfig;
 use super::layers::FileView;
+use super::redact::Redactor;
 
 /// What a failed check means.
 #[derive(
@@ -471,63 +472,6 @@ pub fn detect_runtimes(
     out
 }
 
-/// Secret-looking values, with what they look like.
-struct SecretPatterns {
-    values: Vec<(Regex, &'static str)>,
-    extra: Vec<Regex>,
-    name: Regex,
-}
-
-impl SecretPatterns {
-    fn new(extra: &[String]) -> std::result::Result<SecretPatterns, String> {
-        let p = |re: &str| Regex::new(re).map_err(|e| e.to_string());
-        Ok(SecretPatterns {
-            values: vec![
-                (
-                    p(r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b")?,
-                    "an AWS access key id",
-                ),
-                (p(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")?, "a private key"),
-                (p(r"\bgh[pousr]_[A-Za-z0-9]{36,}")?, "a GitHub token"),
-                (p(r"\bgithub_pat_[A-Za-z0-9_]{22,}")?, "a GitHub token"),
-                (p(r"\bglpat-[A-Za-z0-9_-]{20,}")?, "a GitLab token"),
-                (p(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")?, "a Slack token"),
-                (p(r"\bsk_live_[A-Za-z0-9]{20,}")?, "a Stripe key"),
-                (p(r"\bAIza[0-9A-Za-z_-]{35}")?, "a Google API key"),
-                (
-                    p(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")?,
-                    "a JSON web token",
-                ),
-            ],
-            extra: extra
-                .iter()
-                .map(|e| p(e))
-                .collect::<std::result::Result<_, _>>()?,
-            name: p(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)")?,
-        })
-    }
-
-    /// What a value looks like, if it looks like a secret.
-    fn value(&self, v: &str) -> Option<&'static str> {
-        self.values
-            .iter()
-            .find(|(re, _)| re.is_match(v))
-            .map(|(_, what)| *what)
-            .or_else(|| {
-                self.extra
-                    .iter()
-                    .any(|re| re.is_match(v))
-                    .then_some("a configured secret pattern")
-            })
-    }
-}
-
-/// A secret shortened for the report: its first four characters.
-pub fn redact(value: &str) -> String {
-    let head: String = value.chars().take(4).collect();
-    format!("{head}… ({} characters)", value.chars().count())
-}
-
 /// One step of the build history, made readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryStep {
@@ -593,13 +537,15 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// The build history, reformatted: the shell prefix dropped, commands split and wrapped.
-pub fn history(config: &ImageConfig) -> Vec<HistoryStep> {
+/// The build history, reformatted: the shell prefix dropped, commands split and wrapped. The
+/// commands are redacted whole before they are split, so that a secret that spans lines (a
+/// private key) is found.
+pub fn history(config: &ImageConfig, redactor: &Redactor) -> Vec<HistoryStep> {
     config
         .history
         .iter()
         .map(|h| {
-            let raw = h.created_by.clone().unwrap_or_default();
+            let raw = redactor.text(h.created_by.as_deref().unwrap_or_default());
             let mut cmd = raw.trim().to_owned();
             for prefix in ["/bin/sh -c #(nop) ", "/bin/sh -c ", "|"] {
                 if let Some(rest) = cmd.strip_prefix(prefix) {
@@ -637,6 +583,19 @@ fn result(
     }
 }
 
+/// The most details a check lists (an image decides how many it could have); the rest are
+/// counted.
+pub const MAX_DETAILS: usize = 50;
+
+fn capped(mut details: Vec<String>) -> Vec<String> {
+    if details.len() > MAX_DETAILS {
+        let more = details.len() - MAX_DETAILS;
+        details.truncate(MAX_DETAILS);
+        details.push(format!("and {more} more"));
+    }
+    details
+}
+
 /// The result of a check that is turned off.
 fn off(id: &str, title: &str, severity: Level) -> CheckResult {
     result(
@@ -654,6 +613,7 @@ pub fn run_checks(
     checks: &Checks,
     facts: &ImageFacts,
     today: i64,
+    redactor: &Redactor,
 ) -> std::result::Result<(Vec<CheckResult>, Facts), String> {
     let config = &facts.config;
     let env = config.env();
@@ -666,9 +626,11 @@ pub fn run_checks(
         .unwrap_or_else(|| "root".into());
     let os = detect_os(&facts.files);
     let runtimes = detect_runtimes(config, &facts.files);
-    let size: i64 = facts.layer_sizes.iter().sum();
-    let patterns = SecretPatterns::new(&checks.secrets.patterns)
-        .map_err(|e| format!("`check.checks.secrets.patterns`: {e}"))?;
+    // Sizes come from the manifest: summed without overflow whatever they say.
+    let size: i64 = facts
+        .layer_sizes
+        .iter()
+        .fold(0i64, |total, s| total.saturating_add((*s).max(0)));
     let mut results = Vec::new();
 
     // Labels.
@@ -695,7 +657,8 @@ pub fn run_checks(
             match labels.get(name) {
                 None => details.push(format!("label `{name}` is missing")),
                 Some(v) if !re.is_match(v) => details.push(format!(
-                    "label `{name}` is `{v}`, which does not match `{pattern}`"
+                    "label `{name}` is `{}`, which does not match `{pattern}`",
+                    redactor.pair(name, v)
                 )),
                 Some(_) => {}
             }
@@ -767,46 +730,34 @@ pub fn run_checks(
     let mut shown_env = Vec::new();
     let mut details = Vec::new();
     for (k, v) in &env {
-        let allowed = c.allow.iter().any(|a| a == k);
-        let by_value = patterns.value(v);
-        let by_name = !v.is_empty()
-            && patterns.name.is_match(k)
-            && !k.ends_with("_FILE")
-            && !k.ends_with("_PATH");
+        let allowed = redactor.allowed(k);
+        let by_value = redactor.kind_of(v);
+        let by_name = !v.is_empty() && redactor.secret_name(k);
+        let shown = redactor.pair(k, v);
         if !allowed && (by_value.is_some() || by_name) {
             details.push(match by_value {
-                Some(what) => format!("environment variable `{k}` holds {what}: {}", redact(v)),
-                None => format!(
-                    "environment variable `{k}` is set to a value: {}",
-                    redact(v)
+                Some(what) => format!(
+                    "environment variable `{k}` holds {}: {shown}",
+                    what.described()
                 ),
+                None => format!("environment variable `{k}` is set to a value: {shown}"),
             });
-            shown_env.push((k.clone(), redact(v)));
-        } else {
-            shown_env.push((k.clone(), v.clone()));
         }
+        shown_env.push((k.clone(), shown));
     }
-    let assignment =
-        Regex::new(r"(?i)\b([A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*)=([^\s$]\S*)")
-            .map_err(|e| e.to_string())?;
     for (i, h) in config.history.iter().enumerate() {
         let text = h.created_by.as_deref().unwrap_or("");
-        if let Some((re, what)) = patterns.values.iter().find(|(re, _)| re.is_match(text)) {
-            let found = re
-                .find(text)
-                .map(|m| redact(m.as_str()))
-                .unwrap_or_default();
-            details.push(format!("build step {} holds {what}: {found}", i + 1));
-        } else if let Some(m) = assignment.captures(text) {
-            let name = m.get(1).map(|x| x.as_str()).unwrap_or("");
-            if !c.allow.iter().any(|a| a == name) {
-                let value = m.get(3).map(|x| x.as_str()).unwrap_or("");
-                details.push(format!(
-                    "build step {} sets `{name}` to a value: {}",
-                    i + 1,
-                    redact(value)
-                ));
-            }
+        if let Some((what, shown)) = redactor.first_secret(text) {
+            details.push(format!(
+                "build step {} holds {}: {shown}",
+                i + 1,
+                what.described()
+            ));
+        } else if let Some((name, shown)) = redactor.first_assignment(text) {
+            details.push(format!(
+                "build step {} sets `{name}` to a value: {shown}",
+                i + 1
+            ));
         }
     }
     if c.enabled {
@@ -829,7 +780,7 @@ pub fn run_checks(
             } else {
                 format!("{} possible secrets", details.len())
             },
-            details,
+            capped(details),
         ));
     } else {
         results.push(off(
@@ -1045,6 +996,15 @@ mod tests {
         }
     }
 
+    fn run(
+        checks: &Checks,
+        facts: &ImageFacts,
+        today: i64,
+    ) -> std::result::Result<(Vec<CheckResult>, Facts), String> {
+        let redactor = Redactor::new(&checks.secrets).unwrap();
+        run_checks(checks, facts, today, &redactor)
+    }
+
     fn outcome<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
         results.iter().find(|r| r.id == id).unwrap()
     }
@@ -1062,7 +1022,7 @@ mod tests {
             &[("owner_team", "platform")],
             &[("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:10001:10001::/app:/bin/false\n"), ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")],
         );
-        let (results, facts) = run_checks(&checks, &f, day_number("2026-11-29").unwrap()).unwrap();
+        let (results, facts) = run(&checks, &f, day_number("2026-11-29").unwrap()).unwrap();
         for r in &results {
             assert_eq!(r.outcome, Outcome::Pass, "{r:?}");
         }
@@ -1103,7 +1063,7 @@ mod tests {
                 ("opt/java/openjdk/release", "JAVA_VERSION=\"11.0.22\"\n"),
             ],
         );
-        let (results, facts) = run_checks(&checks, &f, day_number("2026-11-29").unwrap()).unwrap();
+        let (results, facts) = run(&checks, &f, day_number("2026-11-29").unwrap()).unwrap();
         let labels = outcome(&results, "labels");
         assert_eq!(labels.outcome, Outcome::Fail);
         assert_eq!(
@@ -1117,8 +1077,8 @@ mod tests {
         let secrets = outcome(&results, "secrets");
         assert_eq!(secrets.outcome, Outcome::Fail);
         assert_eq!(secrets.details, [
-            "environment variable `AWS_ACCESS_KEY_ID` holds an AWS access key id: AKIA… (20 characters)",
-            "environment variable `DB_PASSWORD` is set to a value: hunt… (7 characters)",
+            "environment variable `AWS_ACCESS_KEY_ID` holds an AWS access key id: [redacted AWS access key id, 20 characters]",
+            "environment variable `DB_PASSWORD` is set to a value: [redacted secret, 7 characters]",
         ]);
         assert!(!facts
             .env
@@ -1149,20 +1109,32 @@ mod tests {
             ),
             ..HistoryEntry::default()
         });
-        let (results, _) = run_checks(&Checks::default(), &f, 0).unwrap();
+        let (results, _) = run(&Checks::default(), &f, 0).unwrap();
         assert_eq!(
             outcome(&results, "secrets").details,
             [
-                "build step 2 sets `NPM_TOKEN` to a value: npm_… (12 characters)",
-                "build step 3 holds a GitHub token: ghp_… (40 characters)",
+                "build step 2 sets `NPM_TOKEN` to a value: [redacted secret, 12 characters]",
+                "build step 3 holds a GitHub token: [redacted GitHub token, 40 characters]",
             ]
         );
     }
 
     #[test]
+    fn the_details_of_a_check_are_capped() {
+        let env: Vec<String> = (0..120).map(|i| format!("TOKEN_{i}=v{i}")).collect();
+        let env: Vec<&str> = env.iter().map(String::as_str).collect();
+        let (results, facts) = run(&Checks::default(), &facts(None, &env, &[], &[]), 0).unwrap();
+        let secrets = outcome(&results, "secrets");
+        assert_eq!(secrets.summary, "120 possible secrets");
+        assert_eq!(secrets.details.len(), MAX_DETAILS + 1);
+        assert_eq!(secrets.details[MAX_DETAILS], "and 70 more");
+        assert_eq!(facts.env.len(), 120);
+    }
+
+    #[test]
     fn history_is_split_and_wrapped() {
         let f = facts(None, &[], &[], &[]);
-        let steps = history(&f.config);
+        let steps = history(&f.config, &Redactor::new(&SecretsCheck::default()).unwrap());
         assert_eq!(
             steps[0].lines,
             [
@@ -1197,7 +1169,7 @@ mod tests {
     fn a_bad_pattern_is_named() {
         let mut checks = Checks::default();
         checks.labels.required.insert("team".into(), "([".into());
-        let e = run_checks(&checks, &facts(None, &[], &[], &[]), 0).unwrap_err();
+        let e = run(&checks, &facts(None, &[], &[], &[]), 0).unwrap_err();
         assert!(
             e.starts_with("`check.checks.labels.required.team`: `([` is not a regular expression"),
             "{e}"

@@ -800,6 +800,7 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
             .registry_url
             .clone()
             .or_else(|| file.registry_url.clone()),
+        limits: file.limits.clone(),
     };
     let image = args.image.as_deref().map(ImageRef::parse).transpose()?;
     let connect = sdk_connect(ctx, &project);

@@ -68,6 +68,10 @@ pub struct CheckFile {
     /// The checks, each on or off, `warn` or `fail`, with its parameters.
     #[serde(default)]
     pub checks: crate::check::rules::Checks,
+    /// What one image may make the check read, keep and wait for; an image over a limit
+    /// fails its `image.limit-exceeded` (or `image.timeout`) check.
+    #[serde(default)]
+    pub limits: crate::check::limits::Limits,
 }
 
 /// `check.notify`: where the worker reports each image, by outcome.

@@ -17,6 +17,8 @@ use tokio::runtime::Runtime;
 use crate::cfn::emulator_config;
 use crate::harness::{free_port, repo, Emulator, TestProject};
 
+mod hostile;
+
 /// The test registry, started once per test process; it stops when the process exits.
 struct Registry {
     port: u16,
@@ -87,9 +89,17 @@ fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
+fn digest512(bytes: &[u8]) -> String {
+    format!("sha512:{}", hex::encode(sha2::Sha512::digest(bytes)))
+}
+
 /// Uploads a blob (an upload session, then the whole blob in one PUT); its digest.
 fn push_blob(repository: &str, bytes: &[u8]) -> String {
-    let d = digest(bytes);
+    push_blob_as(repository, bytes, digest(bytes))
+}
+
+/// Uploads a blob under the digest `d` (sha256 or sha512).
+fn push_blob_as(repository: &str, bytes: &[u8], d: String) -> String {
     let port = registry().port;
     let (status, text) = http(
         port,
@@ -132,9 +142,12 @@ fn layer(files: &[(&str, &str)]) -> Vec<u8> {
         h.set_cksum();
         tar.append_data(&mut h, path, content.as_bytes()).unwrap();
     }
-    let raw = tar.into_inner().unwrap();
+    gzip(&tar.into_inner().unwrap())
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&raw).unwrap();
+    gz.write_all(raw).unwrap();
     gz.finish().unwrap()
 }
 
@@ -156,13 +169,35 @@ fn push_image(
         .collect();
     let config_bytes = serde_json::to_vec(&config).unwrap();
     let config_digest = push_blob(repository, &config_bytes);
+    let config_descriptor = json!({"mediaType": "application/vnd.docker.container.image.v1+json", "size": config_bytes.len(), "digest": config_digest});
+    push_manifest(
+        rt,
+        ecr,
+        repository,
+        tag,
+        config_descriptor,
+        layer_descriptors,
+    )
+}
+
+/// The manifest of a config and layers (descriptors) to ECR under `tag`, with its digest
+/// (the SHA-256 of its bytes, as ECR computes it; the emulator is told it).
+fn push_manifest(
+    rt: &Runtime,
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    tag: &str,
+    config: Value,
+    layers: Vec<Value>,
+) -> String {
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config_bytes.len(), "digest": config_digest},
-        "layers": layer_descriptors,
+        "config": config,
+        "layers": layers,
     })
     .to_string();
+    let manifest_digest = digest(manifest.as_bytes());
     rt.block_on(async {
         let _ = ecr
             .create_repository()
@@ -173,6 +208,7 @@ fn push_image(
             .repository_name(repository)
             .image_manifest(&manifest)
             .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+            .image_digest(&manifest_digest)
             .image_tag(tag)
             .send()
             .await
@@ -295,7 +331,7 @@ fn check_finds_each_violation_and_passes_a_clean_image() {
     assert_eq!(checks[0]["details"][0], "label `owner_team` is missing");
     assert_eq!(
         checks[2]["details"][0],
-        "environment variable `AWS_ACCESS_KEY_ID` holds an AWS access key id: AKIA… (20 characters)"
+        "environment variable `AWS_ACCESS_KEY_ID` holds an AWS access key id: [redacted AWS access key id, 20 characters]"
     );
     assert!(checks[3]["summary"]
         .as_str()

@@ -628,8 +628,18 @@ fn a_message_that_fails_is_left_in_the_queue_and_received_again() {
         &emulator,
         &format!("  queue_url: {}\n  report_bucket: reports\n", pipe.queue),
     );
-    // An image ECR has, whose config blob the registry does not: the event is true, the
-    // check fails.
+    // An image ECR has, while the registry cannot be reached: the event is true, the check
+    // fails for a reason that may pass (a missing blob, by contrast, is the image's fault and
+    // a finding).
+    let unreachable = crate::harness::free_port();
+    let config_text = std::fs::read_to_string(p.path().join("little.yaml")).unwrap();
+    p.file(
+        "little.yaml",
+        &config_text.replace(
+            &format!("127.0.0.1:{}", registry().port),
+            &format!("127.0.0.1:{unreachable}"),
+        ),
+    );
     let digest = phantom_image(&rt, &ecr, "team/broken", "v1");
     send(
         &rt,
@@ -652,7 +662,8 @@ fn a_message_that_fails_is_left_in_the_queue_and_received_again() {
     assert!(count >= 2, "received {count} times");
 }
 
-/// A manifest in ECR whose blobs were never pushed to the registry; its digest.
+/// A manifest in ECR (with its true digest, which moto takes as given) whose blobs were never
+/// pushed to the registry; its digest.
 fn phantom_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str) -> String {
     let missing = format!("sha256:{}", "1".repeat(64));
     let manifest = json!({
@@ -673,6 +684,10 @@ fn phantom_image(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repository: &str, tag:
             .image_manifest(&manifest)
             .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
             .image_tag(tag)
+            .image_digest(format!(
+                "sha256:{}",
+                hex::encode(Sha256::digest(manifest.as_bytes()))
+            ))
             .send()
             .await
             .unwrap()

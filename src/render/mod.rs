@@ -449,8 +449,10 @@ impl<'p> Renderer<'p> {
             .lines()
             .nth(pos.line.saturating_sub(1))
             .unwrap_or_default();
-        let col = pos.offset_in_line + 1;
-        let col = (col <= line_text.chars().count() + 1).then_some(col);
+        let col = pos
+            .offset_in_line
+            .map(|o| o + 1)
+            .filter(|col| *col <= line_text.chars().count() + 1);
         Some((name, pos.line, col))
     }
 

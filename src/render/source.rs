@@ -105,11 +105,13 @@ fn segments(src: &str) -> Vec<Segment> {
                     let block = &src[out.last().map(|s| s.start).unwrap_or(0)..i];
                     if is_raw_open(block) {
                         if let Some(end) = find_endraw(src, i) {
-                            out.push(Segment {
-                                data: true,
-                                start: i,
-                                end,
-                            });
+                            if end > i {
+                                out.push(Segment {
+                                    data: true,
+                                    start: i,
+                                    end,
+                                });
+                            }
                             seg_start = end;
                             i = end;
                         }
@@ -130,25 +132,39 @@ fn segments(src: &str) -> Vec<Segment> {
     out
 }
 
+/// Whether a whole block (`{% ... %}`) is a raw block's opening tag.
 fn is_raw_open(block: &str) -> bool {
-    let inner = block
-        .trim_start_matches("{%")
-        .trim_end_matches("%}")
-        .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
-    inner == "raw"
+    block
+        .strip_prefix("{%")
+        .and_then(|rest| basic_tag(rest, "raw"))
+        .is_some_and(|len| len + 2 == block.len())
 }
 
+/// The length of a tag without arguments at the start of `s` (the text after `{%`): an
+/// optional `-` or `+`, whitespace, `name`, whitespace, an optional `-` or `+`, and `%}`. As
+/// minijinja's lexer reads `raw` and `endraw`.
+fn basic_tag(s: &str, name: &str) -> Option<usize> {
+    let rest = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let rest = rest.strip_prefix(name)?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let rest = rest.strip_prefix(['-', '+']).unwrap_or(rest);
+    let rest = rest.strip_prefix("%}")?;
+    Some(s.len() - rest.len())
+}
+
+/// The start of the `{% endraw %}` that closes a raw block whose body begins at `from`. Every
+/// `{%` in the body is a candidate, as in minijinja: in `{%}` the `%}` overlaps the `{%`, and
+/// that is no tag at all.
 fn find_endraw(src: &str, from: usize) -> Option<usize> {
     let mut at = from;
-    while let Some(i) = src[at..].find("{%") {
+    while let Some(i) = src.get(at..)?.find("{%") {
         let start = at + i;
-        let end = src[start..].find("%}").map(|e| start + e + 2)?;
-        let inner = src[start + 2..end - 2]
-            .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
-        if inner == "endraw" {
+        let body = start + 2;
+        if basic_tag(src.get(body..)?, "endraw").is_some() {
             return Some(start);
         }
-        at = end;
+        at = body;
     }
     None
 }
@@ -218,12 +234,24 @@ fn is_loop_ident(before: &[u8]) -> bool {
     &before[start..] == b"loop"
 }
 
-/// Inserts a line marker at the start of every source line that begins in template data.
+/// What follows the line of a marker put before a file's first block when its first line does
+/// not begin with data: the output after it comes from that line, at no known column.
+const BLOCK_MARK: &str = ":b";
+
+/// Inserts a line marker at the start of every source line that begins in template data, and
+/// one before the first block when the file begins with a block (so that output before any
+/// data still maps to its file and line 1).
 pub fn instrument(src: &str, file_id: usize) -> String {
     let mut out = String::with_capacity(src.len() + src.len() / 4);
     let mut line = 1;
     let mut at_line_start = true;
-    for seg in segments(src) {
+    let segs = segments(src);
+    if segs.first().is_some_and(|s| !s.data) {
+        out.push(MARK_START);
+        out.push_str(&format!("{file_id}:1{BLOCK_MARK}"));
+        out.push(MARK_END);
+    }
+    for seg in segs {
         let text = &src[seg.start..seg.end];
         if !seg.data {
             line += text.matches('\n').count();
@@ -252,8 +280,9 @@ pub fn instrument(src: &str, file_id: usize) -> String {
 pub struct SourcePos {
     pub file_id: usize,
     pub line: usize,
-    /// Characters between the marker and the position: the column when the line is literal.
-    pub offset_in_line: usize,
+    /// Characters between the marker and the position: the column when the line is literal;
+    /// None when the marker stood before a block.
+    pub offset_in_line: Option<usize>,
 }
 
 /// Instrumented output with its markers removed, and where each marked line came from.
@@ -261,8 +290,9 @@ pub struct SourcePos {
 pub struct SourceMap {
     /// The output without markers.
     pub text: String,
-    /// (byte offset in `text`, file id, source line), in output order.
-    marks: Vec<(usize, usize, usize)>,
+    /// (byte offset in `text`, file id, source line, whether the marker stood before a block),
+    /// in output order.
+    marks: Vec<(usize, usize, usize, bool)>,
 }
 
 impl SourceMap {
@@ -277,8 +307,12 @@ impl SourceMap {
                 Some(end) => {
                     let body = &after[..end];
                     if let Some((f, l)) = body.split_once(':') {
+                        let (l, block) = match l.strip_suffix(BLOCK_MARK) {
+                            Some(l) => (l, true),
+                            None => (l, false),
+                        };
                         if let (Ok(f), Ok(l)) = (f.parse(), l.parse()) {
-                            marks.push((text.len(), f, l));
+                            marks.push((text.len(), f, l, block));
                         }
                     }
                     rest = &after[end + MARK_END.len_utf8()..];
@@ -294,17 +328,19 @@ impl SourceMap {
 
     /// The source line that produced the byte at `offset` of [`SourceMap::text`].
     pub fn source_at(&self, offset: usize) -> Option<SourcePos> {
-        let idx = self.marks.partition_point(|(o, _, _)| *o <= offset);
-        let (mark_at, file_id, line) = *self.marks.get(idx.checked_sub(1)?)?;
+        let idx = self.marks.partition_point(|(o, _, _, _)| *o <= offset);
+        let (mark_at, file_id, line, block) = *self.marks.get(idx.checked_sub(1)?)?;
         let between = self.text.get(mark_at..offset).unwrap_or_default();
         // Text from the marker may span several output lines (a multi-line expression's value):
         // count from the last newline then.
-        let offset_in_line = between
-            .rsplit('\n')
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .count();
+        let offset_in_line = (!block).then(|| {
+            between
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+        });
         Some(SourcePos {
             file_id,
             line,
@@ -425,6 +461,73 @@ mod tests {
     }
 
     #[test]
+    fn raw_body_may_hold_what_looks_like_delimiters() {
+        // `{%}`: the `%}` overlaps the `{%`; once a panic (a slice from after `{%` to before
+        // `%}`, which ended before it began).
+        let src = "{% raw %}{%}{% endraw %}";
+        let segs = segments(src);
+        assert!(
+            segs.iter().any(|s| s.data && &src[s.start..s.end] == "{%}"),
+            "{segs:?}"
+        );
+        assert_eq!(rewrite_length(src), src);
+        // The file begins with a block: a marker without a column before it.
+        assert_eq!(
+            instrument(src, 0),
+            format!("{MARK_START}0:1:b{MARK_END}{src}")
+        );
+        let map = SourceMap::new(&instrument(src, 2));
+        assert_eq!(map.text, src);
+        assert_eq!(
+            map.source_at(10),
+            Some(SourcePos {
+                file_id: 2,
+                line: 1,
+                offset_in_line: None
+            })
+        );
+        assert_eq!(
+            instrument(&format!("x\n{src}"), 0),
+            format!("{MARK_START}0:1{MARK_END}x\n{src}")
+        );
+        // As minijinja reads them: every `{%` of the body may start `endraw`, with whitespace
+        // control on either side.
+        let src = "{%- raw +%}{%%}{%{%-endraw%} x";
+        assert!(segments(src)
+            .iter()
+            .any(|s| s.data && &src[s.start..s.end] == "{%%}{%"));
+        assert!(is_raw_open("{%raw%}") && is_raw_open("{%- raw -%}"));
+        assert!(!is_raw_open("{% raw x %}") && !is_raw_open("{% rawx %}"));
+    }
+
+    #[test]
+    fn no_text_makes_the_lexer_panic() {
+        for src in [
+            "{% raw %}{%",
+            "{% raw %}{%}",
+            "{% raw %}%}",
+            "{% raw %}{% endraw",
+            "{% raw %}{% endraw %",
+            "{%raw%}{%-",
+            "{{ 'é\\",
+            "{{ \"\\é",
+            "{% if x.length",
+            "{% raw %}é{%}é{% endraw %}é",
+            "{",
+            "{%",
+            "{#",
+        ] {
+            let _ = rewrite_length(src);
+            let _ = instrument(src, 0);
+            let _ = references(src);
+            let map = SourceMap::new(&instrument(src, 1));
+            for offset in 0..=map.text.len() + 1 {
+                let _ = map.source_at(offset);
+            }
+        }
+    }
+
+    #[test]
     fn source_map_finds_the_line() {
         let instrumented =
             format!("{MARK_START}0:1{MARK_END}{{\n{MARK_START}1:7{MARK_END}  \"a\": x\n");
@@ -436,7 +539,7 @@ mod tests {
             Some(SourcePos {
                 file_id: 1,
                 line: 7,
-                offset_in_line: 7
+                offset_in_line: Some(7)
             })
         );
         assert_eq!(map.source_at(0).unwrap().line, 1);

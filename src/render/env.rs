@@ -16,6 +16,7 @@ use minijinja::{AutoEscape, Environment, Error as TplError, ErrorKind, State, Un
 use super::policy;
 use super::source;
 use crate::diag::{Diagnostic, Location};
+use crate::project::files::{Outside, ProjectFiles, ReadError};
 
 /// Template names with this prefix load from `policies/` instead of `templates/`.
 pub const POLICY_PREFIX: &str = "@policies/";
@@ -50,12 +51,16 @@ pub fn output_placeholder(stack: &str, key: &str) -> String {
 
 /// Per-render state shared by the environment's loader and functions.
 pub struct Session {
-    pub root: PathBuf,
+    /// The project's files: templates and policies are read only inside the project.
+    pub project_files: ProjectFiles,
     pub outputs: Outputs,
     pub account_id: Mutex<Option<String>>,
     pub resolve_account: Option<AccountResolver>,
     /// Problems found in policy documents during this render, with their own locations.
     pub policy_problems: Mutex<Vec<Diagnostic>>,
+    /// The last template or policy refused for leading outside the project (its path as
+    /// shown), so that the error names it as such.
+    pub outside: Mutex<Option<Outside>>,
     /// Whether the loader inserts line markers (see `source::instrument`).
     pub instrument: bool,
     /// Template names by file id, for instrumented renders.
@@ -94,7 +99,8 @@ impl Session {
         if !is_safe_name(name.strip_prefix(POLICY_PREFIX).unwrap_or(name)) {
             return Ok(None);
         }
-        let path = self.root.join(self.file_of(name));
+        let rel = self.file_of(name);
+        let path = self.project_files.root().join(&rel);
         if let Some(cached) = self
             .source_cache
             .lock()
@@ -103,25 +109,20 @@ impl Session {
         {
             return Ok(cached.as_ref().map(|text| self.prepare(name, text)));
         }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e)
-                if e.kind() == std::io::ErrorKind::NotFound
-                    || e.kind() == std::io::ErrorKind::IsADirectory =>
-            {
+        let text = match self.project_files.read_to_string(&rel) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
                 self.source_cache
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(path, None);
                 return Ok(None);
             }
-            Err(e) => {
+            Err(ReadError::Outside(o)) => return Err(self.outside(&o)),
+            Err(ReadError::Io(e)) => {
                 return Err(TplError::new(
                     ErrorKind::InvalidOperation,
-                    format!(
-                        "cannot read `{}`: {e}",
-                        (self.shown)(&self.file_of(name)).display()
-                    ),
+                    format!("cannot read `{}`: {e}", (self.shown)(&rel).display()),
                 ))
             }
         };
@@ -132,6 +133,18 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .insert(path, Some(text));
         Ok(Some(prepared))
+    }
+
+    /// A template or policy that leads outside the project, as a template error (minijinja
+    /// puts it at the `include`, `import` or `policy()` that asked for it).
+    fn outside(&self, o: &Outside) -> TplError {
+        let shown = Outside {
+            path: (self.shown)(&o.path),
+            ..o.clone()
+        };
+        let message = shown.to_string();
+        *self.outside.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown);
+        TplError::new(ErrorKind::InvalidOperation, message)
     }
 
     /// A rewritten source as this session loads it: instrumented with its file id when the
@@ -162,6 +175,13 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .get(id)
             .cloned()
+    }
+
+    pub fn take_outside(&self) -> Option<Outside> {
+        self.outside
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     pub fn take_policy_problems(&self) -> Vec<Diagnostic> {
@@ -402,10 +422,16 @@ fn load_policy(
             format!("`{name}` is not a policy name: use a path under policies/ without `..`, such as `lifecycle/dev-images`"),
         ));
     }
-    let policies = session.root.join("policies");
-    let (file, templated) = if policies.join(format!("{base}.json")).is_file() {
+    let policies = Path::new("policies");
+    let is_file = |file: String| {
+        session
+            .project_files
+            .is_file(&policies.join(file))
+            .map_err(|o| session.outside(&o))
+    };
+    let (file, templated) = if is_file(format!("{base}.json"))? {
         (format!("{base}.json"), false)
-    } else if policies.join(format!("{base}.json.njk")).is_file() {
+    } else if is_file(format!("{base}.json.njk"))? {
         (format!("{base}.json.njk"), true)
     } else {
         return Err(TplError::new(
@@ -462,12 +488,22 @@ fn load_policy(
                 format!("policy `{base}` is plain JSON and takes no arguments; rename it to `{base}.json.njk` to use them"),
             ));
         }
-        std::fs::read_to_string(session.root.join(&rel)).map_err(|e| {
-            TplError::new(
-                ErrorKind::InvalidOperation,
-                format!("cannot read `{}`: {e}", shown.display()),
-            )
-        })?
+        match session.project_files.read_to_string(&rel) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                return Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read `{}`: it is gone", shown.display()),
+                ))
+            }
+            Err(ReadError::Outside(o)) => return Err(session.outside(&o)),
+            Err(ReadError::Io(e)) => {
+                return Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read `{}`: {e}", shown.display()),
+                ))
+            }
+        }
     };
     let key = (base.to_owned(), text);
     if let Some(v) = session
@@ -569,11 +605,12 @@ mod tests {
 
     fn session(root: &Path) -> Arc<Session> {
         Arc::new(Session {
-            root: root.to_path_buf(),
+            project_files: ProjectFiles::new(root),
             outputs: Outputs::default(),
             account_id: Mutex::new(None),
             resolve_account: None,
             policy_problems: Mutex::new(Vec::new()),
+            outside: Mutex::new(None),
             instrument: false,
             files: Mutex::new(Vec::new()),
             shown: Box::new(|p| p.to_path_buf()),

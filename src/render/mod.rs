@@ -144,11 +144,12 @@ impl<'p> Renderer<'p> {
         // as the project is big.
         let shown = self.project.path_display();
         Arc::new(Session {
-            root: self.project.root.clone(),
+            project_files: self.project.files().clone(),
             outputs: self.options.outputs.clone(),
             account_id: Mutex::new(self.project.account_of(stack).map(|a| a.id.clone())),
             resolve_account: self.options.resolve_account.clone(),
             policy_problems: Mutex::new(Vec::new()),
+            outside: Mutex::new(None),
             instrument,
             files: Mutex::new(Vec::new()),
             shown: Box::new(move |p| shown.shown(p)),
@@ -171,6 +172,7 @@ impl<'p> Renderer<'p> {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clear();
+                session.take_outside();
                 (session, environment)
             }
             None => {
@@ -444,7 +446,7 @@ impl<'p> Renderer<'p> {
     ) -> Option<(String, usize, Option<usize>)> {
         let pos = map.source_at(offset)?;
         let name = session.file_name(pos.file_id)?;
-        let src = std::fs::read_to_string(self.project.root.join(session.file_of(&name))).ok()?;
+        let src = self.project.files().text(&session.file_of(&name))?;
         let line_text = src
             .lines()
             .nth(pos.line.saturating_sub(1))
@@ -467,7 +469,7 @@ impl<'p> Renderer<'p> {
         session: &Session,
     ) -> Diagnostic {
         let file = session.file_of(&name);
-        let text = std::fs::read_to_string(self.project.root.join(&file)).ok();
+        let text = self.project.files().text(&file);
         let mut d = d.at(
             Location::at(self.project.shown(&file), line, col),
             text.as_deref(),
@@ -478,8 +480,7 @@ impl<'p> Renderer<'p> {
     }
 
     fn include_chain(&self, root: &str, target: &str, session: &Session) -> Vec<Location> {
-        let load =
-            |n: &str| std::fs::read_to_string(self.project.root.join(session.file_of(n))).ok();
+        let load = |n: &str| self.project.files().text(&session.file_of(n));
         source::include_chain(root, target, &load, &env::join)
             .into_iter()
             .map(|(name, line, col)| {
@@ -530,7 +531,12 @@ impl<'p> Renderer<'p> {
             .find(|e| e.name().is_some())
             .copied()
             .unwrap_or(err);
-        let mut d = Diagnostic::error(code_of(inner), message_of(inner)).with_stack(&stack.name);
+        let mut d = match session.take_outside() {
+            Some(o) => Diagnostic::error("outside-project", o.to_string())
+                .with_note(crate::project::OUTSIDE_HELP),
+            None => Diagnostic::error(code_of(inner), message_of(inner)),
+        }
+        .with_stack(&stack.name);
         match self.error_location(inner) {
             Some((name, line, col)) => {
                 d = self.with_source(d, name.clone(), line, col, &stack.template, session);
@@ -593,7 +599,11 @@ impl<'p> Renderer<'p> {
                 })
                 .collect();
         }
-        let d = Diagnostic::error(code_of(err), format!("`{kind}.{key}`: {}", message_of(err)));
+        let d = match session.take_outside() {
+            Some(o) => Diagnostic::error("outside-project", format!("`{kind}.{key}`: {o}"))
+                .with_note(crate::project::OUTSIDE_HELP),
+            None => Diagnostic::error(code_of(err), format!("`{kind}.{key}`: {}", message_of(err))),
+        };
         vec![stack.diagnostic_at(self.project, &[kind, key], d)]
     }
 

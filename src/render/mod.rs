@@ -718,3 +718,68 @@ pub fn count(diags: &[Diagnostic]) -> (usize, usize) {
         .count();
     (errors, diags.len() - errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project of `files` (little.yaml given), loaded.
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "defaults: {region: us-east-1}\n",
+        )
+        .unwrap();
+        for (rel, text) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, project)
+    }
+
+    fn errors_of(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let (_dir, project) = project(files);
+        let stack = project.stack("s").unwrap();
+        let (rendered, diags) = Renderer::new(&project, RenderOptions::default()).check(stack);
+        assert!(rendered.is_none(), "{diags:?}");
+        diags
+    }
+
+    #[test]
+    fn invalid_output_is_located_when_the_template_calls_a_templated_policy() {
+        // Found by `scripts/fuzz template`: templated policies were rendered with line
+        // markers too, which made them invalid JSON, so the marked render failed and the
+        // error had no line.
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            (
+                "templates/t.json.njk",
+                "{\n  \"P\": {{ policy('p', days=3) | dump }},\n  \"Description\"} \"x\"\n}\n",
+            ),
+            (
+                "policies/p.json.njk",
+                "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"countType\": \"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": {{ days }}}, \"action\": {\"type\": \"expire\"}}]}\n",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "invalid-output");
+        let at = diags[0].location.as_ref().unwrap();
+        assert_eq!((at.line, at.column), (Some(3), Some(16)), "{}", diags[0]);
+        assert!(at.file.ends_with("templates/t.json.njk"), "{}", diags[0]);
+    }
+
+    #[test]
+    fn a_raw_block_holding_percent_brace_is_an_error_at_line_1() {
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            ("templates/t.json.njk", "{% raw %}{%}{% endraw %}"),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "invalid-output");
+        let at = diags[0].location.as_ref().unwrap();
+        assert_eq!((at.line, at.column), (Some(1), None), "{}", diags[0]);
+    }
+}

@@ -235,8 +235,31 @@ fn is_loop_ident(before: &[u8]) -> bool {
 }
 
 /// What follows the line of a marker put before a file's first block when its first line does
-/// not begin with data: the output after it comes from that line, at no known column.
-const BLOCK_MARK: &str = ":b";
+/// not begin with data: the output after it comes from that line, at no known column. Digits
+/// only, like the rest of a marker, so that case filters leave markers alone.
+const BLOCK_MARK: &str = ":0";
+
+/// A number that starts every marker's body, random per process: a template's own text may
+/// hold the marker characters (they are only private-use characters), but not this number, so
+/// the source map never takes the template's text for a marker.
+fn nonce() -> u64 {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0x6c69_7474_6c65_u64)
+    })
+}
+
+/// Writes the marker of `file_id:line` (with [`BLOCK_MARK`] when it stands before a block).
+fn push_marker(out: &mut String, file_id: usize, line: usize, block: bool) {
+    use std::fmt::Write;
+    let suffix = if block { BLOCK_MARK } else { "" };
+    let _ = write!(
+        out,
+        "{MARK_START}{}:{file_id}:{line}{suffix}{MARK_END}",
+        nonce()
+    );
+}
 
 /// Inserts a line marker at the start of every source line that begins in template data, and
 /// one before the first block when the file begins with a block (so that output before any
@@ -247,9 +270,7 @@ pub fn instrument(src: &str, file_id: usize) -> String {
     let mut at_line_start = true;
     let segs = segments(src);
     if segs.first().is_some_and(|s| !s.data) {
-        out.push(MARK_START);
-        out.push_str(&format!("{file_id}:1{BLOCK_MARK}"));
-        out.push(MARK_END);
+        push_marker(&mut out, file_id, 1, true);
     }
     for seg in segs {
         let text = &src[seg.start..seg.end];
@@ -261,9 +282,7 @@ pub fn instrument(src: &str, file_id: usize) -> String {
         }
         for piece in text.split_inclusive('\n') {
             if at_line_start {
-                out.push(MARK_START);
-                out.push_str(&format!("{file_id}:{line}"));
-                out.push(MARK_END);
+                push_marker(&mut out, file_id, line, false);
             }
             out.push_str(piece);
             at_line_start = piece.ends_with('\n');
@@ -273,6 +292,25 @@ pub fn instrument(src: &str, file_id: usize) -> String {
         }
     }
     out
+}
+
+/// The marker body after [`MARK_START`]: (file id, line, whether before a block, its length
+/// up to and with [`MARK_END`]); None when `after` does not hold one of this process's markers.
+fn read_marker(after: &str) -> Option<(usize, usize, bool, usize)> {
+    let end = after.find(MARK_END)?;
+    let body = &after[..end];
+    let rest = body.strip_prefix(&nonce().to_string())?.strip_prefix(':')?;
+    let (rest, block) = match rest.strip_suffix(BLOCK_MARK) {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (file, line) = rest.split_once(':')?;
+    Some((
+        file.parse().ok()?,
+        line.parse().ok()?,
+        block,
+        end + MARK_END.len_utf8(),
+    ))
 }
 
 /// The source of a position in rendered output.
@@ -303,21 +341,14 @@ impl SourceMap {
         while let Some(i) = rest.find(MARK_START) {
             text.push_str(&rest[..i]);
             let after = &rest[i + MARK_START.len_utf8()..];
-            match after.find(MARK_END) {
-                Some(end) => {
-                    let body = &after[..end];
-                    if let Some((f, l)) = body.split_once(':') {
-                        let (l, block) = match l.strip_suffix(BLOCK_MARK) {
-                            Some(l) => (l, true),
-                            None => (l, false),
-                        };
-                        if let (Ok(f), Ok(l)) = (f.parse(), l.parse()) {
-                            marks.push((text.len(), f, l, block));
-                        }
-                    }
-                    rest = &after[end + MARK_END.len_utf8()..];
+            match read_marker(after) {
+                Some((file, line, block, len)) => {
+                    marks.push((text.len(), file, line, block));
+                    rest = &after[len..];
                 }
                 None => {
+                    // The template's own character, not a marker.
+                    text.push(MARK_START);
                     rest = after;
                 }
             }
@@ -418,6 +449,13 @@ pub fn include_chain(
 mod tests {
     use super::*;
 
+    /// The marker of `file:line` as [`instrument`] writes it.
+    fn mark(file: usize, line: usize) -> String {
+        let mut s = String::new();
+        push_marker(&mut s, file, line, false);
+        s
+    }
+
     #[test]
     fn length_is_rewritten_only_in_blocks() {
         let src = "a.length {% if xs.length > 0 %}{{ xs.length }}{{ 'x.length' }}{{ f().length }}{% endif %}";
@@ -434,7 +472,7 @@ mod tests {
     fn markers_only_at_data_line_starts() {
         let src = "{\n{% if x %}\n  \"a\": 1\n{% endif %}\n}";
         let out = instrument(src, 3);
-        let m = |l: usize| format!("{MARK_START}3:{l}{MARK_END}");
+        let m = |l: usize| mark(3, l);
         assert!(out.starts_with(&m(1)), "{out:?}");
         assert!(out.contains(&format!("\n{}  \"a\"", m(3))), "{out:?}");
         assert!(out.contains(&m(5)), "{out:?}");
@@ -445,10 +483,7 @@ mod tests {
     fn strings_in_blocks_may_hold_delimiters() {
         let src = "{{ '%}' ~ \"}}\" }}\nx";
         let out = instrument(src, 0);
-        assert!(
-            out.ends_with(&format!("{MARK_START}0:2{MARK_END}x")),
-            "{out:?}"
-        );
+        assert!(out.ends_with(&format!("{}x", mark(0, 2))), "{out:?}");
     }
 
     #[test]
@@ -472,10 +507,9 @@ mod tests {
         );
         assert_eq!(rewrite_length(src), src);
         // The file begins with a block: a marker without a column before it.
-        assert_eq!(
-            instrument(src, 0),
-            format!("{MARK_START}0:1:b{MARK_END}{src}")
-        );
+        let mut before_block = String::new();
+        push_marker(&mut before_block, 0, 1, true);
+        assert_eq!(instrument(src, 0), format!("{before_block}{src}"));
         let map = SourceMap::new(&instrument(src, 2));
         assert_eq!(map.text, src);
         assert_eq!(
@@ -488,7 +522,7 @@ mod tests {
         );
         assert_eq!(
             instrument(&format!("x\n{src}"), 0),
-            format!("{MARK_START}0:1{MARK_END}x\n{src}")
+            format!("{}x\n{src}", mark(0, 1))
         );
         // As minijinja reads them: every `{%` of the body may start `endraw`, with whitespace
         // control on either side.
@@ -528,9 +562,20 @@ mod tests {
     }
 
     #[test]
+    fn the_templates_own_marker_characters_are_text() {
+        // Found by `scripts/fuzz template`: a template holding U+E000 and U+E001 (as the
+        // markers' own characters) lost its text in the source map, and errors their lines.
+        let src = "{\"A\": \"\u{e000}0:1\u{e001}\", \"B\": \"\u{e001}\"}\n{% raw %}\u{e000}1:2:0\u{e001}{% endraw %}\u{e000}";
+        let map = SourceMap::new(&instrument(src, 4));
+        assert_eq!(map.text, src);
+        assert_eq!(map.source_at(3).map(|p| (p.file_id, p.line)), Some((4, 1)));
+        let bad = format!("{MARK_START}{}:9:9{MARK_END}x", nonce().wrapping_add(1));
+        assert_eq!(SourceMap::new(&bad).text, bad);
+    }
+
+    #[test]
     fn source_map_finds_the_line() {
-        let instrumented =
-            format!("{MARK_START}0:1{MARK_END}{{\n{MARK_START}1:7{MARK_END}  \"a\": x\n");
+        let instrumented = format!("{}{{\n{}  \"a\": x\n", mark(0, 1), mark(1, 7));
         let map = SourceMap::new(&instrumented);
         assert_eq!(map.text, "{\n  \"a\": x\n");
         let at = map.text.find('x').unwrap();

@@ -163,7 +163,8 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
 
 fn run(o: &Options) -> Result<(), String> {
     engine::install(o.timeout);
-    let mut out = std::io::stdout().lock();
+    // Stdout is locked for each line only: a failure is reported from the watchdog thread.
+    let out = || std::io::stdout().lock();
     for name in &o.targets {
         let mut t = target(name).map_err(|e| format!("target `{name}`: {e}"))?;
         let crashes = o.crashes.join(name);
@@ -179,7 +180,7 @@ fn run(o: &Options) -> Result<(), String> {
             }
             for (file, input) in files.iter().zip(read_all(&files)?) {
                 engine::run_bounded(t.as_mut(), &input, &o.crashes, o.memory);
-                let _ = writeln!(out, "fuzz: {name}: {} passes", file.display());
+                let _ = writeln!(out(), "fuzz: {name}: {} passes", file.display());
             }
             engine::track_running_done();
             continue;
@@ -205,14 +206,14 @@ fn run(o: &Options) -> Result<(), String> {
         engine::track_running_done();
         let took = started.elapsed().as_secs_f64();
         let _ = writeln!(
-            out,
+            out(),
             "fuzz: {name}: {} inputs in {took:.1} s ({:.0}/s), {} behaviours, pool of {}: no failure",
             stats.inputs,
             stats.inputs as f64 / took.max(0.001),
             stats.behaviours,
             stats.pool
         );
-        let _ = out.flush();
+        let _ = out().flush();
     }
     Ok(())
 }

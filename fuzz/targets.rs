@@ -104,6 +104,7 @@ const TEMPLATE_ERRORS: &[&str] = &[
     "bad-include",
     "template-error",
     "outside-project",
+    "template-limit",
     "invalid-output",
 ];
 

@@ -18,6 +18,79 @@ use super::source;
 use crate::diag::{Diagnostic, Location};
 use crate::project::files::{Outside, ProjectFiles, ReadError};
 
+/// The most work one render may do, in minijinja's fuel: one unit per instruction, and one per
+/// 64 bytes of text built. The repository's largest stack takes about 13,000 and a stack of 500
+/// repositories (CloudFormation's resource limit) about 2,000,000; a loop that does not end, or
+/// text that doubles in a loop, stops here (after a second or so) with an error at its line,
+/// instead of hanging `validate` or `little serve`, or exhausting memory.
+pub const FUEL: u64 = 10_000_000;
+
+/// The most text one render may write: CloudFormation takes templates of at most 1 MiB, and
+/// the text is parsed, linted and mapped to its source lines after the render.
+pub const MAX_OUTPUT: usize = 8 << 20;
+
+/// The error of a render that wrote more than [`MAX_OUTPUT`].
+#[derive(Debug)]
+pub struct OutputTooLarge;
+
+impl std::fmt::Display for OutputTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the output is over {} MiB", MAX_OUTPUT >> 20)
+    }
+}
+
+impl std::error::Error for OutputTooLarge {}
+
+/// Whether a render failed for writing more than [`MAX_OUTPUT`].
+pub fn is_output_too_large(err: &TplError) -> bool {
+    use std::error::Error as _;
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if e.is::<OutputTooLarge>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<OutputTooLarge>())
+            {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}
+
+/// A writer that refuses to hold more than [`MAX_OUTPUT`] bytes.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len().saturating_add(buf.len()) > MAX_OUTPUT {
+            return Err(std::io::Error::other(OutputTooLarge));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders a template, stopping once the output is over [`MAX_OUTPUT`].
+pub fn render_capped(
+    template: &minijinja::Template<'_, '_>,
+    ctx: Value,
+) -> Result<String, TplError> {
+    let mut out = Capped(Vec::new());
+    template.render_captured_to(ctx, &mut out)?;
+    // minijinja writes whole `str`s: the bytes are UTF-8.
+    Ok(String::from_utf8(out.0)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
 /// Template names with this prefix load from `policies/` instead of `templates/`.
 pub const POLICY_PREFIX: &str = "@policies/";
 /// Template names with this prefix are a stack config's parameter or tag values.
@@ -294,6 +367,7 @@ pub fn environment(session: Arc<Session>) -> Environment<'static> {
     }
     env.set_debug(true);
     env.set_recursion_limit(200);
+    env.set_fuel(Some(FUEL));
     env.set_path_join_callback(|name, parent| join_path(name, parent).into());
     let s = session.clone();
     env.set_loader(move |name| s.load(name));
@@ -350,6 +424,16 @@ fn dump(value: &Value, indent: Option<Value>) -> Result<String, TplError> {
             "`dump` of an undefined value",
         ));
     }
+    let too_large = || {
+        TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("`dump` would write over {} MiB", MAX_OUTPUT >> 20),
+        )
+    };
+    // Each `| dump` of a string escapes its quotes again: chained, the text doubles.
+    if value.as_str().is_some_and(|s| s.len() > MAX_OUTPUT) {
+        return Err(too_large());
+    }
     let json = to_json(value)?;
     let indent = match indent {
         None => None,
@@ -367,18 +451,25 @@ fn dump(value: &Value, indent: Option<Value>) -> Result<String, TplError> {
             },
         },
     };
-    match indent {
-        None => serde_json::to_string(&json),
-        Some(ind) if ind.is_empty() => serde_json::to_string(&json),
+    let mut out = Capped(Vec::new());
+    let written = match indent {
+        None => serde_json::to_writer(&mut out, &json),
+        Some(ind) if ind.is_empty() => serde_json::to_writer(&mut out, &json),
         Some(ind) => {
-            let mut buf = Vec::new();
             let fmt = serde_json::ser::PrettyFormatter::with_indent(ind.as_bytes());
-            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
             serde::Serialize::serialize(&json, &mut ser)
-                .map(|_| String::from_utf8_lossy(&buf).into_owned())
         }
+    };
+    match written {
+        Ok(()) => Ok(String::from_utf8_lossy(&out.0).into_owned()),
+        // The only I/O error of the capped writer.
+        Err(e) if e.is_io() => Err(too_large()),
+        Err(e) => Err(TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("`dump` failed: {e}"),
+        )),
     }
-    .map_err(|e| TplError::new(ErrorKind::InvalidOperation, format!("`dump` failed: {e}")))
 }
 
 /// A template value as JSON, integer-valued floats as integers (as JavaScript has them).
@@ -476,7 +567,7 @@ fn load_policy(
         let tpl = state
             .env()
             .get_template(&format!("{POLICY_PREFIX}{file}"))?;
-        tpl.render(Value::from(ctx)).map_err(|e| {
+        render_capped(&tpl, Value::from(ctx)).map_err(|e| {
             TplError::new(
                 ErrorKind::InvalidOperation,
                 format!("policy `{base}` failed to render"),
@@ -642,6 +733,22 @@ mod tests {
             render("{{ doc | dump(2) }}", ctx).unwrap(),
             "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null,\n    \"x\"\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn dump_stops_before_its_text_outgrows_the_output() {
+        // Found by `scripts/fuzz template` (a timeout): 32 chained `| dump` double the text
+        // each time, to gigabytes.
+        let ctx = serde_json::json!({"r": "us-east-1"});
+        let chained = format!("{{{{ r{} }}}}", " | dump".repeat(32));
+        let started = std::time::Instant::now();
+        let err = render(&chained, ctx.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("`dump` would write over 8 MiB"),
+            "{err}"
+        );
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        assert!(render(&format!("{{{{ r{} }}}}", " | dump".repeat(8)), ctx).is_ok());
     }
 
     #[test]

@@ -259,7 +259,10 @@ impl<'p> Renderer<'p> {
                     continue;
                 }
                 let name = format!("{CONFIG_PREFIX}{kind}/{key}");
-                match environment.render_named_str(&name, raw, base_ctx.clone()) {
+                let rendered = environment
+                    .template_from_named_str(&name, raw)
+                    .and_then(|t| env::render_capped(&t, base_ctx.clone()));
+                match rendered {
                     Ok(v) => {
                         out.insert(key.clone(), v);
                     }
@@ -278,7 +281,7 @@ impl<'p> Renderer<'p> {
         let ctx = context(&parameters, &tags);
         let text = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx.clone()))
+            .and_then(|t| env::render_capped(&t, ctx.clone()))
             .map_err(|e| self.template_error(stack, &e, session))?;
         let syntax = Syntax::of(&stack.template);
         let template = match parse::parse(&text, syntax) {
@@ -382,7 +385,7 @@ impl<'p> Renderer<'p> {
         let ctx = self.context_for(stack, &rendered);
         let text = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| env::render_capped(&t, ctx))
             .ok()?;
         Some((source::SourceMap::new(&text), session))
     }
@@ -639,7 +642,7 @@ impl<'p> Renderer<'p> {
         let environment = env::environment(session.clone());
         if let Ok(marked) = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| env::render_capped(&t, ctx))
         {
             let map = source::SourceMap::new(&marked);
             if let Err(me) = parse::parse(&map.text, syntax) {
@@ -660,7 +663,11 @@ impl<'p> Renderer<'p> {
 
 fn code_of(err: &minijinja::Error) -> &'static str {
     use minijinja::ErrorKind as K;
+    if env::is_output_too_large(err) {
+        return "template-size";
+    }
     match err.kind() {
+        K::OutOfFuel => "template-limit",
         K::UndefinedError => "undefined-variable",
         K::SyntaxError => "template-syntax",
         K::TemplateNotFound => "bad-include",
@@ -672,7 +679,18 @@ fn code_of(err: &minijinja::Error) -> &'static str {
 fn message_of(err: &minijinja::Error) -> String {
     use minijinja::ErrorKind as K;
     let detail = err.detail().unwrap_or_default();
+    if env::is_output_too_large(err) {
+        return format!(
+            "the rendered text is over {} MiB, more than CloudFormation takes: a loop runs too often, or a value is too large",
+            env::MAX_OUTPUT >> 20
+        );
+    }
     match err.kind() {
+        K::OutOfFuel => format!(
+            "the template does more work than little allows ({} steps, or about {} MB of text built): a loop that runs too often, or text that keeps growing, stops here",
+            env::FUEL,
+            env::FUEL * 64 / 1_000_000
+        ),
         K::UndefinedError if !detail.is_empty() => format!("undefined value: {detail}"),
         K::TemplateNotFound => {
             let name = detail
@@ -769,6 +787,41 @@ mod tests {
         let at = diags[0].location.as_ref().unwrap();
         assert_eq!((at.line, at.column), (Some(3), Some(16)), "{}", diags[0]);
         assert!(at.file.ends_with("templates/t.json.njk"), "{}", diags[0]);
+    }
+
+    #[test]
+    fn output_over_the_cap_is_an_error_not_a_slow_render() {
+        // Found by `scripts/fuzz template` (a timeout): a 43 MB value was rendered, parsed,
+        // linted and mapped to its lines, for many seconds.
+        let started = std::time::Instant::now();
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            (
+                "templates/t.json.njk",
+                "{\"Description\": \"caf\u{e9} {{ '\u{e9}' * 21474256 }}\", \"M\": 1}\n",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "template-size", "{}", diags[0]);
+        assert!(diags[0].message.contains("over 8 MiB"), "{}", diags[0]);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_template_that_does_not_end_stops_at_its_line() {
+        for body in [
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        ] {
+            let diags = errors_of(&[
+                ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+                ("templates/t.json.njk", &format!("{{}}\n{body}")),
+            ]);
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert_eq!(diags[0].code, "template-limit", "{}", diags[0]);
+            let at = diags[0].location.as_ref().unwrap();
+            assert_eq!(at.line, Some(2), "{}", diags[0]);
+        }
     }
 
     #[test]

@@ -312,6 +312,10 @@ impl Target for TemplateTarget {
                 return Err(format!("the fuzz project has no stack `{stack_name}`"));
             };
             let (rendered, diags) = renderer.check(stack);
+            // The renderer turns a panic of minijinja into this diagnostic; still a bug.
+            if let Some(d) = diags.iter().find(|d| d.code == "template-engine") {
+                return Err(format!("the template engine panicked:\n{d}"));
+            }
             out.push(sig(&[
                 if rendered.is_some() { "ok" } else { "err" },
                 &diags.len().min(4).to_string(),

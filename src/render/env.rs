@@ -129,7 +129,8 @@ pub struct Session {
     pub outputs: Outputs,
     pub account_id: Mutex<Option<String>>,
     pub resolve_account: Option<AccountResolver>,
-    /// Problems found in policy documents during this render, with their own locations.
+    /// Problems found in policy documents and loaded templates during this render, with their
+    /// own locations.
     pub policy_problems: Mutex<Vec<Diagnostic>>,
     /// The last template or policy refused for leading outside the project (its path as
     /// shown), so that the error names it as such.
@@ -174,13 +175,19 @@ impl Session {
         }
         let rel = self.file_of(name);
         let path = self.project_files.root().join(&rel);
-        if let Some(cached) = self
+        let cached = self
             .source_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&path)
-        {
-            return Ok(cached.as_ref().map(|text| self.prepare(name, text)));
+            .cloned();
+        if let Some(cached) = cached {
+            return match cached {
+                Some(text) => self
+                    .checked(&rel, &text)
+                    .map(|_| Some(self.prepare(name, &text))),
+                None => Ok(None),
+            };
         }
         let text = match self.project_files.read_to_string(&rel) {
             Ok(Some(t)) => t,
@@ -200,12 +207,34 @@ impl Session {
             }
         };
         let text = source::rewrite_length(&text);
-        let prepared = self.prepare(name, &text);
         self.source_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(path, Some(text));
-        Ok(Some(prepared))
+            .insert(path, Some(text.clone()));
+        self.checked(&rel, &text)?;
+        Ok(Some(self.prepare(name, &text)))
+    }
+
+    /// Refuses a template that minijinja cannot compile without panicking (see
+    /// [`source::bad_import_names`]): each problem is recorded at its line, and the load fails.
+    fn checked(&self, rel: &Path, text: &str) -> Result<(), TplError> {
+        let bad = source::bad_import_names(text);
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let shown = (self.shown)(rel);
+        let message = |name: &str| {
+            format!("`import` needs a name to import as, such as `as m`; `{name}` is not one")
+        };
+        let first = message(&bad[0].2);
+        self.policy_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(bad.iter().map(|(line, col, name)| {
+                Diagnostic::error("template-syntax", message(name))
+                    .at(Location::at(&shown, *line, Some(*col)), Some(text))
+            }));
+        Err(TplError::new(ErrorKind::SyntaxError, first))
     }
 
     /// A template or policy that leads outside the project, as a template error (minijinja

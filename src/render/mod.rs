@@ -181,12 +181,33 @@ impl<'p> Renderer<'p> {
                 (session, environment)
             }
         };
-        let result = self.render_with(stack, &session, &environment);
-        self.pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((session, environment));
-        result
+        let result = guarded(|| self.render_with(stack, &session, &environment));
+        match result {
+            Ok(result) => {
+                self.pool
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((session, environment));
+                result
+            }
+            // The environment that panicked is dropped, not reused.
+            Err(panic) => Err(vec![self.engine_failure(stack, &panic)]),
+        }
+    }
+
+    /// A panic of the template engine on a stack's template, as a diagnostic.
+    fn engine_failure(&self, stack: &Stack, panic: &str) -> Diagnostic {
+        Diagnostic::error(
+            "template-engine",
+            format!("the template engine failed on this template: {panic}"),
+        )
+        .in_file(
+            &self
+                .project
+                .shown(&Path::new("templates").join(&stack.template)),
+        )
+        .with_stack(&stack.name)
+        .with_note("this is a bug of little or of minijinja: please report it with the template")
     }
 
     fn render_with(
@@ -322,7 +343,7 @@ impl<'p> Renderer<'p> {
         }
         // Map findings to source lines through a marked render (only when there is something
         // to report).
-        let marked = self.marked_render(stack);
+        let marked = guarded(|| self.marked_render(stack)).ok().flatten();
         findings
             .into_iter()
             .map(|f| {
@@ -661,6 +682,19 @@ impl<'p> Renderer<'p> {
     }
 }
 
+/// Runs `f`, catching a panic: minijinja is a parser of untrusted text, and a panic of its
+/// own (an `unreachable!()` reached) must not end the process, nor `little serve`'s later
+/// runs. The panic message is the error.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
+}
+
 fn code_of(err: &minijinja::Error) -> &'static str {
     use minijinja::ErrorKind as K;
     if env::is_output_too_large(err) {
@@ -787,6 +821,40 @@ mod tests {
         let at = diags[0].location.as_ref().unwrap();
         assert_eq!((at.line, at.column), (Some(3), Some(16)), "{}", diags[0]);
         assert!(at.file.ends_with("templates/t.json.njk"), "{}", diags[0]);
+    }
+
+    #[test]
+    fn an_import_as_no_name_is_a_syntax_error_not_a_panic() {
+        // Found by `scripts/fuzz template`: minijinja 3.1 panics (`unreachable!()`) compiling
+        // `import ... as` followed by anything but a name.
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            ("templates/lib/m.njk", "{% macro x() %}1{% endmacro %}"),
+            ("templates/t.json.njk", "{\n{% include 'inc.njk' %}\n}\n"),
+            (
+                "templates/inc.njk",
+                "\n{% import 'lib/m.njk' as m | dump(2) %}{% from 'lib/m.njk' import x %}",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "template-syntax");
+        assert!(
+            diags[0].message.contains("`m | dump(2)` is not one"),
+            "{}",
+            diags[0]
+        );
+        let at = diags[0].location.as_ref().unwrap();
+        assert!(at.file.ends_with("templates/inc.njk"), "{}", diags[0]);
+        assert_eq!((at.line, at.column), (Some(2), Some(26)), "{}", diags[0]);
+        assert_eq!(diags[0].include_chain.len(), 1, "{}", diags[0]);
+        assert_eq!(diags[0].include_chain[0].line, Some(2), "{}", diags[0]);
+    }
+
+    #[test]
+    fn a_panic_of_the_engine_is_a_diagnostic() {
+        assert_eq!(guarded(|| 1), Ok(1));
+        let caught = guarded(|| -> u8 { panic!("entered unreachable code") });
+        assert_eq!(caught, Err("entered unreachable code".to_owned()));
     }
 
     #[test]

@@ -408,6 +408,136 @@ pub fn references(src: &str) -> Vec<(String, usize, usize)> {
     out
 }
 
+/// `{% import ... as NAME %}` statements whose NAME is not a name: (line, column of NAME,
+/// NAME). minijinja 3.1 parses NAME as any expression and panics compiling one that is not a
+/// name, a dotted name or a list of them (`as m | dump`, `as m()`, `as 1`): such templates
+/// are refused before minijinja sees them.
+pub fn bad_import_names(src: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    for seg in segments(src) {
+        if seg.data {
+            continue;
+        }
+        let block = &src[seg.start..seg.end];
+        let Some(inner) = block.strip_prefix("{%").and_then(|b| b.strip_suffix("%}")) else {
+            continue;
+        };
+        let body_start = seg.start + 2;
+        let tokens = tokens(inner);
+        if tokens.first().map(|t| t.1) != Some("import") {
+            continue;
+        }
+        // The last `as` outside brackets ends the imported expression.
+        let Some(at) = tokens
+            .iter()
+            .rev()
+            .find(|(_, t, depth)| *t == "as" && *depth == 0)
+            .map(|(at, _, _)| *at)
+        else {
+            continue;
+        };
+        let name_start = at + 2;
+        let name = inner[name_start..].trim_end_matches(['-', '+']).trim_end();
+        let name = name
+            .strip_suffix("context")
+            .map(str::trim_end)
+            .and_then(|n| n.strip_suffix("without").or_else(|| n.strip_suffix("with")))
+            .unwrap_or(name)
+            .trim();
+        if !is_assignable(name) {
+            let offset = body_start
+                + name_start
+                + (inner[name_start..].len() - inner[name_start..].trim_start().len());
+            let (line, col) = crate::diag::line_col(src, offset);
+            out.push((line, col, name.to_owned()));
+        }
+    }
+    out
+}
+
+/// The identifiers of a block's inside, outside strings: (byte offset, text, bracket depth).
+fn tokens(inner: &str) -> Vec<(usize, &str, usize)> {
+    let bytes = inner.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                out.push((start, &inner[start..i], depth));
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// What minijinja can assign to: a name, a dotted name, or a list or tuple of them.
+fn is_assignable(text: &str) -> bool {
+    let text = text.trim();
+    let bracketed = |open: char, close: char| {
+        text.strip_prefix(open)
+            .and_then(|t| t.strip_suffix(close))
+            .map(|items| {
+                split_top(items)
+                    .iter()
+                    .all(|i| i.trim().is_empty() || is_assignable(i))
+            })
+    };
+    if let Some(ok) = bracketed('(', ')').or_else(|| bracketed('[', ']')) {
+        return ok;
+    }
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            let part = part.trim();
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !matches!(part, "true" | "True" | "false" | "False" | "none" | "None")
+        })
+}
+
+/// `items` split at the commas outside brackets.
+fn split_top(items: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in items.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&items[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&items[start..]);
+    out
+}
+
 /// The chain of include statements from `root` to `target`, innermost first: for each step
 /// the including template and the statement's line and column. Empty when `target` is `root`
 /// or cannot be reached statically.
@@ -571,6 +701,35 @@ mod tests {
         assert_eq!(map.source_at(3).map(|p| (p.file_id, p.line)), Some((4, 1)));
         let bad = format!("{MARK_START}{}:9:9{MARK_END}x", nonce().wrapping_add(1));
         assert_eq!(SourceMap::new(&bad).text, bad);
+    }
+
+    #[test]
+    fn import_names_that_minijinja_cannot_compile() {
+        for good in [
+            "{% import 'm.njk' as m %}",
+            "{%- import \"m.njk\" as m with context -%}",
+            "{% import 'm.njk' as m without context %}",
+            "{% import 'a' ~ ' as ' ~ 'b' as ns.m %}",
+            "{% import 'm.njk' as (a, [b, c]) %}",
+            "{% from 'm.njk' import a as b %}",
+            "{% set x = 1 | dump %}",
+        ] {
+            assert_eq!(bad_import_names(good), vec![], "{good}");
+        }
+        for (bad, name, col) in [
+            ("{% import 'm.njk' as m | dump(2) %}", "m | dump(2)", 22),
+            ("{% import 'm.njk' as m() %}", "m()", 22),
+            ("{% import 'm.njk' as m[0] %}", "m[0]", 22),
+            ("x\n{%import 'm.njk' as 1%}", "1", 21),
+            ("{% import 'm.njk' as true %}", "true", 22),
+            ("{% import 'm.njk' as [m | f] %}", "[m | f]", 22),
+            ("{% import 'm.njk' as 'm' %}", "'m'", 22),
+        ] {
+            let found = bad_import_names(bad);
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert_eq!(found[0].2, name, "{bad}");
+            assert_eq!(found[0].1, col, "{bad}");
+        }
     }
 
     #[test]

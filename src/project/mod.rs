@@ -5,6 +5,7 @@
 //! Not here: rendering templates (`render`), anything that talks to AWS (`aws`).
 
 pub mod config;
+pub mod files;
 pub mod graph;
 pub mod legacy;
 pub mod stackset;
@@ -16,6 +17,7 @@ use indexmap::IndexMap;
 use crate::diag::{Diagnostic, Location};
 use crate::error::{closest, Error, Result};
 use config::{parse_yaml, yaml_key_position, yaml_value_position, ProjectFile, StackFile};
+use files::{ProjectFiles, ReadError};
 pub use graph::Graph;
 
 /// The file that marks a project's root.
@@ -40,6 +42,8 @@ pub struct Project {
     pub graph: Graph,
     /// Paths in messages are shown relative to this directory (the working directory).
     display_base: PathBuf,
+    /// Reads the project's files without leaving the project.
+    files: ProjectFiles,
 }
 
 /// Shows a project path relative to the working directory where it is under it.
@@ -169,6 +173,7 @@ impl Project {
         let display_base = std::env::current_dir().unwrap_or_else(|_| root.clone());
         let mut project = Project {
             name: String::new(),
+            files: ProjectFiles::new(&root),
             root,
             file: ProjectFile::default(),
             accounts: IndexMap::new(),
@@ -178,9 +183,20 @@ impl Project {
         };
         let mut diags = Vec::new();
 
-        let file_path = project.root.join(PROJECT_FILE);
-        let text = read(&file_path)?;
         let shown = project.shown(Path::new(PROJECT_FILE));
+        let text = match project.files.read_to_string(Path::new(PROJECT_FILE)) {
+            Ok(Some(text)) => text,
+            Ok(None) => read(&project.root.join(PROJECT_FILE))?,
+            Err(ReadError::Outside(o)) => {
+                return Err(Error::Invalid(vec![project.outside(&o).in_file(&shown)]))
+            }
+            Err(ReadError::Io(source)) => {
+                return Err(Error::Read {
+                    path: project.root.join(PROJECT_FILE),
+                    source,
+                })
+            }
+        };
         project.file = parse_yaml(&shown, &text).map_err(Error::from)?;
         project.name = project.file.name.clone().unwrap_or_else(|| {
             project
@@ -192,7 +208,7 @@ impl Project {
         project.check_project_file(&text, &mut diags);
 
         let mut stacks = Vec::new();
-        let files = project.stack_files()?;
+        let files = project.stack_files(&mut diags)?;
         for loaded in crate::parallel::map(&files, |rel| project.load_stack(rel)) {
             match loaded {
                 Ok(stack) => stacks.push(stack),
@@ -263,6 +279,19 @@ impl Project {
             root: self.root.clone(),
             base: self.display_base.clone(),
         }
+    }
+
+    /// A file of this project that leads outside it, as a diagnostic (its path as shown).
+    fn outside(&self, o: &files::Outside) -> Diagnostic {
+        outside_diagnostic(&files::Outside {
+            path: self.shown(&o.path),
+            ..o.clone()
+        })
+    }
+
+    /// The project's files, read without leaving the project.
+    pub fn files(&self) -> &ProjectFiles {
+        &self.files
     }
 
     pub fn templates_dir(&self) -> PathBuf {
@@ -478,20 +507,41 @@ impl Project {
         diags.extend(crate::audit::org::check_audit_file(&self.file.audit, &at));
     }
 
-    /// Stack config files under `stacks/`, relative to the root, in a stable order.
-    fn stack_files(&self) -> Result<Vec<PathBuf>> {
+    /// Stack config files under `stacks/`, relative to the root, in a stable order. A config
+    /// or a folder that leads outside the project is left out, with a diagnostic.
+    fn stack_files(&self, diags: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>> {
         let dir = self.root.join("stacks");
+        if let Err(o) = self.files.resolve(Path::new("stacks")) {
+            diags.push(self.outside(&o).in_file(&self.shown(Path::new("stacks"))));
+            return Ok(Vec::new());
+        }
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
         let mut files = Vec::new();
+        let mut outside = Vec::new();
         // Links are followed: a stacks folder mounted from a Kubernetes ConfigMap is links.
-        for entry in walkdir::WalkDir::new(&dir)
+        // Links that lead outside the project are not.
+        let walk = walkdir::WalkDir::new(&dir)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        {
+            .filter_entry(|e| {
+                if e.file_name().to_string_lossy().starts_with('.') {
+                    return false;
+                }
+                if !e.path_is_symlink() {
+                    return true;
+                }
+                match self.files.resolve(e.path()) {
+                    Ok(_) => true,
+                    Err(o) => {
+                        outside.push(o);
+                        false
+                    }
+                }
+            });
+        for entry in walk {
             let entry = entry.map_err(|e| Error::Read {
                 path: dir.clone(),
                 source: e.into(),
@@ -506,13 +556,20 @@ impl Project {
                 files.push(rel);
             }
         }
+        for o in outside {
+            diags.push(self.outside(&o).in_file(&self.shown(&o.path)));
+        }
         Ok(files)
     }
 
     fn load_stack(&self, rel: &Path) -> Result<Stack, Vec<Diagnostic>> {
         let shown = self.shown(rel);
-        let text = read(&self.root.join(rel))
-            .map_err(|e| vec![Diagnostic::error("read", e.to_string()).in_file(&shown)])?;
+        let text = match self.files.read_to_string(rel) {
+            Ok(Some(text)) => text,
+            Err(ReadError::Outside(o)) => return Err(vec![self.outside(&o).in_file(&shown)]),
+            Ok(None) | Err(ReadError::Io(_)) => read(&self.root.join(rel))
+                .map_err(|e| vec![Diagnostic::error("read", e.to_string()).in_file(&shown)])?,
+        };
         let is_json = rel.extension().is_some_and(|e| e == "json");
         let (raw, format) = if is_json {
             (legacy::parse(&shown, &text), ConfigFormat::StackParams)
@@ -585,11 +642,7 @@ impl Project {
         };
         match self.resolve_template(&raw.template, rel) {
             Ok(name) => stack.template = name,
-            Err(msg) => diags.push(stack.diagnostic_at(
-                self,
-                template_key,
-                Diagnostic::error("missing-template", msg),
-            )),
+            Err(d) => diags.push(stack.diagnostic_at(self, template_key, d)),
         }
         if let Some(acc) = &raw.account {
             if !self.accounts.contains_key(acc) {
@@ -662,7 +715,10 @@ impl Project {
         // stack_output() references in the config's own text and in the template's.
         let mut refs = find_stack_outputs(&stack.source);
         if !stack.template.is_empty() {
-            if let Ok(t) = std::fs::read_to_string(self.templates_dir().join(&stack.template)) {
+            if let Some(t) = self
+                .files
+                .text(&Path::new("templates").join(&stack.template))
+            {
                 // A template shared by several stacks may read one of them; a stack never
                 // depends on itself through its template (the call is conditional).
                 refs.extend(
@@ -684,7 +740,7 @@ impl Project {
     }
 
     /// Resolves a stack's template path to a name under `templates/`.
-    fn resolve_template(&self, template: &str, config: &Path) -> Result<String, String> {
+    fn resolve_template(&self, template: &str, config: &Path) -> Result<String, Diagnostic> {
         let templates = self.templates_dir();
         let mut candidates = vec![templates.join(template), self.root.join(template)];
         if let Some(dir) = config.parent() {
@@ -694,16 +750,22 @@ impl Project {
             if c.is_file() {
                 let c = normalize(c);
                 return match c.strip_prefix(normalize(&templates)) {
-                    Ok(rel) => Ok(rel.to_string_lossy().replace('\\', "/")),
-                    Err(_) => Err(format!(
+                    Ok(rel) => match self.files.resolve(&c) {
+                        Ok(_) => Ok(rel.to_string_lossy().replace('\\', "/")),
+                        Err(o) => Err(self.outside(&o)),
+                    },
+                    Err(_) => Err(Diagnostic::error("missing-template", format!(
                         "template `{template}` is outside `templates/`; move it there so that includes resolve"
-                    )),
+                    ))),
                 };
             }
         }
-        Err(format!(
-            "template `{template}` not found in `{}`",
-            self.shown(Path::new("templates")).display()
+        Err(Diagnostic::error(
+            "missing-template",
+            format!(
+                "template `{template}` not found in `{}`",
+                self.shown(Path::new("templates")).display()
+            ),
         ))
     }
 
@@ -815,7 +877,7 @@ impl Project {
                 .with_stack(&stack.name);
         }
         let rel = Path::new("templates").join(&stack.template);
-        if let Ok(text) = std::fs::read_to_string(self.root.join(&rel)) {
+        if let Some(text) = self.files.text(&rel) {
             if let Some((l, c)) = find_output_call(&text, dep) {
                 return d
                     .at(Location::at(self.shown(&rel), l, Some(c)), Some(&text))
@@ -825,6 +887,14 @@ impl Project {
         d.in_file(&self.shown(&stack.file)).with_stack(&stack.name)
     }
 }
+
+/// A file that leads outside the project (see [`files`]), as a diagnostic.
+pub fn outside_diagnostic(o: &files::Outside) -> Diagnostic {
+    Diagnostic::error("outside-project", o.to_string()).with_note(OUTSIDE_HELP)
+}
+
+/// What to do about a file that leads outside the project.
+pub const OUTSIDE_HELP: &str = "the file was not read: the files a project reads must resolve inside it; copy it into the project, or link to a file inside the project";
 
 fn unknown_account<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Diagnostic {
     let known: Vec<&str> = known.map(String::as_str).collect();

@@ -16,6 +16,80 @@ use minijinja::{AutoEscape, Environment, Error as TplError, ErrorKind, State, Un
 use super::policy;
 use super::source;
 use crate::diag::{Diagnostic, Location};
+use crate::project::files::{Outside, ProjectFiles, ReadError};
+
+/// The most work one render may do, in minijinja's fuel: one unit per instruction, and one per
+/// 64 bytes of text built. The repository's largest stack takes about 13,000 and a stack of 500
+/// repositories (CloudFormation's resource limit) about 2,000,000; a loop that does not end, or
+/// text that doubles in a loop, stops here (after a second or so) with an error at its line,
+/// instead of hanging `validate` or `little serve`, or exhausting memory.
+pub const FUEL: u64 = 10_000_000;
+
+/// The most text one render may write: CloudFormation takes templates of at most 1 MiB, and
+/// the text is parsed, linted and mapped to its source lines after the render.
+pub const MAX_OUTPUT: usize = 8 << 20;
+
+/// The error of a render that wrote more than [`MAX_OUTPUT`].
+#[derive(Debug)]
+pub struct OutputTooLarge;
+
+impl std::fmt::Display for OutputTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the output is over {} MiB", MAX_OUTPUT >> 20)
+    }
+}
+
+impl std::error::Error for OutputTooLarge {}
+
+/// Whether a render failed for writing more than [`MAX_OUTPUT`].
+pub fn is_output_too_large(err: &TplError) -> bool {
+    use std::error::Error as _;
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if e.is::<OutputTooLarge>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<OutputTooLarge>())
+            {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}
+
+/// A writer that refuses to hold more than [`MAX_OUTPUT`] bytes.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len().saturating_add(buf.len()) > MAX_OUTPUT {
+            return Err(std::io::Error::other(OutputTooLarge));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders a template, stopping once the output is over [`MAX_OUTPUT`].
+pub fn render_capped(
+    template: &minijinja::Template<'_, '_>,
+    ctx: Value,
+) -> Result<String, TplError> {
+    let mut out = Capped(Vec::new());
+    template.render_captured_to(ctx, &mut out)?;
+    // minijinja writes whole `str`s: the bytes are UTF-8.
+    Ok(String::from_utf8(out.0)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
 
 /// Template names with this prefix load from `policies/` instead of `templates/`.
 pub const POLICY_PREFIX: &str = "@policies/";
@@ -50,12 +124,17 @@ pub fn output_placeholder(stack: &str, key: &str) -> String {
 
 /// Per-render state shared by the environment's loader and functions.
 pub struct Session {
-    pub root: PathBuf,
+    /// The project's files: templates and policies are read only inside the project.
+    pub project_files: ProjectFiles,
     pub outputs: Outputs,
     pub account_id: Mutex<Option<String>>,
     pub resolve_account: Option<AccountResolver>,
-    /// Problems found in policy documents during this render, with their own locations.
+    /// Problems found in policy documents and loaded templates during this render, with their
+    /// own locations.
     pub policy_problems: Mutex<Vec<Diagnostic>>,
+    /// The last template or policy refused for leading outside the project (its path as
+    /// shown), so that the error names it as such.
+    pub outside: Mutex<Option<Outside>>,
     /// Whether the loader inserts line markers (see `source::instrument`).
     pub instrument: bool,
     /// Template names by file id, for instrumented renders.
@@ -94,50 +173,88 @@ impl Session {
         if !is_safe_name(name.strip_prefix(POLICY_PREFIX).unwrap_or(name)) {
             return Ok(None);
         }
-        let path = self.root.join(self.file_of(name));
-        if let Some(cached) = self
+        let rel = self.file_of(name);
+        let path = self.project_files.root().join(&rel);
+        let cached = self
             .source_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&path)
-        {
-            return Ok(cached.as_ref().map(|text| self.prepare(name, text)));
+            .cloned();
+        if let Some(cached) = cached {
+            return match cached {
+                Some(text) => self
+                    .checked(&rel, &text)
+                    .map(|_| Some(self.prepare(name, &text))),
+                None => Ok(None),
+            };
         }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e)
-                if e.kind() == std::io::ErrorKind::NotFound
-                    || e.kind() == std::io::ErrorKind::IsADirectory =>
-            {
+        let text = match self.project_files.read_to_string(&rel) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
                 self.source_cache
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(path, None);
                 return Ok(None);
             }
-            Err(e) => {
+            Err(ReadError::Outside(o)) => return Err(self.outside(&o)),
+            Err(ReadError::Io(e)) => {
                 return Err(TplError::new(
                     ErrorKind::InvalidOperation,
-                    format!(
-                        "cannot read `{}`: {e}",
-                        (self.shown)(&self.file_of(name)).display()
-                    ),
+                    format!("cannot read `{}`: {e}", (self.shown)(&rel).display()),
                 ))
             }
         };
         let text = source::rewrite_length(&text);
-        let prepared = self.prepare(name, &text);
         self.source_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(path, Some(text));
-        Ok(Some(prepared))
+            .insert(path, Some(text.clone()));
+        self.checked(&rel, &text)?;
+        Ok(Some(self.prepare(name, &text)))
+    }
+
+    /// Refuses a template that minijinja cannot compile without panicking (see
+    /// [`source::bad_import_names`]): each problem is recorded at its line, and the load fails.
+    fn checked(&self, rel: &Path, text: &str) -> Result<(), TplError> {
+        let bad = source::bad_import_names(text);
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let shown = (self.shown)(rel);
+        let message = |name: &str| {
+            format!("`import` needs a name to import as, such as `as m`; `{name}` is not one")
+        };
+        let first = message(&bad[0].2);
+        self.policy_problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(bad.iter().map(|(line, col, name)| {
+                Diagnostic::error("template-syntax", message(name))
+                    .at(Location::at(&shown, *line, Some(*col)), Some(text))
+            }));
+        Err(TplError::new(ErrorKind::SyntaxError, first))
+    }
+
+    /// A template or policy that leads outside the project, as a template error (minijinja
+    /// puts it at the `include`, `import` or `policy()` that asked for it).
+    fn outside(&self, o: &Outside) -> TplError {
+        let shown = Outside {
+            path: (self.shown)(&o.path),
+            ..o.clone()
+        };
+        let message = shown.to_string();
+        *self.outside.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown);
+        TplError::new(ErrorKind::InvalidOperation, message)
     }
 
     /// A rewritten source as this session loads it: instrumented with its file id when the
-    /// session instruments.
+    /// session instruments. Templated policies never are: their output is parsed as JSON
+    /// (markers would make every one invalid, and the marked render fail), and becomes a
+    /// value, so no marker of theirs would reach the template's output anyway.
     fn prepare(&self, name: &str, text: &str) -> String {
-        if !self.instrument {
+        if !self.instrument || name.starts_with(POLICY_PREFIX) {
             return text.to_owned();
         }
         let id = {
@@ -162,6 +279,13 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .get(id)
             .cloned()
+    }
+
+    pub fn take_outside(&self) -> Option<Outside> {
+        self.outside
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     pub fn take_policy_problems(&self) -> Vec<Diagnostic> {
@@ -272,6 +396,7 @@ pub fn environment(session: Arc<Session>) -> Environment<'static> {
     }
     env.set_debug(true);
     env.set_recursion_limit(200);
+    env.set_fuel(Some(FUEL));
     env.set_path_join_callback(|name, parent| join_path(name, parent).into());
     let s = session.clone();
     env.set_loader(move |name| s.load(name));
@@ -328,6 +453,16 @@ fn dump(value: &Value, indent: Option<Value>) -> Result<String, TplError> {
             "`dump` of an undefined value",
         ));
     }
+    let too_large = || {
+        TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("`dump` would write over {} MiB", MAX_OUTPUT >> 20),
+        )
+    };
+    // Each `| dump` of a string escapes its quotes again: chained, the text doubles.
+    if value.as_str().is_some_and(|s| s.len() > MAX_OUTPUT) {
+        return Err(too_large());
+    }
     let json = to_json(value)?;
     let indent = match indent {
         None => None,
@@ -345,18 +480,25 @@ fn dump(value: &Value, indent: Option<Value>) -> Result<String, TplError> {
             },
         },
     };
-    match indent {
-        None => serde_json::to_string(&json),
-        Some(ind) if ind.is_empty() => serde_json::to_string(&json),
+    let mut out = Capped(Vec::new());
+    let written = match indent {
+        None => serde_json::to_writer(&mut out, &json),
+        Some(ind) if ind.is_empty() => serde_json::to_writer(&mut out, &json),
         Some(ind) => {
-            let mut buf = Vec::new();
             let fmt = serde_json::ser::PrettyFormatter::with_indent(ind.as_bytes());
-            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
             serde::Serialize::serialize(&json, &mut ser)
-                .map(|_| String::from_utf8_lossy(&buf).into_owned())
         }
+    };
+    match written {
+        Ok(()) => Ok(String::from_utf8_lossy(&out.0).into_owned()),
+        // The only I/O error of the capped writer.
+        Err(e) if e.is_io() => Err(too_large()),
+        Err(e) => Err(TplError::new(
+            ErrorKind::InvalidOperation,
+            format!("`dump` failed: {e}"),
+        )),
     }
-    .map_err(|e| TplError::new(ErrorKind::InvalidOperation, format!("`dump` failed: {e}")))
 }
 
 /// A template value as JSON, integer-valued floats as integers (as JavaScript has them).
@@ -402,10 +544,16 @@ fn load_policy(
             format!("`{name}` is not a policy name: use a path under policies/ without `..`, such as `lifecycle/dev-images`"),
         ));
     }
-    let policies = session.root.join("policies");
-    let (file, templated) = if policies.join(format!("{base}.json")).is_file() {
+    let policies = Path::new("policies");
+    let is_file = |file: String| {
+        session
+            .project_files
+            .is_file(&policies.join(file))
+            .map_err(|o| session.outside(&o))
+    };
+    let (file, templated) = if is_file(format!("{base}.json"))? {
         (format!("{base}.json"), false)
-    } else if policies.join(format!("{base}.json.njk")).is_file() {
+    } else if is_file(format!("{base}.json.njk"))? {
         (format!("{base}.json.njk"), true)
     } else {
         return Err(TplError::new(
@@ -448,7 +596,7 @@ fn load_policy(
         let tpl = state
             .env()
             .get_template(&format!("{POLICY_PREFIX}{file}"))?;
-        tpl.render(Value::from(ctx)).map_err(|e| {
+        render_capped(&tpl, Value::from(ctx)).map_err(|e| {
             TplError::new(
                 ErrorKind::InvalidOperation,
                 format!("policy `{base}` failed to render"),
@@ -462,12 +610,22 @@ fn load_policy(
                 format!("policy `{base}` is plain JSON and takes no arguments; rename it to `{base}.json.njk` to use them"),
             ));
         }
-        std::fs::read_to_string(session.root.join(&rel)).map_err(|e| {
-            TplError::new(
-                ErrorKind::InvalidOperation,
-                format!("cannot read `{}`: {e}", shown.display()),
-            )
-        })?
+        match session.project_files.read_to_string(&rel) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                return Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read `{}`: it is gone", shown.display()),
+                ))
+            }
+            Err(ReadError::Outside(o)) => return Err(session.outside(&o)),
+            Err(ReadError::Io(e)) => {
+                return Err(TplError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read `{}`: {e}", shown.display()),
+                ))
+            }
+        }
     };
     let key = (base.to_owned(), text);
     if let Some(v) = session
@@ -569,11 +727,12 @@ mod tests {
 
     fn session(root: &Path) -> Arc<Session> {
         Arc::new(Session {
-            root: root.to_path_buf(),
+            project_files: ProjectFiles::new(root),
             outputs: Outputs::default(),
             account_id: Mutex::new(None),
             resolve_account: None,
             policy_problems: Mutex::new(Vec::new()),
+            outside: Mutex::new(None),
             instrument: false,
             files: Mutex::new(Vec::new()),
             shown: Box::new(|p| p.to_path_buf()),
@@ -603,6 +762,22 @@ mod tests {
             render("{{ doc | dump(2) }}", ctx).unwrap(),
             "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null,\n    \"x\"\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn dump_stops_before_its_text_outgrows_the_output() {
+        // Found by `scripts/fuzz template` (a timeout): 32 chained `| dump` double the text
+        // each time, to gigabytes.
+        let ctx = serde_json::json!({"r": "us-east-1"});
+        let chained = format!("{{{{ r{} }}}}", " | dump".repeat(32));
+        let started = std::time::Instant::now();
+        let err = render(&chained, ctx.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("`dump` would write over 8 MiB"),
+            "{err}"
+        );
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        assert!(render(&format!("{{{{ r{} }}}}", " | dump".repeat(8)), ctx).is_ok());
     }
 
     #[test]

@@ -144,11 +144,12 @@ impl<'p> Renderer<'p> {
         // as the project is big.
         let shown = self.project.path_display();
         Arc::new(Session {
-            root: self.project.root.clone(),
+            project_files: self.project.files().clone(),
             outputs: self.options.outputs.clone(),
             account_id: Mutex::new(self.project.account_of(stack).map(|a| a.id.clone())),
             resolve_account: self.options.resolve_account.clone(),
             policy_problems: Mutex::new(Vec::new()),
+            outside: Mutex::new(None),
             instrument,
             files: Mutex::new(Vec::new()),
             shown: Box::new(move |p| shown.shown(p)),
@@ -171,6 +172,7 @@ impl<'p> Renderer<'p> {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clear();
+                session.take_outside();
                 (session, environment)
             }
             None => {
@@ -179,12 +181,33 @@ impl<'p> Renderer<'p> {
                 (session, environment)
             }
         };
-        let result = self.render_with(stack, &session, &environment);
-        self.pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((session, environment));
-        result
+        let result = guarded(|| self.render_with(stack, &session, &environment));
+        match result {
+            Ok(result) => {
+                self.pool
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((session, environment));
+                result
+            }
+            // The environment that panicked is dropped, not reused.
+            Err(panic) => Err(vec![self.engine_failure(stack, &panic)]),
+        }
+    }
+
+    /// A panic of the template engine on a stack's template, as a diagnostic.
+    fn engine_failure(&self, stack: &Stack, panic: &str) -> Diagnostic {
+        Diagnostic::error(
+            "template-engine",
+            format!("the template engine failed on this template: {panic}"),
+        )
+        .in_file(
+            &self
+                .project
+                .shown(&Path::new("templates").join(&stack.template)),
+        )
+        .with_stack(&stack.name)
+        .with_note("this is a bug of little or of minijinja: please report it with the template")
     }
 
     fn render_with(
@@ -257,7 +280,10 @@ impl<'p> Renderer<'p> {
                     continue;
                 }
                 let name = format!("{CONFIG_PREFIX}{kind}/{key}");
-                match environment.render_named_str(&name, raw, base_ctx.clone()) {
+                let rendered = environment
+                    .template_from_named_str(&name, raw)
+                    .and_then(|t| env::render_capped(&t, base_ctx.clone()));
+                match rendered {
                     Ok(v) => {
                         out.insert(key.clone(), v);
                     }
@@ -276,7 +302,7 @@ impl<'p> Renderer<'p> {
         let ctx = context(&parameters, &tags);
         let text = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx.clone()))
+            .and_then(|t| env::render_capped(&t, ctx.clone()))
             .map_err(|e| self.template_error(stack, &e, session))?;
         let syntax = Syntax::of(&stack.template);
         let template = match parse::parse(&text, syntax) {
@@ -317,7 +343,7 @@ impl<'p> Renderer<'p> {
         }
         // Map findings to source lines through a marked render (only when there is something
         // to report).
-        let marked = self.marked_render(stack);
+        let marked = guarded(|| self.marked_render(stack)).ok().flatten();
         findings
             .into_iter()
             .map(|f| {
@@ -380,7 +406,7 @@ impl<'p> Renderer<'p> {
         let ctx = self.context_for(stack, &rendered);
         let text = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| env::render_capped(&t, ctx))
             .ok()?;
         Some((source::SourceMap::new(&text), session))
     }
@@ -444,13 +470,15 @@ impl<'p> Renderer<'p> {
     ) -> Option<(String, usize, Option<usize>)> {
         let pos = map.source_at(offset)?;
         let name = session.file_name(pos.file_id)?;
-        let src = std::fs::read_to_string(self.project.root.join(session.file_of(&name))).ok()?;
+        let src = self.project.files().text(&session.file_of(&name))?;
         let line_text = src
             .lines()
             .nth(pos.line.saturating_sub(1))
             .unwrap_or_default();
-        let col = pos.offset_in_line + 1;
-        let col = (col <= line_text.chars().count() + 1).then_some(col);
+        let col = pos
+            .offset_in_line
+            .map(|o| o + 1)
+            .filter(|col| *col <= line_text.chars().count() + 1);
         Some((name, pos.line, col))
     }
 
@@ -465,7 +493,7 @@ impl<'p> Renderer<'p> {
         session: &Session,
     ) -> Diagnostic {
         let file = session.file_of(&name);
-        let text = std::fs::read_to_string(self.project.root.join(&file)).ok();
+        let text = self.project.files().text(&file);
         let mut d = d.at(
             Location::at(self.project.shown(&file), line, col),
             text.as_deref(),
@@ -476,8 +504,7 @@ impl<'p> Renderer<'p> {
     }
 
     fn include_chain(&self, root: &str, target: &str, session: &Session) -> Vec<Location> {
-        let load =
-            |n: &str| std::fs::read_to_string(self.project.root.join(session.file_of(n))).ok();
+        let load = |n: &str| self.project.files().text(&session.file_of(n));
         source::include_chain(root, target, &load, &env::join)
             .into_iter()
             .map(|(name, line, col)| {
@@ -528,7 +555,12 @@ impl<'p> Renderer<'p> {
             .find(|e| e.name().is_some())
             .copied()
             .unwrap_or(err);
-        let mut d = Diagnostic::error(code_of(inner), message_of(inner)).with_stack(&stack.name);
+        let mut d = match session.take_outside() {
+            Some(o) => Diagnostic::error("outside-project", o.to_string())
+                .with_note(crate::project::OUTSIDE_HELP),
+            None => Diagnostic::error(code_of(inner), message_of(inner)),
+        }
+        .with_stack(&stack.name);
         match self.error_location(inner) {
             Some((name, line, col)) => {
                 d = self.with_source(d, name.clone(), line, col, &stack.template, session);
@@ -591,7 +623,11 @@ impl<'p> Renderer<'p> {
                 })
                 .collect();
         }
-        let d = Diagnostic::error(code_of(err), format!("`{kind}.{key}`: {}", message_of(err)));
+        let d = match session.take_outside() {
+            Some(o) => Diagnostic::error("outside-project", format!("`{kind}.{key}`: {o}"))
+                .with_note(crate::project::OUTSIDE_HELP),
+            None => Diagnostic::error(code_of(err), format!("`{kind}.{key}`: {}", message_of(err))),
+        };
         vec![stack.diagnostic_at(self.project, &[kind, key], d)]
     }
 
@@ -627,7 +663,7 @@ impl<'p> Renderer<'p> {
         let environment = env::environment(session.clone());
         if let Ok(marked) = environment
             .get_template(&stack.template)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| env::render_capped(&t, ctx))
         {
             let map = source::SourceMap::new(&marked);
             if let Err(me) = parse::parse(&map.text, syntax) {
@@ -646,9 +682,26 @@ impl<'p> Renderer<'p> {
     }
 }
 
+/// Runs `f`, catching a panic: minijinja is a parser of untrusted text, and a panic of its
+/// own (an `unreachable!()` reached) must not end the process, nor `little serve`'s later
+/// runs. The panic message is the error.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
+}
+
 fn code_of(err: &minijinja::Error) -> &'static str {
     use minijinja::ErrorKind as K;
+    if env::is_output_too_large(err) {
+        return "template-size";
+    }
     match err.kind() {
+        K::OutOfFuel => "template-limit",
         K::UndefinedError => "undefined-variable",
         K::SyntaxError => "template-syntax",
         K::TemplateNotFound => "bad-include",
@@ -660,7 +713,18 @@ fn code_of(err: &minijinja::Error) -> &'static str {
 fn message_of(err: &minijinja::Error) -> String {
     use minijinja::ErrorKind as K;
     let detail = err.detail().unwrap_or_default();
+    if env::is_output_too_large(err) {
+        return format!(
+            "the rendered text is over {} MiB, more than CloudFormation takes: a loop runs too often, or a value is too large",
+            env::MAX_OUTPUT >> 20
+        );
+    }
     match err.kind() {
+        K::OutOfFuel => format!(
+            "the template does more work than little allows ({} steps, or about {} MB of text built): a loop that runs too often, or text that keeps growing, stops here",
+            env::FUEL,
+            env::FUEL * 64 / 1_000_000
+        ),
         K::UndefinedError if !detail.is_empty() => format!("undefined value: {detail}"),
         K::TemplateNotFound => {
             let name = detail
@@ -705,4 +769,138 @@ pub fn count(diags: &[Diagnostic]) -> (usize, usize) {
         .filter(|d| d.severity == Severity::Error)
         .count();
     (errors, diags.len() - errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project of `files` (little.yaml given), loaded.
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "defaults: {region: us-east-1}\n",
+        )
+        .unwrap();
+        for (rel, text) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let project = Project::load(dir.path()).unwrap();
+        (dir, project)
+    }
+
+    fn errors_of(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let (_dir, project) = project(files);
+        let stack = project.stack("s").unwrap();
+        let (rendered, diags) = Renderer::new(&project, RenderOptions::default()).check(stack);
+        assert!(rendered.is_none(), "{diags:?}");
+        diags
+    }
+
+    #[test]
+    fn invalid_output_is_located_when_the_template_calls_a_templated_policy() {
+        // Found by `scripts/fuzz template`: templated policies were rendered with line
+        // markers too, which made them invalid JSON, so the marked render failed and the
+        // error had no line.
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            (
+                "templates/t.json.njk",
+                "{\n  \"P\": {{ policy('p', days=3) | dump }},\n  \"Description\"} \"x\"\n}\n",
+            ),
+            (
+                "policies/p.json.njk",
+                "{\"rules\": [{\"rulePriority\": 1, \"selection\": {\"tagStatus\": \"untagged\", \"countType\": \"sinceImagePushed\", \"countUnit\": \"days\", \"countNumber\": {{ days }}}, \"action\": {\"type\": \"expire\"}}]}\n",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "invalid-output");
+        let at = diags[0].location.as_ref().unwrap();
+        assert_eq!((at.line, at.column), (Some(3), Some(16)), "{}", diags[0]);
+        assert!(at.file.ends_with("templates/t.json.njk"), "{}", diags[0]);
+    }
+
+    #[test]
+    fn an_import_as_no_name_is_a_syntax_error_not_a_panic() {
+        // Found by `scripts/fuzz template`: minijinja 3.1 panics (`unreachable!()`) compiling
+        // `import ... as` followed by anything but a name.
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            ("templates/lib/m.njk", "{% macro x() %}1{% endmacro %}"),
+            ("templates/t.json.njk", "{\n{% include 'inc.njk' %}\n}\n"),
+            (
+                "templates/inc.njk",
+                "\n{% import 'lib/m.njk' as m | dump(2) %}{% from 'lib/m.njk' import x %}",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "template-syntax");
+        assert!(
+            diags[0].message.contains("`m | dump(2)` is not one"),
+            "{}",
+            diags[0]
+        );
+        let at = diags[0].location.as_ref().unwrap();
+        assert!(at.file.ends_with("templates/inc.njk"), "{}", diags[0]);
+        assert_eq!((at.line, at.column), (Some(2), Some(26)), "{}", diags[0]);
+        assert_eq!(diags[0].include_chain.len(), 1, "{}", diags[0]);
+        assert_eq!(diags[0].include_chain[0].line, Some(2), "{}", diags[0]);
+    }
+
+    #[test]
+    fn a_panic_of_the_engine_is_a_diagnostic() {
+        assert_eq!(guarded(|| 1), Ok(1));
+        let caught = guarded(|| -> u8 { panic!("entered unreachable code") });
+        assert_eq!(caught, Err("entered unreachable code".to_owned()));
+    }
+
+    #[test]
+    fn output_over_the_cap_is_an_error_not_a_slow_render() {
+        // Found by `scripts/fuzz template` (a timeout): a 43 MB value was rendered, parsed,
+        // linted and mapped to its lines, for many seconds.
+        let started = std::time::Instant::now();
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            (
+                "templates/t.json.njk",
+                "{\"Description\": \"caf\u{e9} {{ '\u{e9}' * 21474256 }}\", \"M\": 1}\n",
+            ),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "template-size", "{}", diags[0]);
+        assert!(diags[0].message.contains("over 8 MiB"), "{}", diags[0]);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_template_that_does_not_end_stops_at_its_line() {
+        for body in [
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        ] {
+            let diags = errors_of(&[
+                ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+                ("templates/t.json.njk", &format!("{{}}\n{body}")),
+            ]);
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert_eq!(diags[0].code, "template-limit", "{}", diags[0]);
+            let at = diags[0].location.as_ref().unwrap();
+            assert_eq!(at.line, Some(2), "{}", diags[0]);
+        }
+    }
+
+    #[test]
+    fn a_raw_block_holding_percent_brace_is_an_error_at_line_1() {
+        let diags = errors_of(&[
+            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
+            ("templates/t.json.njk", "{% raw %}{%}{% endraw %}"),
+        ]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, "invalid-output");
+        let at = diags[0].location.as_ref().unwrap();
+        assert_eq!((at.line, at.column), (Some(1), None), "{}", diags[0]);
+    }
 }

@@ -105,11 +105,13 @@ fn segments(src: &str) -> Vec<Segment> {
                     let block = &src[out.last().map(|s| s.start).unwrap_or(0)..i];
                     if is_raw_open(block) {
                         if let Some(end) = find_endraw(src, i) {
-                            out.push(Segment {
-                                data: true,
-                                start: i,
-                                end,
-                            });
+                            if end > i {
+                                out.push(Segment {
+                                    data: true,
+                                    start: i,
+                                    end,
+                                });
+                            }
                             seg_start = end;
                             i = end;
                         }
@@ -130,25 +132,39 @@ fn segments(src: &str) -> Vec<Segment> {
     out
 }
 
+/// Whether a whole block (`{% ... %}`) is a raw block's opening tag.
 fn is_raw_open(block: &str) -> bool {
-    let inner = block
-        .trim_start_matches("{%")
-        .trim_end_matches("%}")
-        .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
-    inner == "raw"
+    block
+        .strip_prefix("{%")
+        .and_then(|rest| basic_tag(rest, "raw"))
+        .is_some_and(|len| len + 2 == block.len())
 }
 
+/// The length of a tag without arguments at the start of `s` (the text after `{%`): an
+/// optional `-` or `+`, whitespace, `name`, whitespace, an optional `-` or `+`, and `%}`. As
+/// minijinja's lexer reads `raw` and `endraw`.
+fn basic_tag(s: &str, name: &str) -> Option<usize> {
+    let rest = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let rest = rest.strip_prefix(name)?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let rest = rest.strip_prefix(['-', '+']).unwrap_or(rest);
+    let rest = rest.strip_prefix("%}")?;
+    Some(s.len() - rest.len())
+}
+
+/// The start of the `{% endraw %}` that closes a raw block whose body begins at `from`. Every
+/// `{%` in the body is a candidate, as in minijinja: in `{%}` the `%}` overlaps the `{%`, and
+/// that is no tag at all.
 fn find_endraw(src: &str, from: usize) -> Option<usize> {
     let mut at = from;
-    while let Some(i) = src[at..].find("{%") {
+    while let Some(i) = src.get(at..)?.find("{%") {
         let start = at + i;
-        let end = src[start..].find("%}").map(|e| start + e + 2)?;
-        let inner = src[start + 2..end - 2]
-            .trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
-        if inner == "endraw" {
+        let body = start + 2;
+        if basic_tag(src.get(body..)?, "endraw").is_some() {
             return Some(start);
         }
-        at = end;
+        at = body;
     }
     None
 }
@@ -218,12 +234,45 @@ fn is_loop_ident(before: &[u8]) -> bool {
     &before[start..] == b"loop"
 }
 
-/// Inserts a line marker at the start of every source line that begins in template data.
+/// What follows the line of a marker put before a file's first block when its first line does
+/// not begin with data: the output after it comes from that line, at no known column. Digits
+/// only, like the rest of a marker, so that case filters leave markers alone.
+const BLOCK_MARK: &str = ":0";
+
+/// A number that starts every marker's body, random per process: a template's own text may
+/// hold the marker characters (they are only private-use characters), but not this number, so
+/// the source map never takes the template's text for a marker.
+fn nonce() -> u64 {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0x6c69_7474_6c65_u64)
+    })
+}
+
+/// Writes the marker of `file_id:line` (with [`BLOCK_MARK`] when it stands before a block).
+fn push_marker(out: &mut String, file_id: usize, line: usize, block: bool) {
+    use std::fmt::Write;
+    let suffix = if block { BLOCK_MARK } else { "" };
+    let _ = write!(
+        out,
+        "{MARK_START}{}:{file_id}:{line}{suffix}{MARK_END}",
+        nonce()
+    );
+}
+
+/// Inserts a line marker at the start of every source line that begins in template data, and
+/// one before the first block when the file begins with a block (so that output before any
+/// data still maps to its file and line 1).
 pub fn instrument(src: &str, file_id: usize) -> String {
     let mut out = String::with_capacity(src.len() + src.len() / 4);
     let mut line = 1;
     let mut at_line_start = true;
-    for seg in segments(src) {
+    let segs = segments(src);
+    if segs.first().is_some_and(|s| !s.data) {
+        push_marker(&mut out, file_id, 1, true);
+    }
+    for seg in segs {
         let text = &src[seg.start..seg.end];
         if !seg.data {
             line += text.matches('\n').count();
@@ -233,9 +282,7 @@ pub fn instrument(src: &str, file_id: usize) -> String {
         }
         for piece in text.split_inclusive('\n') {
             if at_line_start {
-                out.push(MARK_START);
-                out.push_str(&format!("{file_id}:{line}"));
-                out.push(MARK_END);
+                push_marker(&mut out, file_id, line, false);
             }
             out.push_str(piece);
             at_line_start = piece.ends_with('\n');
@@ -247,13 +294,33 @@ pub fn instrument(src: &str, file_id: usize) -> String {
     out
 }
 
+/// The marker body after [`MARK_START`]: (file id, line, whether before a block, its length
+/// up to and with [`MARK_END`]); None when `after` does not hold one of this process's markers.
+fn read_marker(after: &str) -> Option<(usize, usize, bool, usize)> {
+    let end = after.find(MARK_END)?;
+    let body = &after[..end];
+    let rest = body.strip_prefix(&nonce().to_string())?.strip_prefix(':')?;
+    let (rest, block) = match rest.strip_suffix(BLOCK_MARK) {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (file, line) = rest.split_once(':')?;
+    Some((
+        file.parse().ok()?,
+        line.parse().ok()?,
+        block,
+        end + MARK_END.len_utf8(),
+    ))
+}
+
 /// The source of a position in rendered output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourcePos {
     pub file_id: usize,
     pub line: usize,
-    /// Characters between the marker and the position: the column when the line is literal.
-    pub offset_in_line: usize,
+    /// Characters between the marker and the position: the column when the line is literal;
+    /// None when the marker stood before a block.
+    pub offset_in_line: Option<usize>,
 }
 
 /// Instrumented output with its markers removed, and where each marked line came from.
@@ -261,8 +328,9 @@ pub struct SourcePos {
 pub struct SourceMap {
     /// The output without markers.
     pub text: String,
-    /// (byte offset in `text`, file id, source line), in output order.
-    marks: Vec<(usize, usize, usize)>,
+    /// (byte offset in `text`, file id, source line, whether the marker stood before a block),
+    /// in output order.
+    marks: Vec<(usize, usize, usize, bool)>,
 }
 
 impl SourceMap {
@@ -273,17 +341,14 @@ impl SourceMap {
         while let Some(i) = rest.find(MARK_START) {
             text.push_str(&rest[..i]);
             let after = &rest[i + MARK_START.len_utf8()..];
-            match after.find(MARK_END) {
-                Some(end) => {
-                    let body = &after[..end];
-                    if let Some((f, l)) = body.split_once(':') {
-                        if let (Ok(f), Ok(l)) = (f.parse(), l.parse()) {
-                            marks.push((text.len(), f, l));
-                        }
-                    }
-                    rest = &after[end + MARK_END.len_utf8()..];
+            match read_marker(after) {
+                Some((file, line, block, len)) => {
+                    marks.push((text.len(), file, line, block));
+                    rest = &after[len..];
                 }
                 None => {
+                    // The template's own character, not a marker.
+                    text.push(MARK_START);
                     rest = after;
                 }
             }
@@ -294,17 +359,19 @@ impl SourceMap {
 
     /// The source line that produced the byte at `offset` of [`SourceMap::text`].
     pub fn source_at(&self, offset: usize) -> Option<SourcePos> {
-        let idx = self.marks.partition_point(|(o, _, _)| *o <= offset);
-        let (mark_at, file_id, line) = *self.marks.get(idx.checked_sub(1)?)?;
+        let idx = self.marks.partition_point(|(o, _, _, _)| *o <= offset);
+        let (mark_at, file_id, line, block) = *self.marks.get(idx.checked_sub(1)?)?;
         let between = self.text.get(mark_at..offset).unwrap_or_default();
         // Text from the marker may span several output lines (a multi-line expression's value):
         // count from the last newline then.
-        let offset_in_line = between
-            .rsplit('\n')
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .count();
+        let offset_in_line = (!block).then(|| {
+            between
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+        });
         Some(SourcePos {
             file_id,
             line,
@@ -338,6 +405,136 @@ pub fn references(src: &str) -> Vec<(String, usize, usize)> {
             }
         }
     }
+    out
+}
+
+/// `{% import ... as NAME %}` statements whose NAME is not a name: (line, column of NAME,
+/// NAME). minijinja 3.1 parses NAME as any expression and panics compiling one that is not a
+/// name, a dotted name or a list of them (`as m | dump`, `as m()`, `as 1`): such templates
+/// are refused before minijinja sees them.
+pub fn bad_import_names(src: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    for seg in segments(src) {
+        if seg.data {
+            continue;
+        }
+        let block = &src[seg.start..seg.end];
+        let Some(inner) = block.strip_prefix("{%").and_then(|b| b.strip_suffix("%}")) else {
+            continue;
+        };
+        let body_start = seg.start + 2;
+        let tokens = tokens(inner);
+        if tokens.first().map(|t| t.1) != Some("import") {
+            continue;
+        }
+        // The last `as` outside brackets ends the imported expression.
+        let Some(at) = tokens
+            .iter()
+            .rev()
+            .find(|(_, t, depth)| *t == "as" && *depth == 0)
+            .map(|(at, _, _)| *at)
+        else {
+            continue;
+        };
+        let name_start = at + 2;
+        let name = inner[name_start..].trim_end_matches(['-', '+']).trim_end();
+        let name = name
+            .strip_suffix("context")
+            .map(str::trim_end)
+            .and_then(|n| n.strip_suffix("without").or_else(|| n.strip_suffix("with")))
+            .unwrap_or(name)
+            .trim();
+        if !is_assignable(name) {
+            let offset = body_start
+                + name_start
+                + (inner[name_start..].len() - inner[name_start..].trim_start().len());
+            let (line, col) = crate::diag::line_col(src, offset);
+            out.push((line, col, name.to_owned()));
+        }
+    }
+    out
+}
+
+/// The identifiers of a block's inside, outside strings: (byte offset, text, bracket depth).
+fn tokens(inner: &str) -> Vec<(usize, &str, usize)> {
+    let bytes = inner.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                out.push((start, &inner[start..i], depth));
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// What minijinja can assign to: a name, a dotted name, or a list or tuple of them.
+fn is_assignable(text: &str) -> bool {
+    let text = text.trim();
+    let bracketed = |open: char, close: char| {
+        text.strip_prefix(open)
+            .and_then(|t| t.strip_suffix(close))
+            .map(|items| {
+                split_top(items)
+                    .iter()
+                    .all(|i| i.trim().is_empty() || is_assignable(i))
+            })
+    };
+    if let Some(ok) = bracketed('(', ')').or_else(|| bracketed('[', ']')) {
+        return ok;
+    }
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            let part = part.trim();
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !matches!(part, "true" | "True" | "false" | "False" | "none" | "None")
+        })
+}
+
+/// `items` split at the commas outside brackets.
+fn split_top(items: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in items.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&items[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&items[start..]);
     out
 }
 
@@ -382,6 +579,13 @@ pub fn include_chain(
 mod tests {
     use super::*;
 
+    /// The marker of `file:line` as [`instrument`] writes it.
+    fn mark(file: usize, line: usize) -> String {
+        let mut s = String::new();
+        push_marker(&mut s, file, line, false);
+        s
+    }
+
     #[test]
     fn length_is_rewritten_only_in_blocks() {
         let src = "a.length {% if xs.length > 0 %}{{ xs.length }}{{ 'x.length' }}{{ f().length }}{% endif %}";
@@ -398,7 +602,7 @@ mod tests {
     fn markers_only_at_data_line_starts() {
         let src = "{\n{% if x %}\n  \"a\": 1\n{% endif %}\n}";
         let out = instrument(src, 3);
-        let m = |l: usize| format!("{MARK_START}3:{l}{MARK_END}");
+        let m = |l: usize| mark(3, l);
         assert!(out.starts_with(&m(1)), "{out:?}");
         assert!(out.contains(&format!("\n{}  \"a\"", m(3))), "{out:?}");
         assert!(out.contains(&m(5)), "{out:?}");
@@ -409,10 +613,7 @@ mod tests {
     fn strings_in_blocks_may_hold_delimiters() {
         let src = "{{ '%}' ~ \"}}\" }}\nx";
         let out = instrument(src, 0);
-        assert!(
-            out.ends_with(&format!("{MARK_START}0:2{MARK_END}x")),
-            "{out:?}"
-        );
+        assert!(out.ends_with(&format!("{}x", mark(0, 2))), "{out:?}");
     }
 
     #[test]
@@ -425,9 +626,115 @@ mod tests {
     }
 
     #[test]
+    fn raw_body_may_hold_what_looks_like_delimiters() {
+        // `{%}`: the `%}` overlaps the `{%`; once a panic (a slice from after `{%` to before
+        // `%}`, which ended before it began).
+        let src = "{% raw %}{%}{% endraw %}";
+        let segs = segments(src);
+        assert!(
+            segs.iter().any(|s| s.data && &src[s.start..s.end] == "{%}"),
+            "{segs:?}"
+        );
+        assert_eq!(rewrite_length(src), src);
+        // The file begins with a block: a marker without a column before it.
+        let mut before_block = String::new();
+        push_marker(&mut before_block, 0, 1, true);
+        assert_eq!(instrument(src, 0), format!("{before_block}{src}"));
+        let map = SourceMap::new(&instrument(src, 2));
+        assert_eq!(map.text, src);
+        assert_eq!(
+            map.source_at(10),
+            Some(SourcePos {
+                file_id: 2,
+                line: 1,
+                offset_in_line: None
+            })
+        );
+        assert_eq!(
+            instrument(&format!("x\n{src}"), 0),
+            format!("{}x\n{src}", mark(0, 1))
+        );
+        // As minijinja reads them: every `{%` of the body may start `endraw`, with whitespace
+        // control on either side.
+        let src = "{%- raw +%}{%%}{%{%-endraw%} x";
+        assert!(segments(src)
+            .iter()
+            .any(|s| s.data && &src[s.start..s.end] == "{%%}{%"));
+        assert!(is_raw_open("{%raw%}") && is_raw_open("{%- raw -%}"));
+        assert!(!is_raw_open("{% raw x %}") && !is_raw_open("{% rawx %}"));
+    }
+
+    #[test]
+    fn no_text_makes_the_lexer_panic() {
+        for src in [
+            "{% raw %}{%",
+            "{% raw %}{%}",
+            "{% raw %}%}",
+            "{% raw %}{% endraw",
+            "{% raw %}{% endraw %",
+            "{%raw%}{%-",
+            "{{ 'é\\",
+            "{{ \"\\é",
+            "{% if x.length",
+            "{% raw %}é{%}é{% endraw %}é",
+            "{",
+            "{%",
+            "{#",
+        ] {
+            let _ = rewrite_length(src);
+            let _ = instrument(src, 0);
+            let _ = references(src);
+            let map = SourceMap::new(&instrument(src, 1));
+            for offset in 0..=map.text.len() + 1 {
+                let _ = map.source_at(offset);
+            }
+        }
+    }
+
+    #[test]
+    fn the_templates_own_marker_characters_are_text() {
+        // Found by `scripts/fuzz template`: a template holding U+E000 and U+E001 (as the
+        // markers' own characters) lost its text in the source map, and errors their lines.
+        let src = "{\"A\": \"\u{e000}0:1\u{e001}\", \"B\": \"\u{e001}\"}\n{% raw %}\u{e000}1:2:0\u{e001}{% endraw %}\u{e000}";
+        let map = SourceMap::new(&instrument(src, 4));
+        assert_eq!(map.text, src);
+        assert_eq!(map.source_at(3).map(|p| (p.file_id, p.line)), Some((4, 1)));
+        let bad = format!("{MARK_START}{}:9:9{MARK_END}x", nonce().wrapping_add(1));
+        assert_eq!(SourceMap::new(&bad).text, bad);
+    }
+
+    #[test]
+    fn import_names_that_minijinja_cannot_compile() {
+        for good in [
+            "{% import 'm.njk' as m %}",
+            "{%- import \"m.njk\" as m with context -%}",
+            "{% import 'm.njk' as m without context %}",
+            "{% import 'a' ~ ' as ' ~ 'b' as ns.m %}",
+            "{% import 'm.njk' as (a, [b, c]) %}",
+            "{% from 'm.njk' import a as b %}",
+            "{% set x = 1 | dump %}",
+        ] {
+            assert_eq!(bad_import_names(good), vec![], "{good}");
+        }
+        for (bad, name, col) in [
+            ("{% import 'm.njk' as m | dump(2) %}", "m | dump(2)", 22),
+            ("{% import 'm.njk' as m() %}", "m()", 22),
+            ("{% import 'm.njk' as m[0] %}", "m[0]", 22),
+            ("x\n{%import 'm.njk' as 1%}", "1", 21),
+            ("{% import 'm.njk' as true %}", "true", 22),
+            ("{% import 'm.njk' as [m | f] %}", "[m | f]", 22),
+            ("{% import 'm.njk' as 'm' %}", "'m'", 22),
+        ] {
+            let found = bad_import_names(bad);
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert_eq!(found[0].2, name, "{bad}");
+            assert_eq!(found[0].1, col, "{bad}");
+        }
+    }
+
+    #[test]
     fn source_map_finds_the_line() {
-        let instrumented =
-            format!("{MARK_START}0:1{MARK_END}{{\n{MARK_START}1:7{MARK_END}  \"a\": x\n");
+        let instrumented = format!("{}{{\n{}  \"a\": x\n", mark(0, 1), mark(1, 7));
         let map = SourceMap::new(&instrumented);
         assert_eq!(map.text, "{\n  \"a\": x\n");
         let at = map.text.find('x').unwrap();
@@ -436,7 +743,7 @@ mod tests {
             Some(SourcePos {
                 file_id: 1,
                 line: 7,
-                offset_in_line: 7
+                offset_in_line: Some(7)
             })
         );
         assert_eq!(map.source_at(0).unwrap().line, 1);

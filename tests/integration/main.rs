@@ -29,4 +29,5 @@ mod serve;
 mod stack_ops;
 mod stacksets;
 mod template_staging;
+mod untrusted;
 mod workflows;

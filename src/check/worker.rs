@@ -1092,39 +1092,6 @@ mod tests {
         assert!(matches!(handled, Handled::Left(_)), "{handled:?}");
     }
 
-    /// A webhook on loopback answering `status` to every post; counts them.
-    fn hook(status: u16) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/services/secret", listener.local_addr().unwrap());
-        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let seen = count.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
-                );
-            }
-        });
-        (url, count)
-    }
-
     fn stored_report() -> CheckReport {
         CheckReport {
             version: super::super::REPORT_VERSION,
@@ -1150,8 +1117,8 @@ mod tests {
     #[tokio::test]
     async fn a_redelivery_resumes_the_delivery_without_checking_again() {
         use std::sync::atomic::Ordering;
-        let (good, good_posts) = hook(200);
-        let (dead, dead_posts) = hook(500);
+        let (good, good_posts) = crate::notify::testing::counting_hook(200);
+        let (dead, dead_posts) = crate::notify::testing::counting_hook(500);
         let fake = Arc::new(Fake::default());
         let aws = crate::plan::fake::FakeAws::new();
         let c = clients(&fake, &aws).await;

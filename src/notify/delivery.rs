@@ -158,42 +158,8 @@ pub async fn deliver(
 mod tests {
     use super::*;
     use crate::notify::Outcome;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
-
-    /// A webhook on loopback that answers every request with `status`; counts the requests.
-    fn server(status: u16) -> (String, Arc<AtomicUsize>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hook/secret", listener.local_addr().unwrap());
-        let count = Arc::new(AtomicUsize::new(0));
-        let seen = count.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                seen.fetch_add(1, Ordering::SeqCst);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
-                );
-            }
-        });
-        (url, count)
-    }
 
     fn note() -> Notification {
         Notification {
@@ -214,8 +180,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_dead_target_is_retried_alone_then_given_up() {
-        let (good, good_posts) = server(200);
-        let (dead, dead_posts) = server(500);
+        let (good, good_posts) = crate::notify::testing::counting_hook(200);
+        let (dead, dead_posts) = crate::notify::testing::counting_hook(500);
         let fake = crate::plan::fake::FakeAws::new();
         let targets = vec![
             Target::Sns {

@@ -292,10 +292,14 @@ pub fn track_running_done() {
 }
 
 fn note_running(input: &[u8]) {
-    use std::os::unix::fs::FileExt;
+    use std::io::{Seek, SeekFrom};
     if let Ok(r) = RUNNING_FILE.lock() {
-        if let Some((_, f)) = r.as_ref() {
-            let _ = f.set_len(0).and_then(|_| f.write_all_at(input, 0));
+        if let Some((_, file)) = r.as_ref() {
+            let mut f = file;
+            let _ = f
+                .set_len(0)
+                .and_then(|_| f.seek(SeekFrom::Start(0)))
+                .and_then(|_| f.write_all(input));
         }
     }
 }

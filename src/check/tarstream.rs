@@ -216,7 +216,8 @@ impl<'a, R: Read> TarStream<'a, R> {
         if self.done {
             return Ok(None);
         }
-        skip(self.inner, self.remaining + self.padding)?;
+        // Saturating: a header may claim 2^64 - 1 bytes; skipping then ends at the stream's end.
+        skip(self.inner, self.remaining.saturating_add(self.padding))?;
         self.remaining = 0;
         self.padding = 0;
         let mut long_name: Option<Vec<u8>> = None;

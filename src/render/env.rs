@@ -84,11 +84,24 @@ pub fn render_capped(
     template: &minijinja::Template<'_, '_>,
     ctx: Value,
 ) -> Result<String, TplError> {
+    render_counted(template, ctx).map(|(text, _)| text)
+}
+
+/// [`render_capped`], and the fuel the render took.
+fn render_counted(
+    template: &minijinja::Template<'_, '_>,
+    ctx: Value,
+) -> Result<(String, u64), TplError> {
     let mut out = Capped(Vec::new());
-    template.render_captured_to(ctx, &mut out)?;
+    let captured = template.render_captured_to(ctx, &mut out)?;
+    let fuel = captured
+        .state()
+        .fuel_levels()
+        .map_or(0, |(consumed, _)| consumed);
     // minijinja writes whole `str`s: the bytes are UTF-8.
-    Ok(String::from_utf8(out.0)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    let text = String::from_utf8(out.0)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Ok((text, fuel))
 }
 
 /// Template names with this prefix load from `policies/` instead of `templates/`.
@@ -596,13 +609,17 @@ fn load_policy(
         let tpl = state
             .env()
             .get_template(&format!("{POLICY_PREFIX}{file}"))?;
-        render_capped(&tpl, Value::from(ctx)).map_err(|e| {
+        let (text, fuel) = render_counted(&tpl, Value::from(ctx)).map_err(|e| {
             TplError::new(
                 ErrorKind::InvalidOperation,
                 format!("policy `{base}` failed to render"),
             )
             .with_source(e)
-        })?
+        })?;
+        // The policy's work counts against the calling template's fuel: a loop of calls
+        // with different arguments cannot take [`FUEL`] for every call.
+        state.consume_fuel(fuel)?;
+        text
     } else {
         if kwargs.args().next().is_some() {
             return Err(TplError::new(
@@ -778,6 +795,24 @@ mod tests {
         );
         assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
         assert!(render(&format!("{{{{ r{} }}}}", " | dump".repeat(8)), ctx).is_ok());
+    }
+
+    #[test]
+    fn policies_take_from_the_callers_fuel() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+        // About 300,000 steps a call: 40 calls with different arguments are over the fuel.
+        std::fs::write(
+            dir.path().join("policies/slow.json.njk"),
+            "{% for i in range(100000) %}{% endfor %}{\"rules\": [{\"rulePriority\": {{ n }}, \"selection\": {\"tagStatus\": \"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}]}",
+        )
+        .unwrap();
+        let env = environment(session(dir.path()));
+        let once = env.render_str("{{ policy('slow', n=1) | dump | length > 0 }}", ());
+        assert_eq!(once.unwrap(), "true");
+        let many = "{% for n in range(1, 41) %}{{ policy('slow', n=n) | length }}{% endfor %}";
+        let err = env.render_str(many, ()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfFuel, "{err}");
     }
 
     #[test]

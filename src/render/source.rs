@@ -9,8 +9,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-/// Start and end of a line marker in instrumented output: `\u{E000}<file id>:<line>\u{E001}`.
-/// Private-use characters never occur in CloudFormation text and survive case filters.
+/// Start and end of a line marker in instrumented output:
+/// `\u{E000}<nonce>:<file id>:<line>\u{E001}` (with `:0` after the line for a marker before a
+/// block). Private-use characters and digits survive case filters; a template may hold the
+/// characters too, but not the process's nonce, so its own text is never read as a marker.
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
 

@@ -29,5 +29,6 @@ mod serve;
 mod stack_ops;
 mod stacksets;
 mod template_staging;
+#[cfg(unix)]
 mod untrusted;
 mod workflows;

@@ -19,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::risk::{Risk, RiskKind};
 use crate::plan::run::{
-    clients_for, discard, parse_deployed, plan, plan_stack, sha256, stack_risks, sweep, PlanOptions,
+    clients_for, discard, parse_deployed, plan, plan_stack, settings_changes, sha256, stack_risks,
+    sweep, PlanOptions,
 };
 use crate::project::Project;
 
@@ -301,10 +302,6 @@ pub async fn cleanup_all(project: &Project, connect: &dyn Connect, plan: &Plan) 
     }
 }
 
-async fn cleanup_stack(project: &Project, connect: &dyn Connect, s: &StackPlan) {
-    discard(project, connect, s).await;
-}
-
 /// `--replace-failed`, once approved: deletes the failed stack that the plan showed, if it is
 /// still that stack in `ROLLBACK_COMPLETE` (nothing left in it), and waits until it is gone.
 async fn delete_failed(
@@ -487,25 +484,9 @@ async fn check_saved(
         let mut now = s.clone();
         now.template_changes =
             crate::plan::diff::diff_templates(deployed_template.as_ref(), &rendered.template);
-        now.termination_protection = info
-            .as_ref()
-            .filter(|_| s.deployed.is_some())
-            .and_then(|d| {
-                (d.termination_protection != stack.termination_protection).then_some(
-                    crate::plan::model::BoolChange {
-                        before: d.termination_protection,
-                        after: stack.termination_protection,
-                    },
-                )
-            });
-        now.stack_policy = match (&s.deployed, &stack.stack_policy) {
-            (Some(_), Some(configured)) => crate::plan::settings::policy_change(
-                clients.ops.stack_policy(&s.stack).await?.as_deref(),
-                Some(configured),
-            ),
-            (None, configured) => crate::plan::settings::policy_change(None, configured.as_deref()),
-            (Some(_), None) => None,
-        };
+        let deployed_info = info.as_ref().filter(|_| s.deployed.is_some());
+        (now.termination_protection, now.stack_policy) =
+            settings_changes(&clients, stack, deployed_info).await?;
         let risks = stack_risks(
             deployed_template.as_ref(),
             &rendered.template,
@@ -602,7 +583,7 @@ async fn execute(
             });
             let stack_plan = plans[name].clone();
             if let Some(dep) = failed_dep {
-                cleanup_stack(&project, connect.as_ref(), &stack_plan).await;
+                discard(&project, connect.as_ref(), &stack_plan).await;
                 let mut r = result(name, Outcome::Skipped, None, 0.0);
                 r.guidance = Some(format!(
                     "not applied: `{dep}`, which it depends on, did not succeed"
@@ -752,7 +733,7 @@ async fn apply_stack(
                 ),
             );
         }
-        cleanup_stack(project, connect, &planned).await;
+        discard(project, connect, &planned).await;
         let mut plan_options = options.plan.clone();
         plan_options.keep_change_sets = true;
         plan_options.replace_failed = false;
@@ -761,7 +742,7 @@ async fn apply_stack(
             Err(e) => return failed(e.to_string()),
         };
         if let Err(e) = check_risks(&current.risks.iter().collect::<Vec<_>>(), options) {
-            cleanup_stack(project, connect, &current).await;
+            discard(project, connect, &current).await;
             let mut r = result(
                 &name,
                 Outcome::Cancelled,
@@ -816,7 +797,7 @@ async fn apply_stack(
         .execute_change_set(&change_set.stack_name, &change_set.name)
         .await
     {
-        cleanup_stack(project, connect, &current).await;
+        discard(project, connect, &current).await;
         return failed(e.to_string());
     }
     // Change sets carry no timeout: a stack's `timeout_in_minutes` bounds the wait instead.

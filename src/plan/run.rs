@@ -17,7 +17,7 @@ use super::model::{
     BoolChange, Deployed, Hashes, Plan, PlanStatus, SecretHash, StackPlan, ValueChange,
 };
 use super::risk::{dedupe, replacement_risk, template_risks, Replacement, Risk};
-use super::settings::{policy_change, settings_risks};
+use super::settings::{policy_change, settings_risks, PolicyChange};
 use crate::aws::changeset::{
     change_set_name, made_by_run, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
     ChangeSetPoll, ChangeSetRequest, ChangeSetType, ResourceChange,
@@ -266,20 +266,8 @@ pub async fn plan_stack(
         &rendered.tags,
         &[],
     );
-    let termination_protection = deployed.as_ref().and_then(|d| {
-        (d.termination_protection != stack.termination_protection).then_some(BoolChange {
-            before: d.termination_protection,
-            after: stack.termination_protection,
-        })
-    });
-    let stack_policy = match (&deployed, &stack.stack_policy) {
-        (Some(_), Some(configured)) => {
-            let before = clients.ops.stack_policy(&stack.name).await?;
-            policy_change(before.as_deref(), Some(configured))
-        }
-        (None, configured) => policy_change(None, configured.as_deref()),
-        (Some(_), None) => None,
-    };
+    let (termination_protection, stack_policy) =
+        settings_changes(&clients, stack, deployed.as_ref()).await?;
 
     let mut plan = StackPlan {
         stack: stack.name.clone(),
@@ -437,6 +425,31 @@ pub async fn plan_stack(
     plan.resource_changes = change_set.changes.clone();
     plan.change_set = created.filter(|_| keep);
     Ok(plan)
+}
+
+/// The stack settings that change sets do not carry, as they would change: termination
+/// protection against the deployed stack (`deployed` None: a new stack), and the stack policy
+/// against GetStackPolicy. Plan and `apply --plan` both compute them here.
+pub async fn settings_changes(
+    clients: &Clients,
+    stack: &Stack,
+    deployed: Option<&StackInfo>,
+) -> Result<(Option<BoolChange>, Option<PolicyChange>)> {
+    let termination_protection = deployed.and_then(|d| {
+        (d.termination_protection != stack.termination_protection).then_some(BoolChange {
+            before: d.termination_protection,
+            after: stack.termination_protection,
+        })
+    });
+    let stack_policy = match (deployed, &stack.stack_policy) {
+        (Some(_), Some(configured)) => {
+            let before = clients.ops.stack_policy(&stack.name).await?;
+            policy_change(before.as_deref(), Some(configured))
+        }
+        (None, configured) => policy_change(None, configured.as_deref()),
+        (Some(_), None) => None,
+    };
+    Ok((termination_protection, stack_policy))
 }
 
 /// Every risk of a stack's plan: the template's (removals, replacements, broader policies),

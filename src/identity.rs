@@ -8,9 +8,10 @@
 //! Not here: where credentials come from (`aws::credentials`), building and caching clients and
 //! identities (`aws::connect`), printing (`report::whoami`).
 
+use crate::aws::connect::Account;
 use crate::aws::connect::{Caller, Connect};
 use crate::error::{AccountRefusal, Error, Result};
-use crate::project::{Account, Project, Stack};
+use crate::project::{Project, Stack};
 
 /// Compares the caller with the account a stack (or, without one, the project's defaults)
 /// targets, and with little.yaml's allowed and forbidden accounts.

@@ -1003,7 +1003,7 @@ mod tests {
         async fn clients(
             &self,
             region: Option<&str>,
-            account: Option<&crate::project::Account>,
+            account: Option<&crate::aws::connect::Account>,
         ) -> Result<Clients> {
             let mut c = FakeConnect(self.0.clone()).clients(region, account).await?;
             c.drift = self.1.clone();
@@ -1013,7 +1013,7 @@ mod tests {
         async fn caller(
             &self,
             region: Option<&str>,
-            account: Option<&crate::project::Account>,
+            account: Option<&crate::aws::connect::Account>,
         ) -> Result<crate::aws::connect::Caller> {
             FakeConnect(self.0.clone()).caller(region, account).await
         }

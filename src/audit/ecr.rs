@@ -286,7 +286,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 
 /// The account id a principal names: `arn:aws:iam::<id>:...` or a bare 12-digit id.
 fn principal_account(principal: &str) -> Option<String> {
-    let is_id = crate::project::is_account_id;
+    let is_id = crate::aws::names::is_account_id;
     if is_id(principal) {
         return Some(principal.to_owned());
     }

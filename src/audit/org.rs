@@ -9,11 +9,13 @@
 use std::time::Duration;
 
 use super::model::{Finding, Severity};
+use crate::aws::connect::Account;
+use crate::aws::names::{is_account_id, is_role_name};
 use crate::aws::organizations::Organization;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::project::config::AuditFile;
-use crate::project::{is_account_id, Account, Project};
+use crate::project::Project;
 
 /// The finding of an account (in a region) that could not be audited: the role could not be
 /// assumed, the registry could not be read, or the account took longer than its timeout.
@@ -63,7 +65,7 @@ impl Reach {
             file.regions.iter().cloned().map(Some).collect()
         };
         let account_timeout = match &file.account_timeout {
-            Some(text) => crate::serve::parse_duration(text)
+            Some(text) => crate::duration::parse(text)
                 .map_err(|e| Error::Usage(format!("`audit.account_timeout`: {e}")))?,
             None => DEFAULT_ACCOUNT_TIMEOUT,
         };
@@ -141,7 +143,7 @@ pub fn check_audit_file(
         ));
     }
     if let Some(text) = &file.account_timeout {
-        if let Err(e) = crate::serve::parse_duration(text) {
+        if let Err(e) = crate::duration::parse(text) {
             diags.push(at(
                 &["audit", "account_timeout"],
                 Diagnostic::error("wrong-type", format!("`audit.account_timeout`: {e}")),
@@ -162,12 +164,6 @@ pub fn check_audit_file(
         }
     }
     diags
-}
-
-fn is_role_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// The ARN partition of a region: `aws-cn` in China, `aws-us-gov` in GovCloud, else `aws`.

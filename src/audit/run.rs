@@ -17,9 +17,10 @@ use super::model::{AuditReport, Checked, Finding};
 use super::org::{org_accounts, unreachable_finding, Reach, CHECK_ACCOUNT_UNREACHABLE};
 use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
+use crate::aws::connect::Account;
 use crate::aws::connect::Connect;
 use crate::error::Result;
-use crate::project::{Account, Project};
+use crate::project::Project;
 
 #[derive(Clone)]
 pub struct AuditOptions {

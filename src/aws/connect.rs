@@ -21,7 +21,15 @@ use super::staging::{S3Staging, Staging};
 use super::sts::{CallerIdentity, Identity, StsIdentity};
 use super::{load, AwsSettings, Loaded};
 use crate::error::{Error, Result};
-use crate::project::Account;
+
+/// An account that stacks deploy to, as `little.yaml` names it: the label, the 12-digit id, and
+/// the role to assume in it (none: the caller's own credentials act there).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    pub name: String,
+    pub id: String,
+    pub role_arn: Option<String>,
+}
 
 /// AWS clients for one account and region.
 #[derive(Clone)]

@@ -11,6 +11,7 @@ pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
+pub mod names;
 pub mod organizations;
 pub mod pipeline;
 pub mod sns;
@@ -25,7 +26,6 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls;
 
 use crate::error::{Error, Result};
-use crate::render::AccountResolver;
 
 /// Where and as whom to call AWS; read once from flags and the environment.
 #[derive(Debug, Clone, Default)]
@@ -196,9 +196,13 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     message
 }
 
-/// An [`AccountResolver`] that asks STS who the caller is, on a thread of its own so that it
-/// can be called from synchronous template code wherever it runs.
-pub fn account_resolver(settings: AwsSettings, region: Option<String>) -> AccountResolver {
+/// A resolver of the caller's account id (what templates get as `account_id`; render's
+/// `AccountResolver`) that asks STS who the caller is, on a thread of its own so that it can be
+/// called from synchronous template code wherever it runs.
+pub fn account_resolver(
+    settings: AwsSettings,
+    region: Option<String>,
+) -> Arc<dyn Fn() -> std::result::Result<String, String> + Send + Sync> {
     Arc::new(move || {
         let settings = settings.clone();
         let region = region.clone();

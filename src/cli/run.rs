@@ -875,7 +875,7 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
             )
         })?;
     let link_text = file.link_expiry.clone().unwrap_or_else(|| "24h".into());
-    let link_expiry = crate::serve::parse_duration(&link_text)
+    let link_expiry = crate::duration::parse(&link_text)
         .map_err(|e| Error::Usage(format!("`check.link_expiry`: {e}")))?;
     if link_expiry > std::time::Duration::from_secs(7 * 86_400) {
         return Err(Error::Usage(format!(
@@ -1012,7 +1012,7 @@ fn serve(project: Project, ctx: &Context, args: super::ServeArgs) -> Result<u8> 
         .clone()
         .or_else(|| file.interval.clone())
         .unwrap_or_else(|| "30m".into());
-    let interval = crate::serve::parse_duration(&interval_text)
+    let interval = crate::duration::parse(&interval_text)
         .map_err(|e| Error::Usage(format!("the interval: {e}")))?;
     let state_file = match (&args.state, &file.state_file) {
         (Some(p), _) => p.clone(),

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 
 use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetRequest, ChangeSets};
 use crate::aws::cloudformation::{CloudFormation, Import, StackInfo, StackOutput, StackRequest};
+use crate::aws::connect::Account;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::{StackEvent, StackOps, StackResource};
 use crate::error::{Error, Result};
-use crate::project::Account;
 
 /// A complete, executable change set with these `(action, logical id, type)` changes, as
 /// DescribeChangeSet answers it.

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use crate::aws::connect::Account;
+use crate::aws::names::{is_account_id, is_region, is_role_arn, is_stack_name};
 use crate::diag::{Diagnostic, Location};
 use crate::error::{closest, Error, Result};
 use config::{parse_yaml, yaml_key_position, yaml_value_position, ProjectFile, StackFile};
@@ -61,13 +63,6 @@ impl PathDisplay {
             _ => abs,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Account {
-    pub name: String,
-    pub id: String,
-    pub role_arn: Option<String>,
 }
 
 /// Which format a stack config was written in.
@@ -926,34 +921,6 @@ fn bad_capability(cap: &str) -> Diagnostic {
             CAPABILITIES.join(", ")
         ),
     )
-}
-
-/// A region AWS has (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`): see
-/// [`crate::region`] for the list.
-pub fn is_region(s: &str) -> bool {
-    crate::region::is_known(s)
-}
-
-/// A 12-digit AWS account id.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub fn is_stack_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.len() <= 128
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-fn is_role_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[5].starts_with("role/")
 }
 
 /// Every `stack_output('stack', 'key')` call in a text (a template or a config).

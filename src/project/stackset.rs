@@ -2,8 +2,10 @@
 //! targets (OUs, or account ids resolved from little.yaml's names), the regions, automatic
 //! deployment and operation preferences. Every problem is a diagnostic at its key.
 
+use super::bad_region;
 use super::config::{CallAs, PermissionModel, StackFile, StackSetFile};
-use super::{bad_region, is_region, Account};
+use crate::aws::connect::Account;
+use crate::aws::names::{is_account_id, is_region, is_unit_id};
 use crate::aws::stacksets::{AutoDeployment, OperationPreferences, RegionConcurrency, Targets};
 use crate::diag::Diagnostic;
 use indexmap::IndexMap;
@@ -51,25 +53,6 @@ impl StackSetConfig {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_EXECUTION_ROLE.to_owned())
         })
-    }
-}
-
-/// An OU id (`ou-abcd-12345678`) or a root id (`r-abcd`).
-pub fn is_unit_id(s: &str) -> bool {
-    let ok = |p: &str, min: usize| {
-        p.len() >= min
-            && p.len() <= 32
-            && p.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    };
-    if let Some(rest) = s.strip_prefix("ou-") {
-        let mut parts = rest.splitn(2, '-');
-        let (a, b) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        ok(a, 4) && ok(b, 8)
-    } else if let Some(rest) = s.strip_prefix("r-") {
-        ok(rest, 4)
-    } else {
-        false
     }
 }
 
@@ -181,7 +164,7 @@ fn check(
                 let a = a.to_string();
                 if let Some(acc) = accounts.get(&a) {
                     ids.push(acc.id.clone());
-                } else if super::is_account_id(&a) {
+                } else if is_account_id(&a) {
                     ids.push(a);
                 } else {
                     err(

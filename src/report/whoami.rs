@@ -150,11 +150,11 @@ pub fn write_text(w: &mut dyn Write, targets: &[TargetIdentity], style: Style) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::connect::Account;
     use crate::aws::connect::Caller;
     use crate::aws::credentials::CredentialSource;
     use crate::aws::sts::CallerIdentity;
     use crate::identity::{GuardResult, Target};
-    use crate::project::Account;
 
     fn targets() -> Vec<TargetIdentity> {
         vec![

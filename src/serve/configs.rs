@@ -85,7 +85,7 @@ fn valid_tag(tag: &str) -> bool {
 }
 
 fn valid_registry(registry: &str) -> bool {
-    crate::project::is_account_id(registry)
+    crate::aws::names::is_account_id(registry)
 }
 
 /// Checks a configuration's fields; the message names the field.

@@ -62,7 +62,7 @@ pub struct ConfigScan {
 fn account_for<'a>(
     project: &'a Project,
     config: &ScanConfig,
-) -> Result<Option<&'a crate::project::Account>> {
+) -> Result<Option<&'a crate::aws::connect::Account>> {
     let default = project.default_account();
     match &config.registry {
         None => Ok(default),

@@ -14,12 +14,13 @@ use super::drift::{stack_drift, StackDriftResult};
 use super::ecr::{check_repository, gather, remediate, EcrSettings};
 use super::model::Severity;
 use super::model::{AuditReport, Checked, Finding};
-use super::org::{org_accounts, unreachable_finding, Reach, CHECK_ACCOUNT_UNREACHABLE};
+use super::org::{org_accounts, unreachable_finding, CHECK_ACCOUNT_UNREACHABLE};
 use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Account;
 use crate::aws::connect::Connect;
 use crate::error::Result;
+use crate::project::audit::Reach;
 use crate::project::Project;
 
 #[derive(Clone)]
@@ -719,7 +720,7 @@ mod tests {
                 remediate: false,
                 all_accounts: false,
                 org: true,
-                reach: Reach::of(project).unwrap(),
+                reach: project.reach.clone(),
                 stacks: false,
                 drift: None,
                 settings: crate::audit::ecr::EcrSettings::default(),

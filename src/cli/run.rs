@@ -744,7 +744,7 @@ fn audit_options(
         remediate,
         all_accounts,
         org,
-        reach: crate::audit::org::Reach::of(project)?,
+        reach: project.reach.clone(),
         stacks,
         drift: drift.then(|| crate::audit::drift::DriftOptions {
             render: render_options(project, ctx),

@@ -4,6 +4,7 @@
 //!
 //! Not here: rendering templates (`render`), anything that talks to AWS (`aws`).
 
+pub mod audit;
 pub mod config;
 pub mod files;
 pub mod graph;
@@ -39,6 +40,8 @@ pub struct Project {
     pub name: String,
     pub file: ProjectFile,
     pub accounts: IndexMap<String, Account>,
+    /// How far `little audit` reaches (little.yaml's `audit:`, resolved).
+    pub reach: audit::Reach,
     /// Every stack, sorted by name.
     pub stacks: Vec<Stack>,
     pub graph: Graph,
@@ -172,6 +175,7 @@ impl Project {
             root,
             file: ProjectFile::default(),
             accounts: IndexMap::new(),
+            reach: audit::Reach::default(),
             stacks: Vec::new(),
             graph: Graph::new(),
             display_base,
@@ -499,7 +503,14 @@ impl Project {
                 diags.push(at(&["defaults", "capabilities"], bad_capability(cap)));
             }
         }
-        diags.extend(crate::audit::org::check_audit_file(&self.file.audit, &at));
+        let (reach, problems) = audit::resolve(
+            &self.file.audit,
+            &self.name,
+            self.file.defaults.region.as_deref(),
+            &at,
+        );
+        self.reach = reach;
+        diags.extend(problems);
     }
 
     /// Stack config files under `stacks/`, relative to the root, in a stable order. A config

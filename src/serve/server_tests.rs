@@ -51,7 +51,7 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
             remediate: false,
             all_accounts: false,
             org: false,
-            reach: crate::audit::org::Reach::of(project).unwrap(),
+            reach: project.reach.clone(),
             stacks: false,
             drift: None,
             settings: crate::audit::ecr::EcrSettings::default(),

@@ -397,7 +397,7 @@ mod tests {
 
         // Through the plan, which apply runs first: the stack fails before any change set.
         let mut options = crate::deploy::testing::apply_options(true).plan;
-        options.selection = crate::render::ops::Selection {
+        options.selection = crate::project::Selection {
             names: vec!["app".into()],
             all: false,
         };
@@ -427,7 +427,7 @@ mod tests {
         let aws = FakeAws::new();
         aws.answer_caller_account("210987654321");
         let mut options = crate::deploy::testing::apply_options(true).plan;
-        options.selection = crate::render::ops::Selection {
+        options.selection = crate::project::Selection {
             names: vec!["app".into()],
             all: false,
         };

@@ -25,8 +25,8 @@ use crate::aws::stack_ops::StackResource;
 use crate::error::{Error, Result};
 use crate::plan::diff::canonical;
 use crate::plan::run::{clients_for, dependency_outputs};
+use crate::project::Selection;
 use crate::project::{Project, Stack};
-use crate::render::ops::Selection;
 use crate::render::{RenderOptions, Renderer};
 
 pub const ECR_REPOSITORY: &str = "AWS::ECR::Repository";

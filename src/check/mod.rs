@@ -614,7 +614,7 @@ mod tests {
     /// Every output of a report: the terminal summary, JSON (also what the worker stores),
     /// HTML, and each notification body (SNS text, Slack, Teams, JSON webhooks).
     fn every_output(report: &CheckReport) -> Vec<(&'static str, String)> {
-        use crate::project::config::WebhookFormat;
+        use crate::notify::WebhookFormat;
         let mut text = Vec::new();
         crate::report::check::write_text(&mut text, report, crate::report::Style::default())
             .unwrap();

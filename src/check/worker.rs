@@ -148,7 +148,7 @@ pub struct CheckTargets {
     /// The outcomes SNS gets (empty: all).
     pub sns_on: Vec<Outcome>,
     /// (URL, format, outcomes; empty: all).
-    pub webhooks: Vec<(String, crate::project::config::WebhookFormat, Vec<Outcome>)>,
+    pub webhooks: Vec<(String, crate::notify::WebhookFormat, Vec<Outcome>)>,
 }
 
 impl CheckTargets {
@@ -196,6 +196,9 @@ pub struct WorkerOptions {
     pub once: bool,
     pub wait: Duration,
     pub retry: webhook::Retry,
+    /// Writes a report as the HTML page stored beside its JSON (the printer is the caller's:
+    /// `report::check::html`; an operation does not reach up to the printers).
+    pub html: fn(&CheckReport) -> String,
 }
 
 /// The notification of a report.
@@ -555,7 +558,7 @@ async fn store_report(
     report: &CheckReport,
 ) -> Result<()> {
     let json = serde_json::to_vec_pretty(report).map_err(|e| Error::Internal(e.to_string()))?;
-    let html = crate::report::check::html(report);
+    let html = (options.html)(report);
     clients
         .reports
         .put(
@@ -723,7 +726,7 @@ mod tests {
         ImageLookup, ImageRecord, Manifest, PutTag, RegistryAuth, StartScan,
     };
     use crate::aws::pipeline::{Queue, ReportStore};
-    use crate::project::config::WebhookFormat;
+    use crate::notify::WebhookFormat;
     use async_trait::async_trait;
     use std::sync::{Arc, Mutex};
 
@@ -963,6 +966,7 @@ mod tests {
                 backoff: Duration::from_millis(10),
                 timeout: Duration::from_secs(5),
             },
+            html: crate::report::check::html,
         }
     }
 

@@ -20,7 +20,8 @@ use crate::error::{exit, Error, Result};
 use crate::interrupt::Interrupt;
 use crate::plan::run::PlanOptions;
 use crate::project::Project;
-use crate::render::ops::{self, Selection};
+use crate::project::Selection;
+use crate::render::ops;
 use crate::render::{RenderOptions, Rendered, Syntax};
 use crate::report::{self, Style};
 
@@ -931,6 +932,7 @@ fn check(project: Project, ctx: &Context, args: super::CheckArgs) -> Result<u8> 
         // soon after the queue is empty.
         wait: std::time::Duration::from_secs(if args.once { 2 } else { 20 }),
         retry: crate::notify::webhook::Retry::default(),
+        html: crate::report::check::html,
     };
     let quiet = ctx.quiet;
     let log = move |line: &str| {
@@ -1104,10 +1106,7 @@ fn audit(project: Project, ctx: &Context, args: super::AuditArgs) -> Result<u8> 
             .unwrap_or("LOW")
             .parse()
             .map_err(|e| Error::Usage(format!("`audit.notify.min_severity`: {e}")))?;
-        Some((
-            crate::notify::Targets::from_config(&settings_file.notify)?,
-            min,
-        ))
+        Some((settings_file.notify.targets()?, min))
     } else {
         None
     };

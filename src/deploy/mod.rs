@@ -48,7 +48,7 @@ pub mod testing {
     use crate::aws::changeset::ChangeSetPoll;
     use crate::aws::cloudformation::Poll;
     use crate::plan::run::PlanOptions;
-    use crate::render::ops::Selection;
+    use crate::project::Selection;
     use crate::render::RenderOptions;
 
     /// A scripted person at a terminal.

@@ -456,7 +456,7 @@ mod tests {
     use crate::plan::fake_stacksets::OperationScript;
     use crate::plan::model::PlanStatus;
     use crate::plan::run::plan;
-    use crate::render::ops::Selection;
+    use crate::project::Selection;
     use crate::render::RenderOptions;
 
     const OU: &str = "ou-ab12-workload1";

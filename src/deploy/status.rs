@@ -10,7 +10,7 @@ use crate::aws::stack_ops::{EventCursor, StackEvent};
 use crate::error::{Error, Result};
 use crate::plan::run::clients_for;
 use crate::project::Project;
-use crate::render::ops::Selection;
+use crate::project::Selection;
 
 /// One stack as deployed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::{webhook, Notification};
 use crate::aws::sns::Publish;
-use crate::project::config::WebhookFormat;
+use crate::notify::WebhookFormat;
 
 /// Where a notification goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use crate::aws::sns::Publish;
 use crate::error::{Error, Result};
-use crate::project::config::{NotifyFile, WebhookFormat};
 
 /// How a notification's news is: it colours the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -198,29 +197,17 @@ pub struct Targets {
     pub webhooks: Vec<(String, WebhookFormat)>,
 }
 
-impl Targets {
-    /// The targets of `audit.notify`; an error names what is missing (no target, a webhook
-    /// without a URL, an unset environment variable).
-    pub fn from_config(file: &NotifyFile) -> Result<Targets> {
-        let mut webhooks = Vec::new();
-        for (i, w) in file.webhooks.iter().enumerate() {
-            let url = webhook_url(
-                w.url.as_deref(),
-                w.url_env.as_deref(),
-                &format!("audit.notify.webhooks[{i}]"),
-            )?;
-            webhooks.push((url, w.format));
-        }
-        if file.sns_topic_arn.is_none() && webhooks.is_empty() {
-            return Err(Error::Usage(
-                "`--notify` needs a target: set `audit.notify.sns_topic_arn` or `audit.notify.webhooks` in little.yaml".into(),
-            ));
-        }
-        Ok(Targets {
-            sns_topic_arn: file.sns_topic_arn.clone(),
-            webhooks,
-        })
-    }
+/// How a webhook wants its message (little.yaml's `format:` of a webhook).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// A Slack incoming webhook message (Block Kit, with a coloured attachment).
+    #[default]
+    Slack,
+    /// A Microsoft Teams workflow webhook message (an Adaptive Card).
+    Teams,
+    /// The notification itself as JSON, for your own receivers.
+    Json,
 }
 
 /// A webhook's URL from `url` or the environment variable `url_env` names; `field` names the
@@ -278,7 +265,6 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::config::WebhookFile;
 
     fn sample(items: usize) -> Notification {
         Notification {
@@ -438,38 +424,5 @@ mod tests {
         );
         assert!(t.contains("\nteam/app-0\n  remediated: no\n  - HIGH ecr.tag-immutability"));
         assert!(t.contains("Report: https://example.com/r"));
-    }
-
-    #[test]
-    fn targets_need_a_url_and_a_set_variable() {
-        let none = NotifyFile::default();
-        assert!(Targets::from_config(&none)
-            .unwrap_err()
-            .to_string()
-            .contains("needs a target"));
-        let both = NotifyFile {
-            webhooks: vec![WebhookFile {
-                url: Some("https://a".into()),
-                url_env: Some("B".into()),
-                format: WebhookFormat::Slack,
-            }],
-            ..NotifyFile::default()
-        };
-        assert!(Targets::from_config(&both)
-            .unwrap_err()
-            .to_string()
-            .contains("webhooks[0]` needs one of"));
-        let unset = NotifyFile {
-            webhooks: vec![WebhookFile {
-                url: None,
-                url_env: Some("LITTLE_TEST_SURELY_UNSET_VARIABLE".into()),
-                format: WebhookFormat::Teams,
-            }],
-            ..NotifyFile::default()
-        };
-        assert!(Targets::from_config(&unset)
-            .unwrap_err()
-            .to_string()
-            .contains("`LITTLE_TEST_SURELY_UNSET_VARIABLE`, which is not set"));
     }
 }

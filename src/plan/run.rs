@@ -26,8 +26,8 @@ use crate::aws::cloudformation::StackInfo;
 pub use crate::aws::connect::{Clients, Connect};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::project::Selection;
 use crate::project::{Project, Stack};
-use crate::render::ops::Selection;
 use crate::render::{parse, MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
 
 #[derive(Clone)]

@@ -10,6 +10,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Location};
+use crate::error::{Error, Result};
+use crate::notify::{Targets, WebhookFormat};
 
 /// `little.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -212,6 +214,32 @@ pub struct NotifyFile {
     pub min_severity: Option<String>,
 }
 
+impl NotifyFile {
+    /// The targets of `audit.notify`; an error names what is missing (no target, a webhook
+    /// without a URL, an unset environment variable).
+    pub fn targets(&self) -> Result<Targets> {
+        let file = self;
+        let mut webhooks = Vec::new();
+        for (i, w) in file.webhooks.iter().enumerate() {
+            let url = crate::notify::webhook_url(
+                w.url.as_deref(),
+                w.url_env.as_deref(),
+                &format!("audit.notify.webhooks[{i}]"),
+            )?;
+            webhooks.push((url, w.format));
+        }
+        if file.sns_topic_arn.is_none() && webhooks.is_empty() {
+            return Err(Error::Usage(
+                "`--notify` needs a target: set `audit.notify.sns_topic_arn` or `audit.notify.webhooks` in little.yaml".into(),
+            ));
+        }
+        Ok(Targets {
+            sns_topic_arn: file.sns_topic_arn.clone(),
+            webhooks,
+        })
+    }
+}
+
 /// One webhook: its URL (or the environment variable holding it, since webhook URLs are
 /// secrets) and the message format.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -223,18 +251,6 @@ pub struct WebhookFile {
     /// `slack`, `teams` or `json` [default: slack].
     #[serde(default)]
     pub format: WebhookFormat,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WebhookFormat {
-    /// A Slack incoming webhook message (Block Kit, with a coloured attachment).
-    #[default]
-    Slack,
-    /// A Microsoft Teams workflow webhook message (an Adaptive Card).
-    Teams,
-    /// The notification itself as JSON, for your own receivers.
-    Json,
 }
 
 /// `stacks/<group>/<name>.yaml`.
@@ -657,6 +673,42 @@ fn find_word(line: &str, word: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_need_a_url_and_a_set_variable() {
+        let none = NotifyFile::default();
+        assert!(none
+            .targets()
+            .unwrap_err()
+            .to_string()
+            .contains("needs a target"));
+        let both = NotifyFile {
+            webhooks: vec![WebhookFile {
+                url: Some("https://a".into()),
+                url_env: Some("B".into()),
+                format: WebhookFormat::Slack,
+            }],
+            ..NotifyFile::default()
+        };
+        assert!(both
+            .targets()
+            .unwrap_err()
+            .to_string()
+            .contains("webhooks[0]` needs one of"));
+        let unset = NotifyFile {
+            webhooks: vec![WebhookFile {
+                url: None,
+                url_env: Some("LITTLE_TEST_SURELY_UNSET_VARIABLE".into()),
+                format: WebhookFormat::Teams,
+            }],
+            ..NotifyFile::default()
+        };
+        assert!(unset
+            .targets()
+            .unwrap_err()
+            .to_string()
+            .contains("`LITTLE_TEST_SURELY_UNSET_VARIABLE`, which is not set"));
+    }
 
     fn nesting_error(text: &str) -> Option<String> {
         check_nesting(Path::new("little.yaml"), text)

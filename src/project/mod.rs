@@ -32,6 +32,13 @@ pub const CAPABILITIES: &[&str] = &[
     "CAPABILITY_AUTO_EXPAND",
 ];
 
+/// Which stacks an operation works on: the named ones, or all of them.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub names: Vec<String>,
+    pub all: bool,
+}
+
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
 pub struct Project {

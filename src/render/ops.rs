@@ -6,14 +6,7 @@ use serde::Serialize;
 use super::{count, RenderOptions, Rendered, Renderer};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::project::Project;
-
-/// Which stacks an operation works on.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub names: Vec<String>,
-    pub all: bool,
-}
+use crate::project::{Project, Selection};
 
 /// Renders the selected stacks; fails with every diagnostic of every stack that did not render.
 pub fn render_stacks(

@@ -25,3 +25,6 @@ pub mod region;
 pub mod render;
 pub mod report;
 pub mod serve;
+
+#[cfg(test)]
+mod architecture_tests;

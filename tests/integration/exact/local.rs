@@ -26,7 +26,8 @@ fn project() -> TestProject {
     p
 }
 
-/// A help change is a reviewed change.
+/// A help change is a reviewed change. (The endpoint shown is the harness's: a port where
+/// nothing listens, so that a test that did not ask for AWS cannot reach it.)
 #[test]
 fn exact_top_level_help() {
     let p = TestProject::new();

@@ -15,6 +15,7 @@ mod destroy;
 mod docs;
 mod drift;
 mod ecr_audit;
+mod exact;
 mod identity;
 mod k8s;
 mod kit;

@@ -56,3 +56,22 @@ pub fn is_role_name(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_regions() {
+        assert!(is_stack_name("ecr-repositories"));
+        assert!(!is_stack_name("1abc"));
+        assert!(!is_stack_name("a_b"));
+        assert!(is_region("us-east-1"));
+        assert!(is_region("us-gov-west-1"));
+        assert!(!is_region("us-esat-1"));
+        assert!(!is_region("useast1"));
+        assert!(!is_region("US-EAST-1"));
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/x"));
+        assert!(!is_role_arn("arn:aws:iam::123:role/x"));
+    }
+}

@@ -329,57 +329,8 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
                 format!("{why}\n"),
             ),
         },
-        (Method::GET, "/metrics") => {
-            let exposition = shared.metrics();
-            let gzip_ok = req
-                .headers()
-                .get(header::ACCEPT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| {
-                    v.split(',')
-                        .any(|e| e.split(';').next().map(str::trim) == Some("gzip"))
-                });
-            let mut r = match (gzip_ok, exposition.gzip) {
-                (true, Some(gz)) => {
-                    let mut r = answer(StatusCode::OK, super::metrics::CONTENT_TYPE, gz);
-                    r.headers_mut().insert(
-                        header::CONTENT_ENCODING,
-                        header::HeaderValue::from_static("gzip"),
-                    );
-                    r
-                }
-                _ => answer(StatusCode::OK, super::metrics::CONTENT_TYPE, exposition.plain),
-            };
-            r.headers_mut().insert(
-                header::VARY,
-                header::HeaderValue::from_static("accept-encoding"),
-            );
-            r
-        }
-        (Method::GET, "/report") => match shared.latest() {
-            Some(latest) => {
-                let mut r = answer(
-                    StatusCode::OK,
-                    "text/html; charset=utf-8",
-                    latest.report_html.clone(),
-                );
-                r.headers_mut().insert(
-                    header::CONTENT_SECURITY_POLICY,
-                    header::HeaderValue::from_static(
-                        "default-src 'none'; style-src 'unsafe-inline'",
-                    ),
-                );
-                r.headers_mut().insert(
-                    header::REFERRER_POLICY,
-                    header::HeaderValue::from_static("no-referrer"),
-                );
-                r
-            }
-            None => problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the first audit has not finished",
-            ),
-        },
+        (Method::GET, "/metrics") => metrics(&req, shared),
+        (Method::GET, "/report") => report_page(shared),
         (Method::GET, "/report.json") => match shared.latest() {
             Some(latest) => answer(
                 StatusCode::OK,
@@ -399,133 +350,13 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
                 .list();
             json_answer(StatusCode::OK, &json!({ "configs": list }))
         }
-        (Method::POST, "/configs") => {
-            if let Err(r) = authorised(&req, shared) {
-                return r;
-            }
-            let collect = Limited::new(req.into_body(), MAX_BODY).collect();
-            let body = match tokio::time::timeout(shared.limits.body_timeout, collect).await {
-                Ok(Ok(b)) => b.to_bytes(),
-                Ok(Err(e)) => return problem(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()),
-                Err(_) => {
-                    return problem(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "the request body did not arrive in time",
-                    )
-                }
-            };
-            let new: NewScanConfig = match serde_json::from_slice(&body) {
-                Ok(n) => n,
-                Err(e) => {
-                    return problem(
-                        StatusCode::BAD_REQUEST,
-                        &format!(
-                            "the body is not a scan configuration: {e} (fields: region, registry, repository, tags)"
-                        ),
-                    )
-                }
-            };
-            let added = shared
-                .configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .add(new, shared.default_region.as_deref());
-            match added {
-                Ok(config) => {
-                    log(&format!(
-                        "scan configuration {} added: {} in {}",
-                        config.id, config.repository, config.region
-                    ));
-                    let mut r = json_answer(StatusCode::CREATED, &json!(config));
-                    if let Ok(v) = header::HeaderValue::from_str(&format!("/configs/{}", config.id))
-                    {
-                        r.headers_mut().insert(header::LOCATION, v);
-                    }
-                    r
-                }
-                Err(Error::Usage(m)) => problem(StatusCode::BAD_REQUEST, &m),
-                Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-            }
-        }
+        (Method::POST, "/configs") => add_config(req, shared).await,
         (Method::DELETE, p) if p.starts_with("/configs/") => {
-            if let Err(r) = authorised(&req, shared) {
-                return r;
-            }
-            let id = &p["/configs/".len()..];
-            let deleted = shared
-                .configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .delete(id);
-            match deleted {
-                Ok(true) => {
-                    log(&format!("scan configuration {id} deleted"));
-                    answer(StatusCode::NO_CONTENT, "text/plain", Bytes::new())
-                }
-                Ok(false) => problem(
-                    StatusCode::NOT_FOUND,
-                    &format!("no scan configuration `{id}`"),
-                ),
-                Err(Error::Refused(m)) => problem(StatusCode::CONFLICT, &m),
-                Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-            }
+            delete_config(&req, shared, &p["/configs/".len()..])
         }
-        (Method::GET, "/summary") => {
-            let scans = shared.scans();
-            let configs = shared
-                .configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .list();
-            // Every configuration, scanned or not yet.
-            let list: Vec<serde_json::Value> = configs
-                .iter()
-                .map(|c| match scans.get(&c.id) {
-                    Some(s) => json!(s.summary),
-                    None => json!({
-                        "id": c.id,
-                        "region": c.region,
-                        "registry": c.registry,
-                        "repository": c.repository,
-                        "scanned_at": null,
-                        "tags": [],
-                    }),
-                })
-                .collect();
-            json_answer(StatusCode::OK, &json!({ "configs": list }))
-        }
+        (Method::GET, "/summary") => summary(shared),
         (Method::GET, p) if p.starts_with("/findings/") => {
-            let id = &p["/findings/".len()..];
-            let known = shared
-                .configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(id)
-                .cloned();
-            let Some(config) = known else {
-                return problem(
-                    StatusCode::NOT_FOUND,
-                    &format!("no scan configuration `{id}`"),
-                );
-            };
-            let scans = shared.scans();
-            let scan = scans.get(id);
-            let updated = scan
-                .map(|s| s.summary.scanned_at.clone())
-                .unwrap_or_else(|| crate::report::rfc3339_utc(0));
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let feed = crate::report::atom::findings_feed(
-                id,
-                &format!("Scan findings of {} ({})", config.repository, config.region),
-                &format!("http://{host}/findings/{id}"),
-                &updated,
-                scan.map(|s| s.findings.as_slice()).unwrap_or(&[]),
-            );
-            answer(StatusCode::OK, "application/atom+xml; charset=utf-8", feed)
+            findings(&req, shared, &p["/findings/".len()..])
         }
         (_, "/healthz" | "/readyz" | "/metrics" | "/report" | "/report.json" | "/summary") => {
             method_not_allowed("GET")
@@ -538,6 +369,198 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
             "no such endpoint; see /healthz, /readyz, /metrics, /report, /report.json, /configs, /summary, /findings/{id}",
         ),
     }
+}
+
+/// `GET /metrics`: the exposition, gzipped when the client accepts it.
+fn metrics(req: &Request<Incoming>, shared: &Shared) -> Answer {
+    let exposition = shared.metrics();
+    let gzip_ok = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.split(';').next().map(str::trim) == Some("gzip"))
+        });
+    let mut r = match (gzip_ok, exposition.gzip) {
+        (true, Some(gz)) => {
+            let mut r = answer(StatusCode::OK, super::metrics::CONTENT_TYPE, gz);
+            r.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                header::HeaderValue::from_static("gzip"),
+            );
+            r
+        }
+        _ => answer(
+            StatusCode::OK,
+            super::metrics::CONTENT_TYPE,
+            exposition.plain,
+        ),
+    };
+    r.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("accept-encoding"),
+    );
+    r
+}
+
+/// `GET /report`: the latest audit's HTML page, under a policy that runs no script.
+fn report_page(shared: &Shared) -> Answer {
+    match shared.latest() {
+        Some(latest) => {
+            let mut r = answer(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                latest.report_html.clone(),
+            );
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            );
+            r.headers_mut().insert(
+                header::REFERRER_POLICY,
+                header::HeaderValue::from_static("no-referrer"),
+            );
+            r
+        }
+        None => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the first audit has not finished",
+        ),
+    }
+}
+
+/// `POST /configs`: adds a scan configuration (authorised; the body bounded in size and time).
+async fn add_config(req: Request<Incoming>, shared: &Shared) -> Answer {
+    if let Err(r) = authorised(&req, shared) {
+        return r;
+    }
+    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+    let body = match tokio::time::timeout(shared.limits.body_timeout, collect).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => return problem(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()),
+        Err(_) => {
+            return problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body did not arrive in time",
+            )
+        }
+    };
+    let new: NewScanConfig = match serde_json::from_slice(&body) {
+        Ok(n) => n,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "the body is not a scan configuration: {e} (fields: region, registry, repository, tags)"
+                ),
+            )
+        }
+    };
+    let added = shared
+        .configs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .add(new, shared.default_region.as_deref());
+    match added {
+        Ok(config) => {
+            log(&format!(
+                "scan configuration {} added: {} in {}",
+                config.id, config.repository, config.region
+            ));
+            let mut r = json_answer(StatusCode::CREATED, &json!(config));
+            if let Ok(v) = header::HeaderValue::from_str(&format!("/configs/{}", config.id)) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        Err(Error::Usage(m)) => problem(StatusCode::BAD_REQUEST, &m),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// `DELETE /configs/{id}` (authorised).
+fn delete_config(req: &Request<Incoming>, shared: &Shared, id: &str) -> Answer {
+    if let Err(r) = authorised(req, shared) {
+        return r;
+    }
+    let deleted = shared
+        .configs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .delete(id);
+    match deleted {
+        Ok(true) => {
+            log(&format!("scan configuration {id} deleted"));
+            answer(StatusCode::NO_CONTENT, "text/plain", Bytes::new())
+        }
+        Ok(false) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("no scan configuration `{id}`"),
+        ),
+        Err(Error::Refused(m)) => problem(StatusCode::CONFLICT, &m),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// `GET /summary`: every configuration, scanned or not yet.
+fn summary(shared: &Shared) -> Answer {
+    let scans = shared.scans();
+    let configs = shared
+        .configs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .list();
+    // Every configuration, scanned or not yet.
+    let list: Vec<serde_json::Value> = configs
+        .iter()
+        .map(|c| match scans.get(&c.id) {
+            Some(s) => json!(s.summary),
+            None => json!({
+                "id": c.id,
+                "region": c.region,
+                "registry": c.registry,
+                "repository": c.repository,
+                "scanned_at": null,
+                "tags": [],
+            }),
+        })
+        .collect();
+    json_answer(StatusCode::OK, &json!({ "configs": list }))
+}
+
+/// `GET /findings/{id}`: a configuration's scan findings as an Atom feed.
+fn findings(req: &Request<Incoming>, shared: &Shared, id: &str) -> Answer {
+    let known = shared
+        .configs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(id)
+        .cloned();
+    let Some(config) = known else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            &format!("no scan configuration `{id}`"),
+        );
+    };
+    let scans = shared.scans();
+    let scan = scans.get(id);
+    let updated = scan
+        .map(|s| s.summary.scanned_at.clone())
+        .unwrap_or_else(|| crate::report::rfc3339_utc(0));
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let feed = crate::report::atom::findings_feed(
+        id,
+        &format!("Scan findings of {} ({})", config.repository, config.region),
+        &format!("http://{host}/findings/{id}"),
+        &updated,
+        scan.map(|s| s.findings.as_slice()).unwrap_or(&[]),
+    );
+    answer(StatusCode::OK, "application/atom+xml; charset=utf-8", feed)
 }
 
 fn method_not_allowed(allowed: &'static str) -> Answer {

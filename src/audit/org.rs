@@ -63,7 +63,7 @@ impl Reach {
             file.regions.iter().cloned().map(Some).collect()
         };
         let account_timeout = match &file.account_timeout {
-            Some(text) => crate::serve::parse_duration(text)
+            Some(text) => crate::duration::parse(text)
                 .map_err(|e| Error::Usage(format!("`audit.account_timeout`: {e}")))?,
             None => DEFAULT_ACCOUNT_TIMEOUT,
         };
@@ -141,7 +141,7 @@ pub fn check_audit_file(
         ));
     }
     if let Some(text) = &file.account_timeout {
-        if let Err(e) = crate::serve::parse_duration(text) {
+        if let Err(e) = crate::duration::parse(text) {
             diags.push(at(
                 &["audit", "account_timeout"],
                 Diagnostic::error("wrong-type", format!("`audit.account_timeout`: {e}")),

@@ -75,7 +75,7 @@ impl Default for Limits {
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
-    crate::serve::parse_duration(&text).map_err(serde::de::Error::custom)
+    crate::duration::parse(&text).map_err(serde::de::Error::custom)
 }
 
 /// `1,048,576`.

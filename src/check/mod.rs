@@ -14,6 +14,7 @@ pub mod limits;
 pub mod redact;
 pub mod registry;
 pub mod rules;
+pub mod settings;
 pub mod tarstream;
 pub mod worker;
 
@@ -151,6 +152,15 @@ impl CheckReport {
     /// Whether a `fail` check failed.
     pub fn failed(&self) -> bool {
         self.outcome == Outcome::Fail
+    }
+
+    /// Changes when a `fail` check failed, else ok.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        if self.failed() {
+            crate::error::Verdict::Changes
+        } else {
+            crate::error::Verdict::Ok
+        }
     }
 }
 

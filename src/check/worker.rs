@@ -653,10 +653,7 @@ pub async fn run(
             if options.once && !handled_ids.insert(m.id.clone()) {
                 continue;
             }
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
+            let now = crate::time::now();
             let id = escape::line(&m.id, 100);
             match handle(clients, options, &mut memory, m, now).await {
                 Handled::Checked {
@@ -714,6 +711,17 @@ pub struct WorkerStats {
     pub left: u64,
     /// Targets given up (failed deliveries, in the reports).
     pub undelivered: u64,
+}
+
+impl WorkerStats {
+    /// With `once`, failed when a message was left in the queue or a delivery failed; else ok.
+    pub fn verdict(&self, once: bool) -> crate::error::Verdict {
+        if once && (self.left > 0 || self.undelivered > 0) {
+            crate::error::Verdict::Failed
+        } else {
+            crate::error::Verdict::Ok
+        }
+    }
 }
 
 #[cfg(test)]

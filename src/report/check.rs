@@ -6,11 +6,12 @@
 
 use std::io::Write;
 
-use super::{rfc3339_utc, Style};
+use super::Style;
 use crate::check::rules::{human, Outcome};
 use crate::check::CheckReport;
 use crate::error::{Error, Result};
 use crate::notify::escape::{html as escape, line};
+use crate::time::rfc3339_utc;
 
 fn mark(outcome: Outcome, style: Style) -> String {
     match outcome {

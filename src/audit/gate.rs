@@ -314,4 +314,40 @@ mod tests {
             Some("2 HIGH, 5 LOW")
         );
     }
+
+    #[test]
+    fn a_gate_that_does_not_pass_and_a_refused_promotion_need_attention() {
+        use crate::error::Verdict;
+        let gate = |passed| GateResult {
+            repository: "team/api".into(),
+            reference: "v1".into(),
+            digest: "sha256:abc".into(),
+            status: "COMPLETE".into(),
+            completed_at: None,
+            counts: BTreeMap::new(),
+            findings: Vec::new(),
+            started: false,
+            passed,
+            reason: None,
+        };
+        assert_eq!(gate(true).verdict(), Verdict::Ok);
+        assert_eq!(gate(false).verdict(), Verdict::Changes);
+        let promotion = |outcome, passed| Promotion {
+            gate: gate(passed),
+            release_tag: "v2".into(),
+            outcome,
+        };
+        assert_eq!(
+            promotion(PromotionOutcome::Tagged, true).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            promotion(PromotionOutcome::AlreadyTagged, true).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            promotion(PromotionOutcome::Refused, false).verdict(),
+            Verdict::Changes
+        );
+    }
 }

@@ -1218,4 +1218,23 @@ mod tests {
         assert!(matches!(handled, Handled::Skipped(_)), "{handled:?}");
         assert_eq!(good_posts.load(Ordering::SeqCst), 1);
     }
+
+    #[test]
+    fn only_a_once_run_that_left_work_fails() {
+        use crate::error::Verdict;
+        let clean = WorkerStats {
+            checked: 2,
+            ..WorkerStats::default()
+        };
+        assert_eq!(clean.verdict(true), Verdict::Ok);
+        let left = WorkerStats { left: 1, ..clean };
+        let undelivered = WorkerStats {
+            undelivered: 1,
+            ..clean
+        };
+        assert_eq!(left.verdict(true), Verdict::Failed);
+        assert_eq!(undelivered.verdict(true), Verdict::Failed);
+        // A worker that runs until stopped leaves the queue to the next one.
+        assert_eq!(left.verdict(false), Verdict::Ok);
+    }
 }

@@ -1,7 +1,6 @@
 //! `little apply`: plans (or reads the saved plan of `--plan`), asks, deploys; the summary on
 //! stdout, failures and an interrupt's clean-up on stderr.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use crate::aws::changeset::ChangeSetPoll;
@@ -87,15 +86,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
     let mut err = std::io::stderr().lock();
     let _ = report::apply::write_failures(&mut err, &report.stacks, false, ctx.stderr);
     if report.interrupted {
-        let _ = writeln!(
-            err,
-            "{}: interrupted: {}",
-            ctx.stderr.red("error"),
-            report
-                .cleanup
-                .as_deref()
-                .unwrap_or("every stack had finished")
-        );
+        let _ = report::apply::write_interrupted(&mut err, report.cleanup.as_deref(), ctx.stderr);
     }
     Ok(report.verdict())
 }

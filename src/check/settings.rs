@@ -15,13 +15,13 @@ use crate::project::config::CheckFile;
 /// The platform an image index is resolved to when neither `--platform` nor
 /// `check.platform` names one.
 pub const DEFAULT_PLATFORM: &str = "linux/amd64";
-/// The key prefix of stored reports [`check.report_prefix`].
+/// The key prefix of stored reports (`check.report_prefix`).
 pub const DEFAULT_REPORT_PREFIX: &str = "reports/";
-/// How long report links are valid [`check.link_expiry`].
+/// How long report links are valid (`check.link_expiry`).
 pub const DEFAULT_LINK_EXPIRY: &str = "24h";
 /// The longest a presigned S3 link lasts.
 pub const MAX_LINK_EXPIRY: Duration = Duration::from_secs(7 * 86_400);
-/// The deliveries in which a failing target is tried [`check.notify.delivery_attempts`].
+/// The deliveries in which a failing target is tried (`check.notify.delivery_attempts`).
 pub const DEFAULT_DELIVERY_ATTEMPTS: u32 = 3;
 
 impl CheckSettings {

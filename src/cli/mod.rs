@@ -1,6 +1,6 @@
 //! The command line: the clap definitions are here; [`commands`] runs one command each (its
 //! options built from the arguments, one operation called, its result handed to one printer,
-//! its verdict returned), on the [`context`] of the run; [`ui`] is the terminal side of apply
+//! its verdict returned), on the [`context`] of the run; `ui` is the terminal side of apply
 //! and destroy; [`output`] is stdout. Nothing else happens in `cli`: operations live in their
 //! modules and never see clap.
 

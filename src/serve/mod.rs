@@ -86,12 +86,12 @@ pub struct ServeOptions {
 
 /// The address `little serve` listens on when neither `--listen` nor `audit.listen` names one.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
-/// The time between audits [`audit.interval`].
+/// The time between audits (`audit.interval`).
 pub const DEFAULT_INTERVAL: &str = "30m";
 /// Where the scan configurations added through the API are kept, in the project
-/// [`audit.state_file`].
+/// (`audit.state_file`).
 pub const DEFAULT_STATE_FILE: &str = ".little/serve-state.json";
-/// The variable that holds the API token [`audit.api_token_env`].
+/// The variable that holds the API token (`audit.api_token_env`).
 pub const DEFAULT_TOKEN_ENV: &str = "LITTLE_SERVE_TOKEN";
 /// The variable that holds the read token.
 pub const READ_TOKEN_ENV: &str = "LITTLE_SERVE_READ_TOKEN";

@@ -777,13 +777,13 @@ impl Target for LayersTarget {
         for path in view.files.keys() {
             let _ = view.read(path);
         }
-        let os = little_stack::check::rules::detect_os(&view);
+        let os = little_stack::check::facts::detect_os(&view);
         out.push(sig(&[
             "os",
             &os.as_ref().map_or(0, |o| o.id.len().min(8)).to_string(),
         ]));
         if let Ok(config) = little_stack::check::image::ImageConfig::parse(b"{}") {
-            let runtimes = little_stack::check::rules::detect_runtimes(&config, &view);
+            let runtimes = little_stack::check::facts::detect_runtimes(&config, &view);
             for name in runtimes.keys() {
                 out.push(sig(&["runtime", name]));
             }

@@ -9,7 +9,7 @@
 //! - no SDK crate (`aws_sdk_*`, `aws_smithy_*`, `aws_config`, `aws_types`,
 //!   `aws_credential_types`) is named outside `src/aws/`;
 //! - AWS's status strings (`"REVIEW_IN_PROGRESS"`) are compared only in `src/aws/`;
-//! - the graph of top-level modules has no cycle;
+//! - the graph of modules (each layer's members) has no cycle;
 //! - no file has more than [`MAX_LINES`] lines of non-test code.
 //!
 //! The checker itself is tested on planted sources at the end: a rule that cannot fail keeps
@@ -43,12 +43,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("aws adapters", &["aws"]),
     ("notifications", &["notify"]),
-    ("check rules", &["check::rules", "check::limits"]),
+    ("check rules", &["check::rules"]),
+    ("check limits", &["check::limits"]),
     ("project model", &["project"]),
     ("rendering", &["render"]),
     ("live context", &["context", "identity"]),
     ("operations", &["plan", "deploy", "audit", "check"]),
-    ("printers and tools", &["report", "init", "schema"]),
+    ("document schemas", &["schema"]),
+    ("printers and tools", &["report", "init"]),
     ("server", &["serve"]),
     ("command line", &["cli"]),
 ];
@@ -417,21 +419,23 @@ fn violations(sources: &[Source], raw: &BTreeMap<PathBuf, String>) -> Vec<String
             ));
         }
         for (line, path) in imports(source) {
-            let target_top = &path[0];
-            if target_top == top {
+            let to = layer_of(&path);
+            // A node of the graph is a layer's member: a module, or a sub-path listed apart
+            // (`check::rules` is the project model's vocabulary, below the rest of `check`).
+            let from_node = from.as_ref().map_or(top.clone(), |(_, m)| m.clone());
+            let to_node = to.as_ref().map_or(path[0].clone(), |(_, m)| m.clone());
+            if from_node == to_node || (path[0] == *top && to.is_none()) {
                 continue;
             }
             graph
-                .entry(top.clone())
+                .entry(from_node.clone())
                 .or_default()
-                .insert(target_top.clone());
-            let (Some((from_rank, from_name)), Some((to_rank, to_name))) =
-                (from.clone(), layer_of(&path))
-            else {
+                .insert(to_node.clone());
+            let (Some((from_rank, from_name)), Some((to_rank, _))) = (from.clone(), to) else {
                 continue;
             };
             let ground = from_rank == 0 && to_rank == 0;
-            let sideways = SIDEWAYS.contains(&(top.as_str(), target_top.as_str()));
+            let sideways = SIDEWAYS.contains(&(from_node.as_str(), to_node.as_str()));
             if to_rank >= from_rank && !ground && !sideways {
                 problems.push(format!(
                     "{shown}:{line}: `{from_name}` ({}) imports `{}` ({}), which is {}",
@@ -445,7 +449,6 @@ fn violations(sources: &[Source], raw: &BTreeMap<PathBuf, String>) -> Vec<String
                     },
                 ));
             }
-            let _ = to_name;
         }
         let code_lines = source.code.lines().count();
         let test_lines = source
@@ -486,7 +489,7 @@ fn violations(sources: &[Source], raw: &BTreeMap<PathBuf, String>) -> Vec<String
     }
     for cycle in cycles(&graph) {
         problems.push(format!(
-            "import cycle between top-level modules: {}",
+            "import cycle between modules: {}",
             cycle.join(" → ")
         ));
     }
@@ -527,12 +530,18 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     };
     let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
-    for n in nodes {
-        if reported.contains(n) {
+    for n in &nodes {
+        if reported.contains(*n) {
             continue;
         }
         if let Some(way) = reaches(n, n) {
-            reported.extend(way.iter().cloned());
+            // Everything on a cycle through `n` is one knot: report it once.
+            reported.insert((*n).clone());
+            for m in &nodes {
+                if reaches(n, m).is_some() && reaches(m, n).is_some() {
+                    reported.insert((*m).clone());
+                }
+            }
             out.push(way);
         }
     }
@@ -590,7 +599,7 @@ fn a_planted_upward_import_fails() {
         problems,
         vec![
             "aws/mod.rs:2: `aws` (aws adapters) imports `project::Project` (project model), which is a layer above it",
-            "import cycle between top-level modules: aws → project → aws",
+            "import cycle between modules: aws → project → aws",
         ],
         "{problems:#?}"
     );
@@ -608,7 +617,7 @@ fn a_planted_sideways_import_between_operations_fails_but_deploy_may_use_plan() 
         vec![
             "audit/run.rs:2: `audit` (operations) imports `plan::run::clients_for` (operations), which is a sibling in the same layer",
             "plan/mod.rs:2: `plan` (operations) imports `deploy::apply` (operations), which is a sibling in the same layer",
-            "import cycle between top-level modules: deploy → plan → deploy",
+            "import cycle between modules: deploy → plan → deploy",
         ],
         "{problems:#?}"
     );
@@ -633,6 +642,29 @@ fn sdk_names_status_strings_and_long_files_outside_their_place_fail() {
             "plan/run.rs:2: compares AWS's status \"REVIEW_IN_PROGRESS\" outside src/aws/ (give it a name there)",
             "plan/run.rs:3: names the SDK crate `aws_sdk_…` outside src/aws/",
             "render/lint.rs: 801 lines of non-test code (at most 800; split it along its seams)",
+        ],
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn vocabulary_kept_apart_from_its_module_may_not_import_the_rest_of_it() {
+    let problems = planted(&[
+        ("check/rules.rs", "//! x\nuse super::image::ImageConfig;\n"),
+        (
+            "check/image.rs",
+            "//! x\nuse crate::project::Project;\nuse super::rules::Level;\n",
+        ),
+        (
+            "project/mod.rs",
+            "//! x\nuse crate::check::rules::Checks;\n",
+        ),
+    ]);
+    assert_eq!(
+        problems,
+        vec![
+            "check/rules.rs:2: `check::rules` (check rules) imports `check::image::ImageConfig` (operations), which is a layer above it",
+            "import cycle between modules: check → check::rules → check",
         ],
         "{problems:#?}"
     );

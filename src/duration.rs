@@ -1,6 +1,6 @@
-//! Durations as messages show them (`40ms`, `45s`, `10m`, `2m 30s`, `1h`, `1h 30m`: one form
-//! for every timeout and wait the tool reports), and as little.yaml and the flags write them
-//! (`90s`, `30m`, `1h30m`, `2d`: [`parse`]).
+//! Durations as messages show them ([`human`]: `40ms`, `45s`, `10m`, `2m 30s`, `1h`,
+//! `1h 30m`, one form for every timeout and wait the tool reports), and as little.yaml and the
+//! flags write them ([`parse`]: `90s`, `30m`, `1h30m`, `2d`).
 
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ pub fn human(d: Duration) -> String {
 }
 
 /// `30m`, `1h`, `90s`, `1h30m`, `2d`: a duration of whole units.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> std::result::Result<Duration, String> {
     let bad = || format!("`{text}` is not a duration; use forms such as 90s, 30m, 1h, 1h30m");
     let mut total = 0u64;
     let mut digits = String::new();

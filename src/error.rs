@@ -1,4 +1,5 @@
-//! The crate's error type and the one place where errors become exit codes.
+//! The crate's error type, and [`Verdict`]: what a result means to the one who ran the command,
+//! with [`code`], the one place where verdicts (of results and of errors) become exit codes.
 //!
 //! Variants carry the context a user needs (file, stack, AWS operation) and lower-case messages
 //! with names in backticks. Problems in user files travel as [`Diagnostic`]s, so that every one
@@ -8,18 +9,50 @@ use std::path::PathBuf;
 
 use crate::diag::Diagnostic;
 
-/// Exit codes, as documented in the README.
-pub mod exit {
+/// What a command's result means to the one who ran it: each operation's result says its own
+/// verdict, and [`code`] alone turns a verdict into the process's exit code
+/// (docs/exit-codes.md is the contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
     /// Success: no changes, no findings.
-    pub const OK: u8 = 0;
-    /// Error: bad input, AWS failure, internal error.
-    pub const ERROR: u8 = 1;
-    /// Changes present (`plan --detailed-exitcode`), drift found, findings at or above the threshold.
-    pub const CHANGES: u8 = 2;
+    Ok,
+    /// Error: bad input, AWS failure, internal error; something could not be done or checked.
+    Failed,
+    /// Changes present (`plan --detailed-exitcode`), drift found, findings at or above the
+    /// threshold: a result that needs attention.
+    Changes,
     /// Refused for safety.
-    pub const REFUSED: u8 = 3;
-    /// Stopped by Ctrl-C or SIGTERM, after cleaning up (128 + SIGINT, as shells report it).
-    pub const INTERRUPTED: u8 = 130;
+    Refused,
+    /// Stopped by Ctrl-C or SIGTERM, after cleaning up.
+    Interrupted,
+}
+
+/// The exit code of a verdict: the only place where verdicts become numbers.
+pub const fn code(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Ok => 0,
+        Verdict::Failed => 1,
+        Verdict::Changes => 2,
+        Verdict::Refused => 3,
+        // 128 + SIGINT, as shells report it.
+        Verdict::Interrupted => 130,
+    }
+}
+
+/// The exit code of each verdict, by name (for assertions and `main`'s parse errors).
+pub mod exit {
+    use super::{code, Verdict};
+
+    /// Success: no changes, no findings.
+    pub const OK: u8 = code(Verdict::Ok);
+    /// Error: bad input, AWS failure, internal error.
+    pub const ERROR: u8 = code(Verdict::Failed);
+    /// Changes present (`plan --detailed-exitcode`), drift found, findings at or above the threshold.
+    pub const CHANGES: u8 = code(Verdict::Changes);
+    /// Refused for safety.
+    pub const REFUSED: u8 = code(Verdict::Refused);
+    /// Stopped by Ctrl-C or SIGTERM, after cleaning up.
+    pub const INTERRUPTED: u8 = code(Verdict::Interrupted);
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,13 +150,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// What this error means for the run: refused, interrupted, or failed.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Error::Refused(_) | Error::AccountRefused(_) => Verdict::Refused,
+            Error::Interrupted(_) => Verdict::Interrupted,
+            _ => Verdict::Failed,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Refused(_) | Error::AccountRefused(_) => exit::REFUSED,
-            Error::Interrupted(_) => exit::INTERRUPTED,
-            _ => exit::ERROR,
-        }
+        code(self.verdict())
     }
 
     /// The diagnostics, when the error is about the user's files.
@@ -220,6 +258,41 @@ mod tests {
         let names = ["iam-roles", "ecr-repositories"];
         assert_eq!(closest("iam-role", names), Some("iam-roles".into()));
         assert_eq!(closest("zzzzzz", names), None);
+    }
+
+    #[test]
+    fn every_verdict_has_its_documented_code() {
+        // docs/exit-codes.md: 0 success, 1 error, 2 changes or findings, 3 refused, 130
+        // interrupted.
+        assert_eq!(code(Verdict::Ok), 0);
+        assert_eq!(code(Verdict::Failed), 1);
+        assert_eq!(code(Verdict::Changes), 2);
+        assert_eq!(code(Verdict::Refused), 3);
+        assert_eq!(code(Verdict::Interrupted), 130);
+        assert_eq!(
+            [
+                exit::OK,
+                exit::ERROR,
+                exit::CHANGES,
+                exit::REFUSED,
+                exit::INTERRUPTED
+            ],
+            [0, 1, 2, 3, 130]
+        );
+    }
+
+    #[test]
+    fn errors_have_verdicts() {
+        assert_eq!(Error::Refused("x".into()).verdict(), Verdict::Refused);
+        assert_eq!(
+            Error::AccountRefused(Vec::new()).verdict(),
+            Verdict::Refused
+        );
+        assert_eq!(
+            Error::Interrupted("x".into()).verdict(),
+            Verdict::Interrupted
+        );
+        assert_eq!(Error::Usage("x".into()).verdict(), Verdict::Failed);
     }
 
     #[test]

@@ -102,6 +102,19 @@ pub async fn guard_stacks(
     }
 }
 
+/// Failed when a caller identity could not be found; refused when a target fails the account
+/// guard; else ok.
+pub fn verdict(targets: &[TargetIdentity]) -> crate::error::Verdict {
+    use crate::error::Verdict;
+    if targets.iter().any(|t| t.error.is_some()) {
+        Verdict::Failed
+    } else if targets.iter().any(|t| !t.guard.passes) {
+        Verdict::Refused
+    } else {
+        Verdict::Ok
+    }
+}
+
 /// A region and account that stacks deploy to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Target {

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod duration;
 pub mod error;
 pub mod identity;
+pub mod init;
 pub mod interrupt;
 pub mod net;
 pub mod notify;
@@ -24,7 +25,9 @@ pub mod project;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod serve;
+pub mod time;
 
 #[cfg(test)]
 mod architecture_tests;

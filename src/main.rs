@@ -1,11 +1,15 @@
-//! The `little` binary: parse arguments, run, map the result to an exit code. Nothing else.
+//! The `little` binary: parse arguments, run, map the result's verdict to an exit code.
+//! Nothing else.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use little_stack::cli::commands::run;
+use little_stack::cli::context::use_color;
 use little_stack::cli::output::{self, Stdout};
-use little_stack::cli::{run, Cli};
+use little_stack::cli::Cli;
+use little_stack::error::{code, Verdict};
 use little_stack::report::{diagnostics, Style};
 
 /// mimalloc: rendering many stacks allocates heavily, and it is markedly faster at that than
@@ -20,20 +24,16 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::from(little_stack::error::exit::ERROR)
+                ExitCode::from(code(Verdict::Failed))
             } else {
                 ExitCode::SUCCESS
             };
         }
     };
-    let color = match cli.global.color {
-        little_stack::cli::ColorChoice::Always => true,
-        little_stack::cli::ColorChoice::Never => false,
-        little_stack::cli::ColorChoice::Auto => {
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = use_color(
+        cli.global.color,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
     let verbose = cli.global.verbose;
     let stdout = Stdout::process();
     let result = run(cli, &stdout);
@@ -54,8 +54,8 @@ fn main() -> ExitCode {
             style.red("error")
         );
     }
-    let code = match result {
-        Ok(code) => code,
+    let verdict = match result {
+        Ok(verdict) => verdict,
         Err(err) => {
             if err.diagnostics().is_empty() {
                 let _ = writeln!(stderr, "{}: {err}", style.red("error"));
@@ -69,8 +69,8 @@ fn main() -> ExitCode {
                     if n == 1 { "" } else { "s" }
                 );
             }
-            err.exit_code()
+            err.verdict()
         }
     };
-    ExitCode::from(output::exit_code(code, &stdout))
+    ExitCode::from(code(output::verdict(verdict, &stdout)))
 }

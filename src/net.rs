@@ -1,6 +1,7 @@
 //! The HTTP client of the calls the tool makes outside the AWS SDK (webhooks, the registry's
 //! OCI distribution API, health checks): HTTP/1.1, over https with the system's root
-//! certificates (rustls with ring, as the SDK's own client) or plain http.
+//! certificates (rustls with ring, as the SDK's own client) or plain http; and [`get`], the
+//! GET of `little healthcheck`.
 
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -37,6 +38,28 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
+}
+
+/// GETs `uri` (http, or https with the system's root certificates) and returns the answer's
+/// status, having read the body. The error is a sentence naming the cause.
+pub async fn get(uri: &http::Uri) -> Result<http::StatusCode, String> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper::body::Bytes;
+    if !matches!(uri.scheme_str(), Some("http") | Some("https")) {
+        return Err("the URL must start with http:// or https://".into());
+    }
+    let client: HttpClient<Empty<Bytes>> = client()?;
+    let request = http::Request::get(uri.clone())
+        .header(
+            http::header::USER_AGENT,
+            concat!("little-stack/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(Empty::new())
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| error_text(&e))?;
+    let status = response.status();
+    let _ = response.into_body().collect().await;
+    Ok(status)
 }
 
 /// The most of a body [`body_excerpt`] reads: an error page is not read to its end, however

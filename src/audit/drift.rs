@@ -48,6 +48,18 @@ impl DriftReport {
     pub fn has_errors(&self) -> bool {
         self.stacks.iter().any(|s| s.error.is_some())
     }
+
+    /// Changes when a stack drifted (over errors); failed when one could not be checked.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        use crate::error::Verdict;
+        if self.drifted() {
+            Verdict::Changes
+        } else if self.has_errors() {
+            Verdict::Failed
+        } else {
+            Verdict::Ok
+        }
+    }
 }
 
 /// One stack's drift.

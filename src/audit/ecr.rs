@@ -454,16 +454,6 @@ fn severity_counts(scan: &ScanResult) -> Vec<(Severity, i64)> {
         .collect()
 }
 
-/// Seconds since the epoch of an RFC 3339 time.
-fn epoch_secs(ts: &str) -> Option<i64> {
-    use aws_smithy_types::date_time::Format;
-    use aws_smithy_types::DateTime;
-    DateTime::from_str(ts, Format::DateTime)
-        .or_else(|_| DateTime::from_str(ts, Format::DateTimeWithOffset))
-        .ok()
-        .map(|d| d.secs())
-}
-
 fn image_label(repo: &str, image: &Image) -> String {
     match image.tags.first() {
         Some(tag) => format!("`{repo}:{tag}` ({})", image.digest),
@@ -547,7 +537,11 @@ pub fn check_repository(
                 SEVERITY_IMAGE_SCAN,
                 format!("the scan of image {label} is `{}`{why}", scan.status),
             ));
-        } else if let Some(done) = scan.completed_at.as_deref().and_then(epoch_secs) {
+        } else if let Some(done) = scan
+            .completed_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339_secs)
+        {
             let age = i64::try_from(now).unwrap_or(i64::MAX) - done;
             if age > stale_after {
                 out.push(f(
@@ -586,7 +580,11 @@ fn selected_images(mut images: Vec<Image>, all_tagged: bool) -> Vec<Image> {
         images.retain(|i| !i.tags.is_empty());
         return images;
     }
-    let key = |i: &Image| i.pushed_at.as_deref().and_then(epoch_secs);
+    let key = |i: &Image| {
+        i.pushed_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339_secs)
+    };
     let mut newest: Option<Image> = None;
     for image in images {
         if newest.as_ref().is_none_or(|n| key(&image) > key(n)) {

@@ -185,8 +185,40 @@ fn verdict(
 pub struct Promotion {
     pub gate: GateResult,
     pub release_tag: String,
-    /// `tagged`, `already-tagged`, or `refused`.
-    pub outcome: String,
+    pub outcome: PromotionOutcome,
+}
+
+/// What a promotion did (`tagged`, `already-tagged` or `refused` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromotionOutcome {
+    /// The release tag was put on the image.
+    Tagged,
+    /// The release tag already named the image.
+    AlreadyTagged,
+    /// The scan gate did not pass: nothing was tagged.
+    Refused,
+}
+
+impl GateResult {
+    /// Ok when the scan passes the gate, else changes (findings to look at).
+    pub fn verdict(&self) -> crate::error::Verdict {
+        if self.passed {
+            crate::error::Verdict::Ok
+        } else {
+            crate::error::Verdict::Changes
+        }
+    }
+}
+
+impl Promotion {
+    /// Changes when the gate refused the tag, else ok.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        match self.outcome {
+            PromotionOutcome::Refused => crate::error::Verdict::Changes,
+            PromotionOutcome::Tagged | PromotionOutcome::AlreadyTagged => crate::error::Verdict::Ok,
+        }
+    }
 }
 
 /// Puts `release_tag` on the image's manifest when its scan passes the gate.
@@ -203,7 +235,7 @@ pub async fn promote(
         return Ok(Promotion {
             gate,
             release_tag: release_tag.to_owned(),
-            outcome: "refused".into(),
+            outcome: PromotionOutcome::Refused,
         });
     }
     let manifest = images
@@ -214,13 +246,13 @@ pub async fn promote(
             message: format!("image `{}` disappeared from `{repository}`", gate.digest),
         })?;
     let outcome = match images.put_tag(repository, &manifest, release_tag).await? {
-        PutTag::Tagged => "tagged",
+        PutTag::Tagged => PromotionOutcome::Tagged,
         // Some registries answer "already exists" for a tag on another image of an IMMUTABLE
         // repository: look at what the tag names.
         PutTag::AlreadyThere | PutTag::TagTaken => {
             let current = images.manifest(repository, release_tag).await?;
             match current {
-                Some(m) if m.digest == manifest.digest => "already-tagged",
+                Some(m) if m.digest == manifest.digest => PromotionOutcome::AlreadyTagged,
                 Some(m) => {
                     return Err(Error::Aws {
                         operation: "ecr:PutImage".into(),
@@ -242,7 +274,7 @@ pub async fn promote(
     Ok(Promotion {
         gate,
         release_tag: release_tag.to_owned(),
-        outcome: outcome.into(),
+        outcome,
     })
 }
 
@@ -280,6 +312,42 @@ mod tests {
         assert_eq!(
             worst_at_or_above(&counts, Severity::Low).as_deref(),
             Some("2 HIGH, 5 LOW")
+        );
+    }
+
+    #[test]
+    fn a_gate_that_does_not_pass_and_a_refused_promotion_need_attention() {
+        use crate::error::Verdict;
+        let gate = |passed| GateResult {
+            repository: "team/api".into(),
+            reference: "v1".into(),
+            digest: "sha256:abc".into(),
+            status: "COMPLETE".into(),
+            completed_at: None,
+            counts: BTreeMap::new(),
+            findings: Vec::new(),
+            started: false,
+            passed,
+            reason: None,
+        };
+        assert_eq!(gate(true).verdict(), Verdict::Ok);
+        assert_eq!(gate(false).verdict(), Verdict::Changes);
+        let promotion = |outcome, passed| Promotion {
+            gate: gate(passed),
+            release_tag: "v2".into(),
+            outcome,
+        };
+        assert_eq!(
+            promotion(PromotionOutcome::Tagged, true).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            promotion(PromotionOutcome::AlreadyTagged, true).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            promotion(PromotionOutcome::Refused, false).verdict(),
+            Verdict::Changes
         );
     }
 }

@@ -7,6 +7,7 @@ pub mod ecr;
 pub mod gate;
 pub mod model;
 pub mod notify;
+pub mod options;
 pub mod org;
 pub mod run;
 pub mod stacks;

@@ -170,6 +170,19 @@ impl AuditReport {
     pub fn fails(&self, threshold: Severity) -> bool {
         self.findings.iter().any(|f| f.severity >= threshold)
     }
+
+    /// Changes when a finding is at or above `fail_on` (over errors); failed when something
+    /// could not be checked.
+    pub fn verdict(&self, fail_on: Severity) -> crate::error::Verdict {
+        use crate::error::Verdict;
+        if self.fails(fail_on) {
+            Verdict::Changes
+        } else if !self.errors.is_empty() {
+            Verdict::Failed
+        } else {
+            Verdict::Ok
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,102 @@
 //! The audit's notification (`little audit --notify`): the non-compliant repositories (and
 //! stacks), each with its registry, region, findings and whether `--remediate` fixed it.
-//! Nothing is sent when no finding reaches the notification's minimum severity.
+//! Nothing is sent when no finding reaches the notification's minimum severity. [`send`]
+//! sends it to `audit.notify`'s targets and says what was sent; the command prints that.
 
 use std::collections::BTreeMap;
 
 use super::model::{AuditReport, Finding, Severity};
-use crate::notify::{Item, Notification, Outcome};
+use crate::aws::connect::Account;
+use crate::aws::connect::Connect;
+use crate::error::{Error, Result, Verdict};
+use crate::notify::{Item, Notification, Outcome, Targets};
+use crate::project::config::NotifyFile;
+
+/// The minimum severity notified when `audit.notify.min_severity` names none.
+pub const DEFAULT_MIN_SEVERITY: &str = "LOW";
+
+/// Where `--notify` sends, and from which severity: checked before the audit runs, so that a
+/// bad target does not cost a whole audit.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    pub targets: Targets,
+    pub min: Severity,
+}
+
+impl NotifySettings {
+    /// The settings of little.yaml's `audit.notify`.
+    pub fn resolve(file: &NotifyFile) -> Result<NotifySettings> {
+        let min: Severity = file
+            .min_severity
+            .as_deref()
+            .unwrap_or(DEFAULT_MIN_SEVERITY)
+            .parse()
+            .map_err(|e| Error::Usage(format!("`audit.notify.min_severity`: {e}")))?;
+        Ok(NotifySettings {
+            targets: file.targets()?,
+            min,
+        })
+    }
+}
+
+/// What [`send`] did.
+#[derive(Debug)]
+pub enum Notified {
+    /// No finding at or above this minimum: nothing was sent.
+    Nothing { min: Severity },
+    /// Sent to every target: a line per target.
+    Sent(Vec<String>),
+    /// A target could not be reached (the others were tried).
+    Failed(Error),
+}
+
+impl Notified {
+    /// The audit's verdict with this notification: one that could not be sent fails an
+    /// audit that otherwise passed.
+    pub fn verdict(&self, audit: Verdict) -> Verdict {
+        match (self, audit) {
+            (Notified::Failed(_), Verdict::Ok) => Verdict::Failed,
+            (_, audit) => audit,
+        }
+    }
+}
+
+/// Where the audit's SNS client acts: the project's default region and account.
+pub struct SnsTarget<'a> {
+    pub region: Option<&'a str>,
+    pub account: Option<&'a Account>,
+}
+
+/// Sends the report's notification (see [`audit_notification`]) to the targets; `fail_on`
+/// decides its colour.
+pub async fn send(
+    report: &AuditReport,
+    settings: &NotifySettings,
+    fail_on: Severity,
+    connect: &dyn Connect,
+    sns_at: SnsTarget<'_>,
+) -> Notified {
+    let Some(message) = audit_notification(report, settings.min, fail_on, sns_at.region) else {
+        return Notified::Nothing { min: settings.min };
+    };
+    let sent = async {
+        let sns = match &settings.targets.sns_topic_arn {
+            Some(_) => Some(connect.clients(sns_at.region, sns_at.account).await?.sns),
+            None => None,
+        };
+        crate::notify::send(
+            &message,
+            &settings.targets,
+            sns.as_deref(),
+            crate::notify::webhook::Retry::default(),
+        )
+        .await
+    };
+    match sent.await {
+        Ok(lines) => Notified::Sent(lines),
+        Err(e) => Notified::Failed(e),
+    }
+}
 
 /// The notification for a report, or None when no finding is at or above `min`.
 /// `fail_on` decides the colour: at or above it is a failure, below it a warning.
@@ -256,5 +347,42 @@ mod tests {
             n.title,
             "little audit: 1 non-compliant repository in 123456789012 (eu-west-1)"
         );
+    }
+
+    #[test]
+    fn a_failed_notification_fails_only_an_audit_that_passed() {
+        let failed = Notified::Failed(Error::Notify("down".into()));
+        assert_eq!(failed.verdict(Verdict::Ok), Verdict::Failed);
+        assert_eq!(failed.verdict(Verdict::Changes), Verdict::Changes);
+        assert_eq!(failed.verdict(Verdict::Failed), Verdict::Failed);
+        let sent = Notified::Sent(vec!["webhook x".into()]);
+        assert_eq!(sent.verdict(Verdict::Ok), Verdict::Ok);
+        let nothing = Notified::Nothing { min: Severity::Low };
+        assert_eq!(nothing.verdict(Verdict::Changes), Verdict::Changes);
+    }
+
+    #[test]
+    fn notify_settings_default_to_low_and_need_a_target() {
+        let file = NotifyFile {
+            sns_topic_arn: Some("arn:aws:sns:us-east-1:111111111111:t".into()),
+            ..NotifyFile::default()
+        };
+        let s = NotifySettings::resolve(&file).unwrap();
+        assert_eq!(s.min, Severity::Low);
+        let high = NotifyFile {
+            min_severity: Some("high".into()),
+            ..file.clone()
+        };
+        assert_eq!(NotifySettings::resolve(&high).unwrap().min, Severity::High);
+        let bad = NotifyFile {
+            min_severity: Some("loud".into()),
+            ..file
+        };
+        let e = NotifySettings::resolve(&bad).unwrap_err();
+        assert!(
+            e.to_string().starts_with("`audit.notify.min_severity`: "),
+            "{e}"
+        );
+        assert!(NotifySettings::resolve(&NotifyFile::default()).is_err());
     }
 }

@@ -415,12 +415,7 @@ pub fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded from the operating system's randomness, per process.
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
+    h.write_u128(crate::time::now_nanos());
     h.write_u32(std::process::id());
     format!("{:08x}", h.finish() & 0xffff_ffff)
 }

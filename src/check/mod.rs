@@ -7,13 +7,16 @@
 //! has been through [`redact::Redactor`]. The checks are in [`rules`]; the SQS worker is in
 //! [`worker`].
 
+pub mod checks;
 pub mod event;
+pub mod facts;
 pub mod image;
 pub mod layers;
 pub mod limits;
 pub mod redact;
 pub mod registry;
 pub mod rules;
+pub mod settings;
 pub mod tarstream;
 pub mod worker;
 
@@ -23,12 +26,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::connect::Clients;
 use crate::error::{Error, Result};
+use facts::{Facts, HistoryStep, ImageFacts};
 use image::{is_gzip, is_zstd, parse_manifest, pick_platform, ImageConfig, Manifest};
 use layers::FileView;
 use limits::{out_of_time, verify_bytes, Budget, Limits, Problem, Stop, TIMEOUT_CHECK};
 use redact::Redactor;
 use registry::{ChannelReader, Registry, CHANNEL_CHUNKS};
-use rules::{CheckResult, Checks, Facts, HistoryStep, ImageFacts, Outcome};
+use rules::{CheckResult, Checks, Outcome};
 use tarstream::TarError;
 
 /// The report format's version.
@@ -151,6 +155,15 @@ impl CheckReport {
     /// Whether a `fail` check failed.
     pub fn failed(&self) -> bool {
         self.outcome == Outcome::Fail
+    }
+
+    /// Changes when a `fail` check failed, else ok.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        if self.failed() {
+            crate::error::Verdict::Changes
+        } else {
+            crate::error::Verdict::Ok
+        }
     }
 }
 
@@ -425,7 +438,7 @@ fn build_report(
     if !config.os.is_empty() {
         image.platform = format!("{}/{}", config.os, config.architecture);
     }
-    let history = rules::history(&config, redactor);
+    let history = facts::history(&config, redactor);
     let facts = ImageFacts {
         config,
         layer_sizes: std::mem::take(&mut partial.layer_sizes),
@@ -437,7 +450,7 @@ fn build_report(
         },
     };
     let (mut checks, facts_out) =
-        rules::run_checks(&settings.checks, &facts, rules::day_of(now), redactor)
+        checks::run_checks(&settings.checks, &facts, checks::day_of(now), redactor)
             .map_err(Error::Usage)?;
     if let Some(p) = &problem {
         for c in &mut checks {

@@ -14,7 +14,8 @@
 
 use regex_lite::{Captures, Regex};
 
-use super::rules::{CheckResult, Facts, HistoryStep, OsInfo, SecretsCheck};
+use super::facts::{Facts, HistoryStep, OsInfo};
+use super::rules::{CheckResult, SecretsCheck};
 use super::{CheckReport, CheckedImage, Enforcement};
 use crate::error::Error;
 

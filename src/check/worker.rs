@@ -656,10 +656,7 @@ pub async fn run(
             if options.once && !handled_ids.insert(m.id.clone()) {
                 continue;
             }
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
+            let now = crate::time::now();
             let id = escape::line(&m.id, 100);
             match handle(clients, options, &mut memory, m, now).await {
                 Handled::Checked {
@@ -717,6 +714,17 @@ pub struct WorkerStats {
     pub left: u64,
     /// Targets given up (failed deliveries, in the reports).
     pub undelivered: u64,
+}
+
+impl WorkerStats {
+    /// With `once`, failed when a message was left in the queue or a delivery failed; else ok.
+    pub fn verdict(&self, once: bool) -> crate::error::Verdict {
+        if once && (self.left > 0 || self.undelivered > 0) {
+            crate::error::Verdict::Failed
+        } else {
+            crate::error::Verdict::Ok
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1213,5 +1221,24 @@ mod tests {
         let handled = handle(&c, &opts, &mut Memory::default(), &message(&body, 4), 0).await;
         assert!(matches!(handled, Handled::Skipped(_)), "{handled:?}");
         assert_eq!(good_posts.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn only_a_once_run_that_left_work_fails() {
+        use crate::error::Verdict;
+        let clean = WorkerStats {
+            checked: 2,
+            ..WorkerStats::default()
+        };
+        assert_eq!(clean.verdict(true), Verdict::Ok);
+        let left = WorkerStats { left: 1, ..clean };
+        let undelivered = WorkerStats {
+            undelivered: 1,
+            ..clean
+        };
+        assert_eq!(left.verdict(true), Verdict::Failed);
+        assert_eq!(undelivered.verdict(true), Verdict::Failed);
+        // A worker that runs until stopped leaves the queue to the next one.
+        assert_eq!(left.verdict(false), Verdict::Ok);
     }
 }

@@ -1,16 +1,17 @@
-//! The command line: clap definitions, and the translation of each command's arguments into
-//! options for one operation. Nothing else happens here: operations live in their modules and
-//! never see clap.
+//! The command line: the clap definitions are here; [`commands`] runs one command each (its
+//! options built from the arguments, one operation called, its result handed to one printer,
+//! its verdict returned), on the [`context`] of the run; `ui` is the terminal side of apply
+//! and destroy; [`output`] is stdout. Nothing else happens in `cli`: operations live in their
+//! modules and never see clap.
 
-pub mod kit;
+pub mod commands;
+pub mod context;
 pub mod output;
-mod run;
+mod ui;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-pub use run::run;
 
 /// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
 ///
@@ -19,7 +20,7 @@ pub use run::run;
 #[derive(Debug, Parser)]
 #[command(
     name = "little",
-    version = kit::VERSION,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -230,7 +231,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  little init\n  little init platform && cd platform && little validate --all"
     )]
-    Init(kit::InitArgs),
+    Init(InitArgs),
 
     /// Print the JSON Schema of little.yaml, stack configs, the plan or the audit report
     ///
@@ -239,19 +240,19 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  little schema little-yaml > schemas/little.schema.json\n  little schema plan | jq '.properties | keys'"
     )]
-    Schema(kit::SchemaArgs),
+    Schema(SchemaArgs),
 
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  little completions bash > ~/.local/share/bash-completion/completions/little\n  little completions zsh > ~/.zfunc/_little\n  little completions fish > ~/.config/fish/completions/little.fish"
     )]
-    Completions(kit::CompletionsArgs),
+    Completions(CompletionsArgs),
 
     /// Print the man page (roff), or write one page per command with --out
     #[command(
         after_help = "Examples:\n  little man | man -l -\n  little man --out /usr/local/share/man/man1"
     )]
-    Man(kit::ManArgs),
+    Man(ManArgs),
 
     /// Exit 0 when a URL answers 2xx (default: little serve's /healthz), else 1
     ///
@@ -259,7 +260,86 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  little healthcheck\n  little healthcheck --url http://127.0.0.1:9000/readyz"
     )]
-    Healthcheck(kit::HealthcheckArgs),
+    Healthcheck(HealthcheckArgs),
+}
+
+/// `little --version`: the package version and the git revision it was built from (see
+/// `build.rs`), such as `0.1.0 (3f2a1c9d0e1b)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("LITTLE_GIT_REVISION"),
+    ")"
+);
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project directory, created if missing [default: the current directory]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which document
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: SchemaKindArg,
+}
+
+/// The documents that have a JSON Schema (`schema::SchemaKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKindArg {
+    /// little.yaml
+    LittleYaml,
+    /// A stack config (stacks/<group>/<name>.yaml)
+    Stack,
+    /// The plan of `little plan --format json` and `--out`
+    Plan,
+    /// The report of `little audit --format json`
+    Audit,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command (little.1, little-plan.1, ...) into DIR instead of printing
+    /// the page of `little`
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The URL to GET
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:9000/healthz"
+    )]
+    pub url: String,
+    /// Give up after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+}
+
+impl SchemaKindArg {
+    /// The document the argument names.
+    pub fn kind(self) -> crate::schema::SchemaKind {
+        use crate::schema::SchemaKind;
+        match self {
+            SchemaKindArg::LittleYaml => SchemaKind::LittleYaml,
+            SchemaKindArg::Stack => SchemaKind::Stack,
+            SchemaKindArg::Plan => SchemaKind::Plan,
+            SchemaKindArg::Audit => SchemaKind::Audit,
+        }
+    }
 }
 
 /// Which stacks to work on.
@@ -654,6 +734,12 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn version_names_the_revision() {
+        assert!(VERSION.starts_with(env!("CARGO_PKG_VERSION")));
+        assert!(VERSION.ends_with(')'));
     }
 
     #[test]

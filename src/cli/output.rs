@@ -5,7 +5,7 @@
 //! - a closed pipe (`EPIPE`, `little plan | head -1`) is the reader's choice: the command goes
 //!   on as it would have and exits with the code its result deserves;
 //! - any other error (a full disk, `>/dev/full`) is reported on stderr by `main`, and the exit
-//!   code is never 0 ([`exit_code`]).
+//!   code is never 0 ([`verdict`]).
 //!
 //! This is not a logger: progress and diagnostics go to stderr, through [`stderr_line`] or the
 //! reporters, and are best effort.
@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::exit;
+use crate::error::Verdict;
 
 /// What became of stdout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,12 +160,12 @@ impl Write for Stdout {
     }
 }
 
-/// The exit code of a command whose result is `result`, given what became of stdout: a closed
-/// stdout changes nothing; a failed one turns a success into an error and leaves any other
-/// code as it is.
-pub fn exit_code(result: u8, stdout: &State) -> u8 {
+/// The verdict of a command whose result's verdict is `result`, given what became of stdout:
+/// a closed stdout changes nothing; a failed one turns a success into a failure and leaves any
+/// other verdict as it is.
+pub fn verdict(result: Verdict, stdout: &State) -> Verdict {
     match stdout {
-        State::Failed(_) if result == exit::OK => exit::ERROR,
+        State::Failed(_) if result == Verdict::Ok => Verdict::Failed,
         State::Open | State::Closed | State::Failed(_) => result,
     }
 }
@@ -280,29 +280,29 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_combine_the_result_and_stdout() {
+    fn verdicts_combine_the_result_and_stdout() {
         let failed = State::Failed("No space left on device (os error 28)".into());
         let table = [
-            (exit::OK, State::Open, exit::OK),
-            (exit::ERROR, State::Open, exit::ERROR),
-            (exit::CHANGES, State::Open, exit::CHANGES),
-            (exit::REFUSED, State::Open, exit::REFUSED),
+            (Verdict::Ok, State::Open, Verdict::Ok),
+            (Verdict::Failed, State::Open, Verdict::Failed),
+            (Verdict::Changes, State::Open, Verdict::Changes),
+            (Verdict::Refused, State::Open, Verdict::Refused),
             // A closed pipe is the reader's choice: the result's code stands.
-            (exit::OK, State::Closed, exit::OK),
-            (exit::ERROR, State::Closed, exit::ERROR),
-            (exit::CHANGES, State::Closed, exit::CHANGES),
-            (exit::REFUSED, State::Closed, exit::REFUSED),
+            (Verdict::Ok, State::Closed, Verdict::Ok),
+            (Verdict::Failed, State::Closed, Verdict::Failed),
+            (Verdict::Changes, State::Closed, Verdict::Changes),
+            (Verdict::Refused, State::Closed, Verdict::Refused),
             // Lost output is never a success.
-            (exit::OK, failed.clone(), exit::ERROR),
-            (exit::ERROR, failed.clone(), exit::ERROR),
-            (exit::CHANGES, failed.clone(), exit::CHANGES),
-            (exit::REFUSED, failed, exit::REFUSED),
+            (Verdict::Ok, failed.clone(), Verdict::Failed),
+            (Verdict::Failed, failed.clone(), Verdict::Failed),
+            (Verdict::Changes, failed.clone(), Verdict::Changes),
+            (Verdict::Refused, failed, Verdict::Refused),
         ];
         for (result, state, expected) in table {
             assert_eq!(
-                exit_code(result, &state),
+                verdict(result, &state),
                 expected,
-                "{result} with {state:?}"
+                "{result:?} with {state:?}"
             );
         }
     }

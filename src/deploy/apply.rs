@@ -90,6 +90,18 @@ impl ApplyReport {
                 .iter()
                 .any(|s| matches!(s.outcome, Outcome::Failed | Outcome::Skipped))
     }
+
+    /// Interrupted, failed, or ok.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        use crate::error::Verdict;
+        if self.interrupted {
+            Verdict::Interrupted
+        } else if self.failed() {
+            Verdict::Failed
+        } else {
+            Verdict::Ok
+        }
+    }
 }
 
 /// Plans (or checks the saved plan), asks, executes. Refusals are `Error::Refused` (exit 3),

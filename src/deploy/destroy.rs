@@ -72,6 +72,20 @@ impl DestroyReport {
     pub fn failed(&self) -> bool {
         self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Updated)
     }
+
+    /// Ok when there was nothing to delete; else interrupted, failed, or ok.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        use crate::error::Verdict;
+        if self.stacks.is_empty() {
+            Verdict::Ok
+        } else if self.interrupted {
+            Verdict::Interrupted
+        } else if self.failed() {
+            Verdict::Failed
+        } else {
+            Verdict::Ok
+        }
+    }
 }
 
 /// A deployed stack, outside the run, that uses a stack being destroyed.

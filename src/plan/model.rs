@@ -190,4 +190,17 @@ impl Plan {
     pub fn has_failures(&self) -> bool {
         self.summary.failed > 0
     }
+
+    /// Failed when a stack could not be planned; with `detailed` (`--detailed-exitcode`),
+    /// changes when something would change; else ok.
+    pub fn verdict(&self, detailed: bool) -> crate::error::Verdict {
+        use crate::error::Verdict;
+        if self.has_failures() {
+            Verdict::Failed
+        } else if detailed && self.has_changes() {
+            Verdict::Changes
+        } else {
+            Verdict::Ok
+        }
+    }
 }

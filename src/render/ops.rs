@@ -50,6 +50,17 @@ pub struct Validation {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Validation {
+    /// Ok when no stack has an error (warnings alone pass), else failed.
+    pub fn verdict(&self) -> crate::error::Verdict {
+        if self.valid {
+            crate::error::Verdict::Ok
+        } else {
+            crate::error::Verdict::Failed
+        }
+    }
+}
+
 /// Renders and lints the selected stacks, reporting all problems, not just the first.
 pub fn validate(
     project: &Project,

@@ -84,6 +84,18 @@ pub fn write_summary(
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
+/// For stderr, after an apply that Ctrl-C or SIGTERM stopped: what was cleaned up and what
+/// still runs in CloudFormation (the report's `cleanup`).
+pub fn write_interrupted(w: &mut dyn Write, cleanup: Option<&str>, style: Style) -> Result<()> {
+    writeln!(
+        w,
+        "{}: interrupted: {}",
+        style.red("error"),
+        cleanup.unwrap_or("every stack had finished")
+    )
+    .map_err(Error::output)
+}
+
 /// For stderr, whatever stdout carries: every stack that failed, was skipped or was not
 /// deployed (deleted, with `destroy`) as an `error:` line with its first cause, then its further
 /// causes and the way out. Nothing for a run in which every stack succeeded.
@@ -370,6 +382,20 @@ mod tests {
         assert!(
             text.contains("warning: iam-ci: termination protection could not be enabled: denied"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn an_interrupt_says_what_was_cleaned_up() {
+        let text = |cleanup| {
+            let mut w = Vec::new();
+            write_interrupted(&mut w, cleanup, Style { color: false }).unwrap();
+            String::from_utf8(w).unwrap()
+        };
+        assert_eq!(text(None), "error: interrupted: every stack had finished\n");
+        assert_eq!(
+            text(Some("deleted 2 change sets")),
+            "error: interrupted: deleted 2 change sets\n"
         );
     }
 }

@@ -6,11 +6,13 @@
 
 use std::io::Write;
 
-use super::{rfc3339_utc, Style};
-use crate::check::rules::{human, Outcome};
+use super::Style;
+use crate::check::checks::human;
+use crate::check::rules::Outcome;
 use crate::check::CheckReport;
 use crate::error::{Error, Result};
 use crate::notify::escape::{html as escape, line};
+use crate::time::rfc3339_utc;
 
 fn mark(outcome: Outcome, style: Style) -> String {
     match outcome {
@@ -215,7 +217,8 @@ pub fn html(r: &CheckReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::rules::{CheckResult, Facts, Level};
+    use crate::check::facts::Facts;
+    use crate::check::rules::{CheckResult, Level};
     use crate::check::{CheckedImage, Enforcement, REPORT_VERSION};
 
     fn report() -> CheckReport {

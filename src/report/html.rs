@@ -9,8 +9,8 @@
 use indexmap::IndexMap;
 
 use super::audit::{summary, xml_escape as esc};
-use super::rfc3339_utc;
 use crate::audit::model::{AuditReport, Finding, Severity};
+use crate::time::rfc3339_utc;
 
 /// The page's whole stylesheet; kept under 4 KB.
 const CSS: &str = "\

@@ -244,10 +244,7 @@ impl ConfigStore {
 
     /// An id no configuration has: 12 hex digits of a hash of the configuration and the time.
     fn new_id(&self, config: &ScanConfig) -> String {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
+        let nanos = crate::time::now_nanos();
         let mut salt = 0u32;
         loop {
             let mut h = Sha256::new();

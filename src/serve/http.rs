@@ -547,7 +547,7 @@ fn findings(req: &Request<Incoming>, shared: &Shared, id: &str) -> Answer {
     let scan = scans.get(id);
     let updated = scan
         .map(|s| s.summary.scanned_at.clone())
-        .unwrap_or_else(|| crate::report::rfc3339_utc(0));
+        .unwrap_or_else(|| crate::time::rfc3339_utc(0));
     let host = req
         .headers()
         .get(header::HOST)

@@ -34,13 +34,6 @@ pub struct MetricsInput<'a> {
     pub calls: &'a CallTable,
 }
 
-/// RFC 3339 to Unix seconds.
-fn seconds(rfc3339: &str) -> Option<f64> {
-    aws_smithy_types::DateTime::from_str(rfc3339, aws_smithy_types::date_time::Format::DateTime)
-        .ok()
-        .map(|d| d.as_secs_f64())
-}
-
 fn gauges(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, FloatGauge> {
     let family = Family::<Labels, FloatGauge>::default();
     registry.register(name, help, family.clone());
@@ -173,11 +166,19 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
                         if let Some(size) = image.size {
                             image_size.get_or_create(&labels).set(size as f64);
                         }
-                        if let Some(t) = image.pushed_at.as_deref().and_then(seconds) {
+                        if let Some(t) = image
+                            .pushed_at
+                            .as_deref()
+                            .and_then(crate::time::parse_rfc3339)
+                        {
                             pushed_at.get_or_create(&labels).set(t);
                         }
                         let Some(scan) = scan else { continue };
-                        if let Some(t) = scan.completed_at.as_deref().and_then(seconds) {
+                        if let Some(t) = scan
+                            .completed_at
+                            .as_deref()
+                            .and_then(crate::time::parse_rfc3339)
+                        {
                             scan_completed.get_or_create(&labels).set(t);
                         }
                         for (severity, n) in &scan.counts {

@@ -14,7 +14,7 @@ mod server_tests;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -26,7 +26,7 @@ use crate::audit::run::{audit_outcome, AuditOptions, AuditOutcome};
 use crate::aws::connect::Connect;
 use crate::error::{Error, Result};
 use crate::project::Project;
-use crate::report::rfc3339_utc;
+use crate::time::{now, rfc3339_utc};
 use configs::ConfigStore;
 use scan::ConfigScan;
 
@@ -82,6 +82,137 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// `/readyz` answers 503 once the last good audit is older than this many intervals.
     pub stale_after: u32,
+}
+
+/// The address `little serve` listens on when neither `--listen` nor `audit.listen` names one.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
+/// The time between audits (`audit.interval`).
+pub const DEFAULT_INTERVAL: &str = "30m";
+/// Where the scan configurations added through the API are kept, in the project
+/// (`audit.state_file`).
+pub const DEFAULT_STATE_FILE: &str = ".little/serve-state.json";
+/// The variable that holds the API token (`audit.api_token_env`).
+pub const DEFAULT_TOKEN_ENV: &str = "LITTLE_SERVE_TOKEN";
+/// The variable that holds the read token.
+pub const READ_TOKEN_ENV: &str = "LITTLE_SERVE_READ_TOKEN";
+
+/// The flags of `little serve` that [`ServeOptions::resolve`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct ServeFlags {
+    pub listen: Option<String>,
+    pub interval: Option<String>,
+    /// `--state`.
+    pub state: Option<PathBuf>,
+    pub token_file: Option<PathBuf>,
+    pub read_token_file: Option<PathBuf>,
+    pub allow_public_unauthenticated: bool,
+    pub max_connections: usize,
+    pub stale_after: u32,
+}
+
+/// [`ServeOptions`] and what to tell before serving.
+pub struct ServeSetup {
+    pub options: ServeOptions,
+    /// The interval as written, for the log.
+    pub interval_text: String,
+    /// Log lines about what is open for want of a token.
+    pub notes: Vec<String>,
+}
+
+impl ServeOptions {
+    /// The options of `little serve`: the flags over little.yaml's `audit` section (`root` is
+    /// the project's directory, for a relative `audit.state_file`), over the defaults; the
+    /// tokens from their files or variables. `audit` makes the audit's options, after the
+    /// serve settings are checked.
+    pub fn resolve(
+        flags: ServeFlags,
+        file: &crate::project::config::AuditFile,
+        root: &Path,
+        audit: impl FnOnce() -> Result<AuditOptions>,
+    ) -> Result<ServeSetup> {
+        let listen = flags
+            .listen
+            .or_else(|| file.listen.clone())
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let interval_text = flags
+            .interval
+            .or_else(|| file.interval.clone())
+            .unwrap_or_else(|| DEFAULT_INTERVAL.into());
+        let interval = crate::duration::parse(&interval_text)
+            .map_err(|e| Error::Usage(format!("the interval: {e}")))?;
+        let state_file = match (flags.state, &file.state_file) {
+            (Some(p), _) => p,
+            (None, Some(p)) => root.join(p),
+            (None, None) => root.join(DEFAULT_STATE_FILE),
+        };
+        let token_env = file
+            .api_token_env
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
+        let token = match &flags.token_file {
+            Some(path) => Some(token_from_file(path, "--token-file")?),
+            None => token_from_env(&token_env),
+        };
+        let read_token = match &flags.read_token_file {
+            Some(path) => Some(token_from_file(path, "--read-token-file")?),
+            None => token_from_env(READ_TOKEN_ENV),
+        };
+        let options = ServeOptions {
+            listen,
+            interval,
+            audit: audit()?,
+            state_file,
+            token,
+            read_token,
+            allow_public_unauthenticated: flags.allow_public_unauthenticated,
+            limits: Limits {
+                max_connections: flags.max_connections,
+                ..Limits::default()
+            },
+            stale_after: flags.stale_after,
+        };
+        let mut notes = Vec::new();
+        if options.token.is_none() {
+            notes.push(format!(
+                "{token_env} is not set: POST and DELETE /configs are disabled"
+            ));
+        }
+        if options.read_token.is_none() {
+            notes.push(format!(
+                "{READ_TOKEN_ENV} is not set: the report, metrics, configurations and feeds need no token"
+            ));
+        }
+        Ok(ServeSetup {
+            options,
+            interval_text,
+            notes,
+        })
+    }
+}
+
+/// A token from the environment, without surrounding whitespace (a value taken from a file
+/// ends in a newline); None when unset or blank.
+fn token_from_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// A token from a file, without surrounding whitespace; an empty one is an error.
+fn token_from_file(path: &Path, flag: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{flag} {}`: the file holds no token",
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 /// One audit, as the scheduler runs it: [`audit_outcome`] in production; tests inject
@@ -279,13 +410,6 @@ impl Shared {
 pub fn log(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{} {message}", rfc3339_utc(now()));
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 /// The message of a task that panicked or was cancelled.
@@ -505,4 +629,148 @@ pub async fn serve_with(
     scheduler.abort();
     log("stopped");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::config::AuditFile;
+
+    fn audit() -> Result<AuditOptions> {
+        Ok(AuditOptions {
+            checks: Vec::new(),
+            remediate: false,
+            all_accounts: false,
+            org: false,
+            reach: Default::default(),
+            stacks: true,
+            drift: None,
+            settings: Default::default(),
+            now: 0,
+        })
+    }
+
+    fn token_files(dir: &Path) -> ServeFlags {
+        // Token files, so that no variable of the environment counts.
+        std::fs::write(dir.join("t"), "api\n").unwrap();
+        std::fs::write(dir.join("r"), " read ").unwrap();
+        ServeFlags {
+            token_file: Some(dir.join("t")),
+            read_token_file: Some(dir.join("r")),
+            max_connections: 7,
+            stale_after: 4,
+            ..ServeFlags::default()
+        }
+    }
+
+    #[test]
+    fn serve_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let setup = ServeOptions::resolve(
+            token_files(dir.path()),
+            &AuditFile::default(),
+            Path::new("/p"),
+            audit,
+        )
+        .unwrap();
+        let o = &setup.options;
+        assert_eq!(o.listen, "127.0.0.1:9000");
+        assert_eq!(o.interval, Duration::from_secs(1800));
+        assert_eq!(setup.interval_text, "30m");
+        assert_eq!(o.state_file, Path::new("/p/.little/serve-state.json"));
+        assert_eq!(o.token.as_deref(), Some("api"));
+        assert_eq!(o.read_token.as_deref(), Some("read"));
+        assert_eq!(o.limits.max_connections, 7);
+        assert_eq!(o.stale_after, 4);
+        assert!(setup.notes.is_empty());
+    }
+
+    #[test]
+    fn serve_flags_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = AuditFile {
+            listen: Some("0.0.0.0:80".into()),
+            interval: Some("1h".into()),
+            state_file: Some("state.json".into()),
+            api_token_env: Some("LITTLE_TEST_SERVE_TOKEN_UNSET_91c2".into()),
+            ..AuditFile::default()
+        };
+        let setup = ServeOptions::resolve(
+            ServeFlags {
+                token_file: None,
+                ..token_files(dir.path())
+            },
+            &file,
+            Path::new("/p"),
+            audit,
+        )
+        .unwrap();
+        assert_eq!(setup.options.listen, "0.0.0.0:80");
+        assert_eq!(setup.options.interval, Duration::from_secs(3600));
+        assert_eq!(setup.options.state_file, Path::new("/p/state.json"));
+        assert_eq!(setup.options.token, None);
+        assert_eq!(
+            setup.notes,
+            ["LITTLE_TEST_SERVE_TOKEN_UNSET_91c2 is not set: POST and DELETE /configs are disabled"]
+        );
+        let setup = ServeOptions::resolve(
+            ServeFlags {
+                listen: Some("127.0.0.1:0".into()),
+                interval: Some("90s".into()),
+                state: Some("/elsewhere.json".into()),
+                ..token_files(dir.path())
+            },
+            &file,
+            Path::new("/p"),
+            audit,
+        )
+        .unwrap();
+        assert_eq!(setup.options.listen, "127.0.0.1:0");
+        assert_eq!(setup.options.interval, Duration::from_secs(90));
+        assert_eq!(setup.interval_text, "90s");
+        assert_eq!(setup.options.state_file, Path::new("/elsewhere.json"));
+    }
+
+    #[test]
+    fn a_bad_interval_is_named_before_the_audit_is_set_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = ServeOptions::resolve(
+            ServeFlags {
+                interval: Some("soon".into()),
+                ..token_files(dir.path())
+            },
+            &AuditFile::default(),
+            Path::new("/p"),
+            || Err(Error::Internal("not reached".into())),
+        )
+        .err()
+        .unwrap();
+        assert!(e.to_string().starts_with("the interval: "), "{e}");
+    }
+
+    #[test]
+    fn tokens_lose_their_surrounding_whitespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "  s3cret\r\n").unwrap();
+        assert_eq!(
+            token_from_file(&file, "--read-token-file").unwrap(),
+            "s3cret"
+        );
+        std::fs::write(&file, "\n \n").unwrap();
+        let e = token_from_file(&file, "--read-token-file").unwrap_err();
+        assert!(e.to_string().contains("holds no token"), "{e}");
+        assert!(e.to_string().contains("--read-token-file"), "{e}");
+        let e = token_from_file(&dir.path().join("missing"), "--token-file").unwrap_err();
+        assert!(matches!(e, Error::Read { .. }), "{e}");
+
+        // A variable of this test's own: no other test reads it.
+        let name = "LITTLE_TEST_TOKEN_FROM_ENV_7f3a";
+        std::env::set_var(name, "s3cret\n");
+        assert_eq!(token_from_env(name).as_deref(), Some("s3cret"));
+        std::env::set_var(name, " \n");
+        assert_eq!(token_from_env(name), None);
+        std::env::remove_var(name);
+        assert_eq!(token_from_env(name), None);
+    }
 }

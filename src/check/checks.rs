@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use regex_lite::Regex;
 
 use super::facts::{below, day_number, detect_os, detect_runtimes, Facts, ImageFacts, OsInfo};
-use super::{
+use super::rules::{
     CheckResult, Checks, LabelsCheck, Level, OsCheck, Outcome, RuntimesCheck, SecretsCheck,
     SizeCheck, Toggle,
 };
@@ -437,3 +437,6 @@ pub fn human(bytes: u64) -> String {
 pub fn day_of(unix_seconds: u64) -> i64 {
     (unix_seconds / 86_400) as i64
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,24 +1,16 @@
 //! The image checks of `little check`, each configurable in little.yaml (`check.checks`): on or
-//! off, `warn` or `fail`, and its parameters. They read only what [`ImageFacts`] holds (the
-//! image config, the manifest's layers and the few files of [`super::layers::FileView`]);
+//! off, `warn` or `fail`, and its parameters. They read only what `ImageFacts` holds (the
+//! image config, the manifest's layers and the few files of `check::layers::FileView`);
 //! nothing is executed.
 //!
 //! This file holds their settings (the vocabulary little.yaml's `check.checks` is written in,
-//! which the project model uses) and [`CheckResult`]; `facts` reads the image, `checks` runs
-//! one function per check.
+//! which the project model uses) and [`CheckResult`]; `check::facts` reads the image,
+//! `check::checks` runs one function per check.
 
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-
-mod checks;
-mod facts;
-
-pub use checks::{day_of, human, run_checks, MAX_DETAILS};
-pub use facts::{
-    detect_os, detect_runtimes, history, version_numbers, Facts, HistoryStep, ImageFacts, OsInfo,
-};
 
 /// What a failed check means.
 #[derive(
@@ -52,7 +44,7 @@ impl Outcome {
         }
     }
 
-    fn of(level: Level) -> Outcome {
+    pub(crate) fn of(level: Level) -> Outcome {
         match level {
             Level::Warn => Outcome::Warn,
             Level::Fail => Outcome::Fail,
@@ -260,6 +252,3 @@ pub struct CheckResult {
     #[serde(default)]
     pub details: Vec<String>,
 }
-
-#[cfg(test)]
-mod tests;

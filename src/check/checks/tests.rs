@@ -1,8 +1,9 @@
-use super::facts::{below, day_number, split_command, wrap};
 use super::*;
+use crate::check::facts::{below, day_number, history, split_command, version_numbers, wrap};
 use crate::check::image::{HistoryEntry, ImageConfig, RunConfig};
 use crate::check::layers::FileView;
 use crate::check::redact::Redactor;
+use crate::check::rules::*;
 
 fn facts(
     user: Option<&str>,

@@ -43,7 +43,7 @@ pub struct Facts {
 }
 
 /// The day number (days since 1970-01-01) of `YYYY-MM-DD`.
-pub(super) fn day_number(date: &str) -> Option<i64> {
+pub(crate) fn day_number(date: &str) -> Option<i64> {
     let mut parts = date.trim().split('-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: i64 = parts.next()?.parse().ok()?;
@@ -74,7 +74,7 @@ pub fn version_numbers(v: &str) -> Vec<u64> {
 }
 
 /// Whether `version` is below `minimum`, comparing as many parts as `minimum` has.
-pub(super) fn below(version: &str, minimum: &str) -> bool {
+pub(crate) fn below(version: &str, minimum: &str) -> bool {
     let v = version_numbers(version);
     let m = version_numbers(minimum);
     for (i, want) in m.iter().enumerate() {
@@ -238,7 +238,7 @@ pub struct HistoryStep {
 }
 
 /// Splits a shell command at `&&` and `;` outside quotes.
-pub(super) fn split_command(cmd: &str) -> Vec<String> {
+pub(crate) fn split_command(cmd: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
@@ -274,7 +274,7 @@ pub(super) fn split_command(cmd: &str) -> Vec<String> {
 }
 
 /// Lines of at most `width` characters, broken at spaces; continuations indented.
-pub(super) fn wrap(line: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(line: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for word in line.split(' ') {

@@ -1,0 +1,92 @@
+//! `little apply`: plans (or reads the saved plan of `--plan`), asks, deploys; the summary on
+//! stdout, failures and an interrupt's clean-up on stderr.
+
+use std::sync::Arc;
+
+use crate::aws::changeset::ChangeSetPoll;
+use crate::aws::cloudformation::Poll;
+use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
+use crate::cli::ui::CliUi;
+use crate::cli::{ApplyArgs, ReportFormat};
+use crate::deploy::apply::ApplyOptions;
+use crate::error::{Error, Result, Verdict};
+use crate::interrupt::Interrupt;
+use crate::plan::run::PlanOptions;
+use crate::project::Project;
+use crate::project::Selection;
+use crate::report;
+
+pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> {
+    let saved = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let plan: crate::plan::model::Plan =
+                crate::project::config::parse_json(path, &text).map_err(Error::from)?;
+            Some(plan)
+        }
+        None => {
+            // Fail on a bad selection before any AWS call.
+            project.select(&args.selection.stacks, args.selection.all)?;
+            None
+        }
+    };
+    let selection = match &saved {
+        Some(plan) => Selection {
+            names: plan.stacks.iter().map(|s| s.stack.clone()).collect(),
+            all: false,
+        },
+        None => selection(&args.selection),
+    };
+    let mut options = ApplyOptions {
+        plan: PlanOptions {
+            selection,
+            concurrency: usize::from(args.concurrency),
+            keep_change_sets: true,
+            poll: ChangeSetPoll::default(),
+            render: ctx.render_options(&project),
+            now: crate::time::now(),
+            run_id: crate::aws::changeset::new_run_id(),
+            replace_failed: args.replace_failed,
+            interrupt: Interrupt::never(),
+        },
+        saved,
+        yes: args.yes,
+        allow_destructive: args.allow_destructive,
+        allow_broadening: args.allow_broadening,
+        allow_unprotect: args.allow_unprotect,
+        replace_failed: args.replace_failed,
+        wait: Poll {
+            timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
+            ..Poll::default()
+        },
+    };
+    // A reader that closes stdout (`| head`) neither stops nor shortens an apply: it goes on
+    // exactly as it would have, change sets included.
+    ctx.out.note_on_stop(
+        "the apply goes on; its outcome is in the exit code, and failures are on stderr",
+    );
+    let mut ui = CliUi::new(ctx);
+    ui.plan_to_stderr = args.format == ReportFormat::Json;
+    let ui = Arc::new(ui);
+    let connect = ctx.connect(&project);
+    let report = runtime()?.block_on(async {
+        options.plan.interrupt = listen_for_interrupts(&options.plan.run_id);
+        crate::deploy::apply::apply(Arc::new(project), connect, options, ui).await
+    })?;
+    let mut out = &ctx.out;
+    match args.format {
+        ReportFormat::Text => {
+            report::apply::write_summary(&mut out, &report.stacks, false, ctx.stdout)?;
+        }
+        ReportFormat::Json => report::write_json(&mut out, &report)?,
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = report::apply::write_failures(&mut err, &report.stacks, false, ctx.stderr);
+    if report.interrupted {
+        let _ = report::apply::write_interrupted(&mut err, report.cleanup.as_deref(), ctx.stderr);
+    }
+    Ok(report.verdict())
+}

@@ -1,0 +1,70 @@
+//! One file per command. Each builds its operation's options from its arguments, calls the
+//! operation, hands the result to one printer and returns the result's [`Verdict`]; `main`
+//! turns that into the exit code. [`run`] dispatches: the commands about the tool itself run
+//! without a project; the others get the project from [`context::project`].
+
+mod apply;
+mod audit;
+mod check;
+mod completions;
+mod destroy;
+mod drift;
+mod ecr;
+mod events;
+mod healthcheck;
+mod init;
+mod man;
+mod outputs;
+mod plan;
+mod render;
+mod schema;
+mod serve;
+mod stacks;
+mod status;
+mod validate;
+mod whoami;
+
+use super::context::{self, Context};
+use super::output::Stdout;
+use super::{Cli, Command};
+use crate::error::{Result, Verdict};
+
+/// Runs the command, writing its results to `out`; errors are returned for `main` to report.
+/// What became of `out` is for `main` to combine with the verdict (`output::verdict`).
+pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
+    let ctx = Context::new(&cli.global, out);
+    // Commands about the tool itself run without a project.
+    let command = match cli.command {
+        Command::Init(args) => return init::run(&ctx, args),
+        Command::Schema(args) => return schema::run(&ctx, args),
+        Command::Completions(args) => return completions::run(&ctx, args),
+        Command::Man(args) => return man::run(&ctx, args),
+        Command::Healthcheck(args) => return healthcheck::run(&ctx, args),
+        command => command,
+    };
+    let project = context::project(&cli.global, &ctx, &command)?;
+    match command {
+        Command::Render(args) => render::run(project, &ctx, args),
+        Command::Validate(args) => validate::run(project, &ctx, args),
+        Command::Plan(args) => plan::run(project, &ctx, args),
+        Command::Apply(args) => apply::run(project, &ctx, args),
+        Command::Destroy(args) => destroy::run(project, &ctx, args),
+        Command::Status(args) => status::run(project, &ctx, args),
+        Command::Drift(args) => drift::run(project, &ctx, args),
+        Command::Audit(args) => audit::run(project, &ctx, args),
+        Command::Ecr(command) => ecr::run(project, &ctx, command),
+        Command::Serve(args) => serve::run(project, &ctx, args),
+        Command::Check(args) => check::run(project, &ctx, args),
+        Command::Events(args) => events::run(project, &ctx, args),
+        Command::Outputs(args) => outputs::run(project, &ctx, args),
+        Command::Whoami(args) => whoami::run(project, &ctx, args),
+        Command::Stacks(args) => stacks::run(project, &ctx, args),
+        Command::Init(_)
+        | Command::Schema(_)
+        | Command::Completions(_)
+        | Command::Man(_)
+        | Command::Healthcheck(_) => Err(crate::error::Error::Internal(
+            "a command without a project".into(),
+        )),
+    }
+}

@@ -25,3 +25,4 @@ pub mod region;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod text;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::model::{AuditReport, Finding, Severity};
 use crate::notify::{Item, Notification, Outcome};
+use crate::text::plural;
 
 /// The notification for a report, or None when no finding is at or above `min`.
 /// `fail_on` decides the colour: at or above it is a failure, below it a warning.
@@ -160,10 +161,6 @@ fn or_unknown(s: &str) -> String {
     } else {
         s.to_owned()
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

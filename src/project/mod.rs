@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Location};
-use crate::error::{closest, Error, Result};
+use crate::error::{Error, Result};
+use crate::text::closest;
 use config::{parse_yaml, yaml_key_position, yaml_value_position, ProjectFile, StackFile};
 use files::{ProjectFiles, ReadError};
 pub use graph::Graph;

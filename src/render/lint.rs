@@ -9,6 +9,7 @@
 //! (see `locate`); each finding carries an RFC 6901 pointer into the template instead.
 
 use crate::diag::Severity;
+use crate::text::{child, closest_ignoring_case, one_of, short, thousands, type_name};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -270,8 +271,8 @@ impl<'t> Linter<'t> {
                 format!(
                     "the template is {} bytes, over CloudFormation's {}-byte limit for templates \
                      in S3",
-                    thousands(size),
-                    thousands(S3_TEMPLATE_LIMIT)
+                    thousands(size as u64),
+                    thousands(S3_TEMPLATE_LIMIT as u64)
                 ),
             );
         } else if size > INLINE_TEMPLATE_LIMIT {
@@ -281,8 +282,8 @@ impl<'t> Linter<'t> {
                 message: format!(
                     "the template is {} bytes, over CloudFormation's {}-byte inline limit, and \
                      will be uploaded to S3 to deploy",
-                    thousands(size),
-                    thousands(INLINE_TEMPLATE_LIMIT)
+                    thousands(size as u64),
+                    thousands(INLINE_TEMPLATE_LIMIT as u64)
                 ),
                 pointer: String::new(),
             });
@@ -854,7 +855,7 @@ impl<'t> Linter<'t> {
 
 /// "; did you mean `X`?" for the closest candidate, or nothing.
 fn hint<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> String {
-    suggestion(name, candidates)
+    closest_ignoring_case(name, candidates)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default()
 }
@@ -900,102 +901,11 @@ fn is_resource_type(t: &str) -> bool {
     }
 }
 
-/// The closest candidate within an edit distance of 2 (ignoring case), when the distance is
-/// less than the name's length (so that `A` does not suggest `B`). Ties go to the first
-/// candidate.
-fn suggestion<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
-    let lower = name.to_lowercase();
-    let len = lower.chars().count();
-    let mut best: Option<(usize, &str)> = None;
-    for candidate in candidates {
-        if candidate == name {
-            continue;
-        }
-        let c = candidate.to_lowercase();
-        if c.chars().count().abs_diff(len) > 2 {
-            continue;
-        }
-        let d = edit_distance(&lower, &c);
-        if d <= 2 && d < len && best.is_none_or(|(b, _)| d < b) {
-            best = Some((d, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Levenshtein distance, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
-/// Appends one segment to a pointer, escaped per RFC 6901.
-fn child(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A value for a message: strings and numbers as written, containers by type.
-fn short(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("`{s}`"),
-        Value::Number(n) => format!("`{n}`"),
-        other => type_name(other).to_owned(),
-    }
-}
-
-/// "`a`, `b` or `c`".
-fn one_of(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
-/// 51200 -> "51,200".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::testgen::Rng;
+    use crate::text::edit_distance;
     use serde_json::json;
 
     fn run(template: &Value, provided: &[&str]) -> Vec<LintFinding> {
@@ -1781,11 +1691,14 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("é", "e"), 1);
         assert_eq!(
-            suggestion("Resorces", SECTIONS.iter().copied()),
+            closest_ignoring_case("Resorces", SECTIONS.iter().copied()),
             Some("Resources")
         );
-        assert_eq!(suggestion("A", ["B"].into_iter()), None);
-        assert_eq!(suggestion("Zzzzzz", SECTIONS.iter().copied()), None);
+        assert_eq!(closest_ignoring_case("A", ["B"].into_iter()), None);
+        assert_eq!(
+            closest_ignoring_case("Zzzzzz", SECTIONS.iter().copied()),
+            None
+        );
         assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
         assert_eq!(child("/x", "a~/b"), "/x/a~0~1b");
     }

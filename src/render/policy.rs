@@ -7,6 +7,7 @@
 //! read files or locate pointers in text (see `locate`). All problems are reported, not just the
 //! first.
 
+use crate::text::{child, one_of, type_name};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -122,35 +123,6 @@ impl Problems {
             pointer: pointer.to_owned(),
             message: message.into(),
         });
-    }
-}
-
-/// Appends one segment to a pointer, escaped per RFC 6901.
-fn child(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A list of names for messages: "`a`, `b` or `c`".
-fn one_of(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use little_stack::diag::{Diagnostic, Severity};
 use little_stack::project::Project;
-use little_stack::render::{lint, locate, parse, source, RenderOptions, Renderer};
+use little_stack::render::{lint, locate, source, RenderOptions, Renderer};
+use little_stack::template::parse;
 
 use crate::engine::{hash, Signatures, Target};
 

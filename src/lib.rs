@@ -25,4 +25,5 @@ pub mod region;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod template;
 pub mod text;

@@ -5,12 +5,14 @@
 
 use serde_json::Value;
 
-/// Appends one segment to a JSON pointer, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).
+/// One JSON pointer segment, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Appends one segment to a JSON pointer, escaped per RFC 6901.
 pub fn child(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
+    format!("{pointer}/{}", escape_segment(segment))
 }
 
 /// The JSON type of a value with its article, for messages: "a string", "an object", "null".

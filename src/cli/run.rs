@@ -21,8 +21,9 @@ use crate::interrupt::Interrupt;
 use crate::plan::run::PlanOptions;
 use crate::project::Project;
 use crate::render::ops::{self, Selection};
-use crate::render::{RenderOptions, Rendered, Syntax};
+use crate::render::{RenderOptions, Rendered};
 use crate::report::{self, Style};
+use crate::template::parse::Syntax;
 
 /// What a command needs besides its own arguments.
 struct Context {

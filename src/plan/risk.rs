@@ -22,7 +22,9 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::diff::{canonical, ChangeKind, TemplateDiff};
+use super::diff::{ChangeKind, TemplateDiff};
+use crate::template::canonical::canonical;
+use crate::template::intrinsic::is_intrinsic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -897,16 +899,6 @@ fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => compact(other),
-    }
-}
-
-fn is_intrinsic(v: &Value) -> bool {
-    match v.as_object() {
-        Some(m) if m.len() == 1 => m
-            .keys()
-            .next()
-            .is_some_and(|k| k == "Ref" || k.starts_with("Fn::")),
-        _ => false,
     }
 }
 

@@ -515,7 +515,7 @@ pub fn check_nesting(file: &Path, text: &str) -> Result<(), Diagnostic> {
 }
 
 fn yaml_diagnostic(file: &Path, text: &str, e: &serde_norway::Error) -> Diagnostic {
-    let mut message = strip_position(&e.to_string());
+    let mut message = crate::diag::strip_position(&e.to_string());
     if message == "recursion limit exceeded" {
         message = "collections nest too deeply here (the limit is 128 levels)".into();
     }
@@ -547,7 +547,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<T, Diagnostic> {
     serde_json::from_str(text).map_err(|e| {
-        let message = strip_position(&e.to_string());
+        let message = crate::diag::strip_position(&e.to_string());
         let code = if message.contains("unknown field") {
             "unknown-key"
         } else if e.is_data() {
@@ -560,23 +560,6 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
             Some(text),
         )
     })
-}
-
-/// Removes the " at line X column Y" that serde errors append: the location is shown apart.
-pub fn strip_position(message: &str) -> String {
-    let mut m = message.to_owned();
-    if let Some(i) = m.find(" at line ") {
-        let tail = &m[i + " at line ".len()..];
-        if tail
-            .split_whitespace()
-            .next()
-            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
-        {
-            m.truncate(i);
-        }
-    }
-    // serde lists every expected field; that is useful, but keep it on one line.
-    m.replace('\n', " ")
 }
 
 /// The 1-based line and column of `key:` in YAML text, searched at the given nesting path

@@ -689,7 +689,7 @@ fn load_policy(
                     "policy-syntax",
                     format!(
                         "policy `{base}` is not valid JSON: {}",
-                        crate::project::config::strip_position(&e.to_string())
+                        crate::diag::strip_position(&e.to_string())
                     ),
                 ),
             )]))

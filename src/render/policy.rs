@@ -7,6 +7,7 @@
 //! read files or locate pointers in text (see `locate`). All problems are reported, not just the
 //! first.
 
+use crate::template::intrinsic::is_intrinsic;
 use crate::text::{child, one_of, type_name};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -784,15 +785,6 @@ fn statement_check(
     if let Some(condition) = statement.get("Condition") {
         condition_check(&prefix, &child(pointer, "Condition"), condition, out);
     }
-}
-
-/// `{"Ref": ..}` or `{"Fn::...": ..}`: a CloudFormation function, resolved at deployment.
-fn is_intrinsic(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| {
-        m.len() == 1
-            && m.keys()
-                .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
-    })
 }
 
 /// Checks a string-or-non-empty-array-of-strings value; returns the strings with their

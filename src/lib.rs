@@ -20,6 +20,7 @@ pub mod net;
 pub mod notify;
 pub mod parallel;
 pub mod plan;
+pub mod policy;
 pub mod project;
 pub mod region;
 pub mod render;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::model::{Finding, Remediation, Severity};
 use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult};
 use crate::error::Result;
-use crate::render::policy::{validate, PolicyKind};
+use crate::policy::{validate, PolicyKind};
 
 pub const CHECK_TAG_IMMUTABILITY: &str = "ecr.tag-immutability";
 pub const CONTROL_TAG_IMMUTABILITY: &str = "ECR.2";

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error as TplError, ErrorKind, State, UndefinedBehavior};
 
-use super::policy;
 use super::source;
 use crate::diag::{Diagnostic, Location};
+use crate::policy;
 use crate::project::files::{Outside, ProjectFiles, ReadError};
 
 /// The most work one render may do, in minijinja's fuel: one unit per instruction, and one per

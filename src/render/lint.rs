@@ -904,7 +904,7 @@ fn is_resource_type(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::testgen::Rng;
+    use crate::template::testgen::Rng;
     use crate::text::edit_distance;
     use serde_json::json;
 

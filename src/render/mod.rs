@@ -12,10 +12,7 @@ mod env;
 pub mod lint;
 pub mod locate;
 pub mod ops;
-pub mod policy;
 pub mod source;
-#[cfg(test)]
-mod testgen;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

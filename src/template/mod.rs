@@ -7,3 +7,5 @@
 pub mod canonical;
 pub mod intrinsic;
 pub mod parse;
+#[cfg(test)]
+pub(crate) mod testgen;

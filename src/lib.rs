@@ -16,6 +16,7 @@ pub mod duration;
 pub mod error;
 pub mod identity;
 pub mod interrupt;
+pub mod locate;
 pub mod net;
 pub mod notify;
 pub mod parallel;

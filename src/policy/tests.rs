@@ -848,7 +848,7 @@ fn random_documents_never_panic() {
                 assert!(p.pointer.is_empty() || p.pointer.starts_with('/'), "{p:?}");
                 assert!(doc.pointer(&p.pointer).is_some(), "{p:?} in {doc}");
                 assert!(
-                    crate::render::locate::json_pointer_position(&text, &p.pointer).is_some(),
+                    crate::locate::json_pointer_position(&text, &p.pointer).is_some(),
                     "{p:?} in {text}"
                 );
                 assert!(!p.message.is_empty());

@@ -16,8 +16,9 @@ use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Location};
 use crate::error::{Error, Result};
+use crate::locate::config::{yaml_key_position, yaml_value_position};
 use crate::text::closest;
-use config::{parse_yaml, yaml_key_position, yaml_value_position, ProjectFile, StackFile};
+use config::{parse_yaml, ProjectFile, StackFile};
 use files::{ProjectFiles, ReadError};
 pub use graph::Graph;
 

@@ -702,7 +702,7 @@ fn load_policy(
             .into_iter()
             .map(|p| {
                 let (line, col) =
-                    super::locate::json_pointer_position(&text, &p.pointer).unwrap_or((1, 1));
+                    crate::locate::json_pointer_position(&text, &p.pointer).unwrap_or((1, 1));
                 at(
                     line,
                     col,

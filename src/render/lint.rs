@@ -1669,7 +1669,7 @@ mod tests {
                     // text.
                     assert!(template.pointer(&f.pointer).is_some(), "{f:?}");
                     assert!(
-                        crate::render::locate::json_pointer_position(&text, &f.pointer).is_some(),
+                        crate::locate::json_pointer_position(&text, &f.pointer).is_some(),
                         "{f:?} in {text}"
                     );
                 }

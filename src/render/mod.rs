@@ -10,7 +10,6 @@
 
 mod env;
 pub mod lint;
-pub mod locate;
 pub mod ops;
 pub mod source;
 
@@ -371,8 +370,8 @@ impl<'p> Renderer<'p> {
                 }
                 if let Some((map, session)) = &marked {
                     let pos = match rendered.syntax {
-                        Syntax::Json => locate::json_pointer_position(&map.text, &f.pointer),
-                        Syntax::Yaml => locate::yaml_pointer_position(&map.text, &f.pointer),
+                        Syntax::Json => crate::locate::json_pointer_position(&map.text, &f.pointer),
+                        Syntax::Yaml => crate::locate::yaml_pointer_position(&map.text, &f.pointer),
                     };
                     if let Some((line, col)) = pos {
                         let offset = offset_of(&map.text, line, col);

@@ -46,6 +46,15 @@ pub fn one_of(names: &[&str]) -> String {
     }
 }
 
+/// Names in backticks, comma-separated: "`a`, `b`".
+pub fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A count with its noun: "1 image", "3 images".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

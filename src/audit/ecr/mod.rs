@@ -15,6 +15,7 @@ use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult};
 use crate::error::Result;
 use crate::parallel::{bounded, Pending};
 use crate::policy::{validate, PolicyKind};
+use crate::text::quoted;
 use images::{epoch_secs, image_label, repository_facts, severity_counts};
 use policy::{repository_policy, wildcard};
 
@@ -126,14 +127,6 @@ fn finding(
         message,
         remediation: None,
     }
-}
-
-fn quoted(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The tag immutability check's message, or `None` when it passes.

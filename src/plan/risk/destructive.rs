@@ -39,19 +39,21 @@ pub(super) fn subject(b: &DataBearing, old: bool) -> String {
     s
 }
 
-pub(super) fn plural(b: &DataBearing) -> bool {
+/// Whether the resource is spoken of with its contents ("the repository and its images"),
+/// which takes a plural verb.
+pub(super) fn has_contents(b: &DataBearing) -> bool {
     !b.contents.is_empty()
 }
 
 /// "the repository and its images are deleted".
 pub(super) fn deleted(b: &DataBearing, old: bool) -> String {
-    let verb = if plural(b) { "are" } else { "is" };
+    let verb = if has_contents(b) { "are" } else { "is" };
     format!("{} {verb} {}", subject(b, old), b.gone)
 }
 
 /// "the repository and its images stay in the account, outside the stack".
 pub(super) fn kept(b: &DataBearing, old: bool) -> String {
-    let verb = if plural(b) { "stay" } else { "stays" };
+    let verb = if has_contents(b) { "stay" } else { "stays" };
     format!(
         "{} {verb} in the account, outside the stack",
         subject(b, old)

@@ -9,8 +9,8 @@
 //! collections as values); it does not understand anchors, aliases, merge keys or multi-line
 //! plain scalars.
 //!
-//! Here: the entry points and RFC 6901 pointer parsing. The scanners are in [`json`], [`yaml`]
-//! (block style) and [`flow`] (YAML flow collections); the simpler key locator for the
+//! Here: the entry points and RFC 6901 pointer parsing. The scanners are in `json`, `yaml`
+//! (block style) and `flow` (YAML flow collections); the simpler key locator for the
 //! project's own config files is [`config`].
 
 pub mod config;

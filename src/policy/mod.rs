@@ -8,7 +8,7 @@
 //! first.
 //!
 //! Here: the kinds of document, [`validate`], and the reading every policy user shares
-//! ([`statements`], [`strings_of`]). The grammars are in [`lifecycle`] and [`iam`]; the expansion
+//! ([`statements`], [`strings_of`]). The grammars are in `lifecycle` and `iam`; the expansion
 //! of a template's policies into permission tuples, for the plan's risks, is in [`expand`].
 
 pub mod expand;

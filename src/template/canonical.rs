@@ -190,7 +190,7 @@ pub fn sid_entries<'a>(list: &[&'a Value]) -> Option<Vec<(String, &'a Value)>> {
 }
 
 /// An order-free form of a canonical value, for matching elements of order-insensitive arrays:
-/// equal for values that [`compare`] finds no change between.
+/// equal for values that `plan::diff` finds no change between.
 pub fn norm(v: &Value, ctx: Ctx) -> Value {
     if is_intrinsic(v) {
         return v.clone();

@@ -2,7 +2,7 @@
 //! encryption, repository policies, and the scan findings of the newest (or every tagged)
 //! image. [`gather`] reads the registry through the [`Ecr`] adapter; [`check_repository`] is a
 //! pure function over what it read; [`remediate`] sets tag immutability. The repository-policy
-//! check is in [`policy`], the reading and counting of images in [`images`].
+//! check is in `policy`, the reading and counting of images in `images`.
 
 mod images;
 mod policy;

@@ -2,14 +2,14 @@
 //! resources, outputs, parameter declarations and other sections change, and for each changed
 //! resource the deepest changed property paths.
 //!
-//! Everything is compared in the canonical form of [`canonical`](crate::template::canonical::canonical), so that formatting never shows
+//! Everything is compared in the canonical form of [`canonical`], so that formatting never shows
 //! up as a change: key order, `1.0` vs `1`, `"5"` vs `5`, the string form of `Fn::GetAtt`, JSON
 //! documents embedded as strings, `DependsOn: A` vs `[A]`, reordered tags and reordered policy
 //! statements, actions, resources and principals.
 //!
 //! This module does not evaluate intrinsic functions or parameters (`{"Ref": "X"}` is compared
 //! as written), does not know which changes replace a resource (that is `risk`, and the change
-//! set), and does no I/O. The walk itself is in [`compare`]; the coloured text diff that `plan`
+//! set), and does no I/O. The walk itself is in `compare`; the coloured text diff that `plan`
 //! prints is `report::diff`, over [`same`] and [`display_form`].
 
 mod compare;
@@ -31,7 +31,7 @@ pub enum ChangeKind {
     Modified,
 }
 
-/// One change at one path. `before` and `after` are canonical values (see [`canonical`](crate::template::canonical::canonical));
+/// One change at one path. `before` and `after` are canonical values (see [`canonical`]);
 /// `before` is `None` for `Added`, `after` is `None` for `Removed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PropertyChange {
@@ -301,7 +301,7 @@ fn resource_changes(old: &Value, new: &Value) -> Vec<PropertyChange> {
 // ---------------------------------------------------------------------------------------------
 // Structural comparison
 
-/// Whether two canonical values (see [`canonical`](crate::template::canonical::canonical)) hold
+/// Whether two canonical values (see [`canonical`]) hold
 /// no change between them, by the rules of this diff; `None` is an absent value.
 pub fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {

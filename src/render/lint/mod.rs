@@ -8,9 +8,9 @@
 //! not evaluate intrinsic functions or conditions, and it does not locate findings in source text
 //! (see `locate`); each finding carries an RFC 6901 pointer into the template instead.
 //!
-//! Here: the entry point, the names a template declares, and the [`Linter`] with its findings.
-//! Its checks are split by what they read: [`sections`] (the template's top-level sections,
-//! limits and size), [`resources`] (resources and their attributes) and [`refs`] (the walk over
+//! Here: the entry point, the names a template declares, and the `Linter` with its findings.
+//! Its checks are split by what they read: `sections` (the template's top-level sections,
+//! limits and size), `resources` (resources and their attributes) and `refs` (the walk over
 //! values: `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::FindInMap`, conditions).
 
 mod refs;

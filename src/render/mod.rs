@@ -6,7 +6,9 @@
 //! is not valid JSON or YAML, and lint findings, are mapped back to the source line that
 //! produced them by rendering once more with line markers (see `source`).
 //!
-//! Not here: talking to AWS (stack outputs and the account id arrive through [`RenderOptions`]).
+//! Not here: talking to AWS (stack outputs and the account id arrive through [`RenderOptions`]);
+//! parsing the rendered text (`template::parse`), validating policy documents (`policy`) and
+//! finding a pointer's line in the text (`locate`), which this module calls.
 
 mod env;
 pub mod lint;

@@ -884,3 +884,20 @@ fn action_patterns() {
         assert!(!is_action_pattern(bad), "{bad}");
     }
 }
+
+#[test]
+fn a_condition_reference_in_a_policy_is_no_function() {
+    // `{"Condition": X}` is a function only in a template's `Conditions`; in a policy it is an
+    // object where a string belongs. `Ref` and `Fn::*` are taken as written.
+    let doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", {"Condition": "IsProd"}],
+            "Resource": [{"Ref": "BucketArn"}, {"Fn::Sub": "${BucketArn}/*"}]
+        }]
+    });
+    let problems = validate(PolicyKind::Identity, &doc);
+    assert_eq!(problems.len(), 1, "{:#?}", messages(&problems));
+    assert_eq!(problems[0].pointer, "/Statement/0/Action/1");
+}

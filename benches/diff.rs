@@ -3,7 +3,8 @@
 //! resources changed, 5 added and 5 removed; the semantic diff and the unified text diff.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use little_stack::plan::diff::{diff_templates, unified};
+use little_stack::plan::diff::diff_templates;
+use little_stack::report::diff::unified;
 use serde_json::{json, Map, Value};
 
 fn template(changed: bool) -> Value {

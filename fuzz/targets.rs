@@ -18,8 +18,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use little_stack::diag::{Diagnostic, Severity};
+use little_stack::locate;
 use little_stack::project::Project;
-use little_stack::render::{lint, locate, parse, source, RenderOptions, Renderer};
+use little_stack::render::{lint, source, RenderOptions, Renderer};
+use little_stack::template::parse;
 
 use crate::engine::{hash, Signatures, Target};
 
@@ -407,10 +409,10 @@ impl Target for LocateTarget {
             out.push(sig(&[what, if at.is_some() { "found" } else { "-" }]));
         }
         let path: Vec<&str> = pointer.split('/').filter(|s| !s.is_empty()).collect();
-        let at = little_stack::project::config::yaml_key_position(text, &path);
+        let at = locate::config::yaml_key_position(text, &path);
         check_position(text, at, "yaml_key_position")?;
         if let Some((last, parent)) = path.split_last() {
-            let at = little_stack::project::config::yaml_value_position(text, parent, last);
+            let at = locate::config::yaml_value_position(text, parent, last);
             check_position(text, at, "yaml_value_position")?;
         }
 

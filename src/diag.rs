@@ -197,6 +197,23 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// Removes the " at line X column Y" that serde errors append: the location is shown apart.
+pub fn strip_position(message: &str) -> String {
+    let mut m = message.to_owned();
+    if let Some(i) = m.find(" at line ") {
+        let tail = &m[i + " at line ".len()..];
+        if tail
+            .split_whitespace()
+            .next()
+            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        {
+            m.truncate(i);
+        }
+    }
+    // serde lists every expected field; that is useful, but keep it on one line.
+    m.replace('\n', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

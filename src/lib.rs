@@ -17,16 +17,20 @@ pub mod error;
 pub mod identity;
 pub mod init;
 pub mod interrupt;
+pub mod locate;
 pub mod net;
 pub mod notify;
 pub mod parallel;
 pub mod plan;
+pub mod policy;
 pub mod project;
 pub mod region;
 pub mod render;
 pub mod report;
 pub mod schema;
 pub mod serve;
+pub mod template;
+pub mod text;
 pub mod time;
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ pub fn is_known(region: &str) -> bool {
 
 /// The known region closest to a name that is not one (`us-esat-1` → `us-east-1`).
 pub fn suggestion(region: &str) -> Option<String> {
-    crate::error::closest(&region.to_ascii_lowercase(), all())
+    crate::text::closest(&region.to_ascii_lowercase(), all())
 }
 
 /// Checks a region name: the error is a sentence naming the region and, when there is one

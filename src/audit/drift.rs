@@ -23,11 +23,13 @@ use crate::aws::drift::{PropertyDifference, RepositoryFacts, ResourceDrift};
 use crate::aws::iam::RoleFacts;
 use crate::aws::stack_ops::StackResource;
 use crate::error::{Error, Result};
-use crate::plan::diff::canonical;
 use crate::plan::run::{clients_for, dependency_outputs};
 use crate::project::Selection;
 use crate::project::{Project, Stack};
 use crate::render::{RenderOptions, Renderer};
+use crate::template::canonical::canonical;
+use crate::template::intrinsic::has_intrinsic;
+use crate::text::escape_segment;
 
 pub const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 pub const IAM_ROLE: &str = "AWS::IAM::Role";
@@ -228,7 +230,7 @@ pub async fn stack_drift(
             let properties = template
                 .pointer(&format!(
                     "/Resources/{}/Properties",
-                    pointer_escape(&r.logical_id)
+                    escape_segment(&r.logical_id)
                 ))
                 .cloned()
                 .unwrap_or(Value::Object(Default::default()));
@@ -401,22 +403,6 @@ pub async fn stack_set_drift(
         }
     }
     Ok(result)
-}
-
-/// A JSON pointer token (`~` and `/` escaped).
-fn pointer_escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-/// Whether a template value is (or holds) an intrinsic function.
-fn has_intrinsic(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => {
-            m.keys().any(|k| k == "Ref" || k.starts_with("Fn::")) || m.values().any(has_intrinsic)
-        }
-        Value::Array(items) => items.iter().any(has_intrinsic),
-        _ => false,
-    }
 }
 
 /// A value's text in a difference: strings as they are, others as compact JSON.

@@ -11,6 +11,7 @@ use crate::aws::connect::Connect;
 use crate::error::{Error, Result, Verdict};
 use crate::notify::{Item, Notification, Outcome, Targets};
 use crate::project::config::NotifyFile;
+use crate::text::plural;
 
 /// The minimum severity notified when `audit.notify.min_severity` names none.
 pub const DEFAULT_MIN_SEVERITY: &str = "LOW";
@@ -251,10 +252,6 @@ fn or_unknown(s: &str) -> String {
     } else {
         s.to_owned()
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

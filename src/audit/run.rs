@@ -77,7 +77,7 @@ pub fn validate_checks(wanted: &[String]) -> Result<()> {
             .iter()
             .any(|c| selected(c, std::slice::from_ref(w)))
         {
-            let hint = crate::error::closest(w, ALL_CHECKS.iter().copied())
+            let hint = crate::text::closest(w, ALL_CHECKS.iter().copied())
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
             return Err(crate::error::Error::Usage(format!(

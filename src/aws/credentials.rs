@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use aws_config::profile::{Profile, ProfileSet};
 use aws_types::os_shim_internal::{Env, Fs};
 
-use crate::error::{closest, Error, Result};
+use crate::error::{Error, Result};
+use crate::text::closest;
 
 /// The variables that decide where credentials and the region come from.
 const VARIABLES: &[&str] = &[

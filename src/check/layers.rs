@@ -11,8 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use super::limits::{over, thousands, Limits};
+use super::limits::{over, Limits};
 use super::tarstream::{Kind, TarError, TarStream};
+use crate::text::thousands;
 
 /// Files larger than this are never kept (the files read are a few hundred bytes).
 pub const MAX_FILE: u64 = 256 * 1024;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::rules::{CheckResult, Level, Outcome};
 use crate::error::Error;
+use crate::text::thousands;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -76,19 +77,6 @@ impl Default for Limits {
 fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     crate::duration::parse(&text).map_err(serde::de::Error::custom)
-}
-
-/// `1,048,576`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A limit and what broke it, for [`Problem::Limit`].

@@ -347,7 +347,7 @@ async fn read_image(
             limits.max_config_entries,
             format!(
                 "the image config has {} environment variables, labels, command words and build steps",
-                limits::thousands(entries)
+                crate::text::thousands(entries)
             ),
         )
         .into());

@@ -17,8 +17,9 @@ use http::{header, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 
-use super::limits::{over, parse_digest, thousands, Hasher, Problem, Stop};
+use super::limits::{over, parse_digest, Hasher, Problem, Stop};
 use crate::error::{Error, Result};
+use crate::text::thousands;
 
 /// Chunks in flight between the network and the layer reader.
 pub const CHANNEL_CHUNKS: usize = 8;

@@ -9,7 +9,8 @@
 
 use std::io::{self, Read};
 
-use super::limits::{over, thousands, Limits, Problem};
+use super::limits::{over, Limits, Problem};
+use crate::text::thousands;
 
 const BLOCK: u64 = 512;
 

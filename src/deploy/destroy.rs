@@ -719,9 +719,12 @@ fn protection_left_off(name: &str, region: Option<&str>, error: &str, ui: &dyn U
 
 /// (logical id, DeletionPolicy) of every resource of a deployed template.
 fn deletion_policies(template: &str) -> Vec<(String, String)> {
-    let parsed: Option<Value> = crate::render::parse::parse(template, crate::render::Syntax::Json)
-        .or_else(|_| crate::render::parse::parse(template, crate::render::Syntax::Yaml))
-        .ok();
+    let parsed: Option<Value> =
+        crate::template::parse::parse(template, crate::template::parse::Syntax::Json)
+            .or_else(|_| {
+                crate::template::parse::parse(template, crate::template::parse::Syntax::Yaml)
+            })
+            .ok();
     parsed
         .as_ref()
         .and_then(|t| t.get("Resources"))

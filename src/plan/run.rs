@@ -28,7 +28,8 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::project::Selection;
 use crate::project::{Project, Stack};
-use crate::render::{parse, MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
+use crate::render::{MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
+use crate::template::parse;
 
 #[derive(Clone)]
 pub struct PlanOptions {

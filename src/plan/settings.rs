@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::diff::canonical;
 use super::model::BoolChange;
 use super::risk::{Risk, RiskKind};
+use crate::template::canonical::canonical;
 
 /// The resource type named by the risks of a stack's own settings; their logical ids are
 /// `TerminationProtection` and `StackPolicy`.

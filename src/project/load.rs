@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::config::{parse_yaml, yaml_key_position, yaml_value_position, ProjectFile, StackFile};
+use super::config::{parse_yaml, ProjectFile, StackFile};
 use super::files::{ProjectFiles, ReadError};
 use super::{
     absolute, audit, bad_region, find_stack_outputs, legacy, normalize, stackset, ConfigFormat,
@@ -16,7 +16,9 @@ use super::{
 use crate::aws::connect::Account;
 use crate::aws::names::{is_account_id, is_region, is_role_arn, is_stack_name};
 use crate::diag::{Diagnostic, Location};
-use crate::error::{closest, Error, Result};
+use crate::error::{Error, Result};
+use crate::locate::config::{yaml_key_position, yaml_value_position};
+use crate::text::closest;
 
 impl Project {
     /// Loads the project at `root`, reporting every problem found.

@@ -18,8 +18,10 @@ use indexmap::IndexMap;
 
 use crate::aws::connect::Account;
 use crate::diag::{Diagnostic, Location};
-use crate::error::{closest, Error, Result};
-use config::{yaml_key_position, ProjectFile};
+use crate::error::{Error, Result};
+use crate::locate::config::yaml_key_position;
+use crate::text::closest;
+use config::ProjectFile;
 use files::ProjectFiles;
 pub use graph::Graph;
 

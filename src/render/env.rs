@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error as TplError, ErrorKind, State, UndefinedBehavior};
 
-use super::policy;
 use super::source;
 use crate::diag::{Diagnostic, Location};
+use crate::policy;
 use crate::project::files::{Outside, ProjectFiles, ReadError};
 
 /// The most work one render may do, in minijinja's fuel: one unit per instruction, and one per
@@ -689,7 +689,7 @@ fn load_policy(
                     "policy-syntax",
                     format!(
                         "policy `{base}` is not valid JSON: {}",
-                        crate::project::config::strip_position(&e.to_string())
+                        crate::diag::strip_position(&e.to_string())
                     ),
                 ),
             )]))
@@ -702,7 +702,7 @@ fn load_policy(
             .into_iter()
             .map(|p| {
                 let (line, col) =
-                    super::locate::json_pointer_position(&text, &p.pointer).unwrap_or((1, 1));
+                    crate::locate::json_pointer_position(&text, &p.pointer).unwrap_or((1, 1));
                 at(
                     line,
                     col,

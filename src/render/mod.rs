@@ -6,17 +6,14 @@
 //! is not valid JSON or YAML, and lint findings, are mapped back to the source line that
 //! produced them by rendering once more with line markers (see `source`).
 //!
-//! Not here: talking to AWS (stack outputs and the account id arrive through [`RenderOptions`]).
+//! Not here: talking to AWS (stack outputs and the account id arrive through [`RenderOptions`]);
+//! parsing the rendered text (`template::parse`), validating policy documents (`policy`) and
+//! finding a pointer's line in the text (`locate`), which this module calls.
 
 mod env;
 pub mod lint;
-pub mod locate;
 pub mod ops;
-pub mod parse;
-pub mod policy;
 pub mod source;
-#[cfg(test)]
-mod testgen;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -27,9 +24,9 @@ use serde::Serialize;
 
 use crate::diag::{line_col, Diagnostic, Location, Severity};
 use crate::project::{Project, Stack};
+use crate::template::parse::Syntax;
 pub use env::{output_placeholder, AccountResolver, MissingOutputs, Outputs};
 use env::{to_value, Session, CONFIG_PREFIX, POLICY_PREFIX};
-pub use parse::Syntax;
 
 /// What rendering may know beyond the project's files.
 #[derive(Clone, Default)]
@@ -305,7 +302,7 @@ impl<'p> Renderer<'p> {
             .and_then(|t| env::render_capped(&t, ctx.clone()))
             .map_err(|e| self.template_error(stack, &e, session))?;
         let syntax = Syntax::of(&stack.template);
-        let template = match parse::parse(&text, syntax) {
+        let template = match crate::template::parse::parse(&text, syntax) {
             Ok(v) => v,
             Err(e) => return Err(vec![self.output_error(stack, &text, syntax, &e, ctx)]),
         };
@@ -375,8 +372,8 @@ impl<'p> Renderer<'p> {
                 }
                 if let Some((map, session)) = &marked {
                     let pos = match rendered.syntax {
-                        Syntax::Json => locate::json_pointer_position(&map.text, &f.pointer),
-                        Syntax::Yaml => locate::yaml_pointer_position(&map.text, &f.pointer),
+                        Syntax::Json => crate::locate::json_pointer_position(&map.text, &f.pointer),
+                        Syntax::Yaml => crate::locate::yaml_pointer_position(&map.text, &f.pointer),
                     };
                     if let Some((line, col)) = pos {
                         let offset = offset_of(&map.text, line, col);
@@ -638,7 +635,7 @@ impl<'p> Renderer<'p> {
         stack: &Stack,
         text: &str,
         syntax: Syntax,
-        e: &parse::ParseError,
+        e: &crate::template::parse::ParseError,
         ctx: Value,
     ) -> Diagnostic {
         let what = match syntax {
@@ -666,7 +663,7 @@ impl<'p> Renderer<'p> {
             .and_then(|t| env::render_capped(&t, ctx))
         {
             let map = source::SourceMap::new(&marked);
-            if let Err(me) = parse::parse(&map.text, syntax) {
+            if let Err(me) = crate::template::parse::parse(&map.text, syntax) {
                 let offset = offset_of(&map.text, me.line, me.column);
                 if let Some((name, line, col)) = self.source_location(stack, &map, &session, offset)
                 {

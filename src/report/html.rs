@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 
 use super::audit::{summary, xml_escape as esc};
 use crate::audit::model::{AuditReport, Finding, Severity};
+use crate::text::plural;
 use crate::time::rfc3339_utc;
 
 /// The page's whole stylesheet; kept under 4 KB.
@@ -51,10 +52,6 @@ fn badge(s: Severity) -> String {
         s.as_str().to_ascii_lowercase(),
         s.as_str()
     )
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The heading of an account/region group.

@@ -8,6 +8,7 @@ pub mod atom;
 pub mod audit;
 pub mod check;
 pub mod diagnostics;
+pub mod diff;
 pub mod drift;
 pub mod gate;
 pub mod html;

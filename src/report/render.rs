@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::render::{Rendered, Syntax};
+use crate::render::Rendered;
+use crate::template::parse::Syntax;
 
 /// `-v`: what a rendered template holds.
 pub fn describe(r: &Rendered) -> String {

@@ -5,17 +5,18 @@ use std::io::Write;
 use super::{write_json, Style};
 use crate::error::{Error, Result};
 use crate::render::ops::Validation;
+use crate::text::plural_suffix;
 
 pub fn write_text(w: &mut dyn Write, report: &Validation, style: Style) -> Result<()> {
     for s in &report.stacks {
         let status = match (s.errors, s.warnings) {
             (0, 0) => style.green("ok"),
-            (0, n) => style.yellow(&format!("ok, {n} warning{}", plural(n))),
+            (0, n) => style.yellow(&format!("ok, {n} warning{}", plural_suffix(n))),
             (e, n) => style.red(&format!(
                 "{e} error{}{}",
-                plural(e),
+                plural_suffix(e),
                 if n > 0 {
-                    format!(", {n} warning{}", plural(n))
+                    format!(", {n} warning{}", plural_suffix(n))
                 } else {
                     String::new()
                 }
@@ -29,21 +30,13 @@ pub fn write_text(w: &mut dyn Write, report: &Validation, style: Style) -> Resul
     writeln!(
         w,
         "validated {n} stack{}: {errors} error{}, {warnings} warning{}",
-        plural(n),
-        plural(errors),
-        plural(warnings)
+        plural_suffix(n),
+        plural_suffix(errors),
+        plural_suffix(warnings)
     )
     .map_err(Error::output)
 }
 
 pub fn write_json_report(w: &mut dyn Write, report: &Validation) -> Result<()> {
     write_json(w, report)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

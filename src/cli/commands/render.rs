@@ -5,8 +5,9 @@ use crate::cli::output::stderr_line;
 use crate::cli::{RenderArgs, TemplateFormat};
 use crate::error::{Result, Verdict};
 use crate::project::Project;
-use crate::render::{ops, Syntax};
+use crate::render::ops;
 use crate::report;
+use crate::template::parse::Syntax;
 
 pub fn run(project: Project, ctx: &Context, args: RenderArgs) -> Result<Verdict> {
     let rendered = ops::render_stacks(

@@ -37,7 +37,7 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<Value, ParseError> {
         Syntax::Json => serde_json::from_str(text).map_err(|e| ParseError {
             line: e.line().max(1),
             column: e.column().max(1),
-            message: crate::project::config::strip_position(&e.to_string()),
+            message: crate::diag::strip_position(&e.to_string()),
         }),
         Syntax::Yaml => parse_yaml(text),
     }
@@ -52,7 +52,7 @@ fn parse_yaml(text: &str) -> Result<Value, ParseError> {
         ParseError {
             line,
             column,
-            message: crate::project::config::strip_position(&e.to_string()),
+            message: crate::diag::strip_position(&e.to_string()),
         }
     })?;
     from_yaml(yaml).map_err(|message| ParseError {

@@ -1,0 +1,412 @@
+//! The ECR checks: tag immutability (with remediation), scanning, lifecycle policies,
+//! encryption, repository policies, and the scan findings of the newest (or every tagged)
+//! image. [`gather`] reads the registry through the [`Ecr`] adapter; [`check_repository`] is a
+//! pure function over what it read; [`remediate`] sets tag immutability. The repository-policy
+//! check is in `policy`, the reading and counting of images in `images`.
+
+mod images;
+mod policy;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::model::{Finding, Remediation, Severity};
+use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult};
+use crate::error::Result;
+use crate::parallel::{bounded, Pending};
+use crate::policy::{validate, PolicyKind};
+use crate::text::quoted;
+use images::{image_label, repository_facts, severity_counts};
+use policy::{repository_policy, wildcard};
+
+pub const CHECK_TAG_IMMUTABILITY: &str = "ecr.tag-immutability";
+pub const CONTROL_TAG_IMMUTABILITY: &str = "ECR.2";
+pub const SEVERITY_TAG_IMMUTABILITY: Severity = Severity::High;
+
+pub const CHECK_SCANNING: &str = "ecr.scanning";
+pub const CONTROL_SCANNING: &str = "ECR.1";
+pub const SEVERITY_SCANNING: Severity = Severity::High;
+
+pub const CHECK_LIFECYCLE: &str = "ecr.lifecycle";
+pub const CONTROL_LIFECYCLE: &str = "ECR.3";
+pub const SEVERITY_LIFECYCLE: Severity = Severity::Medium;
+
+pub const CHECK_ENCRYPTION: &str = "ecr.encryption";
+pub const CONTROL_ENCRYPTION: &str = "ECR.5";
+pub const SEVERITY_ENCRYPTION: Severity = Severity::Medium;
+
+pub const CHECK_REPOSITORY_POLICY: &str = "ecr.repository-policy";
+pub const SEVERITY_REPOSITORY_POLICY: Severity = Severity::High;
+/// A public principal without a restricting condition.
+pub const SEVERITY_PUBLIC_POLICY: Severity = Severity::Critical;
+
+/// Severity: the worst among the image's findings.
+pub const CHECK_IMAGE_FINDINGS: &str = "ecr.image-findings";
+
+pub const CHECK_IMAGE_SCAN: &str = "ecr.image-scan";
+pub const SEVERITY_IMAGE_SCAN: Severity = Severity::Medium;
+
+pub const RESOURCE_TYPE: &str = "AWS::ECR::Repository";
+/// The remediation's API call.
+pub const REMEDIATION_ACTION: &str = "ecr:PutImageTagMutability";
+
+/// How many repositories [`gather`] reads at once.
+pub const CONCURRENCY: usize = 8;
+
+/// The ECR audit's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EcrSettings {
+    /// Repository name globs (`*`, `?`) that the audit skips.
+    pub exclude_repositories: Vec<String>,
+    /// Whether `IMMUTABLE_WITH_EXCLUSION` passes the tag immutability check.
+    pub allow_immutable_with_exclusion: bool,
+    /// KMS keys (ARNs or key ids) allowed for encryption; empty: any KMS key.
+    pub allowed_kms_keys: Vec<String>,
+    /// Whether `AES256` fails the encryption check.
+    pub require_kms: bool,
+    /// The account ids of little.yaml: repository policies may name them.
+    pub known_accounts: Vec<String>,
+    pub organization_id: Option<String>,
+    /// A scan older than this many days is stale.
+    pub stale_scan_days: u32,
+    /// Check every tagged image, not only the newest image.
+    pub all_tagged_images: bool,
+}
+
+impl Default for EcrSettings {
+    fn default() -> Self {
+        EcrSettings {
+            exclude_repositories: Vec::new(),
+            allow_immutable_with_exclusion: true,
+            allowed_kms_keys: Vec::new(),
+            require_kms: false,
+            known_accounts: Vec::new(),
+            organization_id: None,
+            stale_scan_days: 30,
+            all_tagged_images: false,
+        }
+    }
+}
+
+/// What [`gather`] read about one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryFacts {
+    pub repository: Repository,
+    pub lifecycle: Option<String>,
+    pub policy: Option<String>,
+    /// The newest image, or every tagged image with `all_tagged_images`, with its scan.
+    pub images: Vec<(Image, Option<ScanResult>)>,
+}
+
+/// Whether the audit skips the repository.
+pub fn is_excluded(name: &str, settings: &EcrSettings) -> bool {
+    settings
+        .exclude_repositories
+        .iter()
+        .any(|g| wildcard(g, name, true))
+}
+
+fn finding(
+    check: &str,
+    control: Option<&str>,
+    severity: Severity,
+    repo: &Repository,
+    account: &str,
+    region: &str,
+    message: String,
+) -> Finding {
+    Finding {
+        check: check.to_owned(),
+        control: control.map(str::to_owned),
+        severity,
+        resource: repo.name.clone(),
+        resource_type: RESOURCE_TYPE.to_owned(),
+        arn: (!repo.arn.is_empty()).then(|| repo.arn.clone()),
+        account: (!account.is_empty()).then(|| account.to_owned()),
+        region: (!region.is_empty()).then(|| region.to_owned()),
+        message,
+        remediation: None,
+    }
+}
+
+/// The tag immutability check's message, or `None` when it passes.
+fn tag_immutability(repo: &Repository, settings: &EcrSettings) -> Option<String> {
+    let name = &repo.name;
+    match repo.tag_mutability.as_str() {
+        "IMMUTABLE" => None,
+        "IMMUTABLE_WITH_EXCLUSION" if settings.allow_immutable_with_exclusion => None,
+        "IMMUTABLE_WITH_EXCLUSION" => Some(format!(
+            "repository `{name}` is `IMMUTABLE_WITH_EXCLUSION`: tags matching {} can be overwritten",
+            quoted(&repo.exclusion_filters)
+        )),
+        "MUTABLE_WITH_EXCLUSION" => Some(format!(
+            "repository `{name}` is `MUTABLE_WITH_EXCLUSION`: tags not matching {} can be overwritten",
+            quoted(&repo.exclusion_filters)
+        )),
+        other => Some(format!(
+            "repository `{name}` has mutable image tags (`{other}`): a tag can be moved to another image"
+        )),
+    }
+}
+
+fn scanning(repo: &Repository, registry: &RegistryScanning) -> Option<String> {
+    let covered = repo.scan_on_push
+        || registry.rules.iter().any(|r| {
+            matches!(r.frequency.as_str(), "SCAN_ON_PUSH" | "CONTINUOUS_SCAN")
+                && r.filters.iter().any(|f| wildcard(f, &repo.name, false))
+        });
+    (!covered).then(|| {
+        format!(
+            "images pushed to repository `{}` are not scanned: scan on push is off and no registry scanning rule with `SCAN_ON_PUSH` or `CONTINUOUS_SCAN` matches it",
+            repo.name
+        )
+    })
+}
+
+fn lifecycle(repo: &Repository, policy: Option<&str>) -> Option<String> {
+    let name = &repo.name;
+    let Some(text) = policy else {
+        return Some(format!(
+            "repository `{name}` has no lifecycle policy: old images are never expired"
+        ));
+    };
+    let doc: Value = match serde_json::from_str(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Some(format!(
+                "the lifecycle policy of repository `{name}` is not JSON: {e}"
+            ))
+        }
+    };
+    validate(PolicyKind::Lifecycle, &doc).first().map(|p| {
+        let at = if p.pointer.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{}`", p.pointer)
+        };
+        format!(
+            "the lifecycle policy of repository `{name}` is invalid{at}: {}",
+            p.message
+        )
+    })
+}
+
+/// Whether `key` (an ARN, key id or alias) is among the allowed keys.
+fn allowed_key(key: &str, allowed: &[String]) -> bool {
+    allowed.iter().any(|a| {
+        key == a
+            || key.ends_with(&format!("/{a}"))
+            || a.ends_with(&format!("/{key}"))
+            || a.ends_with(&format!(":{key}"))
+    })
+}
+
+fn encryption(repo: &Repository, settings: &EcrSettings) -> Option<String> {
+    let name = &repo.name;
+    if repo.encryption_type == "AES256" {
+        return settings.require_kms.then(|| {
+            format!("repository `{name}` is encrypted with `AES256`, not with a KMS key")
+        });
+    }
+    if settings.allowed_kms_keys.is_empty() {
+        return None;
+    }
+    match &repo.kms_key {
+        Some(key) if allowed_key(key, &settings.allowed_kms_keys) => None,
+        Some(key) => Some(format!(
+            "repository `{name}` is encrypted with KMS key `{key}`, which is not an allowed key"
+        )),
+        None => Some(format!(
+            "repository `{name}` is encrypted with the AWS managed key `aws/ecr`, which is not an allowed key"
+        )),
+    }
+}
+
+/// All checks for one repository; `account` and `region` label the findings; `now` (seconds
+/// since the epoch) dates the scans.
+pub fn check_repository(
+    facts: &RepositoryFacts,
+    registry: &RegistryScanning,
+    settings: &EcrSettings,
+    account: &str,
+    region: &str,
+    now: u64,
+) -> Vec<Finding> {
+    let repo = &facts.repository;
+    let f = |check: &str, control: Option<&str>, severity: Severity, message: String| {
+        finding(check, control, severity, repo, account, region, message)
+    };
+    let mut out = Vec::new();
+    if let Some(m) = tag_immutability(repo, settings) {
+        out.push(f(
+            CHECK_TAG_IMMUTABILITY,
+            Some(CONTROL_TAG_IMMUTABILITY),
+            SEVERITY_TAG_IMMUTABILITY,
+            m,
+        ));
+    }
+    if let Some(m) = scanning(repo, registry) {
+        out.push(f(
+            CHECK_SCANNING,
+            Some(CONTROL_SCANNING),
+            SEVERITY_SCANNING,
+            m,
+        ));
+    }
+    if let Some(m) = lifecycle(repo, facts.lifecycle.as_deref()) {
+        out.push(f(
+            CHECK_LIFECYCLE,
+            Some(CONTROL_LIFECYCLE),
+            SEVERITY_LIFECYCLE,
+            m,
+        ));
+    }
+    if let Some(m) = encryption(repo, settings) {
+        out.push(f(
+            CHECK_ENCRYPTION,
+            Some(CONTROL_ENCRYPTION),
+            SEVERITY_ENCRYPTION,
+            m,
+        ));
+    }
+    if let Some(policy) = &facts.policy {
+        for (severity, m) in repository_policy(repo, policy, settings) {
+            out.push(f(CHECK_REPOSITORY_POLICY, None, severity, m));
+        }
+    }
+    let stale_after = i64::from(settings.stale_scan_days) * 86_400;
+    for (image, scan) in &facts.images {
+        let label = image_label(&repo.name, image);
+        let Some(scan) = scan else {
+            out.push(f(
+                CHECK_IMAGE_SCAN,
+                None,
+                SEVERITY_IMAGE_SCAN,
+                format!("image {label} has never been scanned"),
+            ));
+            continue;
+        };
+        if matches!(scan.status.as_str(), "FAILED" | "UNSUPPORTED_IMAGE") {
+            let why = scan
+                .description
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            out.push(f(
+                CHECK_IMAGE_SCAN,
+                None,
+                SEVERITY_IMAGE_SCAN,
+                format!("the scan of image {label} is `{}`{why}", scan.status),
+            ));
+        } else if let Some(done) = scan
+            .completed_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339_secs)
+        {
+            let age = i64::try_from(now).unwrap_or(i64::MAX) - done;
+            if age > stale_after {
+                out.push(f(
+                    CHECK_IMAGE_SCAN,
+                    None,
+                    SEVERITY_IMAGE_SCAN,
+                    format!(
+                        "the last scan of image {label} is {} days old (more than {})",
+                        age / 86_400,
+                        settings.stale_scan_days
+                    ),
+                ));
+            }
+        }
+        let counts = severity_counts(scan);
+        if let Some((worst, _)) = counts.first() {
+            let text = counts
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(f(
+                CHECK_IMAGE_FINDINGS,
+                None,
+                *worst,
+                format!("{label}: {text}"),
+            ));
+        }
+    }
+    out
+}
+
+/// Reads the registry's scanning configuration and each repository that is not excluded, a
+/// few at a time; the repositories in the registry's order, and how many images were looked
+/// at.
+pub async fn gather(
+    ecr: &dyn Ecr,
+    settings: &EcrSettings,
+) -> Result<(RegistryScanning, Vec<RepositoryFacts>, usize)> {
+    let registry = ecr.registry_scanning().await?;
+    let repositories: Vec<Repository> = ecr
+        .repositories()
+        .await?
+        .into_iter()
+        .filter(|r| !is_excluded(&r.name, settings))
+        .collect();
+    let futures: Vec<Pending<'_, Result<RepositoryFacts>>> = repositories
+        .into_iter()
+        .map(|r| Box::pin(repository_facts(ecr, r, settings)) as Pending<'_, _>)
+        .collect();
+    let facts = bounded(futures, CONCURRENCY)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let images = facts.iter().map(|f| f.images.len()).sum();
+    Ok((registry, facts, images))
+}
+
+/// The tag mutability a failing repository is given: `IMMUTABLE`. (A `MUTABLE_WITH_EXCLUSION`
+/// repository's filters name the tags that were immutable; kept with
+/// `IMMUTABLE_WITH_EXCLUSION` they would become the only mutable ones, so they are dropped.)
+fn remediation_for(repo: &Repository) -> (String, String, Vec<String>) {
+    let describe = |m: &str, filters: &[String]| {
+        if filters.is_empty() {
+            m.to_owned()
+        } else {
+            format!("{m} ({})", filters.join(", "))
+        }
+    };
+    let before = describe(&repo.tag_mutability, &repo.exclusion_filters);
+    ("IMMUTABLE".to_owned(), before, Vec::new())
+}
+
+/// `--remediate`: sets `IMMUTABLE` on every repository with a tag immutability finding and
+/// marks the finding's remediation applied; without `apply`, describes what it would do.
+pub async fn remediate(
+    ecr: &dyn Ecr,
+    findings: &mut [Finding],
+    facts: &[RepositoryFacts],
+    apply: bool,
+) -> Result<()> {
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.check == CHECK_TAG_IMMUTABILITY)
+    {
+        let Some(repo) = facts.iter().map(|f| &f.repository).find(|r| {
+            r.name == finding.resource
+                && (finding.arn.is_none() || finding.arn.as_deref() == Some(r.arn.as_str()))
+        }) else {
+            continue;
+        };
+        let (after, before, filters) = remediation_for(repo);
+        if apply {
+            ecr.set_tag_mutability(&repo.name, &after, &filters).await?;
+        }
+        finding.remediation = Some(Remediation {
+            action: REMEDIATION_ACTION.to_owned(),
+            before,
+            after,
+            applied: apply,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

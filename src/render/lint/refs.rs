@@ -1,0 +1,264 @@
+//! The linter's walk over template values: references by `Ref`, `Fn::GetAtt`, `Fn::Sub` and
+//! `Fn::FindInMap` to names the template does not declare, and condition names (a
+//! `{"Condition": X}` object names a condition only inside `Conditions`).
+
+use serde_json::Value;
+
+use super::{hint, Context, Linter};
+use crate::text::child;
+
+impl<'t> Linter<'t> {
+    /// `name` must be a declared condition.
+    pub(super) fn condition_name(&mut self, pointer: &str, name: &str) {
+        if self.check_dangling && !self.names.condition_set.contains(name) {
+            let hint = hint(name, self.names.conditions.iter().copied());
+            self.error(
+                "dangling-condition",
+                pointer,
+                format!("condition `{name}` is not declared in `Conditions`{hint}"),
+            );
+        }
+    }
+
+    /// Checks the intrinsic functions in `value` that name other parts of the template. Walks
+    /// with an explicit stack, children in document order; does not enter `Fn::Transform`.
+    pub(super) fn walk(&mut self, pointer: &str, value: &'t Value, context: Context) {
+        if !self.check_dangling {
+            return;
+        }
+        let mut stack: Vec<(String, &'t Value)> = vec![(pointer.to_owned(), value)];
+        while let Some((pointer, value)) = stack.pop() {
+            let mut children: Vec<(String, &'t Value)> = Vec::new();
+            match value {
+                Value::Object(map) if map.len() == 1 => {
+                    let Some((key, arg)) = map.iter().next() else {
+                        continue;
+                    };
+                    let p = child(&pointer, key);
+                    match key.as_str() {
+                        "Fn::Transform" => continue,
+                        "Ref" => match arg {
+                            Value::String(name) => self.check_ref(&p, name),
+                            other => children.push((p, other)),
+                        },
+                        "Fn::GetAtt" => self.check_getatt(&p, arg, &mut children),
+                        "Fn::Sub" => self.check_sub(&p, arg, &mut children),
+                        "Fn::If" => match arg {
+                            Value::Array(items) => {
+                                for (i, item) in items.iter().enumerate() {
+                                    let q = child(&p, &i.to_string());
+                                    match item {
+                                        Value::String(c) if i == 0 => self.condition_name(&q, c),
+                                        other => children.push((q, other)),
+                                    }
+                                }
+                            }
+                            other => children.push((p, other)),
+                        },
+                        "Condition" if context == Context::Conditions => match arg {
+                            Value::String(c) => self.condition_name(&p, c),
+                            other => children.push((p, other)),
+                        },
+                        "Fn::FindInMap" => match arg {
+                            Value::Array(items) => {
+                                for (i, item) in items.iter().enumerate() {
+                                    let q = child(&p, &i.to_string());
+                                    match item {
+                                        Value::String(m) if i == 0 => self.check_mapping(&q, m),
+                                        other => children.push((q, other)),
+                                    }
+                                }
+                            }
+                            other => children.push((p, other)),
+                        },
+                        _ => children.push((p, arg)),
+                    }
+                }
+                Value::Object(map) => {
+                    for (key, v) in map {
+                        children.push((child(&pointer, key), v));
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        children.push((child(&pointer, &i.to_string()), v));
+                    }
+                }
+                _ => {}
+            }
+            // Scalars need no visit; containers are pushed so that the first is popped first.
+            stack.extend(
+                children
+                    .into_iter()
+                    .filter(|(_, v)| v.is_object() || v.is_array())
+                    .rev(),
+            );
+        }
+    }
+
+    pub(super) fn check_ref(&mut self, pointer: &str, name: &str) {
+        if !self.names.is_referenceable(name) {
+            let hint = hint(name, self.names.referenceable());
+            self.error(
+                "dangling-ref",
+                pointer,
+                format!(
+                    "`Ref` to `{name}`, which is not a parameter, resource or pseudo parameter{hint}"
+                ),
+            );
+        }
+    }
+
+    pub(super) fn check_getatt(
+        &mut self,
+        pointer: &str,
+        arg: &'t Value,
+        children: &mut Vec<(String, &'t Value)>,
+    ) {
+        let (p, resource) = match arg {
+            Value::String(s) => (
+                pointer.to_owned(),
+                s.split_once('.').map_or(s.as_str(), |(r, _)| r),
+            ),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate().skip(1) {
+                    children.push((child(pointer, &i.to_string()), item));
+                }
+                match items.first() {
+                    Some(Value::String(r)) => (child(pointer, "0"), r.as_str()),
+                    Some(other) => {
+                        children.insert(0, (child(pointer, "0"), other));
+                        return;
+                    }
+                    None => return,
+                }
+            }
+            other => {
+                children.push((pointer.to_owned(), other));
+                return;
+            }
+        };
+        if !self.names.resource_set.contains(resource) {
+            let hint = hint(resource, self.names.resources.iter().copied());
+            self.error(
+                "dangling-getatt",
+                &p,
+                format!("`Fn::GetAtt` on `{resource}`, which is not a resource{hint}"),
+            );
+        }
+    }
+
+    pub(super) fn check_sub(
+        &mut self,
+        pointer: &str,
+        arg: &'t Value,
+        children: &mut Vec<(String, &'t Value)>,
+    ) {
+        let (p, template, vars) = match arg {
+            Value::String(s) => (pointer.to_owned(), s.as_str(), None),
+            Value::Array(items) => {
+                let vars = match items.get(1) {
+                    Some(Value::Object(vars)) => {
+                        let vp = child(pointer, "1");
+                        for (key, v) in vars {
+                            children.push((child(&vp, key), v));
+                        }
+                        Some(vars)
+                    }
+                    Some(other) => {
+                        children.push((child(pointer, "1"), other));
+                        None
+                    }
+                    None => None,
+                };
+                match items.first() {
+                    Some(Value::String(s)) => (child(pointer, "0"), s.as_str(), vars),
+                    Some(other) => {
+                        children.insert(0, (child(pointer, "0"), other));
+                        return;
+                    }
+                    None => return,
+                }
+            }
+            other => {
+                children.push((pointer.to_owned(), other));
+                return;
+            }
+        };
+        for token in sub_references(template) {
+            let name = token.split_once('.').map_or(token, |(n, _)| n);
+            let known = vars.is_some_and(|v| v.contains_key(token) || v.contains_key(name))
+                || self.names.is_referenceable(name);
+            if !known {
+                let hint = hint(
+                    name,
+                    vars.into_iter()
+                        .flat_map(|v| v.keys().map(String::as_str))
+                        .chain(self.names.referenceable()),
+                );
+                self.error(
+                    "dangling-sub",
+                    &p,
+                    format!(
+                        "`Fn::Sub` uses `${{{token}}}`, but `{name}` is not a `Fn::Sub` variable, \
+                         parameter, resource or pseudo parameter{hint}"
+                    ),
+                );
+            }
+        }
+    }
+
+    pub(super) fn check_mapping(&mut self, pointer: &str, name: &str) {
+        if !self.names.mapping_set.contains(name) {
+            let hint = hint(name, self.names.mappings.iter().copied());
+            self.error(
+                "dangling-mapping",
+                pointer,
+                format!(
+                    "`Fn::FindInMap` uses mapping `{name}`, which is not declared in `Mappings`{hint}"
+                ),
+            );
+        }
+    }
+}
+
+/// The names a `Fn::Sub` string refers to: the insides of `${...}`, trimmed; `${!Literal}` is an
+/// escaped literal and refers to nothing. An unterminated `${` refers to nothing either.
+pub(super) fn sub_references(template: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        if let Some(literal) = after.strip_prefix('!') {
+            rest = literal;
+            continue;
+        }
+        let Some(j) = after.find('}') else {
+            break;
+        };
+        let name = after[..j].trim();
+        if !name.is_empty() {
+            names.push(name);
+        }
+        rest = &after[j + 1..];
+    }
+    names
+}
+
+/// `AWS::Service::Type`, `Alexa::ASK::Skill` and any `Namespace::Service::Type` of three
+/// alphanumeric parts; `Custom::Name` (letters, digits, `_`, `@`, `-`); and module types
+/// `Namespace::Service::Type::MODULE`.
+pub(super) fn is_resource_type(t: &str) -> bool {
+    let alnum = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric());
+    let parts: Vec<&str> = t.split("::").collect();
+    match parts.as_slice() {
+        ["Custom", name] => {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'))
+        }
+        [a, b, c] | [a, b, c, "MODULE"] => alnum(a) && alnum(b) && alnum(c),
+        _ => false,
+    }
+}

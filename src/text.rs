@@ -1,0 +1,161 @@
+//! Small wording helpers shared by messages everywhere: lists of names, JSON type names, counts,
+//! RFC 6901 pointer segments, and the "did you mean" suggestions (one edit distance).
+//!
+//! Nothing here knows about templates, policies or AWS; callers choose the words.
+
+use serde_json::Value;
+
+/// One JSON pointer segment, escaped per RFC 6901 (`~` → `~0`, `/` → `~1`).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Appends one segment to a JSON pointer, escaped per RFC 6901.
+pub fn child(pointer: &str, segment: &str) -> String {
+    format!("{pointer}/{}", escape_segment(segment))
+}
+
+/// The JSON type of a value with its article, for messages: "a string", "an object", "null".
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value for a message: strings and numbers as written (in backticks), containers by type.
+pub fn short(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("`{s}`"),
+        Value::Number(n) => format!("`{n}`"),
+        other => type_name(other).to_owned(),
+    }
+}
+
+/// A list of names for messages: "`a`, `b` or `c`".
+pub fn one_of(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Names in backticks, comma-separated: "`a`, `b`".
+pub fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A count with its noun: "1 image", "3 images".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The English plural suffix for a count: "" for 1, "s" otherwise.
+pub fn plural_suffix(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A number with thousands separators: 51200 → "51,200".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The closest candidate within a small edit distance, for "did you mean" hints on names the
+/// user typed (profiles, stacks, checks, regions): case-sensitive, within a third of the name's
+/// length (at least 2, at most 3); ties go to the smallest candidate.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).clamp(2, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c.to_owned())
+}
+
+/// The closest candidate for template names (sections, keys, logical ids): within an edit
+/// distance of 2 ignoring case, and less than the name's length (so that `A` does not suggest
+/// `B`); the name itself is never suggested. Ties go to the first candidate.
+pub fn closest_ignoring_case<'n>(
+    name: &str,
+    candidates: impl Iterator<Item = &'n str>,
+) -> Option<&'n str> {
+    let lower = name.to_lowercase();
+    let len = lower.chars().count();
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        if candidate == name {
+            continue;
+        }
+        let c = candidate.to_lowercase();
+        if c.chars().count().abs_diff(len) > 2 {
+            continue;
+        }
+        let d = edit_distance(&lower, &c);
+        if d <= 2 && d < len && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let names = ["iam-roles", "ecr-repositories"];
+        assert_eq!(closest("iam-role", names), Some("iam-roles".into()));
+        assert_eq!(closest("zzzzzz", names), None);
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(plural(1, "image", "images"), "1 image");
+        assert_eq!(plural(0, "image", "images"), "0 images");
+        assert_eq!(plural_suffix(1), "");
+        assert_eq!(plural_suffix(2), "s");
+        assert_eq!(short(&Value::Bool(true)), "a boolean");
+    }
+}

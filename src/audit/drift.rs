@@ -13,21 +13,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::aws::connect::{Clients, Connect};
-use crate::aws::drift::{PropertyDifference, RepositoryFacts, ResourceDrift};
+use crate::aws::drift::{DetectionStatus, PropertyDifference, RepositoryFacts, ResourceDrift};
 use crate::aws::iam::RoleFacts;
 use crate::aws::stack_ops::StackResource;
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::plan::diff::canonical;
-use crate::plan::run::{clients_for, dependency_outputs};
+use crate::poll::{poll_until, Poll};
 use crate::project::{Project, Stack};
 use crate::render::ops::Selection;
-use crate::render::{RenderOptions, Renderer};
+use crate::render::RenderOptions;
 
 pub const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 pub const IAM_ROLE: &str = "AWS::IAM::Role";
@@ -72,29 +72,20 @@ pub struct StackDriftResult {
     pub error: Option<String>,
 }
 
-/// How to wait for a drift detection: the first wait, doubled up to `max_interval`, until
-/// `timeout`.
-#[derive(Debug, Clone, Copy)]
-pub struct DriftPoll {
-    pub interval: Duration,
-    pub max_interval: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for DriftPoll {
-    fn default() -> Self {
-        DriftPoll {
-            interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(10),
-            timeout: Duration::from_secs(600),
-        }
-    }
-}
-
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct DriftOptions {
     pub render: RenderOptions,
-    pub poll: DriftPoll,
+    /// Waiting for a drift detection ([`Poll::DRIFT`] by default).
+    pub poll: Poll,
+}
+
+impl Default for DriftOptions {
+    fn default() -> Self {
+        DriftOptions {
+            render: RenderOptions::default(),
+            poll: Poll::DRIFT,
+        }
+    }
 }
 
 /// The drift of the selected stacks, in dependency order. A stack whose drift cannot be
@@ -161,7 +152,7 @@ pub async fn stack_drift(
         error: None,
     };
     match clients.cfn.describe_stack(&stack.name).await? {
-        Some(info) if info.status != "REVIEW_IN_PROGRESS" => {}
+        Some(info) if info.is_deployed() => {}
         _ => {
             result.note = Some("not deployed".into());
             return Ok(result);
@@ -177,7 +168,7 @@ pub async fn stack_drift(
                 result.note = reason;
                 let mut rest = Vec::new();
                 for d in drifts {
-                    if d.status == "NOT_CHECKED" {
+                    if d.is_not_checked() {
                         rest.push(StackResource {
                             logical_id: d.logical_id,
                             physical_id: d.physical_id,
@@ -185,7 +176,7 @@ pub async fn stack_drift(
                             status: String::new(),
                             drift_status: Some(d.status),
                         });
-                    } else if d.status == "MODIFIED" || d.status == "DELETED" {
+                    } else if d.has_drifted() {
                         result.resources.push(d);
                     }
                 }
@@ -200,14 +191,7 @@ pub async fn stack_drift(
     let comparable =
         |r: &StackResource| r.resource_type == ECR_REPOSITORY || r.resource_type == IAM_ROLE;
     if to_compare.iter().any(comparable) {
-        let (outputs, _) = dependency_outputs(project, connect, stack).await?;
-        let render_options = RenderOptions {
-            outputs,
-            ..options.render.clone()
-        };
-        let rendered = Renderer::new(project, render_options)
-            .render(stack)
-            .map_err(Error::Invalid)?;
+        let (rendered, _) = render_live(project, connect, stack, &options.render).await?;
         let template = &rendered.template;
         for r in &to_compare {
             if !comparable(r) {
@@ -240,7 +224,7 @@ pub async fn stack_drift(
                     .into_iter()
                     .map(|p| format!("{} {p} (intrinsic functions)", r.logical_id)),
             );
-            if drift.status != "IN_SYNC" {
+            if !drift.is_in_sync() {
                 result.resources.push(drift);
             }
         }
@@ -259,33 +243,27 @@ pub async fn stack_drift(
 async fn cloudformation_drift(
     clients: &Clients,
     stack: &Stack,
-    poll: DriftPoll,
+    poll: Poll,
 ) -> Result<Option<(Vec<ResourceDrift>, Option<String>)>> {
     let Some(id) = clients.drift.detect(&stack.name).await? else {
         return Ok(None);
     };
-    let started = tokio::time::Instant::now();
-    let mut wait = poll.interval;
-    let status = loop {
-        let status = clients.drift.status(&id).await?;
-        if !status.in_progress() {
-            break status;
-        }
-        if started.elapsed() >= poll.timeout {
-            return Err(Error::Aws {
-                operation: "cloudformation:DescribeStackDriftDetectionStatus".into(),
-                message: format!(
-                    "drift detection {id} of {} still in progress after {} s",
-                    stack.name,
-                    poll.timeout.as_secs()
-                ),
-            });
-        }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(poll.max_interval);
-    };
+    let waited = poll_until(
+        poll,
+        || clients.drift.status(&id),
+        |status: &DetectionStatus| !status.in_progress(),
+    )
+    .await?;
+    let status = waited.map_err(|_| Error::Aws {
+        operation: "cloudformation:DescribeStackDriftDetectionStatus".into(),
+        message: format!(
+            "drift detection {id} of {} still in progress after {} s",
+            stack.name,
+            poll.timeout.as_secs()
+        ),
+    })?;
     // A failed detection still reports the resources it could check.
-    let reason = (status.status == "DETECTION_FAILED").then(|| {
+    let reason = status.failed().then(|| {
         format!(
             "drift detection failed: {}",
             status.reason.as_deref().unwrap_or("no reason given")
@@ -302,7 +280,7 @@ async fn cloudformation_drift(
 pub async fn stack_set_drift(
     clients: &Clients,
     stack: &Stack,
-    poll: DriftPoll,
+    poll: Poll,
 ) -> Result<StackDriftResult> {
     let name = &stack.name;
     let mut result = StackDriftResult {
@@ -326,16 +304,11 @@ pub async fn stack_set_drift(
         .unwrap_or_default();
     match clients.stack_sets.detect_drift(name, &prefs).await? {
         Some(operation) => {
-            let wait = crate::aws::cloudformation::Poll {
-                first: poll.interval,
-                max: poll.max_interval,
-                timeout: poll.timeout,
-            };
             let info = crate::aws::stacksets::wait_for_operation(
                 clients.stack_sets.as_ref(),
                 name,
                 &operation,
-                wait,
+                poll,
                 &mut |_| {},
             )
             .await?;
@@ -370,8 +343,8 @@ pub async fn stack_set_drift(
     }
     for i in clients.stack_sets.list_instances(name).await? {
         let at = format!("{}/{}", i.account, i.region);
-        match i.drift_status.as_deref() {
-            Some("DRIFTED") => {
+        match crate::aws::drift::drifted(i.drift_status.as_deref()) {
+            Some(true) => {
                 result.drifted = true;
                 result.resources.push(ResourceDrift {
                     logical_id: at,
@@ -381,10 +354,10 @@ pub async fn stack_set_drift(
                     differences: Vec::new(),
                 });
             }
-            Some("IN_SYNC") => {}
-            other => result.not_checked.push(format!(
+            Some(false) => {}
+            None => result.not_checked.push(format!(
                 "instance {at} ({})",
-                other.unwrap_or("never checked")
+                i.drift_status.as_deref().unwrap_or("never checked")
             )),
         }
     }
@@ -663,6 +636,7 @@ mod tests {
     use super::*;
     use crate::plan::fake::{project, FakeAws, FakeConnect};
     use serde_json::json;
+    use std::time::Duration;
 
     fn repo_resource() -> StackResource {
         StackResource {
@@ -1044,9 +1018,9 @@ mod tests {
             polls: std::sync::Mutex::new(0),
         });
         let options = DriftOptions {
-            poll: DriftPoll {
-                interval: Duration::from_millis(1),
-                max_interval: Duration::from_millis(2),
+            poll: Poll {
+                first: Duration::from_millis(1),
+                max: Duration::from_millis(2),
                 timeout: Duration::from_secs(5),
             },
             ..DriftOptions::default()

@@ -9,8 +9,6 @@ use super::output::{stderr_line, Stdout};
 use super::{kit, Cli, ColorChoice, Command, ReportFormat, TemplateFormat};
 use std::sync::Arc;
 
-use crate::aws::changeset::ChangeSetPoll;
-use crate::aws::cloudformation::Poll;
 use crate::aws::connect::Connect;
 use crate::aws::connect::SdkConnect;
 use crate::aws::{account_resolver, AwsSettings};
@@ -19,6 +17,7 @@ use crate::deploy::destroy::DestroyOptions;
 use crate::error::{exit, Error, Result};
 use crate::interrupt::Interrupt;
 use crate::plan::run::PlanOptions;
+use crate::poll::Poll;
 use crate::project::Project;
 use crate::render::ops::{self, Selection};
 use crate::render::{RenderOptions, Rendered, Syntax};
@@ -253,7 +252,7 @@ fn plan(project: Project, ctx: &Context, args: super::PlanArgs) -> Result<u8> {
         selection: selection(&args.selection),
         concurrency: usize::from(args.concurrency),
         keep_change_sets: args.out.is_some(),
-        poll: ChangeSetPoll::default(),
+        poll: Poll::CHANGE_SET,
         render: render_options(&project, ctx),
         now: now(),
         run_id: crate::aws::changeset::new_run_id(),
@@ -323,7 +322,7 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
             selection,
             concurrency: 8,
             keep_change_sets: true,
-            poll: ChangeSetPoll::default(),
+            poll: Poll::CHANGE_SET,
             render: render_options(&project, ctx),
             now: now(),
             run_id: crate::aws::changeset::new_run_id(),
@@ -338,7 +337,7 @@ fn apply(project: Project, ctx: &Context, args: super::ApplyArgs) -> Result<u8> 
         replace_failed: args.replace_failed,
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
-            ..Poll::default()
+            ..Poll::STACK
         },
     };
     let mut options = options;
@@ -395,7 +394,7 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
         concurrency: usize::from(args.concurrency),
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
-            ..Poll::default()
+            ..Poll::STACK
         },
         interrupt: Interrupt::never(),
     };
@@ -435,7 +434,7 @@ fn destroy(project: Project, ctx: &Context, args: super::DestroyArgs) -> Result<
 fn drift(project: Project, ctx: &Context, args: super::DriftArgs) -> Result<u8> {
     let options = crate::audit::drift::DriftOptions {
         render: render_options(&project, ctx),
-        poll: Default::default(),
+        poll: Poll::DRIFT,
     };
     let connect: Arc<dyn Connect> = sdk_connect(ctx, &project);
     let report = runtime()?.block_on(crate::audit::drift::drift(
@@ -748,7 +747,7 @@ fn audit_options(
         stacks,
         drift: drift.then(|| crate::audit::drift::DriftOptions {
             render: render_options(project, ctx),
-            poll: Default::default(),
+            poll: Poll::DRIFT,
         }),
         settings,
         now: now(),

@@ -12,16 +12,18 @@ use serde::{Deserialize, Serialize};
 
 use super::Ui;
 use crate::aws::changeset::wait_for_change_set;
-use crate::aws::cloudformation::{wait_for_stack, Poll, StackInfo};
+use crate::aws::cloudformation::{wait_for_stack, StackInfo};
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEvent};
+use crate::context::state::{parse_deployed, sweep};
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::risk::{Risk, RiskKind};
 use crate::plan::run::{
-    clients_for, discard, parse_deployed, plan, plan_stack, settings_changes, sha256, stack_risks,
-    sweep, PlanOptions,
+    discard, plan, plan_stack, settings_changes, sha256, stack_risks, PlanOptions,
 };
+use crate::poll::{poll_until, Poll};
 use crate::project::Project;
 
 #[derive(Clone)]
@@ -314,7 +316,7 @@ async fn delete_failed(
     let Some(info) = clients.cfn.describe_stack(name).await? else {
         return Ok(());
     };
-    if info.status != "ROLLBACK_COMPLETE" {
+    if !info.is_rolled_back_creation() {
         return Err(Error::StackState {
             stack: name.clone(),
             status: info.status,
@@ -418,7 +420,7 @@ async fn check_saved(
                 }
                 deployed_template = Some(parse_deployed(&template)?);
             }
-            (None, Some(now)) if now.status == "REVIEW_IN_PROGRESS" => {}
+            (None, Some(now)) if now.is_review() => {}
             (None, Some(now)) => {
                 stale.push(format!(
                     "`{}` was new when planned and now exists ({})",
@@ -432,12 +434,7 @@ async fn check_saved(
             }
         }
         // The project must still render what was planned.
-        let mut render = options.plan.render.clone();
-        let (outputs, _) = crate::plan::run::dependency_outputs(project, connect, stack).await?;
-        render.outputs = outputs;
-        let rendered = crate::render::Renderer::new(project, render)
-            .render(stack)
-            .map_err(Error::Invalid)?;
+        let (rendered, _) = render_live(project, connect, stack, &options.plan.render).await?;
         let matches = crate::plan::run::hashes_match(
             &s.hashes,
             &rendered.body(),
@@ -960,10 +957,12 @@ pub async fn wait_with_events(
     poll: Poll,
     ui: &dyn Ui,
 ) -> Result<(Option<StackInfo>, Vec<StackEvent>)> {
-    let deadline = Instant::now() + poll.timeout;
-    let mut delay = poll.first;
-    let mut all = Vec::new();
-    loop {
+    // The events come with each read of the stack's state: the cursor and the events seen so
+    // far are shared by the reads.
+    let seen = tokio::sync::Mutex::new((cursor, Vec::new()));
+    let show_new = || async {
+        let mut guard = seen.lock().await;
+        let (cursor, all) = &mut *guard;
         for e in cursor
             .poll(clients.ops.as_ref(), stack)
             .await
@@ -972,34 +971,27 @@ pub async fn wait_with_events(
             ui.event(stack, &e);
             all.push(e);
         }
-        let info = clients.cfn.describe_stack(stack).await?;
-        let settled = info.as_ref().is_none_or(|i| !i.is_in_progress());
-        if settled {
-            // The last events may have arrived with the final status.
-            for e in cursor
-                .poll(clients.ops.as_ref(), stack)
-                .await
-                .unwrap_or_default()
-            {
-                ui.event(stack, &e);
-                all.push(e);
-            }
-            return Ok((info, all));
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Aws {
-                operation: "cloudformation:DescribeStacks".into(),
-                message: format!(
-                    "stopped waiting after {}s; the operation goes on: `little events {stack} --follow`",
-                    poll.timeout.as_secs()
-                ),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay.mul_f64(1.5))
-            .min(poll.max)
-            .max(Duration::from_millis(0));
-    }
+    };
+    let waited = poll_until(
+        poll,
+        || async {
+            show_new().await;
+            clients.cfn.describe_stack(stack).await
+        },
+        |info: &Option<StackInfo>| info.as_ref().is_none_or(|i| !i.is_in_progress()),
+    )
+    .await?;
+    let info = waited.map_err(|_| Error::Aws {
+        operation: "cloudformation:DescribeStacks".into(),
+        message: format!(
+            "stopped waiting after {}s; the operation goes on: `little events {stack} --follow`",
+            poll.timeout.as_secs()
+        ),
+    })?;
+    // The last events may have arrived with the final status.
+    show_new().await;
+    let (_, all) = seen.into_inner();
+    Ok((info, all))
 }
 
 /// The root cause of a failed operation, one line per cause:

@@ -19,11 +19,12 @@ use serde_json::Value;
 
 use super::apply::{cause_lines, result, wait_with_events, Outcome, StackResult};
 use super::Ui;
-use crate::aws::cloudformation::{Import, Poll};
+use crate::aws::cloudformation::Import;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
+use crate::context::clients_for;
 use crate::error::{Error, Result};
-use crate::plan::run::clients_for;
+use crate::poll::Poll;
 use crate::project::{Project, Stack};
 
 #[derive(Clone)]
@@ -306,7 +307,7 @@ impl Deployed {
                 .cfn
                 .describe_stack(&stack.name)
                 .await?
-                .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS")
+                .is_some_and(|i| i.is_deployed())
         };
         self.0.insert(stack.name.clone(), deployed);
         Ok(deployed)

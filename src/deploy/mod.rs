@@ -45,9 +45,8 @@ pub mod testing {
     use std::time::Duration;
 
     use super::apply::ApplyOptions;
-    use crate::aws::changeset::ChangeSetPoll;
-    use crate::aws::cloudformation::Poll;
     use crate::plan::run::PlanOptions;
+    use crate::poll::Poll;
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
 
@@ -103,7 +102,7 @@ pub mod testing {
                 },
                 concurrency: 4,
                 keep_change_sets: true,
-                poll: ChangeSetPoll {
+                poll: Poll {
                     first: zero,
                     max: zero,
                     timeout: Duration::from_secs(5),

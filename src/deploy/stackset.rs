@@ -14,8 +14,9 @@ use crate::aws::stacksets::{
     wait_for_operation, OperationInfo, OperationPreferences, OperationResult, StackSetRequest,
     StackSets,
 };
+use crate::context::clients_for;
 use crate::plan::model::StackPlan;
-use crate::plan::run::{clients_for, hashes_match};
+use crate::plan::run::hashes_match;
 use crate::plan::stackset::{group, plan_stack_set, prepare, stage, InstanceRef, SetOperation};
 use crate::project::{Project, Stack};
 
@@ -97,7 +98,7 @@ struct Run<'a> {
     clients: &'a Clients,
     name: &'a str,
     prefs: &'a OperationPreferences,
-    wait: crate::aws::cloudformation::Poll,
+    wait: crate::poll::Poll,
     /// `little apply`, `little destroy NAME`: what to run again after fixing a failure.
     again: &'a str,
     ui: &'a dyn Ui,
@@ -393,7 +394,7 @@ pub async fn destroy_preview(
 pub async fn destroy_stack_set(
     clients: &Clients,
     stack: &Stack,
-    wait: crate::aws::cloudformation::Poll,
+    wait: crate::poll::Poll,
     ui: &dyn Ui,
 ) -> StackResult {
     let name = &stack.name;
@@ -970,9 +971,9 @@ mod tests {
             },
             &crate::audit::drift::DriftOptions {
                 render: RenderOptions::default(),
-                poll: crate::audit::drift::DriftPoll {
-                    interval: Duration::ZERO,
-                    max_interval: Duration::ZERO,
+                poll: crate::poll::Poll {
+                    first: Duration::ZERO,
+                    max: Duration::ZERO,
                     timeout: Duration::from_secs(5),
                 },
             },

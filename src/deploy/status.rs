@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::aws::cloudformation::StackOutput;
 use crate::aws::connect::Connect;
 use crate::aws::stack_ops::{EventCursor, StackEvent};
+use crate::context::clients_for;
 use crate::error::{Error, Result};
-use crate::plan::run::clients_for;
 use crate::project::Project;
 use crate::render::ops::Selection;
 

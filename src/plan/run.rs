@@ -5,7 +5,6 @@
 //!
 //! Talks to AWS only through the `aws` traits, obtained from a [`Connect`].
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -19,16 +18,19 @@ use super::model::{
 use super::risk::{dedupe, replacement_risk, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks, PolicyChange};
 use crate::aws::changeset::{
-    change_set_name, made_by_run, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
-    ChangeSetPoll, ChangeSetRequest, ChangeSetType, ResourceChange,
+    change_set_name, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
+    ChangeSetRequest, ChangeSetType, ResourceChange,
 };
 use crate::aws::cloudformation::StackInfo;
-pub use crate::aws::connect::{Clients, Connect};
+use crate::aws::connect::{Clients, Connect};
+use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::poll::Poll;
 use crate::project::{Project, Stack};
 use crate::render::ops::Selection;
-use crate::render::{parse, MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
+use crate::render::{RenderOptions, Rendered};
 
 #[derive(Clone)]
 pub struct PlanOptions {
@@ -37,7 +39,7 @@ pub struct PlanOptions {
     pub concurrency: usize,
     /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`.
     pub keep_change_sets: bool,
-    pub poll: ChangeSetPoll,
+    pub poll: Poll,
     pub render: RenderOptions,
     /// Seconds since the Unix epoch, stamped on the plan.
     pub now: u64,
@@ -157,61 +159,6 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     }
 }
 
-/// The clients of a stack's account and region, once the account guard passed; for a
-/// StackSet administered by a delegated administrator, its StackSet calls say so.
-pub async fn clients_for(
-    project: &Project,
-    connect: &dyn Connect,
-    stack: &Stack,
-) -> Result<Clients> {
-    // The account guard: refused before any call for the stack, when its credentials act in
-    // another account than its own, or in one little.yaml does not allow.
-    let caller = crate::identity::guard_stack(project, connect, stack).await?;
-    let mut clients = connect
-        .clients(stack.region.as_deref(), project.account_of(stack))
-        .await?;
-    clients.caller = Some(caller);
-    if stack.stack_set.as_ref().is_some_and(|s| s.delegated_admin) {
-        clients.stack_sets = clients.stack_sets_delegated.clone();
-    }
-    Ok(clients)
-}
-
-/// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out
-/// (they render as placeholders) and listed.
-pub async fn dependency_outputs(
-    project: &Project,
-    connect: &dyn Connect,
-    stack: &Stack,
-) -> Result<(Outputs, Vec<String>)> {
-    let mut outputs = Outputs {
-        known: BTreeMap::new(),
-        missing: MissingOutputs::Placeholder,
-    };
-    let mut unknown = Vec::new();
-    for dep in project.dependencies_of(&stack.name) {
-        let Some(dep_stack) = project.stack(&dep) else {
-            continue;
-        };
-        let clients = clients_for(project, connect, dep_stack).await?;
-        match clients.cfn.describe_stack(&dep).await? {
-            Some(info) if info.status != "REVIEW_IN_PROGRESS" => {
-                outputs.known.insert(dep.clone(), info.outputs_map());
-            }
-            _ => {
-                for (s, key) in &stack.output_refs {
-                    if s == &dep {
-                        unknown.push(format!("{dep}.{key}"));
-                    }
-                }
-            }
-        }
-    }
-    unknown.sort();
-    unknown.dedup();
-    Ok((outputs, unknown))
-}
-
 pub async fn plan_stack(
     project: &Project,
     connect: &dyn Connect,
@@ -219,20 +166,15 @@ pub async fn plan_stack(
     options: &PlanOptions,
 ) -> Result<StackPlan> {
     let clients = clients_for(project, connect, stack).await?;
-    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
-    let render_options = RenderOptions {
-        outputs,
-        ..options.render.clone()
-    };
-    let renderer = Renderer::new(project, render_options);
-    let rendered = renderer.render(stack).map_err(Error::Invalid)?;
+    let (rendered, known_after_apply) =
+        render_live(project, connect, stack, &options.render).await?;
     let body = rendered.body();
 
     let mut current = clients.cfn.describe_stack(&stack.name).await?;
     // `--replace-failed`: a stack whose creation was rolled back holds nothing; apply deletes
     // it, after approval, and creates it again. Until then there is no change set to make.
     let replaces_failed = match &current {
-        Some(info) if options.replace_failed && info.status == "ROLLBACK_COMPLETE" => {
+        Some(info) if options.replace_failed && info.is_rolled_back_creation() => {
             Some(info.status.clone())
         }
         _ => None,
@@ -244,7 +186,7 @@ pub async fn plan_stack(
         check_state(info, options.replace_failed)?;
     }
     // A stack in REVIEW_IN_PROGRESS holds only a change set: it is still new.
-    let deployed = current.filter(|info| info.status != "REVIEW_IN_PROGRESS");
+    let deployed = current.filter(StackInfo::is_deployed);
     let old_template = match &deployed {
         Some(_) => {
             let text = clients.cfn.get_template(&stack.name).await?;
@@ -368,7 +310,7 @@ pub async fn plan_stack(
             match waited {
                 Ok(cs) => cs,
                 Err(e) => {
-                    cleanup(&clients, &stack.name, &name, change_set_type, false).await;
+                    discard_change_set(&clients, &stack.name, &name, change_set_type).await;
                     return Err(e);
                 }
             }
@@ -392,7 +334,9 @@ pub async fn plan_stack(
     let keep = options.keep_change_sets
         && failure.is_none()
         && (!change_set.has_no_changes() || executable);
-    cleanup(&clients, &stack.name, &name, change_set_type, keep).await;
+    if !keep {
+        discard_change_set(&clients, &stack.name, &name, change_set_type).await;
+    }
     if let Some(reason) = failure {
         return Err(Error::Aws {
             operation: "cloudformation:CreateChangeSet".into(),
@@ -486,110 +430,6 @@ pub fn stack_risks(
     dedupe(risks)
 }
 
-/// What [`sweep`] did: change sets and empty stacks deleted, stacks still running in
-/// CloudFormation, and what could not be cleaned up.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Swept {
-    pub change_sets: Vec<String>,
-    pub stacks: Vec<String>,
-    /// `stack (STATUS)`: operations that go on in CloudFormation.
-    pub running: Vec<String>,
-    pub failures: Vec<String>,
-}
-
-impl Swept {
-    /// One sentence for people: what was cleaned up and what still runs.
-    pub fn describe(&self) -> String {
-        let mut parts = vec![format!(
-            "deleted {} unexecuted change set{} and {} empty new stack{}",
-            self.change_sets.len(),
-            if self.change_sets.len() == 1 { "" } else { "s" },
-            self.stacks.len(),
-            if self.stacks.len() == 1 { "" } else { "s" }
-        )];
-        if self.running.is_empty() {
-            parts.push("nothing is running in CloudFormation".into());
-        } else {
-            parts.push(format!(
-                "still running in CloudFormation: {} (`little events STACK --follow` to watch)",
-                self.running.join(", ")
-            ));
-        }
-        if !self.failures.is_empty() {
-            parts.push(format!("could not clean up: {}", self.failures.join("; ")));
-        }
-        parts.join("; ")
-    }
-}
-
-/// Deletes what one run made and did not execute: its change sets (found by the run's mark,
-/// wherever the run got to) and the empty `REVIEW_IN_PROGRESS` stacks they created; reports
-/// the stacks whose operations go on. StackSets are left out: they hold no change sets.
-pub async fn sweep(
-    project: &Project,
-    connect: &dyn Connect,
-    stacks: &[String],
-    run_id: &str,
-) -> Swept {
-    let mut swept = Swept::default();
-    for name in stacks {
-        let Some(stack) = project.stack(name) else {
-            continue;
-        };
-        if stack.stack_set.is_some() {
-            continue;
-        }
-        let clients = match clients_for(project, connect, stack).await {
-            Ok(c) => c,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                continue;
-            }
-        };
-        let info = match clients.cfn.describe_stack(name).await {
-            Ok(Some(info)) => info,
-            Ok(None) => continue,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                continue;
-            }
-        };
-        let held = match clients.change_sets.list_change_sets(name).await {
-            Ok(h) => h,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                Vec::new()
-            }
-        };
-        let mut left = held.len();
-        for cs in held.iter().filter(|cs| made_by_run(&cs.name, run_id)) {
-            let executed = cs
-                .execution_status
-                .as_deref()
-                .is_some_and(|s| s.starts_with("EXECUTE_"));
-            if executed {
-                continue;
-            }
-            match clients.change_sets.delete_change_set(name, &cs.name).await {
-                Ok(()) => {
-                    left -= 1;
-                    swept.change_sets.push(format!("{name}/{}", cs.name));
-                }
-                Err(e) => swept.failures.push(format!("`{name}` {}: {e}", cs.name)),
-            }
-        }
-        if info.status == "REVIEW_IN_PROGRESS" && left == 0 {
-            match clients.cfn.delete_stack(name).await {
-                Ok(()) => swept.stacks.push(name.clone()),
-                Err(e) => swept.failures.push(format!("`{name}`: {e}")),
-            }
-        } else if info.is_in_progress() && info.status != "REVIEW_IN_PROGRESS" {
-            swept.running.push(format!("`{name}` ({})", info.status));
-        }
-    }
-    swept
-}
-
 /// Deletes the change set a stack's plan kept, and the empty stack its CREATE change set
 /// made; for a plan that is not applied.
 pub async fn discard(project: &Project, connect: &dyn Connect, s: &StackPlan) {
@@ -605,81 +445,7 @@ pub async fn discard(project: &Project, connect: &dyn Connect, s: &StackPlan) {
     } else {
         ChangeSetType::Update
     };
-    cleanup(&clients, &cs.stack_name, &cs.name, kind, false).await;
-}
-
-/// Refuses stacks that cannot be changed now, saying the way out.
-///
-/// `replace_failed`: the caller replaces `ROLLBACK_COMPLETE` stacks itself; the guidance for
-/// the others says why `--replace-failed` does not touch them.
-pub fn check_state(info: &StackInfo, replace_failed: bool) -> Result<()> {
-    let guidance = match info.status.as_str() {
-        s if info.is_in_progress() => format!(
-            "another operation is running ({s}); wait for it to finish (`little events {} --follow`) and run again",
-            info.name
-        ),
-        "ROLLBACK_COMPLETE" => format!(
-            "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which shows the replacement in the plan and, once approved, deletes and recreates it",
-            info.name
-        ),
-        "ROLLBACK_FAILED" => format!(
-            "its creation failed and so did the rollback, so it may still hold resources; {}see `little events {}` for the resources that could not be deleted, clean them up or retain them, then `little destroy {}`",
-            if replace_failed {
-                "`--replace-failed` never deletes a stack that may hold resources; "
-            } else {
-                ""
-            },
-            info.name,
-            info.name
-        ),
-        "UPDATE_ROLLBACK_FAILED" => format!(
-            "an update failed and so did its rollback; continue the rollback, skipping the resources that cannot roll back: `aws cloudformation continue-update-rollback --stack-name {}` (see `little events {}` for the resources that failed)",
-            info.name, info.name
-        ),
-        "DELETE_FAILED" => format!(
-            "its deletion failed and it still holds resources{}; see `little events {}`, fix the cause and run `little destroy {}` again",
-            if replace_failed {
-                " (`--replace-failed` never deletes such a stack)"
-            } else {
-                ""
-            },
-            info.name,
-            info.name
-        ),
-        _ => return Ok(()),
-    };
-    Err(Error::StackState {
-        stack: info.name.clone(),
-        status: info.status.clone(),
-        guidance,
-    })
-}
-
-/// Deletes the change set, and a new stack left in REVIEW_IN_PROGRESS, unless kept.
-/// Failures here are not the plan's failures: they are reported on stderr by the caller's
-/// next run at worst, so they are ignored.
-async fn cleanup(clients: &Clients, stack: &str, name: &str, kind: ChangeSetType, keep: bool) {
-    if keep {
-        return;
-    }
-    let _ = clients.change_sets.delete_change_set(stack, name).await;
-    if kind == ChangeSetType::Create {
-        if let Ok(Some(info)) = clients.cfn.describe_stack(stack).await {
-            if info.status == "REVIEW_IN_PROGRESS" {
-                let _ = clients.cfn.delete_stack(stack).await;
-            }
-        }
-    }
-}
-
-/// A deployed template body: JSON, or YAML with short forms.
-pub(crate) fn parse_deployed(text: &str) -> Result<Value> {
-    parse::parse(text, parse::Syntax::Json)
-        .or_else(|_| parse::parse(text, parse::Syntax::Yaml))
-        .map_err(|e| Error::Aws {
-            operation: "cloudformation:GetTemplate".into(),
-            message: format!("the deployed template cannot be read: {}", e.message),
-        })
+    discard_change_set(&clients, &cs.stack_name, &cs.name, kind).await;
 }
 
 pub(crate) fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
@@ -975,6 +741,7 @@ pub fn deployed_of(info: &StackInfo, template_sha256: String) -> Deployed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::parse;
     use serde_json::json;
 
     #[test]
@@ -1132,7 +899,7 @@ mod flow_tests {
             },
             concurrency: 4,
             keep_change_sets: false,
-            poll: ChangeSetPoll {
+            poll: Poll {
                 first: std::time::Duration::ZERO,
                 max: std::time::Duration::ZERO,
                 timeout: std::time::Duration::from_secs(5),

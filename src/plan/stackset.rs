@@ -15,19 +15,21 @@ use super::diff::diff_templates;
 use super::model::{Deployed, PlanStatus, StackPlan, ValueChange};
 use super::risk::{dedupe, template_risks, Risk, RiskKind};
 use super::run::{
-    clients_for, dependency_outputs, effective_parameters, hashes, no_echo_parameters,
-    parse_deployed, required_capabilities, sha256, template_defaults, value_changes, Clients,
-    Connect, PlanOptions,
+    effective_parameters, hashes, no_echo_parameters, required_capabilities, sha256,
+    template_defaults, value_changes, PlanOptions,
 };
+use crate::aws::connect::{Clients, Connect};
 use crate::aws::organizations::accounts_under;
 use crate::aws::stacksets::{
     AutoDeployment, InstanceSummary, OperationPreferences, StackSetInfo, StackSetRequest, Targets,
 };
+use crate::context::state::parse_deployed;
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::project::config::PermissionModel;
 use crate::project::stackset::StackSetConfig;
 use crate::project::{Project, Stack};
-use crate::render::{RenderOptions, Rendered, Renderer};
+use crate::render::{RenderOptions, Rendered};
 
 /// The StackSet part of a stack's plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -140,14 +142,7 @@ pub async fn prepare(
     render: &RenderOptions,
 ) -> Result<Prepared> {
     let set = config(stack)?;
-    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
-    let render_options = RenderOptions {
-        outputs,
-        ..render.clone()
-    };
-    let rendered = Renderer::new(project, render_options)
-        .render(stack)
-        .map_err(Error::Invalid)?;
+    let (rendered, known_after_apply) = render_live(project, connect, stack, render).await?;
     let body = rendered.body();
     let administration_role_arn = set
         .administration_role_arn(project.account_of(stack).map(|a| a.id.as_str()))

@@ -50,13 +50,46 @@ impl DriftReport {
     }
 }
 
+/// How a stack's drift was found out; written in lower case (`cloudformation`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftMethod {
+    /// CloudFormation's drift detection.
+    CloudFormation,
+    /// Live resources compared with the template.
+    Direct,
+    /// Not deployed: nothing to compare.
+    None,
+    /// A StackSet: DetectStackSetDrift over its instances.
+    StackSet,
+    /// The drift could not be found out.
+    Error,
+}
+
+impl DriftMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftMethod::CloudFormation => "cloudformation",
+            DriftMethod::Direct => "direct",
+            DriftMethod::None => "none",
+            DriftMethod::StackSet => "stackset",
+            DriftMethod::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for DriftMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One stack's drift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackDriftResult {
     pub stack: String,
-    /// `cloudformation` (CloudFormation's drift detection), `direct` (live resources compared
-    /// with the template), or `none` (not deployed).
-    pub method: String,
+    /// How the drift was found out.
+    pub method: DriftMethod,
     pub drifted: bool,
     /// The resources that drifted (MODIFIED or DELETED).
     pub resources: Vec<ResourceDrift>,
@@ -121,7 +154,7 @@ impl StackDriftResult {
         };
         StackDriftResult {
             stack: stack.to_owned(),
-            method: "error".into(),
+            method: DriftMethod::Error,
             drifted: false,
             resources: Vec::new(),
             not_checked: Vec::new(),
@@ -144,7 +177,7 @@ pub async fn stack_drift(
     }
     let mut result = StackDriftResult {
         stack: stack.name.clone(),
-        method: "none".into(),
+        method: DriftMethod::None,
         drifted: false,
         resources: Vec::new(),
         not_checked: Vec::new(),
@@ -164,7 +197,7 @@ pub async fn stack_drift(
     let to_compare: Vec<StackResource> =
         match cloudformation_drift(&clients, stack, options.poll).await? {
             Some((drifts, reason)) => {
-                result.method = "cloudformation".into();
+                result.method = DriftMethod::CloudFormation;
                 result.note = reason;
                 let mut rest = Vec::new();
                 for d in drifts {
@@ -183,7 +216,7 @@ pub async fn stack_drift(
                 rest
             }
             None => {
-                result.method = "direct".into();
+                result.method = DriftMethod::Direct;
                 clients.ops.resources(&stack.name).await?
             }
         };
@@ -285,7 +318,7 @@ pub async fn stack_set_drift(
     let name = &stack.name;
     let mut result = StackDriftResult {
         stack: name.clone(),
-        method: "stackset".into(),
+        method: DriftMethod::StackSet,
         drifted: false,
         resources: Vec::new(),
         not_checked: Vec::new(),
@@ -293,7 +326,7 @@ pub async fn stack_set_drift(
         error: None,
     };
     if clients.stack_sets.describe_stack_set(name).await?.is_none() {
-        result.method = "none".into();
+        result.method = DriftMethod::None;
         result.note = Some("not deployed".into());
         return Ok(result);
     }
@@ -319,8 +352,8 @@ pub async fn stack_set_drift(
                     .await
                     .unwrap_or_default()
                     .iter()
-                    .filter(|r| r.status == "FAILED")
-                    .map(crate::deploy::stackset::result_line)
+                    .filter(|r| r.is_failed())
+                    .map(|r| r.to_string())
                     .collect();
                 result.note = Some(format!(
                     "drift detection {}{}",
@@ -864,7 +897,7 @@ mod tests {
         .unwrap();
         assert!(report.drifted());
         let s = &report.stacks[0];
-        assert_eq!(s.method, "direct");
+        assert_eq!(s.method, DriftMethod::Direct);
         assert_eq!(s.resources.len(), 1);
         assert_eq!(s.resources[0].differences[0].path, "/ImageTagMutability");
         assert_eq!(s.not_checked, ["Topic (AWS::SNS::Topic)"]);
@@ -925,10 +958,10 @@ mod tests {
         .unwrap();
         let s = &report.stacks[0];
         assert_eq!(s.stack, "other");
-        assert_eq!(s.method, "none");
+        assert_eq!(s.method, DriftMethod::None);
         assert_eq!(s.note.as_deref(), Some("not deployed"));
         let s = &report.stacks[1];
-        assert_eq!(s.method, "cloudformation");
+        assert_eq!(s.method, DriftMethod::CloudFormation);
         assert!(!s.drifted, "{s:?}");
         assert_eq!(s.not_checked, ["Topic (AWS::SNS::Topic)"]);
         let calls = aws.calls();
@@ -1035,7 +1068,7 @@ mod tests {
         .unwrap();
         assert_eq!(*scripted.polls.lock().unwrap(), 3);
         let s = &report.stacks[0];
-        assert_eq!(s.method, "cloudformation");
+        assert_eq!(s.method, DriftMethod::CloudFormation);
         assert!(s.drifted);
         assert_eq!(s.resources[0].differences[0].actual, "MUTABLE");
         assert!(s.not_checked.is_empty());

@@ -180,6 +180,27 @@ pub struct OperationResult {
     pub reason: Option<String>,
 }
 
+impl OperationResult {
+    /// Whether the operation failed in this account and region.
+    pub fn is_failed(&self) -> bool {
+        self.status == "FAILED"
+    }
+}
+
+impl std::fmt::Display for OperationResult {
+    /// `111111111111 us-east-1 FAILED: reason`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}: {}",
+            self.account,
+            self.region,
+            self.status,
+            self.reason.as_deref().unwrap_or("no reason given")
+        )
+    }
+}
+
 /// The StackSet calls.
 #[async_trait]
 pub trait StackSets: Send + Sync {

@@ -51,6 +51,8 @@ pub struct ApplyOptions {
 pub enum Outcome {
     Created,
     Updated,
+    /// Deleted by `destroy`.
+    Deleted,
     Unchanged,
     Failed,
     /// Not attempted because a stack it depends on failed.
@@ -115,23 +117,13 @@ pub async fn apply(
     ui.show_plan(&plan);
     if plan.has_failures() {
         release(&project, connect.as_ref(), &plan, &options).await;
-        let failed: Vec<&str> = plan
-            .stacks
-            .iter()
-            .filter(|s| s.status == PlanStatus::Failed)
-            .map(|s| s.stack.as_str())
-            .collect();
-        return Err(Error::Aws {
-            operation: "plan".into(),
-            message: format!(
-                "could not plan {}; nothing was applied",
-                failed
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
+        return Err(Error::PlanFailed(
+            plan.stacks
+                .iter()
+                .filter(|s| s.status == PlanStatus::Failed)
+                .map(|s| s.stack.clone())
+                .collect(),
+        ));
     }
     if !plan.has_changes() {
         return Ok(ApplyReport {

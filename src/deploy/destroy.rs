@@ -71,7 +71,7 @@ pub struct DestroyReport {
 impl DestroyReport {
     /// Whether a stack selected is still there: failed, skipped, cancelled or interrupted.
     pub fn failed(&self) -> bool {
-        self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Updated)
+        self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Deleted)
     }
 }
 
@@ -472,7 +472,7 @@ async fn delete_all(
             let kept = before.iter().find(|d| {
                 results
                     .get(*d)
-                    .is_some_and(|r| r.outcome != Outcome::Updated)
+                    .is_some_and(|r| r.outcome != Outcome::Deleted)
             });
             if let Some(dependent) = kept {
                 let mut r = result(name, Outcome::Skipped, None, 0.0);
@@ -634,7 +634,7 @@ async fn delete_one(
             }
             Ok((None, _)) => result(
                 name,
-                Outcome::Updated,
+                Outcome::Deleted,
                 Some("DELETE_COMPLETE".into()),
                 started.elapsed().as_secs_f64(),
             ),
@@ -658,12 +658,12 @@ async fn delete_one(
     };
     r.changes = preview.deleted.len();
     match (&r.outcome, &r.status) {
-        (Outcome::Updated, _) => ui.progress(name, "deleted"),
+        (Outcome::Deleted, _) => ui.progress(name, "deleted"),
         (_, Some(status)) => ui.progress(name, &format!("not deleted: {status}")),
         (_, None) => ui.progress(name, "not deleted"),
     }
     if turned_off {
-        if r.outcome != Outcome::Updated {
+        if r.outcome != Outcome::Deleted {
             r.warnings
                 .extend(restore_protection(&clients, name, ui).await);
         }
@@ -864,8 +864,8 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                ("d", Outcome::Updated),
-                ("c", Outcome::Updated),
+                ("d", Outcome::Deleted),
+                ("c", Outcome::Deleted),
                 ("b", Outcome::Failed),
                 ("a", Outcome::Skipped)
             ]
@@ -942,7 +942,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(report.stacks.len(), 1);
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert_eq!(deletes(&aws), ["DeleteStack a"]);
     }
 
@@ -1176,7 +1176,7 @@ mod tests {
         let report = run(&project, &aws, allowed, &Arc::new(TestUi::default()))
             .await
             .unwrap();
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert!(report.stacks[0].warnings.is_empty());
         assert!(!aws
             .calls()

@@ -185,11 +185,11 @@ impl Run<'_> {
             out.status = Some(info.status.clone());
             out.changes += results.len();
             for f in &failures {
-                ui.progress(name, &result_line(f));
+                ui.progress(name, &f.to_string());
             }
             if info.status != "SUCCEEDED" {
                 out.outcome = Outcome::Failed;
-                out.root_cause = failures.iter().map(|f| result_line(f)).collect();
+                out.root_cause = failures.iter().map(|f| f.to_string()).collect();
                 if let Some(reason) = &info.status_reason {
                     out.root_cause
                         .push(format!("operation {}: {reason}", info.status));
@@ -205,8 +205,7 @@ impl Run<'_> {
             // Failures within the tolerance: the operation succeeded, these did not.
             for f in failures {
                 out.warnings.push(format!(
-                    "{} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)",
-                    result_line(f)
+                    "{f} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)"
                 ));
             }
         }
@@ -252,17 +251,6 @@ async fn operation_results(
             Vec::new()
         }
     }
-}
-
-/// `111111111111 us-east-1 FAILED: reason`
-pub fn result_line(r: &OperationResult) -> String {
-    format!(
-        "{} {} {}: {}",
-        r.account,
-        r.region,
-        r.status,
-        r.reason.as_deref().unwrap_or("no reason given")
-    )
 }
 
 fn op_name(op: &SetOperation) -> &'static str {
@@ -439,6 +427,7 @@ pub async fn destroy_stack_set(
     if let Err(e) = clients.stack_sets.delete_stack_set(name).await {
         return fail(e.to_string());
     }
+    out.outcome = Outcome::Deleted;
     out.status = Some("DELETE_COMPLETE".into());
     out
 }
@@ -929,7 +918,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(report.previews[0].deleted.len(), 5, "{:?}", report.previews);
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert_eq!(report.stacks[0].status.as_deref(), Some("DELETE_COMPLETE"));
         assert!(aws.sets.lock().unwrap().sets.is_empty());
         let calls = aws.calls();
@@ -982,7 +971,7 @@ mod tests {
         .unwrap();
         let r = &report.stacks[0];
         assert!(r.drifted);
-        assert_eq!(r.method, "stackset");
+        assert_eq!(r.method, crate::audit::drift::DriftMethod::StackSet);
         assert_eq!(r.resources.len(), 1);
         assert_eq!(r.resources[0].logical_id, format!("{B}/us-east-1"));
         assert!(aws.calls().iter().any(|c| c == "DetectStackSetDrift audit"));

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 fn outcome_word(o: Outcome, destroy: bool) -> &'static str {
     match (o, destroy) {
         (Outcome::Created, _) => "created",
-        (Outcome::Updated, false) => "updated",
-        (Outcome::Updated, true) => "deleted",
+        (Outcome::Updated, _) => "updated",
+        (Outcome::Deleted, _) => "deleted",
         (Outcome::Unchanged, _) => "no changes",
         (Outcome::Failed, _) => "FAILED",
         (Outcome::Skipped, _) => "skipped",
@@ -100,7 +100,9 @@ pub fn write_failures(
             (Outcome::Skipped, _) => "was skipped",
             (Outcome::Cancelled, false) => "was not deployed",
             (Outcome::Cancelled, true) => "was not deleted",
-            (Outcome::Created | Outcome::Updated | Outcome::Unchanged, _) => continue,
+            (Outcome::Created | Outcome::Updated | Outcome::Deleted | Outcome::Unchanged, _) => {
+                continue
+            }
         };
         let mut causes = r.root_cause.iter();
         let mut guidance = r.guidance.as_deref();

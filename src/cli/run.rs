@@ -16,7 +16,7 @@ use crate::deploy::apply::ApplyOptions;
 use crate::deploy::destroy::DestroyOptions;
 use crate::error::{exit, Error, Result};
 use crate::interrupt::Interrupt;
-use crate::plan::run::PlanOptions;
+use crate::plan::model::PlanOptions;
 use crate::poll::Poll;
 use crate::project::Project;
 use crate::render::ops::{self, Selection};

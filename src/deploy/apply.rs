@@ -18,11 +18,11 @@ use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEve
 use crate::context::state::{parse_deployed, sweep};
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
+use crate::plan::compare::{hashes_match, sha256};
+use crate::plan::model::PlanOptions;
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::risk::{Risk, RiskKind};
-use crate::plan::run::{
-    discard, plan, plan_stack, settings_changes, sha256, stack_risks, PlanOptions,
-};
+use crate::plan::run::{discard, plan, plan_stack, settings_changes, stack_risks};
 use crate::poll::{poll_until, Poll};
 use crate::project::Project;
 
@@ -427,7 +427,7 @@ async fn check_saved(
         }
         // The project must still render what was planned.
         let (rendered, _) = render_live(project, connect, stack, &options.plan.render).await?;
-        let matches = crate::plan::run::hashes_match(
+        let matches = hashes_match(
             &s.hashes,
             &rendered.body(),
             &rendered.template,

@@ -45,7 +45,7 @@ pub mod testing {
     use std::time::Duration;
 
     use super::apply::ApplyOptions;
-    use crate::plan::run::PlanOptions;
+    use crate::plan::model::PlanOptions;
     use crate::poll::Poll;
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;

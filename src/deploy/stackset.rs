@@ -15,9 +15,10 @@ use crate::aws::stacksets::{
     StackSets,
 };
 use crate::context::clients_for;
+use crate::plan::compare::{hashes_match, sha256};
 use crate::plan::model::StackPlan;
-use crate::plan::run::hashes_match;
-use crate::plan::stackset::{group, plan_stack_set, prepare, stage, InstanceRef, SetOperation};
+use crate::plan::model::{InstanceRef, SetOperation};
+use crate::plan::stackset::{group, plan_stack_set, prepare, stage};
 use crate::project::{Project, Stack};
 
 /// Applies one planned StackSet. Re-plans first when the project now renders something else
@@ -286,7 +287,7 @@ pub async fn saved_plan_problems(
     let now = clients.stack_sets.describe_stack_set(name).await?;
     match (&saved.deployed, &now) {
         (Some(d), Some(now)) => {
-            if crate::plan::run::sha256(&now.template_body) != d.template_sha256 {
+            if sha256(&now.template_body) != d.template_sha256 {
                 problems.push(format!(
                     "StackSet `{name}` was updated since the plan was made"
                 ));

@@ -7,9 +7,9 @@ use std::io::Write;
 use super::{table, write_json, Style};
 use crate::error::{Error, Result};
 use crate::plan::diff::{unified, ChangeKind, PropertyChange};
+use crate::plan::model::{InstanceRef, StackSetPlan};
 use crate::plan::model::{Plan, PlanStatus, StackPlan, ValueChange};
 use crate::plan::risk::{Permission, Risk, RiskKind};
-use crate::plan::stackset::{InstanceRef, StackSetPlan};
 
 pub fn write_json_plan(w: &mut dyn Write, plan: &Plan) -> Result<()> {
     write_json(w, plan)

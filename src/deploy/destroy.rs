@@ -17,12 +17,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::apply::{cause_lines, result, wait_with_events, Outcome, StackResult};
+use super::outcome::{cause_lines, result, wait_with_events, Outcome, Preview, StackResult};
+use super::schedule::{self, Scheduled, Step};
 use super::Ui;
 use crate::aws::cloudformation::Import;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
 use crate::context::clients_for;
+use crate::context::state::parse_deployed;
 use crate::error::{Error, Result};
 use crate::poll::Poll;
 use crate::project::{Project, Stack};
@@ -42,19 +44,6 @@ pub struct DestroyOptions {
     /// Ctrl-C or SIGTERM: at the prompt nothing is deleted; while deleting, no further stack
     /// is started and the ones being deleted go on in CloudFormation.
     pub interrupt: crate::interrupt::Interrupt,
-}
-
-/// What deleting one stack would do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Preview {
-    pub stack: String,
-    pub status: String,
-    /// `LogicalId (Type) physical-id` of the resources CloudFormation deletes.
-    pub deleted: Vec<String>,
-    /// The ones it keeps (DeletionPolicy Retain, RetainExceptOnCreate or Snapshot).
-    pub retained: Vec<String>,
-    pub termination_protection: bool,
-    pub importers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,17 +83,80 @@ pub async fn destroy(
     ui: Arc<dyn Ui>,
 ) -> Result<DestroyReport> {
     let selected = project.select(&options.stacks, options.all)?;
-    let targets: BTreeSet<String> = selected.iter().map(|s| s.name.clone()).collect();
     // Dependencies first, reversed: dependents first.
     let order: Vec<&Stack> = selected.into_iter().rev().collect();
     let mut deployed = Deployed::default();
-    let mut previews = Vec::new();
-    // Stacks being destroyed that import each target's exports: deleted before it.
-    let mut importers_in_run: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut refusals = Vec::new();
-    let mut users_outside: BTreeMap<String, Vec<User>> = BTreeMap::new();
-    for stack in &order {
-        let clients = clients_for(&project, connect.as_ref(), stack).await?;
+    let survey = survey(
+        &project,
+        connect.as_ref(),
+        &order,
+        &mut deployed,
+        ui.as_ref(),
+    )
+    .await?;
+    for p in &survey.previews {
+        ui.message(&preview_text(p));
+    }
+    refuse(
+        &project,
+        connect.as_ref(),
+        &order,
+        &survey,
+        &options,
+        &mut deployed,
+    )
+    .await?;
+    if survey.previews.is_empty() {
+        return Ok(DestroyReport {
+            previews: survey.previews,
+            stacks: Vec::new(),
+            interrupted: false,
+        });
+    }
+    confirm(&survey.previews, &options, &ui).await?;
+    let (stacks, interrupted) = delete_all(
+        project,
+        connect,
+        &survey.previews,
+        &survey.importers_in_run,
+        &options,
+        ui,
+    )
+    .await;
+    Ok(DestroyReport {
+        previews: survey.previews,
+        stacks,
+        interrupted,
+    })
+}
+
+/// What the stacks to destroy hold and who uses them, before anything is deleted.
+struct Survey {
+    /// What each deployed stack would lose, in the order of deletion.
+    previews: Vec<Preview>,
+    /// Stacks being destroyed that import each target's exports: deleted before it.
+    importers_in_run: BTreeMap<String, BTreeSet<String>>,
+    /// Deployed stacks outside the run that use a target.
+    users_outside: BTreeMap<String, Vec<User>>,
+}
+
+/// Previews each deployed stack of `order` and finds who uses it: the stacks of the run that
+/// import its exports, and the deployed stacks outside the run that use it.
+async fn survey(
+    project: &Project,
+    connect: &dyn Connect,
+    order: &[&Stack],
+    deployed: &mut Deployed,
+    ui: &dyn Ui,
+) -> Result<Survey> {
+    let targets: BTreeSet<&str> = order.iter().map(|s| s.name.as_str()).collect();
+    let mut survey = Survey {
+        previews: Vec::new(),
+        importers_in_run: BTreeMap::new(),
+        users_outside: BTreeMap::new(),
+    };
+    for stack in order {
+        let clients = clients_for(project, connect, stack).await?;
         let (preview, imports) = if stack.stack_set.is_some() {
             match super::stackset::destroy_preview(&clients, stack).await? {
                 Some(p) => (p, Vec::new()),
@@ -130,7 +182,7 @@ pub async fn destroy(
             let Some(d) = project.stack(dependent) else {
                 continue;
             };
-            if deployed.check(&project, connect.as_ref(), d).await? {
+            if deployed.check(project, connect, d).await? {
                 users.push(User {
                     name: d.name.clone(),
                     how: how_it_uses(d, &stack.name),
@@ -139,8 +191,9 @@ pub async fn destroy(
             }
         }
         for Import { export, importer } in imports {
-            if targets.contains(&importer) {
-                importers_in_run
+            if targets.contains(importer.as_str()) {
+                survey
+                    .importers_in_run
                     .entry(stack.name.clone())
                     .or_default()
                     .insert(importer);
@@ -157,79 +210,82 @@ pub async fn destroy(
             }
         }
         if !users.is_empty() {
-            users_outside.insert(stack.name.clone(), users);
+            survey.users_outside.insert(stack.name.clone(), users);
         }
-        if preview.termination_protection && !options.disable_termination_protection {
-            refusals.push(format!(
+        survey.previews.push(preview);
+    }
+    Ok(survey)
+}
+
+/// Refuses, before anything is deleted, a run that would delete a stack still used outside
+/// it, or one with termination protection that the flag does not allow to turn off.
+async fn refuse(
+    project: &Project,
+    connect: &dyn Connect,
+    order: &[&Stack],
+    survey: &Survey,
+    options: &DestroyOptions,
+    deployed: &mut Deployed,
+) -> Result<()> {
+    let mut refusals: Vec<String> = survey
+        .previews
+        .iter()
+        .filter(|p| p.termination_protection && !options.disable_termination_protection)
+        .map(|p| {
+            format!(
                 "`{}` has termination protection; pass `--disable-termination-protection` to turn it off and delete",
-                stack.name
-            ));
-        }
-        previews.push(preview);
-    }
-    for p in &previews {
-        ui.message(&preview_text(p));
-    }
-    if !users_outside.is_empty() {
+                p.stack
+            )
+        })
+        .collect();
+    if !survey.users_outside.is_empty() {
         refusals.insert(
             0,
-            in_use_refusal(
-                &project,
-                connect.as_ref(),
-                &order,
-                &users_outside,
-                &mut deployed,
-            )
-            .await?,
+            in_use_refusal(project, connect, order, &survey.users_outside, deployed).await?,
         );
     }
-    if !refusals.is_empty() {
-        return Err(Error::Refused(format!(
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
             "{}; nothing was deleted",
             refusals.join("; ")
-        )));
+        )))
     }
-    if previews.is_empty() {
-        return Ok(DestroyReport {
-            previews,
-            stacks: Vec::new(),
-            interrupted: false,
-        });
+}
+
+/// The one approval of the run: `--yes`, or a yes at the terminal; an interrupt at the
+/// question deletes nothing.
+async fn confirm(previews: &[Preview], options: &DestroyOptions, ui: &Arc<dyn Ui>) -> Result<()> {
+    if options.yes {
+        return Ok(());
     }
-    if !options.yes {
-        if !ui.can_ask() {
-            return Err(Error::Refused(
-                "there is no terminal to ask for approval; pass `--yes` to delete without asking"
-                    .into(),
-            ));
+    if !ui.can_ask() {
+        return Err(Error::Refused(
+            "there is no terminal to ask for approval; pass `--yes` to delete without asking"
+                .into(),
+        ));
+    }
+    let names: Vec<String> = previews.iter().map(|p| format!("`{}`", p.stack)).collect();
+    let question = if names.len() == 1 {
+        format!("Delete {}?", names[0])
+    } else {
+        format!(
+            "Delete these {} stacks, in this order: {}?",
+            names.len(),
+            names.join(", ")
+        )
+    };
+    let answer = tokio::select! {
+        answer = super::ask(ui.clone(), question) => answer?,
+        _ = options.interrupt.raised() => {
+            return Err(Error::Interrupted("not approved: nothing was deleted".into()));
         }
-        let names: Vec<String> = previews.iter().map(|p| format!("`{}`", p.stack)).collect();
-        let question = if names.len() == 1 {
-            format!("Delete {}?", names[0])
-        } else {
-            format!(
-                "Delete these {} stacks, in this order: {}?",
-                names.len(),
-                names.join(", ")
-            )
-        };
-        let answer = tokio::select! {
-            answer = super::apply::ask(ui.clone(), question) => answer?,
-            _ = options.interrupt.raised() => {
-                return Err(Error::Interrupted("not approved: nothing was deleted".into()));
-            }
-        };
-        if !answer {
-            return Err(Error::Refused("not approved; nothing was deleted".into()));
-        }
+    };
+    if !answer {
+        return Err(Error::Refused("not approved; nothing was deleted".into()));
     }
-    let (stacks, interrupted) =
-        delete_all(project, connect, &previews, &importers_in_run, &options, ui).await;
-    Ok(DestroyReport {
-        previews,
-        stacks,
-        interrupted,
-    })
+    Ok(())
 }
 
 /// What deleting a deployed stack would do, and the imports of its exports; None when it is
@@ -453,45 +509,33 @@ async fn delete_all(
         })
         .collect();
     let protection_off: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
-    let mut started: BTreeSet<String> = BTreeSet::new();
-    let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
-    let limit = options.concurrency.max(1);
-    let mut interrupted = false;
-    let interrupt = options.interrupt.clone();
-    loop {
-        for (name, preview) in order.iter().zip(previews) {
-            if started.contains(name) || running.len() >= limit {
-                continue;
-            }
-            let before = &first[name];
-            if before.iter().any(|d| !results.contains_key(d)) {
-                continue;
-            }
-            started.insert(name.clone());
-            let kept = before.iter().find(|d| {
-                results
-                    .get(*d)
-                    .is_some_and(|r| r.outcome != Outcome::Deleted)
-            });
+    let previews_by_name: BTreeMap<&str, &Preview> =
+        previews.iter().map(|p| (p.stack.as_str(), p)).collect();
+    let step = |name: String, kept: Option<String>| {
+        let (project, connect, ui, off) = (
+            project.clone(),
+            connect.clone(),
+            ui.clone(),
+            protection_off.clone(),
+        );
+        let preview = previews_by_name.get(name.as_str()).map(|p| (*p).clone());
+        let wait = options.wait;
+        async move {
             if let Some(dependent) = kept {
-                let mut r = result(name, Outcome::Skipped, None, 0.0);
+                let mut r = result(&name, Outcome::Skipped, None, 0.0);
                 r.guidance = Some(format!(
                     "not deleted: `{dependent}`, which depends on it, was not deleted"
                 ));
-                ui.progress(name, &format!("skipped: `{dependent}` was not deleted"));
-                results.insert(name.clone(), r);
-                continue;
+                ui.progress(&name, &format!("skipped: `{dependent}` was not deleted"));
+                return Step::Done(r);
             }
-            let (project, connect, ui, off) = (
-                project.clone(),
-                connect.clone(),
-                ui.clone(),
-                protection_off.clone(),
-            );
-            let (preview, wait) = (preview.clone(), options.wait);
-            running.spawn(async move {
-                let r = delete_one(
+            let Some(preview) = preview else {
+                let mut r = result(&name, Outcome::Failed, None, 0.0);
+                r.root_cause.push("no preview of the stack".into());
+                return Step::Done(r);
+            };
+            Step::Run(Box::pin(async move {
+                delete_one(
                     &project,
                     connect.as_ref(),
                     &preview,
@@ -499,27 +543,23 @@ async fn delete_all(
                     ui.as_ref(),
                     &off,
                 )
-                .await;
-                (preview.stack, r)
-            });
+                .await
+            }))
         }
-        if results.len() == order.len() || running.is_empty() {
-            break;
-        }
-        tokio::select! {
-            joined = running.join_next() => {
-                if let Some(Ok((name, r))) = joined {
-                    results.insert(name, r);
-                }
-            }
-            _ = interrupt.raised(), if !interrupted => {
-                interrupted = true;
-                running.abort_all();
-                while running.join_next().await.is_some() {}
-                break;
-            }
-        }
-    }
+    };
+    let Scheduled {
+        mut results,
+        started,
+        interrupted,
+    } = schedule::run(
+        &order,
+        &first,
+        options.concurrency,
+        &options.interrupt,
+        |r| r.outcome == Outcome::Deleted,
+        step,
+    )
+    .await;
     // Stacks whose protection was turned off and that are not known to be gone.
     let left: Vec<String> = protection_off
         .lock()
@@ -706,9 +746,7 @@ fn protection_left_off(name: &str, region: Option<&str>, error: &str, ui: &dyn U
 
 /// (logical id, DeletionPolicy) of every resource of a deployed template.
 fn deletion_policies(template: &str) -> Vec<(String, String)> {
-    let parsed: Option<Value> = crate::render::parse::parse(template, crate::render::Syntax::Json)
-        .or_else(|_| crate::render::parse::parse(template, crate::render::Syntax::Yaml))
-        .ok();
+    let parsed: Option<Value> = parse_deployed(template).ok();
     parsed
         .as_ref()
         .and_then(|t| t.get("Resources"))

@@ -5,14 +5,20 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod options;
+pub mod outcome;
+pub mod saved;
+pub mod schedule;
 pub mod stackset;
 pub mod status;
 
 #[cfg(test)]
 mod safety_tests;
 
+use std::sync::Arc;
+
 use crate::aws::stack_ops::StackEvent;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::model::Plan;
 
 /// What an operation needs from the person running it. The CLI prints to stderr and asks on the
@@ -33,6 +39,17 @@ pub trait Ui: Send + Sync {
     fn message(&self, text: &str);
 }
 
+/// Asks on a thread of its own: a blocking read of the terminal must not hold up the runtime,
+/// and an interrupt must not wait for an answer (the thread ends with the process).
+pub(crate) async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(ui.confirm(&question));
+    });
+    rx.await
+        .map_err(|_| Error::Internal("the approval prompt ended without an answer".into()))?
+}
+
 /// A scripted [`Ui`] for the tests of apply, destroy and StackSets.
 #[cfg(test)]
 pub mod testing {
@@ -44,7 +61,7 @@ pub mod testing {
     use crate::plan::model::Plan;
     use std::time::Duration;
 
-    use super::apply::ApplyOptions;
+    use super::options::ApplyOptions;
     use crate::plan::model::PlanOptions;
     use crate::poll::Poll;
     use crate::render::ops::Selection;

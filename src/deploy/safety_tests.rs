@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::apply::{apply, ApplyOptions, Outcome};
+use super::apply::apply;
+use super::options::ApplyOptions;
+use super::outcome::Outcome;
 use super::testing::{apply_options, TestUi};
 use super::Ui;
 use crate::aws::changeset::ChangeSet;

@@ -7,7 +7,8 @@
 
 use std::time::Instant;
 
-use super::apply::{check_risks, result, ApplyOptions, Outcome, StackResult};
+use super::options::{check_risks, ApplyOptions};
+use super::outcome::{result, Outcome, Preview, StackResult};
 use super::Ui;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stacksets::{
@@ -337,7 +338,7 @@ pub async fn saved_plan_problems(
 pub async fn destroy_preview(
     clients: &Clients,
     stack: &Stack,
-) -> crate::error::Result<Option<super::destroy::Preview>> {
+) -> crate::error::Result<Option<Preview>> {
     let Some(info) = clients.stack_sets.describe_stack_set(&stack.name).await? else {
         return Ok(None);
     };
@@ -345,7 +346,7 @@ pub async fn destroy_preview(
         .stack_set
         .as_ref()
         .is_some_and(|s| s.retain_stacks_on_removal);
-    let mut preview = super::destroy::Preview {
+    let mut preview = Preview {
         stack: stack.name.clone(),
         status: format!("STACK_SET_{}", info.status),
         deleted: Vec::new(),
@@ -512,7 +513,7 @@ mod tests {
         aws: &Arc<FakeAws>,
         options: ApplyOptions,
     ) -> (
-        crate::error::Result<super::super::apply::ApplyReport>,
+        crate::error::Result<crate::deploy::outcome::ApplyReport>,
         Vec<String>,
     ) {
         let ui = Arc::new(TestUi::default());

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use super::{table, Style};
 use crate::aws::stack_ops::StackEvent;
-use crate::deploy::apply::{Outcome, StackResult};
+use crate::deploy::outcome::{Outcome, StackResult};
 use crate::deploy::status::{Output, StackStatus};
 use crate::error::{Error, Result};
 

@@ -1,6 +1,8 @@
 //! Deployment: `apply` executes planned change sets in dependency order and waits for them,
-//! streaming stack events and explaining failures; `destroy` deletes stacks safely; `status`
-//! reads what is deployed. Talks to AWS only through the `aws` traits, and to the person at
+//! streaming stack events and explaining failures (`options`: what it may do; `saved`: a saved
+//! plan checked; `outcome`: what happened and why); `destroy` deletes stacks safely; both run
+//! through `schedule`; `stackset` applies and deletes StackSets; `status` reads what is
+//! deployed. Talks to AWS only through the `aws` traits, and to the person at
 //! the terminal only through [`Ui`].
 
 pub mod apply;

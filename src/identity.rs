@@ -215,7 +215,7 @@ mod tests {
     use super::*;
     use crate::aws::credentials::CredentialSource;
     use crate::aws::sts::CallerIdentity;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 
     const TEMPLATE: &str = r#"{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}"#;
 
@@ -395,7 +395,7 @@ mod tests {
         assert!(err.to_string().contains("123456789012"), "{err}");
 
         // Through the plan, which apply runs first: the stack fails before any change set.
-        let mut options = crate::deploy::testing::apply_options(true).plan;
+        let mut options = crate::testing::ui::apply_options(true).plan;
         options.selection = crate::render::ops::Selection {
             names: vec!["app".into()],
             all: false,
@@ -425,7 +425,7 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         aws.answer_caller_account("210987654321");
-        let mut options = crate::deploy::testing::apply_options(true).plan;
+        let mut options = crate::testing::ui::apply_options(true).plan;
         options.selection = crate::render::ops::Selection {
             names: vec!["app".into()],
             all: false,

@@ -27,3 +27,5 @@ pub mod region;
 pub mod render;
 pub mod report;
 pub mod serve;
+#[cfg(test)]
+mod testing;

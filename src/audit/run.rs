@@ -544,7 +544,7 @@ mod tests {
         //! once, and what an unreachable or hanging account becomes.
         use super::super::*;
         use crate::aws::organizations::OrgAccount;
-        use crate::plan::fake::{FakeAws, FakeConnect};
+        use crate::testing::fake_aws::{FakeAws, FakeConnect};
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Mutex;
         use std::time::Duration;

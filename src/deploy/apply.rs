@@ -583,12 +583,12 @@ async fn settle_settings(
 mod tests {
     use super::*;
     use crate::aws::stack_ops::StackEvent;
-    use crate::plan::fake::{change_set, project, FakeAws, FakeConnect};
+    use crate::testing::fake_aws::{change_set, project, FakeAws, FakeConnect};
 
-    pub use crate::deploy::testing::TestUi;
+    pub use crate::testing::ui::TestUi;
 
     fn options(yes: bool) -> ApplyOptions {
-        crate::deploy::testing::apply_options(yes)
+        crate::testing::ui::apply_options(yes)
     }
 
     fn event(id: u32, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {

@@ -791,8 +791,8 @@ pub fn preview_text(p: &Preview) -> String {
 mod tests {
     use super::*;
     use crate::aws::stack_ops::StackResource;
-    use crate::deploy::testing::TestUi;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
+    use crate::testing::ui::TestUi;
     use std::time::Duration;
 
     const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";

@@ -442,14 +442,14 @@ mod tests {
     use super::*;
     use crate::aws::organizations::OrgAccount;
     use crate::deploy::apply::apply;
-    use crate::deploy::testing::TestUi;
     use crate::error::Error;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
-    use crate::plan::fake_stacksets::OperationScript;
     use crate::plan::model::PlanStatus;
     use crate::plan::run::plan;
     use crate::render::ops::Selection;
     use crate::render::RenderOptions;
+    use crate::testing::fake_aws::stacksets::OperationScript;
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
+    use crate::testing::ui::TestUi;
 
     const OU: &str = "ou-ab12-workload1";
     const A: &str = "111111111111";
@@ -503,7 +503,7 @@ mod tests {
 
     /// `--yes --allow-broadening`: the StackSets' roles are new grants.
     fn options() -> ApplyOptions {
-        let mut o = crate::deploy::testing::apply_options(true);
+        let mut o = crate::testing::ui::apply_options(true);
         o.allow_broadening = true;
         o
     }

@@ -10,10 +10,6 @@
 
 pub mod compare;
 pub mod diff;
-#[cfg(test)]
-pub mod fake;
-#[cfg(test)]
-pub mod fake_stacksets;
 pub mod model;
 pub mod params;
 pub mod risk;

@@ -480,8 +480,8 @@ mod flow_tests {
 
     use super::*;
     use crate::aws::changeset::{ChangeDetail, ChangeSet, ChangeSetId, ResourceChange};
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::plan::risk::RiskKind;
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 
     const REPO: &str = r#"{"Parameters": {"Token": {"Type": "String", "NoEcho": true}},
       "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",

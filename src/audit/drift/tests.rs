@@ -1,7 +1,7 @@
 use super::*;
 use crate::aws::drift::{PropertyDifference, RepositoryFacts};
 use crate::aws::iam::RoleFacts;
-use crate::plan::fake::{project, FakeAws, FakeConnect};
+use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 use serde_json::json;
 use std::time::Duration;
 

@@ -129,7 +129,9 @@ pub async fn apply(
 /// `apply --plan` (with the flag it lacked, say).
 async fn release(project: &Project, connect: &dyn Connect, plan: &Plan, options: &ApplyOptions) {
     if options.saved.is_none() {
-        cleanup_all(project, connect, plan).await;
+        for s in &plan.stacks {
+            discard(project, connect, s).await;
+        }
     }
 }
 
@@ -139,13 +141,6 @@ fn released(options: &ApplyOptions) -> &'static str {
         "the change sets of this plan were deleted"
     } else {
         "the saved plan's change sets are kept for `little apply --plan`"
-    }
-}
-
-/// Deletes the change sets a plan kept, and the empty stacks its CREATE change sets made.
-pub async fn cleanup_all(project: &Project, connect: &dyn Connect, plan: &Plan) {
-    for s in &plan.stacks {
-        discard(project, connect, s).await;
     }
 }
 

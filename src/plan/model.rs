@@ -111,7 +111,7 @@ pub struct BoolChange {
 }
 
 /// Hashes of what the plan would deploy, so that `apply --plan` executes exactly that.
-/// Compare them with `plan::run::hashes_match`: the NoEcho hash is salted.
+/// Compare them with `plan::compare::hashes_match`: the NoEcho hash is salted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
     /// SHA-256 of the template body sent to CloudFormation.

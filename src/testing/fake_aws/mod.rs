@@ -1,6 +1,6 @@
-//! In-memory fakes of the `aws` traits, shaped like real AWS responses, for tests of the plan
-//! (and later apply) logic where the emulator falls short: replacement details, failed change
-//! sets, stacks that fail to describe. Test-only.
+//! In-memory fakes of the `aws` traits, shaped like real AWS responses, for tests of plan,
+//! apply, destroy, audit, serve and check where the emulator falls short: replacement details,
+//! failed change sets, stacks that fail to describe. StackSets are `stacksets`. Test-only.
 
 pub mod stacksets;
 

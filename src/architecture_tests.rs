@@ -47,7 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("check limits", &["check::limits"]),
     ("project model", &["project"]),
     ("rendering", &["render"]),
-    ("live context", &["context", "identity"]),
+    ("live context", &["context"]),
     ("operations", &["plan", "deploy", "audit", "check"]),
     ("document schemas", &["schema"]),
     ("printers and tools", &["report", "init"]),

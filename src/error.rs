@@ -133,6 +133,10 @@ pub enum Error {
     #[error("interrupted: {0}")]
     Interrupted(String),
 
+    /// `apply`: some stacks could not be planned (the plan shows why), so nothing was applied.
+    #[error("plan failed: could not plan {}; nothing was applied", .0.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))]
+    PlanFailed(Vec<String>),
+
     /// A notification (SNS, webhook) could not be sent.
     #[error("notification: {0}")]
     Notify(String),

@@ -10,11 +10,12 @@ pub mod audit;
 pub mod aws;
 pub mod check;
 pub mod cli;
+pub mod context;
 pub mod deploy;
 pub mod diag;
 pub mod duration;
 pub mod error;
-pub mod identity;
+
 pub mod init;
 pub mod interrupt;
 pub mod locate;
@@ -23,6 +24,7 @@ pub mod notify;
 pub mod parallel;
 pub mod plan;
 pub mod policy;
+pub mod poll;
 pub mod project;
 pub mod region;
 pub mod render;
@@ -35,3 +37,5 @@ pub mod time;
 
 #[cfg(test)]
 mod architecture_tests;
+#[cfg(test)]
+mod testing;

@@ -57,7 +57,7 @@ impl AuditOptions {
             stacks: flags.stacks,
             drift: flags.drift.then(|| DriftOptions {
                 render: render(),
-                poll: Default::default(),
+                poll: crate::poll::Poll::DRIFT,
             }),
             settings: ecr_settings(project, flags.require_kms, flags.all_images),
             now,

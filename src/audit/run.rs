@@ -215,14 +215,14 @@ pub async fn audit_outcome(
     }
     if options.stacks && group_selected("stack", &options.checks) {
         for stack in project.select(&[], true)? {
-            let clients =
-                match crate::plan::run::clients_for(&project, connect.as_ref(), stack).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        errors.push(format!("stack `{}`: {e}", stack.name));
-                        continue;
-                    }
-                };
+            let clients = match crate::context::clients_for(&project, connect.as_ref(), stack).await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.push(format!("stack `{}`: {e}", stack.name));
+                    continue;
+                }
+            };
             let account = project.account_of(stack).map(|a| a.id.as_str());
             if stack.stack_set.is_some() {
                 match audit_stack_set(
@@ -253,7 +253,9 @@ pub async fn audit_outcome(
                     let mut state = StackState {
                         stack: stack.name.clone(),
                         status: info.as_ref().map(|i| i.status.clone()),
-                        drifted: drifted(info.as_ref().and_then(|i| i.drift_status.as_deref())),
+                        drifted: crate::aws::drift::drifted(
+                            info.as_ref().and_then(|i| i.drift_status.as_deref()),
+                        ),
                     };
                     let detect = options
                         .drift
@@ -297,15 +299,6 @@ pub async fn audit_outcome(
     })
 }
 
-/// Whether the last drift detection found drift: `DRIFTED`, `IN_SYNC`, else unknown.
-fn drifted(status: Option<&str>) -> Option<bool> {
-    match status? {
-        "DRIFTED" => Some(true),
-        "IN_SYNC" => Some(false),
-        _ => None,
-    }
-}
-
 /// A StackSet stack's findings and state; with `--drift`, a fresh detection (an error in it
 /// is returned apart, as for stacks).
 async fn audit_stack_set(
@@ -331,7 +324,7 @@ async fn audit_stack_set(
     let mut state = StackState {
         stack: stack.name.clone(),
         status: info.as_ref().map(|i| format!("STACK_SET_{}", i.status)),
-        drifted: drifted(info.as_ref().and_then(|i| i.drift_status.as_deref())),
+        drifted: crate::aws::drift::drifted(info.as_ref().and_then(|i| i.drift_status.as_deref())),
     };
     let mut drift_error = None;
     let detect = options
@@ -553,7 +546,7 @@ mod tests {
         //! once, and what an unreachable or hanging account becomes.
         use super::super::*;
         use crate::aws::organizations::OrgAccount;
-        use crate::plan::fake::{FakeAws, FakeConnect};
+        use crate::testing::fake_aws::{FakeAws, FakeConnect};
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Mutex;
         use std::time::Duration;

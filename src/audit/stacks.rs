@@ -36,7 +36,7 @@ pub fn check_stack(
         )];
     };
     let mut out = Vec::new();
-    if info.is_failed() || info.status == "REVIEW_IN_PROGRESS" {
+    if info.is_failed() || info.is_review() {
         out.push(finding(
             STACK_HEALTHY,
             Severity::High,
@@ -57,7 +57,7 @@ pub fn check_stack(
             format!("stack `{name}` has no termination protection"),
         ));
     }
-    if info.drift_status.as_deref() == Some("DRIFTED") {
+    if info.has_drifted() {
         out.push(finding(
             STACK_DRIFT,
             Severity::Medium,
@@ -126,7 +126,7 @@ pub fn check_stack_set(
             )
         })
         .collect();
-    if info.drift_status.as_deref() == Some("DRIFTED") {
+    if info.has_drifted() {
         out.push(finding(
             STACK_DRIFT,
             Severity::Medium,

@@ -9,8 +9,6 @@
 //! reports the same situation as an `AVAILABLE` change set without changes, which counts as
 //! "no changes" too.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{
     Capability, ChangeSetType as SdkChangeSetType, Parameter, ResourceChangeDetail, Tag,
@@ -18,9 +16,9 @@ use aws_sdk_cloudformation::types::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::cloudformation::poll_until;
 use super::sdk_error;
 use crate::error::{Error, Result};
+use crate::poll::{poll_until, Poll};
 
 /// Whether a change set creates a new stack or updates an existing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -441,35 +439,6 @@ pub fn made_by_run(change_set: &str, run_id: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('-'))
 }
 
-/// How [`wait_for_change_set`] polls: the first delay, growing ×1.5 up to `max`, for at most
-/// `timeout` in all.
-#[derive(Debug, Clone, Copy)]
-pub struct ChangeSetPoll {
-    pub first: Duration,
-    pub max: Duration,
-    pub timeout: Duration,
-}
-
-impl From<ChangeSetPoll> for super::cloudformation::Poll {
-    fn from(p: ChangeSetPoll) -> Self {
-        super::cloudformation::Poll {
-            first: p.first,
-            max: p.max,
-            timeout: p.timeout,
-        }
-    }
-}
-
-impl Default for ChangeSetPoll {
-    fn default() -> Self {
-        ChangeSetPoll {
-            first: Duration::from_secs(1),
-            max: Duration::from_secs(5),
-            timeout: Duration::from_secs(600),
-        }
-    }
-}
-
 /// How many pages [`wait_for_change_set`] reads at most: far beyond any real change set
 /// (a template holds at most 500 resources), a guard against a token that never ends.
 const MAX_PAGES: usize = 1000;
@@ -485,10 +454,10 @@ pub async fn wait_for_change_set(
     cs: &dyn ChangeSets,
     stack_name: &str,
     name: &str,
-    poll: ChangeSetPoll,
+    poll: Poll,
 ) -> Result<ChangeSet> {
     let first = poll_until(
-        poll.into(),
+        poll,
         || cs.describe_change_set_page(stack_name, name, None),
         |(page, _): &(ChangeSet, Option<String>)| !page.is_pending(),
     )
@@ -578,14 +547,15 @@ mod tests {
     use aws_sdk_cloudformation::Client;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
     use aws_smithy_types::error::ErrorMetadata;
+    use std::time::Duration;
 
     const STACK: &str = "little-platform";
     const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/little-platform/6f1c2a30-5e0b-11ef-9b1a-0a4f7c1e2d11";
     const CS: &str = "little-3f9a0c1b2d4e5f60";
     const CS_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/little-3f9a0c1b2d4e5f60/0b8c7e52-2d7f-4f0e-9a3c-5b1d2e3f4a5b";
 
-    fn zero() -> ChangeSetPoll {
-        ChangeSetPoll {
+    fn zero() -> Poll {
+        Poll {
             first: Duration::ZERO,
             max: Duration::ZERO,
             timeout: Duration::from_secs(30),
@@ -1083,7 +1053,7 @@ mod tests {
             .build();
         let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&describe]);
         let cs = ChangeSetClient::from_client(client);
-        let poll = ChangeSetPoll {
+        let poll = Poll {
             first: Duration::from_millis(2),
             max: Duration::from_millis(5),
             timeout: Duration::from_millis(40),

@@ -7,7 +7,6 @@
 //! tell them apart; those texts are matched here and nowhere else.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{Capability, Parameter, Tag, TemplateStage};
@@ -17,6 +16,7 @@ use serde::Serialize;
 
 use super::sdk_error;
 use crate::error::{Error, Result};
+use crate::poll::{poll_until, Poll};
 
 /// One output of a deployed stack.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,7 +55,29 @@ impl StackInfo {
     /// `REVIEW_IN_PROGRESS` (a stack created by a change set that was never executed) is not:
     /// it stays that way until someone acts, so waiting on it would never end.
     pub fn is_in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+        self.status.ends_with("_IN_PROGRESS") && !self.is_review()
+    }
+
+    /// Whether the stack holds only a change set that was never executed
+    /// (`REVIEW_IN_PROGRESS`): it exists, but nothing of it is deployed.
+    pub fn is_review(&self) -> bool {
+        self.status == "REVIEW_IN_PROGRESS"
+    }
+
+    /// Whether the stack is deployed: it exists and is more than an unexecuted change set.
+    pub fn is_deployed(&self) -> bool {
+        !self.is_review()
+    }
+
+    /// Whether the stack's creation failed and was rolled back (`ROLLBACK_COMPLETE`): nothing
+    /// is left in it, and it cannot be updated.
+    pub fn is_rolled_back_creation(&self) -> bool {
+        self.status == "ROLLBACK_COMPLETE"
+    }
+
+    /// Whether the last drift detection found drift (`DRIFTED`).
+    pub fn has_drifted(&self) -> bool {
+        super::drift::drifted(self.drift_status.as_deref()) == Some(true)
     }
 
     /// Whether the last operation failed: `*_FAILED`, or a rollback that completed
@@ -359,54 +381,6 @@ impl CloudFormation for CfnClient {
     }
 }
 
-/// How [`wait_for_stack`] polls: the first interval, growing by half each time up to `max`,
-/// and the time after which it gives up.
-#[derive(Debug, Clone, Copy)]
-pub struct Poll {
-    pub first: Duration,
-    pub max: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for Poll {
-    /// 1 s, growing to 10 s; give up after 60 minutes.
-    fn default() -> Self {
-        Poll {
-            first: Duration::from_secs(1),
-            max: Duration::from_secs(10),
-            timeout: Duration::from_secs(60 * 60),
-        }
-    }
-}
-
-/// Reads with `read` until `done` holds, waiting `poll.first` between reads, growing by half
-/// up to `poll.max`: `Ok` with the value read last once done, `Err` with it at `poll.timeout`.
-/// The one backoff loop of every wait (stacks, change sets, StackSet operations).
-pub async fn poll_until<T, F, Fut>(
-    poll: Poll,
-    mut read: F,
-    mut done: impl FnMut(&T) -> bool,
-) -> Result<std::result::Result<T, T>>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut interval = poll.first.min(poll.max);
-    loop {
-        let value = read().await?;
-        if done(&value) {
-            return Ok(Ok(value));
-        }
-        let elapsed = start.elapsed();
-        if elapsed >= poll.timeout {
-            return Ok(Err(value));
-        }
-        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
-        interval = interval.mul_f64(1.5).min(poll.max);
-    }
-}
-
 /// Polls describe_stack until the status is no longer `*_IN_PROGRESS`, with backoff and a
 /// timeout; returns the final StackInfo or, for a stack that disappeared during a delete, None.
 pub async fn wait_for_stack(
@@ -433,6 +407,7 @@ pub async fn wait_for_stack(
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use super::*;
 

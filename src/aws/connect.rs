@@ -60,7 +60,7 @@ pub struct Clients {
     /// The same, as a delegated administrator (`stack_set.call_as: DELEGATED_ADMIN`).
     pub stack_sets_delegated: Arc<dyn crate::aws::stacksets::StackSets>,
     /// Who these clients act as, once the account guard checked it
-    /// (`plan::run::clients_for`); none from [`Connect::clients`] itself.
+    /// (`context::clients_for`); none from [`Connect::clients`] itself.
     pub caller: Option<Caller>,
 }
 

@@ -34,6 +34,21 @@ impl DetectionStatus {
     pub fn in_progress(&self) -> bool {
         self.status == "DETECTION_IN_PROGRESS"
     }
+
+    /// Whether the detection failed (it still reports the resources it could check).
+    pub fn failed(&self) -> bool {
+        self.status == "DETECTION_FAILED"
+    }
+}
+
+/// What a drift status (of a stack, a StackSet or a StackSet instance) says: `DRIFTED` is
+/// drift, `IN_SYNC` none; `NOT_CHECKED`, `UNKNOWN` or no detection yet is unknown (None).
+pub fn drifted(status: Option<&str>) -> Option<bool> {
+    match status? {
+        "DRIFTED" => Some(true),
+        "IN_SYNC" => Some(false),
+        _ => None,
+    }
 }
 
 /// One property that differs between the template and the live resource.
@@ -59,6 +74,28 @@ pub struct ResourceDrift {
     /// `IN_SYNC`, `MODIFIED`, `DELETED` or `NOT_CHECKED`.
     pub status: String,
     pub differences: Vec<PropertyDifference>,
+}
+
+impl ResourceDrift {
+    pub const IN_SYNC: &'static str = "IN_SYNC";
+    pub const MODIFIED: &'static str = "MODIFIED";
+    pub const DELETED: &'static str = "DELETED";
+    pub const NOT_CHECKED: &'static str = "NOT_CHECKED";
+
+    /// Whether the resource is as its template says.
+    pub fn is_in_sync(&self) -> bool {
+        self.status == Self::IN_SYNC
+    }
+
+    /// Whether the resource drifted: `MODIFIED` or `DELETED`.
+    pub fn has_drifted(&self) -> bool {
+        self.status == Self::MODIFIED || self.status == Self::DELETED
+    }
+
+    /// Whether CloudFormation could not check the resource (`NOT_CHECKED`).
+    pub fn is_not_checked(&self) -> bool {
+        self.status == Self::NOT_CHECKED
+    }
 }
 
 /// The live configuration of an ECR repository.

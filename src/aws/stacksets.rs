@@ -12,9 +12,9 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types as t;
 use serde::{Deserialize, Serialize};
 
-use super::cloudformation::{poll_until, Poll};
 use super::sdk_error;
 use crate::error::{Error, Result};
+use crate::poll::{poll_until, Poll};
 
 /// A deployed StackSet, as DescribeStackSet returns it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,6 +39,13 @@ pub struct StackSetInfo {
     pub drift_status: Option<String>,
     pub drifted_instances: Option<i32>,
     pub last_drift_check: Option<String>,
+}
+
+impl StackSetInfo {
+    /// Whether the last drift detection found drift (`DRIFTED`).
+    pub fn has_drifted(&self) -> bool {
+        super::drift::drifted(self.drift_status.as_deref()) == Some(true)
+    }
 }
 
 /// Automatic deployment to accounts that join a target OU (service-managed only).
@@ -171,6 +178,27 @@ pub struct OperationResult {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl OperationResult {
+    /// Whether the operation failed in this account and region.
+    pub fn is_failed(&self) -> bool {
+        self.status == "FAILED"
+    }
+}
+
+impl std::fmt::Display for OperationResult {
+    /// `111111111111 us-east-1 FAILED: reason`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}: {}",
+            self.account,
+            self.region,
+            self.status,
+            self.reason.as_deref().unwrap_or("no reason given")
+        )
+    }
 }
 
 /// The StackSet calls.

@@ -938,9 +938,9 @@ mod tests {
         }
     }
 
-    async fn clients(fake: &Arc<Fake>, aws: &Arc<crate::plan::fake::FakeAws>) -> Clients {
+    async fn clients(fake: &Arc<Fake>, aws: &Arc<crate::testing::fake_aws::FakeAws>) -> Clients {
         use crate::aws::connect::Connect;
-        let connect = crate::plan::fake::FakeConnect(aws.clone());
+        let connect = crate::testing::fake_aws::FakeConnect(aws.clone());
         let mut c = connect.clients(Some("us-east-1"), None).await.unwrap();
         c.images = fake.clone();
         c.queue = fake.clone();
@@ -990,7 +990,7 @@ mod tests {
     #[tokio::test]
     async fn forged_events_are_ignored_and_nothing_is_checked_or_deleted() {
         let fake = Arc::new(Fake::default());
-        let aws = crate::plan::fake::FakeAws::new();
+        let aws = crate::testing::fake_aws::FakeAws::new();
         // team/api exists, with DIGEST tagged v1 only, in account 123456789012.
         fake.images.lock().unwrap().insert(
             "team/api".into(),
@@ -1129,10 +1129,10 @@ mod tests {
     #[tokio::test]
     async fn a_redelivery_resumes_the_delivery_without_checking_again() {
         use std::sync::atomic::Ordering;
-        let (good, good_posts) = crate::notify::testing::counting_hook(200);
-        let (dead, dead_posts) = crate::notify::testing::counting_hook(500);
+        let (good, good_posts) = crate::testing::webhook::counting_hook(200);
+        let (dead, dead_posts) = crate::testing::webhook::counting_hook(500);
         let fake = Arc::new(Fake::default());
-        let aws = crate::plan::fake::FakeAws::new();
+        let aws = crate::testing::fake_aws::FakeAws::new();
         let c = clients(&fake, &aws).await;
         let opts = options(vec![good, dead]);
         let scope = Scope {

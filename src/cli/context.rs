@@ -141,7 +141,7 @@ pub fn project(g: &Global, ctx: &Context, command: &Command) -> Result<Project> 
         }
         if guarded(command) {
             let connect = ctx.connect(&project);
-            runtime()?.block_on(crate::identity::guard_stacks(
+            runtime()?.block_on(crate::context::identity::guard_stacks(
                 &project,
                 connect.as_ref(),
                 &stacks,

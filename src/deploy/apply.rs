@@ -8,101 +8,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use super::Ui;
-use crate::aws::changeset::wait_for_change_set;
-use crate::aws::cloudformation::{wait_for_stack, Poll, StackInfo};
+use super::options::{check_risks, ApplyOptions};
+use super::outcome::{
+    cause_lines, failure_guidance, result, wait_with_events, ApplyReport, Outcome, StackResult,
+};
+use super::saved::check_saved;
+use super::schedule::{self, Scheduled, Step};
+use super::{ask, Ui};
+use crate::aws::cloudformation::wait_for_stack;
 use crate::aws::connect::{Clients, Connect};
-use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEvent};
+use crate::aws::stack_ops::EventCursor;
+use crate::context::clients_for;
+use crate::context::state::sweep;
 use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
-use crate::plan::risk::{Risk, RiskKind};
-use crate::plan::run::{
-    clients_for, discard, parse_deployed, plan, plan_stack, settings_changes, sha256, stack_risks,
-    sweep, PlanOptions,
-};
+use crate::plan::run::{discard, plan, plan_stack};
 use crate::project::Project;
-
-#[derive(Clone)]
-pub struct ApplyOptions {
-    /// How to plan (selection, concurrency, rendering, change-set polling).
-    pub plan: PlanOptions,
-    /// Execute exactly this saved plan instead of planning.
-    pub saved: Option<Plan>,
-    /// Approve without asking.
-    pub yes: bool,
-    pub allow_destructive: bool,
-    pub allow_broadening: bool,
-    /// Allow turning termination protection off and loosening a stack policy.
-    pub allow_unprotect: bool,
-    /// Delete and recreate stacks whose creation failed and was rolled back
-    /// (`ROLLBACK_COMPLETE`), after approval; planned as such.
-    pub replace_failed: bool,
-    /// Waiting for stack operations.
-    pub wait: Poll,
-}
-
-/// What happened to one stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
-    Failed,
-    /// Not attempted because a stack it depends on failed.
-    Skipped,
-    /// Not attempted: interrupted, refused or declined.
-    Cancelled,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StackResult {
-    pub stack: String,
-    pub outcome: Outcome,
-    /// The stack's final status, when it was touched.
-    pub status: Option<String>,
-    pub duration_secs: f64,
-    /// Resource changes executed.
-    pub changes: usize,
-    /// The root cause of a failure: `LogicalId (Type) STATUS: reason`.
-    pub root_cause: Vec<String>,
-    /// What to do next, for a failure.
-    pub guidance: Option<String>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApplyReport {
-    pub stacks: Vec<StackResult>,
-    pub interrupted: bool,
-    /// After an interrupt: what was cleaned up and what still runs in CloudFormation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleanup: Option<String>,
-}
-
-impl ApplyReport {
-    pub fn failed(&self) -> bool {
-        self.interrupted
-            || self
-                .stacks
-                .iter()
-                .any(|s| matches!(s.outcome, Outcome::Failed | Outcome::Skipped))
-    }
-
-    /// Interrupted, failed, or ok.
-    pub fn verdict(&self) -> crate::error::Verdict {
-        use crate::error::Verdict;
-        if self.interrupted {
-            Verdict::Interrupted
-        } else if self.failed() {
-            Verdict::Failed
-        } else {
-            Verdict::Ok
-        }
-    }
-}
 
 /// Plans (or checks the saved plan), asks, executes. Refusals are `Error::Refused` (exit 3),
 /// after every kept change set was cleaned up.
@@ -125,23 +46,13 @@ pub async fn apply(
     ui.show_plan(&plan);
     if plan.has_failures() {
         release(&project, connect.as_ref(), &plan, &options).await;
-        let failed: Vec<&str> = plan
-            .stacks
-            .iter()
-            .filter(|s| s.status == PlanStatus::Failed)
-            .map(|s| s.stack.as_str())
-            .collect();
-        return Err(Error::Aws {
-            operation: "plan".into(),
-            message: format!(
-                "could not plan {}; nothing was applied",
-                failed
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
+        return Err(Error::PlanFailed(
+            plan.stacks
+                .iter()
+                .filter(|s| s.status == PlanStatus::Failed)
+                .map(|s| s.stack.clone())
+                .collect(),
+        ));
     }
     if !plan.has_changes() {
         return Ok(ApplyReport {
@@ -213,88 +124,14 @@ pub async fn apply(
     execute(project, connect, plan, options, ui).await
 }
 
-/// Asks on a thread of its own: a blocking read of the terminal must not hold up the runtime,
-/// and an interrupt must not wait for an answer (the thread ends with the process).
-pub(crate) async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(ui.confirm(&question));
-    });
-    rx.await
-        .map_err(|_| Error::Internal("the approval prompt ended without an answer".into()))?
-}
-
-pub(crate) fn result(
-    stack: &str,
-    outcome: Outcome,
-    status: Option<String>,
-    secs: f64,
-) -> StackResult {
-    StackResult {
-        stack: stack.to_owned(),
-        outcome,
-        status,
-        duration_secs: secs,
-        changes: 0,
-        root_cause: Vec::new(),
-        guidance: None,
-        warnings: Vec::new(),
-    }
-}
-
-/// Refuses destructive and broadening changes that the flags do not allow.
-pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
-    let problems: Vec<String> = [
-        (
-            RiskKind::Destructive,
-            options.allow_destructive,
-            "destructive change",
-            "--allow-destructive",
-        ),
-        (
-            RiskKind::Broadening,
-            options.allow_broadening,
-            "change that broadens access",
-            "--allow-broadening",
-        ),
-        (
-            RiskKind::Unprotecting,
-            options.allow_unprotect,
-            "change that lowers a stack's protection",
-            "--allow-unprotect",
-        ),
-    ]
-    .into_iter()
-    .filter(|(_, allowed, _, _)| !allowed)
-    .filter_map(|(kind, _, what, flag)| {
-        let ids: Vec<String> = risks
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| format!("`{}`", r.logical_id))
-            .collect();
-        (!ids.is_empty()).then(|| {
-            format!(
-                "{} {what}{} ({}); pass `{flag}` to allow",
-                ids.len(),
-                if ids.len() == 1 { "" } else { "s" },
-                ids.join(", ")
-            )
-        })
-    })
-    .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Refused(problems.join("; ")))
-    }
-}
-
 /// What is not applied after all: this run's change sets are deleted (with the empty stacks
 /// their CREATE change sets made); a saved plan's are its own run's, kept for a later
 /// `apply --plan` (with the flag it lacked, say).
 async fn release(project: &Project, connect: &dyn Connect, plan: &Plan, options: &ApplyOptions) {
     if options.saved.is_none() {
-        cleanup_all(project, connect, plan).await;
+        for s in &plan.stacks {
+            discard(project, connect, s).await;
+        }
     }
 }
 
@@ -304,13 +141,6 @@ fn released(options: &ApplyOptions) -> &'static str {
         "the change sets of this plan were deleted"
     } else {
         "the saved plan's change sets are kept for `little apply --plan`"
-    }
-}
-
-/// Deletes the change sets a plan kept, and the empty stacks its CREATE change sets made.
-pub async fn cleanup_all(project: &Project, connect: &dyn Connect, plan: &Plan) {
-    for s in &plan.stacks {
-        discard(project, connect, s).await;
     }
 }
 
@@ -326,7 +156,7 @@ async fn delete_failed(
     let Some(info) = clients.cfn.describe_stack(name).await? else {
         return Ok(());
     };
-    if info.status != "ROLLBACK_COMPLETE" {
+    if !info.is_rolled_back_creation() {
         return Err(Error::StackState {
             stack: name.clone(),
             status: info.status,
@@ -350,204 +180,6 @@ async fn delete_failed(
     Ok(())
 }
 
-/// Checks that a saved plan still describes the world: same project, stacks unchanged since
-/// (status, last update, template), the same rendered template and parameters, and change sets
-/// that can be executed as they are.
-async fn check_saved(
-    project: &Project,
-    connect: &dyn Connect,
-    saved: &Plan,
-    options: &ApplyOptions,
-) -> Result<Plan> {
-    if saved.version != crate::plan::model::PLAN_VERSION {
-        return Err(Error::Refused(format!(
-            "the saved plan has version {}, this little reads version {}; plan again",
-            saved.version,
-            crate::plan::model::PLAN_VERSION
-        )));
-    }
-    if saved.project != project.name {
-        return Err(Error::Refused(format!(
-            "the saved plan is for project `{}`, not `{}`",
-            saved.project, project.name
-        )));
-    }
-    let mut stale = Vec::new();
-    for s in &saved.stacks {
-        if !s.has_changes() {
-            continue;
-        }
-        if !s.known_after_apply.is_empty() {
-            stale.push(format!(
-                "`{}` was planned with values known only after apply ({}); apply its dependencies, then plan again",
-                s.stack,
-                s.known_after_apply.join(", ")
-            ));
-            continue;
-        }
-        let Some(stack) = project.stack(&s.stack) else {
-            stale.push(format!("`{}` is no longer in the project", s.stack));
-            continue;
-        };
-        if stack.stack_set.is_some() || s.stack_set.is_some() {
-            stale.extend(
-                super::stackset::saved_plan_problems(project, connect, stack, s, options).await?,
-            );
-            continue;
-        }
-        if s.replaces_failed.is_some() {
-            stale.push(format!(
-                "`{}` replaces a failed stack, whose change set can only be made once it is deleted; apply it without `--plan` (`little apply {} --replace-failed`)",
-                s.stack, s.stack
-            ));
-            continue;
-        }
-        // Without a change set, only the settings change sets do not carry may change.
-        if s.change_set.is_none() && !s.resource_changes.is_empty() {
-            stale.push(format!("`{}` has no change set in the saved plan", s.stack));
-            continue;
-        }
-        let clients = clients_for(project, connect, stack).await?;
-        let info = clients.cfn.describe_stack(&s.stack).await?;
-        let mut deployed_template = None;
-        match (&s.deployed, &info) {
-            (Some(d), Some(now)) => {
-                let template = clients.cfn.get_template(&s.stack).await?;
-                let last = now.last_updated.clone().or_else(|| now.created.clone());
-                if now.status != d.status
-                    || last != d.last_updated
-                    || sha256(&template) != d.template_sha256
-                {
-                    stale.push(format!(
-                        "`{}` changed since the plan was made (status {} → {}, last updated {} → {})",
-                        s.stack,
-                        d.status,
-                        now.status,
-                        d.last_updated.as_deref().unwrap_or("-"),
-                        last.as_deref().unwrap_or("-")
-                    ));
-                    continue;
-                }
-                deployed_template = Some(parse_deployed(&template)?);
-            }
-            (None, Some(now)) if now.status == "REVIEW_IN_PROGRESS" => {}
-            (None, Some(now)) => {
-                stale.push(format!(
-                    "`{}` was new when planned and now exists ({})",
-                    s.stack, now.status
-                ));
-                continue;
-            }
-            (Some(_), None) | (None, None) => {
-                stale.push(format!("`{}` or its change set no longer exists", s.stack));
-                continue;
-            }
-        }
-        // The project must still render what was planned.
-        let mut render = options.plan.render.clone();
-        let (outputs, _) = crate::plan::run::dependency_outputs(project, connect, stack).await?;
-        render.outputs = outputs;
-        let rendered = crate::render::Renderer::new(project, render)
-            .render(stack)
-            .map_err(Error::Invalid)?;
-        let matches = crate::plan::run::hashes_match(
-            &s.hashes,
-            &rendered.body(),
-            &rendered.template,
-            &rendered.parameters,
-        );
-        if !matches {
-            stale.push(format!(
-                "`{}` renders differently from when the plan was made (the template or its configuration changed)",
-                s.stack
-            ));
-            continue;
-        }
-        // The risks are computed again, from AWS's answers now and the project, never taken
-        // from the file: a plan edited to drop a risk, or a change set that says something
-        // else now, is refused.
-        let described = match &s.change_set {
-            None => Ok(None),
-            Some(cs) => wait_for_change_set(
-                clients.change_sets.as_ref(),
-                &cs.stack_name,
-                &cs.name,
-                options.plan.poll,
-            )
-            .await
-            .map(Some),
-        };
-        let changes = match described {
-            Ok(None) => Vec::new(),
-            Ok(Some(cs)) if cs.execution_status.as_deref() == Some("AVAILABLE") => cs.changes,
-            Ok(Some(cs)) => {
-                stale.push(format!(
-                    "the change set of `{}` cannot be executed ({})",
-                    s.stack,
-                    cs.execution_status.as_deref().unwrap_or(&cs.status)
-                ));
-                continue;
-            }
-            Err(e) => {
-                stale.push(format!("the change set of `{}`: {e}", s.stack));
-                continue;
-            }
-        };
-        let mut now = s.clone();
-        now.template_changes =
-            crate::plan::diff::diff_templates(deployed_template.as_ref(), &rendered.template);
-        let deployed_info = info.as_ref().filter(|_| s.deployed.is_some());
-        (now.termination_protection, now.stack_policy) =
-            settings_changes(&clients, stack, deployed_info).await?;
-        let risks = stack_risks(
-            deployed_template.as_ref(),
-            &rendered.template,
-            &now,
-            &changes,
-        );
-        if !same_risks(&risks, &s.risks) {
-            stale.push(format!(
-                "the risks of `{}` are not those in the saved plan (now: {}; saved: {})",
-                s.stack,
-                risk_list(&risks),
-                risk_list(&s.risks)
-            ));
-        }
-    }
-    if !stale.is_empty() {
-        return Err(Error::Refused(format!(
-            "the saved plan is stale: {}; run `little plan --out` again",
-            stale.join("; ")
-        )));
-    }
-    Ok(saved.clone())
-}
-
-/// Whether two lists hold the same risks, in any order.
-fn same_risks(a: &[Risk], b: &[Risk]) -> bool {
-    let key = |rs: &[Risk]| {
-        let mut v: Vec<String> = rs
-            .iter()
-            .map(|r| serde_json::to_string(r).unwrap_or_default())
-            .collect();
-        v.sort();
-        v
-    };
-    key(a) == key(b)
-}
-
-/// `destructive `Repo`, broadening `Role``, or `none`.
-fn risk_list(risks: &[Risk]) -> String {
-    if risks.is_empty() {
-        return "none".into();
-    }
-    risks
-        .iter()
-        .map(|r| format!("{} `{}`", r.kind.word(), r.logical_id))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Executes the plan's change sets in dependency order.
 async fn execute(
     project: Arc<Project>,
@@ -563,90 +195,69 @@ async fn execute(
         .collect();
     let order: Vec<String> = plan.stacks.iter().map(|s| s.stack.clone()).collect();
     let selected: BTreeSet<String> = order.iter().cloned().collect();
-    let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
-    let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
-    let mut started: BTreeSet<String> = BTreeSet::new();
-    let limit = options.plan.concurrency.max(1);
-    let mut interrupted = false;
-    let interrupt = options.plan.interrupt.clone();
-
-    loop {
-        // Start every stack whose dependencies are done, up to the limit.
-        for name in &order {
-            if started.contains(name) || running.len() >= limit {
-                continue;
-            }
-            let deps: Vec<String> = project
+    // For each stack, its dependencies in this plan: applied first.
+    let before: BTreeMap<String, Vec<String>> = order
+        .iter()
+        .map(|name| {
+            let deps = project
                 .dependencies_of(name)
                 .into_iter()
                 .filter(|d| selected.contains(d))
                 .collect();
-            if deps.iter().any(|d| !results.contains_key(d)) {
-                continue;
-            }
-            started.insert(name.clone());
-            let failed_dep = deps.iter().find(|d| {
-                results.get(*d).is_some_and(|r| {
-                    matches!(
-                        r.outcome,
-                        Outcome::Failed | Outcome::Skipped | Outcome::Cancelled
-                    )
-                })
-            });
-            let stack_plan = plans[name].clone();
+            (name.clone(), deps)
+        })
+        .collect();
+    let succeeded = |r: &StackResult| {
+        !matches!(
+            r.outcome,
+            Outcome::Failed | Outcome::Skipped | Outcome::Cancelled
+        )
+    };
+    let step = |name: String, failed_dep: Option<String>| {
+        let stack_plan = plans[&name].clone();
+        let (project, connect, options, ui) = (
+            project.clone(),
+            connect.clone(),
+            options.clone(),
+            ui.clone(),
+        );
+        async move {
             if let Some(dep) = failed_dep {
                 discard(&project, connect.as_ref(), &stack_plan).await;
-                let mut r = result(name, Outcome::Skipped, None, 0.0);
+                let mut r = result(&name, Outcome::Skipped, None, 0.0);
                 r.guidance = Some(format!(
                     "not applied: `{dep}`, which it depends on, did not succeed"
                 ));
-                results.insert(name.clone(), r);
-                continue;
+                return Step::Done(r);
             }
             if !stack_plan.has_changes() {
-                results.insert(name.clone(), result(name, Outcome::Unchanged, None, 0.0));
-                continue;
+                return Step::Done(result(&name, Outcome::Unchanged, None, 0.0));
             }
-            let (project, connect, options, ui) = (
-                project.clone(),
-                connect.clone(),
-                options.clone(),
-                ui.clone(),
-            );
-            let name = name.clone();
-            running.spawn(async move {
-                let r = apply_stack(
+            Step::Run(Box::pin(async move {
+                apply_stack(
                     &project,
                     connect.as_ref(),
                     stack_plan,
                     &options,
                     ui.as_ref(),
                 )
-                .await;
-                (name, r)
-            });
+                .await
+            }))
         }
-        if results.len() == order.len() {
-            break;
-        }
-        if running.is_empty() {
-            // Nothing can start and nothing runs: should not happen on an acyclic graph.
-            break;
-        }
-        tokio::select! {
-            joined = running.join_next() => {
-                if let Some(Ok((name, r))) = joined {
-                    results.insert(name, r);
-                }
-            }
-            _ = interrupt.raised(), if !interrupted => {
-                interrupted = true;
-                running.abort_all();
-                while running.join_next().await.is_some() {}
-                break;
-            }
-        }
-    }
+    };
+    let Scheduled {
+        mut results,
+        started,
+        interrupted,
+    } = schedule::run(
+        &order,
+        &before,
+        options.plan.concurrency,
+        &options.plan.interrupt,
+        succeeded,
+        step,
+    )
+    .await;
 
     // Interrupted: stacks whose change sets were executed go on in CloudFormation; every change
     // set this run made and did not execute is deleted (the planned ones, and any made by a
@@ -963,111 +574,16 @@ async fn settle_settings(
     Ok(warnings)
 }
 
-/// Waits for a stack operation, showing each new event once; returns the final state and every
-/// event of the operation.
-pub async fn wait_with_events(
-    clients: &Clients,
-    stack: &str,
-    cursor: &mut EventCursor,
-    poll: Poll,
-    ui: &dyn Ui,
-) -> Result<(Option<StackInfo>, Vec<StackEvent>)> {
-    let deadline = Instant::now() + poll.timeout;
-    let mut delay = poll.first;
-    let mut all = Vec::new();
-    loop {
-        for e in cursor
-            .poll(clients.ops.as_ref(), stack)
-            .await
-            .unwrap_or_default()
-        {
-            ui.event(stack, &e);
-            all.push(e);
-        }
-        let info = clients.cfn.describe_stack(stack).await?;
-        let settled = info.as_ref().is_none_or(|i| !i.is_in_progress());
-        if settled {
-            // The last events may have arrived with the final status.
-            for e in cursor
-                .poll(clients.ops.as_ref(), stack)
-                .await
-                .unwrap_or_default()
-            {
-                ui.event(stack, &e);
-                all.push(e);
-            }
-            return Ok((info, all));
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Aws {
-                operation: "cloudformation:DescribeStacks".into(),
-                message: format!(
-                    "stopped waiting after {}s; the operation goes on: `little events {stack} --follow`",
-                    poll.timeout.as_secs()
-                ),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay.mul_f64(1.5))
-            .min(poll.max)
-            .max(Duration::from_millis(0));
-    }
-}
-
-/// The root cause of a failed operation, one line per cause:
-/// `LogicalId (Type) STATUS: reason`.
-pub fn cause_lines(events: &[StackEvent]) -> Vec<String> {
-    root_cause(events)
-        .iter()
-        .map(|e| {
-            format!(
-                "{} ({}) {}: {}",
-                e.logical_id,
-                e.resource_type,
-                e.status,
-                e.reason.as_deref().unwrap_or("no reason given")
-            )
-        })
-        .collect()
-}
-
-/// The way out of a failed stack operation.
-pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]) -> String {
-    match status {
-        Some("ROLLBACK_COMPLETE") => format!(
-            "the creation failed and was rolled back; a stack in this state cannot be updated: fix the cause, then `little apply {stack} --replace-failed` plans its replacement and, once approved, deletes it and creates it again"
-        ),
-        Some("ROLLBACK_FAILED") => format!(
-            "the creation failed and so did its rollback: the stack may still hold resources; see `little events {stack}` for the ones that could not be deleted, clean them up, then `little destroy {stack}`"
-        ),
-        Some("UPDATE_ROLLBACK_COMPLETE") => {
-            "the update failed and was rolled back: the stack is as it was before; fix the cause and apply again".to_owned()
-        }
-        Some("UPDATE_ROLLBACK_FAILED") => {
-            let skip = rollback_failures(events);
-            format!(
-                "the update failed and so did its rollback; continue the rollback with `aws cloudformation continue-update-rollback --stack-name {stack}{}`, then apply again",
-                if skip.is_empty() {
-                    String::new()
-                } else {
-                    format!(" --resources-to-skip {}", skip.join(" "))
-                }
-            )
-        }
-        Some(s) => format!("the stack ended in {s}; see `little events {stack}`"),
-        None => "the stack is gone".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::fake::{change_set, project, FakeAws, FakeConnect};
+    use crate::aws::stack_ops::StackEvent;
+    use crate::testing::fake_aws::{change_set, project, FakeAws, FakeConnect};
 
-    pub use crate::deploy::testing::TestUi;
+    pub use crate::testing::ui::TestUi;
 
     fn options(yes: bool) -> ApplyOptions {
-        crate::deploy::testing::apply_options(yes)
+        crate::testing::ui::apply_options(yes)
     }
 
     fn event(id: u32, logical: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {

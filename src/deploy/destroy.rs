@@ -17,14 +17,20 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::apply::{cause_lines, result, wait_with_events, Outcome, StackResult};
+use super::outcome::{cause_lines, result, wait_with_events, Outcome, Preview, StackResult};
+use super::schedule::{self, Scheduled, Step};
 use super::Ui;
-use crate::aws::cloudformation::{Import, Poll};
+use crate::aws::cloudformation::Import;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
+use crate::context::clients_for;
+use crate::context::state::parse_deployed;
 use crate::error::{Error, Result};
-use crate::plan::run::clients_for;
+use crate::poll::Poll;
 use crate::project::{Project, Stack};
+use in_use::{how_it_uses, in_use_refusal, Deployed, User};
+
+mod in_use;
 
 #[derive(Clone)]
 pub struct DestroyOptions {
@@ -43,19 +49,6 @@ pub struct DestroyOptions {
     pub interrupt: crate::interrupt::Interrupt,
 }
 
-/// What deleting one stack would do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Preview {
-    pub stack: String,
-    pub status: String,
-    /// `LogicalId (Type) physical-id` of the resources CloudFormation deletes.
-    pub deleted: Vec<String>,
-    /// The ones it keeps (DeletionPolicy Retain, RetainExceptOnCreate or Snapshot).
-    pub retained: Vec<String>,
-    pub termination_protection: bool,
-    pub importers: Vec<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DestroyReport {
     /// What each deployed stack selected would lose, in the order of deletion.
@@ -70,7 +63,7 @@ pub struct DestroyReport {
 impl DestroyReport {
     /// Whether a stack selected is still there: failed, skipped, cancelled or interrupted.
     pub fn failed(&self) -> bool {
-        self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Updated)
+        self.interrupted || self.stacks.iter().any(|s| s.outcome != Outcome::Deleted)
     }
 
     /// Ok when there was nothing to delete; else interrupted, failed, or ok.
@@ -88,16 +81,6 @@ impl DestroyReport {
     }
 }
 
-/// A deployed stack, outside the run, that uses a stack being destroyed.
-#[derive(Debug, Clone, PartialEq)]
-struct User {
-    name: String,
-    /// `stack_output('a', 'Key')`, `depends_on`, ``import of export `X` ``.
-    how: Vec<String>,
-    /// Whether `little destroy` can delete it too.
-    in_project: bool,
-}
-
 /// Deletes the stacks selected, dependents first. Refusals are `Error::Refused` (exit 3), made
 /// before anything is deleted.
 pub async fn destroy(
@@ -107,17 +90,80 @@ pub async fn destroy(
     ui: Arc<dyn Ui>,
 ) -> Result<DestroyReport> {
     let selected = project.select(&options.stacks, options.all)?;
-    let targets: BTreeSet<String> = selected.iter().map(|s| s.name.clone()).collect();
     // Dependencies first, reversed: dependents first.
     let order: Vec<&Stack> = selected.into_iter().rev().collect();
     let mut deployed = Deployed::default();
-    let mut previews = Vec::new();
-    // Stacks being destroyed that import each target's exports: deleted before it.
-    let mut importers_in_run: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut refusals = Vec::new();
-    let mut users_outside: BTreeMap<String, Vec<User>> = BTreeMap::new();
-    for stack in &order {
-        let clients = clients_for(&project, connect.as_ref(), stack).await?;
+    let survey = survey(
+        &project,
+        connect.as_ref(),
+        &order,
+        &mut deployed,
+        ui.as_ref(),
+    )
+    .await?;
+    for p in &survey.previews {
+        ui.message(&preview_text(p));
+    }
+    refuse(
+        &project,
+        connect.as_ref(),
+        &order,
+        &survey,
+        &options,
+        &mut deployed,
+    )
+    .await?;
+    if survey.previews.is_empty() {
+        return Ok(DestroyReport {
+            previews: survey.previews,
+            stacks: Vec::new(),
+            interrupted: false,
+        });
+    }
+    confirm(&survey.previews, &options, &ui).await?;
+    let (stacks, interrupted) = delete_all(
+        project,
+        connect,
+        &survey.previews,
+        &survey.importers_in_run,
+        &options,
+        ui,
+    )
+    .await;
+    Ok(DestroyReport {
+        previews: survey.previews,
+        stacks,
+        interrupted,
+    })
+}
+
+/// What the stacks to destroy hold and who uses them, before anything is deleted.
+struct Survey {
+    /// What each deployed stack would lose, in the order of deletion.
+    previews: Vec<Preview>,
+    /// Stacks being destroyed that import each target's exports: deleted before it.
+    importers_in_run: BTreeMap<String, BTreeSet<String>>,
+    /// Deployed stacks outside the run that use a target.
+    users_outside: BTreeMap<String, Vec<User>>,
+}
+
+/// Previews each deployed stack of `order` and finds who uses it: the stacks of the run that
+/// import its exports, and the deployed stacks outside the run that use it.
+async fn survey(
+    project: &Project,
+    connect: &dyn Connect,
+    order: &[&Stack],
+    deployed: &mut Deployed,
+    ui: &dyn Ui,
+) -> Result<Survey> {
+    let targets: BTreeSet<&str> = order.iter().map(|s| s.name.as_str()).collect();
+    let mut survey = Survey {
+        previews: Vec::new(),
+        importers_in_run: BTreeMap::new(),
+        users_outside: BTreeMap::new(),
+    };
+    for stack in order {
+        let clients = clients_for(project, connect, stack).await?;
         let (preview, imports) = if stack.stack_set.is_some() {
             match super::stackset::destroy_preview(&clients, stack).await? {
                 Some(p) => (p, Vec::new()),
@@ -143,7 +189,7 @@ pub async fn destroy(
             let Some(d) = project.stack(dependent) else {
                 continue;
             };
-            if deployed.check(&project, connect.as_ref(), d).await? {
+            if deployed.check(project, connect, d).await? {
                 users.push(User {
                     name: d.name.clone(),
                     how: how_it_uses(d, &stack.name),
@@ -152,8 +198,9 @@ pub async fn destroy(
             }
         }
         for Import { export, importer } in imports {
-            if targets.contains(&importer) {
-                importers_in_run
+            if targets.contains(importer.as_str()) {
+                survey
+                    .importers_in_run
                     .entry(stack.name.clone())
                     .or_default()
                     .insert(importer);
@@ -170,79 +217,82 @@ pub async fn destroy(
             }
         }
         if !users.is_empty() {
-            users_outside.insert(stack.name.clone(), users);
+            survey.users_outside.insert(stack.name.clone(), users);
         }
-        if preview.termination_protection && !options.disable_termination_protection {
-            refusals.push(format!(
+        survey.previews.push(preview);
+    }
+    Ok(survey)
+}
+
+/// Refuses, before anything is deleted, a run that would delete a stack still used outside
+/// it, or one with termination protection that the flag does not allow to turn off.
+async fn refuse(
+    project: &Project,
+    connect: &dyn Connect,
+    order: &[&Stack],
+    survey: &Survey,
+    options: &DestroyOptions,
+    deployed: &mut Deployed,
+) -> Result<()> {
+    let mut refusals: Vec<String> = survey
+        .previews
+        .iter()
+        .filter(|p| p.termination_protection && !options.disable_termination_protection)
+        .map(|p| {
+            format!(
                 "`{}` has termination protection; pass `--disable-termination-protection` to turn it off and delete",
-                stack.name
-            ));
-        }
-        previews.push(preview);
-    }
-    for p in &previews {
-        ui.message(&preview_text(p));
-    }
-    if !users_outside.is_empty() {
+                p.stack
+            )
+        })
+        .collect();
+    if !survey.users_outside.is_empty() {
         refusals.insert(
             0,
-            in_use_refusal(
-                &project,
-                connect.as_ref(),
-                &order,
-                &users_outside,
-                &mut deployed,
-            )
-            .await?,
+            in_use_refusal(project, connect, order, &survey.users_outside, deployed).await?,
         );
     }
-    if !refusals.is_empty() {
-        return Err(Error::Refused(format!(
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
             "{}; nothing was deleted",
             refusals.join("; ")
-        )));
+        )))
     }
-    if previews.is_empty() {
-        return Ok(DestroyReport {
-            previews,
-            stacks: Vec::new(),
-            interrupted: false,
-        });
+}
+
+/// The one approval of the run: `--yes`, or a yes at the terminal; an interrupt at the
+/// question deletes nothing.
+async fn confirm(previews: &[Preview], options: &DestroyOptions, ui: &Arc<dyn Ui>) -> Result<()> {
+    if options.yes {
+        return Ok(());
     }
-    if !options.yes {
-        if !ui.can_ask() {
-            return Err(Error::Refused(
-                "there is no terminal to ask for approval; pass `--yes` to delete without asking"
-                    .into(),
-            ));
+    if !ui.can_ask() {
+        return Err(Error::Refused(
+            "there is no terminal to ask for approval; pass `--yes` to delete without asking"
+                .into(),
+        ));
+    }
+    let names: Vec<String> = previews.iter().map(|p| format!("`{}`", p.stack)).collect();
+    let question = if names.len() == 1 {
+        format!("Delete {}?", names[0])
+    } else {
+        format!(
+            "Delete these {} stacks, in this order: {}?",
+            names.len(),
+            names.join(", ")
+        )
+    };
+    let answer = tokio::select! {
+        answer = super::ask(ui.clone(), question) => answer?,
+        _ = options.interrupt.raised() => {
+            return Err(Error::Interrupted("not approved: nothing was deleted".into()));
         }
-        let names: Vec<String> = previews.iter().map(|p| format!("`{}`", p.stack)).collect();
-        let question = if names.len() == 1 {
-            format!("Delete {}?", names[0])
-        } else {
-            format!(
-                "Delete these {} stacks, in this order: {}?",
-                names.len(),
-                names.join(", ")
-            )
-        };
-        let answer = tokio::select! {
-            answer = super::apply::ask(ui.clone(), question) => answer?,
-            _ = options.interrupt.raised() => {
-                return Err(Error::Interrupted("not approved: nothing was deleted".into()));
-            }
-        };
-        if !answer {
-            return Err(Error::Refused("not approved; nothing was deleted".into()));
-        }
+    };
+    if !answer {
+        return Err(Error::Refused("not approved; nothing was deleted".into()));
     }
-    let (stacks, interrupted) =
-        delete_all(project, connect, &previews, &importers_in_run, &options, ui).await;
-    Ok(DestroyReport {
-        previews,
-        stacks,
-        interrupted,
-    })
+    Ok(())
 }
 
 /// What deleting a deployed stack would do, and the imports of its exports; None when it is
@@ -292,147 +342,6 @@ async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<(Previ
     Ok(Some((preview, imports)))
 }
 
-/// Whether project stacks are deployed, each asked once.
-#[derive(Default)]
-struct Deployed(BTreeMap<String, bool>);
-
-impl Deployed {
-    /// A stack is deployed when it exists, but for the empty REVIEW_IN_PROGRESS stack that a
-    /// plan's CREATE change set leaves (it has no resources); a StackSet when it exists.
-    async fn check(
-        &mut self,
-        project: &Project,
-        connect: &dyn Connect,
-        stack: &Stack,
-    ) -> Result<bool> {
-        if let Some(known) = self.0.get(&stack.name) {
-            return Ok(*known);
-        }
-        let clients = clients_for(project, connect, stack).await?;
-        let deployed = if stack.stack_set.is_some() {
-            clients
-                .stack_sets
-                .describe_stack_set(&stack.name)
-                .await?
-                .is_some()
-        } else {
-            clients
-                .cfn
-                .describe_stack(&stack.name)
-                .await?
-                .is_some_and(|i| i.status != "REVIEW_IN_PROGRESS")
-        };
-        self.0.insert(stack.name.clone(), deployed);
-        Ok(deployed)
-    }
-}
-
-/// How `user` uses `stack`: each `stack_output('stack', 'Key')` it reads, and `depends_on`.
-fn how_it_uses(user: &Stack, stack: &str) -> Vec<String> {
-    let mut how: Vec<String> = Vec::new();
-    for (dep, key) in &user.output_refs {
-        let r = format!("stack_output('{dep}', '{key}')");
-        if dep == stack && !how.contains(&r) {
-            how.push(r);
-        }
-    }
-    if user.depends_on.iter().any(|d| d == stack) {
-        how.push("depends_on".into());
-    }
-    if how.is_empty() {
-        how.push("a dependency".into());
-    }
-    how
-}
-
-/// The refusal for targets that deployed stacks outside the run still use: each target, each
-/// user and how, and the way out: the command that destroys the users too (with the deployed
-/// project stacks that use them in turn), or `--all`; a stack outside the project has to stop
-/// importing first.
-async fn in_use_refusal(
-    project: &Project,
-    connect: &dyn Connect,
-    order: &[&Stack],
-    users: &BTreeMap<String, Vec<User>>,
-    deployed: &mut Deployed,
-) -> Result<String> {
-    let mut parts = Vec::new();
-    for stack in order {
-        let Some(list) = users.get(&stack.name) else {
-            continue;
-        };
-        let who: Vec<String> = list
-            .iter()
-            .map(|u| format!("`{}` ({})", u.name, u.how.join(", ")))
-            .collect();
-        parts.push(format!(
-            "`{}` is used by deployed stack{} {}",
-            stack.name,
-            if who.len() == 1 { "" } else { "s" },
-            who.join(", ")
-        ));
-    }
-    // The project stacks to destroy too: the users, and deployed project stacks using them.
-    let named: BTreeSet<&str> = order.iter().map(|s| s.name.as_str()).collect();
-    let mut more: BTreeSet<String> = BTreeSet::new();
-    let mut todo: Vec<String> = users
-        .values()
-        .flatten()
-        .filter(|u| u.in_project)
-        .map(|u| u.name.clone())
-        .collect();
-    while let Some(name) = todo.pop() {
-        if named.contains(name.as_str()) || !more.insert(name.clone()) {
-            continue;
-        }
-        for dependent in project.graph.dependents(&name) {
-            if let Some(d) = project.stack(dependent) {
-                if !more.contains(dependent) && deployed.check(project, connect, d).await? {
-                    todo.push(dependent.to_owned());
-                }
-            }
-        }
-    }
-    let outside: BTreeSet<&str> = users
-        .values()
-        .flatten()
-        .filter(|u| !u.in_project)
-        .map(|u| u.name.as_str())
-        .collect();
-    let mut way_out = Vec::new();
-    if !more.is_empty() {
-        // Dependents first, as they would be deleted; the command's order does not matter.
-        let mut all: Vec<String> = project
-            .graph
-            .order()
-            .into_iter()
-            .rev()
-            .filter(|n| more.contains(n) || named.contains(n.as_str()))
-            .collect();
-        all.dedup();
-        way_out.push(format!(
-            "destroy {} in the same run (`little destroy {}`) or every stack of the project (`little destroy --all`)",
-            if more.len() == 1 { "it" } else { "them" },
-            all.join(" ")
-        ));
-    }
-    if !outside.is_empty() {
-        let one = outside.len() == 1;
-        way_out.push(format!(
-            "{} {} not in this project: remove {} imports (or delete {}) first",
-            outside
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if one { "is" } else { "are" },
-            if one { "its" } else { "their" },
-            if one { "it" } else { "them" },
-        ));
-    }
-    Ok(format!("{}; {}", parts.join("; "), way_out.join("; ")))
-}
-
 /// Deletes the previewed stacks: a stack once every stack being destroyed that depends on it
 /// (or imports its exports) is gone, up to `concurrency` at once. A stack whose dependent was
 /// not deleted is skipped. Ctrl-C stops waiting; what was not started is cancelled.
@@ -466,45 +375,33 @@ async fn delete_all(
         })
         .collect();
     let protection_off: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
-    let mut started: BTreeSet<String> = BTreeSet::new();
-    let mut running: tokio::task::JoinSet<(String, StackResult)> = tokio::task::JoinSet::new();
-    let limit = options.concurrency.max(1);
-    let mut interrupted = false;
-    let interrupt = options.interrupt.clone();
-    loop {
-        for (name, preview) in order.iter().zip(previews) {
-            if started.contains(name) || running.len() >= limit {
-                continue;
-            }
-            let before = &first[name];
-            if before.iter().any(|d| !results.contains_key(d)) {
-                continue;
-            }
-            started.insert(name.clone());
-            let kept = before.iter().find(|d| {
-                results
-                    .get(*d)
-                    .is_some_and(|r| r.outcome != Outcome::Updated)
-            });
+    let previews_by_name: BTreeMap<&str, &Preview> =
+        previews.iter().map(|p| (p.stack.as_str(), p)).collect();
+    let step = |name: String, kept: Option<String>| {
+        let (project, connect, ui, off) = (
+            project.clone(),
+            connect.clone(),
+            ui.clone(),
+            protection_off.clone(),
+        );
+        let preview = previews_by_name.get(name.as_str()).map(|p| (*p).clone());
+        let wait = options.wait;
+        async move {
             if let Some(dependent) = kept {
-                let mut r = result(name, Outcome::Skipped, None, 0.0);
+                let mut r = result(&name, Outcome::Skipped, None, 0.0);
                 r.guidance = Some(format!(
                     "not deleted: `{dependent}`, which depends on it, was not deleted"
                 ));
-                ui.progress(name, &format!("skipped: `{dependent}` was not deleted"));
-                results.insert(name.clone(), r);
-                continue;
+                ui.progress(&name, &format!("skipped: `{dependent}` was not deleted"));
+                return Step::Done(r);
             }
-            let (project, connect, ui, off) = (
-                project.clone(),
-                connect.clone(),
-                ui.clone(),
-                protection_off.clone(),
-            );
-            let (preview, wait) = (preview.clone(), options.wait);
-            running.spawn(async move {
-                let r = delete_one(
+            let Some(preview) = preview else {
+                let mut r = result(&name, Outcome::Failed, None, 0.0);
+                r.root_cause.push("no preview of the stack".into());
+                return Step::Done(r);
+            };
+            Step::Run(Box::pin(async move {
+                delete_one(
                     &project,
                     connect.as_ref(),
                     &preview,
@@ -512,27 +409,23 @@ async fn delete_all(
                     ui.as_ref(),
                     &off,
                 )
-                .await;
-                (preview.stack, r)
-            });
+                .await
+            }))
         }
-        if results.len() == order.len() || running.is_empty() {
-            break;
-        }
-        tokio::select! {
-            joined = running.join_next() => {
-                if let Some(Ok((name, r))) = joined {
-                    results.insert(name, r);
-                }
-            }
-            _ = interrupt.raised(), if !interrupted => {
-                interrupted = true;
-                running.abort_all();
-                while running.join_next().await.is_some() {}
-                break;
-            }
-        }
-    }
+    };
+    let Scheduled {
+        mut results,
+        started,
+        interrupted,
+    } = schedule::run(
+        &order,
+        &first,
+        options.concurrency,
+        &options.interrupt,
+        |r| r.outcome == Outcome::Deleted,
+        step,
+    )
+    .await;
     // Stacks whose protection was turned off and that are not known to be gone.
     let left: Vec<String> = protection_off
         .lock()
@@ -647,7 +540,7 @@ async fn delete_one(
             }
             Ok((None, _)) => result(
                 name,
-                Outcome::Updated,
+                Outcome::Deleted,
                 Some("DELETE_COMPLETE".into()),
                 started.elapsed().as_secs_f64(),
             ),
@@ -671,12 +564,12 @@ async fn delete_one(
     };
     r.changes = preview.deleted.len();
     match (&r.outcome, &r.status) {
-        (Outcome::Updated, _) => ui.progress(name, "deleted"),
+        (Outcome::Deleted, _) => ui.progress(name, "deleted"),
         (_, Some(status)) => ui.progress(name, &format!("not deleted: {status}")),
         (_, None) => ui.progress(name, "not deleted"),
     }
     if turned_off {
-        if r.outcome != Outcome::Updated {
+        if r.outcome != Outcome::Deleted {
             r.warnings
                 .extend(restore_protection(&clients, name, ui).await);
         }
@@ -719,12 +612,7 @@ fn protection_left_off(name: &str, region: Option<&str>, error: &str, ui: &dyn U
 
 /// (logical id, DeletionPolicy) of every resource of a deployed template.
 fn deletion_policies(template: &str) -> Vec<(String, String)> {
-    let parsed: Option<Value> =
-        crate::template::parse::parse(template, crate::template::parse::Syntax::Json)
-            .or_else(|_| {
-                crate::template::parse::parse(template, crate::template::parse::Syntax::Yaml)
-            })
-            .ok();
+    let parsed: Option<Value> = parse_deployed(template).ok();
     parsed
         .as_ref()
         .and_then(|t| t.get("Resources"))
@@ -769,8 +657,8 @@ pub fn preview_text(p: &Preview) -> String {
 mod tests {
     use super::*;
     use crate::aws::stack_ops::StackResource;
-    use crate::deploy::testing::TestUi;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
+    use crate::testing::ui::TestUi;
     use std::time::Duration;
 
     const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
@@ -880,8 +768,8 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                ("d", Outcome::Updated),
-                ("c", Outcome::Updated),
+                ("d", Outcome::Deleted),
+                ("c", Outcome::Deleted),
                 ("b", Outcome::Failed),
                 ("a", Outcome::Skipped)
             ]
@@ -958,7 +846,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(report.stacks.len(), 1);
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert_eq!(deletes(&aws), ["DeleteStack a"]);
     }
 
@@ -1192,7 +1080,7 @@ mod tests {
         let report = run(&project, &aws, allowed, &Arc::new(TestUi::default()))
             .await
             .unwrap();
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert!(report.stacks[0].warnings.is_empty());
         assert!(!aws
             .calls()

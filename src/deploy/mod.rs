@@ -1,18 +1,26 @@
 //! Deployment: `apply` executes planned change sets in dependency order and waits for them,
-//! streaming stack events and explaining failures; `destroy` deletes stacks safely; `status`
-//! reads what is deployed. Talks to AWS only through the `aws` traits, and to the person at
+//! streaming stack events and explaining failures (`options`: what it may do; `saved`: a saved
+//! plan checked; `outcome`: what happened and why); `destroy` deletes stacks safely; both run
+//! through `schedule`; `stackset` applies and deletes StackSets; `status` reads what is
+//! deployed. Talks to AWS only through the `aws` traits, and to the person at
 //! the terminal only through [`Ui`].
 
 pub mod apply;
 pub mod destroy;
+pub mod options;
+pub mod outcome;
+pub mod saved;
+pub mod schedule;
 pub mod stackset;
 pub mod status;
 
 #[cfg(test)]
 mod safety_tests;
 
+use std::sync::Arc;
+
 use crate::aws::stack_ops::StackEvent;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::model::Plan;
 
 /// What an operation needs from the person running it. The CLI prints to stderr and asks on the
@@ -33,98 +41,13 @@ pub trait Ui: Send + Sync {
     fn message(&self, text: &str);
 }
 
-/// A scripted [`Ui`] for the tests of apply, destroy and StackSets.
-#[cfg(test)]
-pub mod testing {
-    use std::sync::Mutex;
-
-    use super::Ui;
-    use crate::aws::stack_ops::StackEvent;
-    use crate::error::Result;
-    use crate::plan::model::Plan;
-    use std::time::Duration;
-
-    use super::apply::ApplyOptions;
-    use crate::aws::changeset::ChangeSetPoll;
-    use crate::aws::cloudformation::Poll;
-    use crate::plan::run::PlanOptions;
-    use crate::project::Selection;
-    use crate::render::RenderOptions;
-
-    /// A scripted person at a terminal.
-    #[derive(Default)]
-    pub struct TestUi {
-        pub terminal: bool,
-        pub answer: bool,
-        pub events: Mutex<Vec<String>>,
-        pub lines: Mutex<Vec<String>>,
-        pub asked: Mutex<Vec<String>>,
-    }
-
-    impl Ui for TestUi {
-        fn show_plan(&self, plan: &Plan) {
-            self.lines
-                .lock()
-                .unwrap()
-                .push(serde_json::to_string(plan).unwrap());
-        }
-        fn can_ask(&self) -> bool {
-            self.terminal
-        }
-        fn confirm(&self, question: &str) -> Result<bool> {
-            self.asked.lock().unwrap().push(question.to_owned());
-            Ok(self.answer)
-        }
-        fn event(&self, stack: &str, e: &StackEvent) {
-            self.events
-                .lock()
-                .unwrap()
-                .push(format!("{stack} {} {}", e.logical_id, e.status));
-        }
-        fn progress(&self, stack: &str, message: &str) {
-            self.lines
-                .lock()
-                .unwrap()
-                .push(format!("{stack}: {message}"));
-        }
-        fn message(&self, text: &str) {
-            self.lines.lock().unwrap().push(text.to_owned());
-        }
-    }
-
-    /// Apply options for tests: every stack, no waiting between polls, `--yes` as given.
-    pub fn apply_options(yes: bool) -> ApplyOptions {
-        let zero = Duration::ZERO;
-        ApplyOptions {
-            plan: PlanOptions {
-                selection: Selection {
-                    names: Vec::new(),
-                    all: true,
-                },
-                concurrency: 4,
-                keep_change_sets: true,
-                poll: ChangeSetPoll {
-                    first: zero,
-                    max: zero,
-                    timeout: Duration::from_secs(5),
-                },
-                render: RenderOptions::default(),
-                now: 1,
-                run_id: "5eed1e55".into(),
-                replace_failed: false,
-                interrupt: crate::interrupt::Interrupt::never(),
-            },
-            saved: None,
-            yes,
-            allow_destructive: false,
-            allow_broadening: false,
-            allow_unprotect: false,
-            replace_failed: false,
-            wait: Poll {
-                first: zero,
-                max: zero,
-                timeout: Duration::from_secs(5),
-            },
-        }
-    }
+/// Asks on a thread of its own: a blocking read of the terminal must not hold up the runtime,
+/// and an interrupt must not wait for an answer (the thread ends with the process).
+pub(crate) async fn ask(ui: Arc<dyn Ui>, question: String) -> Result<bool> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(ui.confirm(&question));
+    });
+    rx.await
+        .map_err(|_| Error::Internal("the approval prompt ended without an answer".into()))?
 }

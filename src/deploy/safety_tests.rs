@@ -5,16 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::apply::{apply, ApplyOptions, Outcome};
-use super::testing::{apply_options, TestUi};
+use super::apply::apply;
+use super::options::ApplyOptions;
+use super::outcome::Outcome;
 use super::Ui;
 use crate::aws::changeset::ChangeSet;
 use crate::aws::stack_ops::StackEvent;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::plan::fake::{project, FakeAws, FakeConnect};
 use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::risk::RiskKind;
+use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
+use crate::testing::ui::{apply_options, TestUi};
 
 const QUEUE: &str = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
 
@@ -25,7 +27,7 @@ fn change_set(changes: &[(&str, &str)]) -> ChangeSet {
         .iter()
         .map(|(action, id)| (*action, *id, "AWS::SQS::Queue"))
         .collect();
-    crate::plan::fake::change_set(&typed)
+    crate::testing::fake_aws::change_set(&typed)
 }
 
 fn options(yes: bool) -> ApplyOptions {

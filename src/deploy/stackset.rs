@@ -7,16 +7,19 @@
 
 use std::time::Instant;
 
-use super::apply::{check_risks, result, ApplyOptions, Outcome, StackResult};
+use super::options::{check_risks, ApplyOptions};
+use super::outcome::{result, Outcome, Preview, StackResult};
 use super::Ui;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stacksets::{
     wait_for_operation, OperationInfo, OperationPreferences, OperationResult, StackSetRequest,
     StackSets,
 };
+use crate::context::clients_for;
+use crate::plan::compare::{hashes_match, sha256};
 use crate::plan::model::StackPlan;
-use crate::plan::run::{clients_for, hashes_match};
-use crate::plan::stackset::{group, plan_stack_set, prepare, stage, InstanceRef, SetOperation};
+use crate::plan::model::{InstanceRef, SetOperation};
+use crate::plan::stackset::{group, plan_stack_set, prepare, stage};
 use crate::project::{Project, Stack};
 
 /// Applies one planned StackSet. Re-plans first when the project now renders something else
@@ -97,7 +100,7 @@ struct Run<'a> {
     clients: &'a Clients,
     name: &'a str,
     prefs: &'a OperationPreferences,
-    wait: crate::aws::cloudformation::Poll,
+    wait: crate::poll::Poll,
     /// `little apply`, `little destroy NAME`: what to run again after fixing a failure.
     again: &'a str,
     ui: &'a dyn Ui,
@@ -184,11 +187,11 @@ impl Run<'_> {
             out.status = Some(info.status.clone());
             out.changes += results.len();
             for f in &failures {
-                ui.progress(name, &result_line(f));
+                ui.progress(name, &f.to_string());
             }
             if info.status != "SUCCEEDED" {
                 out.outcome = Outcome::Failed;
-                out.root_cause = failures.iter().map(|f| result_line(f)).collect();
+                out.root_cause = failures.iter().map(|f| f.to_string()).collect();
                 if let Some(reason) = &info.status_reason {
                     out.root_cause
                         .push(format!("operation {}: {reason}", info.status));
@@ -204,8 +207,7 @@ impl Run<'_> {
             // Failures within the tolerance: the operation succeeded, these did not.
             for f in failures {
                 out.warnings.push(format!(
-                    "{} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)",
-                    result_line(f)
+                    "{f} (within `failure_tolerance_percentage`; `little status {name}` lists the instances that are not CURRENT)"
                 ));
             }
         }
@@ -253,17 +255,6 @@ async fn operation_results(
     }
 }
 
-/// `111111111111 us-east-1 FAILED: reason`
-pub fn result_line(r: &OperationResult) -> String {
-    format!(
-        "{} {} {}: {}",
-        r.account,
-        r.region,
-        r.status,
-        r.reason.as_deref().unwrap_or("no reason given")
-    )
-}
-
 fn op_name(op: &SetOperation) -> &'static str {
     match op {
         SetOperation::CreateStackSet => "CreateStackSet",
@@ -297,7 +288,7 @@ pub async fn saved_plan_problems(
     let now = clients.stack_sets.describe_stack_set(name).await?;
     match (&saved.deployed, &now) {
         (Some(d), Some(now)) => {
-            if crate::plan::run::sha256(&now.template_body) != d.template_sha256 {
+            if sha256(&now.template_body) != d.template_sha256 {
                 problems.push(format!(
                     "StackSet `{name}` was updated since the plan was made"
                 ));
@@ -347,7 +338,7 @@ pub async fn saved_plan_problems(
 pub async fn destroy_preview(
     clients: &Clients,
     stack: &Stack,
-) -> crate::error::Result<Option<super::destroy::Preview>> {
+) -> crate::error::Result<Option<Preview>> {
     let Some(info) = clients.stack_sets.describe_stack_set(&stack.name).await? else {
         return Ok(None);
     };
@@ -355,7 +346,7 @@ pub async fn destroy_preview(
         .stack_set
         .as_ref()
         .is_some_and(|s| s.retain_stacks_on_removal);
-    let mut preview = super::destroy::Preview {
+    let mut preview = Preview {
         stack: stack.name.clone(),
         status: format!("STACK_SET_{}", info.status),
         deleted: Vec::new(),
@@ -393,7 +384,7 @@ pub async fn destroy_preview(
 pub async fn destroy_stack_set(
     clients: &Clients,
     stack: &Stack,
-    wait: crate::aws::cloudformation::Poll,
+    wait: crate::poll::Poll,
     ui: &dyn Ui,
 ) -> StackResult {
     let name = &stack.name;
@@ -438,6 +429,7 @@ pub async fn destroy_stack_set(
     if let Err(e) = clients.stack_sets.delete_stack_set(name).await {
         return fail(e.to_string());
     }
+    out.outcome = Outcome::Deleted;
     out.status = Some("DELETE_COMPLETE".into());
     out
 }
@@ -450,14 +442,14 @@ mod tests {
     use super::*;
     use crate::aws::organizations::OrgAccount;
     use crate::deploy::apply::apply;
-    use crate::deploy::testing::TestUi;
     use crate::error::Error;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
-    use crate::plan::fake_stacksets::OperationScript;
     use crate::plan::model::PlanStatus;
     use crate::plan::run::plan;
     use crate::project::Selection;
     use crate::render::RenderOptions;
+    use crate::testing::fake_aws::stacksets::OperationScript;
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
+    use crate::testing::ui::TestUi;
 
     const OU: &str = "ou-ab12-workload1";
     const A: &str = "111111111111";
@@ -511,7 +503,7 @@ mod tests {
 
     /// `--yes --allow-broadening`: the StackSets' roles are new grants.
     fn options() -> ApplyOptions {
-        let mut o = crate::deploy::testing::apply_options(true);
+        let mut o = crate::testing::ui::apply_options(true);
         o.allow_broadening = true;
         o
     }
@@ -521,7 +513,7 @@ mod tests {
         aws: &Arc<FakeAws>,
         options: ApplyOptions,
     ) -> (
-        crate::error::Result<super::super::apply::ApplyReport>,
+        crate::error::Result<crate::deploy::outcome::ApplyReport>,
         Vec<String>,
     ) {
         let ui = Arc::new(TestUi::default());
@@ -928,7 +920,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(report.previews[0].deleted.len(), 5, "{:?}", report.previews);
-        assert_eq!(report.stacks[0].outcome, Outcome::Updated);
+        assert_eq!(report.stacks[0].outcome, Outcome::Deleted);
         assert_eq!(report.stacks[0].status.as_deref(), Some("DELETE_COMPLETE"));
         assert!(aws.sets.lock().unwrap().sets.is_empty());
         let calls = aws.calls();
@@ -970,9 +962,9 @@ mod tests {
             },
             &crate::audit::drift::DriftOptions {
                 render: RenderOptions::default(),
-                poll: crate::audit::drift::DriftPoll {
-                    interval: Duration::ZERO,
-                    max_interval: Duration::ZERO,
+                poll: crate::poll::Poll {
+                    first: Duration::ZERO,
+                    max: Duration::ZERO,
                     timeout: Duration::from_secs(5),
                 },
             },
@@ -981,7 +973,7 @@ mod tests {
         .unwrap();
         let r = &report.stacks[0];
         assert!(r.drifted);
-        assert_eq!(r.method, "stackset");
+        assert_eq!(r.method, crate::audit::drift::DriftMethod::StackSet);
         assert_eq!(r.resources.len(), 1);
         assert_eq!(r.resources[0].logical_id, format!("{B}/us-east-1"));
         assert!(aws.calls().iter().any(|c| c == "DetectStackSetDrift audit"));

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::cloudformation::StackOutput;
+use crate::aws::cloudformation::{StackInfo, StackOutput};
 use crate::aws::connect::Connect;
 use crate::aws::stack_ops::{EventCursor, StackEvent};
+use crate::aws::stacksets::OperationInfo;
+use crate::context::clients_for;
 use crate::error::{Error, Result};
-use crate::plan::run::clients_for;
+use crate::poll::{poll_until, Poll};
 use crate::project::Project;
 use crate::project::Selection;
 
@@ -245,15 +247,33 @@ pub async fn follow(
     }
     let mut cursor = EventCursor::new(None);
     cursor.poll(clients.ops.as_ref(), stack).await?;
-    loop {
-        for e in cursor.poll(clients.ops.as_ref(), stack).await? {
-            show(&e);
-        }
-        match clients.cfn.describe_stack(stack).await? {
-            Some(i) if i.is_in_progress() => tokio::time::sleep(poll).await,
-            Some(i) => return Ok(Some(i.status)),
-            None => return Ok(None),
-        }
+    let cursor = tokio::sync::Mutex::new(cursor);
+    let waited = poll_until(
+        every(poll),
+        || async {
+            for e in cursor
+                .lock()
+                .await
+                .poll(clients.ops.as_ref(), stack)
+                .await?
+            {
+                show(&e);
+            }
+            clients.cfn.describe_stack(stack).await
+        },
+        |info: &Option<StackInfo>| info.as_ref().is_none_or(|i| !i.is_in_progress()),
+    )
+    .await?;
+    Ok(waited.unwrap_or_else(|last| last).map(|i| i.status))
+}
+
+/// Polling at a steady `interval`, for as long as it takes (following ends when the stack
+/// does, or at Ctrl-C).
+fn every(interval: std::time::Duration) -> Poll {
+    Poll {
+        first: interval,
+        max: interval,
+        timeout: std::time::Duration::MAX,
     }
 }
 
@@ -315,25 +335,32 @@ async fn follow_stack_set(
     poll: std::time::Duration,
     show: &(dyn Fn(&StackEvent) + Send + Sync),
 ) -> Result<Option<String>> {
-    let mut seen: std::collections::BTreeSet<String> = clients
+    let seen: std::collections::BTreeSet<String> = clients
         .stack_sets
         .list_operations(stack)
         .await?
         .iter()
         .map(|o| format!("{}-{}", o.id, o.status))
         .collect();
-    loop {
-        let operations = clients.stack_sets.list_operations(stack).await?;
-        for o in operations.iter().rev() {
-            let e = operation_event(stack, o);
-            if seen.insert(e.id.clone()) {
-                show(&e);
+    let seen = tokio::sync::Mutex::new(seen);
+    let waited = poll_until(
+        every(poll),
+        || async {
+            let operations = clients.stack_sets.list_operations(stack).await?;
+            let mut seen = seen.lock().await;
+            for o in operations.iter().rev() {
+                let e = operation_event(stack, o);
+                if seen.insert(e.id.clone()) {
+                    show(&e);
+                }
             }
-        }
-        match operations.first() {
-            Some(o) if !o.is_done() => tokio::time::sleep(poll).await,
-            Some(o) => return Ok(Some(format!("{}_{}", o.action, o.status))),
-            None => return Ok(None),
-        }
-    }
+            Ok(operations)
+        },
+        |operations: &Vec<OperationInfo>| operations.first().is_none_or(|o| o.is_done()),
+    )
+    .await?;
+    let operations = waited.unwrap_or_else(|last| last);
+    Ok(operations
+        .first()
+        .map(|o| format!("{}_{}", o.action, o.status)))
 }

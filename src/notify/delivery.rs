@@ -180,9 +180,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_dead_target_is_retried_alone_then_given_up() {
-        let (good, good_posts) = crate::notify::testing::counting_hook(200);
-        let (dead, dead_posts) = crate::notify::testing::counting_hook(500);
-        let fake = crate::plan::fake::FakeAws::new();
+        let (good, good_posts) = crate::testing::webhook::counting_hook(200);
+        let (dead, dead_posts) = crate::testing::webhook::counting_hook(500);
+        let fake = crate::testing::fake_aws::FakeAws::new();
         let targets = vec![
             Target::Sns {
                 topic_arn: "arn:aws:sns:us-east-1:123456789012:results".into(),

@@ -7,9 +7,6 @@ pub mod delivery;
 pub mod escape;
 pub mod webhook;
 
-#[cfg(test)]
-pub mod testing;
-
 use serde::Serialize;
 use serde_json::{json, Value};
 

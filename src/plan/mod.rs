@@ -2,14 +2,14 @@
 //!
 //! `diff` compares a deployed template with a rendered one semantically; `risk` finds the
 //! destructive and permission-broadening changes among them; `settings` plans termination
-//! protection and the stack policy, and finds the changes that lower a protection. Neither talks to AWS. `model` is
-//! the plan document; `run` computes it through the `aws` traits.
+//! protection and the stack policy, and finds the changes that lower a protection; `compare`
+//! finds the parameter and tag changes and the hashes `apply --plan` checks (a template's
+//! parameters and capabilities are read by `template::params`). None of them talks to AWS. `model` is the plan
+//! document and the options it is made with; `run` computes it through the `aws` traits and
+//! `context`, `stackset` for StackSets.
 
+pub mod compare;
 pub mod diff;
-#[cfg(test)]
-pub mod fake;
-#[cfg(test)]
-pub mod fake_stacksets;
 pub mod model;
 pub mod risk;
 pub mod run;

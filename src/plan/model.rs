@@ -1,14 +1,19 @@
 //! The plan's data: what `little plan` found for each stack, in the versioned shape that
 //! `--format json` prints and `--out` saves for `little apply --plan`.
 //!
-//! Only data and its small derived facts live here; computing a plan is `run`, printing it is
-//! `report::plan`.
+//! Only data and its small derived facts live here, with the options a plan is computed
+//! with; computing a plan is `run` (StackSets: `stackset`), printing it is `report::plan`.
 
 use serde::{Deserialize, Serialize};
 
 use super::diff::{ChangeKind, TemplateDiff};
 use super::risk::{Risk, RiskKind};
 use crate::aws::changeset::{ChangeSetId, ResourceChange};
+use crate::aws::stacksets::{InstanceSummary, OperationPreferences, Targets};
+use crate::interrupt::Interrupt;
+use crate::poll::Poll;
+use crate::project::Selection;
+use crate::render::RenderOptions;
 
 /// The version of the plan document's shape. Bumped on any incompatible change.
 pub const PLAN_VERSION: u32 = 1;
@@ -58,7 +63,7 @@ pub struct StackPlan {
     pub termination_protection: Option<BoolChange>,
     /// The stack policy, when the config sets one that differs from the deployed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack_policy: Option<super::settings::PolicyChange>,
+    pub stack_policy: Option<PolicyChange>,
     /// What CloudFormation's change set says it would do, per resource.
     pub resource_changes: Vec<ResourceChange>,
     /// The change set, kept when the plan is saved for `apply --plan`.
@@ -70,7 +75,7 @@ pub struct StackPlan {
     /// For a StackSet: its targets, the instances added and removed, and the operations
     /// `apply` would run. None for a stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack_set: Option<super::stackset::StackSetPlan>,
+    pub stack_set: Option<StackSetPlan>,
     /// `apply --replace-failed`: the status of the failed stack (`ROLLBACK_COMPLETE`) that apply
     /// deletes, once approved, before creating the stack again. Its change set is made then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,7 +111,7 @@ pub struct BoolChange {
 }
 
 /// Hashes of what the plan would deploy, so that `apply --plan` executes exactly that.
-/// Compare them with `plan::run::hashes_match`: the NoEcho hash is salted.
+/// Compare them with `plan::compare::hashes_match`: the NoEcho hash is salted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
     /// SHA-256 of the template body sent to CloudFormation.
@@ -201,6 +206,157 @@ impl Plan {
             Verdict::Changes
         } else {
             Verdict::Ok
+        }
+    }
+}
+
+/// A stack policy that changes: the deployed one (None: the stack has none, which lets every
+/// update through) and the configured one, as compact JSON with sorted keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PolicyChange {
+    pub before: Option<String>,
+    pub after: String,
+    /// Statements of the deployed policy that the new one no longer has.
+    pub removed: Vec<String>,
+    /// Statements the new policy adds.
+    pub added: Vec<String>,
+    /// Whether the new policy protects less: a `Deny` statement removed or an `Allow` added.
+    pub loosens: bool,
+}
+
+impl PolicyChange {
+    /// `set (the stack has none)` or `changed`.
+    pub fn summary(&self) -> &'static str {
+        if self.before.is_none() {
+            "set (the stack has none)"
+        } else {
+            "changed"
+        }
+    }
+}
+
+/// How to plan: which stacks, how many at once, how to render and wait, and this run's mark.
+#[derive(Clone)]
+pub struct PlanOptions {
+    pub selection: Selection,
+    /// How many stacks to plan at once.
+    pub concurrency: usize,
+    /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`.
+    pub keep_change_sets: bool,
+    pub poll: Poll,
+    pub render: RenderOptions,
+    /// Seconds since the Unix epoch, stamped on the plan.
+    pub now: u64,
+    /// This run's mark, ending the name of every change set it makes
+    /// ([`crate::aws::changeset::new_run_id`]): it deletes only its own.
+    pub run_id: String,
+    /// `apply --replace-failed`: a stack whose creation failed and was rolled back
+    /// (`ROLLBACK_COMPLETE`, nothing left in it) is planned as deleted and created again.
+    pub replace_failed: bool,
+    /// Ctrl-C or SIGTERM: no stack is started after it, and what was made is cleaned up.
+    pub interrupt: Interrupt,
+}
+
+/// The StackSet part of a stack's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StackSetPlan {
+    /// `SERVICE_MANAGED` or `SELF_MANAGED`.
+    pub permission_model: String,
+    pub targets: Targets,
+    pub regions: Vec<String>,
+    /// The instances deployed when the plan was made.
+    pub instances: Vec<InstanceSummary>,
+    /// Account and region pairs that get an instance.
+    pub add: Vec<InstanceRef>,
+    /// Instances that are removed from the StackSet.
+    pub remove: Vec<InstanceRef>,
+    /// Removed instances keep their stacks (`retain_stacks_on_removal`).
+    pub retain_removed: bool,
+    /// Instances that are not CURRENT (OUTDATED, INOPERABLE); an update deploys them again.
+    pub unhealthy: Vec<InstanceSummary>,
+    /// Settings of the StackSet itself that change (auto deployment, roles, description).
+    pub setting_changes: Vec<ValueChange>,
+    /// What `apply` runs, in order.
+    pub operations: Vec<SetOperation>,
+    pub preferences: OperationPreferences,
+}
+
+/// One stack instance: an account in a region (with its OU for service-managed StackSets).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct InstanceRef {
+    pub account: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizational_unit: Option<String>,
+}
+
+/// An operation `apply` runs on a StackSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum SetOperation {
+    /// CreateStackSet (no instances yet).
+    CreateStackSet,
+    /// DeleteStackInstances.
+    DeleteInstances {
+        targets: Targets,
+        regions: Vec<String>,
+        instances: usize,
+        retain: bool,
+    },
+    /// UpdateStackSet: every existing instance gets the new template and parameters.
+    UpdateStackSet { instances: usize },
+    /// CreateStackInstances.
+    CreateInstances {
+        targets: Targets,
+        regions: Vec<String>,
+        instances: usize,
+    },
+}
+
+impl std::fmt::Display for SetOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        match self {
+            SetOperation::CreateStackSet => write!(f, "CreateStackSet"),
+            SetOperation::UpdateStackSet { instances } => write!(
+                f,
+                "UpdateStackSet ({instances} instance{} updated)",
+                plural(*instances)
+            ),
+            SetOperation::CreateInstances {
+                targets,
+                regions,
+                instances,
+            } => write!(
+                f,
+                "CreateStackInstances for {targets} in {} ({instances} instance{})",
+                regions.join(", "),
+                plural(*instances)
+            ),
+            SetOperation::DeleteInstances {
+                targets,
+                regions,
+                instances,
+                retain,
+            } => write!(
+                f,
+                "DeleteStackInstances for {targets} in {} ({instances} instance{}, stacks {})",
+                regions.join(", "),
+                plural(*instances),
+                if *retain { "retained" } else { "deleted" }
+            ),
+        }
+    }
+}
+
+impl From<&InstanceSummary> for InstanceRef {
+    fn from(i: &InstanceSummary) -> Self {
+        InstanceRef {
+            account: i.account.clone(),
+            region: i.region.clone(),
+            organizational_unit: i.organizational_unit.clone(),
         }
     }
 }

@@ -5,52 +5,27 @@
 //!
 //! Talks to AWS only through the `aws` traits, obtained from a [`Connect`].
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::diff::{diff_templates, ChangeKind, TemplateDiff};
-use super::model::{
-    BoolChange, Deployed, Hashes, Plan, PlanStatus, SecretHash, StackPlan, ValueChange,
-};
+use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
+use super::diff::{diff_templates, TemplateDiff};
+use super::model::{BoolChange, Hashes, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
 use super::risk::{dedupe, replacement_risk, template_risks, Replacement, Risk};
-use super::settings::{policy_change, settings_risks, PolicyChange};
+use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
-    change_set_name, made_by_run, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
-    ChangeSetPoll, ChangeSetRequest, ChangeSetType, ResourceChange,
+    change_set_name, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
+    ChangeSetRequest, ChangeSetType, ResourceChange,
 };
 use crate::aws::cloudformation::StackInfo;
-pub use crate::aws::connect::{Clients, Connect};
+use crate::aws::connect::{Clients, Connect};
+use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
-use crate::interrupt::Interrupt;
-use crate::project::Selection;
 use crate::project::{Project, Stack};
-use crate::render::{MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
-use crate::template::parse;
-
-#[derive(Clone)]
-pub struct PlanOptions {
-    pub selection: Selection,
-    /// How many stacks to plan at once.
-    pub concurrency: usize,
-    /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`.
-    pub keep_change_sets: bool,
-    pub poll: ChangeSetPoll,
-    pub render: RenderOptions,
-    /// Seconds since the Unix epoch, stamped on the plan.
-    pub now: u64,
-    /// This run's mark, ending the name of every change set it makes
-    /// ([`crate::aws::changeset::new_run_id`]): it deletes only its own.
-    pub run_id: String,
-    /// `apply --replace-failed`: a stack whose creation failed and was rolled back
-    /// (`ROLLBACK_COMPLETE`, nothing left in it) is planned as deleted and created again.
-    pub replace_failed: bool,
-    /// Ctrl-C or SIGTERM: no stack is started after it, and what was made is cleaned up.
-    pub interrupt: Interrupt,
-}
+use crate::render::Rendered;
+use crate::template::params::{no_echo_parameters, required_capabilities};
 
 /// Plans the selected stacks.
 pub async fn plan(
@@ -158,61 +133,8 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
     }
 }
 
-/// The clients of a stack's account and region, once the account guard passed; for a
-/// StackSet administered by a delegated administrator, its StackSet calls say so.
-pub async fn clients_for(
-    project: &Project,
-    connect: &dyn Connect,
-    stack: &Stack,
-) -> Result<Clients> {
-    // The account guard: refused before any call for the stack, when its credentials act in
-    // another account than its own, or in one little.yaml does not allow.
-    let caller = crate::identity::guard_stack(project, connect, stack).await?;
-    let mut clients = connect
-        .clients(stack.region.as_deref(), project.account_of(stack))
-        .await?;
-    clients.caller = Some(caller);
-    if stack.stack_set.as_ref().is_some_and(|s| s.delegated_admin) {
-        clients.stack_sets = clients.stack_sets_delegated.clone();
-    }
-    Ok(clients)
-}
-
-/// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out
-/// (they render as placeholders) and listed.
-pub async fn dependency_outputs(
-    project: &Project,
-    connect: &dyn Connect,
-    stack: &Stack,
-) -> Result<(Outputs, Vec<String>)> {
-    let mut outputs = Outputs {
-        known: BTreeMap::new(),
-        missing: MissingOutputs::Placeholder,
-    };
-    let mut unknown = Vec::new();
-    for dep in project.dependencies_of(&stack.name) {
-        let Some(dep_stack) = project.stack(&dep) else {
-            continue;
-        };
-        let clients = clients_for(project, connect, dep_stack).await?;
-        match clients.cfn.describe_stack(&dep).await? {
-            Some(info) if info.status != "REVIEW_IN_PROGRESS" => {
-                outputs.known.insert(dep.clone(), info.outputs_map());
-            }
-            _ => {
-                for (s, key) in &stack.output_refs {
-                    if s == &dep {
-                        unknown.push(format!("{dep}.{key}"));
-                    }
-                }
-            }
-        }
-    }
-    unknown.sort();
-    unknown.dedup();
-    Ok((outputs, unknown))
-}
-
+/// Plans one stack (not a StackSet): its deployed state, the rendered template compared with
+/// it, and the change set CloudFormation makes of it, kept for `apply` when asked.
 pub async fn plan_stack(
     project: &Project,
     connect: &dyn Connect,
@@ -220,32 +142,10 @@ pub async fn plan_stack(
     options: &PlanOptions,
 ) -> Result<StackPlan> {
     let clients = clients_for(project, connect, stack).await?;
-    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
-    let render_options = RenderOptions {
-        outputs,
-        ..options.render.clone()
-    };
-    let renderer = Renderer::new(project, render_options);
-    let rendered = renderer.render(stack).map_err(Error::Invalid)?;
+    let (rendered, known_after_apply) =
+        render_live(project, connect, stack, &options.render).await?;
     let body = rendered.body();
-
-    let mut current = clients.cfn.describe_stack(&stack.name).await?;
-    // `--replace-failed`: a stack whose creation was rolled back holds nothing; apply deletes
-    // it, after approval, and creates it again. Until then there is no change set to make.
-    let replaces_failed = match &current {
-        Some(info) if options.replace_failed && info.status == "ROLLBACK_COMPLETE" => {
-            Some(info.status.clone())
-        }
-        _ => None,
-    };
-    if replaces_failed.is_some() {
-        current = None;
-    }
-    if let Some(info) = &current {
-        check_state(info, options.replace_failed)?;
-    }
-    // A stack in REVIEW_IN_PROGRESS holds only a change set: it is still new.
-    let deployed = current.filter(|info| info.status != "REVIEW_IN_PROGRESS");
+    let (deployed, replaces_failed) = read_deployed(&clients, stack, options).await?;
     let old_template = match &deployed {
         Some(_) => {
             let text = clients.cfn.get_template(&stack.name).await?;
@@ -253,128 +153,32 @@ pub async fn plan_stack(
         }
         None => None,
     };
-    let template_changes =
-        diff_templates(old_template.as_ref().map(|(v, _)| v), &rendered.template);
-    let no_echo = no_echo_parameters(&rendered.template);
-    let effective = effective_parameters(&rendered);
-    let parameter_changes = value_changes(
-        deployed.as_ref().map(|d| to_map(&d.parameters)),
-        &effective,
-        &no_echo,
-    );
-    let tag_changes = value_changes(
-        deployed.as_ref().map(|d| to_map(&d.tags)),
-        &rendered.tags,
-        &[],
-    );
-    let (termination_protection, stack_policy) =
-        settings_changes(&clients, stack, deployed.as_ref()).await?;
-
-    let mut plan = StackPlan {
-        stack: stack.name.clone(),
-        region: clients.region.clone(),
-        // The account the plan read from: the caller's, which the guard matched with the
-        // configured one (if any).
-        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
-        status: PlanStatus::New,
-        error: None,
-        deployed: deployed
-            .as_ref()
-            .zip(old_template.as_ref())
-            .map(|(d, (_, hash))| Deployed {
-                stack_id: d.id.clone(),
-                status: d.status.clone(),
-                last_updated: d.last_updated.clone().or_else(|| d.created.clone()),
-                template_sha256: hash.clone(),
-            }),
-        risks: Vec::new(),
-        template_changes,
-        parameter_changes,
-        tag_changes,
-        termination_protection,
-        stack_policy,
-        resource_changes: Vec::new(),
-        change_set: None,
-        known_after_apply,
-        hashes: hashes(&body, &rendered.template, &rendered.parameters)?,
-        stack_set: None,
-        replaces_failed,
-    };
+    let mut plan = compare(
+        &clients,
+        stack,
+        &rendered,
+        &body,
+        deployed.as_ref(),
+        old_template.as_ref(),
+    )
+    .await?;
+    plan.known_after_apply = known_after_apply;
+    plan.replaces_failed = replaces_failed;
     if plan.replaces_failed.is_some() {
         plan.risks = stack_risks(None, &rendered.template, &plan, &[]);
         return Ok(plan);
     }
 
     // The change set: what CloudFormation itself says it would do.
-    let parameters: Vec<(String, String)> = rendered.parameter_pairs();
-    let tags: Vec<(String, String)> = rendered.tag_pairs();
-    let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
-    // Unique to this run: a concurrent run's change set (a `plan --out` kept for a later
-    // `apply --plan`) is never replaced or deleted by this one.
-    let name = run_change_set_name(
-        &stack.name,
-        &change_set_name(&body, &parameters, &tags, &capabilities),
-        &options.run_id,
-    );
     let change_set_type = if deployed.is_some() {
         ChangeSetType::Update
     } else {
         ChangeSetType::Create
     };
-    // Over CloudFormation's inline limit, the template goes by S3 URL.
-    let (template_body, template_url) = if crate::aws::staging::needs_staging(&body) {
-        (
-            None,
-            Some(clients.staging.upload_template(&stack.name, &body).await?),
-        )
-    } else {
-        (Some(body.clone()), None)
-    };
-    let request = ChangeSetRequest {
-        stack_name: stack.name.clone(),
-        change_set_name: name.clone(),
-        change_set_type: Some(change_set_type),
-        template_body,
-        template_url,
-        parameters,
-        tags,
-        capabilities,
-        description: Some(format!("little plan of {}", stack.name)),
-        role_arn: stack.role_arn.clone(),
-        notification_arns: stack.notification_arns.clone(),
-    };
-    let created = clients.change_sets.create_change_set(&request).await?;
-    let change_set = match &created {
-        // CloudFormation refused to make one: nothing would change.
-        None => ChangeSet {
-            id: ChangeSetId {
-                id: String::new(),
-                stack_id: String::new(),
-                name: name.clone(),
-                stack_name: stack.name.clone(),
-            },
-            status: "FAILED".into(),
-            execution_status: None,
-            status_reason: Some("No updates are to be performed.".into()),
-            changes: Vec::new(),
-        },
-        Some(_) => {
-            let waited = wait_for_change_set(
-                clients.change_sets.as_ref(),
-                &stack.name,
-                &name,
-                options.poll,
-            )
-            .await;
-            match waited {
-                Ok(cs) => cs,
-                Err(e) => {
-                    cleanup(&clients, &stack.name, &name, change_set_type, false).await;
-                    return Err(e);
-                }
-            }
-        }
-    };
+    let request =
+        change_set_request(&clients, stack, &rendered, &body, change_set_type, options).await?;
+    let (created, change_set) =
+        make_change_set(&clients, &request, change_set_type, options).await?;
     let failure = change_set.is_failed().then(|| {
         format!(
             "the change set failed: {}",
@@ -393,7 +197,15 @@ pub async fn plan_stack(
     let keep = options.keep_change_sets
         && failure.is_none()
         && (!change_set.has_no_changes() || executable);
-    cleanup(&clients, &stack.name, &name, change_set_type, keep).await;
+    if !keep {
+        discard_change_set(
+            &clients,
+            &stack.name,
+            &request.change_set_name,
+            change_set_type,
+        )
+        .await;
+    }
     if let Some(reason) = failure {
         return Err(Error::Aws {
             operation: "cloudformation:CreateChangeSet".into(),
@@ -426,6 +238,160 @@ pub async fn plan_stack(
     plan.resource_changes = change_set.changes.clone();
     plan.change_set = created.filter(|_| keep);
     Ok(plan)
+}
+
+/// The deployed stack, if there is one to compare with (a stack in REVIEW_IN_PROGRESS holds
+/// only a change set: it is still new), and, with `--replace-failed`, the status of the failed
+/// stack to replace. A stack that cannot be changed now is refused with the way out.
+async fn read_deployed(
+    clients: &Clients,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<(Option<StackInfo>, Option<String>)> {
+    let mut current = clients.cfn.describe_stack(&stack.name).await?;
+    // `--replace-failed`: a stack whose creation was rolled back holds nothing; apply deletes
+    // it, after approval, and creates it again. Until then there is no change set to make.
+    let replaces_failed = match &current {
+        Some(info) if options.replace_failed && info.is_rolled_back_creation() => {
+            Some(info.status.clone())
+        }
+        _ => None,
+    };
+    if replaces_failed.is_some() {
+        current = None;
+    }
+    if let Some(info) = &current {
+        check_state(info, options.replace_failed)?;
+    }
+    Ok((current.filter(StackInfo::is_deployed), replaces_failed))
+}
+
+/// The stack's plan as far as comparing tells: template, parameter, tag and setting changes,
+/// and the hashes; status New, no risks and no change set yet.
+async fn compare(
+    clients: &Clients,
+    stack: &Stack,
+    rendered: &Rendered,
+    body: &str,
+    deployed: Option<&StackInfo>,
+    old_template: Option<&(Value, String)>,
+) -> Result<StackPlan> {
+    let template_changes = diff_templates(old_template.map(|(v, _)| v), &rendered.template);
+    let no_echo = no_echo_parameters(&rendered.template);
+    let effective = effective_parameters(rendered);
+    let parameter_changes = value_changes(
+        deployed.map(|d| to_map(&d.parameters)),
+        &effective,
+        &no_echo,
+    );
+    let tag_changes = value_changes(deployed.map(|d| to_map(&d.tags)), &rendered.tags, &[]);
+    let (termination_protection, stack_policy) = settings_changes(clients, stack, deployed).await?;
+    Ok(StackPlan {
+        stack: stack.name.clone(),
+        region: clients.region.clone(),
+        // The account the plan read from: the caller's, which the guard matched with the
+        // configured one (if any).
+        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
+        status: PlanStatus::New,
+        error: None,
+        deployed: deployed
+            .zip(old_template)
+            .map(|(d, (_, hash))| deployed_of(d, hash.clone())),
+        risks: Vec::new(),
+        template_changes,
+        parameter_changes,
+        tag_changes,
+        termination_protection,
+        stack_policy,
+        resource_changes: Vec::new(),
+        change_set: None,
+        known_after_apply: Vec::new(),
+        hashes: hashes(body, &rendered.template, &rendered.parameters)?,
+        stack_set: None,
+        replaces_failed: None,
+    })
+}
+
+/// The CreateChangeSet request of a stack, named for this run: a concurrent run's change set
+/// (a `plan --out` kept for a later `apply --plan`) is never replaced or deleted by this one.
+/// A template over CloudFormation's inline limit goes by S3 URL.
+async fn change_set_request(
+    clients: &Clients,
+    stack: &Stack,
+    rendered: &Rendered,
+    body: &str,
+    change_set_type: ChangeSetType,
+    options: &PlanOptions,
+) -> Result<ChangeSetRequest> {
+    let parameters: Vec<(String, String)> = rendered.parameter_pairs();
+    let tags: Vec<(String, String)> = rendered.tag_pairs();
+    let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
+    let name = run_change_set_name(
+        &stack.name,
+        &change_set_name(body, &parameters, &tags, &capabilities),
+        &options.run_id,
+    );
+    let (template_body, template_url) = if crate::aws::staging::needs_staging(body) {
+        (
+            None,
+            Some(clients.staging.upload_template(&stack.name, body).await?),
+        )
+    } else {
+        (Some(body.to_owned()), None)
+    };
+    Ok(ChangeSetRequest {
+        stack_name: stack.name.clone(),
+        change_set_name: name,
+        change_set_type: Some(change_set_type),
+        template_body,
+        template_url,
+        parameters,
+        tags,
+        capabilities,
+        description: Some(format!("little plan of {}", stack.name)),
+        role_arn: stack.role_arn.clone(),
+        notification_arns: stack.notification_arns.clone(),
+    })
+}
+
+/// Creates the change set and waits for it: its id (None when CloudFormation refused to make
+/// one because nothing would change) and the change set as described. A wait that fails
+/// deletes what was made.
+async fn make_change_set(
+    clients: &Clients,
+    request: &ChangeSetRequest,
+    change_set_type: ChangeSetType,
+    options: &PlanOptions,
+) -> Result<(Option<ChangeSetId>, ChangeSet)> {
+    let (stack, name) = (&request.stack_name, &request.change_set_name);
+    let created = clients.change_sets.create_change_set(request).await?;
+    let change_set = match &created {
+        // CloudFormation refused to make one: nothing would change.
+        None => ChangeSet {
+            id: ChangeSetId {
+                id: String::new(),
+                stack_id: String::new(),
+                name: name.clone(),
+                stack_name: stack.clone(),
+            },
+            status: "FAILED".into(),
+            execution_status: None,
+            status_reason: Some("No updates are to be performed.".into()),
+            changes: Vec::new(),
+        },
+        Some(_) => {
+            let waited =
+                wait_for_change_set(clients.change_sets.as_ref(), stack, name, options.poll).await;
+            match waited {
+                Ok(cs) => cs,
+                Err(e) => {
+                    discard_change_set(clients, stack, name, change_set_type).await;
+                    return Err(e);
+                }
+            }
+        }
+    };
+    Ok((created, change_set))
 }
 
 /// The stack settings that change sets do not carry, as they would change: termination
@@ -487,110 +453,6 @@ pub fn stack_risks(
     dedupe(risks)
 }
 
-/// What [`sweep`] did: change sets and empty stacks deleted, stacks still running in
-/// CloudFormation, and what could not be cleaned up.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Swept {
-    pub change_sets: Vec<String>,
-    pub stacks: Vec<String>,
-    /// `stack (STATUS)`: operations that go on in CloudFormation.
-    pub running: Vec<String>,
-    pub failures: Vec<String>,
-}
-
-impl Swept {
-    /// One sentence for people: what was cleaned up and what still runs.
-    pub fn describe(&self) -> String {
-        let mut parts = vec![format!(
-            "deleted {} unexecuted change set{} and {} empty new stack{}",
-            self.change_sets.len(),
-            if self.change_sets.len() == 1 { "" } else { "s" },
-            self.stacks.len(),
-            if self.stacks.len() == 1 { "" } else { "s" }
-        )];
-        if self.running.is_empty() {
-            parts.push("nothing is running in CloudFormation".into());
-        } else {
-            parts.push(format!(
-                "still running in CloudFormation: {} (`little events STACK --follow` to watch)",
-                self.running.join(", ")
-            ));
-        }
-        if !self.failures.is_empty() {
-            parts.push(format!("could not clean up: {}", self.failures.join("; ")));
-        }
-        parts.join("; ")
-    }
-}
-
-/// Deletes what one run made and did not execute: its change sets (found by the run's mark,
-/// wherever the run got to) and the empty `REVIEW_IN_PROGRESS` stacks they created; reports
-/// the stacks whose operations go on. StackSets are left out: they hold no change sets.
-pub async fn sweep(
-    project: &Project,
-    connect: &dyn Connect,
-    stacks: &[String],
-    run_id: &str,
-) -> Swept {
-    let mut swept = Swept::default();
-    for name in stacks {
-        let Some(stack) = project.stack(name) else {
-            continue;
-        };
-        if stack.stack_set.is_some() {
-            continue;
-        }
-        let clients = match clients_for(project, connect, stack).await {
-            Ok(c) => c,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                continue;
-            }
-        };
-        let info = match clients.cfn.describe_stack(name).await {
-            Ok(Some(info)) => info,
-            Ok(None) => continue,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                continue;
-            }
-        };
-        let held = match clients.change_sets.list_change_sets(name).await {
-            Ok(h) => h,
-            Err(e) => {
-                swept.failures.push(format!("`{name}`: {e}"));
-                Vec::new()
-            }
-        };
-        let mut left = held.len();
-        for cs in held.iter().filter(|cs| made_by_run(&cs.name, run_id)) {
-            let executed = cs
-                .execution_status
-                .as_deref()
-                .is_some_and(|s| s.starts_with("EXECUTE_"));
-            if executed {
-                continue;
-            }
-            match clients.change_sets.delete_change_set(name, &cs.name).await {
-                Ok(()) => {
-                    left -= 1;
-                    swept.change_sets.push(format!("{name}/{}", cs.name));
-                }
-                Err(e) => swept.failures.push(format!("`{name}` {}: {e}", cs.name)),
-            }
-        }
-        if info.status == "REVIEW_IN_PROGRESS" && left == 0 {
-            match clients.cfn.delete_stack(name).await {
-                Ok(()) => swept.stacks.push(name.clone()),
-                Err(e) => swept.failures.push(format!("`{name}`: {e}")),
-            }
-        } else if info.is_in_progress() && info.status != "REVIEW_IN_PROGRESS" {
-            swept.running.push(format!("`{name}` ({})", info.status));
-        }
-    }
-    swept
-}
-
 /// Deletes the change set a stack's plan kept, and the empty stack its CREATE change set
 /// made; for a plan that is not applied.
 pub async fn discard(project: &Project, connect: &dyn Connect, s: &StackPlan) {
@@ -606,520 +468,20 @@ pub async fn discard(project: &Project, connect: &dyn Connect, s: &StackPlan) {
     } else {
         ChangeSetType::Update
     };
-    cleanup(&clients, &cs.stack_name, &cs.name, kind, false).await;
-}
-
-/// Refuses stacks that cannot be changed now, saying the way out.
-///
-/// `replace_failed`: the caller replaces `ROLLBACK_COMPLETE` stacks itself; the guidance for
-/// the others says why `--replace-failed` does not touch them.
-pub fn check_state(info: &StackInfo, replace_failed: bool) -> Result<()> {
-    let guidance = match info.status.as_str() {
-        s if info.is_in_progress() => format!(
-            "another operation is running ({s}); wait for it to finish (`little events {} --follow`) and run again",
-            info.name
-        ),
-        "ROLLBACK_COMPLETE" => format!(
-            "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which shows the replacement in the plan and, once approved, deletes and recreates it",
-            info.name
-        ),
-        "ROLLBACK_FAILED" => format!(
-            "its creation failed and so did the rollback, so it may still hold resources; {}see `little events {}` for the resources that could not be deleted, clean them up or retain them, then `little destroy {}`",
-            if replace_failed {
-                "`--replace-failed` never deletes a stack that may hold resources; "
-            } else {
-                ""
-            },
-            info.name,
-            info.name
-        ),
-        "UPDATE_ROLLBACK_FAILED" => format!(
-            "an update failed and so did its rollback; continue the rollback, skipping the resources that cannot roll back: `aws cloudformation continue-update-rollback --stack-name {}` (see `little events {}` for the resources that failed)",
-            info.name, info.name
-        ),
-        "DELETE_FAILED" => format!(
-            "its deletion failed and it still holds resources{}; see `little events {}`, fix the cause and run `little destroy {}` again",
-            if replace_failed {
-                " (`--replace-failed` never deletes such a stack)"
-            } else {
-                ""
-            },
-            info.name,
-            info.name
-        ),
-        _ => return Ok(()),
-    };
-    Err(Error::StackState {
-        stack: info.name.clone(),
-        status: info.status.clone(),
-        guidance,
-    })
-}
-
-/// Deletes the change set, and a new stack left in REVIEW_IN_PROGRESS, unless kept.
-/// Failures here are not the plan's failures: they are reported on stderr by the caller's
-/// next run at worst, so they are ignored.
-async fn cleanup(clients: &Clients, stack: &str, name: &str, kind: ChangeSetType, keep: bool) {
-    if keep {
-        return;
-    }
-    let _ = clients.change_sets.delete_change_set(stack, name).await;
-    if kind == ChangeSetType::Create {
-        if let Ok(Some(info)) = clients.cfn.describe_stack(stack).await {
-            if info.status == "REVIEW_IN_PROGRESS" {
-                let _ = clients.cfn.delete_stack(stack).await;
-            }
-        }
-    }
-}
-
-/// A deployed template body: JSON, or YAML with short forms.
-pub(crate) fn parse_deployed(text: &str) -> Result<Value> {
-    parse::parse(text, parse::Syntax::Json)
-        .or_else(|_| parse::parse(text, parse::Syntax::Yaml))
-        .map_err(|e| Error::Aws {
-            operation: "cloudformation:GetTemplate".into(),
-            message: format!("the deployed template cannot be read: {}", e.message),
-        })
-}
-
-pub(crate) fn to_map(pairs: &[(String, String)]) -> IndexMap<String, String> {
-    pairs.iter().cloned().collect()
-}
-
-/// The parameters CloudFormation would see: template defaults, overridden by the config.
-pub fn effective_parameters(rendered: &Rendered) -> IndexMap<String, String> {
-    let mut out = template_defaults(&rendered.template);
-    for (k, v) in &rendered.parameters {
-        out.insert(k.clone(), v.clone());
-    }
-    out
-}
-
-/// The template's parameter defaults, as CloudFormation receives values.
-pub fn template_defaults(template: &Value) -> IndexMap<String, String> {
-    let mut out = IndexMap::new();
-    if let Some(params) = template.get("Parameters").and_then(Value::as_object) {
-        for (k, p) in params {
-            if let Some(d) = p.get("Default") {
-                out.insert(k.clone(), scalar_text(d));
-            }
-        }
-    }
-    out
-}
-
-fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
-}
-
-/// Names of the template's NoEcho parameters.
-pub fn no_echo_parameters(template: &Value) -> Vec<String> {
-    template
-        .get("Parameters")
-        .and_then(Value::as_object)
-        .map(|params| {
-            params
-                .iter()
-                .filter(|(_, p)| {
-                    matches!(p.get("NoEcho"), Some(Value::Bool(true)))
-                        || p.get("NoEcho").and_then(Value::as_str) == Some("true")
-                })
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The mask shown instead of a NoEcho value.
-pub const MASK: &str = "****";
-
-/// Changes between deployed and new key/values; `before` None means a new stack (no changes
-/// are reported for it: everything is new).
-pub(crate) fn value_changes(
-    before: Option<IndexMap<String, String>>,
-    after: &IndexMap<String, String>,
-    masked: &[String],
-) -> Vec<ValueChange> {
-    let Some(before) = before else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let is_masked = |k: &str| masked.iter().any(|m| m == k);
-    for (k, v) in after {
-        let mask = is_masked(k);
-        match before.get(k) {
-            None => out.push(ValueChange {
-                key: k.clone(),
-                kind: ChangeKind::Added,
-                before: None,
-                after: Some(if mask { MASK.into() } else { v.clone() }),
-                masked: mask,
-            }),
-            // A deployed NoEcho value reads back as `****`: it cannot be compared.
-            Some(old) if mask => {
-                if old != MASK && old != v {
-                    out.push(ValueChange {
-                        key: k.clone(),
-                        kind: ChangeKind::Modified,
-                        before: Some(MASK.into()),
-                        after: Some(MASK.into()),
-                        masked: true,
-                    });
-                }
-            }
-            Some(old) if old != v => out.push(ValueChange {
-                key: k.clone(),
-                kind: ChangeKind::Modified,
-                before: Some(old.clone()),
-                after: Some(v.clone()),
-                masked: false,
-            }),
-            Some(_) => {}
-        }
-    }
-    for (k, v) in &before {
-        if !after.contains_key(k) {
-            let mask = is_masked(k);
-            out.push(ValueChange {
-                key: k.clone(),
-                kind: ChangeKind::Removed,
-                before: Some(if mask { MASK.into() } else { v.clone() }),
-                after: None,
-                masked: mask,
-            });
-        }
-    }
-    out
-}
-
-/// The capabilities a template needs, with the ones the config lists.
-pub fn required_capabilities(template: &Value, configured: &[String]) -> Vec<String> {
-    let mut caps: Vec<String> = configured.to_vec();
-    let mut add = |c: &str| {
-        if !caps.iter().any(|x| x == c) {
-            caps.push(c.to_owned());
-        }
-    };
-    if template.get("Transform").is_some() {
-        add("CAPABILITY_AUTO_EXPAND");
-    }
-    if let Some(resources) = template.get("Resources").and_then(Value::as_object) {
-        for r in resources.values() {
-            let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-            if ty == "AWS::CloudFormation::Macro" || ty == "AWS::Serverless::Application" {
-                add("CAPABILITY_AUTO_EXPAND");
-            }
-            if ty.starts_with("AWS::IAM::") {
-                let props = r.get("Properties");
-                let named = [
-                    "RoleName",
-                    "ManagedPolicyName",
-                    "UserName",
-                    "GroupName",
-                    "InstanceProfileName",
-                ]
-                .iter()
-                .any(|k| props.and_then(|p| p.get(*k)).is_some());
-                if named {
-                    add("CAPABILITY_NAMED_IAM");
-                } else {
-                    add("CAPABILITY_IAM");
-                }
-            }
-        }
-    }
-    if caps.iter().any(|c| c == "CAPABILITY_NAMED_IAM") {
-        caps.retain(|c| c != "CAPABILITY_IAM");
-    }
-    caps.sort();
-    caps
-}
-
-pub fn sha256(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// The PBKDF2 iterations of a NoEcho hash (OWASP's figure for PBKDF2-HMAC-SHA256).
-pub const NO_ECHO_ITERATIONS: u32 = 600_000;
-/// The algorithm of a NoEcho hash, as the plan names it.
-pub const NO_ECHO_ALGORITHM: &str = "pbkdf2-hmac-sha256";
-/// The most iterations a plan's NoEcho hash may ask for (an edited plan must not make `apply`
-/// spin).
-const MAX_NO_ECHO_ITERATIONS: u32 = 10_000_000;
-
-/// The parameters as sorted lines: the plain ones (`key=value`, a NoEcho one as its key
-/// alone) and the NoEcho ones (`key=value`; None when there is none).
-fn parameter_lines(
-    template: &Value,
-    parameters: &IndexMap<String, String>,
-) -> (String, Option<String>) {
-    let no_echo = no_echo_parameters(template);
-    let mut plain = Vec::new();
-    let mut secret = Vec::new();
-    for (k, v) in parameters {
-        if no_echo.iter().any(|n| n == k) {
-            plain.push(k.clone());
-            secret.push(format!("{k}={v}"));
-        } else {
-            plain.push(format!("{k}={v}"));
-        }
-    }
-    plain.sort();
-    secret.sort();
-    let secret = (!secret.is_empty()).then(|| secret.join("\n"));
-    (plain.join("\n"), secret)
-}
-
-fn pbkdf2(iterations: std::num::NonZeroU32, salt: &[u8], secret: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    ring::pbkdf2::derive(
-        ring::pbkdf2::PBKDF2_HMAC_SHA256,
-        iterations,
-        salt,
-        secret.as_bytes(),
-        &mut out,
-    );
-    out
-}
-
-/// What `apply --plan` compares: the template, the parameters, and the NoEcho values
-/// through a salted, stretched hash (a new random salt each time: two plans of the same
-/// values differ; compare with [`hashes_match`]).
-pub fn hashes(
-    body: &str,
-    template: &Value,
-    parameters: &IndexMap<String, String>,
-) -> Result<Hashes> {
-    let (plain, secret) = parameter_lines(template, parameters);
-    let no_echo = match secret {
-        None => None,
-        Some(secret) => {
-            use ring::rand::SecureRandom;
-            let mut salt = [0u8; 16];
-            ring::rand::SystemRandom::new()
-                .fill(&mut salt)
-                .map_err(|_| {
-                    Error::Internal(
-                        "the operating system gave no random numbers for the plan's salt".into(),
-                    )
-                })?;
-            let iterations = std::num::NonZeroU32::new(NO_ECHO_ITERATIONS)
-                .ok_or_else(|| Error::Internal("no PBKDF2 iterations".into()))?;
-            Some(SecretHash {
-                algorithm: NO_ECHO_ALGORITHM.into(),
-                iterations: NO_ECHO_ITERATIONS,
-                salt: hex::encode(salt),
-                hash: hex::encode(pbkdf2(iterations, &salt, &secret)),
-            })
-        }
-    };
-    Ok(Hashes {
-        template_sha256: sha256(body),
-        parameters_sha256: sha256(&plain),
-        no_echo,
-    })
-}
-
-/// Whether `saved` (a plan's hashes) matches what would be deployed now. A NoEcho hash is
-/// checked with its own salt and iterations, in constant time; one that is malformed, or
-/// present on one side only, does not match.
-pub fn hashes_match(
-    saved: &Hashes,
-    body: &str,
-    template: &Value,
-    parameters: &IndexMap<String, String>,
-) -> bool {
-    let (plain, secret) = parameter_lines(template, parameters);
-    if saved.template_sha256 != sha256(body) || saved.parameters_sha256 != sha256(&plain) {
-        return false;
-    }
-    match (&saved.no_echo, secret) {
-        (None, None) => true,
-        (Some(h), Some(secret)) => {
-            let (Ok(salt), Ok(expected)) = (hex::decode(&h.salt), hex::decode(&h.hash)) else {
-                return false;
-            };
-            let Some(iterations) = std::num::NonZeroU32::new(h.iterations)
-                .filter(|n| n.get() <= MAX_NO_ECHO_ITERATIONS)
-            else {
-                return false;
-            };
-            h.algorithm == NO_ECHO_ALGORITHM
-                && ring::pbkdf2::verify(
-                    ring::pbkdf2::PBKDF2_HMAC_SHA256,
-                    iterations,
-                    &salt,
-                    secret.as_bytes(),
-                    &expected,
-                )
-                .is_ok()
-        }
-        _ => false,
-    }
-}
-
-/// The deployed state as the plan records it, for comparison at apply.
-pub fn deployed_of(info: &StackInfo, template_sha256: String) -> Deployed {
-    Deployed {
-        stack_id: info.id.clone(),
-        status: info.status.clone(),
-        last_updated: info.last_updated.clone().or_else(|| info.created.clone()),
-        template_sha256,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn no_echo_values_are_salted_and_stretched_and_changes_still_show() {
-        let template = json!({"Parameters": {
-            "Token": {"Type": "String", "NoEcho": true},
-            "Name": {"Type": "String"}}});
-        let params = |token: &str, name: &str| -> IndexMap<String, String> {
-            [("Token", token), ("Name", name)]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        };
-        let p = params("hunter2", "api");
-        let h = hashes("{}", &template, &p).unwrap();
-        let secret = h.no_echo.clone().expect("a NoEcho hash");
-        assert_eq!(secret.algorithm, "pbkdf2-hmac-sha256");
-        assert_eq!(secret.iterations, NO_ECHO_ITERATIONS);
-        assert_eq!(secret.salt.len(), 32);
-        // Nothing in the plan is a plain SHA-256 of the value, in any obvious form.
-        let json = serde_json::to_string(&h).unwrap();
-        for guess in [
-            "hunter2",
-            "Token=hunter2",
-            "Name=api\nToken=hunter2",
-            "Token=hunter2\nName=api",
-        ] {
-            assert!(!json.contains(&sha256(guess)), "{guess}: {json}");
-        }
-        assert!(!json.contains("hunter2"));
-        assert_eq!(h.parameters_sha256, sha256("Name=api\nToken"));
-        // A fresh salt every time: the same value hashes differently in two plans.
-        let again = hashes("{}", &template, &p).unwrap();
-        assert_ne!(again.no_echo.as_ref().unwrap().salt, secret.salt);
-        assert_ne!(again.no_echo.as_ref().unwrap().hash, secret.hash);
-
-        // `apply --plan` still sees every change.
-        assert!(hashes_match(&h, "{}", &template, &p));
-        assert!(!hashes_match(
-            &h,
-            "{}",
-            &template,
-            &params("hunter3", "api")
-        ));
-        assert!(!hashes_match(
-            &h,
-            "{}",
-            &template,
-            &params("hunter2", "web")
-        ));
-        assert!(!hashes_match(&h, "{ }", &template, &p));
-        let mut stripped = h.clone();
-        stripped.no_echo = None;
-        assert!(!hashes_match(&stripped, "{}", &template, &p));
-        let mut edited = h.clone();
-        edited.no_echo.as_mut().unwrap().iterations = 1;
-        assert!(!hashes_match(&edited, "{}", &template, &p));
-        edited.no_echo.as_mut().unwrap().iterations = u32::MAX;
-        assert!(!hashes_match(&edited, "{}", &template, &p));
-        let mut edited = h.clone();
-        edited.no_echo.as_mut().unwrap().salt = "zz".into();
-        assert!(!hashes_match(&edited, "{}", &template, &p));
-
-        // No NoEcho parameter: no salted hash, and the parameters as before.
-        let plain =
-            json!({"Parameters": {"Token": {"Type": "String"}, "Name": {"Type": "String"}}});
-        let h = hashes("{}", &plain, &p).unwrap();
-        assert_eq!(h.no_echo, None);
-        assert_eq!(h.parameters_sha256, sha256("Name=api\nToken=hunter2"));
-        assert!(hashes_match(&h, "{}", &plain, &p));
-        // A parameter that became NoEcho since the plan: the plan is stale.
-        assert!(!hashes_match(&h, "{}", &template, &p));
-    }
-
-    #[test]
-    fn capabilities_from_the_template() {
-        let t = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {}}}});
-        assert_eq!(required_capabilities(&t, &[]), ["CAPABILITY_IAM"]);
-        let t = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "x"}}}, "Transform": "AWS::Serverless-2016-10-31"});
-        assert_eq!(
-            required_capabilities(&t, &["CAPABILITY_IAM".into()]),
-            ["CAPABILITY_AUTO_EXPAND", "CAPABILITY_NAMED_IAM"]
-        );
-    }
-
-    #[test]
-    fn value_changes_mask_no_echo() {
-        let before: IndexMap<String, String> = [
-            ("A".into(), "1".into()),
-            ("Secret".into(), MASK.into()),
-            ("Gone".into(), "x".into()),
-        ]
-        .into_iter()
-        .collect();
-        let after: IndexMap<String, String> = [
-            ("A".into(), "2".into()),
-            ("Secret".into(), "hunter2".into()),
-            ("New".into(), "n".into()),
-        ]
-        .into_iter()
-        .collect();
-        let changes = value_changes(Some(before), &after, &["Secret".into()]);
-        let text = serde_json::to_string(&changes).unwrap();
-        assert!(!text.contains("hunter2"), "{text}");
-        let keys: Vec<(&str, ChangeKind)> =
-            changes.iter().map(|c| (c.key.as_str(), c.kind)).collect();
-        assert_eq!(
-            keys,
-            [
-                ("A", ChangeKind::Modified),
-                ("New", ChangeKind::Added),
-                ("Gone", ChangeKind::Removed)
-            ]
-        );
-    }
-
-    #[test]
-    fn parameters_equal_to_defaults_are_no_change() {
-        let rendered = Rendered {
-            stack: "s".into(),
-            template_name: "t".into(),
-            syntax: parse::Syntax::Json,
-            text: String::new(),
-            template: json!({"Parameters": {"Env": {"Type": "String", "Default": "dev"}, "N": {"Type": "Number", "Default": 3}}}),
-            parameters: IndexMap::new(),
-            tags: IndexMap::new(),
-        };
-        let effective = effective_parameters(&rendered);
-        let deployed: IndexMap<String, String> =
-            [("Env".into(), "dev".into()), ("N".into(), "3".into())]
-                .into_iter()
-                .collect();
-        assert!(value_changes(Some(deployed), &effective, &[]).is_empty());
-    }
+    discard_change_set(&clients, &cs.stack_name, &cs.name, kind).await;
 }
 
 #[cfg(test)]
 mod flow_tests {
+    use crate::poll::Poll;
+    use crate::project::Selection;
+    use crate::render::RenderOptions;
     use std::sync::Arc;
 
     use super::*;
     use crate::aws::changeset::{ChangeDetail, ChangeSet, ChangeSetId, ResourceChange};
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
     use crate::plan::risk::RiskKind;
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 
     const REPO: &str = r#"{"Parameters": {"Token": {"Type": "String", "NoEcho": true}},
       "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
@@ -1133,7 +495,7 @@ mod flow_tests {
             },
             concurrency: 4,
             keep_change_sets: false,
-            poll: ChangeSetPoll {
+            poll: Poll {
                 first: std::time::Duration::ZERO,
                 max: std::time::Duration::ZERO,
                 timeout: std::time::Duration::from_secs(5),

@@ -8,41 +8,15 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::BoolChange;
+use super::model::{BoolChange, PolicyChange};
 use super::risk::{Risk, RiskKind};
 use crate::template::canonical::canonical;
 
 /// The resource type named by the risks of a stack's own settings; their logical ids are
 /// `TerminationProtection` and `StackPolicy`.
 pub const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
-
-/// A stack policy that changes: the deployed one (None: the stack has none, which lets every
-/// update through) and the configured one, as compact JSON with sorted keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PolicyChange {
-    pub before: Option<String>,
-    pub after: String,
-    /// Statements of the deployed policy that the new one no longer has.
-    pub removed: Vec<String>,
-    /// Statements the new policy adds.
-    pub added: Vec<String>,
-    /// Whether the new policy protects less: a `Deny` statement removed or an `Allow` added.
-    pub loosens: bool,
-}
-
-impl PolicyChange {
-    /// `set (the stack has none)` or `changed`.
-    pub fn summary(&self) -> &'static str {
-        if self.before.is_none() {
-            "set (the stack has none)"
-        } else {
-            "changed"
-        }
-    }
-}
 
 /// One statement, canonical: keys sorted, and the order of Action, NotAction, Resource,
 /// NotResource and Principal lists ignored.

@@ -9,119 +9,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::diff::diff_templates;
+use super::compare::{effective_parameters, hashes, sha256, value_changes};
+use super::diff::{diff_templates, TemplateDiff};
 use super::model::{Deployed, PlanStatus, StackPlan, ValueChange};
+use super::model::{InstanceRef, PlanOptions, SetOperation, StackSetPlan};
 use super::risk::{dedupe, template_risks, Risk, RiskKind};
-use super::run::{
-    clients_for, dependency_outputs, effective_parameters, hashes, no_echo_parameters,
-    parse_deployed, required_capabilities, sha256, template_defaults, value_changes, Clients,
-    Connect, PlanOptions,
-};
+use crate::aws::connect::{Clients, Connect};
 use crate::aws::organizations::accounts_under;
 use crate::aws::stacksets::{
-    AutoDeployment, InstanceSummary, OperationPreferences, StackSetInfo, StackSetRequest, Targets,
+    AutoDeployment, InstanceSummary, StackSetInfo, StackSetRequest, Targets,
 };
+use crate::context::state::parse_deployed;
+use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::project::config::PermissionModel;
 use crate::project::stackset::StackSetConfig;
 use crate::project::{Project, Stack};
-use crate::render::{RenderOptions, Rendered, Renderer};
-
-/// The StackSet part of a stack's plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct StackSetPlan {
-    /// `SERVICE_MANAGED` or `SELF_MANAGED`.
-    pub permission_model: String,
-    pub targets: Targets,
-    pub regions: Vec<String>,
-    /// The instances deployed when the plan was made.
-    pub instances: Vec<InstanceSummary>,
-    /// Account and region pairs that get an instance.
-    pub add: Vec<InstanceRef>,
-    /// Instances that are removed from the StackSet.
-    pub remove: Vec<InstanceRef>,
-    /// Removed instances keep their stacks (`retain_stacks_on_removal`).
-    pub retain_removed: bool,
-    /// Instances that are not CURRENT (OUTDATED, INOPERABLE); an update deploys them again.
-    pub unhealthy: Vec<InstanceSummary>,
-    /// Settings of the StackSet itself that change (auto deployment, roles, description).
-    pub setting_changes: Vec<ValueChange>,
-    /// What `apply` runs, in order.
-    pub operations: Vec<SetOperation>,
-    pub preferences: OperationPreferences,
-}
-
-/// One stack instance: an account in a region (with its OU for service-managed StackSets).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub struct InstanceRef {
-    pub account: String,
-    pub region: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organizational_unit: Option<String>,
-}
-
-/// An operation `apply` runs on a StackSet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum SetOperation {
-    /// CreateStackSet (no instances yet).
-    CreateStackSet,
-    /// DeleteStackInstances.
-    DeleteInstances {
-        targets: Targets,
-        regions: Vec<String>,
-        instances: usize,
-        retain: bool,
-    },
-    /// UpdateStackSet: every existing instance gets the new template and parameters.
-    UpdateStackSet { instances: usize },
-    /// CreateStackInstances.
-    CreateInstances {
-        targets: Targets,
-        regions: Vec<String>,
-        instances: usize,
-    },
-}
-
-impl std::fmt::Display for SetOperation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = |n: usize| if n == 1 { "" } else { "s" };
-        match self {
-            SetOperation::CreateStackSet => write!(f, "CreateStackSet"),
-            SetOperation::UpdateStackSet { instances } => write!(
-                f,
-                "UpdateStackSet ({instances} instance{} updated)",
-                plural(*instances)
-            ),
-            SetOperation::CreateInstances {
-                targets,
-                regions,
-                instances,
-            } => write!(
-                f,
-                "CreateStackInstances for {targets} in {} ({instances} instance{})",
-                regions.join(", "),
-                plural(*instances)
-            ),
-            SetOperation::DeleteInstances {
-                targets,
-                regions,
-                instances,
-                retain,
-            } => write!(
-                f,
-                "DeleteStackInstances for {targets} in {} ({instances} instance{}, stacks {})",
-                regions.join(", "),
-                plural(*instances),
-                if *retain { "retained" } else { "deleted" }
-            ),
-        }
-    }
-}
+use crate::render::{RenderOptions, Rendered};
+use crate::template::params::{no_echo_parameters, required_capabilities, template_defaults};
 
 /// What a StackSet stack renders to and would send, shared by plan and apply.
 pub struct Prepared {
@@ -140,14 +47,7 @@ pub async fn prepare(
     render: &RenderOptions,
 ) -> Result<Prepared> {
     let set = config(stack)?;
-    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
-    let render_options = RenderOptions {
-        outputs,
-        ..render.clone()
-    };
-    let rendered = Renderer::new(project, render_options)
-        .render(stack)
-        .map_err(Error::Invalid)?;
+    let (rendered, known_after_apply) = render_live(project, connect, stack, render).await?;
     let body = rendered.body();
     let administration_role_arn = set
         .administration_role_arn(project.account_of(stack).map(|a| a.id.as_str()))
@@ -326,16 +226,6 @@ pub fn reconcile(
     (add, remove, operations)
 }
 
-impl From<&InstanceSummary> for InstanceRef {
-    fn from(i: &InstanceSummary) -> Self {
-        InstanceRef {
-            account: i.account.clone(),
-            region: i.region.clone(),
-            organizational_unit: i.organizational_unit.clone(),
-        }
-    }
-}
-
 /// Groups instances into operations that touch exactly them: targets (accounts or OUs)
 /// that share the same set of regions go together.
 pub fn group(instances: &[InstanceRef], kind: &Targets) -> Vec<(Targets, Vec<String>, usize)> {
@@ -497,14 +387,110 @@ pub async fn plan_stack_set(
     let set = config(stack)?;
     let clients = clients_for(project, connect, stack).await?;
     let prepared = prepare(project, connect, stack, &options.render).await?;
+    refuse_global_names(set, &prepared.rendered)?;
+    let (current, deployed_instances) = read_current(&clients, stack, set).await?;
+    let old_template = match &current {
+        Some(info) => Some(parse_deployed(&info.template_body)?),
+        None => None,
+    };
+    let rendered = &prepared.rendered;
+    let changes = SetChanges::of(
+        current.as_ref(),
+        old_template.as_ref(),
+        rendered,
+        &prepared.request,
+    );
+    let desired = desired_instances(&clients, set).await?;
+    let (add, remove, operations) = reconcile(
+        set,
+        current.is_some(),
+        changes.update_needed(),
+        &deployed_instances,
+        &desired,
+    );
+    let unhealthy: Vec<InstanceSummary> = deployed_instances
+        .iter()
+        .filter(|i| i.status != "CURRENT")
+        .cloned()
+        .collect();
+    let risks = set_risks(
+        stack,
+        set,
+        old_template.as_ref(),
+        rendered,
+        &changes.template,
+        current.is_some().then_some(deployed_instances.len()),
+        &remove,
+    );
+    let status = match &current {
+        None => PlanStatus::New,
+        Some(_) if operations.is_empty() => PlanStatus::Unchanged,
+        Some(_) => PlanStatus::Changed,
+    };
+    Ok(StackPlan {
+        stack: stack.name.clone(),
+        region: clients.region.clone(),
+        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
+        status,
+        error: None,
+        deployed: current.as_ref().map(|i| Deployed {
+            stack_id: i.id.clone(),
+            status: i.status.clone(),
+            last_updated: None,
+            template_sha256: sha256(&i.template_body),
+        }),
+        risks,
+        template_changes: changes.template,
+        parameter_changes: changes.parameters,
+        tag_changes: changes.tags,
+        termination_protection: None,
+        stack_policy: None,
+        resource_changes: Vec::new(),
+        change_set: None,
+        known_after_apply: prepared.known_after_apply.clone(),
+        hashes: hashes(
+            &prepared.body,
+            &prepared.rendered.template,
+            &prepared.rendered.parameters,
+        )?,
+        stack_set: Some(StackSetPlan {
+            permission_model: set.permission_model.as_str().to_owned(),
+            targets: set.targets.clone(),
+            regions: set.regions.clone(),
+            instances: deployed_instances,
+            add,
+            remove,
+            retain_removed: set.retain_stacks_on_removal,
+            unhealthy,
+            setting_changes: changes.settings,
+            operations,
+            preferences: set.preferences.clone(),
+        }),
+        replaces_failed: None,
+    })
+}
+
+/// Refuses IAM names in a StackSet deployed to several regions: they are global to an
+/// account, so the second region's instance would fail.
+fn refuse_global_names(set: &StackSetConfig, rendered: &Rendered) -> Result<()> {
     if set.regions.len() > 1 {
-        if let Some(problem) = global_names(&prepared.rendered.template).first() {
+        if let Some(problem) = global_names(&rendered.template).first() {
             return Err(Error::Usage(format!(
                 "{problem}, but IAM names are global to an account and the StackSet deploys to {} regions in each: the second region's instance would fail with EntityAlreadyExists. Put the region in the name (`{{\"Fn::Sub\": \"name-${{AWS::Region}}\"}}`), leave the name out, or deploy to one region",
                 set.regions.len()
             )));
         }
     }
+    Ok(())
+}
+
+/// The deployed StackSet and its instances; refused when a plain stack of the same name is
+/// deployed, an operation is running, or the permission model differs.
+async fn read_current(
+    clients: &Clients,
+    stack: &Stack,
+    set: &StackSetConfig,
+) -> Result<(Option<StackSetInfo>, Vec<InstanceSummary>)> {
     let current = clients.stack_sets.describe_stack_set(&stack.name).await?;
     let deployed_instances = match &current {
         Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
@@ -548,60 +534,77 @@ pub async fn plan_stack_set(
             )));
         }
     }
-    let old_template = match &current {
-        Some(info) => Some(parse_deployed(&info.template_body)?),
-        None => None,
-    };
-    let rendered = &prepared.rendered;
-    let template_changes = diff_templates(old_template.as_ref(), &rendered.template);
-    let no_echo = no_echo_parameters(&rendered.template);
-    let effective = effective_parameters(rendered);
-    // DescribeStackSet may list only the parameters that were passed: compare both sides
-    // with their template's defaults applied.
-    let deployed_params = current.as_ref().map(|i| {
-        let mut with_defaults = old_template
-            .as_ref()
-            .map(template_defaults)
-            .unwrap_or_default();
-        for (k, v) in &i.parameters {
-            with_defaults.insert(k.clone(), v.clone());
-        }
-        with_defaults
-    });
-    let parameter_changes = value_changes(deployed_params, &effective, &no_echo);
-    let tag_changes = value_changes(
-        current
-            .as_ref()
-            .map(|i| i.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        &rendered.tags,
-        &[],
-    );
-    let setting_changes = current
-        .as_ref()
-        .map(|i| setting_changes(i, &prepared.request))
-        .unwrap_or_default();
-    let update_needed = !template_changes.is_empty()
-        || !parameter_changes.is_empty()
-        || !tag_changes.is_empty()
-        || !setting_changes.is_empty();
-    let desired = desired_instances(&clients, set).await?;
-    let (add, remove, operations) = reconcile(
-        set,
-        current.is_some(),
-        update_needed,
-        &deployed_instances,
-        &desired,
-    );
-    let unhealthy: Vec<InstanceSummary> = deployed_instances
-        .iter()
-        .filter(|i| i.status != "CURRENT")
-        .cloned()
-        .collect();
+    Ok((current, deployed_instances))
+}
 
-    let mut risks = template_risks(old_template.as_ref(), &rendered.template, &template_changes);
-    if current.is_some() && !risks.is_empty() {
+/// What changes in the StackSet itself: template, parameters, tags and settings.
+struct SetChanges {
+    template: TemplateDiff,
+    parameters: Vec<ValueChange>,
+    tags: Vec<ValueChange>,
+    settings: Vec<ValueChange>,
+}
+
+impl SetChanges {
+    fn of(
+        current: Option<&StackSetInfo>,
+        old_template: Option<&Value>,
+        rendered: &Rendered,
+        request: &StackSetRequest,
+    ) -> SetChanges {
+        let template = diff_templates(old_template, &rendered.template);
+        let no_echo = no_echo_parameters(&rendered.template);
+        let effective = effective_parameters(rendered);
+        // DescribeStackSet may list only the parameters that were passed: compare both sides
+        // with their template's defaults applied.
+        let deployed_params = current.map(|i| {
+            let mut with_defaults = old_template.map(template_defaults).unwrap_or_default();
+            for (k, v) in &i.parameters {
+                with_defaults.insert(k.clone(), v.clone());
+            }
+            with_defaults
+        });
+        let parameters = value_changes(deployed_params, &effective, &no_echo);
+        let tags = value_changes(
+            current.map(|i| i.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            &rendered.tags,
+            &[],
+        );
+        let settings = current
+            .map(|i| setting_changes(i, request))
+            .unwrap_or_default();
+        SetChanges {
+            template,
+            parameters,
+            tags,
+            settings,
+        }
+    }
+
+    /// Whether the StackSet needs an UpdateStackSet.
+    fn update_needed(&self) -> bool {
+        !self.template.is_empty()
+            || !self.parameters.is_empty()
+            || !self.tags.is_empty()
+            || !self.settings.is_empty()
+    }
+}
+
+/// The risks of a StackSet's plan: the template's, said of each instance (`instances`: how
+/// many are deployed, None for a new StackSet), and the deletion of removed instances' stacks.
+fn set_risks(
+    stack: &Stack,
+    set: &StackSetConfig,
+    old_template: Option<&Value>,
+    rendered: &Rendered,
+    template_changes: &TemplateDiff,
+    instances: Option<usize>,
+    remove: &[InstanceRef],
+) -> Vec<Risk> {
+    let mut risks = template_risks(old_template, &rendered.template, template_changes);
+    if let Some(deployed) = instances.filter(|_| !risks.is_empty()) {
         // Each instance's stack takes the change: say how many.
-        let n = deployed_instances.len() - remove.len();
+        let n = deployed - remove.len();
         for r in &mut risks {
             r.reason = format!(
                 "{} (in each of the StackSet's {n} instance{})",
@@ -630,58 +633,13 @@ pub async fn plan_stack_set(
             removed: Vec::new(),
         });
     }
-    let risks = dedupe(risks);
-    let status = match &current {
-        None => PlanStatus::New,
-        Some(_) if operations.is_empty() => PlanStatus::Unchanged,
-        Some(_) => PlanStatus::Changed,
-    };
-    Ok(StackPlan {
-        stack: stack.name.clone(),
-        region: clients.region.clone(),
-        account_id: clients.caller.as_ref().map(|c| c.identity.account.clone()),
-        status,
-        error: None,
-        deployed: current.as_ref().map(|i| Deployed {
-            stack_id: i.id.clone(),
-            status: i.status.clone(),
-            last_updated: None,
-            template_sha256: sha256(&i.template_body),
-        }),
-        risks,
-        template_changes,
-        parameter_changes,
-        tag_changes,
-        termination_protection: None,
-        stack_policy: None,
-        resource_changes: Vec::new(),
-        change_set: None,
-        known_after_apply: prepared.known_after_apply.clone(),
-        hashes: hashes(
-            &prepared.body,
-            &prepared.rendered.template,
-            &prepared.rendered.parameters,
-        )?,
-        stack_set: Some(StackSetPlan {
-            permission_model: set.permission_model.as_str().to_owned(),
-            targets: set.targets.clone(),
-            regions: set.regions.clone(),
-            instances: deployed_instances,
-            add,
-            remove,
-            retain_removed: set.retain_stacks_on_removal,
-            unhealthy,
-            setting_changes,
-            operations,
-            preferences: set.preferences.clone(),
-        }),
-        replaces_failed: None,
-    })
+    dedupe(risks)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::stacksets::OperationPreferences;
 
     fn set(targets: Targets, regions: &[&str]) -> StackSetConfig {
         StackSetConfig {

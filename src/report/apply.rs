@@ -6,15 +6,15 @@ use std::io::Write;
 
 use super::{table, Style};
 use crate::aws::stack_ops::StackEvent;
-use crate::deploy::apply::{Outcome, StackResult};
+use crate::deploy::outcome::{Outcome, StackResult};
 use crate::deploy::status::{Output, StackStatus};
 use crate::error::{Error, Result};
 
 fn outcome_word(o: Outcome, destroy: bool) -> &'static str {
     match (o, destroy) {
         (Outcome::Created, _) => "created",
-        (Outcome::Updated, false) => "updated",
-        (Outcome::Updated, true) => "deleted",
+        (Outcome::Updated, _) => "updated",
+        (Outcome::Deleted, _) => "deleted",
         (Outcome::Unchanged, _) => "no changes",
         (Outcome::Failed, _) => "FAILED",
         (Outcome::Skipped, _) => "skipped",
@@ -112,7 +112,9 @@ pub fn write_failures(
             (Outcome::Skipped, _) => "was skipped",
             (Outcome::Cancelled, false) => "was not deployed",
             (Outcome::Cancelled, true) => "was not deleted",
-            (Outcome::Created | Outcome::Updated | Outcome::Unchanged, _) => continue,
+            (Outcome::Created | Outcome::Updated | Outcome::Deleted | Outcome::Unchanged, _) => {
+                continue
+            }
         };
         let mut causes = r.root_cause.iter();
         let mut guidance = r.guidance.as_deref();

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::{write_json, Style};
-use crate::audit::drift::DriftReport;
+use crate::audit::drift::{DriftMethod, DriftReport};
 use crate::error::{Error, Result};
 
 /// Per stack a line with its verdict; per drifted resource
@@ -20,20 +20,20 @@ pub fn write_text(w: &mut dyn Write, report: &DriftReport, style: Style) -> Resu
             ));
             continue;
         }
-        let verdict = if s.method == "none" {
+        let verdict = if s.method == DriftMethod::None {
             style.dim(s.note.as_deref().unwrap_or("not checked"))
         } else if s.drifted {
             style.yellow("drifted")
         } else {
             style.green("in sync")
         };
-        let method = if s.method == "none" {
+        let method = if s.method == DriftMethod::None {
             String::new()
         } else {
             style.dim(&format!(" ({})", s.method))
         };
         out.push_str(&format!("{}: {verdict}{method}\n", style.bold(&s.stack)));
-        if s.method != "none" {
+        if s.method != DriftMethod::None {
             if let Some(note) = &s.note {
                 out.push_str(&format!("  {}\n", style.dim(note)));
             }
@@ -90,7 +90,7 @@ mod tests {
             stacks: vec![
                 StackDriftResult {
                     stack: "ecr-repositories".into(),
-                    method: "cloudformation".into(),
+                    method: DriftMethod::CloudFormation,
                     drifted: true,
                     resources: vec![ResourceDrift {
                         logical_id: "Repo".into(),
@@ -110,7 +110,7 @@ mod tests {
                 },
                 StackDriftResult {
                     stack: "iam-ci".into(),
-                    method: "direct".into(),
+                    method: DriftMethod::Direct,
                     drifted: false,
                     resources: Vec::new(),
                     not_checked: Vec::new(),
@@ -119,7 +119,7 @@ mod tests {
                 },
                 StackDriftResult {
                     stack: "scan-notify".into(),
-                    method: "none".into(),
+                    method: DriftMethod::None,
                     drifted: false,
                     resources: Vec::new(),
                     not_checked: Vec::new(),

@@ -7,9 +7,8 @@ use std::io::Write;
 use super::{table, write_json, Style};
 use crate::error::{Error, Result};
 use crate::plan::diff::{ChangeKind, PropertyChange};
-use crate::plan::model::{Plan, PlanStatus, StackPlan, ValueChange};
+use crate::plan::model::{InstanceRef, Plan, PlanStatus, StackPlan, StackSetPlan, ValueChange};
 use crate::plan::risk::{Risk, RiskKind};
-use crate::plan::stackset::{InstanceRef, StackSetPlan};
 use crate::policy::expand::Permission;
 use crate::report::diff::unified;
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use super::{write_json, Style};
+use crate::context::identity::TargetIdentity;
 use crate::error::{Error, Result};
-use crate::identity::TargetIdentity;
 
 /// The JSON document of `little whoami --format json`.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -154,7 +154,7 @@ mod tests {
     use crate::aws::connect::Caller;
     use crate::aws::credentials::CredentialSource;
     use crate::aws::sts::CallerIdentity;
-    use crate::identity::{GuardResult, Target};
+    use crate::context::identity::{GuardResult, Target};
 
     fn targets() -> Vec<TargetIdentity> {
         vec![

@@ -14,7 +14,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::*;
 use crate::audit::model::{AuditReport, Checked};
-use crate::plan::fake::{FakeAws, FakeConnect};
+use crate::testing::fake_aws::{FakeAws, FakeConnect};
 
 /// A server started by [`start`], stopped by [`Running::stop`].
 struct Running {
@@ -71,7 +71,7 @@ async fn try_start(
     audit: AuditFn,
     tweak: impl FnOnce(&mut ServeOptions),
 ) -> std::result::Result<Running, Error> {
-    let (dir, project) = crate::plan::fake::project(&[]);
+    let (dir, project) = crate::testing::fake_aws::project(&[]);
     let connect: Arc<dyn Connect> = Arc::new(FakeConnect(FakeAws::new()));
     let mut options = options(dir.path(), &project);
     tweak(&mut options);

@@ -2,7 +2,7 @@
 //! from nothing, again with no changes, after a change, from a saved plan, a stale saved plan,
 //! refusal without a terminal, destroy in reverse dependency order, and NoEcho secrecy.
 
-use little_stack::deploy::apply::{ApplyReport, Outcome};
+use little_stack::deploy::outcome::{ApplyReport, Outcome};
 
 use crate::harness::{Emulator, Output, TestProject};
 

@@ -4,11 +4,10 @@
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::config::{Credentials, SharedCredentialsProvider};
-use little_stack::aws::cloudformation::{
-    wait_for_stack, CfnClient, CloudFormation, Poll, StackRequest,
-};
+use little_stack::aws::cloudformation::{wait_for_stack, CfnClient, CloudFormation, StackRequest};
 use little_stack::aws::{load_config, AwsSettings};
 use little_stack::error::Error;
+use little_stack::poll::Poll;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -11,11 +11,12 @@ use std::time::{Duration, SystemTime};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use little_stack::aws::changeset::{
-    wait_for_change_set, ChangeSetClient, ChangeSetPoll, ChangeSetRequest, ChangeSets,
+    wait_for_change_set, ChangeSetClient, ChangeSetRequest, ChangeSets,
 };
 use little_stack::aws::cloudformation::{wait_for_stack, CfnClient, CloudFormation, StackRequest};
 use little_stack::aws::stack_ops::{EventCursor, StackEvent, StackOps, StackOpsClient};
 use little_stack::error::Error;
+use little_stack::poll::Poll;
 use tokio::runtime::Runtime;
 
 use crate::cfn::{emulator_config, FAST};
@@ -119,7 +120,7 @@ fn events_come_once_each_and_resources_list_the_queue() {
         .block_on(change_sets.create_change_set(&req))
         .unwrap()
         .expect("a change set");
-    let poll = ChangeSetPoll {
+    let poll = Poll {
         first: Duration::ZERO,
         max: Duration::ZERO,
         timeout: Duration::from_secs(30),

@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use crate::aws::changeset::ChangeSetPoll;
-use crate::aws::cloudformation::Poll;
 use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
 use crate::cli::ui::CliUi;
 use crate::cli::{ApplyArgs, ReportFormat};
-use crate::deploy::apply::ApplyOptions;
+use crate::deploy::options::ApplyOptions;
 use crate::error::{Error, Result, Verdict};
 use crate::interrupt::Interrupt;
-use crate::plan::run::PlanOptions;
+use crate::plan::model::PlanOptions;
+use crate::poll::Poll;
 use crate::project::Project;
 use crate::project::Selection;
 use crate::report;
@@ -45,7 +44,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
             selection,
             concurrency: usize::from(args.concurrency),
             keep_change_sets: true,
-            poll: ChangeSetPoll::default(),
+            poll: Poll::CHANGE_SET,
             render: ctx.render_options(&project),
             now: crate::time::now(),
             run_id: crate::aws::changeset::new_run_id(),
@@ -60,7 +59,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
         replace_failed: args.replace_failed,
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
-            ..Poll::default()
+            ..Poll::STACK
         },
     };
     // A reader that closes stdout (`| head`) neither stops nor shortens an apply: it goes on

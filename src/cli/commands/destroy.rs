@@ -4,13 +4,13 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::aws::cloudformation::Poll;
 use crate::cli::context::{listen, runtime, Context};
 use crate::cli::ui::CliUi;
 use crate::cli::DestroyArgs;
 use crate::deploy::destroy::DestroyOptions;
 use crate::error::{Error, Result, Verdict};
 use crate::interrupt::Interrupt;
+use crate::poll::Poll;
 use crate::project::Project;
 use crate::report;
 
@@ -24,7 +24,7 @@ pub fn run(project: Project, ctx: &Context, args: DestroyArgs) -> Result<Verdict
         concurrency: usize::from(args.concurrency),
         wait: Poll {
             timeout: std::time::Duration::from_secs(args.timeout.saturating_mul(60)),
-            ..Poll::default()
+            ..Poll::STACK
         },
         interrupt: Interrupt::never(),
     };

@@ -13,7 +13,7 @@ use crate::report;
 pub fn run(project: Project, ctx: &Context, args: DriftArgs) -> Result<Verdict> {
     let options = DriftOptions {
         render: ctx.render_options(&project),
-        poll: Default::default(),
+        poll: crate::poll::Poll::DRIFT,
     };
     let connect = ctx.connect(&project);
     let report = runtime()?.block_on(crate::audit::drift::drift(

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::aws::changeset::ChangeSetPoll;
 use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::{Error, Result, Verdict};
 use crate::interrupt::Interrupt;
-use crate::plan::run::PlanOptions;
+use crate::plan::model::PlanOptions;
+use crate::poll::Poll;
 use crate::project::Project;
 use crate::report;
 
@@ -17,7 +17,7 @@ pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
         selection: selection(&args.selection),
         concurrency: usize::from(args.concurrency),
         keep_change_sets: args.out.is_some(),
-        poll: ChangeSetPoll::default(),
+        poll: Poll::CHANGE_SET,
         render: ctx.render_options(&project),
         now: crate::time::now(),
         run_id: crate::aws::changeset::new_run_id(),

@@ -14,12 +14,15 @@ pub fn run(project: Project, ctx: &Context, args: WhoamiArgs) -> Result<Verdict>
         project.select(&args.selection.stacks, args.selection.all)?
     };
     let connect = ctx.connect(&project);
-    let targets =
-        runtime()?.block_on(crate::identity::whoami(&project, connect.as_ref(), &stacks))?;
+    let targets = runtime()?.block_on(crate::context::identity::whoami(
+        &project,
+        connect.as_ref(),
+        &stacks,
+    ))?;
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Text => report::whoami::write_text(&mut out, &targets, ctx.stdout)?,
         ReportFormat::Json => report::whoami::write_json_report(&mut out, &targets)?,
     }
-    Ok(crate::identity::verdict(&targets))
+    Ok(crate::context::identity::verdict(&targets))
 }

@@ -1,6 +1,8 @@
-//! In-memory fakes of the `aws` traits, shaped like real AWS responses, for tests of the plan
-//! (and later apply) logic where the emulator falls short: replacement details, failed change
-//! sets, stacks that fail to describe. Test-only.
+//! In-memory fakes of the `aws` traits, shaped like real AWS responses, for tests of plan,
+//! apply, destroy, audit, serve and check where the emulator falls short: replacement details,
+//! failed change sets, stacks that fail to describe. StackSets are `stacksets`. Test-only.
+
+pub mod stacksets;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -87,7 +89,7 @@ pub struct FakeAws {
     /// The organisation's management account (DescribeOrganization).
     pub org_management: Mutex<String>,
     /// StackSets, their instances and operations.
-    pub sets: Mutex<super::fake_stacksets::FakeSets>,
+    pub sets: Mutex<stacksets::FakeSets>,
     /// The change sets each stack holds: (name, execution status), as ListChangeSets answers.
     pub held: Mutex<BTreeMap<String, Vec<(String, String)>>>,
     /// Stack policies by stack (GetStackPolicy).
@@ -443,7 +445,7 @@ impl ChangeSets for FakeAws {
                 message: format!("ValidationError: Stack [{stack_name}] does not exist"),
             });
         };
-        let creating = s.info.status == "REVIEW_IN_PROGRESS";
+        let creating = s.info.is_review();
         let fallback = if creating {
             "CREATE_COMPLETE"
         } else {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use async_trait::async_trait;
 
-use super::fake::FakeAws;
+use super::FakeAws;
 use crate::aws::organizations::{accounts_under, Organization};
 use crate::aws::stacksets::{
     InstanceSummary, OperationInfo, OperationPreferences, OperationResult, StackSetInfo,

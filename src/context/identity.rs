@@ -102,6 +102,17 @@ pub async fn guard_stacks(
     }
 }
 
+/// A region and account that stacks deploy to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Target {
+    /// None: the region of the environment or the profile.
+    pub region: Option<String>,
+    /// None: the caller's account, whichever it is.
+    pub account: Option<Account>,
+    /// The selected stacks of this target, in dependency order.
+    pub stacks: Vec<String>,
+}
+
 /// Failed when a caller identity could not be found; refused when a target fails the account
 /// guard; else ok.
 pub fn verdict(targets: &[TargetIdentity]) -> crate::error::Verdict {
@@ -113,17 +124,6 @@ pub fn verdict(targets: &[TargetIdentity]) -> crate::error::Verdict {
     } else {
         Verdict::Ok
     }
-}
-
-/// A region and account that stacks deploy to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Target {
-    /// None: the region of the environment or the profile.
-    pub region: Option<String>,
-    /// None: the caller's account, whichever it is.
-    pub account: Option<Account>,
-    /// The selected stacks of this target, in dependency order.
-    pub stacks: Vec<String>,
 }
 
 /// The distinct targets of the stacks, in the order they first appear; with no stack, the
@@ -229,7 +229,7 @@ mod tests {
     use super::*;
     use crate::aws::credentials::CredentialSource;
     use crate::aws::sts::CallerIdentity;
-    use crate::plan::fake::{project, FakeAws, FakeConnect};
+    use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 
     const TEMPLATE: &str = r#"{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}"#;
 
@@ -409,7 +409,7 @@ mod tests {
         assert!(err.to_string().contains("123456789012"), "{err}");
 
         // Through the plan, which apply runs first: the stack fails before any change set.
-        let mut options = crate::deploy::testing::apply_options(true).plan;
+        let mut options = crate::testing::ui::apply_options(true).plan;
         options.selection = crate::project::Selection {
             names: vec!["app".into()],
             all: false,
@@ -439,7 +439,7 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         aws.answer_caller_account("210987654321");
-        let mut options = crate::deploy::testing::apply_options(true).plan;
+        let mut options = crate::testing::ui::apply_options(true).plan;
         options.selection = crate::project::Selection {
             names: vec!["app".into()],
             all: false,

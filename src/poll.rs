@@ -1,0 +1,69 @@
+//! Waiting with backoff: [`Poll`] (the first interval, growing by half up to a cap, and a
+//! timeout) and [`poll_until`], the one backoff loop of every wait (stacks, change sets,
+//! StackSet operations, drift detections, stack events).
+//!
+//! What is read and when it is done are the caller's: nothing here knows AWS. The defaults of
+//! each kind of wait are the constants of [`Poll`]; there is no `Default`, so that every wait
+//! names its kind.
+
+use std::time::Duration;
+
+use crate::error::Result;
+
+/// How a wait polls: the first interval, growing by half each time up to `max`, and the time
+/// after which it gives up.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    pub first: Duration,
+    pub max: Duration,
+    pub timeout: Duration,
+}
+
+impl Poll {
+    /// A stack operation: 1 s, growing to 10 s; give up after 60 minutes.
+    pub const STACK: Poll = Poll {
+        first: Duration::from_secs(1),
+        max: Duration::from_secs(10),
+        timeout: Duration::from_secs(60 * 60),
+    };
+    /// A change set being made: 1 s, growing to 5 s; give up after 10 minutes.
+    pub const CHANGE_SET: Poll = Poll {
+        first: Duration::from_secs(1),
+        max: Duration::from_secs(5),
+        timeout: Duration::from_secs(600),
+    };
+    /// A drift detection: 1 s, growing to 10 s; give up after 10 minutes.
+    pub const DRIFT: Poll = Poll {
+        first: Duration::from_secs(1),
+        max: Duration::from_secs(10),
+        timeout: Duration::from_secs(600),
+    };
+}
+
+/// Reads with `read` until `done` holds, waiting `poll.first` between reads, growing by half
+/// up to `poll.max`: `Ok` with the value read last once done, `Err` with it at `poll.timeout`.
+/// Each caller words its own timeout error with the last state it saw.
+pub async fn poll_until<T, F, Fut>(
+    poll: Poll,
+    mut read: F,
+    mut done: impl FnMut(&T) -> bool,
+) -> Result<std::result::Result<T, T>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut interval = poll.first.min(poll.max);
+    loop {
+        let value = read().await?;
+        if done(&value) {
+            return Ok(Ok(value));
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= poll.timeout {
+            return Ok(Err(value));
+        }
+        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
+        interval = interval.mul_f64(1.5).min(poll.max);
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::model::Severity;
-use crate::aws::ecr::{Ecr, ImageFinding};
+use crate::aws::ecr::{Ecr, ImageFinding, ScanStatus};
 use crate::aws::ecr_images::{EcrImages, PutTag, StartScan};
 use crate::error::{Error, Result};
 
@@ -95,7 +95,8 @@ pub async fn scan_report(
         let status = scan
             .as_ref()
             .map(|s| s.status.clone())
-            .unwrap_or_else(|| "NOT_SCANNED".into());
+            .unwrap_or_else(|| ScanStatus::NotScanned.as_str().into());
+        let state = ScanStatus::of(&status);
         if scan.is_none() && options.start && !started {
             match images.start_scan(repository, &manifest.digest).await? {
                 StartScan::Started => {
@@ -115,23 +116,22 @@ pub async fn scan_report(
                 }
             }
         }
-        let pending = matches!(
-            status.as_str(),
-            "IN_PROGRESS" | "PENDING" | "NOT_SCANNED" | "SCAN_ELIGIBILITY_EXPIRED"
-        ) && (scan.is_some() || started);
+        let pending = state.may_change() && (scan.is_some() || started);
         if pending && options.wait && Instant::now() < deadline {
             tokio::time::sleep(options.poll).await;
             continue;
         }
-        let reason = match status.as_str() {
-            "COMPLETE" | "ACTIVE" => None,
-            "NOT_SCANNED" => Some("the image has never been scanned (pass `--start`)".to_owned()),
-            s if pending => Some(format!(
-                "the scan is still `{s}` after {}s",
+        let reason = match state {
+            _ if state.is_done() => None,
+            ScanStatus::NotScanned => {
+                Some("the image has never been scanned (pass `--start`)".to_owned())
+            }
+            _ if pending => Some(format!(
+                "the scan is still `{status}` after {}s",
                 options.timeout.as_secs()
             )),
-            s => Some(format!(
-                "the scan is `{s}`{}",
+            _ => Some(format!(
+                "the scan is `{status}`{}",
                 scan.as_ref()
                     .and_then(|r| r.description.clone())
                     .map(|d| format!(": {d}"))
@@ -170,7 +170,7 @@ fn verdict(
         digest: digest.to_owned(),
         status: scan
             .map(|s| s.status.clone())
-            .unwrap_or_else(|| "NOT_SCANNED".into()),
+            .unwrap_or_else(|| ScanStatus::NotScanned.as_str().into()),
         completed_at: scan.and_then(|s| s.completed_at.clone()),
         counts: scan.map(|s| s.counts.clone()).unwrap_or_default(),
         findings: scan.map(|s| s.findings.clone()).unwrap_or_default(),

@@ -49,7 +49,69 @@ pub struct StackInfo {
     pub drift_status: Option<String>,
 }
 
+/// The stack statuses `little` acts on, by name; any other is [`StackStatus::Other`]. Read one
+/// with [`StackInfo::state`] or [`StackStatus::of`]; write one with [`StackStatus::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackStatus {
+    CreateComplete,
+    UpdateComplete,
+    ImportComplete,
+    DeleteComplete,
+    /// The creation failed and was rolled back: nothing is left, and it cannot be updated.
+    RollbackComplete,
+    /// The creation failed and so did its rollback: resources may be left.
+    RollbackFailed,
+    /// An update failed and was rolled back: the stack is as it was.
+    UpdateRollbackComplete,
+    /// An update failed and so did its rollback: it needs `continue-update-rollback`.
+    UpdateRollbackFailed,
+    DeleteFailed,
+    /// Only an unexecuted change set: nothing of the stack is deployed.
+    ReviewInProgress,
+    /// Any other status (in progress, import rollbacks, ...).
+    Other,
+}
+
+impl StackStatus {
+    const NAMED: [(StackStatus, &'static str); 10] = [
+        (StackStatus::CreateComplete, "CREATE_COMPLETE"),
+        (StackStatus::UpdateComplete, "UPDATE_COMPLETE"),
+        (StackStatus::ImportComplete, "IMPORT_COMPLETE"),
+        (StackStatus::DeleteComplete, "DELETE_COMPLETE"),
+        (StackStatus::RollbackComplete, "ROLLBACK_COMPLETE"),
+        (StackStatus::RollbackFailed, "ROLLBACK_FAILED"),
+        (
+            StackStatus::UpdateRollbackComplete,
+            "UPDATE_ROLLBACK_COMPLETE",
+        ),
+        (StackStatus::UpdateRollbackFailed, "UPDATE_ROLLBACK_FAILED"),
+        (StackStatus::DeleteFailed, "DELETE_FAILED"),
+        (StackStatus::ReviewInProgress, "REVIEW_IN_PROGRESS"),
+    ];
+
+    /// The status CloudFormation names `text`.
+    pub fn of(text: &str) -> StackStatus {
+        Self::NAMED
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map_or(StackStatus::Other, |(status, _)| *status)
+    }
+
+    /// CloudFormation's name of the status (`Other` has none of its own: `""`).
+    pub fn as_str(self) -> &'static str {
+        Self::NAMED
+            .iter()
+            .find(|(status, _)| *status == self)
+            .map_or("", |(_, name)| name)
+    }
+}
+
 impl StackInfo {
+    /// The stack's status, for the ones `little` acts on.
+    pub fn state(&self) -> StackStatus {
+        StackStatus::of(&self.status)
+    }
+
     /// Whether CloudFormation is still working on the stack (`*_IN_PROGRESS`).
     ///
     /// `REVIEW_IN_PROGRESS` (a stack created by a change set that was never executed) is not:
@@ -61,7 +123,7 @@ impl StackInfo {
     /// Whether the stack holds only a change set that was never executed
     /// (`REVIEW_IN_PROGRESS`): it exists, but nothing of it is deployed.
     pub fn is_review(&self) -> bool {
-        self.status == "REVIEW_IN_PROGRESS"
+        self.state() == StackStatus::ReviewInProgress
     }
 
     /// Whether the stack is deployed: it exists and is more than an unexecuted change set.
@@ -72,7 +134,7 @@ impl StackInfo {
     /// Whether the stack's creation failed and was rolled back (`ROLLBACK_COMPLETE`): nothing
     /// is left in it, and it cannot be updated.
     pub fn is_rolled_back_creation(&self) -> bool {
-        self.status == "ROLLBACK_COMPLETE"
+        self.state() == StackStatus::RollbackComplete
     }
 
     /// Whether the last drift detection found drift (`DRIFTED`).
@@ -410,6 +472,20 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn stack_statuses_read_and_write_as_cloudformation_names_them() {
+        for status in StackStatus::NAMED.map(|(s, _)| s) {
+            assert_eq!(StackStatus::of(status.as_str()), status);
+        }
+        assert_eq!(
+            StackStatus::of("UPDATE_COMPLETE"),
+            StackStatus::UpdateComplete
+        );
+        assert_eq!(StackStatus::of("UPDATE_IN_PROGRESS"), StackStatus::Other);
+        assert_eq!(StackStatus::Other.as_str(), "");
+        assert_eq!(StackStatus::DeleteComplete.as_str(), "DELETE_COMPLETE");
+    }
 
     fn info(status: &str) -> StackInfo {
         StackInfo {

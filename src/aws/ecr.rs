@@ -90,6 +90,70 @@ pub struct ScanResult {
     pub findings: Vec<ImageFinding>,
 }
 
+/// An image's scan status, as ECR names it (`ScanResult::status`); the ones the scan gate acts
+/// on are named, any other is [`ScanStatus::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanStatus {
+    /// A basic scan finished.
+    Complete,
+    /// Enhanced scanning watches the image continuously.
+    Active,
+    InProgress,
+    Pending,
+    /// No scan result: the image was never scanned (what `little` reports then, too).
+    NotScanned,
+    /// Enhanced scanning stopped watching the image; a new scan is due.
+    ScanEligibilityExpired,
+    /// FAILED, UNSUPPORTED_IMAGE, FINDINGS_UNAVAILABLE, ...
+    Other,
+}
+
+impl ScanStatus {
+    const NAMED: [(ScanStatus, &'static str); 6] = [
+        (ScanStatus::Complete, "COMPLETE"),
+        (ScanStatus::Active, "ACTIVE"),
+        (ScanStatus::InProgress, "IN_PROGRESS"),
+        (ScanStatus::Pending, "PENDING"),
+        (ScanStatus::NotScanned, "NOT_SCANNED"),
+        (
+            ScanStatus::ScanEligibilityExpired,
+            "SCAN_ELIGIBILITY_EXPIRED",
+        ),
+    ];
+
+    /// The status ECR names `text`.
+    pub fn of(text: &str) -> ScanStatus {
+        Self::NAMED
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map_or(ScanStatus::Other, |(status, _)| *status)
+    }
+
+    /// ECR's name of the status (`Other` has none of its own: `""`).
+    pub fn as_str(self) -> &'static str {
+        Self::NAMED
+            .iter()
+            .find(|(status, _)| *status == self)
+            .map_or("", |(_, name)| name)
+    }
+
+    /// Whether the scan has findings to read (`COMPLETE`, or `ACTIVE` under enhanced scanning).
+    pub fn is_done(self) -> bool {
+        matches!(self, ScanStatus::Complete | ScanStatus::Active)
+    }
+
+    /// Whether waiting may still bring a result.
+    pub fn may_change(self) -> bool {
+        matches!(
+            self,
+            ScanStatus::InProgress
+                | ScanStatus::Pending
+                | ScanStatus::NotScanned
+                | ScanStatus::ScanEligibilityExpired
+        )
+    }
+}
+
 /// The registry's calls that the audit makes.
 #[async_trait]
 pub trait Ecr: Send + Sync {
@@ -445,6 +509,21 @@ impl Ecr for EcrClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_statuses_read_and_write_as_ecr_names_them() {
+        for status in super::ScanStatus::NAMED.map(|(s, _)| s) {
+            assert_eq!(super::ScanStatus::of(status.as_str()), status);
+        }
+        assert_eq!(super::ScanStatus::of("FAILED"), super::ScanStatus::Other);
+        assert!(
+            super::ScanStatus::of("ACTIVE").is_done()
+                && super::ScanStatus::of("COMPLETE").is_done()
+        );
+        assert!(!super::ScanStatus::of("IN_PROGRESS").is_done());
+        assert!(super::ScanStatus::of("PENDING").may_change());
+        assert!(!super::ScanStatus::of("UNSUPPORTED_IMAGE").may_change());
+    }
     use aws_sdk_ecr::operation::describe_image_scan_findings::DescribeImageScanFindingsOutput;
     use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
     use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;

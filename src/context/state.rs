@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::clients_for;
 use crate::aws::changeset::{made_by_run, ChangeSetType};
-use crate::aws::cloudformation::StackInfo;
+use crate::aws::cloudformation::{StackInfo, StackStatus};
 use crate::aws::connect::{Clients, Connect};
 use crate::error::{Error, Result};
 use crate::project::Project;
@@ -19,16 +19,16 @@ use crate::template::parse;
 /// `replace_failed`: the caller replaces `ROLLBACK_COMPLETE` stacks itself; the guidance for
 /// the others says why `--replace-failed` does not touch them.
 pub fn check_state(info: &StackInfo, replace_failed: bool) -> Result<()> {
-    let guidance = match info.status.as_str() {
-        s if info.is_in_progress() => format!(
-            "another operation is running ({s}); wait for it to finish (`little events {} --follow`) and run again",
-            info.name
+    let guidance = match info.state() {
+        _ if info.is_in_progress() => format!(
+            "another operation is running ({}); wait for it to finish (`little events {} --follow`) and run again",
+            info.status, info.name
         ),
-        "ROLLBACK_COMPLETE" => format!(
+        StackStatus::RollbackComplete => format!(
             "its creation failed and was rolled back, so it cannot be updated; delete it (`little destroy {}`), or run `little apply --replace-failed`, which shows the replacement in the plan and, once approved, deletes and recreates it",
             info.name
         ),
-        "ROLLBACK_FAILED" => format!(
+        StackStatus::RollbackFailed => format!(
             "its creation failed and so did the rollback, so it may still hold resources; {}see `little events {}` for the resources that could not be deleted, clean them up or retain them, then `little destroy {}`",
             if replace_failed {
                 "`--replace-failed` never deletes a stack that may hold resources; "
@@ -38,11 +38,11 @@ pub fn check_state(info: &StackInfo, replace_failed: bool) -> Result<()> {
             info.name,
             info.name
         ),
-        "UPDATE_ROLLBACK_FAILED" => format!(
+        StackStatus::UpdateRollbackFailed => format!(
             "an update failed and so did its rollback; continue the rollback, skipping the resources that cannot roll back: `aws cloudformation continue-update-rollback --stack-name {}` (see `little events {}` for the resources that failed)",
             info.name, info.name
         ),
-        "DELETE_FAILED" => format!(
+        StackStatus::DeleteFailed => format!(
             "its deletion failed and it still holds resources{}; see `little events {}`, fix the cause and run `little destroy {}` again",
             if replace_failed {
                 " (`--replace-failed` never deletes such a stack)"

@@ -15,7 +15,7 @@ use super::outcome::{
 use super::saved::check_saved;
 use super::schedule::{self, Scheduled, Step};
 use super::{ask, Ui};
-use crate::aws::cloudformation::wait_for_stack;
+use crate::aws::cloudformation::{wait_for_stack, StackInfo, StackStatus};
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
 use crate::context::clients_for;
@@ -169,7 +169,7 @@ async fn delete_failed(
     );
     clients.cfn.delete_stack(name).await?;
     if let Some(left) = wait_for_stack(clients.cfn.as_ref(), name, options.wait).await? {
-        if left.status != "DELETE_COMPLETE" {
+        if left.state() != StackStatus::DeleteComplete {
             return Err(Error::StackState {
                 stack: name.clone(),
                 status: left.status,
@@ -434,9 +434,9 @@ async fn apply_stack(
     };
     let secs = started.elapsed().as_secs_f64();
     let status = info.as_ref().map(|i| i.status.clone());
-    let mut r = match status.as_deref() {
-        Some("CREATE_COMPLETE") => result(&name, Outcome::Created, status.clone(), secs),
-        Some("UPDATE_COMPLETE") | Some("IMPORT_COMPLETE") => {
+    let mut r = match status.as_deref().map(StackStatus::of) {
+        Some(StackStatus::CreateComplete) => result(&name, Outcome::Created, status.clone(), secs),
+        Some(StackStatus::UpdateComplete | StackStatus::ImportComplete) => {
             result(&name, Outcome::Updated, status.clone(), secs)
         }
         _ => {
@@ -504,9 +504,10 @@ async fn update_tags(
         .await?;
     let (after, events) =
         wait_with_events(clients, &stack.name, &mut cursor, options.wait, ui).await?;
-    match after.as_ref().map(|i| i.status.as_str()) {
-        Some("UPDATE_COMPLETE") => Ok(()),
-        status => {
+    match after.as_ref().map(StackInfo::state) {
+        Some(StackStatus::UpdateComplete) => Ok(()),
+        _ => {
+            let status = after.as_ref().map(|i| i.status.as_str());
             let mut causes = cause_lines(&events);
             if causes.is_empty() {
                 causes.push(format!(

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::outcome::{cause_lines, result, wait_with_events, Outcome, Preview, StackResult};
 use super::schedule::{self, Scheduled, Step};
 use super::Ui;
-use crate::aws::cloudformation::Import;
+use crate::aws::cloudformation::{Import, StackStatus};
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::EventCursor;
 use crate::context::clients_for;
@@ -541,7 +541,7 @@ async fn delete_one(
             Ok((None, _)) => result(
                 name,
                 Outcome::Deleted,
-                Some("DELETE_COMPLETE".into()),
+                Some(StackStatus::DeleteComplete.as_str().into()),
                 started.elapsed().as_secs_f64(),
             ),
             Ok((Some(info), events)) => {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Ui;
-use crate::aws::cloudformation::StackInfo;
+use crate::aws::cloudformation::{StackInfo, StackStatus};
 use crate::aws::connect::Clients;
 use crate::aws::stack_ops::{rollback_failures, root_cause, EventCursor, StackEvent};
 use crate::error::{Error, Result};
@@ -167,17 +167,17 @@ pub fn cause_lines(events: &[StackEvent]) -> Vec<String> {
 
 /// The way out of a failed stack operation.
 pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]) -> String {
-    match status {
-        Some("ROLLBACK_COMPLETE") => format!(
+    match status.map(StackStatus::of) {
+        Some(StackStatus::RollbackComplete) => format!(
             "the creation failed and was rolled back; a stack in this state cannot be updated: fix the cause, then `little apply {stack} --replace-failed` plans its replacement and, once approved, deletes it and creates it again"
         ),
-        Some("ROLLBACK_FAILED") => format!(
+        Some(StackStatus::RollbackFailed) => format!(
             "the creation failed and so did its rollback: the stack may still hold resources; see `little events {stack}` for the ones that could not be deleted, clean them up, then `little destroy {stack}`"
         ),
-        Some("UPDATE_ROLLBACK_COMPLETE") => {
+        Some(StackStatus::UpdateRollbackComplete) => {
             "the update failed and was rolled back: the stack is as it was before; fix the cause and apply again".to_owned()
         }
-        Some("UPDATE_ROLLBACK_FAILED") => {
+        Some(StackStatus::UpdateRollbackFailed) => {
             let skip = rollback_failures(events);
             format!(
                 "the update failed and so did its rollback; continue the rollback with `aws cloudformation continue-update-rollback --stack-name {stack}{}`, then apply again",
@@ -188,7 +188,10 @@ pub fn failure_guidance(stack: &str, status: Option<&str>, events: &[StackEvent]
                 }
             )
         }
-        Some(s) => format!("the stack ended in {s}; see `little events {stack}`"),
+        Some(_) => format!(
+            "the stack ended in {}; see `little events {stack}`",
+            status.unwrap_or_default()
+        ),
         None => "the stack is gone".to_owned(),
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::options::{check_risks, ApplyOptions};
 use super::outcome::{result, Outcome, Preview, StackResult};
 use super::Ui;
+use crate::aws::cloudformation::StackStatus;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stacksets::{
     wait_for_operation, OperationInfo, OperationPreferences, OperationResult, StackSetRequest,
@@ -430,7 +431,7 @@ pub async fn destroy_stack_set(
         return fail(e.to_string());
     }
     out.outcome = Outcome::Deleted;
-    out.status = Some("DELETE_COMPLETE".into());
+    out.status = Some(StackStatus::DeleteComplete.as_str().into());
     out
 }
 

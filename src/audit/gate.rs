@@ -11,6 +11,7 @@ use super::model::Severity;
 use crate::aws::ecr::{Ecr, ImageFinding, ScanStatus};
 use crate::aws::ecr_images::{EcrImages, PutTag, StartScan};
 use crate::error::{Error, Result};
+use crate::poll::{poll_until, Poll};
 
 #[derive(Debug, Clone)]
 pub struct GateOptions {
@@ -89,71 +90,89 @@ pub async fn scan_report(
             message: format!("there is no image `{reference}` in repository `{repository}`"),
         })?;
     let deadline = Instant::now() + options.timeout;
+    let digest = manifest.digest.as_str();
     let mut started = false;
-    loop {
-        let scan = ecr.scan_findings(repository, &manifest.digest).await?;
-        let status = scan
-            .as_ref()
-            .map(|s| s.status.clone())
-            .unwrap_or_else(|| ScanStatus::NotScanned.as_str().into());
-        let state = ScanStatus::of(&status);
-        if scan.is_none() && options.start && !started {
-            match images.start_scan(repository, &manifest.digest).await? {
-                StartScan::Started => {
-                    started = true;
-                    continue;
-                }
-                StartScan::AlreadyScannedToday => started = true,
-                StartScan::Unsupported(why) => {
-                    return Ok(verdict(
-                        repository,
-                        reference,
-                        &manifest.digest,
-                        None,
-                        started,
-                        Some(format!("the image cannot be scanned: {why}")),
-                    ));
-                }
+    let mut scan = ecr.scan_findings(repository, digest).await?;
+    if scan.is_none() && options.start {
+        match images.start_scan(repository, digest).await? {
+            StartScan::Started => {
+                started = true;
+                scan = ecr.scan_findings(repository, digest).await?;
+            }
+            StartScan::AlreadyScannedToday => started = true,
+            StartScan::Unsupported(why) => {
+                return Ok(verdict(
+                    repository,
+                    reference,
+                    digest,
+                    None,
+                    started,
+                    Some(format!("the image cannot be scanned: {why}")),
+                ));
             }
         }
-        let pending = state.may_change() && (scan.is_some() || started);
-        if pending && options.wait && Instant::now() < deadline {
-            tokio::time::sleep(options.poll).await;
-            continue;
-        }
-        let reason = match state {
-            _ if state.is_done() => None,
-            ScanStatus::NotScanned => {
-                Some("the image has never been scanned (pass `--start`)".to_owned())
-            }
-            _ if pending => Some(format!(
-                "the scan is still `{status}` after {}s",
-                options.timeout.as_secs()
-            )),
-            _ => Some(format!(
-                "the scan is `{status}`{}",
-                scan.as_ref()
-                    .and_then(|r| r.description.clone())
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default()
-            )),
-        };
-        let reason = reason.or_else(|| {
-            scan.as_ref()
-                .and_then(|s| worst_at_or_above(&s.counts, options.fail_on))
-                .map(|w| format!("{w} (at or above {})", options.fail_on))
-        });
-        let mut v = verdict(
-            repository,
-            reference,
-            &manifest.digest,
-            scan.as_ref(),
-            started,
-            reason,
-        );
-        v.status = status;
-        return Ok(v);
     }
+    let status_of = |scan: &Option<crate::aws::ecr::ScanResult>| {
+        scan.as_ref()
+            .map(|s| s.status.clone())
+            .unwrap_or_else(|| ScanStatus::NotScanned.as_str().into())
+    };
+    // A scan that may still finish: one under way, or one asked for that has not started.
+    let pending = |scan: &Option<crate::aws::ecr::ScanResult>| {
+        ScanStatus::of(&status_of(scan)).may_change() && (scan.is_some() || started)
+    };
+    if options.wait && pending(&scan) && Instant::now() < deadline {
+        tokio::time::sleep(options.poll).await;
+        let wait = Poll {
+            first: options.poll,
+            max: options.poll,
+            timeout: deadline.saturating_duration_since(Instant::now()),
+        };
+        scan = match poll_until(
+            wait,
+            || ecr.scan_findings(repository, digest),
+            |s| !pending(s),
+        )
+        .await?
+        {
+            Ok(s) | Err(s) => s,
+        };
+    }
+    let status = status_of(&scan);
+    let state = ScanStatus::of(&status);
+    let pending = pending(&scan);
+    let reason = match state {
+        _ if state.is_done() => None,
+        ScanStatus::NotScanned => {
+            Some("the image has never been scanned (pass `--start`)".to_owned())
+        }
+        _ if pending => Some(format!(
+            "the scan is still `{status}` after {}s",
+            options.timeout.as_secs()
+        )),
+        _ => Some(format!(
+            "the scan is `{status}`{}",
+            scan.as_ref()
+                .and_then(|r| r.description.clone())
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )),
+    };
+    let reason = reason.or_else(|| {
+        scan.as_ref()
+            .and_then(|s| worst_at_or_above(&s.counts, options.fail_on))
+            .map(|w| format!("{w} (at or above {})", options.fail_on))
+    });
+    let mut v = verdict(
+        repository,
+        reference,
+        digest,
+        scan.as_ref(),
+        started,
+        reason,
+    );
+    v.status = status;
+    Ok(v)
 }
 
 fn verdict(

@@ -300,6 +300,127 @@ pub async fn promote(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::ecr::ScanResult;
+    use crate::aws::ecr_images::Manifest;
+    use crate::testing::fake_aws::FakeAws;
+
+    fn scan(status: &str, high: i64) -> Option<ScanResult> {
+        Some(ScanResult {
+            status: status.into(),
+            description: None,
+            completed_at: None,
+            counts: [("HIGH".to_owned(), high)].into_iter().collect(),
+            findings: Vec::new(),
+        })
+    }
+
+    fn registry(scans: Vec<Option<ScanResult>>) -> std::sync::Arc<FakeAws> {
+        let aws = FakeAws::new();
+        *aws.image.lock().unwrap() = Some(Manifest {
+            digest: "sha256:abc".into(),
+            media_type: None,
+            body: "{}".into(),
+        });
+        *aws.scans.lock().unwrap() = scans;
+        aws
+    }
+
+    fn options(wait: bool, start: bool, timeout_ms: u64) -> GateOptions {
+        GateOptions {
+            wait,
+            start,
+            fail_on: Severity::Critical,
+            timeout: Duration::from_millis(timeout_ms),
+            poll: Duration::from_millis(5),
+        }
+    }
+
+    fn scan_reads(aws: &FakeAws) -> usize {
+        let calls = aws.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|c| c.starts_with("DescribeImageScanFindings"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_scan_in_progress_is_waited_for_until_it_completes() {
+        let aws = registry(vec![
+            scan("IN_PROGRESS", 0),
+            scan("IN_PROGRESS", 0),
+            scan("COMPLETE", 1),
+        ]);
+        let r = scan_report(
+            aws.as_ref(),
+            aws.as_ref(),
+            "team/app",
+            "v1",
+            &options(true, false, 5_000),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, "COMPLETE");
+        assert!(r.passed, "{r:?}");
+        assert_eq!(r.counts["HIGH"], 1);
+        assert_eq!(scan_reads(&aws), 3);
+    }
+
+    #[tokio::test]
+    async fn a_scan_still_running_at_the_timeout_fails_the_gate_with_its_status() {
+        let aws = registry(vec![scan("IN_PROGRESS", 0)]);
+        let r = scan_report(
+            aws.as_ref(),
+            aws.as_ref(),
+            "team/app",
+            "v1",
+            &options(true, false, 40),
+        )
+        .await
+        .unwrap();
+        assert!(!r.passed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("the scan is still `IN_PROGRESS` after 0s")
+        );
+        assert!(scan_reads(&aws) >= 2, "it polled");
+    }
+
+    #[tokio::test]
+    async fn a_missing_scan_is_started_when_asked_and_then_read() {
+        let aws = registry(vec![None, scan("COMPLETE", 0)]);
+        let r = scan_report(
+            aws.as_ref(),
+            aws.as_ref(),
+            "team/app",
+            "v1",
+            &options(false, true, 1_000),
+        )
+        .await
+        .unwrap();
+        assert!(r.started && r.passed, "{r:?}");
+        assert!(aws
+            .calls
+            .lock()
+            .unwrap()
+            .contains(&"StartImageScan team/app sha256:abc".to_owned()));
+        // Without --start nor a scan, the gate says how to get one.
+        let aws = registry(Vec::new());
+        let r = scan_report(
+            aws.as_ref(),
+            aws.as_ref(),
+            "team/app",
+            "v1",
+            &options(true, false, 1_000),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, "NOT_SCANNED");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("the image has never been scanned (pass `--start`)")
+        );
+        assert_eq!(scan_reads(&aws), 1, "nothing to wait for");
+    }
 
     #[test]
     fn image_references() {

@@ -104,6 +104,11 @@ pub struct FakeAws {
     /// The account GetCallerIdentity answers; none: the account asked for (the stack's), else
     /// 123456789012.
     pub caller_account: Mutex<Option<String>>,
+    /// BatchGetImage: the image every reference names; none: no such image.
+    pub image: Mutex<Option<crate::aws::ecr_images::Manifest>>,
+    /// DescribeImageScanFindings, one answer per call in turn (the last one stays); none
+    /// scripted: the image has no scan.
+    pub scans: Mutex<Vec<Option<crate::aws::ecr::ScanResult>>>,
 }
 
 impl FakeAws {
@@ -726,10 +731,16 @@ impl crate::aws::ecr::Ecr for FakeAws {
     }
     async fn scan_findings(
         &self,
-        _repo: &str,
-        _digest: &str,
+        repo: &str,
+        digest: &str,
     ) -> Result<Option<crate::aws::ecr::ScanResult>> {
-        Ok(None)
+        self.log(format!("DescribeImageScanFindings {repo} {digest}"));
+        let mut scans = self.scans.lock().unwrap();
+        Ok(match scans.len() {
+            0 => None,
+            1 => scans[0].clone(),
+            _ => scans.remove(0),
+        })
     }
     async fn set_tag_mutability(
         &self,
@@ -749,7 +760,7 @@ impl crate::aws::ecr_images::EcrImages for FakeAws {
         _repo: &str,
         _reference: &str,
     ) -> Result<Option<crate::aws::ecr_images::Manifest>> {
-        Ok(None)
+        Ok(self.image.lock().unwrap().clone())
     }
     async fn describe_image(
         &self,
@@ -768,9 +779,10 @@ impl crate::aws::ecr_images::EcrImages for FakeAws {
     }
     async fn start_scan(
         &self,
-        _repo: &str,
-        _digest: &str,
+        repo: &str,
+        digest: &str,
     ) -> Result<crate::aws::ecr_images::StartScan> {
+        self.log(format!("StartImageScan {repo} {digest}"));
         Ok(crate::aws::ecr_images::StartScan::Started)
     }
     async fn registry_auth(&self) -> Result<crate::aws::ecr_images::RegistryAuth> {

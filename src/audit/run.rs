@@ -224,7 +224,7 @@ pub async fn audit_outcome(
                 }
             };
             let account = project.account_of(stack).map(|a| a.id.as_str());
-            if stack.stack_set.is_some() {
+            if stack.kind.is_set() {
                 match audit_stack_set(
                     &project,
                     connect.as_ref(),

@@ -31,7 +31,7 @@ pub async fn clients_for(
         .clients(stack.region.as_deref(), project.account_of(stack))
         .await?;
     clients.caller = Some(caller);
-    if stack.stack_set.as_ref().is_some_and(|s| s.delegated_admin) {
+    if stack.kind.stack_set().is_some_and(|s| s.delegated_admin) {
         clients.stack_sets = clients.stack_sets_delegated.clone();
     }
     Ok(clients)

@@ -127,7 +127,7 @@ pub async fn sweep(
         let Some(stack) = project.stack(name) else {
             continue;
         };
-        if stack.stack_set.is_some() {
+        if stack.kind.is_set() {
             continue;
         }
         let clients = match clients_for(project, connect, stack).await {

@@ -23,7 +23,7 @@ use crate::context::state::sweep;
 use crate::error::{Error, Result};
 use crate::plan::model::{Plan, PlanStatus, StackPlan};
 use crate::plan::run::{discard, plan, plan_stack};
-use crate::project::Project;
+use crate::project::{Project, StackKind};
 
 /// Plans (or checks the saved plan), asks, executes. Refusals are `Error::Refused` (exit 3),
 /// after every kept change set was cleaned up.
@@ -330,9 +330,11 @@ async fn apply_stack(
     let Some(stack) = project.stack(&planned.stack) else {
         return failed("the stack is no longer in the project".into());
     };
-    if stack.stack_set.is_some() {
-        return super::stackset::apply_stack_set(project, connect, stack, planned, options, ui)
-            .await;
+    if let StackKind::Set(set) = &stack.kind {
+        return super::stackset::apply_stack_set(
+            project, connect, stack, set, planned, options, ui,
+        )
+        .await;
     }
     let clients = match clients_for(project, connect, stack).await {
         Ok(c) => c,

@@ -27,7 +27,7 @@ use crate::context::clients_for;
 use crate::context::state::parse_deployed;
 use crate::error::{Error, Result};
 use crate::poll::Poll;
-use crate::project::{Project, Stack};
+use crate::project::{Project, Stack, StackKind};
 use in_use::{how_it_uses, in_use_refusal, Deployed, User};
 
 mod in_use;
@@ -164,7 +164,7 @@ async fn survey(
     };
     for stack in order {
         let clients = clients_for(project, connect, stack).await?;
-        let (preview, imports) = if stack.stack_set.is_some() {
+        let (preview, imports) = if stack.kind.is_set() {
             match super::stackset::destroy_preview(&clients, stack).await? {
                 Some(p) => (p, Vec::new()),
                 None => {
@@ -499,8 +499,8 @@ async fn delete_one(
         Ok(c) => c,
         Err(e) => return failed(e.to_string()),
     };
-    if stack.stack_set.is_some() {
-        let r = super::stackset::destroy_stack_set(&clients, stack, wait, ui).await;
+    if let StackKind::Set(set) = &stack.kind {
+        let r = super::stackset::destroy_stack_set(&clients, stack, set, wait, ui).await;
         return StackResult {
             duration_secs: started.elapsed().as_secs_f64(),
             ..r

@@ -53,7 +53,7 @@ pub async fn check_saved(
             stale.push(format!("`{}` is no longer in the project", s.stack));
             continue;
         };
-        if stack.stack_set.is_some() || s.stack_set.is_some() {
+        if stack.kind.is_set() || s.stack_set.is_some() {
             stale.extend(
                 super::stackset::saved_plan_problems(project, connect, stack, s, options).await?,
             );

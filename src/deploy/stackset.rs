@@ -21,7 +21,8 @@ use crate::plan::compare::{hashes_match, sha256};
 use crate::plan::model::StackPlan;
 use crate::plan::model::{InstanceRef, SetOperation};
 use crate::plan::stackset::{group, plan_stack_set, prepare, stage};
-use crate::project::{Project, Stack};
+use crate::project::stackset::StackSetConfig;
+use crate::project::{Project, Stack, StackKind};
 
 /// Applies one planned StackSet. Re-plans first when the project now renders something else
 /// than the plan (outputs that became known), with the risk rules applied again.
@@ -29,6 +30,7 @@ pub async fn apply_stack_set(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
+    set: &StackSetConfig,
     planned: StackPlan,
     options: &ApplyOptions,
     ui: &dyn Ui,
@@ -45,7 +47,7 @@ pub async fn apply_stack_set(
         Ok(c) => c,
         Err(e) => return failed(e.to_string(), secs()),
     };
-    let mut prepared = match prepare(project, connect, stack, &options.plan.render).await {
+    let mut prepared = match prepare(project, connect, stack, set, &options.plan.render).await {
         Ok(p) => p,
         Err(e) => return failed(e.to_string(), secs()),
     };
@@ -57,7 +59,7 @@ pub async fn apply_stack_set(
         &prepared.rendered.parameters,
     ) {
         ui.progress(&name, "planning again with the outputs now known");
-        current = match plan_stack_set(project, connect, stack, &options.plan).await {
+        current = match plan_stack_set(project, connect, stack, set, &options.plan).await {
             Ok(p) => p,
             Err(e) => return failed(e.to_string(), secs()),
         };
@@ -275,11 +277,7 @@ pub async fn saved_plan_problems(
     options: &ApplyOptions,
 ) -> crate::error::Result<Vec<String>> {
     let name = &saved.stack;
-    let Some(set_plan) = saved
-        .stack_set
-        .as_ref()
-        .filter(|_| stack.stack_set.is_some())
-    else {
+    let (Some(set_plan), StackKind::Set(set)) = (saved.stack_set.as_ref(), &stack.kind) else {
         return Ok(vec![format!(
             "`{name}` changed between a stack and a StackSet since the plan was made"
         )]);
@@ -320,7 +318,7 @@ pub async fn saved_plan_problems(
         (Some(_), None) => problems.push(format!("StackSet `{name}` no longer exists")),
         (None, None) => {}
     }
-    let prepared = prepare(project, connect, stack, &options.plan.render).await?;
+    let prepared = prepare(project, connect, stack, set, &options.plan.render).await?;
     if !hashes_match(
         &saved.hashes,
         &prepared.body,
@@ -344,8 +342,8 @@ pub async fn destroy_preview(
         return Ok(None);
     };
     let retain = stack
-        .stack_set
-        .as_ref()
+        .kind
+        .stack_set()
         .is_some_and(|s| s.retain_stacks_on_removal);
     let mut preview = Preview {
         stack: stack.name.clone(),
@@ -385,6 +383,7 @@ pub async fn destroy_preview(
 pub async fn destroy_stack_set(
     clients: &Clients,
     stack: &Stack,
+    set: &StackSetConfig,
     wait: crate::poll::Poll,
     ui: &dyn Ui,
 ) -> StackResult {
@@ -397,9 +396,6 @@ pub async fn destroy_stack_set(
             "fix the cause and run `{again}` again; `little status {name}` lists the instances left"
         ));
         out
-    };
-    let Some(set) = stack.stack_set.as_ref() else {
-        return fail("not a StackSet stack".into());
     };
     let instances: Vec<InstanceRef> = match clients.stack_sets.list_instances(name).await {
         Ok(list) => list.iter().map(InstanceRef::from).collect(),

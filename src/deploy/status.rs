@@ -90,7 +90,7 @@ pub async fn status(
     let mut out = Vec::new();
     for stack in project.select(&selection.names, selection.all)? {
         let clients = clients_for(&project, connect.as_ref(), stack).await?;
-        if stack.stack_set.is_some() {
+        if stack.kind.is_set() {
             out.push(stack_set_status(&clients, &stack.name).await?);
             continue;
         }
@@ -278,7 +278,7 @@ fn every(interval: std::time::Duration) -> Poll {
 }
 
 fn is_stack_set(project: &Project, stack: &str) -> bool {
-    project.stack(stack).is_some_and(|s| s.stack_set.is_some())
+    project.stack(stack).is_some_and(|s| s.kind.is_set())
 }
 
 /// A StackSet operation as an event line: `UPDATE SUCCEEDED` of the StackSet.

@@ -23,7 +23,7 @@ use crate::aws::connect::{Clients, Connect};
 use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
-use crate::project::{Project, Stack};
+use crate::project::{Project, Stack, StackKind};
 use crate::render::Rendered;
 use crate::template::params::{no_echo_parameters, required_capabilities};
 
@@ -53,12 +53,20 @@ pub async fn plan(
                 return (index, name, not_started);
             }
             let stack = project.stack(&name).cloned();
-            let plan = match stack {
-                Some(stack) if stack.stack_set.is_some() => {
-                    super::stackset::plan_stack_set(&project, connect.as_ref(), &stack, &options)
-                        .await
+            let plan = match stack.as_ref().map(|s| (s, &s.kind)) {
+                Some((stack, StackKind::Set(set))) => {
+                    super::stackset::plan_stack_set(
+                        &project,
+                        connect.as_ref(),
+                        stack,
+                        set,
+                        &options,
+                    )
+                    .await
                 }
-                Some(stack) => plan_stack(&project, connect.as_ref(), &stack, &options).await,
+                Some((stack, StackKind::Single)) => {
+                    plan_stack(&project, connect.as_ref(), stack, &options).await
+                }
                 None => Err(Error::UnknownStack {
                     name: name.clone(),
                     suggestion: None,

@@ -44,9 +44,9 @@ pub async fn prepare(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
+    set: &StackSetConfig,
     render: &RenderOptions,
 ) -> Result<Prepared> {
-    let set = config(stack)?;
     let (rendered, known_after_apply) = render_live(project, connect, stack, render).await?;
     let body = rendered.body();
     let administration_role_arn = set
@@ -94,13 +94,6 @@ pub async fn stage(clients: &Clients, request: &mut StackSetRequest) -> Result<(
         );
     }
     Ok(())
-}
-
-pub fn config(stack: &Stack) -> Result<&StackSetConfig> {
-    stack
-        .stack_set
-        .as_ref()
-        .ok_or_else(|| Error::Internal(format!("stack `{}` is not a StackSet", stack.name)))
 }
 
 /// The account and region pairs the targets reach now; for OUs, the accounts under them
@@ -382,11 +375,11 @@ pub async fn plan_stack_set(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
+    set: &StackSetConfig,
     options: &PlanOptions,
 ) -> Result<StackPlan> {
-    let set = config(stack)?;
     let clients = clients_for(project, connect, stack).await?;
-    let prepared = prepare(project, connect, stack, &options.render).await?;
+    let prepared = prepare(project, connect, stack, set, &options.render).await?;
     refuse_global_names(set, &prepared.rendered)?;
     let (current, deployed_instances) = read_current(&clients, stack, set).await?;
     let old_template = match &current {

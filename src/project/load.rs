@@ -11,7 +11,7 @@ use super::config::{parse_yaml, ProjectFile, StackFile};
 use super::files::{ProjectFiles, ReadError};
 use super::{
     absolute, audit, bad_region, find_stack_outputs, legacy, normalize, stackset, ConfigFormat,
-    Graph, Project, Stack, CAPABILITIES, PROJECT_FILE,
+    Graph, Project, Stack, StackKind, CAPABILITIES, PROJECT_FILE,
 };
 use crate::aws::connect::Account;
 use crate::aws::names::{is_account_id, is_region, is_role_arn, is_stack_name};
@@ -305,7 +305,7 @@ impl Project {
             stack_policy: raw.stack_policy.as_ref().map(|p| p.to_string()),
             notification_arns: raw.notification_arns.clone(),
             role_arn: raw.role_arn.clone(),
-            stack_set: None,
+            kind: StackKind::Single,
         };
 
         let mut diags = Vec::new();
@@ -390,13 +390,12 @@ impl Project {
         match stackset::resolve(&raw, &self.accounts, &|path, d| {
             located.diagnostic_at(self, path, d)
         }) {
-            Ok(set) => {
-                if set.is_some() {
-                    // Termination protection is a stack's; a StackSet's instances have none.
-                    stack.termination_protection = false;
-                }
-                stack.stack_set = set;
+            Ok(Some(set)) => {
+                // Termination protection is a stack's; a StackSet's instances have none.
+                stack.termination_protection = false;
+                stack.kind = StackKind::Set(set);
             }
+            Ok(None) => {}
             Err(d) => diags.extend(d),
         }
         // stack_output() references in the config's own text and in the template's.
@@ -497,7 +496,7 @@ impl Project {
                         "dependency-cycle",
                         format!("stack `{dep}` reads its own output `{output}` with `stack_output()`"),
                     )).in_file(&self.shown(&stack.file)));
-                } else if self.stack(dep).is_some_and(|d| d.stack_set.is_some()) {
+                } else if self.stack(dep).is_some_and(|d| d.kind.is_set()) {
                     let d = Diagnostic::error(
                         "stack-set",
                         format!("`stack_output('{dep}', '{output}')` reads a StackSet, which has one stack per account and region and no outputs of its own"),

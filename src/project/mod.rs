@@ -123,8 +123,33 @@ pub struct Stack {
     pub notification_arns: Vec<String>,
     /// The CloudFormation service role.
     pub role_arn: Option<String>,
-    /// Deployed as a StackSet to these targets instead of as one stack.
-    pub stack_set: Option<stackset::StackSetConfig>,
+    /// One stack, or a StackSet deployed to its targets.
+    pub kind: StackKind,
+}
+
+/// What a stack config deploys: one stack in its account and region, or a StackSet whose
+/// instances go to many. Operations match on it once, at their entry, so that a StackSet
+/// branch cannot be forgotten.
+#[derive(Debug, Clone, Default)]
+pub enum StackKind {
+    #[default]
+    Single,
+    /// A StackSet (`stack_set:` in the config) to these targets.
+    Set(stackset::StackSetConfig),
+}
+
+impl StackKind {
+    /// The StackSet settings, for a StackSet.
+    pub fn stack_set(&self) -> Option<&stackset::StackSetConfig> {
+        match self {
+            StackKind::Single => None,
+            StackKind::Set(set) => Some(set),
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        matches!(self, StackKind::Set(_))
+    }
 }
 
 impl Stack {

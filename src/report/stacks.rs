@@ -37,7 +37,7 @@ pub fn rows(project: &Project) -> Vec<StackRow> {
             account: s.account.clone(),
             account_id: project.account_of(s).map(|a| a.id.clone()),
             depends_on: project.dependencies_of(&s.name),
-            stack_set: s.stack_set.as_ref().map(|set| {
+            stack_set: s.kind.stack_set().map(|set| {
                 format!(
                     "{}: {} in {}",
                     set.permission_model.as_str(),

@@ -28,7 +28,7 @@ use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::poll::{poll_until, Poll};
 use crate::project::Selection;
-use crate::project::{Project, Stack};
+use crate::project::{Project, Stack, StackKind};
 use crate::render::RenderOptions;
 
 pub const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
@@ -186,8 +186,8 @@ pub async fn stack_drift(
     options: &DriftOptions,
 ) -> Result<StackDriftResult> {
     let clients = clients_for(project, connect, stack).await?;
-    if stack.stack_set.is_some() {
-        return stackset::stack_set_drift(&clients, stack, options.poll).await;
+    if let StackKind::Set(set) = &stack.kind {
+        return stackset::stack_set_drift(&clients, stack, set, options.poll).await;
     }
     let mut result = StackDriftResult {
         stack: stack.name.clone(),

@@ -7,6 +7,7 @@ use crate::aws::connect::Clients;
 use crate::aws::drift::ResourceDrift;
 use crate::error::Result;
 use crate::poll::Poll;
+use crate::project::stackset::StackSetConfig;
 use crate::project::Stack;
 
 /// A StackSet's drift: DetectStackSetDrift over every instance, waited on, then each
@@ -16,6 +17,7 @@ use crate::project::Stack;
 pub async fn stack_set_drift(
     clients: &Clients,
     stack: &Stack,
+    set: &StackSetConfig,
     poll: Poll,
 ) -> Result<StackDriftResult> {
     let name = &stack.name;
@@ -33,12 +35,11 @@ pub async fn stack_set_drift(
         result.note = Some("not deployed".into());
         return Ok(result);
     }
-    let prefs = stack
-        .stack_set
-        .as_ref()
-        .map(|s| s.preferences.clone())
-        .unwrap_or_default();
-    match clients.stack_sets.detect_drift(name, &prefs).await? {
+    match clients
+        .stack_sets
+        .detect_drift(name, &set.preferences)
+        .await?
+    {
         Some(operation) => {
             let info = crate::aws::stacksets::wait_for_operation(
                 clients.stack_sets.as_ref(),

@@ -36,7 +36,7 @@ impl Deployed {
             return Ok(*known);
         }
         let clients = clients_for(project, connect, stack).await?;
-        let deployed = if stack.stack_set.is_some() {
+        let deployed = if stack.kind.is_set() {
             clients
                 .stack_sets
                 .describe_stack_set(&stack.name)

@@ -162,6 +162,33 @@ impl StackPlan {
 }
 
 impl Plan {
+    /// The plan saved at `path` (`plan --out`), every problem of its JSON at its line.
+    pub fn read(path: &std::path::Path) -> crate::error::Result<Plan> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::error::Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        crate::project::config::parse_json(path, &text).map_err(crate::error::Error::from)
+    }
+
+    /// Saves the plan at `path`, as `apply --plan` reads it.
+    pub fn write(&self, path: &std::path::Path) -> crate::error::Result<()> {
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| crate::error::Error::Io(e.into()))?;
+        std::fs::write(path, text + "\n").map_err(|source| crate::error::Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The stacks the plan covers, as a selection.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            names: self.stacks.iter().map(|s| s.stack.clone()).collect(),
+            all: false,
+        }
+    }
+
     pub fn new(project: &str, created_at: u64, stacks: Vec<StackPlan>) -> Plan {
         let mut summary = Summary::default();
         for s in &stacks {

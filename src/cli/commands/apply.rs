@@ -7,25 +7,16 @@ use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
 use crate::cli::ui::CliUi;
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::deploy::options::ApplyOptions;
-use crate::error::{Error, Result, Verdict};
+use crate::error::{Result, Verdict};
 use crate::interrupt::Interrupt;
-use crate::plan::model::PlanOptions;
+use crate::plan::model::{Plan, PlanOptions};
 use crate::poll::Poll;
 use crate::project::Project;
-use crate::project::Selection;
 use crate::report;
 
 pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> {
     let saved = match &args.plan {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let plan: crate::plan::model::Plan =
-                crate::project::config::parse_json(path, &text).map_err(Error::from)?;
-            Some(plan)
-        }
+        Some(path) => Some(Plan::read(path)?),
         None => {
             // Fail on a bad selection before any AWS call.
             project.select(&args.selection.stacks, args.selection.all)?;
@@ -33,10 +24,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
         }
     };
     let selection = match &saved {
-        Some(plan) => Selection {
-            names: plan.stacks.iter().map(|s| s.stack.clone()).collect(),
-            all: false,
-        },
+        Some(plan) => plan.selection(),
         None => selection(&args.selection),
     };
     let mut options = ApplyOptions {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::error::{Error, Result, Verdict};
+use crate::error::{Result, Verdict};
 use crate::interrupt::Interrupt;
 use crate::plan::model::PlanOptions;
 use crate::poll::Poll;
@@ -32,11 +32,7 @@ pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
         crate::plan::run::plan(Arc::new(project), connect, options).await
     })?;
     if let Some(path) = &args.out {
-        let text = serde_json::to_string_pretty(&plan).map_err(|e| Error::Io(e.into()))?;
-        std::fs::write(path, text + "\n").map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        plan.write(path)?;
         ctx.note(format_args!("saved the plan to {}", path.display()));
     }
     let mut out = &ctx.out;

@@ -19,7 +19,7 @@ pub fn run(project: Project, ctx: &Context, args: WhoamiArgs) -> Result<Verdict>
         connect.as_ref(),
         &stacks,
     ))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = &ctx.out;
     match args.format {
         ReportFormat::Text => report::whoami::write_text(&mut out, &targets, ctx.stdout)?,
         ReportFormat::Json => report::whoami::write_json_report(&mut out, &targets)?,

@@ -677,6 +677,7 @@ impl Target for TemplateParseTarget {
                         template: &template,
                         size_bytes: text.len(),
                         provided_parameters: &[],
+                        resource_schemas: true,
                     });
                     for f in &findings {
                         let at = match syntax {

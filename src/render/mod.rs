@@ -334,6 +334,7 @@ impl<'p> Renderer<'p> {
             template: &rendered.template,
             size_bytes: rendered.body().len(),
             provided_parameters: &provided,
+            resource_schemas: true,
         });
         if findings.is_empty() {
             return Vec::new();

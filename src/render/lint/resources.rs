@@ -1,5 +1,6 @@
 //! The linter's checks of `Resources`: each resource's type, its attributes (`DependsOn`,
-//! `Condition`, deletion policies, …) and the number of resources.
+//! `Condition`, deletion policies, …) and the number of resources. The checks against a type's
+//! schema are `schema`'s.
 
 use serde_json::Value;
 
@@ -120,6 +121,7 @@ impl<'t> Linter<'t> {
                 }
             }
         }
+        self.resource_schema(pointer, name, resource);
     }
 
     pub(super) fn depends_on(&mut self, pointer: &str, name: &str, value: &Value) {

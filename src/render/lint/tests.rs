@@ -10,6 +10,7 @@ fn run(template: &Value, provided: &[&str]) -> Vec<LintFinding> {
         template,
         size_bytes: 1000,
         provided_parameters: &provided,
+        resource_schemas: false,
     })
 }
 
@@ -657,6 +658,7 @@ fn template_size() {
             template: &t,
             size_bytes: size,
             provided_parameters: &provided,
+            resource_schemas: false,
         })
     };
     assert!(at(INLINE_TEMPLATE_LIMIT).is_empty());
@@ -682,6 +684,7 @@ fn template_size() {
         template: &v,
         size_bytes: 60_000,
         provided_parameters: &[],
+        resource_schemas: false,
     });
     assert_eq!(codes(&findings), ["not-an-object", "template-size"]);
 }
@@ -760,6 +763,7 @@ fn random_templates_never_panic() {
             template: &template,
             size_bytes: rng.below(2_000_000),
             provided_parameters: &provided,
+            resource_schemas: false,
         });
         let text = serde_json::to_string_pretty(&template).unwrap_or_default();
         located += findings.iter().filter(|f| f.pointer.len() > 1).count();

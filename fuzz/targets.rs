@@ -678,6 +678,7 @@ impl Target for TemplateParseTarget {
                         size_bytes: text.len(),
                         provided_parameters: &[],
                         resource_schemas: true,
+                        regions: &[],
                     });
                     for f in &findings {
                         let at = match syntax {

@@ -204,3 +204,15 @@ fn intrinsic_functions_and_no_value_are_accepted() {
 "#;
     project(template, "").run(&["validate", "--all"]).success();
 }
+
+#[test]
+fn type_the_stack_s_region_lacks() {
+    let template = resource("AWS::ECR::PublicRepository", "{}");
+    let out = project(&template, "region: af-south-1\n").run(&["validate", "--all"]);
+    out.code(1)
+        .stderr_has("error[unavailable-resource-type]: resource `R` has type `AWS::ECR::PublicRepository`, which CloudFormation does not offer in `af-south-1`")
+        .stderr_has("--> templates/t.json.njk:4:15");
+    project(&template, "region: us-east-1\n")
+        .run(&["validate", "--all"])
+        .success();
+}

@@ -47,6 +47,9 @@ pub struct LintInput<'a> {
     pub provided_parameters: &'a [String],
     /// Whether to check resources against CloudFormation's resource schemas (`schema`).
     pub resource_schemas: bool,
+    /// The regions the template is deployed to (a stack's region, a StackSet's regions), for
+    /// resource types a region lacks; empty when unknown.
+    pub regions: &'a [String],
 }
 
 /// CloudFormation's limit for a template body passed inline.
@@ -107,6 +110,7 @@ pub fn lint(input: &LintInput) -> Vec<LintFinding> {
         check_dangling: true,
         has_transform: false,
         resource_schemas: input.resource_schemas,
+        regions: input.regions,
     };
     match input.template {
         Value::Object(root) => linter.template(root, input.provided_parameters),
@@ -194,6 +198,7 @@ struct Linter<'t> {
     has_transform: bool,
     /// Whether to check resources against their schemas.
     resource_schemas: bool,
+    regions: &'t [String],
 }
 
 /// Whether a walk is inside `Conditions`, where `{"Condition": X}` names a condition.

@@ -1,7 +1,7 @@
 //! The linter's checks of resources against CloudFormation's resource provider schemas
 //! (`template::resource_schema`): unknown resource types, unknown, missing-required and
 //! read-only properties, JSON types, enum values, patterns, lengths and ranges, and
-//! `Fn::GetAtt` attributes a type does not have.
+//! `Fn::GetAtt` attributes a type does not have, and types a region of the stack lacks.
 //!
 //! A value that is an intrinsic function (`Ref`, `Fn::…`, including `Fn::If` and
 //! `{"Ref": "AWS::NoValue"}`) is taken as written: CloudFormation resolves it at deployment.
@@ -77,6 +77,18 @@ impl<'t> Linter<'t> {
             }
             return;
         };
+        for region in self.regions {
+            if catalog.missing_in(region, type_name) {
+                self.error(
+                    "unavailable-resource-type",
+                    &child(pointer, "Type"),
+                    format!(
+                        "resource `{name}` has type `{type_name}`, which CloudFormation does not \
+                         offer in `{region}`"
+                    ),
+                );
+            }
+        }
         let r = Resource {
             name,
             type_name,
@@ -133,7 +145,8 @@ impl<'t> Linter<'t> {
     ) {
         for (key, value) in map {
             let p = child(pointer, key);
-            if is_no_value(value) {
+            // `Fn::Transform` (`AWS::Include`) and the like make properties at deployment.
+            if is_no_value(value) || key.starts_with("Fn::") {
                 continue;
             }
             let Some(shape) = properties.get(key) else {

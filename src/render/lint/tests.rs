@@ -11,6 +11,7 @@ fn run(template: &Value, provided: &[&str]) -> Vec<LintFinding> {
         size_bytes: 1000,
         provided_parameters: &provided,
         resource_schemas: false,
+        regions: &[],
     })
 }
 
@@ -659,6 +660,7 @@ fn template_size() {
             size_bytes: size,
             provided_parameters: &provided,
             resource_schemas: false,
+            regions: &[],
         })
     };
     assert!(at(INLINE_TEMPLATE_LIMIT).is_empty());
@@ -685,6 +687,7 @@ fn template_size() {
         size_bytes: 60_000,
         provided_parameters: &[],
         resource_schemas: false,
+        regions: &[],
     });
     assert_eq!(codes(&findings), ["not-an-object", "template-size"]);
 }
@@ -764,6 +767,7 @@ fn random_templates_never_panic() {
             size_bytes: rng.below(2_000_000),
             provided_parameters: &provided,
             resource_schemas: false,
+            regions: &[],
         });
         let text = serde_json::to_string_pretty(&template).unwrap_or_default();
         located += findings.iter().filter(|f| f.pointer.len() > 1).count();

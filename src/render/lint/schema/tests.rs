@@ -11,6 +11,7 @@ fn run(template: &Value) -> Vec<LintFinding> {
         size_bytes: 1000,
         provided_parameters: &[],
         resource_schemas: true,
+        regions: &[],
     })
 }
 
@@ -300,6 +301,40 @@ fn off_checks_nothing_against_schemas() {
         size_bytes: 1000,
         provided_parameters: &[],
         resource_schemas: false,
+        regions: &[],
     });
     assert!(findings.is_empty(), "{:#?}", summary(&findings));
+}
+
+#[test]
+fn types_a_region_lacks_are_rejected_there() {
+    let t = one("AWS::ECR::PublicRepository", json!({}));
+    let regions = ["us-east-1".to_owned(), "af-south-1".to_owned()];
+    let findings = lint(&LintInput {
+        template: &t,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: true,
+        regions: &regions,
+    });
+    assert_eq!(
+        summary(&findings),
+        ["error unavailable-resource-type /Resources/R/Type: resource `R` has type `AWS::ECR::PublicRepository`, which CloudFormation does not offer in `af-south-1`"]
+    );
+    let findings = lint(&LintInput {
+        template: &t,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: true,
+        regions: &regions[..1],
+    });
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+}
+
+#[test]
+fn function_keys_in_properties_are_left_to_deployment() {
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"RepositoryName": "team/api", "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
+    ));
 }

@@ -83,7 +83,11 @@ impl<'t> Linter<'t> {
                 },
                 "DeletionPolicy" | "UpdateReplacePolicy" => match value {
                     Value::String(v) if DELETION_POLICIES.contains(&v.as_str()) => {}
-                    // With a transform (AWS::LanguageExtensions), policies may be intrinsics.
+                    // The functions CloudFormation resolves here (as cfn-lint accepts them);
+                    // with a transform (AWS::LanguageExtensions), any.
+                    Value::Object(m) if is_policy_function(m) => {
+                        self.walk(&p, value, Context::Other);
+                    }
                     Value::Object(_) if self.has_transform => {}
                     other => self.error(
                         "bad-resource-attribute",
@@ -172,4 +176,11 @@ impl<'t> Linter<'t> {
             );
         }
     }
+}
+
+/// `DeletionPolicy` and `UpdateReplacePolicy` may be `Ref`, `Fn::If`, `Fn::Sub`, `Fn::Select`
+/// or `Fn::FindInMap` resolving to a policy.
+fn is_policy_function(m: &serde_json::Map<String, Value>) -> bool {
+    const FUNCTIONS: &[&str] = &["Ref", "Fn::If", "Fn::Sub", "Fn::Select", "Fn::FindInMap"];
+    m.len() == 1 && m.keys().all(|k| FUNCTIONS.contains(&k.as_str()))
 }

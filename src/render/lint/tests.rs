@@ -310,7 +310,7 @@ fn resource_attributes() {
         "Type": "AWS::S3::Bucket",
         "Propertes": {},
         "DeletionPolicy": "Keep",
-        "UpdateReplacePolicy": {"Fn::If": ["C", "Delete", "Retain"]},
+        "UpdateReplacePolicy": {"Fn::GetAtt": ["A", "Arn"]},
         "Version": "1",
         "CreationPolicy": {}, "UpdatePolicy": {}, "Metadata": {}
     }}});
@@ -810,4 +810,28 @@ fn helpers() {
     );
     assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
     assert_eq!(child("/x", "a~/b"), "/x/a~0~1b");
+}
+
+#[test]
+fn deletion_policies_may_be_the_functions_cloudformation_resolves_there() {
+    let t = json!({
+        "Parameters": {"Keep": {"Type": "String", "Default": "Retain"}},
+        "Conditions": {"C": {"Fn::Equals": [{"Ref": "Keep"}, "Retain"]}},
+        "Resources": {"A": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": {"Fn::If": ["C", "Retain", "Delete"]},
+            "UpdateReplacePolicy": {"Ref": "Keep"}
+        }}
+    });
+    let findings = run(&t, &[]);
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+    // Their references are checked like any other.
+    let t =
+        json!({"Resources": {"A": {"Type": "AWS::SQS::Queue", "DeletionPolicy": {"Ref": "Kep"}}}});
+    assert_finding(
+        &run(&t, &[]),
+        "dangling-ref",
+        "/Resources/A/DeletionPolicy/Ref",
+        "`Kep`",
+    );
 }

@@ -251,7 +251,14 @@ pub fn catalog() -> Result<&'static Catalog, &'static str> {
 
 impl Catalog {
     fn decode(gz: &[u8]) -> Result<Catalog, String> {
-        let mut text = String::new();
+        // The gzip trailer's last four bytes are the decompressed size: one allocation.
+        let size = gz
+            .len()
+            .checked_sub(4)
+            .and_then(|i| gz.get(i..))
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_le_bytes);
+        let mut text = String::with_capacity(size as usize);
         flate2::read::GzDecoder::new(gz)
             .read_to_string(&mut text)
             .map_err(|e| format!("the embedded resource schemas do not decompress: {e}"))?;

@@ -677,6 +677,8 @@ impl Target for TemplateParseTarget {
                         template: &template,
                         size_bytes: text.len(),
                         provided_parameters: &[],
+                        resource_schemas: true,
+                        regions: &[],
                     });
                     for f in &findings {
                         let at = match syntax {

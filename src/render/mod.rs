@@ -330,10 +330,16 @@ impl<'p> Renderer<'p> {
     /// Structural lint of a rendered template, each finding at its source line.
     pub fn lint(&self, stack: &Stack, rendered: &Rendered) -> Vec<Diagnostic> {
         let provided: Vec<String> = rendered.parameters.keys().cloned().collect();
+        let regions: Vec<String> = match stack.kind.stack_set() {
+            Some(set) => set.regions.clone(),
+            None => stack.region.iter().cloned().collect(),
+        };
         let findings = lint::lint(&lint::LintInput {
             template: &rendered.template,
             size_bytes: rendered.body().len(),
             provided_parameters: &provided,
+            resource_schemas: true,
+            regions: &regions,
         });
         if findings.is_empty() {
             return Vec::new();

@@ -134,6 +134,13 @@ const FUNCTIONS: &[&str] = &[
     "ToJsonString",
     "Length",
     "ForEach",
+    // The rule functions of the `Rules` section.
+    "Contains",
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
 ];
 
 fn expand_tag(name: &str, value: Value) -> Result<Value, String> {
@@ -178,6 +185,24 @@ mod tests {
                 "D": {"Fn::GetAtt": ["R", "Arn"]},
                 "E": {"Fn::If": ["C", {"Ref": "X"}, {"Ref": "AWS::NoValue"}]}
             })
+        );
+    }
+
+    #[test]
+    fn rule_functions_have_short_forms() {
+        let v = parse(
+            "Rules:\n  R:\n    Assertions:\n      - Assert: !Contains [[a, b], !Ref Env]\n      - Assert: !EachMemberIn [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !RefAll AWS::EC2::VPC::Id]\n",
+            Syntax::Yaml,
+        )
+        .unwrap();
+        let assertions = &v["Rules"]["R"]["Assertions"];
+        assert_eq!(
+            assertions[0]["Assert"]["Fn::Contains"][1],
+            json!({"Ref": "Env"})
+        );
+        assert_eq!(
+            assertions[1]["Assert"]["Fn::EachMemberIn"][1],
+            json!({"Fn::RefAll": "AWS::EC2::VPC::Id"})
         );
     }
 

@@ -127,6 +127,30 @@ fn schemas_are_up_to_date() {
     bad.stderr_has("invalid value 'stacks'");
 }
 
+/// The embedded CloudFormation resource schemas are what `scripts/schemas` makes from the
+/// pinned cfn-lint (the reduction is deterministic: same inputs, same bytes).
+#[test]
+fn resource_schemas_are_up_to_date() {
+    install_python();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("schemas.json.gz");
+    let run = std::process::Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("scripts/cfn-schemas.py"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let committed = std::fs::read(repo().join("data/cfn-resource-schemas.json.gz")).unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == committed,
+        "data/cfn-resource-schemas.json.gz is stale: run `scripts/schemas` and commit the result"
+    );
+}
+
 #[test]
 fn the_repository_project_files_validate_against_their_schemas() {
     install_python();

@@ -3,24 +3,27 @@
 //! resource types and attributes, references between names, parameters against the stack
 //! config, service limits and template size), made offline so that `validate` fails early.
 //!
-//! This is not a resource-schema validator: it does not know which properties a resource type
-//! takes, which attributes `Fn::GetAtt` may ask for or whether values are valid for AWS. It does
-//! not evaluate intrinsic functions or conditions, and it does not locate findings in source text
-//! (see `locate`); each finding carries an RFC 6901 pointer into the template instead.
+//! With `resource_schemas` on, `schema` also checks resources against CloudFormation's resource
+//! provider schemas (types, properties, values, `Fn::GetAtt` attributes). The linter does not
+//! evaluate intrinsic functions or conditions (a function is taken as written), and it does not
+//! locate findings in source text (see `locate`); each finding carries an RFC 6901 pointer into
+//! the template instead.
 //!
 //! Here: the entry point, the names a template declares, and the `Linter` with its findings.
 //! Its checks are split by what they read: `sections` (the template's top-level sections,
-//! limits and size), `resources` (resources and their attributes) and `refs` (the walk over
-//! values: `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::FindInMap`, conditions).
+//! limits and size), `resources` (resources and their attributes), `refs` (the walk over
+//! values: `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::FindInMap`, conditions) and `schema` (resources
+//! against their types' schemas).
 
 mod refs;
 mod resources;
+mod schema;
 mod sections;
 
 use crate::diag::Severity;
 use crate::text::{closest_ignoring_case, type_name};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One problem found in a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,11 @@ pub struct LintInput<'a> {
     pub size_bytes: usize,
     /// Parameter keys the stack config passes.
     pub provided_parameters: &'a [String],
+    /// Whether to check resources against CloudFormation's resource schemas (`schema`).
+    pub resource_schemas: bool,
+    /// The regions the template is deployed to (a stack's region, a StackSet's regions), for
+    /// resource types a region lacks; empty when unknown.
+    pub regions: &'a [String],
 }
 
 /// CloudFormation's limit for a template body passed inline.
@@ -101,6 +109,8 @@ pub fn lint(input: &LintInput) -> Vec<LintFinding> {
         names: Names::default(),
         check_dangling: true,
         has_transform: false,
+        resource_schemas: input.resource_schemas,
+        regions: input.regions,
     };
     match input.template {
         Value::Object(root) => linter.template(root, input.provided_parameters),
@@ -128,6 +138,8 @@ struct Names<'t> {
     resource_set: HashSet<&'t str>,
     condition_set: HashSet<&'t str>,
     mapping_set: HashSet<&'t str>,
+    /// Each resource's `Type`, where it is a string.
+    resource_types: HashMap<&'t str, &'t str>,
 }
 
 impl<'t> Names<'t> {
@@ -142,7 +154,15 @@ impl<'t> Names<'t> {
         let resources = keys("Resources");
         let conditions = keys("Conditions");
         let mappings = keys("Mappings");
+        let resource_types = match root.get("Resources") {
+            Some(Value::Object(m)) => m
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.get("Type")?.as_str()?)))
+                .collect(),
+            _ => HashMap::new(),
+        };
         Names {
+            resource_types,
             parameter_set: parameters.iter().copied().collect(),
             resource_set: resources.iter().copied().collect(),
             condition_set: conditions.iter().copied().collect(),
@@ -176,6 +196,9 @@ struct Linter<'t> {
     /// False when the template has a top-level `Transform`: macros may create names.
     check_dangling: bool,
     has_transform: bool,
+    /// Whether to check resources against their schemas.
+    resource_schemas: bool,
+    regions: &'t [String],
 }
 
 /// Whether a walk is inside `Conditions`, where `{"Condition": X}` names a condition.

@@ -115,17 +115,26 @@ impl<'t> Linter<'t> {
         arg: &'t Value,
         children: &mut Vec<(String, &'t Value)>,
     ) {
-        let (p, resource) = match arg {
-            Value::String(s) => (
-                pointer.to_owned(),
-                s.split_once('.').map_or(s.as_str(), |(r, _)| r),
-            ),
+        // The attribute, where it is written out, and its pointer.
+        let (p, resource, attribute) = match arg {
+            Value::String(s) => {
+                let (r, a) = s
+                    .split_once('.')
+                    .map_or((s.as_str(), None), |(r, a)| (r, Some(a)));
+                (pointer.to_owned(), r, a.map(|a| (pointer.to_owned(), a)))
+            }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate().skip(1) {
                     children.push((child(pointer, &i.to_string()), item));
                 }
+                let attribute = match items.get(1) {
+                    Some(Value::String(a)) if items.len() == 2 => {
+                        Some((child(pointer, "1"), a.as_str()))
+                    }
+                    _ => None,
+                };
                 match items.first() {
-                    Some(Value::String(r)) => (child(pointer, "0"), r.as_str()),
+                    Some(Value::String(r)) => (child(pointer, "0"), r.as_str(), attribute),
                     Some(other) => {
                         children.insert(0, (child(pointer, "0"), other));
                         return;
@@ -145,6 +154,8 @@ impl<'t> Linter<'t> {
                 &p,
                 format!("`Fn::GetAtt` on `{resource}`, which is not a resource{hint}"),
             );
+        } else if let Some((ap, attribute)) = attribute {
+            self.getatt_attribute(&ap, resource, attribute);
         }
     }
 

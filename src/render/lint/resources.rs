@@ -1,5 +1,6 @@
 //! The linter's checks of `Resources`: each resource's type, its attributes (`DependsOn`,
-//! `Condition`, deletion policies, …) and the number of resources.
+//! `Condition`, deletion policies, …) and the number of resources. The checks against a type's
+//! schema are `schema`'s.
 
 use serde_json::Value;
 
@@ -82,7 +83,11 @@ impl<'t> Linter<'t> {
                 },
                 "DeletionPolicy" | "UpdateReplacePolicy" => match value {
                     Value::String(v) if DELETION_POLICIES.contains(&v.as_str()) => {}
-                    // With a transform (AWS::LanguageExtensions), policies may be intrinsics.
+                    // The functions CloudFormation resolves here (as cfn-lint accepts them);
+                    // with a transform (AWS::LanguageExtensions), any.
+                    Value::Object(m) if is_policy_function(m) => {
+                        self.walk(&p, value, Context::Other);
+                    }
                     Value::Object(_) if self.has_transform => {}
                     other => self.error(
                         "bad-resource-attribute",
@@ -120,6 +125,7 @@ impl<'t> Linter<'t> {
                 }
             }
         }
+        self.resource_schema(pointer, name, resource);
     }
 
     pub(super) fn depends_on(&mut self, pointer: &str, name: &str, value: &Value) {
@@ -170,4 +176,11 @@ impl<'t> Linter<'t> {
             );
         }
     }
+}
+
+/// `DeletionPolicy` and `UpdateReplacePolicy` may be `Ref`, `Fn::If`, `Fn::Sub`, `Fn::Select`
+/// or `Fn::FindInMap` resolving to a policy.
+fn is_policy_function(m: &serde_json::Map<String, Value>) -> bool {
+    const FUNCTIONS: &[&str] = &["Ref", "Fn::If", "Fn::Sub", "Fn::Select", "Fn::FindInMap"];
+    m.len() == 1 && m.keys().all(|k| FUNCTIONS.contains(&k.as_str()))
 }

@@ -10,6 +10,8 @@ fn run(template: &Value, provided: &[&str]) -> Vec<LintFinding> {
         template,
         size_bytes: 1000,
         provided_parameters: &provided,
+        resource_schemas: false,
+        regions: &[],
     })
 }
 
@@ -308,7 +310,7 @@ fn resource_attributes() {
         "Type": "AWS::S3::Bucket",
         "Propertes": {},
         "DeletionPolicy": "Keep",
-        "UpdateReplacePolicy": {"Fn::If": ["C", "Delete", "Retain"]},
+        "UpdateReplacePolicy": {"Fn::GetAtt": ["A", "Arn"]},
         "Version": "1",
         "CreationPolicy": {}, "UpdatePolicy": {}, "Metadata": {}
     }}});
@@ -657,6 +659,8 @@ fn template_size() {
             template: &t,
             size_bytes: size,
             provided_parameters: &provided,
+            resource_schemas: false,
+            regions: &[],
         })
     };
     assert!(at(INLINE_TEMPLATE_LIMIT).is_empty());
@@ -682,6 +686,8 @@ fn template_size() {
         template: &v,
         size_bytes: 60_000,
         provided_parameters: &[],
+        resource_schemas: false,
+        regions: &[],
     });
     assert_eq!(codes(&findings), ["not-an-object", "template-size"]);
 }
@@ -760,6 +766,8 @@ fn random_templates_never_panic() {
             template: &template,
             size_bytes: rng.below(2_000_000),
             provided_parameters: &provided,
+            resource_schemas: false,
+            regions: &[],
         });
         let text = serde_json::to_string_pretty(&template).unwrap_or_default();
         located += findings.iter().filter(|f| f.pointer.len() > 1).count();
@@ -802,4 +810,28 @@ fn helpers() {
     );
     assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
     assert_eq!(child("/x", "a~/b"), "/x/a~0~1b");
+}
+
+#[test]
+fn deletion_policies_may_be_the_functions_cloudformation_resolves_there() {
+    let t = json!({
+        "Parameters": {"Keep": {"Type": "String", "Default": "Retain"}},
+        "Conditions": {"C": {"Fn::Equals": [{"Ref": "Keep"}, "Retain"]}},
+        "Resources": {"A": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": {"Fn::If": ["C", "Retain", "Delete"]},
+            "UpdateReplacePolicy": {"Ref": "Keep"}
+        }}
+    });
+    let findings = run(&t, &[]);
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+    // Their references are checked like any other.
+    let t =
+        json!({"Resources": {"A": {"Type": "AWS::SQS::Queue", "DeletionPolicy": {"Ref": "Kep"}}}});
+    assert_finding(
+        &run(&t, &[]),
+        "dangling-ref",
+        "/Resources/A/DeletionPolicy/Ref",
+        "`Kep`",
+    );
 }

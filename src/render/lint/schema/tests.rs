@@ -1,0 +1,340 @@
+//! Unit tests of the schema checks: for each, a broken template found at its pointer (with a
+//! did-you-mean where there is one) and its fixed twin that passes.
+
+use super::super::{lint, LintFinding, LintInput};
+use crate::diag::Severity;
+use serde_json::{json, Value};
+
+fn run(template: &Value) -> Vec<LintFinding> {
+    lint(&LintInput {
+        template,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: true,
+        regions: &[],
+    })
+}
+
+fn summary(findings: &[LintFinding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| format!("{} {} {}: {}", f.severity, f.code, f.pointer, f.message))
+        .collect()
+}
+
+/// One resource `R` of `type_name` with `properties`.
+fn one(type_name: &str, properties: Value) -> Value {
+    json!({"Resources": {"R": {"Type": type_name, "Properties": properties}}})
+}
+
+/// The template has exactly one finding, an error of `code` at `pointer` with `fragment`.
+fn rejects(template: &Value, code: &str, pointer: &str, fragment: &str) {
+    let findings = run(template);
+    assert!(
+        findings.len() == 1
+            && findings[0].code == code
+            && findings[0].pointer == pointer
+            && findings[0].severity == Severity::Error
+            && findings[0].message.contains(fragment),
+        "wanted one `{code}` at `{pointer}` containing `{fragment}`, got {:#?}",
+        summary(&findings)
+    );
+}
+
+fn accepts(template: &Value) {
+    let findings = run(template);
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+}
+
+#[test]
+fn unknown_resource_types_are_rejected_with_a_did_you_mean() {
+    rejects(
+        &one("AWS::ECR::Repo", json!({})),
+        "unknown-resource-type",
+        "/Resources/R/Type",
+        "did you mean `AWS::ECR::Repository`?",
+    );
+    rejects(
+        &one("AWS::S3::Bukcet", json!({})),
+        "unknown-resource-type",
+        "/Resources/R/Type",
+        "did you mean `AWS::S3::Bucket`?",
+    );
+    rejects(
+        &one("AWS::Ecr::Repository", json!({})),
+        "unknown-resource-type",
+        "/Resources/R/Type",
+        "did you mean `AWS::ECR::Repository`?",
+    );
+    accepts(&one("AWS::ECR::Repository", json!({})));
+    // Types no schema describes.
+    accepts(&one(
+        "Custom::Anything",
+        json!({"ServiceToken": "arn", "X": 1}),
+    ));
+    accepts(&one(
+        "AWS::CloudFormation::CustomResource",
+        json!({"ServiceToken": "arn"}),
+    ));
+    accepts(&one("MyOrg::Storage::Bucket::MODULE", json!({"X": 1})));
+    accepts(&one("MyOrg::Storage::Bucket", json!({"X": 1})));
+    // Under a transform (SAM), types the schemas do not have are the transform's.
+    let mut sam = one(
+        "AWS::Serverless::Function",
+        json!({"Runtime": "python3.12"}),
+    );
+    sam["Transform"] = json!("AWS::Serverless-2016-10-31");
+    accepts(&sam);
+}
+
+#[test]
+fn unknown_properties_are_rejected_with_a_did_you_mean() {
+    rejects(
+        &one("AWS::ECR::Repository", json!({"RepositoryNam": "team/api"})),
+        "unknown-property",
+        "/Resources/R/Properties/RepositoryNam",
+        "did you mean `RepositoryName`?",
+    );
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"RepositoryName": "team/api"}),
+    ));
+    // Nested objects are closed too.
+    rejects(
+        &one(
+            "AWS::ECR::Repository",
+            json!({"ImageScanningConfiguration": {"ScanOnPsh": true}}),
+        ),
+        "unknown-property",
+        "/Resources/R/Properties/ImageScanningConfiguration/ScanOnPsh",
+        "did you mean `ScanOnPush`?",
+    );
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"ImageScanningConfiguration": {"ScanOnPush": true}}),
+    ));
+}
+
+#[test]
+fn missing_required_properties_are_rejected() {
+    rejects(
+        &one("AWS::IAM::Role", json!({"RoleName": "ci"})),
+        "missing-property",
+        "/Resources/R/Properties",
+        "required property `AssumeRolePolicyDocument`",
+    );
+    accepts(&one(
+        "AWS::IAM::Role",
+        json!({"RoleName": "ci", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}),
+    ));
+    // Nested, and `AWS::NoValue` counts as absent.
+    rejects(
+        &one(
+            "AWS::ECR::Repository",
+            json!({"EncryptionConfiguration": {"KmsKey": "k", "EncryptionType": {"Ref": "AWS::NoValue"}}}),
+        ),
+        "missing-property",
+        "/Resources/R/Properties/EncryptionConfiguration",
+        "`EncryptionType` in `EncryptionConfiguration`",
+    );
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": "k"}}),
+    ));
+    // No `Properties` at all.
+    rejects(
+        &json!({"Resources": {"R": {"Type": "AWS::IAM::Role"}}}),
+        "missing-property",
+        "/Resources/R",
+        "no `Properties`",
+    );
+}
+
+#[test]
+fn read_only_properties_are_rejected() {
+    rejects(
+        &one("AWS::ECR::Repository", json!({"Arn": "arn:aws:ecr:x"})),
+        "read-only-property",
+        "/Resources/R/Properties/Arn",
+        "`Arn` is read-only",
+    );
+}
+
+#[test]
+fn wrong_types_are_rejected_and_conversions_accepted() {
+    rejects(
+        &one("AWS::ECR::Repository", json!({"EmptyOnDelete": {"yes": 1}})),
+        "wrong-type",
+        "/Resources/R/Properties/EmptyOnDelete",
+        "must be a boolean, not an object",
+    );
+    rejects(
+        &one(
+            "AWS::ECR::Repository",
+            json!({"Tags": {"Key": "a", "Value": "b"}}),
+        ),
+        "wrong-type",
+        "/Resources/R/Properties/Tags",
+        "must be an array, not an object",
+    );
+    rejects(
+        &one("AWS::SQS::Queue", json!({"DelaySeconds": "soon"})),
+        "wrong-type",
+        "/Resources/R/Properties/DelaySeconds",
+        "must be an integer, not a string (`soon`)",
+    );
+    // CloudFormation converts scalars: "true" is a boolean, 5 and "5" integers, 5 a string.
+    accepts(&one(
+        "AWS::SQS::Queue",
+        json!({"DelaySeconds": "5", "FifoQueue": "true", "QueueName": "q.fifo", "MessageRetentionPeriod": 60}),
+    ));
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"EmptyOnDelete": "false"}),
+    ));
+}
+
+#[test]
+fn enum_values_are_rejected_with_a_did_you_mean() {
+    rejects(
+        &one(
+            "AWS::ECR::Repository",
+            json!({"ImageTagMutability": "IMMUTABEL"}),
+        ),
+        "bad-enum-value",
+        "/Resources/R/Properties/ImageTagMutability",
+        "did you mean `IMMUTABLE`?",
+    );
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"ImageTagMutability": "IMMUTABLE"}),
+    ));
+}
+
+#[test]
+fn patterns_lengths_and_ranges_are_checked() {
+    rejects(
+        &one(
+            "AWS::ECR::Repository",
+            json!({"LifecyclePolicy": {"RegistryId": "12345678901x"}}),
+        ),
+        "pattern-mismatch",
+        "/Resources/R/Properties/LifecyclePolicy/RegistryId",
+        "does not match the pattern",
+    );
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"LifecyclePolicy": {"RegistryId": "123456789012"}}),
+    ));
+    rejects(
+        &one("AWS::ECR::Repository", json!({"RepositoryName": "a"})),
+        "bad-length",
+        "/Resources/R/Properties/RepositoryName",
+        "shorter than the minimum of 2",
+    );
+    rejects(
+        &one("AWS::SQS::Queue", json!({"DelaySeconds": 901})),
+        "out-of-range",
+        "/Resources/R/Properties/DelaySeconds",
+        "more than the maximum of 900",
+    );
+    accepts(&one("AWS::SQS::Queue", json!({"DelaySeconds": 900})));
+}
+
+#[test]
+fn intrinsic_functions_are_taken_as_written() {
+    accepts(&json!({
+        "Parameters": {"Name": {"Type": "String", "Default": "n"}},
+        "Conditions": {"C": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {"R": {
+            "Type": "AWS::ECR::Repository",
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "RepositoryName": {"Ref": "Name"},
+                "EmptyOnDelete": {"Fn::If": ["C", true, {"Ref": "AWS::NoValue"}]},
+                "ImageTagMutability": {"Fn::If": ["C", "IMMUTABLE", "MUTABLE"]},
+                "Tags": [{"Fn::If": ["C", {"Key": "a", "Value": "b"}, {"Ref": "AWS::NoValue"}]},
+                         {"Key": {"Fn::Sub": "${Name}"}, "Value": {"Fn::Join": ["", ["x"]]}}],
+                "EncryptionConfiguration": {"Fn::If": ["C", {"EncryptionType": "KMS"}, {"Ref": "AWS::NoValue"}]}
+            }
+        }}
+    }));
+    let mut whole = one("AWS::IAM::Role", json!({"Fn::If": ["C", {}, {}]}));
+    whole["Conditions"] = json!({"C": {"Fn::Equals": ["a", "b"]}});
+    accepts(&whole);
+}
+
+#[test]
+fn getatt_attributes_must_exist_with_a_did_you_mean() {
+    let template = |attribute: &str| {
+        json!({"Resources": {
+            "Repo": {"Type": "AWS::ECR::Repository"},
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": ["Repo", attribute]}}},
+            "Q2": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": format!("Repo.{attribute}")}}}
+        }})
+    };
+    let findings = run(&template("RepositoryUrl"));
+    assert_eq!(
+        summary(&findings),
+        [
+            "error unknown-attribute /Resources/Q/Properties/QueueName/Fn::GetAtt/1: `Fn::GetAtt` asks `Repo` (`AWS::ECR::Repository`) for `RepositoryUrl`, which it does not have; did you mean `RepositoryUri`? (it has `Arn` or `RepositoryUri`)",
+            "error unknown-attribute /Resources/Q2/Properties/QueueName/Fn::GetAtt: `Fn::GetAtt` asks `Repo` (`AWS::ECR::Repository`) for `RepositoryUrl`, which it does not have; did you mean `RepositoryUri`? (it has `Arn` or `RepositoryUri`)",
+        ]
+    );
+    accepts(&template("RepositoryUri"));
+    // A nested stack's outputs and a custom resource's attributes are open.
+    accepts(&json!({"Resources": {
+        "S": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://x"}},
+        "C": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn"}},
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": {"Fn::GetAtt": ["S", "Outputs.Name"]},
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["C", "Whatever"]}, "maxReceiveCount": 3}
+        }}
+    }}));
+}
+
+#[test]
+fn off_checks_nothing_against_schemas() {
+    let t = one("AWS::ECR::Repo", json!({"X": 1}));
+    let findings = lint(&LintInput {
+        template: &t,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: false,
+        regions: &[],
+    });
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+}
+
+#[test]
+fn types_a_region_lacks_are_rejected_there() {
+    let t = one("AWS::ECR::PublicRepository", json!({}));
+    let regions = ["us-east-1".to_owned(), "af-south-1".to_owned()];
+    let findings = lint(&LintInput {
+        template: &t,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: true,
+        regions: &regions,
+    });
+    assert_eq!(
+        summary(&findings),
+        ["error unavailable-resource-type /Resources/R/Type: resource `R` has type `AWS::ECR::PublicRepository`, which CloudFormation does not offer in `af-south-1`"]
+    );
+    let findings = lint(&LintInput {
+        template: &t,
+        size_bytes: 1000,
+        provided_parameters: &[],
+        resource_schemas: true,
+        regions: &regions[..1],
+    });
+    assert!(findings.is_empty(), "{:#?}", summary(&findings));
+}
+
+#[test]
+fn function_keys_in_properties_are_left_to_deployment() {
+    accepts(&one(
+        "AWS::ECR::Repository",
+        json!({"RepositoryName": "team/api", "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
+    ));
+}

@@ -32,5 +32,6 @@ mod stacksets;
 mod template_staging;
 #[cfg(unix)]
 mod untrusted;
+mod validate_corpus;
 mod validate_schema;
 mod workflows;

@@ -1,0 +1,696 @@
+//! Checks across the rendered templates of a project, which no linter of one template can do:
+//! the capabilities a template needs against those its stack config lists, one physical name
+//! (a repository, a role, a bucket, a queue, ...) created twice in one account and region,
+//! `stack_output()` of a key the producing stack's rendered template does not output, and
+//! `Fn::ImportValue` of an export no project stack makes (or two stacks exporting one name).
+//!
+//! Each finding is a diagnostic at the place that causes it (a template line through the source
+//! map of a marked render, or a stack config line), with the other place as a note. Marked
+//! renders are made only for stacks that have a finding, so a clean project pays nothing for
+//! locating.
+//!
+//! Not here: the lint of one template (`render::lint`), region names (checked at load,
+//! `project::load`), and anything that asks AWS: every check reads the rendered templates only.
+
+mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::env::{Session, OUTPUT_PLACEHOLDER_PREFIX};
+use super::{offset_of, source, Rendered, Renderer};
+use crate::diag::{Diagnostic, Location};
+use crate::project::{ConfigFormat, Stack};
+use crate::template::parse::Syntax;
+use crate::text::{child, closest};
+use values::{Scope, Where};
+
+/// One rendered stack that the checks read.
+#[derive(Clone, Copy)]
+pub struct Subject<'a> {
+    pub stack: &'a Stack,
+    pub rendered: &'a Rendered,
+}
+
+/// What the checks look at.
+pub struct Input<'a> {
+    /// The stacks being validated: every finding belongs to one of them.
+    pub selected: Vec<Subject<'a>>,
+    /// Stacks rendered only because a selected stack reads their outputs.
+    pub producers: Vec<Subject<'a>>,
+    /// Whether every stack of the project is selected: only then can an import be said to
+    /// have no exporter in the project.
+    pub whole_project: bool,
+}
+
+/// Runs every check; the diagnostics carry their stack.
+pub fn check(renderer: &Renderer, input: &Input) -> Vec<Diagnostic> {
+    let places = Places::new(renderer);
+    let mut out = Vec::new();
+    for s in &input.selected {
+        out.extend(capabilities(&places, *s));
+    }
+    out.extend(physical_names(&places, &input.selected));
+    out.extend(stack_outputs(&places, input));
+    out.extend(exports_and_imports(&places, input));
+    out
+}
+
+// --- locating ------------------------------------------------------------------------------
+
+type Marked = Option<(source::SourceMap, Arc<Session>)>;
+
+/// Finds the source place of a pointer in a rendered template, rendering each stack once more
+/// with line markers the first time one of its places is asked for.
+struct Places<'r, 'p> {
+    renderer: &'r Renderer<'p>,
+    marked: std::sync::Mutex<HashMap<String, Arc<Marked>>>,
+}
+
+impl<'r, 'p> Places<'r, 'p> {
+    fn new(renderer: &'r Renderer<'p>) -> Self {
+        Places {
+            renderer,
+            marked: Default::default(),
+        }
+    }
+
+    fn marked(&self, stack: &Stack) -> Arc<Marked> {
+        let mut cache = self.marked.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(stack.name.clone())
+            .or_insert_with(|| {
+                Arc::new(
+                    super::guarded(|| self.renderer.marked_render(stack))
+                        .ok()
+                        .flatten(),
+                )
+            })
+            .clone()
+    }
+
+    /// (template name, line, column) and the session that names its files; the pointer's
+    /// nearest ancestor that the text shows when the pointer itself is not there (a YAML short
+    /// form is rendered in its long form).
+    fn find(
+        &self,
+        s: Subject,
+        pointer: &str,
+    ) -> Option<(String, usize, Option<usize>, Arc<Session>)> {
+        let marked = self.marked(s.stack);
+        let (map, session) = marked.as_ref().as_ref()?;
+        let mut p = pointer;
+        loop {
+            let pos = match s.rendered.syntax {
+                Syntax::Json => crate::locate::json_pointer_position(&map.text, p),
+                Syntax::Yaml => crate::locate::yaml_pointer_position(&map.text, p),
+            };
+            if let Some((line, col)) = pos {
+                let offset = offset_of(&map.text, line, col);
+                let (name, line, col) = self
+                    .renderer
+                    .source_location(s.stack, map, session, offset)?;
+                return Some((name, line, col, session.clone()));
+            }
+            let cut = p.rfind('/')?;
+            if cut == 0 {
+                return None;
+            }
+            p = &p[..cut];
+        }
+    }
+
+    fn template_file(&self, s: Subject) -> std::path::PathBuf {
+        self.renderer
+            .project
+            .shown(&Path::new("templates").join(&s.stack.template))
+    }
+
+    /// A diagnostic at the template line that produced `pointer`.
+    fn at_pointer(&self, s: Subject, pointer: &str, d: Diagnostic) -> Diagnostic {
+        let d = d.with_stack(&s.stack.name);
+        let note = format!(
+            "at `{pointer}` in the rendered template of `{}`",
+            s.stack.name
+        );
+        match self.find(s, pointer) {
+            Some((name, line, col, session)) => self
+                .renderer
+                .with_source(d, name, line, col, &s.stack.template, &session)
+                .with_note(note),
+            None => d.in_file(&self.template_file(s)).with_note(note),
+        }
+    }
+
+    /// Where `pointer` of a stack's rendered template comes from, as `file:line:column`.
+    fn place(&self, s: Subject, pointer: &str) -> String {
+        match self.find(s, pointer) {
+            Some((name, line, col, session)) => Location::at(
+                self.renderer.project.shown(&session.file_of(&name)),
+                line,
+                col,
+            )
+            .to_string(),
+            None => self.template_file(s).display().to_string(),
+        }
+    }
+}
+
+// --- 1. capabilities -----------------------------------------------------------------------
+
+const IAM: &str = "CAPABILITY_IAM";
+const NAMED_IAM: &str = "CAPABILITY_NAMED_IAM";
+const AUTO_EXPAND: &str = "CAPABILITY_AUTO_EXPAND";
+
+/// The capabilities the template needs that the stack's `capabilities` list (its own or
+/// `defaults.capabilities`) leaves out. An empty list says nothing: `plan` acknowledges what
+/// the template needs, as sceptre and rain do. A list that is written but incomplete is a
+/// warning: `plan` still acknowledges the rest (CloudFormation will not reject the stack), but
+/// the list no longer says what the stack may create.
+fn capabilities(places: &Places, s: Subject) -> Vec<Diagnostic> {
+    let listed = &s.stack.capabilities;
+    if listed.is_empty() {
+        return Vec::new();
+    }
+    let has = |c: &str| listed.iter().any(|l| l == c);
+    let needed = crate::template::params::required_capabilities(&s.rendered.template, &[]);
+    let mut out = Vec::new();
+    for cap in needed {
+        let covered = has(&cap) || (cap == IAM && has(NAMED_IAM));
+        if covered {
+            continue;
+        }
+        let (pointer, what, why) = why_needed(&s.rendered.template, &cap);
+        let project = places.renderer.project;
+        let own_key = match s.stack.format {
+            ConfigFormat::Native => "capabilities",
+            ConfigFormat::StackParams => "Capabilities",
+        };
+        let own = crate::locate::config::yaml_key_position(&s.stack.source, &[own_key]).is_some()
+            || (s.stack.format == ConfigFormat::StackParams
+                && s.stack.source.contains("\"Capabilities\""));
+        let mut fixed: Vec<&str> = listed.iter().map(String::as_str).collect();
+        if cap == NAMED_IAM {
+            fixed.retain(|c| *c != IAM);
+        }
+        fixed.push(&cap);
+        let d = Diagnostic::warning(
+            "missing-capability",
+            format!("`capabilities` does not list `{cap}`, which the template needs: {why}"),
+        )
+        .with_note(format!("{}: {}", what, places.place(s, &pointer)))
+        .with_note(
+            "`plan` acknowledges what the template needs whatever the list says, so CloudFormation accepts the stack; but a list is read as what the stack may create",
+        )
+        .with_note(format!("fix: `capabilities: [{}]`", fixed.join(", ")));
+        let d = if own {
+            s.stack.diagnostic_at(project, &[own_key], d)
+        } else {
+            let file = project.shown(Path::new(crate::project::PROJECT_FILE));
+            let text = project
+                .files()
+                .text(Path::new(crate::project::PROJECT_FILE));
+            let loc = text
+                .as_deref()
+                .and_then(|t| {
+                    crate::locate::config::yaml_key_position(t, &["defaults", "capabilities"])
+                })
+                .map(|(l, c)| Location::at(&file, l, Some(c)))
+                .unwrap_or_else(|| Location::file(&file));
+            d.at(loc, text.as_deref())
+                .with_stack(&s.stack.name)
+                .with_note(format!(
+                    "stack `{}` takes `defaults.capabilities`: list them in its config, or here",
+                    s.stack.name
+                ))
+        };
+        out.push(d);
+    }
+    out
+}
+
+/// The pointer of the first thing in a template that needs `cap`, its name, and why.
+fn why_needed(template: &Value, cap: &str) -> (String, String, String) {
+    if cap == AUTO_EXPAND && template.get("Transform").is_some() {
+        return (
+            "/Transform".to_owned(),
+            "`Transform`".to_owned(),
+            "it has a `Transform`".to_owned(),
+        );
+    }
+    if let Some(resources) = template.get("Resources").and_then(Value::as_object) {
+        for (name, r) in resources {
+            let one = serde_json::json!({ "Resources": { name.as_str(): r } });
+            let needs = crate::template::params::required_capabilities(&one, &[]);
+            let hit = needs.iter().any(|c| c == cap)
+                || (cap == IAM && needs.iter().any(|c| c == NAMED_IAM));
+            if hit {
+                let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+                let pointer = child("/Resources", name);
+                let named = r
+                    .get("Properties")
+                    .and_then(Value::as_object)
+                    .and_then(|p| {
+                        [
+                            "RoleName",
+                            "ManagedPolicyName",
+                            "UserName",
+                            "GroupName",
+                            "InstanceProfileName",
+                        ]
+                        .into_iter()
+                        .find(|k| p.contains_key(*k))
+                    });
+                return match (cap, named) {
+                    (NAMED_IAM, Some(k)) => (
+                        child(&child(&pointer, "Properties"), k),
+                        format!("`{name}`"),
+                        format!("resource `{name}` ({ty}) has a custom name (`{k}`)"),
+                    ),
+                    _ => (
+                        pointer,
+                        format!("`{name}`"),
+                        format!("resource `{name}` is an `{ty}`"),
+                    ),
+                };
+            }
+        }
+    }
+    (
+        "".to_owned(),
+        "the template".to_owned(),
+        "its resources".to_owned(),
+    )
+}
+
+// --- 3. physical names ---------------------------------------------------------------------
+
+/// How far a name must be unique.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Reach {
+    /// One account and region.
+    Regional,
+    /// One account, every region (IAM).
+    Account,
+    /// Every account (S3 buckets).
+    Global,
+}
+
+/// Resource types whose name property makes a physical name, how far it must be unique, and
+/// whether the name ignores case.
+const NAMED: &[(&str, &str, Reach, bool)] = &[
+    (
+        "AWS::ECR::Repository",
+        "RepositoryName",
+        Reach::Regional,
+        false,
+    ),
+    ("AWS::IAM::Role", "RoleName", Reach::Account, true),
+    (
+        "AWS::IAM::ManagedPolicy",
+        "ManagedPolicyName",
+        Reach::Account,
+        true,
+    ),
+    ("AWS::IAM::User", "UserName", Reach::Account, true),
+    ("AWS::IAM::Group", "GroupName", Reach::Account, true),
+    (
+        "AWS::IAM::InstanceProfile",
+        "InstanceProfileName",
+        Reach::Account,
+        true,
+    ),
+    ("AWS::S3::Bucket", "BucketName", Reach::Global, false),
+    ("AWS::SQS::Queue", "QueueName", Reach::Regional, false),
+    ("AWS::SNS::Topic", "TopicName", Reach::Regional, false),
+    (
+        "AWS::Logs::LogGroup",
+        "LogGroupName",
+        Reach::Regional,
+        false,
+    ),
+    ("AWS::KMS::Alias", "AliasName", Reach::Regional, false),
+    ("AWS::DynamoDB::Table", "TableName", Reach::Regional, false),
+    (
+        "AWS::Lambda::Function",
+        "FunctionName",
+        Reach::Regional,
+        false,
+    ),
+    ("AWS::SSM::Parameter", "Name", Reach::Regional, false),
+    (
+        "AWS::SecretsManager::Secret",
+        "Name",
+        Reach::Regional,
+        false,
+    ),
+    (
+        "AWS::StepFunctions::StateMachine",
+        "StateMachineName",
+        Reach::Regional,
+        false,
+    ),
+    (
+        "AWS::CloudWatch::Alarm",
+        "AlarmName",
+        Reach::Regional,
+        false,
+    ),
+    ("AWS::Kinesis::Stream", "Name", Reach::Regional, false),
+];
+
+/// One physical name, where it is made.
+struct Made<'a> {
+    subject: Subject<'a>,
+    pointer: String,
+    resource: String,
+    name: String,
+}
+
+fn physical_names<'a>(places: &Places, selected: &[Subject<'a>]) -> Vec<Diagnostic> {
+    let mut groups: BTreeMap<(&str, Where, String), Vec<Made<'a>>> = BTreeMap::new();
+    for s in selected {
+        let scope = Scope::of(places.renderer.project, *s);
+        let Some(resources) = s
+            .rendered
+            .template
+            .get("Resources")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (logical, r) in resources {
+            // A resource with a condition may not be made at all.
+            if r.get("Condition").is_some() {
+                continue;
+            }
+            let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+            let Some((_, prop, reach, fold)) = NAMED.iter().find(|(t, ..)| *t == ty) else {
+                continue;
+            };
+            let Some(value) = r.get("Properties").and_then(|p| p.get(*prop)) else {
+                continue;
+            };
+            let Some(name) = values::resolve(value, &scope) else {
+                continue;
+            };
+            let key_name = if *fold {
+                name.to_lowercase()
+            } else {
+                name.clone()
+            };
+            let at = scope.place(*reach, s.stack);
+            groups.entry((ty, at, key_name)).or_default().push(Made {
+                subject: *s,
+                pointer: child(&child(&child("/Resources", logical), "Properties"), prop),
+                resource: logical.clone(),
+                name,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for ((ty, at, _), made) in groups {
+        if made.len() < 2 {
+            continue;
+        }
+        for (i, m) in made.iter().enumerate() {
+            let others = match made.len() - 1 {
+                1 => "another resource also makes".to_owned(),
+                n => format!("{n} other resources also make"),
+            };
+            let mut d = Diagnostic::error(
+                "duplicate-name",
+                format!(
+                    "`{}` ({ty}) is named `{}`, a name {others} {}: CloudFormation fails to create the second",
+                    m.resource,
+                    m.name,
+                    at.describe()
+                ),
+            );
+            for (j, other) in made.iter().enumerate() {
+                if i != j {
+                    d = d.with_note(format!(
+                        "also `{}` of stack `{}`: {}",
+                        other.resource,
+                        other.subject.stack.name,
+                        places.place(other.subject, &other.pointer)
+                    ));
+                }
+            }
+            out.push(places.at_pointer(m.subject, &m.pointer, d));
+        }
+    }
+    out
+}
+
+// --- 4. stack_output() ---------------------------------------------------------------------
+
+/// The `stack_output(stack, key)` calls a render made: their placeholders in its text and
+/// parameters. A call the render did not make (a branch not taken) is not checked.
+fn output_calls(rendered: &Rendered) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let texts = std::iter::once(rendered.text.as_str())
+        .chain(rendered.parameters.values().map(String::as_str));
+    for text in texts {
+        let mut rest = text;
+        while let Some(i) = rest.find(OUTPUT_PLACEHOLDER_PREFIX) {
+            rest = &rest[i + OUTPUT_PLACEHOLDER_PREFIX.len()..];
+            let Some(end) = rest.find(')') else { break };
+            if let Some((stack, key)) = rest[..end].split_once('.') {
+                let call = (stack.to_owned(), key.to_owned());
+                if !out.contains(&call) {
+                    out.push(call);
+                }
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn stack_outputs(places: &Places, input: &Input) -> Vec<Diagnostic> {
+    let by_name: HashMap<&str, Subject> = input
+        .selected
+        .iter()
+        .chain(&input.producers)
+        .map(|s| (s.stack.name.as_str(), *s))
+        .collect();
+    let mut out = Vec::new();
+    for s in &input.selected {
+        for (dep, key) in output_calls(s.rendered) {
+            // A stack that is not in the project is an error at load; one that did not render
+            // has its own errors.
+            let Some(producer) = by_name.get(dep.as_str()) else {
+                continue;
+            };
+            let outputs = producer
+                .rendered
+                .template
+                .get("Outputs")
+                .and_then(Value::as_object);
+            if outputs.is_some_and(|o| o.contains_key(&key)) {
+                continue;
+            }
+            let keys: Vec<&str> = outputs
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let mut d = Diagnostic::error(
+                "unknown-output",
+                format!(
+                    "`stack_output('{dep}', '{key}')`: the template of stack `{dep}` has no output `{key}`"
+                ),
+            );
+            if let Some(m) = closest(&key, keys.iter().copied()) {
+                d = d.with_note(format!("did you mean `{m}`?"));
+            }
+            d = d.with_note(if keys.is_empty() {
+                format!(
+                    "stack `{dep}` outputs nothing: {}",
+                    places.template_file(*producer).display()
+                )
+            } else {
+                format!(
+                    "the outputs of stack `{dep}`: {} ({})",
+                    keys.join(", "),
+                    places.place(*producer, "/Outputs")
+                )
+            });
+            out.push(locate_call(places, *s, &dep, &key, d));
+        }
+    }
+    out
+}
+
+/// Points at the `stack_output('dep', 'key')` call: in the stack config, else in the template.
+fn locate_call(places: &Places, s: Subject, dep: &str, key: &str, d: Diagnostic) -> Diagnostic {
+    let project = places.renderer.project;
+    let find = |text: &str| {
+        text.lines().enumerate().find_map(|(i, line)| {
+            let at = line.find("stack_output(")?;
+            let rest = &line[at..];
+            let named =
+                |v: &str| rest.contains(&format!("'{v}'")) || rest.contains(&format!("\"{v}\""));
+            (named(dep) && named(key)).then(|| (i + 1, line[..at].chars().count() + 1))
+        })
+    };
+    if let Some((l, c)) = find(&s.stack.source) {
+        return d
+            .at(
+                Location::at(project.shown(&s.stack.file), l, Some(c)),
+                Some(&s.stack.source),
+            )
+            .with_stack(&s.stack.name);
+    }
+    let rel = Path::new("templates").join(&s.stack.template);
+    if let Some(text) = project.files().text(&rel) {
+        if let Some((l, c)) = find(&text) {
+            return d
+                .at(Location::at(project.shown(&rel), l, Some(c)), Some(&text))
+                .with_stack(&s.stack.name);
+        }
+    }
+    d.in_file(&places.template_file(s))
+        .with_stack(&s.stack.name)
+}
+
+// --- 5. exports and imports ----------------------------------------------------------------
+
+struct Export<'a> {
+    subject: Subject<'a>,
+    pointer: String,
+    output: String,
+}
+
+fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
+    let project = places.renderer.project;
+    // Exports of every rendered stack (StackSets export once per instance: left out).
+    let mut exports: BTreeMap<(Where, String), Vec<Export>> = BTreeMap::new();
+    for s in input.selected.iter().chain(&input.producers) {
+        if s.stack.kind.is_set() {
+            continue;
+        }
+        let scope = Scope::of(project, *s);
+        let Some(outputs) = s
+            .rendered
+            .template
+            .get("Outputs")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (key, o) in outputs {
+            if o.get("Condition").is_some() {
+                continue;
+            }
+            let Some(name) = o
+                .get("Export")
+                .and_then(|e| e.get("Name"))
+                .and_then(|n| values::resolve(n, &scope))
+            else {
+                continue;
+            };
+            let pointer = child(&child(&child("/Outputs", key), "Export"), "Name");
+            exports
+                .entry((scope.place(Reach::Regional, s.stack), name))
+                .or_default()
+                .push(Export {
+                    subject: *s,
+                    pointer,
+                    output: key.clone(),
+                });
+        }
+    }
+    let mut out = Vec::new();
+    let selected = |s: &Stack| input.selected.iter().any(|x| x.stack.name == s.name);
+    for ((at, name), list) in &exports {
+        if list.len() < 2 {
+            continue;
+        }
+        for (i, e) in list.iter().enumerate() {
+            if !selected(e.subject.stack) {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                "duplicate-export",
+                format!(
+                    "output `{}` exports `{name}`, which another stack also exports {}: export names are unique per account and region, so CloudFormation fails to create the second",
+                    e.output,
+                    at.describe()
+                ),
+            );
+            for (j, other) in list.iter().enumerate() {
+                if i != j {
+                    d = d.with_note(format!(
+                        "also exported by stack `{}`: {}",
+                        other.subject.stack.name,
+                        places.place(other.subject, &other.pointer)
+                    ));
+                }
+            }
+            out.push(places.at_pointer(e.subject, &e.pointer, d));
+        }
+    }
+    if !input.whole_project {
+        return out;
+    }
+    for s in &input.selected {
+        if s.stack.kind.is_set() {
+            continue;
+        }
+        let scope = Scope::of(project, *s);
+        let here = scope.place(Reach::Regional, s.stack);
+        let mut imports = Vec::new();
+        values::imports(&s.rendered.template, "", &mut imports);
+        for (pointer, value) in imports {
+            let Some(name) = values::resolve(value, &scope) else {
+                continue;
+            };
+            if exports.contains_key(&(here.clone(), name.clone())) {
+                continue;
+            }
+            let mut d = Diagnostic::warning(
+                "unknown-import",
+                format!(
+                    "`Fn::ImportValue` of `{name}`, which no stack of the project exports {}: unless a stack outside the project exports it, CloudFormation fails to create this stack",
+                    here.describe()
+                ),
+            );
+            let elsewhere: Vec<String> = exports
+                .iter()
+                .filter(|((_, n), _)| *n == name)
+                .flat_map(|((w, _), list)| {
+                    list.iter().map(move |e| {
+                        format!(
+                            "stack `{}` exports it {}",
+                            e.subject.stack.name,
+                            w.describe()
+                        )
+                    })
+                })
+                .collect();
+            if !elsewhere.is_empty() {
+                d = d.with_note(format!(
+                    "{}; an import reads only the exports of its own account and region",
+                    elsewhere.join("; ")
+                ));
+            } else {
+                let names: Vec<&str> = exports
+                    .keys()
+                    .filter(|(w, _)| *w == here)
+                    .map(|(_, n)| n.as_str())
+                    .collect();
+                if let Some(m) = closest(&name, names) {
+                    d = d.with_note(format!("did you mean `{m}`?"));
+                }
+            }
+            out.push(places.at_pointer(*s, &pointer, d));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -32,4 +32,5 @@ mod stacksets;
 mod template_staging;
 #[cfg(unix)]
 mod untrusted;
+mod validate_project;
 mod workflows;

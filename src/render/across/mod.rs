@@ -52,6 +52,7 @@ pub fn check(renderer: &Renderer, input: &Input) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for s in &input.selected {
         out.extend(capabilities(&places, *s));
+        out.extend(partition(&places, *s));
     }
     out.extend(physical_names(&places, &input.selected));
     out.extend(stack_outputs(&places, input));
@@ -284,6 +285,76 @@ fn why_needed(template: &Value, cap: &str) -> (String, String, String) {
         "the template".to_owned(),
         "its resources".to_owned(),
     )
+}
+
+// --- 2. the partition of a stack's region and of its roles ------------------------------------
+
+/// A role to assume (the account's `role_arn`) or to hand CloudFormation (the stack's) in
+/// another partition than the stack's region: STS or CloudFormation refuses it. (Region names
+/// themselves are checked at load, with a did-you-mean.)
+fn partition(places: &Places, s: Subject) -> Vec<Diagnostic> {
+    let project = places.renderer.project;
+    let Some(region) = s.stack.region.as_deref().filter(|_| !s.stack.kind.is_set()) else {
+        return Vec::new();
+    };
+    let Some(want) = crate::region::partition_of(region) else {
+        return Vec::new();
+    };
+    let of = |arn: &str| arn.split(':').nth(1).map(str::to_owned);
+    let mut out = Vec::new();
+    let message = |what: &str, arn: &str, has: &str| {
+        Diagnostic::error(
+            "wrong-partition",
+            format!(
+                "{what} `{arn}` is in partition `{has}`, but stack `{}` is in region {region}, of partition `{want}`",
+                s.stack.name
+            ),
+        )
+        .with_note(format!(
+            "use the role's ARN in `{want}` (`arn:{want}:iam::...`), or a region of `{has}`"
+        ))
+    };
+    if let Some(arn) = &s.stack.role_arn {
+        match of(arn) {
+            Some(has) if has != want => out.push(s.stack.diagnostic_at(
+                project,
+                &["role_arn"],
+                message("`role_arn`", arn, &has),
+            )),
+            _ => {}
+        }
+    }
+    if let Some(account) = project.account_of(s.stack) {
+        if let Some(arn) = &account.role_arn {
+            match of(arn) {
+                Some(has) if has != want => {
+                    let file = Path::new(crate::project::PROJECT_FILE);
+                    let text = project.files().text(file);
+                    let loc = text
+                        .as_deref()
+                        .and_then(|t| {
+                            // The key, else its account (written in flow style).
+                            let key = |p: &[&str]| crate::locate::config::yaml_key_position(t, p);
+                            key(&["accounts", &account.name, "role_arn"])
+                                .or_else(|| key(&["accounts", &account.name]))
+                        })
+                        .map(|(l, c)| Location::at(project.shown(file), l, Some(c)))
+                        .unwrap_or_else(|| Location::file(project.shown(file)));
+                    out.push(
+                        message(
+                            &format!("account `{}`'s `role_arn`", account.name),
+                            arn,
+                            &has,
+                        )
+                        .at(loc, text.as_deref())
+                        .with_stack(&s.stack.name),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 // --- 3. physical names ---------------------------------------------------------------------

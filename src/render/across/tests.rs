@@ -398,3 +398,34 @@ fn values_resolve_only_when_certain() {
         assert_eq!(r(unknown.clone()), None, "{unknown}");
     }
 }
+
+#[test]
+fn a_role_of_another_partition_than_the_region_is_an_error_at_the_role() {
+    let little = "defaults: {region: cn-north-1, account: a}\naccounts:\n  a: {id: \"111111111111\", role_arn: \"arn:aws:iam::111111111111:role/deploy\"}\n";
+    let files = [
+        (
+            "stacks/s.yaml",
+            "name: s\ntemplate: q.json\nrole_arn: arn:aws:iam::111111111111:role/cfn\n",
+        ),
+        (
+            "templates/q.json",
+            "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}",
+        ),
+    ];
+    let d = diags_of(little, &files, &[]);
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(d[0].code, "wrong-partition");
+    ends(&d[0], "stacks/s.yaml", 3);
+    ends(&d[1], "little.yaml", 3);
+    assert!(
+        d[1].message.contains(
+            "partition `aws`, but stack `s` is in region cn-north-1, of partition `aws-cn`"
+        ),
+        "{}",
+        d[1]
+    );
+    let fixed = little.replace("arn:aws:", "arn:aws-cn:");
+    let files = [files[0], files[1]].map(|(f, t)| (f, t.replace("arn:aws:", "arn:aws-cn:")));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    assert!(diags_of(&fixed, &refs, &[]).is_empty());
+}

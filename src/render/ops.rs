@@ -70,7 +70,12 @@ pub fn validate(
 ) -> Result<Validation> {
     let stacks = project.select(&selection.names, selection.all)?;
     let renderer = Renderer::new(project, options);
-    let checked = crate::parallel::map(&stacks, |stack| renderer.check(stack));
+    // Each render gives its facts to the project checks and is dropped.
+    let checked = crate::parallel::map(&stacks, |stack| {
+        let (rendered, diags) = renderer.check(stack);
+        let facts = rendered.map(|r| super::across::facts(&renderer, stack, &r));
+        (facts, diags)
+    });
     // The stacks whose outputs the selected ones read, rendered (not linted) for their outputs.
     let mut producers: Vec<&crate::project::Stack> = Vec::new();
     for stack in &stacks {
@@ -83,13 +88,18 @@ pub fn validate(
             }
         }
     }
-    let produced = crate::parallel::map(&producers, |stack| renderer.render(stack).ok());
+    let produced = crate::parallel::map(&producers, |stack| {
+        renderer
+            .render(stack)
+            .ok()
+            .map(|r| super::across::facts(&renderer, stack, &r))
+    });
     let input = super::across::Input {
         selected: subjects(
             stacks
                 .iter()
                 .copied()
-                .zip(checked.iter().map(|(r, _)| r.as_ref()))
+                .zip(checked.iter().map(|(f, _)| f.as_ref()))
                 .collect(),
         ),
         producers: subjects(
@@ -133,12 +143,10 @@ pub fn validate(
 
 /// The stacks that rendered, with their renders.
 fn subjects<'a>(
-    pairs: Vec<(&'a crate::project::Stack, Option<&'a super::Rendered>)>,
+    pairs: Vec<(&'a crate::project::Stack, Option<&'a super::across::Facts>)>,
 ) -> Vec<super::across::Subject<'a>> {
     pairs
         .into_iter()
-        .filter_map(|(stack, rendered)| {
-            rendered.map(|rendered| super::across::Subject { stack, rendered })
-        })
+        .filter_map(|(stack, facts)| facts.map(|facts| super::across::Subject { stack, facts }))
         .collect()
 }

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Places, Subject};
+use super::{At, Places};
 use crate::diag::{Diagnostic, Location};
 use crate::project::ConfigFormat;
+use crate::render::Rendered;
 use crate::text::child;
 
 // --- 1. capabilities -----------------------------------------------------------------------
@@ -23,20 +24,20 @@ const AUTO_EXPAND: &str = "CAPABILITY_AUTO_EXPAND";
 /// the template needs, as sceptre and rain do. A list that is written but incomplete is a
 /// warning: `plan` still acknowledges the rest (CloudFormation will not reject the stack), but
 /// the list no longer says what the stack may create.
-pub(super) fn capabilities(places: &Places, s: Subject) -> Vec<Diagnostic> {
+pub(super) fn capabilities(places: &Places, s: At, rendered: &Rendered) -> Vec<Diagnostic> {
     let listed = &s.stack.capabilities;
     if listed.is_empty() {
         return Vec::new();
     }
     let has = |c: &str| listed.iter().any(|l| l == c);
-    let needed = crate::template::params::required_capabilities(&s.rendered.template, &[]);
+    let needed = crate::template::params::required_capabilities(&rendered.template, &[]);
     let mut out = Vec::new();
     for cap in needed {
         let covered = has(&cap) || (cap == IAM && has(NAMED_IAM));
         if covered {
             continue;
         }
-        let (pointer, what, why) = why_needed(&s.rendered.template, &cap);
+        let (pointer, what, why) = why_needed(&rendered.template, &cap);
         let project = places.renderer.project;
         let own_key = match s.stack.format {
             ConfigFormat::Native => "capabilities",
@@ -144,7 +145,7 @@ fn why_needed(template: &Value, cap: &str) -> (String, String, String) {
 /// A role to assume (the account's `role_arn`) or to hand CloudFormation (the stack's) in
 /// another partition than the stack's region: STS or CloudFormation refuses it. (Region names
 /// themselves are checked at load, with a did-you-mean.)
-pub(super) fn partition(places: &Places, s: Subject) -> Vec<Diagnostic> {
+pub(super) fn partition(places: &Places, s: At) -> Vec<Diagnostic> {
     let project = places.renderer.project;
     let Some(region) = s.stack.region.as_deref().filter(|_| !s.stack.kind.is_set()) else {
         return Vec::new();

@@ -29,11 +29,159 @@ use crate::template::parse::Syntax;
 use crate::text::{child, closest};
 use values::{Scope, Where};
 
-/// One rendered stack that the checks read.
+/// One rendered stack that the checks read: its stack and the facts taken from its render.
 #[derive(Clone, Copy)]
 pub struct Subject<'a> {
     pub stack: &'a Stack,
-    pub rendered: &'a Rendered,
+    pub facts: &'a Facts,
+}
+
+/// A stack whose places are looked for, and the syntax of its template.
+#[derive(Clone, Copy)]
+pub(super) struct At<'a> {
+    pub stack: &'a Stack,
+    pub syntax: Syntax,
+}
+
+impl<'a> Subject<'a> {
+    fn at(&self) -> At<'a> {
+        At {
+            stack: self.stack,
+            syntax: self.facts.syntax,
+        }
+    }
+}
+
+/// What the checks need of one rendered template, taken while the render is at hand, so that
+/// the renders of a large project are not all kept until every stack has rendered.
+pub struct Facts {
+    syntax: Syntax,
+    /// The findings about the stack alone: capabilities, partitions.
+    config: Vec<Diagnostic>,
+    names: Vec<Named>,
+    /// The keys of `Outputs`.
+    outputs: Vec<String>,
+    exports: Vec<Exported>,
+    /// Where the stack's imports read exports, and each import: its name and pointer.
+    here: Where,
+    imports: Vec<(String, String)>,
+    /// The `stack_output()` calls the render made.
+    calls: Vec<(String, String)>,
+}
+
+/// A physical name a template makes.
+struct Named {
+    ty: &'static str,
+    at: Where,
+    /// The name as compared (IAM names ignore case).
+    key: String,
+    name: String,
+    pointer: String,
+    resource: String,
+}
+
+/// An export a template makes.
+struct Exported {
+    at: Where,
+    name: String,
+    pointer: String,
+    output: String,
+}
+
+/// Takes the facts of a rendered stack, and checks its config against it.
+pub fn facts(renderer: &Renderer, stack: &Stack, rendered: &Rendered) -> Facts {
+    let project = renderer.project;
+    let scope = Scope::of(project, stack, rendered);
+    let places = Places::new(renderer);
+    let at = At {
+        stack,
+        syntax: rendered.syntax,
+    };
+    let mut config = config::capabilities(&places, at, rendered);
+    config.extend(config::partition(&places, at));
+    let template = &rendered.template;
+    let mut names = Vec::new();
+    for (logical, r) in template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        // A resource with a condition may not be made at all.
+        if r.get("Condition").is_some() {
+            continue;
+        }
+        let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let Some((ty, prop, reach, fold)) = NAMED.iter().find(|(t, ..)| *t == ty) else {
+            continue;
+        };
+        let Some(value) = r.get("Properties").and_then(|p| p.get(*prop)) else {
+            continue;
+        };
+        let Some(name) = values::resolve(value, &scope) else {
+            continue;
+        };
+        names.push(Named {
+            ty,
+            at: scope.place(*reach, stack),
+            key: if *fold {
+                name.to_lowercase()
+            } else {
+                name.clone()
+            },
+            name,
+            pointer: child(&child(&child("/Resources", logical), "Properties"), prop),
+            resource: logical.clone(),
+        });
+    }
+    let outputs = template.get("Outputs").and_then(Value::as_object);
+    let mut exports = Vec::new();
+    // StackSets export once per instance: left out.
+    for (key, o) in outputs
+        .into_iter()
+        .flatten()
+        .filter(|_| !stack.kind.is_set())
+    {
+        if o.get("Condition").is_some() {
+            continue;
+        }
+        let Some(name) = o
+            .get("Export")
+            .and_then(|e| e.get("Name"))
+            .and_then(|n| values::resolve(n, &scope))
+        else {
+            continue;
+        };
+        exports.push(Exported {
+            at: scope.place(Reach::Regional, stack),
+            name,
+            pointer: child(&child(&child("/Outputs", key), "Export"), "Name"),
+            output: key.clone(),
+        });
+    }
+    let mut imports = Vec::new();
+    // Most templates import nothing: skip the walk.
+    if !stack.kind.is_set() && rendered.text.contains("ImportValue") {
+        let mut found = Vec::new();
+        values::imports(template, "", &mut found);
+        for (pointer, value) in found {
+            if let Some(name) = values::resolve(value, &scope) {
+                imports.push((name, pointer));
+            }
+        }
+    }
+    Facts {
+        syntax: rendered.syntax,
+        config,
+        names,
+        outputs: outputs
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default(),
+        exports,
+        here: scope.place(Reach::Regional, stack),
+        imports,
+        calls: output_calls(rendered),
+    }
 }
 
 /// What the checks look at.
@@ -52,8 +200,7 @@ pub fn check(renderer: &Renderer, input: &Input) -> Vec<Diagnostic> {
     let places = Places::new(renderer);
     let mut out = Vec::new();
     for s in &input.selected {
-        out.extend(config::capabilities(&places, *s));
-        out.extend(config::partition(&places, *s));
+        out.extend(s.facts.config.iter().cloned());
     }
     out.extend(physical_names(&places, &input.selected));
     out.extend(stack_outputs(&places, input));
@@ -97,16 +244,12 @@ impl<'r, 'p> Places<'r, 'p> {
     /// (template name, line, column) and the session that names its files; the pointer's
     /// nearest ancestor that the text shows when the pointer itself is not there (a YAML short
     /// form is rendered in its long form).
-    fn find(
-        &self,
-        s: Subject,
-        pointer: &str,
-    ) -> Option<(String, usize, Option<usize>, Arc<Session>)> {
+    fn find(&self, s: At, pointer: &str) -> Option<(String, usize, Option<usize>, Arc<Session>)> {
         let marked = self.marked(s.stack);
         let (map, session) = marked.as_ref().as_ref()?;
         let mut p = pointer;
         loop {
-            let pos = match s.rendered.syntax {
+            let pos = match s.syntax {
                 Syntax::Json => crate::locate::json_pointer_position(&map.text, p),
                 Syntax::Yaml => crate::locate::yaml_pointer_position(&map.text, p),
             };
@@ -125,14 +268,14 @@ impl<'r, 'p> Places<'r, 'p> {
         }
     }
 
-    fn template_file(&self, s: Subject) -> std::path::PathBuf {
+    fn template_file(&self, s: At) -> std::path::PathBuf {
         self.renderer
             .project
             .shown(&Path::new("templates").join(&s.stack.template))
     }
 
     /// A diagnostic at the template line that produced `pointer`.
-    fn at_pointer(&self, s: Subject, pointer: &str, d: Diagnostic) -> Diagnostic {
+    fn at_pointer(&self, s: At, pointer: &str, d: Diagnostic) -> Diagnostic {
         let d = d.with_stack(&s.stack.name);
         let note = format!(
             "at `{pointer}` in the rendered template of `{}`",
@@ -148,7 +291,7 @@ impl<'r, 'p> Places<'r, 'p> {
     }
 
     /// Where `pointer` of a stack's rendered template comes from, as `file:line:column`.
-    fn place(&self, s: Subject, pointer: &str) -> String {
+    fn place(&self, s: At, pointer: &str) -> String {
         match self.find(s, pointer) {
             Some((name, line, col, session)) => Location::at(
                 self.renderer.project.shown(&session.file_of(&name)),
@@ -240,50 +383,17 @@ const NAMED: &[(&str, &str, Reach, bool)] = &[
 /// One physical name, where it is made.
 struct Made<'a> {
     subject: Subject<'a>,
-    pointer: String,
-    resource: String,
-    name: String,
+    named: &'a Named,
 }
 
 fn physical_names<'a>(places: &Places, selected: &[Subject<'a>]) -> Vec<Diagnostic> {
-    let mut groups: BTreeMap<(&str, Where, String), Vec<Made<'a>>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &Where, &str), Vec<Made<'a>>> = BTreeMap::new();
     for s in selected {
-        let scope = Scope::of(places.renderer.project, *s);
-        let Some(resources) = s
-            .rendered
-            .template
-            .get("Resources")
-            .and_then(Value::as_object)
-        else {
-            continue;
-        };
-        for (logical, r) in resources {
-            // A resource with a condition may not be made at all.
-            if r.get("Condition").is_some() {
-                continue;
-            }
-            let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-            let Some((_, prop, reach, fold)) = NAMED.iter().find(|(t, ..)| *t == ty) else {
-                continue;
-            };
-            let Some(value) = r.get("Properties").and_then(|p| p.get(*prop)) else {
-                continue;
-            };
-            let Some(name) = values::resolve(value, &scope) else {
-                continue;
-            };
-            let key_name = if *fold {
-                name.to_lowercase()
-            } else {
-                name.clone()
-            };
-            let at = scope.place(*reach, s.stack);
-            groups.entry((ty, at, key_name)).or_default().push(Made {
-                subject: *s,
-                pointer: child(&child(&child("/Resources", logical), "Properties"), prop),
-                resource: logical.clone(),
-                name,
-            });
+        for named in &s.facts.names {
+            groups
+                .entry((named.ty, &named.at, &named.key))
+                .or_default()
+                .push(Made { subject: *s, named });
         }
     }
     let mut out = Vec::new();
@@ -300,8 +410,8 @@ fn physical_names<'a>(places: &Places, selected: &[Subject<'a>]) -> Vec<Diagnost
                 "duplicate-name",
                 format!(
                     "`{}` ({ty}) is named `{}`, a name {others} {}: CloudFormation fails to create the second",
-                    m.resource,
-                    m.name,
+                    m.named.resource,
+                    m.named.name,
                     at.describe()
                 ),
             );
@@ -309,13 +419,13 @@ fn physical_names<'a>(places: &Places, selected: &[Subject<'a>]) -> Vec<Diagnost
                 if i != j {
                     d = d.with_note(format!(
                         "also `{}` of stack `{}`: {}",
-                        other.resource,
+                        other.named.resource,
                         other.subject.stack.name,
-                        places.place(other.subject, &other.pointer)
+                        places.place(other.subject.at(), &other.named.pointer)
                     ));
                 }
             }
-            out.push(places.at_pointer(m.subject, &m.pointer, d));
+            out.push(places.at_pointer(m.subject.at(), &m.named.pointer, d));
         }
     }
     out
@@ -355,52 +465,45 @@ fn stack_outputs(places: &Places, input: &Input) -> Vec<Diagnostic> {
         .collect();
     let mut out = Vec::new();
     for s in &input.selected {
-        for (dep, key) in output_calls(s.rendered) {
+        for (dep, key) in &s.facts.calls {
             // A stack that is not in the project is an error at load; one that did not render
             // has its own errors.
             let Some(producer) = by_name.get(dep.as_str()) else {
                 continue;
             };
-            let outputs = producer
-                .rendered
-                .template
-                .get("Outputs")
-                .and_then(Value::as_object);
-            if outputs.is_some_and(|o| o.contains_key(&key)) {
+            let keys: Vec<&str> = producer.facts.outputs.iter().map(String::as_str).collect();
+            if keys.contains(&key.as_str()) {
                 continue;
             }
-            let keys: Vec<&str> = outputs
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
             let mut d = Diagnostic::error(
                 "unknown-output",
                 format!(
                     "`stack_output('{dep}', '{key}')`: the template of stack `{dep}` has no output `{key}`"
                 ),
             );
-            if let Some(m) = closest(&key, keys.iter().copied()) {
+            if let Some(m) = closest(key, keys.iter().copied()) {
                 d = d.with_note(format!("did you mean `{m}`?"));
             }
             d = d.with_note(if keys.is_empty() {
                 format!(
                     "stack `{dep}` outputs nothing: {}",
-                    places.template_file(*producer).display()
+                    places.template_file(producer.at()).display()
                 )
             } else {
                 format!(
                     "the outputs of stack `{dep}`: {} ({})",
                     keys.join(", "),
-                    places.place(*producer, "/Outputs")
+                    places.place(producer.at(), "/Outputs")
                 )
             });
-            out.push(locate_call(places, *s, &dep, &key, d));
+            out.push(locate_call(places, s.at(), dep, key, d));
         }
     }
     out
 }
 
 /// Points at the `stack_output('dep', 'key')` call: in the stack config, else in the template.
-fn locate_call(places: &Places, s: Subject, dep: &str, key: &str, d: Diagnostic) -> Diagnostic {
+fn locate_call(places: &Places, s: At, dep: &str, key: &str, d: Diagnostic) -> Diagnostic {
     let project = places.renderer.project;
     let find = |text: &str| {
         text.lines().enumerate().find_map(|(i, line)| {
@@ -433,49 +536,11 @@ fn locate_call(places: &Places, s: Subject, dep: &str, key: &str, d: Diagnostic)
 
 // --- 5. exports and imports ----------------------------------------------------------------
 
-struct Export<'a> {
-    subject: Subject<'a>,
-    pointer: String,
-    output: String,
-}
-
 fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
-    let project = places.renderer.project;
-    // Exports of every rendered stack (StackSets export once per instance: left out).
-    let mut exports: BTreeMap<(Where, String), Vec<Export>> = BTreeMap::new();
+    let mut exports: BTreeMap<(&Where, &str), Vec<(Subject, &Exported)>> = BTreeMap::new();
     for s in input.selected.iter().chain(&input.producers) {
-        if s.stack.kind.is_set() {
-            continue;
-        }
-        let scope = Scope::of(project, *s);
-        let Some(outputs) = s
-            .rendered
-            .template
-            .get("Outputs")
-            .and_then(Value::as_object)
-        else {
-            continue;
-        };
-        for (key, o) in outputs {
-            if o.get("Condition").is_some() {
-                continue;
-            }
-            let Some(name) = o
-                .get("Export")
-                .and_then(|e| e.get("Name"))
-                .and_then(|n| values::resolve(n, &scope))
-            else {
-                continue;
-            };
-            let pointer = child(&child(&child("/Outputs", key), "Export"), "Name");
-            exports
-                .entry((scope.place(Reach::Regional, s.stack), name))
-                .or_default()
-                .push(Export {
-                    subject: *s,
-                    pointer,
-                    output: key.clone(),
-                });
+        for e in &s.facts.exports {
+            exports.entry((&e.at, &e.name)).or_default().push((*s, e));
         }
     }
     let mut out = Vec::new();
@@ -484,8 +549,8 @@ fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
         if list.len() < 2 {
             continue;
         }
-        for (i, e) in list.iter().enumerate() {
-            if !selected(e.subject.stack) {
+        for (i, (s, e)) in list.iter().enumerate() {
+            if !selected(s.stack) {
                 continue;
             }
             let mut d = Diagnostic::error(
@@ -496,38 +561,25 @@ fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
                     at.describe()
                 ),
             );
-            for (j, other) in list.iter().enumerate() {
+            for (j, (other, oe)) in list.iter().enumerate() {
                 if i != j {
                     d = d.with_note(format!(
                         "also exported by stack `{}`: {}",
-                        other.subject.stack.name,
-                        places.place(other.subject, &other.pointer)
+                        other.stack.name,
+                        places.place(other.at(), &oe.pointer)
                     ));
                 }
             }
-            out.push(places.at_pointer(e.subject, &e.pointer, d));
+            out.push(places.at_pointer(s.at(), &e.pointer, d));
         }
     }
     if !input.whole_project {
         return out;
     }
     for s in &input.selected {
-        if s.stack.kind.is_set() {
-            continue;
-        }
-        let scope = Scope::of(project, *s);
-        let here = scope.place(Reach::Regional, s.stack);
-        // Most templates import nothing: skip the walk.
-        if !s.rendered.text.contains("ImportValue") {
-            continue;
-        }
-        let mut imports = Vec::new();
-        values::imports(&s.rendered.template, "", &mut imports);
-        for (pointer, value) in imports {
-            let Some(name) = values::resolve(value, &scope) else {
-                continue;
-            };
-            if exports.contains_key(&(here.clone(), name.clone())) {
+        let here = &s.facts.here;
+        for (name, pointer) in &s.facts.imports {
+            if exports.contains_key(&(here, name.as_str())) {
                 continue;
             }
             let mut d = Diagnostic::warning(
@@ -539,14 +591,10 @@ fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
             );
             let elsewhere: Vec<String> = exports
                 .iter()
-                .filter(|((_, n), _)| *n == name)
+                .filter(|((_, n), _)| n == name)
                 .flat_map(|((w, _), list)| {
-                    list.iter().map(move |e| {
-                        format!(
-                            "stack `{}` exports it {}",
-                            e.subject.stack.name,
-                            w.describe()
-                        )
+                    list.iter().map(move |(e, _)| {
+                        format!("stack `{}` exports it {}", e.stack.name, w.describe())
                     })
                 })
                 .collect();
@@ -559,13 +607,13 @@ fn exports_and_imports(places: &Places, input: &Input) -> Vec<Diagnostic> {
                 let names: Vec<&str> = exports
                     .keys()
                     .filter(|(w, _)| *w == here)
-                    .map(|(_, n)| n.as_str())
+                    .map(|(_, n)| *n)
                     .collect();
-                if let Some(m) = closest(&name, names) {
+                if let Some(m) = closest(name, names) {
                     d = d.with_note(format!("did you mean `{m}`?"));
                 }
             }
-            out.push(places.at_pointer(*s, &pointer, d));
+            out.push(places.at_pointer(s.at(), pointer, d));
         }
     }
     out

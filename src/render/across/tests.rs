@@ -365,13 +365,7 @@ fn values_resolve_only_when_certain() {
         .collect(),
         tags: Default::default(),
     };
-    let scope = Scope::of(
-        &project,
-        Subject {
-            stack,
-            rendered: &rendered,
-        },
-    );
+    let scope = Scope::of(&project, stack, &rendered);
     let r = |v: serde_json::Value| resolve(&v, &scope);
     assert_eq!(r(serde_json::json!("x")).as_deref(), Some("x"));
     assert_eq!(

@@ -10,8 +10,9 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::{Reach, Subject};
+use super::Reach;
 use crate::project::{Project, Stack};
+use crate::render::Rendered;
 use crate::text::child;
 
 /// What a stack's names are resolved with.
@@ -59,19 +60,19 @@ impl Where {
 }
 
 impl<'a> Scope<'a> {
-    pub fn of(project: &'a Project, s: Subject<'a>) -> Scope<'a> {
-        let set = s.stack.kind.is_set();
+    pub fn of(project: &'a Project, stack: &'a Stack, rendered: &'a Rendered) -> Scope<'a> {
+        let set = stack.kind.is_set();
         Scope {
-            stack: &s.stack.name,
-            region: if set { None } else { s.stack.region.as_deref() },
+            stack: &stack.name,
+            region: if set { None } else { stack.region.as_deref() },
             account: if set {
                 None
             } else {
-                project.account_of(s.stack).map(|a| a.id.clone())
+                project.account_of(stack).map(|a| a.id.clone())
             },
             set,
-            parameters: &s.rendered.parameters,
-            template: &s.rendered.template,
+            parameters: &rendered.parameters,
+            template: &rendered.template,
         }
     }
 

@@ -89,7 +89,12 @@ pub enum Command {
     ///
     /// Checks configs, templates and policies, and the rendered CloudFormation's structure:
     /// sections, references (Ref, GetAtt, Sub, DependsOn, conditions), resource types,
-    /// parameters, outputs and size limits. Makes no AWS call.
+    /// parameters, outputs and size limits.
+    ///
+    /// Then checks the stacks against each other: capabilities a stack's list leaves out, one
+    /// physical name made twice in an account and region, `stack_output()` keys the producing
+    /// template does not output, imports no project stack exports and exports made twice, role
+    /// ARNs of another partition than the region. Makes no AWS call.
     #[command(
         after_help = "Examples:\n  little validate --all\n  little validate ecr-repositories --format json"
     )]

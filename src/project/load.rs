@@ -510,7 +510,8 @@ impl Project {
                         "unknown-stack",
                         format!("`stack_output('{dep}', '{output}')` names unknown stack `{dep}`"),
                     );
-                    if let Some(s) = closest(dep, names()) {
+                    // Not the stack itself: it cannot read its own outputs.
+                    if let Some(s) = closest(dep, names().filter(|n| *n != stack.name)) {
                         d = d.with_note(format!("did you mean `{s}`?"));
                     }
                     diags.push(self.locate_output_ref(stack, dep, d));

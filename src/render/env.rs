@@ -132,8 +132,11 @@ pub struct Outputs {
 
 /// The placeholder `stack_output()` renders for an output that becomes known at apply.
 pub fn output_placeholder(stack: &str, key: &str) -> String {
-    format!("(known after apply: {stack}.{key})")
+    format!("{OUTPUT_PLACEHOLDER_PREFIX}{stack}.{key})")
 }
+
+/// How every [`output_placeholder`] starts.
+pub const OUTPUT_PLACEHOLDER_PREFIX: &str = "(known after apply: ";
 
 /// Per-render state shared by the environment's loader and functions.
 pub struct Session {

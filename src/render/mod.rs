@@ -10,6 +10,7 @@
 //! parsing the rendered text (`template::parse`), validating policy documents (`policy`) and
 //! finding a pointer's line in the text (`locate`), which this module calls.
 
+pub mod across;
 mod env;
 pub mod lint;
 pub mod ops;

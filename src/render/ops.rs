@@ -61,7 +61,8 @@ impl Validation {
     }
 }
 
-/// Renders and lints the selected stacks, reporting all problems, not just the first.
+/// Renders and lints the selected stacks, then checks them against each other (`across`),
+/// reporting all problems, not just the first.
 pub fn validate(
     project: &Project,
     selection: &Selection,
@@ -69,10 +70,60 @@ pub fn validate(
 ) -> Result<Validation> {
     let stacks = project.select(&selection.names, selection.all)?;
     let renderer = Renderer::new(project, options);
+    // Each render gives its facts to the project checks and is dropped.
+    let checked = crate::parallel::map(&stacks, |stack| {
+        let (rendered, diags) = renderer.check(stack);
+        let facts = rendered.map(|r| super::across::facts(&renderer, stack, &r));
+        (facts, diags)
+    });
+    // The stacks whose outputs the selected ones read, rendered (not linted) for their outputs.
+    let mut producers: Vec<&crate::project::Stack> = Vec::new();
+    for stack in &stacks {
+        for (dep, _) in &stack.output_refs {
+            let selected = stacks.iter().any(|s| &s.name == dep);
+            if !selected && !producers.iter().any(|p| &p.name == dep) {
+                if let Some(p) = project.stack(dep) {
+                    producers.push(p);
+                }
+            }
+        }
+    }
+    let produced = crate::parallel::map(&producers, |stack| {
+        renderer
+            .render(stack)
+            .ok()
+            .map(|r| super::across::facts(&renderer, stack, &r))
+    });
+    let input = super::across::Input {
+        selected: subjects(
+            stacks
+                .iter()
+                .copied()
+                .zip(checked.iter().map(|(f, _)| f.as_ref()))
+                .collect(),
+        ),
+        producers: subjects(
+            producers
+                .iter()
+                .copied()
+                .zip(produced.iter().map(Option::as_ref))
+                .collect(),
+        ),
+        whole_project: stacks.len() == project.stacks.len(),
+    };
+    let mut across = super::across::check(&renderer, &input);
     let mut results = Vec::new();
     let mut all = Vec::new();
-    let checked = crate::parallel::map(&stacks, |stack| renderer.check(stack).1);
-    for (stack, diags) in stacks.iter().zip(checked) {
+    for (stack, (_, mut diags)) in stacks.iter().zip(checked) {
+        // The project checks' findings go with the stack they are about.
+        let mut i = 0;
+        while i < across.len() {
+            if across[i].stack.as_deref() == Some(stack.name.as_str()) {
+                diags.push(across.remove(i));
+            } else {
+                i += 1;
+            }
+        }
         let (errors, warnings) = count(&diags);
         results.push(StackResult {
             stack: stack.name.clone(),
@@ -88,4 +139,14 @@ pub fn validate(
         stacks: results,
         diagnostics: all,
     })
+}
+
+/// The stacks that rendered, with their renders.
+fn subjects<'a>(
+    pairs: Vec<(&'a crate::project::Stack, Option<&'a super::across::Facts>)>,
+) -> Vec<super::across::Subject<'a>> {
+    pairs
+        .into_iter()
+        .filter_map(|(stack, facts)| facts.map(|facts| super::across::Subject { stack, facts }))
+        .collect()
 }

@@ -34,4 +34,5 @@ mod template_staging;
 mod untrusted;
 mod validate_corpus;
 mod validate_schema;
+mod validate_project;
 mod workflows;

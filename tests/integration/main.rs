@@ -33,6 +33,6 @@ mod template_staging;
 #[cfg(unix)]
 mod untrusted;
 mod validate_corpus;
-mod validate_schema;
 mod validate_project;
+mod validate_schema;
 mod workflows;

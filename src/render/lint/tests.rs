@@ -15,7 +15,8 @@ fn run(template: &Value, provided: &[&str]) -> Vec<LintFinding> {
     })
 }
 
-fn summary(findings: &[LintFinding]) -> Vec<String> {
+/// Findings as `severity code pointer: message` lines, to compare whole.
+pub(super) fn summary(findings: &[LintFinding]) -> Vec<String> {
     findings
         .iter()
         .map(|f| format!("{} {} {}: {}", f.severity, f.code, f.pointer, f.message))

@@ -1,6 +1,7 @@
 //! Unit tests of the schema checks: for each, a broken template found at its pointer (with a
 //! did-you-mean where there is one) and its fixed twin that passes.
 
+use super::super::tests::summary;
 use super::super::{lint, LintFinding, LintInput};
 use crate::diag::Severity;
 use serde_json::{json, Value};
@@ -13,13 +14,6 @@ fn run(template: &Value) -> Vec<LintFinding> {
         resource_schemas: true,
         regions: &[],
     })
-}
-
-fn summary(findings: &[LintFinding]) -> Vec<String> {
-    findings
-        .iter()
-        .map(|f| format!("{} {} {}: {}", f.severity, f.code, f.pointer, f.message))
-        .collect()
 }
 
 /// One resource `R` of `type_name` with `properties`.

@@ -14,6 +14,9 @@ For every resource type the bootstrap renders and 30 more common ones, five temp
   broken       a required property left out, or (for a type without one) a property of the
                wrong JSON type
 
+Names are the variant's own (`corpus-valid/app`), since the test validates the corpus as one
+project, where one name made by two stacks is an error.
+
 The integration test validate_corpus:: runs the pinned cfn-lint and `little validate` over the
 corpus and compares what each accepts; the cases where they differ, with the reason, are
 listed in disagreements.txt beside the corpus. Deterministic: the same run writes the same
@@ -461,6 +464,19 @@ def variants(resource_type, spec):
     yield "broken", template(resource_type, broken, helpers, attribute)
 
 
+def distinct(value, variant):
+    """`value` with its names made the variant's own (`corpus` -> `corpus-valid`): the corpus is
+    validated as one project, where two templates naming one repository or alias would
+    rightly clash."""
+    if isinstance(value, str):
+        return value.replace("corpus", f"corpus-{variant}")
+    if isinstance(value, list):
+        return [distinct(v, variant) for v in value]
+    if isinstance(value, dict):
+        return {k: distinct(v, variant) for k, v in value.items()}
+    return value
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "fixtures", "cfn-corpus")
@@ -472,6 +488,7 @@ def main():
     for resource_type, spec in TYPES.items():
         slug = resource_type.replace("AWS::", "").replace("::", "-").lower()
         for variant, t in variants(resource_type, spec):
+            t = distinct(t, variant)
             with open(os.path.join(out, f"{slug}--{variant}.json"), "w") as fh:
                 json.dump(t, fh, indent=2, sort_keys=False)
                 fh.write("\n")

@@ -86,6 +86,7 @@ impl Context {
         RenderOptions {
             outputs: Default::default(),
             resolve_account: Some(account_resolver(self.aws.clone(), region)),
+            skip_schema_checks: false,
         }
     }
 

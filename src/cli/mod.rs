@@ -383,6 +383,13 @@ pub struct ValidateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Fail (exit 1) on warnings too, not only on errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Skip the checks against CloudFormation's resource schemas (for a resource type or
+    /// property newer than the schemas in this build of little)
+    #[arg(long)]
+    pub no_schema_checks: bool,
 }
 
 #[derive(Debug, Args)]

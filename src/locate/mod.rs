@@ -48,6 +48,44 @@ pub fn json_key_position(text: &str, pointer: &str) -> Option<(usize, usize)> {
     Some(line_col(text, found.key?))
 }
 
+/// Position of the key that a pointer's last segment names in YAML `text` (block or flow
+/// style): the value's position when the value starts a block (the walker reports the key
+/// then), else the key written before the value on its line, plain or quoted. None for array
+/// indices or when not found.
+pub fn yaml_key_position(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let segments = parse_pointer(pointer)?;
+    let key = segments.last()?;
+    let offset = YamlDoc::new(text).find(&segments)?;
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    let candidates = [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ];
+    if before.trim().is_empty() || before.trim() == "-" {
+        // The walker reported the key itself (the value is a block below it).
+        let at = &text[offset..];
+        return candidates
+            .iter()
+            .any(|c| at.starts_with(c.as_str()))
+            .then(|| line_col(text, offset));
+    }
+    // The last `key:` (or `"key":`, `'key':`) before the value on its line.
+    let found = candidates
+        .iter()
+        .flat_map(|c| before.match_indices(c.as_str()).map(|(i, _)| i))
+        .filter(|&i| {
+            // The key starts a token: nothing but space, `-`, `{` or `,` before it.
+            before[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '-' | '{' | ','))
+        })
+        .max()?;
+    Some(line_col(text, line_start + found))
+}
+
 /// Splits an RFC 6901 pointer into unescaped segments. `""` is the root (no segments); anything
 /// else must start with `/`. `~0` is `~`, `~1` is `/`; any other `~` makes the pointer invalid.
 fn parse_pointer(pointer: &str) -> Option<Vec<String>> {

@@ -130,6 +130,29 @@ fn json_crlf_and_bom() {
 }
 
 #[test]
+fn yaml_key_position_points_at_the_key() {
+    let text = "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n    Properties:\n      \
+                RepositoryNam: x\n      \"Quoted\": 'y'\n      Nested:\n        A: 1\n      \
+                Flow: {B: 2, 'C': 3}\n      List:\n        - D: 4\n";
+    let at = |p: &str| yaml_key_position(text, p);
+    assert_eq!(at("/Resources/Repo/Properties/RepositoryNam"), Some((5, 7)));
+    assert_eq!(at("/Resources/Repo/Properties/Quoted"), Some((6, 7)));
+    assert_eq!(at("/Resources/Repo/Properties/Nested"), Some((7, 7)));
+    assert_eq!(at("/Resources/Repo/Properties"), Some((4, 5)));
+    assert_eq!(at("/Resources/Repo/Properties/Flow/B"), Some((9, 14)));
+    assert_eq!(at("/Resources/Repo/Properties/Flow/C"), Some((9, 20)));
+    assert_eq!(at("/Resources/Repo/Properties/List/0/D"), Some((11, 11)));
+    assert_eq!(at("/Resources/Repo/Properties/Nope"), None);
+    assert_eq!(at(""), None);
+    // A value that mentions the key is not taken for it.
+    assert_eq!(yaml_key_position("a: 'b: c'\n", "/a"), Some((1, 1)));
+    assert_eq!(
+        yaml_key_position("x: {b: 1, ab: 2}\n", "/x/ab"),
+        Some((1, 11))
+    );
+}
+
+#[test]
 fn json_key_position_points_at_the_key() {
     assert_eq!(
         json_key_position(JSON, "/Resources/Repo/Type"),

@@ -36,6 +36,9 @@ pub struct RenderOptions {
     pub outputs: Outputs,
     /// Asks AWS for the caller's account id when a stack names no account.
     pub resolve_account: Option<AccountResolver>,
+    /// Leaves out the lint's checks against CloudFormation's resource schemas
+    /// (`validate --no-schema-checks`).
+    pub skip_schema_checks: bool,
 }
 
 /// A rendered stack: its template as text and as a value, and its rendered parameters and tags.
@@ -339,7 +342,7 @@ impl<'p> Renderer<'p> {
             template: &rendered.template,
             size_bytes: rendered.body().len(),
             provided_parameters: &provided,
-            resource_schemas: true,
+            resource_schemas: !self.options.skip_schema_checks,
             regions: &regions,
         });
         if findings.is_empty() {
@@ -351,6 +354,7 @@ impl<'p> Renderer<'p> {
         findings
             .into_iter()
             .map(|f| {
+                let names_a_key = f.names_a_key();
                 let mut d = Diagnostic {
                     severity: f.severity,
                     code: f.code,
@@ -378,10 +382,19 @@ impl<'p> Renderer<'p> {
                     );
                 }
                 if let Some((map, session)) = &marked {
-                    let pos = match rendered.syntax {
+                    let key = match (names_a_key, rendered.syntax) {
+                        (false, _) => None,
+                        (true, Syntax::Json) => {
+                            crate::locate::json_key_position(&map.text, &f.pointer)
+                        }
+                        (true, Syntax::Yaml) => {
+                            crate::locate::yaml_key_position(&map.text, &f.pointer)
+                        }
+                    };
+                    let pos = key.or_else(|| match rendered.syntax {
                         Syntax::Json => crate::locate::json_pointer_position(&map.text, &f.pointer),
                         Syntax::Yaml => crate::locate::yaml_pointer_position(&map.text, &f.pointer),
-                    };
+                    });
                     if let Some((line, col)) = pos {
                         let offset = offset_of(&map.text, line, col);
                         if let Some(loc) = self.source_location(stack, map, session, offset) {

@@ -45,13 +45,16 @@ pub struct StackResult {
 pub struct Validation {
     /// The version of this JSON document's shape.
     pub version: u32,
+    /// No stack has an error (with `strict`, nor a warning).
     pub valid: bool,
+    /// Whether warnings fail the validation too (`--strict`).
+    pub strict: bool,
     pub stacks: Vec<StackResult>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Validation {
-    /// Ok when no stack has an error (warnings alone pass), else failed.
+    /// Ok when valid, else failed.
     pub fn verdict(&self) -> crate::error::Verdict {
         if self.valid {
             crate::error::Verdict::Ok
@@ -67,6 +70,7 @@ pub fn validate(
     project: &Project,
     selection: &Selection,
     options: RenderOptions,
+    strict: bool,
 ) -> Result<Validation> {
     let stacks = project.select(&selection.names, selection.all)?;
     let renderer = Renderer::new(project, options);
@@ -135,7 +139,10 @@ pub fn validate(
     }
     Ok(Validation {
         version: 1,
-        valid: results.iter().all(|r| r.errors == 0),
+        valid: results
+            .iter()
+            .all(|r| r.errors == 0 && !(strict && r.warnings > 0)),
+        strict,
         stacks: results,
         diagnostics: all,
     })

@@ -27,9 +27,14 @@ pub fn write_text(w: &mut dyn Write, report: &Validation, style: Style) -> Resul
     let errors: usize = report.stacks.iter().map(|s| s.errors).sum();
     let warnings: usize = report.stacks.iter().map(|s| s.warnings).sum();
     let n = report.stacks.len();
+    let strict = if report.strict && errors == 0 && warnings > 0 {
+        " (--strict: the warnings fail it)"
+    } else {
+        ""
+    };
     writeln!(
         w,
-        "validated {n} stack{}: {errors} error{}, {warnings} warning{}",
+        "validated {n} stack{}: {errors} error{}, {warnings} warning{}{strict}",
         plural_suffix(n),
         plural_suffix(errors),
         plural_suffix(warnings)

@@ -56,6 +56,11 @@ impl JsonTypes {
         self.0 == 0
     }
 
+    /// The set of one type.
+    pub fn only(bit: u8) -> Self {
+        JsonTypes(bit)
+    }
+
     pub fn has(self, bit: u8) -> bool {
         self.0 & bit != 0
     }

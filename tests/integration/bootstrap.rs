@@ -134,6 +134,7 @@ fn create_and_delete_all(p: &TestProject, emulator: &Emulator) -> String {
                     missing: MissingOutputs::Error,
                 },
                 resolve_account: None,
+                skip_schema_checks: false,
             },
         );
         let rendered = renderer.render(stack).unwrap_or_else(|d| {

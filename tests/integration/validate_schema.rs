@@ -53,7 +53,8 @@ fn misspelt_property() {
         &[
             "error[unknown-property]",
             "has no property `RepositoryNam`; did you mean `RepositoryName`?",
-            "--> templates/t.json.njk:5:39",
+            // At the key that should not be there, not at its value.
+            "--> templates/t.json.njk:5:22",
         ],
     );
 }
@@ -87,7 +88,7 @@ fn read_only_property() {
         &[
             "error[read-only-property]",
             "`Arn` is read-only",
-            "--> templates/t.json.njk:5:29",
+            "--> templates/t.json.njk:5:22",
         ],
     );
 }
@@ -215,4 +216,108 @@ fn type_the_stack_s_region_lacks() {
     project(&template, "region: us-east-1\n")
         .run(&["validate", "--all"])
         .success();
+}
+
+/// A project whose stack `s` renders the YAML `template`.
+fn yaml_project(template: &str) -> TestProject {
+    let p = TestProject::new();
+    p.stack("s", "t.yaml.njk", "");
+    p.template("t.yaml.njk", template);
+    p
+}
+
+#[test]
+fn an_unknown_property_in_yaml_is_shown_at_its_key() {
+    let broken = "Resources:\n  R:\n    Type: AWS::ECR::Repository\n    Properties:\n      RepositoryNam: team/api\n      Tags: [{Key: a, Valu: b}]\n";
+    let out = yaml_project(broken).run(&["validate", "--all"]);
+    out.code(1)
+        .stderr_has("has no property `RepositoryNam`; did you mean `RepositoryName`?")
+        .stderr_has("--> templates/t.yaml.njk:5:7")
+        .stderr_has("has no property `Valu` in `Tags.*`; did you mean `Value`?")
+        .stderr_has("--> templates/t.yaml.njk:6:23");
+    yaml_project(
+        &broken
+            .replace("RepositoryNam:", "RepositoryName:")
+            .replace("Valu:", "Value:"),
+    )
+    .run(&["validate", "--all"])
+    .success();
+}
+
+#[test]
+fn references_of_the_wrong_kind() {
+    // A list parameter where a string goes.
+    let t = |name: &str| {
+        format!(
+            "Parameters:\n  Names:\n    Type: CommaDelimitedList\n    Default: a,b\nResources:\n  R:\n    Type: AWS::ECR::Repository\n    Properties:\n      RepositoryName: {name}\n"
+        )
+    };
+    yaml_project(&t("!Ref Names"))
+        .run(&["validate", "--all"])
+        .code(1)
+        .stderr_has("error[wrong-type]")
+        .stderr_has("`RepositoryName` must be a string, but `Ref` of parameter `Names` (`CommaDelimitedList`) gives a list")
+        .stderr_has("--> templates/t.yaml.njk:9:23");
+    yaml_project(&t("!Join [\"-\", !Ref Names]"))
+        .run(&["validate", "--all"])
+        .success();
+    // A resource in a condition.
+    let c = |value: &str| {
+        format!(
+            "Parameters:\n  Env:\n    Type: String\n    Default: dev\nConditions:\n  IsProd: !Equals [{value}, prod]\nResources:\n  R:\n    Type: AWS::ECR::Repository\n    Condition: IsProd\n"
+        )
+    };
+    yaml_project(&c("!Ref R"))
+        .run(&["validate", "--all"])
+        .code(1)
+        .stderr_has("error[resource-in-conditions]: `Ref` of resource `R` in `Conditions`")
+        .stderr_has("--> templates/t.yaml.njk:6:25");
+    yaml_project(&c("!Ref Env"))
+        .run(&["validate", "--all"])
+        .success();
+    // An unknown parameter type, with a did-you-mean.
+    let p = |ty: &str| {
+        format!("Parameters:\n  Env:\n    Type: {ty}\n    Default: dev\nResources:\n  R:\n    Type: AWS::ECR::Repository\n    Properties:\n      RepositoryName: !Ref Env\n")
+    };
+    yaml_project(&p("Strng"))
+        .run(&["validate", "--all"])
+        .code(1)
+        .stderr_has("parameter `Env` has type `Strng`, which CloudFormation does not know; did you mean `String`?")
+        .stderr_has("--> templates/t.yaml.njk:3:11");
+    yaml_project(&p("String"))
+        .run(&["validate", "--all"])
+        .success();
+}
+
+#[test]
+fn warnings_pass_unless_strict() {
+    let t = "Parameters:\n  Spare:\n    Type: String\n    Default: x\nResources:\n  R:\n    Type: AWS::ECR::Repository\n";
+    let p = yaml_project(t);
+    p.run(&["validate", "--all"])
+        .success()
+        .stdout_has("ok, 1 warning")
+        .stderr_has("warning[unused-parameter]: parameter `Spare` is declared but not used")
+        .stderr_has("--> templates/t.yaml.njk:2:3");
+    p.run(&["validate", "--all", "--strict"])
+        .code(1)
+        .stdout_has("validated 1 stack: 0 errors, 1 warning (--strict: the warnings fail it)");
+    let json = p
+        .run(&["validate", "--all", "--strict", "--format", "json"])
+        .json();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["strict"], true);
+}
+
+#[test]
+fn schema_checks_can_be_left_out() {
+    // A type newer than the schemas in the binary: the schema checks would refuse it.
+    let p = project(&resource("AWS::ECR::Repo", "{}"), "");
+    p.run(&["validate", "--all"]).code(1);
+    p.run(&["validate", "--all", "--no-schema-checks"])
+        .success();
+    // The structural checks stay.
+    project(&resource("AWS:ECR:Repo", "{}"), "")
+        .run(&["validate", "--all", "--no-schema-checks"])
+        .code(1)
+        .stderr_has("error[bad-resource-type]");
 }

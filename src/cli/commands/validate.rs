@@ -5,15 +5,15 @@ use crate::cli::context::{selection, Context};
 use crate::cli::{ReportFormat, ValidateArgs};
 use crate::error::{Result, Verdict};
 use crate::project::Project;
-use crate::render::ops;
+use crate::render::{ops, RenderOptions};
 use crate::report;
 
 pub fn run(project: Project, ctx: &Context, args: ValidateArgs) -> Result<Verdict> {
-    let validation = ops::validate(
-        &project,
-        &selection(&args.selection),
-        ctx.render_options(&project),
-    )?;
+    let options = RenderOptions {
+        skip_schema_checks: args.no_schema_checks,
+        ..ctx.render_options(&project)
+    };
+    let validation = ops::validate(&project, &selection(&args.selection), options, args.strict)?;
     // The problems go to stderr in every format (the errors at least), so that a failed
     // validation always says why where people and CI logs look.
     let shown: Vec<_> = validation

@@ -22,7 +22,7 @@ fn diags_of(little: &str, files: &[(&str, &str)], names: &[&str]) -> Vec<Diagnos
         names: names.iter().map(|s| s.to_string()).collect(),
         all: names.is_empty(),
     };
-    let v = validate(&project, &selection, RenderOptions::default()).unwrap();
+    let v = validate(&project, &selection, RenderOptions::default(), false).unwrap();
     // Counts per stack agree with the diagnostics.
     let errors: usize = v.stacks.iter().map(|s| s.errors).sum();
     assert_eq!(
@@ -188,7 +188,7 @@ fn iam_names_clash_across_regions_and_ignore_case() {
 
 #[test]
 fn one_name_twice_in_one_template_is_an_error_at_both() {
-    let t = "{\"Resources\": {\n  \"A\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": \"jobs\"}},\n  \"B\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Fn::Sub\": \"jobs\"}}}\n}}\n";
+    let t = "{\"Resources\": {\n  \"A\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": \"jobs\"}},\n  \"B\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Fn::Sub\": [\"${N}\", {\"N\": \"jobs\"}]}}}\n}}\n";
     let d = all(&[
         ("stacks/s.yaml", "name: s\ntemplate: q.json.njk\n"),
         ("templates/q.json.njk", t),
@@ -248,7 +248,7 @@ fn an_output_the_producing_template_does_not_declare_is_an_error_at_the_call() {
             ("templates/p.json.njk", producer),
             (
                 "templates/c.json.njk",
-                "{\"Parameters\": {\"Arn\": {\"Type\": \"String\"}}, \"Resources\": {\"T\": {\"Type\": \"AWS::SNS::Topic\"}}}\n",
+                "{\"Parameters\": {\"Arn\": {\"Type\": \"String\"}}, \"Resources\": {\"T\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": {\"DisplayName\": {\"Ref\": \"Arn\"}}}}}\n",
             ),
         ],
         &["c"],
@@ -270,7 +270,7 @@ fn an_output_the_producing_template_does_not_declare_is_an_error_at_the_call() {
 }
 
 fn exporter(name: &str) -> String {
-    format!("{{\"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\"}}}},\n \"Outputs\": {{\"Arn\": {{\"Value\": {{\"Fn::GetAtt\": [\"Q\", \"Arn\"]}},\n   \"Export\": {{\"Name\": {{\"Fn::Sub\": \"{name}\"}}}}}}}}}}\n")
+    format!("{{\"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\"}}}},\n \"Outputs\": {{\"Arn\": {{\"Value\": {{\"Fn::GetAtt\": [\"Q\", \"Arn\"]}},\n   \"Export\": {{\"Name\": {{\"Fn::Sub\": [\"${{N}}\", {{\"N\": \"{name}\"}}]}}}}}}}}}}\n")
 }
 
 const IMPORTER: &str = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !ImportValue shared-queue-arn\n";

@@ -21,7 +21,8 @@ mod schema;
 mod sections;
 
 use crate::diag::Severity;
-use crate::text::{closest_ignoring_case, type_name};
+use crate::template::params::{parameter_kind, ParameterKind};
+use crate::text::{child, closest_ignoring_case, type_name};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +35,20 @@ pub struct LintFinding {
     pub message: String,
     /// JSON pointer of the offending value; `""` for the whole template.
     pub pointer: String,
+}
+
+impl LintFinding {
+    /// Whether the finding is about a key rather than its value (a key that should not be
+    /// there): its position is the key's.
+    pub fn names_a_key(&self) -> bool {
+        matches!(
+            self.code,
+            "unknown-property"
+                | "read-only-property"
+                | "unknown-resource-attribute"
+                | "unknown-section"
+        )
+    }
 }
 
 /// What [`lint`] checks.
@@ -111,6 +126,7 @@ pub fn lint(input: &LintInput) -> Vec<LintFinding> {
         has_transform: false,
         resource_schemas: input.resource_schemas,
         regions: input.regions,
+        used: HashSet::new(),
     };
     match input.template {
         Value::Object(root) => linter.template(root, input.provided_parameters),
@@ -140,6 +156,8 @@ struct Names<'t> {
     mapping_set: HashSet<&'t str>,
     /// Each resource's `Type`, where it is a string.
     resource_types: HashMap<&'t str, &'t str>,
+    /// Each parameter's `Type`, where it is a string.
+    parameter_types: HashMap<&'t str, &'t str>,
 }
 
 impl<'t> Names<'t> {
@@ -161,8 +179,16 @@ impl<'t> Names<'t> {
                 .collect(),
             _ => HashMap::new(),
         };
+        let parameter_types = match root.get("Parameters") {
+            Some(Value::Object(m)) => m
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.get("Type")?.as_str()?)))
+                .collect(),
+            _ => HashMap::new(),
+        };
         Names {
             resource_types,
+            parameter_types,
             parameter_set: parameters.iter().copied().collect(),
             resource_set: resources.iter().copied().collect(),
             condition_set: conditions.iter().copied().collect(),
@@ -179,6 +205,17 @@ impl<'t> Names<'t> {
         self.parameter_set.contains(name)
             || self.resource_set.contains(name)
             || PSEUDO_PARAMETERS.contains(&name)
+    }
+
+    /// Whether `Ref` of `name` gives a list: a list-typed parameter, or the pseudo parameter
+    /// `AWS::NotificationARNs`.
+    fn is_list(&self, name: &str) -> bool {
+        name == "AWS::NotificationARNs"
+            || self
+                .parameter_types
+                .get(name)
+                .and_then(|t| parameter_kind(t))
+                == Some(ParameterKind::List)
     }
 
     fn referenceable(&self) -> impl Iterator<Item = &str> + '_ {
@@ -199,6 +236,9 @@ struct Linter<'t> {
     /// Whether to check resources against their schemas.
     resource_schemas: bool,
     regions: &'t [String],
+    /// The parameters, conditions and mappings something refers to, for the warnings about
+    /// ones nothing uses.
+    used: HashSet<String>,
 }
 
 /// Whether a walk is inside `Conditions`, where `{"Condition": X}` names a condition.
@@ -216,6 +256,47 @@ impl<'t> Linter<'t> {
             message,
             pointer: pointer.to_owned(),
         });
+    }
+
+    /// Something CloudFormation accepts but that is probably a mistake.
+    fn warning(&mut self, code: &'static str, pointer: &str, message: String) {
+        self.findings.push(LintFinding {
+            severity: Severity::Warning,
+            code,
+            message,
+            pointer: pointer.to_owned(),
+        });
+    }
+
+    /// Warnings about parameters, conditions and mappings that nothing uses (a template with a
+    /// `Transform` is not judged: its macros may use them).
+    fn unused(&mut self) {
+        if !self.check_dangling {
+            return;
+        }
+        let sections = [
+            ("Parameters", "parameter", &self.names.parameters),
+            ("Conditions", "condition", &self.names.conditions),
+            ("Mappings", "mapping", &self.names.mappings),
+        ];
+        let mut found = Vec::new();
+        for (section, what, names) in sections {
+            for name in names.iter().filter(|n| !self.used.contains(**n)) {
+                found.push((
+                    child(&child("", section), name),
+                    format!("{what} `{name}` is declared but not used"),
+                    what,
+                ));
+            }
+        }
+        for (pointer, message, what) in found {
+            let code = match what {
+                "parameter" => "unused-parameter",
+                "condition" => "unused-condition",
+                _ => "unused-mapping",
+            };
+            self.warning(code, &pointer, message);
+        }
     }
 }
 

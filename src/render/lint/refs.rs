@@ -1,6 +1,9 @@
 //! The linter's walk over template values: references by `Ref`, `Fn::GetAtt`, `Fn::Sub` and
 //! `Fn::FindInMap` to names the template does not declare, and condition names (a
-//! `{"Condition": X}` object names a condition only inside `Conditions`).
+//! `{"Condition": X}` object names a condition only inside `Conditions`); and references of
+//! the wrong kind: a resource in `Conditions` (which CloudFormation evaluates before any
+//! resource exists), an attribute of a parameter in `Fn::Sub` (`${Param.Attr}`), and a list
+//! parameter in `Fn::Sub`, which substitutes strings only.
 
 use serde_json::Value;
 
@@ -10,6 +13,7 @@ use crate::text::child;
 impl<'t> Linter<'t> {
     /// `name` must be a declared condition.
     pub(super) fn condition_name(&mut self, pointer: &str, name: &str) {
+        self.used.insert(name.to_owned());
         if self.check_dangling && !self.names.condition_set.contains(name) {
             let hint = hint(name, self.names.conditions.iter().copied());
             self.error(
@@ -38,9 +42,24 @@ impl<'t> Linter<'t> {
                     match key.as_str() {
                         "Fn::Transform" => continue,
                         "Ref" => match arg {
-                            Value::String(name) => self.check_ref(&p, name),
+                            Value::String(name) => {
+                                self.check_ref(&p, name);
+                                if context == Context::Conditions {
+                                    self.resource_in_conditions(&p, name, "Ref");
+                                }
+                            }
                             other => children.push((p, other)),
                         },
+                        "Fn::GetAtt" if context == Context::Conditions => {
+                            self.error(
+                                "resource-in-conditions",
+                                &p,
+                                "`Fn::GetAtt` in `Conditions`: conditions are evaluated before \
+                                 any resource exists, so they can use only parameters, mappings \
+                                 and pseudo parameters"
+                                    .to_owned(),
+                            );
+                        }
                         "Fn::GetAtt" => self.check_getatt(&p, arg, &mut children),
                         "Fn::Sub" => self.check_sub(&p, arg, &mut children),
                         "Fn::If" => match arg {
@@ -97,6 +116,7 @@ impl<'t> Linter<'t> {
     }
 
     pub(super) fn check_ref(&mut self, pointer: &str, name: &str) {
+        self.used.insert(name.to_owned());
         if !self.names.is_referenceable(name) {
             let hint = hint(name, self.names.referenceable());
             self.error(
@@ -104,6 +124,21 @@ impl<'t> Linter<'t> {
                 pointer,
                 format!(
                     "`Ref` to `{name}`, which is not a parameter, resource or pseudo parameter{hint}"
+                ),
+            );
+        }
+    }
+
+    /// `Ref` of a resource inside `Conditions`, which CloudFormation rejects.
+    fn resource_in_conditions(&mut self, pointer: &str, name: &str, function: &str) {
+        if self.names.resource_set.contains(name) {
+            self.error(
+                "resource-in-conditions",
+                pointer,
+                format!(
+                    "`{function}` of resource `{name}` in `Conditions`: conditions are evaluated \
+                     before any resource exists, so they can use only parameters, mappings and \
+                     pseudo parameters"
                 ),
             );
         }
@@ -196,11 +231,26 @@ impl<'t> Linter<'t> {
                 return;
             }
         };
+        if !template.contains("${") {
+            self.warning(
+                "sub-not-needed",
+                &p,
+                "`Fn::Sub` of a string without `${...}`: the string can be written as it is"
+                    .to_owned(),
+            );
+        }
         for token in sub_references(template) {
-            let name = token.split_once('.').map_or(token, |(n, _)| n);
-            let known = vars.is_some_and(|v| v.contains_key(token) || v.contains_key(name))
-                || self.names.is_referenceable(name);
-            if !known {
+            let (name, attribute) = token
+                .split_once('.')
+                .map_or((token, None), |(n, a)| (n, Some(a)));
+            self.used.insert(name.to_owned());
+            if vars.is_some_and(|v| v.contains_key(token) || v.contains_key(name)) {
+                continue;
+            }
+            let known = self.names.is_referenceable(name);
+            if known {
+                self.sub_reference_kind(&p, token, name, attribute);
+            } else {
                 let hint = hint(
                     name,
                     vars.into_iter()
@@ -219,7 +269,43 @@ impl<'t> Linter<'t> {
         }
     }
 
+    /// A `${...}` of `Fn::Sub` that names a declared parameter, resource or pseudo parameter:
+    /// an attribute must be a resource's (and one its type has), and the value a string.
+    fn sub_reference_kind(&mut self, pointer: &str, token: &str, name: &str, attr: Option<&str>) {
+        match attr {
+            Some(attribute) if self.names.resource_set.contains(name) => {
+                self.getatt_attribute(pointer, name, attribute);
+            }
+            Some(_) => {
+                let what = if self.names.parameter_set.contains(name) {
+                    "a parameter"
+                } else {
+                    "a pseudo parameter"
+                };
+                self.error(
+                    "bad-sub-attribute",
+                    pointer,
+                    format!(
+                        "`Fn::Sub` uses `${{{token}}}`, but `{name}` is {what}, not a resource: \
+                         only resources have attributes (write `${{{name}}}` for its value)"
+                    ),
+                );
+            }
+            None if self.names.is_list(name) => self.error(
+                "list-in-sub",
+                pointer,
+                format!(
+                    "`Fn::Sub` uses `${{{name}}}`, which is a list; `Fn::Sub` substitutes only \
+                     strings (join it first: `${{Joined}}` with `Joined: !Join [\",\", !Ref \
+                     {name}]` as a variable)"
+                ),
+            ),
+            None => {}
+        }
+    }
+
     pub(super) fn check_mapping(&mut self, pointer: &str, name: &str) {
+        self.used.insert(name.to_owned());
         if !self.names.mapping_set.contains(name) {
             let hint = hint(name, self.names.mappings.iter().copied());
             self.error(

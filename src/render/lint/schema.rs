@@ -219,6 +219,9 @@ impl<'t> Linter<'t> {
         path: &str,
     ) {
         if is_intrinsic(value) {
+            if let Some(Value::String(name)) = value.get("Ref") {
+                self.ref_kind(r, pointer, name, shape, path);
+            }
             return;
         }
         let Some(shape) = r.schema.resolve(shape) else {
@@ -366,6 +369,55 @@ impl<'t> Linter<'t> {
                     ),
                 );
             }
+        }
+    }
+
+    /// `Ref` of `name` where a value of `shape` goes: a list (a list parameter,
+    /// `AWS::NotificationARNs`) only where an array is allowed, one value only where something
+    /// else than an array is.
+    fn ref_kind(&mut self, r: &Resource, pointer: &str, name: &str, shape: &Shape, path: &str) {
+        if !self.names.is_referenceable(name) || name == "AWS::NoValue" {
+            return;
+        }
+        let Some(shape) = r.schema.resolve(shape) else {
+            return;
+        };
+        let types = shape.types;
+        if types.is_any() {
+            return;
+        }
+        let list = self.names.is_list(name);
+        let what = match self.names.parameter_types.get(name) {
+            Some(t) => format!("parameter `{name}` (`{t}`)"),
+            None if self.names.resource_set.contains(name) => format!("resource `{name}`"),
+            None => format!("`{name}`"),
+        };
+        let shown = path.replace('/', ".");
+        if list && !types.has(JsonTypes::ARRAY) {
+            self.error(
+                "wrong-type",
+                pointer,
+                format!(
+                    "{}: `{shown}` must be {}, but `Ref` of {what} gives a list{}",
+                    r.label(),
+                    article(types),
+                    if types.has(JsonTypes::STRING) {
+                        " (join it: `!Join [\",\", !Ref ...]`)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        } else if !list && types == JsonTypes::only(JsonTypes::ARRAY) {
+            self.error(
+                "wrong-type",
+                pointer,
+                format!(
+                    "{}: `{shown}` must be a list, but `Ref` of {what} gives one value (make it \
+                     a list type such as `CommaDelimitedList`, or write `[!Ref {name}]`)",
+                    r.label()
+                ),
+            );
         }
     }
 

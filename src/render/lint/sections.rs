@@ -12,6 +12,7 @@ use super::{
     S3_TEMPLATE_LIMIT, SECTIONS,
 };
 use crate::diag::Severity;
+use crate::template::params::{parameter_kind, parameter_types};
 use crate::text::{child, short, thousands, type_name};
 
 impl<'t> Linter<'t> {
@@ -68,6 +69,7 @@ impl<'t> Linter<'t> {
                 }
             }
         }
+        self.unused();
         if !root.contains_key("Resources") {
             self.error(
                 "missing-resources",
@@ -197,6 +199,18 @@ impl<'t> Linter<'t> {
                     &p,
                     format!("parameter `{name}` has no `Type`"),
                 ),
+                Some(Value::String(t)) if parameter_kind(t).is_none() => {
+                    let known: Vec<String> = parameter_types().collect();
+                    let hint = hint(t, known.iter().map(String::as_str));
+                    self.error(
+                        "bad-parameter-type",
+                        &child(&p, "Type"),
+                        format!(
+                            "parameter `{name}` has type `{t}`, which CloudFormation does not \
+                             know{hint}"
+                        ),
+                    );
+                }
                 Some(Value::String(_)) => {}
                 Some(other) => self.error(
                     "bad-parameter",

@@ -239,7 +239,15 @@ fn logical_ids() {
         "/Outputs/a~1b",
         "output logical id `a/b`",
     );
-    assert_eq!(findings.len(), 7, "{:#?}", summary(&findings));
+    // The three declared and unused are warned about too.
+    for (code, pointer) in [
+        ("unused-parameter", "/Parameters/my-param"),
+        ("unused-condition", "/Conditions/Is Prod"),
+        ("unused-mapping", "/Mappings/map_1"),
+    ] {
+        assert_finding(&findings, code, pointer, "is declared but not used");
+    }
+    assert_eq!(findings.len(), 10, "{:#?}", summary(&findings));
     let ok = "A".repeat(255);
     let t = json!({"Resources": {ok: {"Type": "AWS::S3::Bucket"}}});
     assert!(run(&t, &[]).is_empty());
@@ -374,7 +382,10 @@ fn dangling_references() {
                 }
             }
         },
-        "Outputs": {"O": {"Value": {"Ref": "Gone3"}, "Condition": "Nope", "Export": {"Name": {"Ref": "Gone4"}}}}
+        "Outputs": {
+            "O": {"Value": {"Ref": "Gone3"}, "Condition": "Nope", "Export": {"Name": {"Ref": "Gone4"}}},
+            "Both": {"Value": "x", "Condition": "Both"}
+        }
     });
     let findings = run(&t, &[]);
     let r = "/Resources/Repo";
@@ -502,9 +513,14 @@ fn parameters_against_stack_config() {
             "Size": {"Type": "Number", "Default": 1},
             "Bad": "String",
             "NoType": {"Default": "x"},
-            "NumType": {"Type": 1, "Default": "x"}
+            "NumType": {"Type": 1, "Default": "x"},
+            "Typo": {"Type": "Strin", "Default": "x"},
+            "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>", "Default": "x"}
         },
-        "Resources": {"A": {"Type": "AWS::S3::Bucket"}}
+        "Resources": {"A": {"Type": "AWS::S3::Bucket", "Metadata": {"Uses": [
+            {"Ref": "Env"}, {"Ref": "Size"}, {"Ref": "Bad"}, {"Ref": "NoType"},
+            {"Ref": "NumType"}, {"Ref": "Typo"}, {"Ref": "Subnets"}
+        ]}}}
     });
     let findings = run(&t, &["Size", "Evn", "Other", "Other"]);
     assert_finding(
@@ -543,8 +559,15 @@ fn parameters_against_stack_config() {
         "/Parameters/Other",
         "`Other`",
     );
-    assert_eq!(findings.len(), 6, "{:#?}", summary(&findings));
-    assert_eq!(findings[4].code, "unknown-parameter");
+    assert_finding(
+        &findings,
+        "bad-parameter-type",
+        "/Parameters/Typo/Type",
+        "parameter `Typo` has type `Strin`, which CloudFormation does not know; did you mean \
+         `String`?",
+    );
+    assert_eq!(findings.len(), 7, "{:#?}", summary(&findings));
+    assert_eq!(findings[5].code, "unknown-parameter");
 
     let findings = run(&t, &["Env"]);
     assert!(!codes(&findings).contains(&"missing-parameter"));
@@ -624,6 +647,16 @@ fn limits() {
         outputs.insert(format!("O{i}"), json!({"Value": "x"}));
         mappings.insert(format!("M{i}"), json!({}));
     }
+    // Every parameter and mapping used, so that only the limits are found.
+    let uses: Vec<Value> = (0..201)
+        .flat_map(|i| {
+            [
+                json!({"Ref": format!("P{i}")}),
+                json!({"Fn::FindInMap": [format!("M{i}"), "a", "b"]}),
+            ]
+        })
+        .collect();
+    resources["R1"]["Metadata"] = json!({ "Uses": uses });
     let t = json!({"Parameters": parameters, "Mappings": mappings, "Resources": resources, "Outputs": outputs});
     let findings = run(&t, &[]);
     assert_eq!(
@@ -835,4 +868,136 @@ fn deletion_policies_may_be_the_functions_cloudformation_resolves_there() {
         "/Resources/A/DeletionPolicy/Ref",
         "`Kep`",
     );
+}
+
+#[test]
+fn references_of_the_wrong_kind_and_their_fixed_twins() {
+    let t = json!({
+        "Parameters": {
+            "Env": {"Type": "String", "Default": "dev"},
+            "Names": {"Type": "CommaDelimitedList", "Default": "a,b"}
+        },
+        "Conditions": {
+            "HasRepo": {"Fn::Equals": [{"Ref": "Repo"}, "x"]},
+            "HasArn": {"Fn::Equals": [{"Fn::GetAtt": ["Repo", "Arn"]}, "x"]},
+            "IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}
+        },
+        "Resources": {
+            "Repo": {
+                "Type": "AWS::ECR::Repository",
+                "Condition": "IsProd",
+                "Metadata": {
+                    "A": {"Fn::Sub": "${Env.Arn}"},
+                    "B": {"Fn::Sub": "${AWS::Region.Name}"},
+                    "C": {"Fn::Sub": "${Names}-x"},
+                    "D": {"Fn::Sub": "${AWS::NotificationARNs}"},
+                    "E": {"Fn::If": ["HasRepo", "a", {"Fn::If": ["HasArn", "b", "c"]}]}
+                }
+            }
+        }
+    });
+    let m = "/Resources/Repo/Metadata";
+    assert_eq!(
+        summary(&run(&t, &[])),
+        [
+            "error resource-in-conditions /Conditions/HasRepo/Fn::Equals/0/Ref: `Ref` of resource \
+             `Repo` in `Conditions`: conditions are evaluated before any resource exists, so they \
+             can use only parameters, mappings and pseudo parameters"
+                .to_owned(),
+            "error resource-in-conditions /Conditions/HasArn/Fn::Equals/0/Fn::GetAtt: \
+             `Fn::GetAtt` in `Conditions`: conditions are evaluated before any resource exists, \
+             so they can use only parameters, mappings and pseudo parameters"
+                .to_owned(),
+            format!(
+                "error bad-sub-attribute {m}/A/Fn::Sub: `Fn::Sub` uses `${{Env.Arn}}`, but `Env` \
+                 is a parameter, not a resource: only resources have attributes (write `${{Env}}` \
+                 for its value)"
+            ),
+            format!(
+                "error bad-sub-attribute {m}/B/Fn::Sub: `Fn::Sub` uses `${{AWS::Region.Name}}`, \
+                 but `AWS::Region` is a pseudo parameter, not a resource: only resources have \
+                 attributes (write `${{AWS::Region}}` for its value)"
+            ),
+            format!(
+                "error list-in-sub {m}/C/Fn::Sub: `Fn::Sub` uses `${{Names}}`, which is a list; \
+                 `Fn::Sub` substitutes only strings (join it first: `${{Joined}}` with `Joined: \
+                 !Join [\",\", !Ref Names]` as a variable)"
+            ),
+            format!("error list-in-sub {m}/D/Fn::Sub: `Fn::Sub` uses `${{AWS::NotificationARNs}}`, which is a list; `Fn::Sub` substitutes only strings (join it first: `${{Joined}}` with `Joined: !Join [\",\", !Ref AWS::NotificationARNs]` as a variable)"),
+        ]
+    );
+    // The fixed twin: conditions on parameters, attributes of resources, lists joined.
+    let fixed = json!({
+        "Parameters": {
+            "Env": {"Type": "String", "Default": "dev"},
+            "Names": {"Type": "CommaDelimitedList", "Default": "a,b"}
+        },
+        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+        "Resources": {
+            "Repo": {
+                "Type": "AWS::ECR::Repository",
+                "Condition": "IsProd",
+                "Metadata": {
+                    "A": {"Fn::Sub": "${Repo.Arn}"},
+                    "B": {"Fn::Sub": "${AWS::Region}"},
+                    "C": {"Fn::Sub": ["${Joined}-x", {"Joined": {"Fn::Join": [",", {"Ref": "Names"}]}}]},
+                    "D": {"Fn::Sub": ["${Names}", {"Names": "shadowed by the variable"}]}
+                }
+            }
+        }
+    });
+    assert!(
+        run(&fixed, &[]).is_empty(),
+        "{:#?}",
+        summary(&run(&fixed, &[]))
+    );
+}
+
+#[test]
+fn what_cloudformation_accepts_but_is_probably_a_mistake_is_a_warning() {
+    let t = json!({
+        "Parameters": {
+            "Used": {"Type": "String", "Default": "a"},
+            "InSub": {"Type": "String", "Default": "a"},
+            "InRule": {"Type": "String", "Default": "a"},
+            "Unused": {"Type": "String", "Default": "a"}
+        },
+        "Rules": {"R": {"Assertions": [{"Assert": {"Fn::Contains": [["a"], {"Ref": "InRule"}]}}]}},
+        "Mappings": {"Used": {"a": {"b": "c"}}, "Spare": {"a": {"b": "c"}}},
+        "Conditions": {
+            "A": {"Fn::Equals": [{"Ref": "Used"}, "a"]},
+            "B": {"Fn::Not": [{"Condition": "A"}]},
+            "Idle": {"Fn::Equals": ["a", "b"]}
+        },
+        "Resources": {
+            "T": {
+                "Type": "AWS::SNS::Topic",
+                "Condition": "B",
+                "Properties": {
+                    "TopicName": {"Fn::Sub": "${InSub}-topic"},
+                    "DisplayName": {"Fn::Sub": "plain"},
+                    "KmsMasterKeyId": {"Fn::FindInMap": ["Used", "a", "b"]}
+                }
+            }
+        }
+    });
+    let findings = run(&t, &[]);
+    assert_eq!(
+        summary(&findings),
+        [
+            "warning sub-not-needed /Resources/T/Properties/DisplayName/Fn::Sub: `Fn::Sub` of a \
+             string without `${...}`: the string can be written as it is",
+            "warning unused-parameter /Parameters/Unused: parameter `Unused` is declared but not \
+             used",
+            "warning unused-condition /Conditions/Idle: condition `Idle` is declared but not used",
+            "warning unused-mapping /Mappings/Spare: mapping `Spare` is declared but not used",
+        ]
+    );
+    assert!(findings.iter().all(|f| f.severity == Severity::Warning));
+    // Under a transform, macros may use them: no warning.
+    let mut transformed = t.clone();
+    transformed["Transform"] = json!("AWS::LanguageExtensions");
+    assert!(!codes(&run(&transformed, &[]))
+        .iter()
+        .any(|c| c.starts_with("unused-")));
 }

@@ -332,3 +332,65 @@ fn function_keys_in_properties_are_left_to_deployment() {
         json!({"RepositoryName": "team/api", "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
     ));
 }
+
+#[test]
+fn sub_attributes_are_checked_like_getatt() {
+    let template = |attribute: &str| {
+        json!({"Resources": {
+            "Repo": {"Type": "AWS::ECR::Repository"},
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": format!("${{Repo.{attribute}}}-q")}}}
+        }})
+    };
+    rejects(
+        &template("RepositoryUrl"),
+        "unknown-attribute",
+        "/Resources/Q/Properties/QueueName/Fn::Sub",
+        "for `RepositoryUrl`, which it does not have; did you mean `RepositoryUri`?",
+    );
+    accepts(&template("RepositoryUri"));
+}
+
+#[test]
+fn a_list_only_where_a_list_goes_and_one_value_only_where_one_goes() {
+    let template = |names: &str, groups: &str| {
+        json!({
+            "Parameters": {
+                "Name": {"Type": names, "Default": "a"},
+                "Groups": {"Type": groups, "Default": "sg-1"}
+            },
+            "Resources": {
+                "Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": {"Ref": "Name"}}},
+                "I": {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1", "SecurityGroupIds": {"Ref": "Groups"}}}
+            }
+        })
+    };
+    let findings = run(&template(
+        "CommaDelimitedList",
+        "AWS::EC2::SecurityGroup::Id",
+    ));
+    assert_eq!(
+        summary(&findings),
+        [
+            "error wrong-type /Resources/Repo/Properties/RepositoryName: resource `Repo` \
+             (`AWS::ECR::Repository`): `RepositoryName` must be a string, but `Ref` of parameter \
+             `Name` (`CommaDelimitedList`) gives a list (join it: `!Join [\",\", !Ref ...]`)",
+            "error wrong-type /Resources/I/Properties/SecurityGroupIds: resource `I` \
+             (`AWS::EC2::Instance`): `SecurityGroupIds` must be a list, but `Ref` of parameter \
+             `Groups` (`AWS::EC2::SecurityGroup::Id`) gives one value (make it a list type such \
+             as `CommaDelimitedList`, or write `[!Ref Groups]`)",
+        ]
+    );
+    accepts(&template("String", "List<AWS::EC2::SecurityGroup::Id>"));
+    // One value in a list of them is fine; a list inside a list is not.
+    let mut t = template("String", "AWS::EC2::SecurityGroup::Id");
+    t["Resources"]["I"]["Properties"]["SecurityGroupIds"] = json!([{"Ref": "Groups"}]);
+    accepts(&t);
+    let mut t = template("String", "List<AWS::EC2::SecurityGroup::Id>");
+    t["Resources"]["I"]["Properties"]["SecurityGroupIds"] = json!([{"Ref": "Groups"}]);
+    rejects(
+        &t,
+        "wrong-type",
+        "/Resources/I/Properties/SecurityGroupIds/0",
+        "gives a list",
+    );
+}

@@ -170,6 +170,10 @@ def bench_validate():
         record("validate", "`little validate --all`, 1,000 stacks x 20 repositories", fmt_times(times),
                "< 2 s", "met" if statistics.median(times) < 2 else "NOT met")
         record("validate", "peak memory of that", f"{peak:.0f} MiB")
+        # The same, without the checks against the resource schemas: what they cost.
+        times, peak, _ = repeat("validate --no-schema-checks", [LITTLE, "validate", "--all", "--no-schema-checks"], tmp, runs=5)
+        record("validate", "the same with `--no-schema-checks` (no resource-schema checks)", fmt_times(times))
+        record("validate", "peak memory of that", f"{peak:.0f} MiB")
         times, peak, _ = repeat("render", [LITTLE, "render", "--all", "--out", os.path.join(tmp, "out")], tmp, runs=3)
         record("validate", "`little render --all --out DIR`, the same project", fmt_times(times))
 

@@ -8,7 +8,12 @@ The decompressed file is text, one JSON document a line:
   then one line per resource type of us-east-1, sorted: ["AWS::X::Y", {reduced schema}]
 A reduced schema keeps, per shape: t (JSON type or list), r (a definition name), p (properties),
 q (required), e (enum), pt (pattern), n/x (min/max length), lo/hi (minimum/maximum),
-a (0 when additionalProperties is false), i (items); per type also d (definitions),
+a (0 when additionalProperties is false), i (items), mi/mx (min/max items), u (1 for unique
+items), c (rules between an object's properties: {"k": kind, "s": [[names], ...]} where kind is
+"one" (exactly one of the name sets is all there: oneOf of `required`s, cfn-lint's requiredXor),
+"any" (at least one: anyOf of `required`s, requiredOr), "dep" (the first set's name needs the
+second set's: dependentRequired, dependencies) or "excl" (the first set's name excludes the
+second set's: dependentExcluded)); per type also d (definitions),
 ro (read-only property paths, `/`-joined), co (create-only paths) and g (GetAtt attributes,
 `*` for any one segment, a trailing `*` for any rest). Descriptions and everything else go.
 """
@@ -38,6 +43,37 @@ main = regions["us-east-1"]
 def ref_name(ref):
     prefix = "#/definitions/"
     return ref[len(prefix):] if isinstance(ref, str) and ref.startswith(prefix) else None
+
+
+def rules_of(s, defs):
+    """The rules between an object's properties that `s` states (and the allOf branches with it):
+    only combinations of plain `required` lists, which can be checked on names alone."""
+    rules = []
+    for comb, kind in (("oneOf", "one"), ("anyOf", "any")):
+        bs = s.get(comb)
+        plain = isinstance(bs, list) and bs and all(
+            isinstance(b, dict) and set(b) == {"required"} and isinstance(b["required"], list) and b["required"]
+            for b in bs
+        )
+        if plain:
+            rules.append({"k": kind, "s": [sorted(b["required"]) for b in bs]})
+    for key, kind in (("requiredXor", "one"), ("requiredOr", "any")):
+        names = s.get(key)
+        if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+            rules.append({"k": kind, "s": [[n] for n in names]})
+    for key, kind in (("dependentRequired", "dep"), ("dependencies", "dep"), ("dependentExcluded", "excl")):
+        d = s.get(key)
+        if isinstance(d, dict):
+            for name, others in sorted(d.items()):
+                if isinstance(others, list) and others and all(isinstance(n, str) for n in others):
+                    rules.append({"k": kind, "s": [[name], list(others)]})
+    for b in s.get("allOf") or []:
+        if isinstance(b, dict) and "$ref" in b:
+            name = ref_name(b["$ref"])
+            b = defs.get(name, {}) if name else {}
+        if isinstance(b, dict):
+            rules += rules_of(b, defs)
+    return rules
 
 
 def reduce(s, defs):
@@ -94,6 +130,14 @@ def reduce(s, defs):
         o["a"] = 0
     if isinstance(s.get("items"), dict):
         o["i"] = reduce(s["items"], defs)
+    for src, dst in (("minItems", "mi"), ("maxItems", "mx")):
+        if isinstance(s.get(src), int) and not isinstance(s.get(src), bool):
+            o[dst] = s[src]
+    if s.get("uniqueItems") is True:
+        o["u"] = 1
+    rules = rules_of(s, defs)
+    if rules:
+        o["c"] = rules
     return o
 
 

@@ -1,6 +1,7 @@
 //! CloudFormation's resource provider schemas, embedded: for each resource type of `us-east-1`,
 //! its properties (JSON types, nested objects, `required`, `enum`, `pattern`, min/max length and
-//! value, closed objects), its read-only and create-only properties, its `Fn::GetAtt`
+//! value, min/max and unique items, closed objects, rules between properties: one of, at least
+//! one of, needs, excludes), its read-only and create-only properties, its `Fn::GetAtt`
 //! attributes, and which types other regions lack.
 //!
 //! The data is `data/cfn-resource-schemas.json.gz`, reduced by `scripts/schemas` from the
@@ -147,12 +148,55 @@ pub struct Shape {
     /// The shape of an array's items.
     #[serde(default, rename = "i")]
     pub items: Option<Box<Shape>>,
+    #[serde(default, rename = "mi")]
+    pub min_items: Option<u64>,
+    #[serde(default, rename = "mx")]
+    pub max_items: Option<u64>,
+    /// `Some(1)` when an array's items must differ from each other.
+    #[serde(default, rename = "u")]
+    unique: Option<u8>,
+    /// Rules between an object's properties.
+    #[serde(default, rename = "c")]
+    pub rules: Vec<PropertyRule>,
+}
+
+/// A rule between the properties of one object, on their names alone.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PropertyRule {
+    #[serde(rename = "k")]
+    pub kind: RuleKind,
+    /// For `One` and `Any`, the alternatives (each a set of names that must all be there);
+    /// for `Needs` and `Excludes`, the name and the names it needs or excludes.
+    #[serde(rename = "s")]
+    pub sets: Vec<Vec<String>>,
+}
+
+/// What a [`PropertyRule`] asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RuleKind {
+    /// Exactly one of the alternatives (`oneOf` of `required`s).
+    #[serde(rename = "one")]
+    One,
+    /// At least one of the alternatives (`anyOf` of `required`s).
+    #[serde(rename = "any")]
+    Any,
+    /// The name needs the others (`dependentRequired`).
+    #[serde(rename = "dep")]
+    Needs,
+    /// The name excludes the others (`dependentExcluded`).
+    #[serde(rename = "excl")]
+    Excludes,
 }
 
 impl Shape {
     /// Whether the object takes only the properties it names.
     pub fn is_closed(&self) -> bool {
         self.additional == Some(0)
+    }
+
+    /// Whether an array's items must differ from each other.
+    pub fn unique_items(&self) -> bool {
+        self.unique == Some(1)
     }
 }
 
@@ -164,6 +208,9 @@ pub struct ResourceSchema {
     pub properties: BTreeMap<String, Shape>,
     #[serde(default, rename = "q")]
     pub required: Vec<String>,
+    /// Rules between the properties.
+    #[serde(default, rename = "c")]
+    pub rules: Vec<PropertyRule>,
     #[serde(default, rename = "a")]
     additional: Option<u8>,
     #[serde(default, rename = "d")]

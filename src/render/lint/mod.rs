@@ -47,6 +47,7 @@ impl LintFinding {
                 | "read-only-property"
                 | "unknown-resource-attribute"
                 | "unknown-section"
+                | "exclusive-properties"
         )
     }
 }

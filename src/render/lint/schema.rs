@@ -17,8 +17,19 @@ use std::sync::{Mutex, OnceLock};
 
 use super::{hint, Linter};
 use crate::template::intrinsic::is_intrinsic;
-use crate::template::resource_schema::{catalog, Catalog, JsonTypes, ResourceSchema, Shape};
+use crate::template::resource_schema::{
+    catalog, Catalog, JsonTypes, PropertyRule, ResourceSchema, Shape,
+};
 use crate::text::{child, closest_ignoring_case, plural, short, type_name};
+
+/// What an object of a schema allows: its properties, the ones it needs, the rules between
+/// them, and whether it takes others.
+struct Object<'s> {
+    properties: &'s BTreeMap<String, Shape>,
+    required: &'s [String],
+    rules: &'s [PropertyRule],
+    closed: bool,
+}
 
 /// What the checks of one resource share.
 struct Resource<'a> {
@@ -110,15 +121,13 @@ impl<'t> Linter<'t> {
             Some(v) if is_intrinsic(v) => {}
             Some(Value::Object(props)) => {
                 let p = child(pointer, "Properties");
-                self.schema_object(
-                    &r,
-                    &p,
-                    props,
-                    &schema.properties,
-                    &schema.required,
-                    schema.is_closed(),
-                    "",
-                );
+                let object = Object {
+                    properties: &schema.properties,
+                    required: &schema.required,
+                    rules: &schema.rules,
+                    closed: schema.is_closed(),
+                };
+                self.schema_object(&r, &p, props, &object, "");
             }
             Some(other) => self.error(
                 "wrong-type",
@@ -132,17 +141,15 @@ impl<'t> Linter<'t> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn schema_object(
         &mut self,
         r: &Resource,
         pointer: &str,
         map: &Map<String, Value>,
-        properties: &BTreeMap<String, Shape>,
-        required: &[String],
-        closed: bool,
+        object: &Object,
         path: &str,
     ) {
+        let (properties, required, closed) = (object.properties, object.required, object.closed);
         for (key, value) in map {
             let p = child(pointer, key);
             // `Fn::Transform` (`AWS::Include`) and the like make properties at deployment.
@@ -208,6 +215,10 @@ impl<'t> Linter<'t> {
                 );
             }
         }
+        let mut reported = Vec::new();
+        for rule in object.rules {
+            self.property_rule(r, pointer, map, rule, path, &mut reported);
+        }
     }
 
     fn schema_value(
@@ -243,19 +254,18 @@ impl<'t> Linter<'t> {
         }
         match value {
             Value::Object(map) => {
-                if !shape.properties.is_empty() || shape.is_closed() {
-                    self.schema_object(
-                        r,
-                        pointer,
-                        map,
-                        &shape.properties,
-                        &shape.required,
-                        shape.is_closed(),
-                        path,
-                    );
+                if !shape.properties.is_empty() || shape.is_closed() || !shape.rules.is_empty() {
+                    let object = Object {
+                        properties: &shape.properties,
+                        required: &shape.required,
+                        rules: &shape.rules,
+                        closed: shape.is_closed(),
+                    };
+                    self.schema_object(r, pointer, map, &object, path);
                 }
             }
             Value::Array(items) => {
+                self.schema_items(r, pointer, items, shape, &shown);
                 if let Some(item) = &shape.items {
                     let sub = format!("{path}/*");
                     for (i, v) in items.iter().enumerate() {
@@ -559,6 +569,8 @@ fn type_hint<'c>(t: &str, catalog: &'c Catalog) -> Option<&'c str> {
         })
         .min_by_key(|n| n.len())
 }
+
+mod counts;
 
 #[cfg(test)]
 mod tests;

@@ -394,3 +394,106 @@ fn a_list_only_where_a_list_goes_and_one_value_only_where_one_goes() {
         "gives a list",
     );
 }
+
+#[test]
+fn one_of_at_least_one_of_needs_and_excludes() {
+    // Exactly one of: none, and two.
+    rejects(
+        &one(
+            "AWS::AutoScaling::AutoScalingGroup",
+            json!({"MaxSize": "2", "MinSize": "1"}),
+        ),
+        "missing-property",
+        "/Resources/R/Properties",
+        "resource `R` (`AWS::AutoScaling::AutoScalingGroup`) needs one of `InstanceId` or \
+         `LaunchConfigurationName` or `LaunchTemplate` or `MixedInstancesPolicy`",
+    );
+    rejects(
+        &one(
+            "AWS::AutoScaling::AutoScalingGroup",
+            json!({"MaxSize": "2", "MinSize": "1", "InstanceId": "i-1", "LaunchConfigurationName": "lc"}),
+        ),
+        "exclusive-properties",
+        "/Resources/R/Properties/LaunchConfigurationName",
+        "takes only one of `InstanceId` or `LaunchConfigurationName` or `LaunchTemplate` or \
+         `MixedInstancesPolicy`, but has `InstanceId` or `LaunchConfigurationName`",
+    );
+    accepts(&one(
+        "AWS::AutoScaling::AutoScalingGroup",
+        json!({"MaxSize": "2", "MinSize": "1", "LaunchConfigurationName": "lc"}),
+    ));
+    // A Fn::If may leave one out: not judged.
+    accepts(&json!({
+        "Conditions": {"C": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {"R": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+            "MaxSize": "2", "MinSize": "1", "InstanceId": "i-1",
+            "LaunchConfigurationName": {"Fn::If": ["C", "lc", {"Ref": "AWS::NoValue"}]}
+        }}}
+    }));
+    // At least one of.
+    rejects(
+        &one("AWS::Events::Rule", json!({"State": "ENABLED"})),
+        "missing-property",
+        "/Resources/R/Properties",
+        "needs at least one of `EventPattern` or `ScheduleExpression`",
+    );
+    accepts(&one(
+        "AWS::Events::Rule",
+        json!({"ScheduleExpression": "rate(1 day)", "EventPattern": {"source": ["x"]}}),
+    ));
+    // Excludes, reported once however many ways the schema states it, at the later key.
+    let alarm = |extra: Value| {
+        let mut p = json!({"ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1,
+            "MetricName": "Errors", "Namespace": "AWS/Lambda", "Period": 60, "Threshold": 1});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            p[k] = v.clone();
+        }
+        one("AWS::CloudWatch::Alarm", p)
+    };
+    rejects(
+        &alarm(json!({"Statistic": "Sum", "ExtendedStatistic": "p99"})),
+        "exclusive-properties",
+        "/Resources/R/Properties/ExtendedStatistic",
+        "`Statistic` and `ExtendedStatistic` exclude each other",
+    );
+    accepts(&alarm(json!({"Statistic": "Sum"})));
+}
+
+#[test]
+fn item_counts_and_unique_items() {
+    let repo = |filters: Value| {
+        one(
+            "AWS::ECR::Repository",
+            json!({"ImageTagMutability": "IMMUTABLE_WITH_EXCLUSION", "ImageTagMutabilityExclusionFilters": filters}),
+        )
+    };
+    let filter = |v: &str| json!({"ImageTagMutabilityExclusionFilterType": "WILDCARD", "ImageTagMutabilityExclusionFilterValue": v});
+    rejects(
+        &repo(json!([])),
+        "bad-count",
+        "/Resources/R/Properties/ImageTagMutabilityExclusionFilters",
+        "`ImageTagMutabilityExclusionFilters` has 0 items, fewer than the minimum of 1",
+    );
+    let six: Vec<Value> = (0..6).map(|i| filter(&format!("v{i}*"))).collect();
+    rejects(
+        &repo(json!(six)),
+        "bad-count",
+        "/Resources/R/Properties/ImageTagMutabilityExclusionFilters",
+        "has 6 items, more than the maximum of 5",
+    );
+    accepts(&repo(json!([filter("latest"), filter("dev-*")])));
+    // Unique items.
+    let tags = |b: &str| {
+        one(
+            "AWS::ECR::Repository",
+            json!({"Tags": [{"Key": "a", "Value": "1"}, {"Key": b, "Value": "1"}]}),
+        )
+    };
+    rejects(
+        &tags("a"),
+        "duplicate-item",
+        "/Resources/R/Properties/Tags/1",
+        "`Tags` lists ",
+    );
+    accepts(&tags("b"));
+}

@@ -59,6 +59,8 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<()>;
     /// A presigned GET URL valid for `expires`.
     async fn presign(&self, bucket: &str, key: &str, expires: Duration) -> Result<String>;
+    /// Whether the bucket holds any object (ListObjectsV2 of one key).
+    async fn holds_objects(&self, bucket: &str) -> Result<bool>;
 }
 
 /// [`Queue`] through the SDK's SQS client.
@@ -141,6 +143,18 @@ impl S3Reports {
 
 #[async_trait]
 impl ReportStore for S3Reports {
+    async fn holds_objects(&self, bucket: &str) -> Result<bool> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| sdk_error("s3:ListObjectsV2", e))?;
+        Ok(out.key_count().unwrap_or(0) > 0 || !out.contents().is_empty())
+    }
+
     async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
         match self
             .client

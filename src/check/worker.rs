@@ -918,6 +918,9 @@ mod tests {
         async fn exists(&self, _: &str, key: &str) -> Result<bool> {
             Ok(self.objects.lock().unwrap().contains_key(key))
         }
+        async fn holds_objects(&self, _: &str) -> Result<bool> {
+            Ok(!self.objects.lock().unwrap().is_empty())
+        }
         async fn get(&self, _: &str, key: &str, _: usize) -> Result<Option<Vec<u8>>> {
             Ok(self.objects.lock().unwrap().get(key).cloned())
         }

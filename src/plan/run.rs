@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
 use super::diff::{diff_templates, TemplateDiff};
 use super::model::{BoolChange, Hashes, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
-use super::risk::{dedupe, replacement_risk, template_risks, Replacement, Risk};
+use super::risk::{dedupe, replacement_risk_forced_by, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
     change_set_name, run_change_set_name, wait_for_change_set, ChangeSet, ChangeSetId,
@@ -227,6 +227,16 @@ pub async fn plan_stack(
         &plan,
         &change_set.changes,
     );
+    if deployed.is_some() {
+        super::cost::what_is_lost(
+            &clients,
+            &stack.name,
+            &mut plan.risks,
+            &change_set.changes,
+            old_template.as_ref().map(|(v, _)| v),
+        )
+        .await;
+    }
     plan.status = match &deployed {
         None => PlanStatus::New,
         Some(_) => {
@@ -444,11 +454,27 @@ pub fn stack_risks(
             Some("Conditional") => Replacement::Conditional,
             _ => continue,
         };
-        if let Some(r) = replacement_risk(
+        // The properties the change set says force the recreation.
+        let mut forcing: Vec<String> = Vec::new();
+        for d in &change.details {
+            let recreates = matches!(
+                d.requires_recreation.as_deref(),
+                Some("Always" | "Conditionally")
+            );
+            if let (true, Some("Properties"), Some(name)) =
+                (recreates, d.attribute.as_deref(), d.name.as_deref())
+            {
+                if !forcing.iter().any(|f| f == name) {
+                    forcing.push(name.to_owned());
+                }
+            }
+        }
+        if let Some(r) = replacement_risk_forced_by(
             &change.logical_id,
             &change.resource_type,
             replacement,
             new_template,
+            &forcing,
         ) {
             risks.push(r);
         }
@@ -587,6 +613,84 @@ mod flow_tests {
             aws.calls().iter().any(|c| c == "DeleteChangeSet ecr"),
             "{:?}",
             aws.calls()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_replaced_repository_says_how_many_images_it_holds() {
+        let image = |at: &str| crate::aws::ecr::Image {
+            digest: format!("sha256:{at}"),
+            tags: Vec::new(),
+            pushed_at: Some(at.into()),
+            size: None,
+        };
+        for physical_in_change_set in [true, false] {
+            let (_d, project) = project(&[
+                ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nparameters:\n  Token: x\nvariables:\n  name: team/new\n"),
+                ("templates/repo.json.njk", REPO),
+            ]);
+            let aws = FakeAws::new();
+            aws.deploy("ecr", &rendered_repo("team/old"), &[("Token", "****")], &[]);
+            let mut cs = replacement_change_set("ecr");
+            if !physical_in_change_set {
+                // Then the stack's resources tell the repository.
+                cs.changes[0].physical_id = None;
+                aws.resources.lock().unwrap().insert(
+                    "ecr".into(),
+                    vec![crate::aws::stack_ops::StackResource {
+                        logical_id: "Repo".into(),
+                        physical_id: Some("team/old".into()),
+                        resource_type: "AWS::ECR::Repository".into(),
+                        status: "CREATE_COMPLETE".into(),
+                        drift_status: None,
+                    }],
+                );
+            }
+            aws.answer_change_set("ecr", cs);
+            aws.repository_images.lock().unwrap().insert(
+                "team/old".into(),
+                vec![image("2026-11-01T08:00:00Z"), image("2026-11-30T14:02:11Z")],
+            );
+            let plan = plan(
+                project,
+                Arc::new(FakeConnect(aws.clone())),
+                options(&["ecr"]),
+            )
+            .await
+            .unwrap();
+            let risk = &plan.stacks[0].risks[0];
+            assert_eq!(risk.kind, RiskKind::Destructive);
+            assert!(
+                risk.reason.contains("because `RepositoryName` changes"),
+                "{}",
+                risk.reason
+            );
+            assert_eq!(
+                risk.holds.as_deref(),
+                Some("`team/old` holds 2 images, the newest pushed 2026-11-30T14:02:11Z")
+            );
+            assert!(aws.calls().iter().any(|c| c == "DescribeImages team/old"));
+        }
+        // AWS not answering does not fail the plan: the risk says so.
+        let (_d, project) = project(&[
+            ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nparameters:\n  Token: x\nvariables:\n  name: team/new\n"),
+            ("templates/repo.json.njk", REPO),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy("ecr", &rendered_repo("team/old"), &[("Token", "****")], &[]);
+        aws.answer_change_set("ecr", replacement_change_set("ecr"));
+        aws.failing.lock().unwrap().insert(
+            "DescribeImages team/old".into(),
+            "AccessDeniedException: not allowed".into(),
+        );
+        let plan = plan(project, Arc::new(FakeConnect(aws)), options(&["ecr"]))
+            .await
+            .unwrap();
+        let holds = plan.stacks[0].risks[0].holds.clone().unwrap_or_default();
+        assert!(
+            holds.starts_with("the images of `team/old` could not be counted:")
+                && holds.contains("not allowed"),
+            "{holds}"
         );
     }
 

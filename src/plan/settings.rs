@@ -105,6 +105,7 @@ pub fn settings_risks(
             ),
             added: Vec::new(),
             removed: Vec::new(),
+            holds: None,
         });
     }
     if let Some(p) = stack_policy.filter(|p| p.loosens) {
@@ -141,6 +142,7 @@ pub fn settings_risks(
             ),
             added: Vec::new(),
             removed: Vec::new(),
+            holds: None,
         });
     }
     risks

@@ -624,6 +624,7 @@ fn set_risks(
             ),
             added: Vec::new(),
             removed: Vec::new(),
+            holds: None,
         });
     }
     dedupe(risks)

@@ -164,6 +164,9 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
     for r in &s.risks {
         let head = format!("! {}:", risk_word(r.kind));
         out.push_str(&format!("  {} {}\n", style.red(&head), r.reason));
+        if let Some(holds) = &r.holds {
+            out.push_str(&format!("    {} {holds}\n", style.yellow("now:")));
+        }
         if !r.added.is_empty() || !r.removed.is_empty() {
             for line in table(&permission_rows(r)).lines() {
                 let painted = if line.starts_with('+') {
@@ -431,8 +434,13 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
             ));
         }
         for r in &s.risks {
+            let holds = r
+                .holds
+                .as_ref()
+                .map(|h| format!("\n> Now: {}", md_escape(h)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "> [!WARNING]\n> **{}**: {}\n\n",
+                "> [!WARNING]\n> **{}**: {}{holds}\n\n",
                 risk_word(r.kind),
                 md_escape(&r.reason)
             ));

@@ -227,3 +227,59 @@ fn one_failing_stack_does_not_hide_the_others() {
         .unwrap()
         .contains("templates/broken.json.njk:1:"));
 }
+
+const REPOSITORY: &str = r#"{"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+  "RepositoryName": "{{ vars.name }}"{% if vars.kms %},
+  "EncryptionConfiguration": {"EncryptionType": "KMS"}{% endif %}}}}}
+"#;
+
+#[test]
+fn a_replaced_repository_says_how_many_images_it_loses() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("repo.json.njk", REPOSITORY);
+    p.stack("repos", "repo.json.njk", "variables:\n  name: team/old\n");
+    deploy(&rt, &emulator, &p, "repos");
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    rt.block_on(
+        ecr.put_image()
+            .repository_name("team/old")
+            .image_manifest(crate::audit::MANIFEST)
+            .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+            .image_tag("v1")
+            .send(),
+    )
+    .expect("put image");
+
+    // A new name replaces the repository: the plan says what the old one holds.
+    p.stack("repos", "repo.json.njk", "variables:\n  name: team/new\n");
+    let out = p.run(&["plan", "repos"]);
+    out.success()
+        .stdout_has("! destructive: replaces ECR repository `Repo` because `RepositoryName` changes: the old repository and its images are deleted")
+        .stdout_has("now: `team/old` holds 1 image, the newest pushed 20");
+
+    // So does a change of its encryption, found in the template (CloudFormation's change set
+    // is not needed to know it), with the count in the JSON plan.
+    p.stack(
+        "repos",
+        "repo.json.njk",
+        "variables:\n  name: team/old\n  kms: true\n",
+    );
+    let plan = plan_json(&p, &["repos"], 0);
+    let risk = &plan.stacks[0].risks[0];
+    assert!(
+        risk.reason.starts_with(
+            "replaces ECR repository `Repo` because `EncryptionConfiguration` changes"
+        ),
+        "{}",
+        risk.reason
+    );
+    assert!(
+        risk.holds
+            .as_deref()
+            .is_some_and(|h| h.starts_with("`team/old` holds 1 image")),
+        "{:?}",
+        risk.holds
+    );
+}

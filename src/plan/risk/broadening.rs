@@ -35,6 +35,7 @@ pub(super) fn broadening(id: &str, old: Option<&Value>, new: Option<&Value>) -> 
         reason,
         added,
         removed,
+        holds: None,
     })
 }
 

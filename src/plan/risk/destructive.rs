@@ -15,6 +15,7 @@ pub(super) fn destructive(rd: &ResourceDiff, reason: String) -> Risk {
         reason,
         added: Vec::new(),
         removed: Vec::new(),
+        holds: None,
     }
 }
 

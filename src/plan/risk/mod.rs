@@ -28,8 +28,9 @@ use serde_json::{Map, Value};
 use super::diff::{ChangeKind, TemplateDiff};
 use crate::policy::expand::{sort_permissions, Permission};
 use crate::template::canonical::canonical;
+use crate::template::resource_schema::catalog;
 use broadening::broadening;
-use data_bearing::data_bearing;
+use data_bearing::{data_bearing, DataBearing};
 use destructive::{destructive, join_and, removal_tail, replacement_tail, touches};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -72,6 +73,10 @@ pub struct Risk {
     pub added: Vec<Permission>,
     /// For `Broadening`: every tuple the resource's policies lose (Allow and Deny), sorted.
     pub removed: Vec<Permission>,
+    /// For `Destructive`: what the resource holds now, as AWS says (`12 images, the newest
+    /// pushed 2026-11-30T14:02:11Z`), or when the loss takes effect; none when not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<String>,
 }
 
 /// Risks visible in the templates alone: the removal of a data-bearing resource; a predicted
@@ -128,10 +133,10 @@ pub fn template_risks(old: Option<&Value>, new: &Value, diff: &TemplateDiff) -> 
                 let Some(b) = data_bearing(&rd.resource_type) else {
                     continue;
                 };
-                let changed: Vec<&str> = b
-                    .replacing
+                let replacing = replacing_with_schema(b);
+                let changed: Vec<&str> = replacing
                     .iter()
-                    .copied()
+                    .map(String::as_str)
                     .filter(|p| rd.changes.iter().any(|c| touches(&c.path, p)))
                     .collect();
                 if !changed.is_empty() {
@@ -171,7 +176,29 @@ pub fn replacement_risk(
     replacement: Replacement,
     template: &Value,
 ) -> Option<Risk> {
+    replacement_risk_forced_by(logical_id, resource_type, replacement, template, &[])
+}
+
+/// [`replacement_risk`], naming the properties whose change forces the replacement (the change
+/// set's details that require recreation), when it names any.
+pub fn replacement_risk_forced_by(
+    logical_id: &str,
+    resource_type: &str,
+    replacement: Replacement,
+    template: &Value,
+    forcing: &[String],
+) -> Option<Risk> {
     let b = data_bearing(resource_type)?;
+    let because = if forcing.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = forcing.iter().map(|p| format!("`{p}`")).collect();
+        format!(
+            " because {} change{}",
+            join_and(&names),
+            if forcing.len() == 1 { "s" } else { "" }
+        )
+    };
     let resource = template
         .get("Resources")
         .and_then(|r| r.get(logical_id))
@@ -179,9 +206,12 @@ pub fn replacement_risk(
     let tail = replacement_tail(b, resource.as_ref());
     let reason = match replacement {
         Replacement::False => return None,
-        Replacement::True => format!("CloudFormation replaces {} `{logical_id}`{tail}", b.noun),
+        Replacement::True => format!(
+            "CloudFormation replaces {} `{logical_id}`{because}{tail}",
+            b.noun
+        ),
         Replacement::Conditional => format!(
-            "CloudFormation may replace {} `{logical_id}`, depending on values known only during the update{tail}",
+            "CloudFormation may replace {} `{logical_id}`{because}, depending on values known only during the update{tail}",
             b.noun
         ),
     };
@@ -192,6 +222,7 @@ pub fn replacement_risk(
         reason,
         added: Vec::new(),
         removed: Vec::new(),
+        holds: None,
     })
 }
 
@@ -212,6 +243,27 @@ pub fn dedupe(risks: Vec<Risk>) -> Vec<Risk> {
                 sort_permissions(&mut existing.removed);
             }
             None => out.push(risk),
+        }
+    }
+    out
+}
+
+/// The properties whose change replaces a resource of the type: the table's, and the
+/// create-only properties of CloudFormation's resource schema for the type (`a.b` for a nested
+/// one; one under a property already listed is left out).
+fn replacing_with_schema(b: &DataBearing) -> Vec<String> {
+    let mut out: Vec<String> = b.replacing.iter().map(|p| (*p).to_owned()).collect();
+    let schema = catalog().ok().and_then(|c| c.get(b.resource_type));
+    for path in schema.iter().flat_map(|s| s.create_only.iter()) {
+        if path.contains('*') {
+            continue;
+        }
+        let path = path.replace('/', ".");
+        let covered = out
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}.")));
+        if !covered {
+            out.push(path);
         }
     }
     out

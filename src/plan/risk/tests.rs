@@ -597,6 +597,7 @@ fn dedupe_merges_template_and_change_set_replacements() {
         reason: "r".into(),
         added,
         removed: Vec::new(),
+        holds: None,
     };
     let p = perm("RepositoryPolicyText", "Allow", "*", "ecr:*", "-");
     let q = perm("RepositoryPolicyText", "Allow", "*", "ecr:A", "-");
@@ -737,4 +738,60 @@ fn serialised_shapes() {
     );
     let r: Replacement = serde_json::from_str("\"True\"").unwrap();
     assert_eq!(r, Replacement::True);
+}
+
+#[test]
+fn a_create_only_property_of_the_resource_schema_replaces_too() {
+    // `ImportSourceSpecification` is not in the table of DynamoDB's replacing properties; the
+    // resource schema says it is create-only.
+    let table = |bucket: &str| {
+        template(json!({"T": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "TableName": "orders",
+            "ImportSourceSpecification": {"S3BucketSource": {"S3Bucket": bucket}, "InputFormat": "CSV"}
+        }}}))
+    };
+    let all = risks(&table("a"), &table("b"));
+    let r = only(&all);
+    assert_eq!(r.kind, RiskKind::Destructive);
+    assert!(
+        r.reason
+            .starts_with("replaces DynamoDB table `T` because `ImportSourceSpecification` changes"),
+        "{}",
+        r.reason
+    );
+    // A nested create-only property under a listed one is named once, by the listed one.
+    let repo = |key: &str| {
+        template(
+            json!({"Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+                "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": key}
+            }}}),
+        )
+    };
+    let all = risks(&repo("k1"), &repo("k2"));
+    assert!(
+        only(&all).reason.starts_with(
+            "replaces ECR repository `Repo` because `EncryptionConfiguration` changes:"
+        ),
+        "{}",
+        only(&all).reason
+    );
+}
+
+#[test]
+fn a_change_set_names_the_property_that_forces_the_replacement() {
+    let r = replacement_risk_forced_by(
+        "Repo",
+        "AWS::ECR::Repository",
+        Replacement::True,
+        &json!({}),
+        &[
+            "RepositoryName".to_owned(),
+            "EncryptionConfiguration".to_owned(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        r.reason,
+        "CloudFormation replaces ECR repository `Repo` because `RepositoryName` and `EncryptionConfiguration` change: the old repository and its images are deleted"
+    );
 }

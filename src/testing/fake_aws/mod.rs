@@ -109,6 +109,10 @@ pub struct FakeAws {
     /// DescribeImageScanFindings, one answer per call in turn (the last one stays); none
     /// scripted: the image has no scan.
     pub scans: Mutex<Vec<Option<crate::aws::ecr::ScanResult>>>,
+    /// DescribeImages: the images of each repository (none: no images).
+    pub repository_images: Mutex<BTreeMap<String, Vec<crate::aws::ecr::Image>>>,
+    /// ListObjectsV2: the buckets that hold objects.
+    pub buckets_with_objects: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl FakeAws {
@@ -726,8 +730,15 @@ impl crate::aws::ecr::Ecr for FakeAws {
     async fn repository_policy(&self, _repo: &str) -> Result<Option<String>> {
         Ok(None)
     }
-    async fn images(&self, _repo: &str) -> Result<Vec<crate::aws::ecr::Image>> {
-        Ok(Vec::new())
+    async fn images(&self, repo: &str) -> Result<Vec<crate::aws::ecr::Image>> {
+        self.log_or_fail(format!("DescribeImages {repo}"), "ecr:DescribeImages")?;
+        Ok(self
+            .repository_images
+            .lock()
+            .unwrap()
+            .get(repo)
+            .cloned()
+            .unwrap_or_default())
     }
     async fn scan_findings(
         &self,
@@ -824,6 +835,10 @@ impl crate::aws::pipeline::Queue for FakeAws {
 impl crate::aws::pipeline::ReportStore for FakeAws {
     async fn exists(&self, _bucket: &str, _key: &str) -> Result<bool> {
         Ok(false)
+    }
+    async fn holds_objects(&self, bucket: &str) -> Result<bool> {
+        self.log(format!("ListObjectsV2 {bucket}"));
+        Ok(self.buckets_with_objects.lock().unwrap().contains(bucket))
     }
     async fn get(&self, _bucket: &str, _key: &str, _limit: usize) -> Result<Option<Vec<u8>>> {
         Ok(None)

@@ -401,6 +401,12 @@ pub struct PlanArgs {
     /// How many stacks to plan at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Plan a deployed stack whose template means what is rendered but is written differently
+    /// (a policy text with other spacing) through a change set, so that the resources
+    /// CloudFormation would send again for their text count as changes; otherwise such a stack
+    /// is unchanged. A plan saved with `--out` keeps the decision
+    #[arg(long)]
+    pub refresh_templates: bool,
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +433,11 @@ pub struct ApplyArgs {
     /// resources (ROLLBACK_FAILED, DELETE_FAILED)
     #[arg(long)]
     pub replace_failed: bool,
+    /// Also update deployed stacks whose template means what is rendered but is written
+    /// differently (a policy text with other spacing), which are otherwise unchanged (a saved
+    /// plan carries its own decision: `little plan --refresh-templates --out FILE`)
+    #[arg(long, conflicts_with = "plan")]
+    pub refresh_templates: bool,
     /// How many independent stacks to deploy at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,

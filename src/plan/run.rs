@@ -208,7 +208,7 @@ async fn plan_single(
         if compares_unchanged(&plan) {
             plan.change_set_reason = uncompared(stack, &rendered, info, old).or_else(|| {
                 (options.refresh_templates && *old_sha256 != sha256(&body)).then(|| {
-                    "`--refresh-templates`: the deployed template is written differently".into()
+                    "`--refresh-templates`, and the deployed template is written differently".into()
                 })
             });
             if plan.change_set_reason.is_none() {

@@ -161,13 +161,14 @@ fn formatting_text(out: &mut String, s: &StackPlan) {
     if s.formatting_only.is_empty() {
         return;
     }
-    let n = s.formatting_only.len();
     if s.status == PlanStatus::Unchanged {
         out.push_str(&format!(
-            "  Formatting only: CloudFormation would send {n} resource{} again for {} text alone; counted as unchanged (`--refresh-templates` sends {})\n",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "its" } else { "their" },
-            if n == 1 { "it" } else { "them" },
+            "  Formatting only, counted as unchanged (`--refresh-templates` sends {}):\n",
+            if s.formatting_only.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
         ));
     } else {
         out.push_str("  Formatting only:\n");
@@ -360,7 +361,7 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
         ));
     }
     if let Some(why) = &s.change_set_reason {
-        out.push_str(&format!("  Compared by a change set: {why}\n"));
+        out.push_str(&format!("  Change set made: {why}\n"));
     }
     out.push('\n');
 }
@@ -656,7 +657,7 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
             ));
         }
         if let Some(why) = &s.change_set_reason {
-            out.push_str(&format!("Compared by a change set: {}\n\n", md_escape(why)));
+            out.push_str(&format!("Change set made: {}\n\n", md_escape(why)));
         }
     }
     w.write_all(out.as_bytes()).map_err(Error::output)

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{present, render_path, type_text, Seg, TemplateDiff, ATTRIBUTES};
-use crate::template::canonical::{canonical, canonical_text};
+use crate::template::canonical::{
+    canonical, canonical_text, child_ctx, holds_statements, norm, Ctx,
+};
 
 /// How a value is written differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -106,12 +108,8 @@ pub fn formatting_only(old: &Value, new: &Value, diff: &TemplateDiff) -> Vec<For
                 continue;
             };
             let mut path = vec![Seg::Key(attr.to_owned())];
-            walk(
-                &mut path,
-                &canonical_text(a),
-                &canonical_text(b),
-                &mut found,
-            );
+            let (a, b) = (canonical_text(a), canonical_text(b));
+            walk(&mut path, &a, &b, Ctx::Plain, &mut found);
         }
         if !found.is_empty() {
             found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -132,8 +130,15 @@ pub fn formatting_only(old: &Value, new: &Value, diff: &TemplateDiff) -> Vec<For
 }
 
 /// Finds, under `path`, the deepest places where two values in canonical text form differ.
-/// The values mean the same (the caller's diff says so), so only their writing differs.
-fn walk(path: &mut Vec<Seg>, a: &Value, b: &Value, out: &mut Vec<(Vec<Seg>, FormattingKind)>) {
+/// The values mean the same (the caller's diff says so), so only their writing differs; `ctx`
+/// says, as for the diff, where order does not matter (policy statements and their lists).
+fn walk(
+    path: &mut Vec<Seg>,
+    a: &Value,
+    b: &Value,
+    ctx: Ctx,
+    out: &mut Vec<(Vec<Seg>, FormattingKind)>,
+) {
     if a == b {
         return;
     }
@@ -142,18 +147,26 @@ fn walk(path: &mut Vec<Seg>, a: &Value, b: &Value, out: &mut Vec<(Vec<Seg>, Form
             if ma.len() == mb.len() && ma.keys().all(|k| mb.contains_key(k)) =>
         {
             for (k, va) in ma {
+                let child = if k == "Statement" && holds_statements(ctx) {
+                    Ctx::Statement
+                } else {
+                    child_ctx(ctx, k)
+                };
                 path.push(Seg::Key(k.clone()));
-                walk(path, va, &mb[k], out);
+                walk(path, va, &mb[k], child, out);
                 path.pop();
             }
         }
         (Value::Array(xa), Value::Array(xb))
             if xa.len() == xb.len()
-                && xa.iter().zip(xb).all(|(x, y)| canonical(x) == canonical(y)) =>
+                && xa
+                    .iter()
+                    .zip(xb)
+                    .all(|(x, y)| norm(&canonical(x), ctx) == norm(&canonical(y), ctx)) =>
         {
             for (i, (x, y)) in xa.iter().zip(xb).enumerate() {
                 path.push(Seg::Index(i));
-                walk(path, x, y, out);
+                walk(path, x, y, ctx, out);
                 path.pop();
             }
         }
@@ -258,6 +271,24 @@ mod tests {
         assert_eq!(
             f[0].paths[1].describe(),
             "Properties.Tags has the same items in another order"
+        );
+    }
+
+    #[test]
+    fn reordered_actions_are_found_inside_their_statement() {
+        let policy = |actions: Value| {
+            json!({"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+                "RepositoryPolicyText": {"Statement": [{"Sid": "Pull", "Effect": "Allow", "Action": actions}]}}}}})
+        };
+        let old = policy(json!(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]));
+        let new = policy(json!(["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]));
+        let f = found(&old, &new);
+        assert_eq!(
+            f[0].paths,
+            [FormattingPath {
+                path: "Properties.RepositoryPolicyText.Statement[0].Action".into(),
+                kind: FormattingKind::Order
+            }]
         );
     }
 

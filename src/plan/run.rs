@@ -674,6 +674,14 @@ mod flow_tests {
         assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
         assert!(s.risks.is_empty());
         assert!(!plan.has_changes());
+        // The NoEcho value cannot be compared: the change set was asked, and the plan says why.
+        assert!(
+            s.change_set_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("NoEcho parameter `Token`")),
+            "{s:#?}"
+        );
+        assert_eq!(created_change_sets(&aws).len(), 1);
     }
 
     const POLICY_REPO: &str = r#"{"Parameters": {"Env": {"Type": "String", "Default": "dev"}},

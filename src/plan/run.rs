@@ -8,11 +8,10 @@
 //!
 //! Talks to AWS only through the `aws` traits, obtained from a [`Connect`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-
-use std::collections::BTreeMap;
 
 use super::comparable::uncompared;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
@@ -693,13 +692,11 @@ mod flow_tests {
     /// text re-spaced with its keys reordered, the parameter given its default.
     const POLICY_REPO_DEPLOYED: &str = "Outputs:\n  Arn:\n    Value: !GetAtt Repo.Arn\nResources:\n  Repo:\n    UpdateReplacePolicy: Retain\n    DeletionPolicy: Retain\n    Type: AWS::ECR::Repository\n    Properties:\n      LifecyclePolicy:\n        LifecyclePolicyText: '{ \"rules\": [ { \"selection\": { \"tagStatus\": \"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 10 }, \"rulePriority\": 1, \"action\": { \"type\": \"expire\" } } ] }'\n      RepositoryName: team/app\nParameters:\n  Env:\n    Default: dev\n    Type: String\n";
 
-    fn policy_project(extra: &[(&'static str, &'static str)]) -> (tempfile::TempDir, Arc<Project>) {
-        let mut files = vec![
+    fn policy_project() -> (tempfile::TempDir, Arc<Project>) {
+        project(&[
             ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nvariables:\n  policy: {rules: [{rulePriority: 1, selection: {tagStatus: any, countType: imageCountMoreThan, countNumber: 10}, action: {type: expire}}]}\n"),
             ("templates/repo.json.njk", POLICY_REPO),
-        ];
-        files.extend_from_slice(extra);
-        project(&files)
+        ])
     }
 
     fn created_change_sets(aws: &FakeAws) -> Vec<String> {
@@ -711,7 +708,7 @@ mod flow_tests {
 
     #[tokio::test]
     async fn an_equivalent_deployed_form_is_unchanged_without_a_change_set() {
-        let (_d, project) = policy_project(&[]);
+        let (_d, project) = policy_project();
         let aws = FakeAws::new();
         aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "dev")], &[]);
         // What CloudFormation would say of the policy text: Modify. It is not asked.
@@ -764,7 +761,7 @@ mod flow_tests {
 
     #[tokio::test]
     async fn settings_and_parameters_are_compared_before_the_change_set_is_skipped() {
-        let (_d, project) = policy_project(&[]);
+        let (_d, project) = policy_project();
         let aws = FakeAws::new();
         // Another parameter value than the default: a change, found with its key.
         aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "prod")], &[]);
@@ -787,7 +784,7 @@ mod flow_tests {
         assert!(plan.stacks[0].termination_protection.is_some());
 
         // A service role the config sets and the stack lacks: the change set decides.
-        let (_d, project) = policy_project(&[]);
+        let (_d, project) = policy_project();
         let mut stack = project.stack("ecr").cloned().unwrap();
         stack.role_arn = Some("arn:aws:iam::123456789012:role/cfn".into());
         let aws = FakeAws::new();

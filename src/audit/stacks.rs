@@ -197,6 +197,8 @@ mod tests {
             termination_protection: protected,
             capabilities: Vec::new(),
             drift_status: drift.map(str::to_owned),
+            role_arn: None,
+            notification_arns: Vec::new(),
         }
     }
 

@@ -47,6 +47,10 @@ pub struct StackInfo {
     pub capabilities: Vec<String>,
     /// `IN_SYNC`, `DRIFTED`, `NOT_CHECKED` or `UNKNOWN`, when CloudFormation reports it.
     pub drift_status: Option<String>,
+    /// The service role CloudFormation uses for the stack's operations (`RoleARN`).
+    pub role_arn: Option<String>,
+    /// The SNS topics that receive the stack's events (`NotificationARNs`).
+    pub notification_arns: Vec<String>,
 }
 
 /// The stack statuses `little` acts on, by name; any other is [`StackStatus::Other`]. Read one
@@ -302,6 +306,8 @@ fn stack_info(s: &aws_sdk_cloudformation::types::Stack) -> StackInfo {
             .drift_information()
             .and_then(|d| d.stack_drift_status())
             .map(|d| d.as_str().to_owned()),
+        role_arn: s.role_arn().map(str::to_owned),
+        notification_arns: s.notification_arns().to_vec(),
     }
 }
 
@@ -501,6 +507,8 @@ mod tests {
             termination_protection: false,
             capabilities: Vec::new(),
             drift_status: None,
+            role_arn: None,
+            notification_arns: Vec::new(),
         }
     }
 

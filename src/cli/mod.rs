@@ -103,9 +103,11 @@ pub enum Command {
     /// Show what an apply would change: template diff, change set and risks
     ///
     /// For each stack: the deployed state (DescribeStacks, GetTemplate), a semantic diff of the
-    /// rendered template against it, a CloudFormation change set (deleted afterwards unless
-    /// --out saves the plan), and the risks: destructive (removal or replacement of a
-    /// data-bearing resource) and broadening (wider IAM or resource-policy access).
+    /// rendered template, parameters, tags and settings against it, a CloudFormation change set
+    /// when something may change (none for a stack that means what is deployed; deleted
+    /// afterwards unless --out saves the plan), and the risks: destructive (removal or
+    /// replacement of a data-bearing resource) and broadening (wider IAM or resource-policy
+    /// access).
     #[command(
         after_help = "Examples:\n  little plan --all\n  little plan ecr-repositories --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  little plan --all --detailed-exitcode --out plan.json"
     )]
@@ -408,6 +410,12 @@ pub struct PlanArgs {
     /// How many stacks to plan at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Plan a deployed stack whose template means what is rendered but is written differently
+    /// (a policy text with other spacing) through a change set, so that the resources it would
+    /// send again for their text alone are changes to apply; otherwise the stack is unchanged.
+    /// A plan saved with --out keeps the decision
+    #[arg(long)]
+    pub refresh_templates: bool,
 }
 
 #[derive(Debug, Args)]
@@ -434,6 +442,11 @@ pub struct ApplyArgs {
     /// resources (ROLLBACK_FAILED, DELETE_FAILED)
     #[arg(long)]
     pub replace_failed: bool,
+    /// Also update deployed stacks whose template means what is rendered but is written
+    /// differently (a policy text with other spacing), which are otherwise unchanged (a saved
+    /// plan carries its own: `little plan --refresh-templates --out FILE`)
+    #[arg(long, conflicts_with = "plan")]
+    pub refresh_templates: bool,
     /// How many independent stacks to deploy at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,

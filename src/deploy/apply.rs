@@ -854,6 +854,80 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_dependent_of_a_changed_output_is_planned_again_and_left_alone_if_the_same() {
+        let producer = |delay: u32| {
+            format!("{{\"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\", \"Properties\": {{\"DelaySeconds\": {delay}}}}}}}, \"Outputs\": {{\"Arn\": {{\"Value\": {{\"Fn::GetAtt\": [\"Q\", \"Arn\"]}}}}}}}}")
+        };
+        let consumer = "{\"Parameters\": {\"Arn\": {\"Type\": \"String\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}";
+        let new_producer = producer(5);
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("stacks/app.yaml", "name: app\ntemplate: app.json.njk\nparameters:\n  Arn: \"{{ stack_output('q', 'Arn') }}\"\n"),
+            ("templates/q.json.njk", &new_producer),
+            ("templates/app.json.njk", consumer),
+        ]);
+        let arn = "arn:aws:sqs:us-east-1:123456789012:q";
+        let aws = FakeAws::new();
+        aws.deploy("q", &producer(0), &[], &[("Arn", arn)]);
+        aws.deploy("app", consumer, &[("Arn", arn)], &[]);
+        aws.answer_change_set("q", change_set(&[("Modify", "Q", "AWS::SQS::Queue")]));
+        let ui = Arc::new(TestUi::default());
+        let report = apply(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options(true),
+            ui.clone(),
+        )
+        .await
+        .unwrap();
+        let outcomes: Vec<(&str, Outcome)> = report
+            .stacks
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("q", Outcome::Updated), ("app", Outcome::Unchanged)]
+        );
+        assert!(ui
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("app: planning again with the outputs now known (q.Arn)")));
+        // app's output turned out the same: no change set was made for it, before or after.
+        let calls = aws.calls();
+        assert!(
+            !calls.iter().any(|c| c.starts_with("CreateChangeSet app")),
+            "{calls:?}"
+        );
+        assert!(calls.iter().any(|c| c.starts_with("CreateChangeSet q")));
+
+        // Saved, the plan is accepted as it is: app is planned again once q is applied.
+        let connect = Arc::new(FakeConnect(aws.clone()));
+        let mut o = options(true).plan;
+        o.keep_change_sets = true;
+        let plan = crate::plan::run::plan(project.clone(), connect.clone(), o)
+            .await
+            .unwrap();
+        assert_eq!(plan.stacks[1].known_after_apply, ["q.Arn"]);
+        let mut saved = options(true);
+        saved.saved = Some(plan);
+        let report = apply(project, connect, saved, Arc::new(TestUi::default()))
+            .await
+            .unwrap();
+        let outcomes: Vec<(&str, Outcome)> = report
+            .stacks
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("q", Outcome::Updated), ("app", Outcome::Unchanged)]
+        );
+    }
+
+    #[tokio::test]
     async fn dependents_are_planned_again_with_fresh_outputs() {
         let (_d, project) = project(&[
             ("stacks/iam.yaml", "name: iam\ntemplate: q.json.njk\n"),

@@ -9,7 +9,7 @@ use crate::context::state::parse_deployed;
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
 use crate::plan::compare::{hashes_match, sha256};
-use crate::plan::model::Plan;
+use crate::plan::model::{Plan, PlanStatus};
 use crate::plan::risk::Risk;
 use crate::plan::run::{settings_changes, stack_risks};
 use crate::project::Project;
@@ -41,11 +41,21 @@ pub async fn check_saved(
         if !s.has_changes() {
             continue;
         }
-        if !s.known_after_apply.is_empty() {
+        // A value of a dependency that this plan changes is known once that dependency is
+        // applied: `apply` plans the stack again then, with the risks checked again, as the
+        // plan said. A placeholder for a dependency that was not deployed is another matter:
+        // the plan could say nothing of the stack.
+        let placeholders: Vec<&str> = s
+            .known_after_apply
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !changed_in(saved, v.split_once('.').map(|(d, _)| d).unwrap_or(v)))
+            .collect();
+        if !placeholders.is_empty() {
             stale.push(format!(
                 "`{}` was planned with values known only after apply ({}); apply its dependencies, then plan again",
                 s.stack,
-                s.known_after_apply.join(", ")
+                placeholders.join(", ")
             ));
             continue;
         }
@@ -180,6 +190,13 @@ pub async fn check_saved(
         )));
     }
     Ok(saved.clone())
+}
+
+/// Whether `stack` is a deployed stack that the plan changes.
+fn changed_in(plan: &Plan, stack: &str) -> bool {
+    plan.stacks
+        .iter()
+        .any(|p| p.stack == stack && p.status == PlanStatus::Changed && p.deployed.is_some())
 }
 
 /// Whether two lists hold the same risks, in any order.

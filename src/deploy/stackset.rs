@@ -72,6 +72,10 @@ pub async fn apply_stack_set(
     let Some(set_plan) = current.stack_set.clone() else {
         return failed("the plan of a StackSet has no StackSet part".into(), secs());
     };
+    // Planned as changed for values known only after apply, which turned out the same.
+    if set_plan.operations.is_empty() {
+        return result(&name, Outcome::Unchanged, None, secs());
+    }
     let sends_template = set_plan.operations.iter().any(|op| {
         matches!(
             op,
@@ -988,5 +992,87 @@ mod tests {
         let set = status[0].stack_set.as_ref().unwrap();
         assert_eq!(set.instances.len(), 2);
         assert_eq!(status[0].drift_status.as_deref(), Some("DRIFTED"));
+    }
+
+    #[tokio::test]
+    async fn a_stack_set_written_otherwise_is_unchanged_unless_refreshed() {
+        let (dir, project) = audit_project("us-east-1");
+        let aws = org();
+        run(&project, &aws, options()).await.0.unwrap();
+        // The same trust policy, as a string with other spacing.
+        std::fs::write(
+            dir.path().join("templates/audit.json.njk"),
+            "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": \"{ \\\"Statement\\\": [], \\\"Version\\\": \\\"2012-10-17\\\" }\"}}}}",
+        )
+        .unwrap();
+        let p = plan_now(&project, &aws).await;
+        let s = &p.stacks[0];
+        assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
+        assert_eq!(
+            s.formatting_only[0].paths[0].describe(),
+            "Properties.AssumeRolePolicyDocument has the same policy, written as a string on one side and as JSON on the other"
+        );
+        let mut refresh = options().plan;
+        refresh.refresh_templates = true;
+        let p = plan(project.clone(), Arc::new(FakeConnect(aws.clone())), refresh)
+            .await
+            .unwrap();
+        assert_eq!(p.stacks[0].status, PlanStatus::Changed);
+        assert_eq!(
+            p.stacks[0].stack_set.as_ref().unwrap().operations,
+            [SetOperation::UpdateStackSet { instances: 2 }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stack_set_reading_a_changing_output_runs_nothing_when_it_stays_the_same() {
+        let queue = |delay: u32| {
+            format!("{{\"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\", \"Properties\": {{\"DelaySeconds\": {delay}}}}}}}, \"Outputs\": {{\"Arn\": {{\"Value\": {{\"Fn::GetAtt\": [\"Q\", \"Arn\"]}}}}}}}}")
+        };
+        let template = "{\"Parameters\": {\"Team\": {\"Type\": \"String\"}}, \"Resources\": {\"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}";
+        let new_queue = queue(5);
+        let (_d, project) = project(&[
+            (
+                "stacks/audit.yaml",
+                &config(
+                    "us-east-1",
+                    "parameters: {Team: \"{{ stack_output('q', 'Arn') }}\"}\n",
+                ),
+            ),
+            ("templates/audit.json.njk", template),
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\n"),
+            ("templates/q.json.njk", &new_queue),
+        ]);
+        let aws = org();
+        let arn = "arn:aws:sqs:us-east-1:123456789012:q";
+        aws.deploy("q", &new_queue, &[], &[("Arn", arn)]);
+        run(&project, &aws, options()).await.0.unwrap();
+        // q changes: the StackSet's Team is known only after apply.
+        aws.deploy("q", &queue(0), &[], &[("Arn", arn)]);
+        aws.answer_change_set(
+            "q",
+            crate::testing::fake_aws::change_set(&[("Modify", "Q", "AWS::SQS::Queue")]),
+        );
+        let p = plan_now(&project, &aws).await;
+        let audit = p.stacks.iter().find(|s| s.stack == "audit").unwrap();
+        assert_eq!(audit.status, PlanStatus::Changed, "{audit:#?}");
+        assert_eq!(audit.known_after_apply, ["q.Arn"]);
+        assert!(audit.stack_set.as_ref().unwrap().operations.is_empty());
+        let before = aws.calls().len();
+        let (report, lines) = run(&project, &aws, options()).await;
+        let report = report.unwrap();
+        let outcomes: Vec<(&str, Outcome)> = report
+            .stacks
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("q", Outcome::Updated), ("audit", Outcome::Unchanged)],
+            "{lines:?}"
+        );
+        assert!(!aws.calls()[before..]
+            .iter()
+            .any(|c| c.starts_with("UpdateStackSet")));
     }
 }

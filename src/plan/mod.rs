@@ -1,6 +1,9 @@
 //! `little plan`: what deploying the rendered templates would change in the deployed stacks.
 //!
-//! `diff` compares a deployed template with a rendered one semantically; `risk` finds the
+//! `diff` compares a deployed template with a rendered one semantically (and finds what is
+//! only written differently); `comparable` says whether that comparison tells the whole truth,
+//! so that an unchanged stack needs no change set; `after_apply` marks the values a dependent
+//! reads from a stack that changes in the same plan; `risk` finds the
 //! destructive and permission-broadening changes among them; `settings` plans termination
 //! protection and the stack policy, and finds the changes that lower a protection; `compare`
 //! finds the parameter and tag changes and the hashes `apply --plan` checks (a template's
@@ -8,6 +11,8 @@
 //! document and the options it is made with; `run` computes it through the `aws` traits and
 //! `context`, `stackset` for StackSets; `cost` asks AWS what a destructive change would lose.
 
+pub mod after_apply;
+pub mod comparable;
 pub mod compare;
 pub mod cost;
 pub mod diff;

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::diff::{ChangeKind, TemplateDiff};
+use super::diff::{ChangeKind, FormattingOnly, TemplateDiff};
 use super::risk::{Risk, RiskKind};
 use crate::aws::changeset::{ChangeSetId, ResourceChange};
 use crate::aws::stacksets::{InstanceSummary, OperationPreferences, Targets};
@@ -36,7 +36,9 @@ pub enum PlanStatus {
     New,
     /// The stack exists and would change.
     Changed,
-    /// The stack exists and would not change.
+    /// The stack exists and would not change: its template, parameters (defaults applied),
+    /// tags and settings mean what is deployed. Resources written differently only
+    /// (`formatting_only`) are unchanged too.
     Unchanged,
     /// The stack could not be planned; see `error`.
     Failed,
@@ -64,12 +66,25 @@ pub struct StackPlan {
     /// The stack policy, when the config sets one that differs from the deployed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_policy: Option<PolicyChange>,
-    /// What CloudFormation's change set says it would do, per resource.
+    /// Resources that mean what is deployed but are written differently (a policy text with
+    /// other spacing or key order): a change set would send them again for their text alone.
+    /// They do not make the stack changed; `--refresh-templates` sends them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formatting_only: Vec<FormattingOnly>,
+    /// What CloudFormation's change set says it would do, per resource. Empty when no change
+    /// set was made: a deployed stack whose comparison found nothing to change has none.
     pub resource_changes: Vec<ResourceChange>,
     /// The change set, kept when the plan is saved for `apply --plan`.
     pub change_set: Option<ChangeSetId>,
-    /// `stack.key` outputs of dependencies that are not deployed yet: their values become
-    /// known at apply, and the rendered template holds a placeholder for them.
+    /// Why a change set was made for a deployed stack whose comparison found no change: what
+    /// the comparison cannot see (a NoEcho parameter, a transform, ...), or
+    /// `--refresh-templates`. The change set's answer then decides whether it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_set_reason: Option<String>,
+    /// `stack.key` outputs of dependencies whose values become known only at apply: a
+    /// dependency that is not deployed yet (the rendered template holds a placeholder), or one
+    /// that changes in this plan in a way that may change the output (rendered with today's
+    /// value). `apply` plans the stack again once its dependencies are applied.
     pub known_after_apply: Vec<String>,
     pub hashes: Hashes,
     /// For a StackSet: its targets, the instances added and removed, and the operations
@@ -280,6 +295,10 @@ pub struct PlanOptions {
     /// `apply --replace-failed`: a stack whose creation failed and was rolled back
     /// (`ROLLBACK_COMPLETE`, nothing left in it) is planned as deleted and created again.
     pub replace_failed: bool,
+    /// `--refresh-templates`: a deployed stack that means what is rendered but whose deployed
+    /// template text differs is planned through a change set (a StackSet: an UpdateStackSet),
+    /// so that formatting-only resources are sent again; otherwise it is unchanged.
+    pub refresh_templates: bool,
     /// Ctrl-C or SIGTERM: no stack is started after it, and what was made is cleaned up.
     pub interrupt: Interrupt,
 }

@@ -1,16 +1,21 @@
 //! Computing a plan: for each selected stack, read the deployed state, render the template with
-//! the outputs of deployed dependencies, diff it semantically, ask CloudFormation for a change
-//! set, classify risks, and clean up. Stacks are planned concurrently (bounded); results keep
-//! the selection's dependency order, and one failing stack does not hide the others.
+//! the outputs of deployed dependencies, compare it semantically (template, parameters with
+//! their defaults, tags, settings), ask CloudFormation for a change set unless the comparison
+//! tells the whole truth and finds no change (`comparable`), classify risks, and clean up.
+//! Stacks are planned concurrently (bounded); results keep the selection's dependency order,
+//! one failing stack does not hide the others, and a dependent of a stack that changes lists
+//! the values it reads as known after apply (`after_apply`).
 //!
 //! Talks to AWS only through the `aws` traits, obtained from a [`Connect`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::comparable::uncompared;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
-use super::diff::{diff_templates, TemplateDiff};
+use super::diff::{diff_templates, formatting_only, TemplateDiff};
 use super::model::{BoolChange, Hashes, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
 use super::risk::{dedupe, replacement_risk_forced_by, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks};
@@ -54,18 +59,19 @@ pub async fn plan(
             }
             let stack = project.stack(&name).cloned();
             let plan = match stack.as_ref().map(|s| (s, &s.kind)) {
-                Some((stack, StackKind::Set(set))) => {
-                    super::stackset::plan_stack_set(
-                        &project,
-                        connect.as_ref(),
-                        stack,
-                        set,
-                        &options,
-                    )
-                    .await
-                }
+                Some((stack, StackKind::Set(set))) => super::stackset::plan_stack_set(
+                    &project,
+                    connect.as_ref(),
+                    stack,
+                    set,
+                    &options,
+                )
+                .await
+                .map(|p| (p, None)),
                 Some((stack, StackKind::Single)) => {
-                    plan_stack(&project, connect.as_ref(), stack, &options).await
+                    plan_single(&project, connect.as_ref(), stack, &options)
+                        .await
+                        .map(|(p, t)| (p, Some(t)))
                 }
                 None => Err(Error::UnknownStack {
                     name: name.clone(),
@@ -76,11 +82,17 @@ pub async fn plan(
         });
     }
     let mut results: Vec<Option<StackPlan>> = vec![None; names.len()];
+    let mut templates: BTreeMap<String, Value> = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
         let (index, name, result) = joined.map_err(|e| Error::Io(std::io::Error::other(e)))?;
         let stack = project.stack(&name);
         results[index] = Some(match result {
-            Ok(p) => p,
+            Ok((p, template)) => {
+                if let Some(t) = template {
+                    templates.insert(name.clone(), t);
+                }
+                p
+            }
             Err(e) => failed_plan(&project, stack, &name, &e),
         });
     }
@@ -92,11 +104,9 @@ pub async fn plan(
             swept.describe()
         )));
     }
-    Ok(Plan::new(
-        &project.name,
-        options.now,
-        results.into_iter().flatten().collect(),
-    ))
+    let mut stacks: Vec<StackPlan> = results.into_iter().flatten().collect();
+    super::after_apply::mark(&project, &mut stacks, &templates);
+    Ok(Plan::new(&project.name, options.now, stacks))
 }
 
 fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error) -> StackPlan {
@@ -128,8 +138,10 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
         tag_changes: Vec::new(),
         termination_protection: None,
         stack_policy: None,
+        formatting_only: Vec::new(),
         resource_changes: Vec::new(),
         change_set: None,
+        change_set_reason: None,
         known_after_apply: Vec::new(),
         hashes: Hashes {
             template_sha256: String::new(),
@@ -142,13 +154,24 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
 }
 
 /// Plans one stack (not a StackSet): its deployed state, the rendered template compared with
-/// it, and the change set CloudFormation makes of it, kept for `apply` when asked.
+/// it, and, unless the comparison tells the whole truth and finds no change, the change set
+/// CloudFormation makes of it, kept for `apply` when asked.
 pub async fn plan_stack(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
     options: &PlanOptions,
 ) -> Result<StackPlan> {
+    Ok(plan_single(project, connect, stack, options).await?.0)
+}
+
+/// [`plan_stack`], with the rendered template (whose outputs a dependent may read).
+async fn plan_single(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<(StackPlan, Value)> {
     let clients = clients_for(project, connect, stack).await?;
     let (rendered, known_after_apply) =
         render_live(project, connect, stack, &options.render).await?;
@@ -174,7 +197,25 @@ pub async fn plan_stack(
     plan.replaces_failed = replaces_failed;
     if plan.replaces_failed.is_some() {
         plan.risks = stack_risks(None, &rendered.template, &plan, &[]);
-        return Ok(plan);
+        return Ok((plan, rendered.template));
+    }
+
+    // A deployed stack whose comparison finds no change is unchanged, without a change set,
+    // unless something decides the outcome that the comparison cannot see, or
+    // `--refresh-templates` asks to send a template that is written differently.
+    if let (Some(info), Some((old, old_sha256))) = (&deployed, &old_template) {
+        if compares_unchanged(&plan) {
+            plan.change_set_reason = uncompared(stack, &rendered, info, old).or_else(|| {
+                (options.refresh_templates && *old_sha256 != sha256(&body)).then(|| {
+                    "`--refresh-templates`, and the deployed template is written differently".into()
+                })
+            });
+            if plan.change_set_reason.is_none() {
+                plan.risks = stack_risks(Some(old), &rendered.template, &plan, &[]);
+                plan.status = PlanStatus::Unchanged;
+                return Ok((plan, rendered.template));
+            }
+        }
     }
 
     // The change set: what CloudFormation itself says it would do.
@@ -255,7 +296,17 @@ pub async fn plan_stack(
     };
     plan.resource_changes = change_set.changes.clone();
     plan.change_set = created.filter(|_| keep);
-    Ok(plan)
+    Ok((plan, rendered.template))
+}
+
+/// Whether the comparison found nothing to change: template, parameters (defaults applied),
+/// tags, termination protection and stack policy.
+fn compares_unchanged(plan: &StackPlan) -> bool {
+    plan.template_changes.is_empty()
+        && plan.parameter_changes.is_empty()
+        && plan.tag_changes.is_empty()
+        && plan.termination_protection.is_none()
+        && plan.stack_policy.is_none()
 }
 
 /// The deployed stack, if there is one to compare with (a stack in REVIEW_IN_PROGRESS holds
@@ -295,6 +346,9 @@ async fn compare(
     old_template: Option<&(Value, String)>,
 ) -> Result<StackPlan> {
     let template_changes = diff_templates(old_template.map(|(v, _)| v), &rendered.template);
+    let formatting = old_template
+        .map(|(old, _)| formatting_only(old, &rendered.template, &template_changes))
+        .unwrap_or_default();
     let no_echo = no_echo_parameters(&rendered.template);
     let effective = effective_parameters(rendered);
     let parameter_changes = value_changes(
@@ -321,8 +375,10 @@ async fn compare(
         tag_changes,
         termination_protection,
         stack_policy,
+        formatting_only: formatting,
         resource_changes: Vec::new(),
         change_set: None,
+        change_set_reason: None,
         known_after_apply: Vec::new(),
         hashes: hashes(body, &rendered.template, &rendered.parameters)?,
         stack_set: None,
@@ -514,6 +570,7 @@ mod flow_tests {
 
     use super::*;
     use crate::aws::changeset::{ChangeDetail, ChangeSet, ChangeSetId, ResourceChange};
+    use crate::plan::model::Plan;
     use crate::plan::risk::RiskKind;
     use crate::testing::fake_aws::{project, FakeAws, FakeConnect};
 
@@ -538,6 +595,7 @@ mod flow_tests {
             now: 1,
             run_id: "5eed1e55".into(),
             replace_failed: false,
+            refresh_templates: false,
             interrupt: crate::interrupt::Interrupt::never(),
         }
     }
@@ -719,6 +777,183 @@ mod flow_tests {
         assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
         assert!(s.risks.is_empty());
         assert!(!plan.has_changes());
+        // The NoEcho value cannot be compared: the change set was asked, and the plan says why.
+        assert!(
+            s.change_set_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("NoEcho parameter `Token`")),
+            "{s:#?}"
+        );
+        assert_eq!(created_change_sets(&aws).len(), 1);
+    }
+
+    const POLICY_REPO: &str = r#"{"Parameters": {"Env": {"Type": "String", "Default": "dev"}},
+      "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"RepositoryName": "team/app", "LifecyclePolicy": {"LifecyclePolicyText": "{{ vars.policy | dump | replace('\"', '\\\"') }}"}}}},
+      "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Repo", "Arn"]}}}}"#;
+
+    /// The policy repository deployed by other means: YAML, keys in another order, the policy
+    /// text re-spaced with its keys reordered, the parameter given its default.
+    const POLICY_REPO_DEPLOYED: &str = "Outputs:\n  Arn:\n    Value: !GetAtt Repo.Arn\nResources:\n  Repo:\n    UpdateReplacePolicy: Retain\n    DeletionPolicy: Retain\n    Type: AWS::ECR::Repository\n    Properties:\n      LifecyclePolicy:\n        LifecyclePolicyText: '{ \"rules\": [ { \"selection\": { \"tagStatus\": \"any\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 10 }, \"rulePriority\": 1, \"action\": { \"type\": \"expire\" } } ] }'\n      RepositoryName: team/app\nParameters:\n  Env:\n    Default: dev\n    Type: String\n";
+
+    fn policy_project() -> (tempfile::TempDir, Arc<Project>) {
+        project(&[
+            ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nvariables:\n  policy: {rules: [{rulePriority: 1, selection: {tagStatus: any, countType: imageCountMoreThan, countNumber: 10}, action: {type: expire}}]}\n"),
+            ("templates/repo.json.njk", POLICY_REPO),
+        ])
+    }
+
+    fn created_change_sets(aws: &FakeAws) -> Vec<String> {
+        aws.calls()
+            .into_iter()
+            .filter(|c| c.starts_with("CreateChangeSet"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_equivalent_deployed_form_is_unchanged_without_a_change_set() {
+        let (_d, project) = policy_project();
+        let aws = FakeAws::new();
+        aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "dev")], &[]);
+        // What CloudFormation would say of the policy text: Modify. It is not asked.
+        aws.answer_change_set(
+            "ecr",
+            crate::testing::fake_aws::change_set(&[("Modify", "Repo", "AWS::ECR::Repository")]),
+        );
+        let plan = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            options(&["ecr"]),
+        )
+        .await
+        .unwrap();
+        let s = &plan.stacks[0];
+        assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
+        assert!(!plan.has_changes());
+        assert!(s.template_changes.is_empty());
+        assert!(s.resource_changes.is_empty());
+        assert_eq!(s.change_set_reason, None);
+        assert_eq!(created_change_sets(&aws), Vec::<String>::new());
+        // The policy text is written otherwise: said, once, for its resource.
+        assert_eq!(s.formatting_only.len(), 1, "{:#?}", s.formatting_only);
+        assert_eq!(s.formatting_only[0].logical_id, "Repo");
+        assert_eq!(
+            s.formatting_only[0].paths[0].describe(),
+            "Properties.LifecyclePolicy.LifecyclePolicyText has the same policy"
+        );
+
+        // `--refresh-templates`: the change set is made and its word decides.
+        let mut refresh = options(&["ecr"]);
+        refresh.refresh_templates = true;
+        let plan = plan_with(project.clone(), &aws, refresh).await;
+        let s = &plan.stacks[0];
+        assert_eq!(s.status, PlanStatus::Changed, "{s:#?}");
+        assert_eq!(s.resource_changes[0].logical_id, "Repo");
+        assert!(s
+            .change_set_reason
+            .as_deref()
+            .unwrap()
+            .contains("--refresh-templates"));
+        assert_eq!(created_change_sets(&aws).len(), 1);
+    }
+
+    async fn plan_with(project: Arc<Project>, aws: &Arc<FakeAws>, options: PlanOptions) -> Plan {
+        plan(project, Arc::new(FakeConnect(aws.clone())), options)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn settings_and_parameters_are_compared_before_the_change_set_is_skipped() {
+        let (_d, project) = policy_project();
+        let aws = FakeAws::new();
+        // Another parameter value than the default: a change, found with its key.
+        aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "prod")], &[]);
+        let plan = plan_with(project.clone(), &aws, options(&["ecr"])).await;
+        assert_eq!(plan.stacks[0].parameter_changes[0].key, "Env");
+        assert_eq!(created_change_sets(&aws).len(), 1);
+
+        // The same parameters, but termination protection on: a change the settings carry.
+        let aws = FakeAws::new();
+        aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "dev")], &[]);
+        aws.stacks
+            .lock()
+            .unwrap()
+            .get_mut("ecr")
+            .unwrap()
+            .info
+            .termination_protection = true;
+        let plan = plan_with(project.clone(), &aws, options(&["ecr"])).await;
+        assert_eq!(plan.stacks[0].status, PlanStatus::Changed);
+        assert!(plan.stacks[0].termination_protection.is_some());
+
+        // A service role the config sets and the stack lacks: the change set decides.
+        let (_d, project) = policy_project();
+        let mut stack = project.stack("ecr").cloned().unwrap();
+        stack.role_arn = Some("arn:aws:iam::123456789012:role/cfn".into());
+        let aws = FakeAws::new();
+        aws.deploy("ecr", POLICY_REPO_DEPLOYED, &[("Env", "dev")], &[]);
+        let s = plan_stack(
+            &project,
+            &FakeConnect(aws.clone()),
+            &stack,
+            &options(&["ecr"]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.status, PlanStatus::Unchanged);
+        assert!(
+            s.change_set_reason
+                .as_deref()
+                .unwrap()
+                .contains("service role"),
+            "{s:#?}"
+        );
+        assert_eq!(created_change_sets(&aws).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_dependent_of_a_changing_output_knows_it_after_apply() {
+        let (_d, project) = project(&[
+            ("stacks/ecr.yaml", "name: ecr\ntemplate: repo.json.njk\nvariables:\n  policy: {rules: []}\n"),
+            ("stacks/app.yaml", "name: app\ntemplate: q.json.njk\nparameters:\n  Role: \"{{ stack_output('ecr', 'Arn') }}\"\n"),
+            ("templates/repo.json.njk", POLICY_REPO),
+            ("templates/q.json.njk", "{\"Parameters\": {\"Role\": {\"Type\": \"String\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Ref\": \"Role\"}}}}}"),
+        ]);
+        let arn = "arn:aws:ecr:us-east-1:123456789012:repository/team/app";
+        let aws = FakeAws::new();
+        // ecr's repository changes (its policy does): its Arn output may change.
+        aws.deploy(
+            "ecr",
+            POLICY_REPO_DEPLOYED,
+            &[("Env", "dev")],
+            &[("Arn", arn)],
+        );
+        aws.deploy(
+            "app",
+            "{\"Parameters\": {\"Role\": {\"Type\": \"String\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Ref\": \"Role\"}}}}}",
+            &[("Role", arn)],
+            &[],
+        );
+        aws.answer_change_set(
+            "ecr",
+            crate::testing::fake_aws::change_set(&[("Modify", "Repo", "AWS::ECR::Repository")]),
+        );
+        let plan = plan_with(project, &aws, options(&[])).await;
+        let (ecr, app) = (&plan.stacks[0], &plan.stacks[1]);
+        assert_eq!(
+            (ecr.stack.as_str(), ecr.status),
+            ("ecr", PlanStatus::Changed)
+        );
+        assert_eq!(app.stack, "app");
+        // app itself compares the same, without a change set; its input is not known yet.
+        assert!(app.template_changes.is_empty() && app.parameter_changes.is_empty());
+        assert_eq!(app.known_after_apply, ["ecr.Arn"]);
+        assert_eq!(app.status, PlanStatus::Changed);
+        assert_eq!(plan.summary.changed, 2);
+        assert!(!created_change_sets(&aws)
+            .iter()
+            .any(|c| c.contains(" app ")));
     }
 
     #[tokio::test]

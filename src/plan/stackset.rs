@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::compare::{effective_parameters, hashes, sha256, value_changes};
-use super::diff::{diff_templates, TemplateDiff};
+use super::diff::{diff_templates, formatting_only, TemplateDiff};
 use super::model::{Deployed, PlanStatus, StackPlan, ValueChange};
 use super::model::{InstanceRef, PlanOptions, SetOperation, StackSetPlan};
 use super::risk::{dedupe, template_risks, Risk, RiskKind};
@@ -394,13 +394,23 @@ pub async fn plan_stack_set(
         &prepared.request,
     );
     let desired = desired_instances(&clients, set).await?;
+    // `--refresh-templates`: a StackSet that means what is rendered but is written differently
+    // takes the new text too.
+    let refresh = options.refresh_templates
+        && current
+            .as_ref()
+            .is_some_and(|i| sha256(&i.template_body) != sha256(&prepared.body));
     let (add, remove, operations) = reconcile(
         set,
         current.is_some(),
-        changes.update_needed(),
+        changes.update_needed() || refresh,
         &deployed_instances,
         &desired,
     );
+    let formatting = old_template
+        .as_ref()
+        .map(|old| formatting_only(old, &rendered.template, &changes.template))
+        .unwrap_or_default();
     let unhealthy: Vec<InstanceSummary> = deployed_instances
         .iter()
         .filter(|i| i.status != "CURRENT")
@@ -438,8 +448,10 @@ pub async fn plan_stack_set(
         tag_changes: changes.tags,
         termination_protection: None,
         stack_policy: None,
+        formatting_only: formatting,
         resource_changes: Vec::new(),
         change_set: None,
+        change_set_reason: None,
         known_after_apply: prepared.known_after_apply.clone(),
         hashes: hashes(
             &prepared.body,

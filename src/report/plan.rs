@@ -91,7 +91,7 @@ fn value_text(c: &ValueChange) -> String {
 pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
     let mut out = String::new();
     for s in &plan.stacks {
-        stack_text(&mut out, s, style);
+        stack_text(&mut out, s, plan, style);
     }
     let sum = &plan.summary;
     out.push_str(&format!(
@@ -131,7 +131,63 @@ pub fn write_failures(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
-fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
+/// The values a stack reads that are known only after apply, grouped by why: `(why, values)`.
+fn known_after_apply<'a>(s: &'a StackPlan, plan: &Plan) -> Vec<(&'static str, Vec<&'a str>)> {
+    let mut changing = Vec::new();
+    let mut absent = Vec::new();
+    for value in &s.known_after_apply {
+        let dep = value.split_once('.').map(|(d, _)| d).unwrap_or(value);
+        let changes = plan
+            .stacks
+            .iter()
+            .any(|p| p.stack == dep && p.status == PlanStatus::Changed);
+        if changes {
+            changing.push(value.as_str());
+        } else {
+            absent.push(value.as_str());
+        }
+    }
+    [
+        ("the dependency is not deployed yet", absent),
+        ("the dependency changes in this plan", changing),
+    ]
+    .into_iter()
+    .filter(|(_, values)| !values.is_empty())
+    .collect()
+}
+
+/// `Formatting only` for the text plan: one line per resource.
+fn formatting_text(out: &mut String, s: &StackPlan) {
+    if s.formatting_only.is_empty() {
+        return;
+    }
+    if s.status == PlanStatus::Unchanged {
+        out.push_str(&format!(
+            "  Formatting only, counted as unchanged (`--refresh-templates` sends {}):\n",
+            if s.formatting_only.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        ));
+    } else {
+        out.push_str("  Formatting only:\n");
+    }
+    for f in &s.formatting_only {
+        out.push_str(&format!(
+            "    {} ({}): {}\n",
+            f.logical_id,
+            f.resource_type,
+            f.paths
+                .iter()
+                .map(|p| p.describe())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+}
+
+fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
     let status = match s.status {
         PlanStatus::New => style.green("new"),
         PlanStatus::Changed => style.yellow("changed"),
@@ -300,11 +356,15 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style) {
             out.push_str(&format!("    {} {st}\n", style.green("+")));
         }
     }
-    if !s.known_after_apply.is_empty() {
+    formatting_text(out, s);
+    for (why, values) in known_after_apply(s, plan) {
         out.push_str(&format!(
-            "  Known after apply: {} (the dependency is not deployed yet)\n",
-            s.known_after_apply.join(", ")
+            "  Known after apply: {} ({why})\n",
+            values.join(", ")
         ));
+    }
+    if let Some(why) = &s.change_set_reason {
+        out.push_str(&format!("  Change set made: {why}\n"));
     }
     out.push('\n');
 }
@@ -401,8 +461,20 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
     ));
     out.push_str("| Stack | Region | Status | Risks |\n|---|---|---|---|\n");
     for s in &plan.stacks {
+        let formatting = if s.formatting_only.is_empty() || s.status != PlanStatus::Unchanged {
+            String::new()
+        } else {
+            format!(
+                " (formatting only: {})",
+                s.formatting_only
+                    .iter()
+                    .map(|f| format!("`{}`", f.logical_id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {}{formatting} | {} |\n",
             s.stack,
             s.region,
             status_word(s.status),
@@ -564,15 +636,36 @@ pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
             }
             out.push_str("```\n\n");
         }
-        if !s.known_after_apply.is_empty() {
+        if !s.formatting_only.is_empty() {
+            out.push_str("Formatting only:\n\n");
+            for f in &s.formatting_only {
+                out.push_str(&format!(
+                    "- `{}` (`{}`): {}\n",
+                    f.logical_id,
+                    f.resource_type,
+                    md_escape(
+                        &f.paths
+                            .iter()
+                            .map(|p| p.describe())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                ));
+            }
+            out.push('\n');
+        }
+        for (why, values) in known_after_apply(s, plan) {
             out.push_str(&format!(
-                "Known after apply: {}\n\n",
-                s.known_after_apply
+                "Known after apply ({why}): {}\n\n",
+                values
                     .iter()
                     .map(|k| format!("`{k}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+        }
+        if let Some(why) = &s.change_set_reason {
+            out.push_str(&format!("Change set made: {}\n\n", md_escape(why)));
         }
     }
     w.write_all(out.as_bytes()).map_err(Error::output)

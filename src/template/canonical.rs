@@ -1,6 +1,7 @@
 //! The canonical form of template values, used wherever two templates or two policies are
 //! compared: [`canonical`] removes formatting (key order, `1.0` vs `1`, `"5"` vs `5`, the string
-//! form of `Fn::GetAtt`, JSON documents embedded as strings), and [`norm`] further removes the
+//! form of `Fn::GetAtt`, JSON documents embedded as strings; [`canonical_text`] keeps the
+//! embedded documents' text, as CloudFormation does), and [`norm`] further removes the
 //! order of order-insensitive collections (tags, policy statements and their actions, resources,
 //! principals and condition values), with the contexts ([`Ctx`]) that say where that applies.
 //!
@@ -28,6 +29,14 @@ pub const MAX_EMBEDDED: usize = 8;
 /// the diff matches them without regard to it.
 pub fn canonical(v: &Value) -> Value {
     canon(v, 0)
+}
+
+/// The canonical form with the JSON documents embedded as strings kept as their text: what
+/// CloudFormation itself compares. Two values whose [`canonical`] forms are equal but whose
+/// `canonical_text` forms differ mean the same and are written differently, in a way that
+/// CloudFormation sees (a policy text with other spacing or key order, say).
+pub fn canonical_text(v: &Value) -> Value {
+    canon(v, MAX_EMBEDDED)
 }
 
 pub fn canon(v: &Value, embedded: usize) -> Value {
@@ -279,6 +288,18 @@ mod tests {
         assert_eq!(canonical(&json!(1e300)), json!(format!("{}", 1e300)));
         assert_eq!(canonical(&json!(u64::MAX)), json!(u64::MAX.to_string()));
         assert_eq!(canonical(&json!(-2.0)), json!("-2"));
+    }
+
+    #[test]
+    fn canonical_text_keeps_embedded_documents_as_written() {
+        let compact = json!({"b": 1.0, "Text": "{\"rules\":[]}", "a": {"Fn::GetAtt": "A.B"}});
+        let spaced = json!({"a": {"Fn::GetAtt": ["A", "B"]}, "Text": "{ \"rules\": [ ] }", "b": 1});
+        assert_eq!(canonical(&compact), canonical(&spaced));
+        assert_ne!(canonical_text(&compact), canonical_text(&spaced));
+        assert_eq!(
+            canonical_text(&compact),
+            json!({"Text": "{\"rules\":[]}", "a": {"Fn::GetAtt": ["A", "B"]}, "b": "1"})
+        );
     }
 
     #[test]

@@ -36,6 +36,45 @@ pub fn has_intrinsic(v: &Value) -> bool {
     }
 }
 
+/// Whether `v` refers to the resource, parameter or condition `name` anywhere: `Ref`,
+/// `Fn::GetAtt` (both forms), a `${name}` or `${name.Attr}` in `Fn::Sub` (or in the values of
+/// its variable map), `Fn::If`'s condition, or a `Condition` key. Generous, never short: a
+/// `Fn::Sub` variable that shadows `name` counts as a reference to it.
+pub fn refers_to(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, c)| {
+            let direct = match (k.as_str(), c) {
+                ("Ref" | "Condition", Value::String(s)) => s == name,
+                ("Fn::GetAtt", Value::String(s)) => s.split('.').next() == Some(name),
+                ("Fn::GetAtt", Value::Array(items)) => {
+                    items.first().and_then(Value::as_str) == Some(name)
+                }
+                ("Fn::If", Value::Array(items)) => {
+                    items.first().and_then(Value::as_str) == Some(name)
+                }
+                ("Fn::Sub", Value::String(s)) => sub_mentions(s, name),
+                ("Fn::Sub", Value::Array(items)) => items
+                    .first()
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| sub_mentions(s, name)),
+                _ => false,
+            };
+            direct || refers_to(c, name)
+        }),
+        Value::Array(items) => items.iter().any(|c| refers_to(c, name)),
+        _ => false,
+    }
+}
+
+/// Whether a `Fn::Sub` string has `${name}` or `${name.…}` (`${!name}` is a literal).
+fn sub_mentions(text: &str, name: &str) -> bool {
+    text.match_indices("${").any(|(i, _)| {
+        let rest = text[i + 2..].trim_start();
+        rest.strip_prefix(name)
+            .is_some_and(|after| after.trim_start().starts_with(['}', '.']))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +92,31 @@ mod tests {
         assert!(!is_intrinsic(&json!([{"Ref": "X"}])));
         // A condition reference is a function only inside `Conditions`.
         assert!(!is_intrinsic(&json!({"Condition": "IsProd"})));
+    }
+
+    #[test]
+    fn references_in_every_form() {
+        for v in [
+            json!({"Ref": "Repo"}),
+            json!({"Fn::GetAtt": "Repo.Arn"}),
+            json!({"Fn::GetAtt": ["Repo", "Arn"]}),
+            json!({"Fn::Sub": "arn:${AWS::Partition}:x:::${Repo}"}),
+            json!({"Fn::Sub": "${ Repo.Arn }/x"}),
+            json!({"Fn::Sub": ["${X}", {"X": {"Ref": "Repo"}}]}),
+            json!({"Fn::Join": ["", [{"Fn::If": ["Repo", "a", "b"]}]]}),
+            json!({"Value": "x", "Condition": "Repo"}),
+        ] {
+            assert!(refers_to(&v, "Repo"), "{v}");
+        }
+        for v in [
+            json!({"Ref": "Repository"}),
+            json!({"Fn::Sub": "${RepoName}"}),
+            json!({"Fn::Sub": "${!Repo}"}),
+            json!("Repo"),
+            json!({"Fn::GetAtt": ["Other", "Repo"]}),
+        ] {
+            assert!(!refers_to(&v, "Repo"), "{v}");
+        }
     }
 
     #[test]

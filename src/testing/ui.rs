@@ -76,6 +76,7 @@ pub fn apply_options(yes: bool) -> ApplyOptions {
             now: 1,
             run_id: "5eed1e55".into(),
             replace_failed: false,
+            refresh_templates: false,
             interrupt: crate::interrupt::Interrupt::never(),
         },
         saved: None,

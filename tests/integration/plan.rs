@@ -282,4 +282,308 @@ fn a_replaced_repository_says_how_many_images_it_loses() {
         "{:?}",
         risk.holds
     );
+
+/// A repository with a lifecycle policy (JSON in a string) and a repository policy (JSON), and a
+/// queue, as little renders them.
+const POLICIES: &str = r#"{
+  "Parameters": {"Env": {"Type": "String", "Default": "dev"}},
+  "Resources": {
+    "Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+      "RepositoryName": "{{ stack.name }}-repo",
+      "ImageScanningConfiguration": {"ScanOnPush": true},
+      "LifecyclePolicy": {"LifecyclePolicyText": {{ vars.lifecycle | dump | dump }}},
+      "RepositoryPolicyText": {{ vars.policy | dump }}}},
+    "Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+      "QueueName": {"Fn::Sub": "${AWS::StackName}-q"},
+      "DelaySeconds": {{ vars.delay | default(0) }},
+      "Tags": [{"Key": "env", "Value": {"Ref": "Env"}}]}}
+  },
+  "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}, "RepoName": {"Value": {"Ref": "Repo"}}}
+}
+"#;
+
+const POLICY_VARIABLES: &str = "variables:\n  lifecycle: {rules: [{rulePriority: 1, description: old images, selection: {tagStatus: any, countType: imageCountMoreThan, countNumber: 30}, action: {type: expire}}]}\n  policy: {Version: '2012-10-17', Statement: [{Sid: Pull, Effect: Allow, Principal: {AWS: 'arn:aws:iam::123456789012:root'}, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}\n";
+
+/// The same stack as deployed by another tool, in YAML: keys in another order, short forms, the
+/// lifecycle policy re-spaced with its keys reordered, the repository policy as a string,
+/// `ScanOnPush` quoted, the parameter given its default.
+const POLICIES_YAML: &str = r#"Outputs:
+  RepoName:
+    Value: !Ref Repo
+  QueueArn:
+    Value: !GetAtt Queue.Arn
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags:
+        - Value: !Ref Env
+          Key: env
+      DelaySeconds: 0
+      QueueName: !Sub "${AWS::StackName}-q"
+  Repo:
+    Properties:
+      RepositoryPolicyText: '{ "Statement": [ { "Action": [ "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer" ], "Principal": { "AWS": "arn:aws:iam::123456789012:root" }, "Effect": "Allow", "Sid": "Pull" } ], "Version": "2012-10-17" }'
+      LifecyclePolicy:
+        LifecyclePolicyText: |
+          {
+            "rules": [
+              {
+                "action": {"type": "expire"},
+                "selection": {"countNumber": 30, "countType": "imageCountMoreThan", "tagStatus": "any"},
+                "description": "old images",
+                "rulePriority": 1
+              }
+            ]
+          }
+      ImageScanningConfiguration:
+        ScanOnPush: "true"
+      RepositoryName: oob-yaml-repo
+    Type: AWS::ECR::Repository
+Parameters:
+  Env:
+    Default: dev
+    Type: String
+"#;
+
+/// The same again as compact JSON with other key orders (and the repository policy's actions
+/// in another order).
+const POLICIES_JSON: &str = r#"{"Outputs":{"RepoName":{"Value":{"Ref":"Repo"}},"QueueArn":{"Value":{"Fn::GetAtt":["Queue","Arn"]}}},"Parameters":{"Env":{"Type":"String","Default":"dev"}},"Resources":{"Repo":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryPolicyText":{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["ecr:GetDownloadUrlForLayer","ecr:BatchGetImage"]}]},"RepositoryName":"oob-json-repo","LifecyclePolicy":{"LifecyclePolicyText":"{\"rules\":[{\"selection\":{\"tagStatus\":\"any\",\"countType\":\"imageCountMoreThan\",\"countNumber\":30},\"rulePriority\":1,\"description\":\"old images\",\"action\":{\"type\":\"expire\"}}]}"},"ImageScanningConfiguration":{"ScanOnPush":true}}},"Queue":{"Properties":{"DelaySeconds":0.0,"QueueName":{"Fn::Sub":"${AWS::StackName}-q"},"Tags":[{"Value":{"Ref":"Env"},"Key":"env"}]},"Type":"AWS::SQS::Queue"}}}"#;
+
+/// Creates a stack from a body, as another tool would, through the AWS layer.
+fn deploy_body(
+    rt: &Runtime,
+    emulator: &Emulator,
+    stack: &str,
+    body: &str,
+    parameters: &[(&str, &str)],
+) {
+    let cfn = CfnClient::new(&emulator_config(rt, emulator));
+    rt.block_on(async {
+        cfn.create_stack(&StackRequest {
+            stack_name: stack.into(),
+            template_body: body.into(),
+            parameters: parameters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("create");
+        let info = wait_for_stack(&cfn, stack, FAST)
+            .await
+            .expect("wait")
+            .expect("exists");
+        assert_eq!(info.status, "CREATE_COMPLETE", "{info:?}");
+    });
+}
+
+/// How many times `little -v` says it called `operation` (0 when it is not in the table).
+fn calls_of(stderr: &str, operation: &str) -> u64 {
+    assert!(
+        stderr.contains("AWS API calls:"),
+        "no call table:\n{stderr}"
+    );
+    stderr
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(operation))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(|n| n.parse().expect("a count"))
+        .unwrap_or(0)
+}
+
+#[test]
+fn equivalent_deployed_forms_are_unchanged_without_a_change_set() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("policies.json.njk", POLICIES);
+    p.stack("oob-yaml", "policies.json.njk", POLICY_VARIABLES);
+    p.stack("oob-json", "policies.json.njk", POLICY_VARIABLES);
+    deploy_body(&rt, &emulator, "oob-yaml", POLICIES_YAML, &[("Env", "dev")]);
+    deploy_body(&rt, &emulator, "oob-json", POLICIES_JSON, &[]);
+
+    let out = p.run(&[
+        "-v",
+        "plan",
+        "--all",
+        "--detailed-exitcode",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    let plan: Plan = serde_json::from_str(&out.stdout).expect("a plan");
+    for s in &plan.stacks {
+        assert_eq!(s.status, PlanStatus::Unchanged, "{s:#?}");
+        assert!(s.template_changes.is_empty(), "{s:#?}");
+        assert!(s.parameter_changes.is_empty() && s.tag_changes.is_empty());
+        assert!(s.resource_changes.is_empty() && s.change_set.is_none());
+    }
+    // No change set was made for either, and nothing else but reading.
+    assert_eq!(calls_of(&out.stderr, "cloudformation:CreateChangeSet"), 0);
+    assert_eq!(calls_of(&out.stderr, "cloudformation:DeleteChangeSet"), 0);
+    assert_eq!(calls_of(&out.stderr, "cloudformation:GetTemplate"), 2);
+    // What CloudFormation would send again for its text alone is said, per resource.
+    let paths = |name: &str| -> Vec<String> {
+        let s = plan.stacks.iter().find(|s| s.stack == name).unwrap();
+        s.formatting_only
+            .iter()
+            .flat_map(|f| {
+                f.paths
+                    .iter()
+                    .map(move |p| format!("{} {}", f.logical_id, p.describe()))
+            })
+            .collect()
+    };
+    assert_eq!(
+        paths("oob-yaml"),
+        [
+            "Repo Properties.LifecyclePolicy.LifecyclePolicyText has the same policy",
+            "Repo Properties.RepositoryPolicyText has the same policy, written as a string on one side and as JSON on the other"
+        ]
+    );
+    assert_eq!(
+        paths("oob-json"),
+        [
+            "Repo Properties.LifecyclePolicy.LifecyclePolicyText has the same policy",
+            "Repo Properties.RepositoryPolicyText.Statement[0].Action has the same items in another order"
+        ]
+    );
+    p.run(&["plan", "oob-yaml", "--color", "never"])
+        .success()
+        .stdout_has("oob-yaml (us-east-1, 123456789012): unchanged\n  Formatting only, counted as unchanged (`--refresh-templates` sends it):\n    Repo (AWS::ECR::Repository): Properties.LifecyclePolicy.LifecyclePolicyText has the same policy; ");
+
+    // `apply` does nothing for them, and makes no change set either.
+    let applied = p.run(&["-v", "apply", "--all", "--yes"]);
+    applied.success().stdout_has("no changes");
+    assert_eq!(
+        calls_of(&applied.stderr, "cloudformation:CreateChangeSet"),
+        0
+    );
+
+    // `--refresh-templates` asks CloudFormation, which sends the resources again.
+    let refreshed = p.run(&[
+        "-v",
+        "plan",
+        "oob-yaml",
+        "--refresh-templates",
+        "--format",
+        "json",
+    ]);
+    refreshed.success();
+    assert_eq!(
+        calls_of(&refreshed.stderr, "cloudformation:CreateChangeSet"),
+        1
+    );
+    let plan: Plan = serde_json::from_str(&refreshed.stdout).expect("a plan");
+    let s = &plan.stacks[0];
+    assert!(
+        s.change_set_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("--refresh-templates"),
+        "{s:#?}"
+    );
+    assert!(s.template_changes.is_empty());
+    // The emulator, like CloudFormation, sends the repository again for its policy text.
+    assert_eq!(s.status, PlanStatus::Changed, "{s:#?}");
+    let modified: Vec<(&str, &str)> = s
+        .resource_changes
+        .iter()
+        .map(|c| (c.action.as_str(), c.logical_id.as_str()))
+        .collect();
+    assert_eq!(modified, [("Modify", "Repo")]);
+    // Applied with it on purpose, the stack takes little's text; then nothing is left to send.
+    p.run(&["apply", "oob-yaml", "--refresh-templates", "--yes"])
+        .success()
+        .stdout_has("oob-yaml  updated");
+    let plan = plan_json(&p, &["oob-yaml", "--detailed-exitcode"], 0);
+    assert!(plan.stacks[0].formatting_only.is_empty(), "{plan:#?}");
+
+    // A real one-property change is still found, with its path, through a change set.
+    p.stack(
+        "oob-yaml",
+        "policies.json.njk",
+        &format!("{POLICY_VARIABLES}  delay: 7\n"),
+    );
+    let changed = p.run(&[
+        "-v",
+        "plan",
+        "oob-yaml",
+        "--detailed-exitcode",
+        "--format",
+        "json",
+    ]);
+    changed.code(2);
+    assert_eq!(
+        calls_of(&changed.stderr, "cloudformation:CreateChangeSet"),
+        1
+    );
+    let plan: Plan = serde_json::from_str(&changed.stdout).expect("a plan");
+    let s = &plan.stacks[0];
+    assert_eq!(s.status, PlanStatus::Changed);
+    let found: Vec<(&str, &str)> = s
+        .template_changes
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.changes
+                .iter()
+                .map(move |c| (r.logical_id.as_str(), c.path.as_str()))
+        })
+        .collect();
+    assert_eq!(found, [("Queue", "Properties.DelaySeconds")]);
+}
+
+#[test]
+fn a_dependent_of_a_changed_stack_knows_its_values_after_apply() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, "[{id: A}]");
+    p.template(
+        "reader.json.njk",
+        r#"{"Parameters": {"Source": {"Type": "String"}}, "Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "source", "Value": {"Ref": "Source"}}]}}}}"#,
+    );
+    p.stack(
+        "reader",
+        "reader.json.njk",
+        "parameters:\n  Source: \"{{ stack_output('queues', 'First') }}\"\n",
+    );
+    p.run(&["apply", "--all", "--yes"]).success();
+    p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
+
+    // The queue `First` names changes: reader's value is known only after apply.
+    p.stack(
+        "queues",
+        "queues.json.njk",
+        "variables:\n  queues: [{id: A, delay: 3}]\n",
+    );
+    let plan = plan_json(&p, &["--all", "--detailed-exitcode"], 2);
+    let reader = plan.stacks.iter().find(|s| s.stack == "reader").unwrap();
+    assert_eq!(reader.status, PlanStatus::Changed, "{reader:#?}");
+    assert_eq!(reader.known_after_apply, ["queues.First"]);
+    assert!(reader.template_changes.is_empty() && reader.parameter_changes.is_empty());
+    assert_eq!(plan.summary.changed, 2);
+    p.run(&["plan", "--all", "--color", "never"])
+        .success()
+        .stdout_has("reader (us-east-1, 123456789012): changed\n  Known after apply: queues.First (the dependency changes in this plan)\n");
+    p.run(&["plan", "--all", "--format", "markdown"])
+        .success()
+        .stdout_has("| `reader` | us-east-1 | changed | - |")
+        .stdout_has("Known after apply (the dependency changes in this plan): `queues.First`");
+
+    // Applied, reader is planned again once queues is: its value turned out the same.
+    let applied = p.run(&["apply", "--all", "--yes"]);
+    applied
+        .success()
+        .stderr_has("reader: planning again with the outputs now known (queues.First)");
+    assert!(
+        applied
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("reader ") && l.contains("no changes")),
+        "{}",
+        applied.stdout
+    );
+    p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 }

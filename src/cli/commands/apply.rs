@@ -37,6 +37,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
             now: crate::time::now(),
             run_id: crate::aws::changeset::new_run_id(),
             replace_failed: args.replace_failed,
+            refresh_templates: args.refresh_templates,
             interrupt: Interrupt::never(),
         },
         saved,

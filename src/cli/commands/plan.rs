@@ -22,6 +22,7 @@ pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
         now: crate::time::now(),
         run_id: crate::aws::changeset::new_run_id(),
         replace_failed: false,
+        refresh_templates: args.refresh_templates,
         interrupt: Interrupt::never(),
     };
     // Fail on a bad selection before any AWS call.

@@ -10,9 +10,13 @@
 //! This module does not evaluate intrinsic functions or parameters (`{"Ref": "X"}` is compared
 //! as written), does not know which changes replace a resource (that is `risk`, and the change
 //! set), and does no I/O. The walk itself is in `compare`; the coloured text diff that `plan`
-//! prints is `report::diff`, over [`same`] and [`display_form`].
+//! prints is `report::diff`, over [`same`] and [`display_form`]. What the diff finds the same
+//! but CloudFormation would send again (a policy text with other spacing) is `formatting`.
 
 mod compare;
+mod formatting;
+
+pub use formatting::{formatting_only, FormattingKind, FormattingOnly, FormattingPath};
 
 use std::collections::BTreeSet;
 

@@ -148,6 +148,8 @@ impl FakeAws {
             termination_protection: false,
             capabilities: Vec::new(),
             drift_status: None,
+            role_arn: None,
+            notification_arns: Vec::new(),
         };
         self.stacks.lock().unwrap().insert(
             name.into(),

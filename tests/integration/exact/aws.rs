@@ -112,6 +112,100 @@ fn exact_plan_of_a_modified_stack() {
     );
 }
 
+/// A repository whose lifecycle policy text is written as little writes it, deployed; then
+/// the same policy re-spaced with its keys reordered.
+fn policy_text(emulator: &Emulator) -> TestProject {
+    let p = TestProject::new().with_emulator(emulator);
+    p.template(
+        "repo.json.njk",
+        r#"{"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "exact-repo", "LifecyclePolicy": {"LifecyclePolicyText": {{ vars.text | dump }}}}}}}"#,
+    );
+    p.stack(
+        "ecr",
+        "repo.json.njk",
+        "variables:\n  text: '{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"any\",\"countType\":\"imageCountMoreThan\",\"countNumber\":9},\"action\":{\"type\":\"expire\"}}]}'\n",
+    );
+    run(&p, &["apply", "ecr", "--yes"]).success();
+    p.stack(
+        "ecr",
+        "repo.json.njk",
+        "variables:\n  text: '{ \"rules\": [ { \"action\": { \"type\": \"expire\" }, \"rulePriority\": 1, \"selection\": { \"countNumber\": 9, \"countType\": \"imageCountMoreThan\", \"tagStatus\": \"any\" } } ] }'\n",
+    );
+    p
+}
+
+/// The same policy, written otherwise: unchanged (exit 0), and said.
+#[test]
+fn exact_plan_of_a_formatting_only_change() {
+    let emulator = Emulator::lock();
+    let p = policy_text(&emulator);
+    let out = run(&p, &["plan", "ecr", "--detailed-exitcode"]);
+    Exact::new(&out).is(
+        0,
+        r#"
+            ecr (us-east-1, 123456789012): unchanged
+              Formatting only, counted as unchanged (`--refresh-templates` sends it):
+                Repo (AWS::ECR::Repository): Properties.LifecyclePolicy.LifecyclePolicyText has the same policy
+
+            Plan: 0 new, 0 changed, 1 unchanged, 0 failed. Risks: 0 destructive, 0 broadening.
+            "#,
+        "",
+    );
+    let out = run(
+        &p,
+        &["plan", "ecr", "--detailed-exitcode", "--refresh-templates"],
+    );
+    Exact::new(&out).is(
+        2,
+        r#"
+            ecr (us-east-1, 123456789012): changed
+              Change set:
+                Modify  Repo  AWS::ECR::Repository
+              Formatting only:
+                Repo (AWS::ECR::Repository): Properties.LifecyclePolicy.LifecyclePolicyText has the same policy
+              Change set made: `--refresh-templates`, and the deployed template is written differently
+
+            Plan: 0 new, 1 changed, 0 unchanged, 0 failed. Risks: 0 destructive, 0 broadening.
+            "#,
+        "",
+    );
+}
+
+/// A stack that reads an output of a stack that changes: its value is known after apply.
+#[test]
+fn exact_plan_of_a_dependent_of_a_changed_stack() {
+    let emulator = Emulator::lock();
+    let p = queues(&emulator, "[{id: A}]");
+    p.stack(
+        "reader",
+        "queues.json.njk",
+        "parameters:\n  Env: \"{{ stack_output('queues', 'First') }}\"\nvariables:\n  queues: [{id: R}]\n",
+    );
+    run(&p, &["apply", "--all", "--yes"]).success();
+    set_queues(&p, "[{id: A, delay: 2}]");
+    let out = run(&p, &["plan", "--all", "--detailed-exitcode"]);
+    Exact::new(&out).is(
+        2,
+        r#"
+            queues (us-east-1, 123456789012): changed
+              Change set:
+                Modify  QueueA  AWS::SQS::Queue
+              Template:
+                ~ QueueA (AWS::SQS::Queue)
+                  ~ Properties.DelaySeconds
+                      @@ -1 +1 @@
+                      -0
+                      +2
+
+            reader (us-east-1, 123456789012): changed
+              Known after apply: queues.First (the dependency changes in this plan)
+
+            Plan: 0 new, 2 changed, 0 unchanged, 0 failed. Risks: 0 destructive, 0 broadening.
+            "#,
+        "",
+    );
+}
+
 /// The same plan for a pull request or a job summary, titled with the project's name.
 #[test]
 fn exact_plan_as_markdown() {

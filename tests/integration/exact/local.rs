@@ -118,9 +118,10 @@ fn exact_plan_help() {
             Show what an apply would change: template diff, change set and risks
 
             For each stack: the deployed state (DescribeStacks, GetTemplate), a semantic diff of the rendered
-            template against it, a CloudFormation change set (deleted afterwards unless --out saves the plan),
-            and the risks: destructive (removal or replacement of a data-bearing resource) and broadening (wider
-            IAM or resource-policy access).
+            template, parameters, tags and settings against it, a CloudFormation change set when something may
+            change (none for a stack that means what is deployed; deleted afterwards unless --out saves the
+            plan), and the risks: destructive (removal or replacement of a data-bearing resource) and broadening
+            (wider IAM or resource-policy access).
 
             Usage: little plan [OPTIONS] [STACK]...
 
@@ -172,6 +173,12 @@ fn exact_plan_help() {
                       How many stacks to plan at once
 
                       [default: 8]
+
+                  --refresh-templates
+                      Plan a deployed stack whose template means what is rendered but is written differently (a
+                      policy text with other spacing) through a change set, so that the resources it would send
+                      again for their text alone are changes to apply; otherwise the stack is unchanged. A plan
+                      saved with --out keeps the decision
 
               -v, --verbose
                       More detail on stderr, ending with the number of AWS API calls per operation

@@ -282,6 +282,7 @@ fn a_replaced_repository_says_how_many_images_it_loses() {
         "{:?}",
         risk.holds
     );
+}
 
 /// A repository with a lifecycle policy (JSON in a string) and a repository policy (JSON), and a
 /// queue, as little renders them.

@@ -134,37 +134,12 @@ mod tests {
     use super::*;
     use crate::aws::changeset::ResourceChange;
     use crate::plan::diff::diff_templates;
-    use crate::plan::model::{Hashes, ValueChange};
+    use crate::plan::model::ValueChange;
     use crate::testing::fake_aws::project;
     use serde_json::json;
 
     fn plan(name: &str, status: PlanStatus) -> StackPlan {
-        StackPlan {
-            stack: name.into(),
-            region: "us-east-1".into(),
-            account_id: None,
-            status,
-            error: None,
-            deployed: None,
-            risks: Vec::new(),
-            template_changes: Default::default(),
-            parameter_changes: Vec::new(),
-            tag_changes: Vec::new(),
-            termination_protection: None,
-            stack_policy: None,
-            formatting_only: Vec::new(),
-            resource_changes: Vec::new(),
-            change_set: None,
-            known_after_apply: Vec::new(),
-            hashes: Hashes {
-                template_sha256: String::new(),
-                parameters_sha256: String::new(),
-                no_echo: None,
-            },
-            stack_set: None,
-            replaces_failed: None,
-            change_set_reason: None,
-        }
+        StackPlan::empty(name, "us-east-1", status)
     }
 
     fn template(arn: &str) -> Value {

@@ -170,6 +170,37 @@ pub struct Summary {
 }
 
 impl StackPlan {
+    /// The plan of `stack` in `region` with `status` and nothing found yet: no changes, no
+    /// risks, no change set, empty hashes.
+    pub fn empty(stack: &str, region: &str, status: PlanStatus) -> StackPlan {
+        StackPlan {
+            stack: stack.to_owned(),
+            region: region.to_owned(),
+            account_id: None,
+            status,
+            error: None,
+            deployed: None,
+            risks: Vec::new(),
+            template_changes: Default::default(),
+            parameter_changes: Vec::new(),
+            tag_changes: Vec::new(),
+            termination_protection: None,
+            stack_policy: None,
+            formatting_only: Vec::new(),
+            resource_changes: Vec::new(),
+            change_set: None,
+            change_set_reason: None,
+            known_after_apply: Vec::new(),
+            hashes: Hashes {
+                template_sha256: String::new(),
+                parameters_sha256: String::new(),
+                no_echo: None,
+            },
+            stack_set: None,
+            replaces_failed: None,
+        }
+    }
+
     /// Whether applying the plan would change anything in this stack.
     pub fn has_changes(&self) -> bool {
         matches!(self.status, PlanStatus::New | PlanStatus::Changed)

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::comparable::uncompared;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
 use super::diff::{diff_templates, formatting_only, TemplateDiff};
-use super::model::{BoolChange, Hashes, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
+use super::model::{BoolChange, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
 use super::risk::{dedupe, replacement_risk_forced_by, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
@@ -118,9 +118,8 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
             .join("\n"),
         other => other.to_string(),
     };
+    let region = stack.and_then(|s| s.region.clone()).unwrap_or_default();
     StackPlan {
-        stack: name.to_owned(),
-        region: stack.and_then(|s| s.region.clone()).unwrap_or_default(),
         // The account refused by the guard is the caller's; otherwise the plan never reached
         // AWS as far as the caller, and the configured account is all there is to show.
         account_id: match err {
@@ -129,27 +128,8 @@ fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error
                 .and_then(|s| project.account_of(s))
                 .map(|a| a.id.clone()),
         },
-        status: PlanStatus::Failed,
         error: Some(message),
-        deployed: None,
-        risks: Vec::new(),
-        template_changes: Default::default(),
-        parameter_changes: Vec::new(),
-        tag_changes: Vec::new(),
-        termination_protection: None,
-        stack_policy: None,
-        formatting_only: Vec::new(),
-        resource_changes: Vec::new(),
-        change_set: None,
-        change_set_reason: None,
-        known_after_apply: Vec::new(),
-        hashes: Hashes {
-            template_sha256: String::new(),
-            parameters_sha256: String::new(),
-            no_echo: None,
-        },
-        stack_set: None,
-        replaces_failed: None,
+        ..StackPlan::empty(name, &region, PlanStatus::Failed)
     }
 }
 

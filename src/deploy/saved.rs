@@ -199,12 +199,20 @@ fn changed_in(plan: &Plan, stack: &str) -> bool {
         .any(|p| p.stack == stack && p.status == PlanStatus::Changed && p.deployed.is_some())
 }
 
-/// Whether two lists hold the same risks, in any order.
+/// Whether two lists hold the same risks, in any order. What a resource holds (`holds`: its
+/// image count, say) is what AWS said when the plan was made, not part of the risk: it is
+/// left out of the comparison.
 fn same_risks(a: &[Risk], b: &[Risk]) -> bool {
     let key = |rs: &[Risk]| {
         let mut v: Vec<String> = rs
             .iter()
-            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .map(|r| {
+                let r = Risk {
+                    holds: None,
+                    ..r.clone()
+                };
+                serde_json::to_string(&r).unwrap_or_default()
+            })
             .collect();
         v.sort();
         v
@@ -222,4 +230,33 @@ fn risk_list(risks: &[Risk]) -> String {
         .map(|r| format!("{} `{}`", r.kind.word(), r.logical_id))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::risk::RiskKind;
+
+    fn risk(id: &str, holds: Option<&str>) -> Risk {
+        Risk {
+            kind: RiskKind::Destructive,
+            logical_id: id.into(),
+            resource_type: "AWS::ECR::Repository".into(),
+            reason: format!("removes ECR repository `{id}`"),
+            added: Vec::new(),
+            removed: Vec::new(),
+            holds: holds.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn risks_compare_without_what_the_resource_holds_now() {
+        // Images pushed since the plan was saved do not make it stale.
+        assert!(same_risks(
+            &[risk("A", Some("`a` holds 2 images")), risk("B", None)],
+            &[risk("B", None), risk("A", Some("`a` holds 3 images"))]
+        ));
+        assert!(!same_risks(&[risk("A", None)], &[risk("B", None)]));
+        assert!(!same_risks(&[risk("A", None)], &[]));
+    }
 }

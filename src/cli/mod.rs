@@ -58,7 +58,8 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// More detail on stderr, ending with the number of AWS API calls per operation
+    /// More detail on stderr, ending with the number of AWS API calls per operation; in text
+    /// output, long values whole instead of shortened to the width
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
@@ -106,8 +107,14 @@ pub enum Command {
     /// rendered template against it, a CloudFormation change set (deleted afterwards unless
     /// --out saves the plan), and the risks: destructive (removal or replacement of a
     /// data-bearing resource) and broadening (wider IAM or resource-policy access).
+    ///
+    /// Text fits the width of the terminal (without one: COLUMNS, else 120 columns): prose and
+    /// lists wrap, long values are shortened with `…` (-v shows them whole). Markdown is a
+    /// summary table (stack, change, risks) and one collapsible section per stack, kept under
+    /// 60,000 characters for a pull-request comment: beyond that the least important parts
+    /// are cut, and a line says what was cut and where the whole plan is.
     #[command(
-        after_help = "Examples:\n  little plan --all\n  little plan ecr-repositories --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  little plan --all --detailed-exitcode --out plan.json"
+        after_help = "Examples:\n  little plan --all\n  little plan --all --format markdown --step-summary > plan.md\n  little plan --all --summary\n  little plan --all --detailed-exitcode --out plan.json"
     )]
     Plan(PlanArgs),
 
@@ -408,6 +415,14 @@ pub struct PlanArgs {
     /// How many stacks to plan at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Print only the summary table: each stack's change and risks, then the totals (text
+    /// and markdown)
+    #[arg(long)]
+    pub summary: bool,
+    /// Also append the Markdown plan to the file GITHUB_STEP_SUMMARY names (the job summary
+    /// of GitHub Actions), whatever --format prints
+    #[arg(long)]
+    pub step_summary: bool,
 }
 
 #[derive(Debug, Args)]

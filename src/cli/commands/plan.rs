@@ -13,12 +13,17 @@ use crate::project::Project;
 use crate::report;
 use crate::report::plan_markdown::MarkdownOptions;
 
-pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
+/// The flags that clap cannot check together: `--summary` has no JSON form.
+pub fn check_flags(args: &PlanArgs) -> Result<()> {
     if args.summary && args.format == PlanFormat::Json {
         return Err(Error::Usage(
             "`--summary` is for `--format text` and `markdown`: the JSON plan has `summary` and each stack's `status`".into(),
         ));
     }
+    Ok(())
+}
+
+pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
     let mut options = PlanOptions {
         selection: selection(&args.selection),
         concurrency: usize::from(args.concurrency),

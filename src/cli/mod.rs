@@ -58,8 +58,8 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// More detail on stderr, ending with the number of AWS API calls per operation; in text
-    /// output, long values whole instead of shortened to the width
+    /// More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+    /// text shows long values whole instead of shortened to the width
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 

@@ -91,8 +91,8 @@ fn exact_top_level_help() {
                       [possible values: auto, always, never]
 
               -v, --verbose
-                      More detail on stderr, ending with the number of AWS API calls per operation; in text
-                      output, long values whole instead of shortened to the width
+                      More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+                      text shows long values whole instead of shortened to the width
 
               -q, --quiet
                       Only errors on stderr
@@ -185,8 +185,8 @@ fn exact_plan_help() {
                       markdown)
 
               -v, --verbose
-                      More detail on stderr, ending with the number of AWS API calls per operation; in text
-                      output, long values whole instead of shortened to the width
+                      More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+                      text shows long values whole instead of shortened to the width
 
               -q, --quiet
                       Only errors on stderr

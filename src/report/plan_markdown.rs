@@ -68,6 +68,7 @@ enum Part {
     Instances,
     KnownAfterApply,
     Values,
+    Protection,
     StackPolicy,
     Operations,
     ChangeSet,
@@ -100,6 +101,7 @@ impl Part {
             Part::Instances => "instance table",
             Part::KnownAfterApply => "known-after-apply list",
             Part::Values => "parameter, tag and setting table",
+            Part::Protection => "termination protection change",
             Part::StackPolicy => "stack policy diff",
             Part::Operations => "StackSet operation list",
             Part::ChangeSet => "change set table",
@@ -536,7 +538,7 @@ fn section(s: &StackPlan) -> Section {
     }
     if let Some(tp) = &s.termination_protection {
         blocks.push(Block::new(
-            Part::Values,
+            Part::Protection,
             format!("Termination protection: {} → {}\n\n", tp.before, tp.after),
         ));
     }

@@ -232,8 +232,17 @@ pub fn write_failures(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
-/// Prose at `indent`, wrapped to the width; lines after the first at `hang`.
+/// Prose at `indent`, as it is when it fits, else wrapped to the width with the lines after
+/// the first at `hang`.
 fn lines(out: &mut String, indent: usize, hang: usize, text: &str, layout: Layout) {
+    if indent + columns(text) <= layout.width {
+        if !text.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(text);
+        }
+        out.push('\n');
+        return;
+    }
     let room = layout.room(hang.max(indent));
     for (i, line) in wrap(text, room).iter().enumerate() {
         if !line.is_empty() {
@@ -288,7 +297,10 @@ fn stack_text(out: &mut String, s: &StackPlan, style: Style, layout: Layout) {
     ));
     if let Some(e) = &s.error {
         for line in e.lines() {
-            lines(out, 2, 4, line, layout);
+            // Each line keeps its own indentation (a cause under its error, a source line).
+            let text = line.trim_start();
+            let lead = columns(line) - columns(text);
+            lines(out, 2 + lead, 4 + lead, text.trim_end(), layout);
         }
         out.push('\n');
         return;
@@ -774,6 +786,27 @@ mod tests {
             )),
             "{full}"
         );
+    }
+
+    #[test]
+    fn errors_keep_their_indentation_and_wrap_only_when_too_wide() {
+        let long = format!("templates/a.njk:3:7: {}", "word ".repeat(30));
+        let error = format!("{long}\n  in include b.njk\n    |  x  =  1\n");
+        let plan = Plan::new("p", 1, vec![stack("broken", "failed", Some(&error))]);
+        let out = text(
+            &plan,
+            Layout {
+                width: 60,
+                full: false,
+            },
+        );
+        assert!(out.lines().all(|l| columns(l) <= 60), "{out}");
+        assert!(
+            out.contains("\n    in include b.njk\n      |  x  =  1\n\n"),
+            "{out}"
+        );
+        let joined: Vec<&str> = out.split_whitespace().collect();
+        assert_eq!(joined.iter().filter(|w| **w == "word").count(), 30, "{out}");
     }
 
     #[test]

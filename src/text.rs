@@ -1,5 +1,6 @@
 //! Small wording helpers shared by messages everywhere: lists of names, JSON type names, counts,
-//! RFC 6901 pointer segments, and the "did you mean" suggestions (one edit distance).
+//! RFC 6901 pointer segments, the "did you mean" suggestions (one edit distance), and fitting
+//! text into a width (shortened with `…`, wrapped at spaces, lists packed into lines).
 //!
 //! Nothing here knows about templates, policies or AWS; callers choose the words.
 
@@ -139,9 +140,122 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// How many columns a text takes on a terminal: its characters (no East Asian wide forms are
+/// expected in what `little` prints).
+pub fn columns(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `s` in at most `max` columns: whole when it fits, else its start and `…`.
+pub fn shorten(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if columns(s) <= max {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    std::borrow::Cow::Owned(out)
+}
+
+/// Prose in lines of at most `width` columns, broken at spaces; a word longer than a line is
+/// split, so that nothing is lost and no line is wider. An empty text is one empty line.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = columns(&line);
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(word.iter());
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line.extend(word.iter());
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A value without spaces (an ARN, compact JSON) in lines of at most `width` columns, broken
+/// after a `,` where one is in the second half of a line, else at the width.
+pub fn wrap_value(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    let mut rest: Vec<char> = s.chars().collect();
+    let mut lines = Vec::new();
+    while rest.len() > width {
+        let at = rest[width / 2..width]
+            .iter()
+            .rposition(|c| *c == ',')
+            .map_or(width, |i| width / 2 + i + 1);
+        lines.push(rest.drain(..at).collect());
+    }
+    lines.push(rest.into_iter().collect());
+    lines
+}
+
+/// Items joined with `sep` (such as `", "`) into lines of at most `width` columns; each line
+/// but the last ends with the separator, trimmed. An item wider than a line has a line of its
+/// own, whole.
+pub fn pack(items: &[&str], sep: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let last = i + 1 == items.len();
+        let piece = if last {
+            (*item).to_owned()
+        } else {
+            format!("{item}{sep}")
+        };
+        let fits = columns(&line) + columns(piece.trim_end()) <= width;
+        if !line.is_empty() && !fits {
+            lines.push(line.trim_end().to_owned());
+            line.clear();
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() {
+        lines.push(line.trim_end().to_owned());
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorten_wrap_and_pack_fit_the_width() {
+        assert_eq!(shorten("abcdef", 6), "abcdef");
+        assert_eq!(shorten("abcdefg", 6), "abcde…");
+        assert_eq!(columns(&shorten("ééééééé", 3)), 3);
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("", 7), [""]);
+        assert_eq!(wrap("a  b", 7), ["a b"]);
+        assert_eq!(wrap("abcdefghij x", 4), ["abcd", "efgh", "ij x"]);
+        for line in wrap("the quick brown fox jumps over the lazy dog again", 10) {
+            assert!(columns(&line) <= 10, "{line}");
+        }
+        assert_eq!(
+            pack(&["ecr:A", "ecr:BB", "ecr:CCC"], ", ", 14),
+            ["ecr:A, ecr:BB,", "ecr:CCC"]
+        );
+        assert_eq!(pack(&["a-long-item", "b"], ", ", 4), ["a-long-item,", "b"]);
+        assert_eq!(pack(&[], ", ", 4), Vec::<String>::new());
+        assert_eq!(wrap_value("abc", 5), ["abc"]);
+        assert_eq!(
+            wrap_value(r#"{"a":1,"bb":2}"#, 9),
+            [r#"{"a":1,"#, r#""bb":2}"#]
+        );
+        assert_eq!(wrap_value("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+    }
 
     #[test]
     fn closest_finds_typos_only() {

@@ -1,4 +1,4 @@
-//! What every command of the run shares: stdout and the styles of both streams, `-q`/`-v`,
+//! What every command of the run shares: stdout, the styles and widths of both streams, `-q`/`-v`,
 //! the AWS settings and the run's one connection and runtime; the `--color` decision; the
 //! project, found, loaded and guarded for the selected stacks; the stack selection of the
 //! flags; and the translation of Ctrl-C and SIGTERM into an [`Interrupt`].
@@ -15,7 +15,7 @@ use crate::interrupt::Interrupt;
 use crate::project::Project;
 use crate::project::Selection;
 use crate::render::RenderOptions;
-use crate::report::Style;
+use crate::report::{Layout, Style};
 
 /// What a command needs besides its own arguments.
 pub struct Context {
@@ -23,6 +23,10 @@ pub struct Context {
     pub out: Stdout,
     pub stdout: Style,
     pub stderr: Style,
+    /// How wide text for people may be on stdout and on stderr ([`width`]), and `-v`'s whole
+    /// values.
+    pub stdout_layout: Layout,
+    pub stderr_layout: Layout,
     pub quiet: bool,
     pub verbose: bool,
     pub aws: AwsSettings,
@@ -41,6 +45,21 @@ pub fn use_color(choice: ColorChoice, tty: bool) -> bool {
     }
 }
 
+/// The width of text for people on a stream: the terminal's when the stream is one, else
+/// `COLUMNS` when it is a number, else [`Layout::DEFAULT_WIDTH`]; never under
+/// [`Layout::MIN_WIDTH`].
+pub fn width(terminal: Option<usize>, columns: Option<&str>) -> usize {
+    terminal
+        .filter(|w| *w > 0)
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|w| *w > 0)
+        })
+        .unwrap_or(Layout::DEFAULT_WIDTH)
+        .max(Layout::MIN_WIDTH)
+}
+
 impl Context {
     pub fn new(g: &Global, out: &Stdout) -> Context {
         Context {
@@ -50,6 +69,20 @@ impl Context {
             },
             stderr: Style {
                 color: use_color(g.color, std::io::stderr().is_terminal()),
+            },
+            stdout_layout: Layout {
+                width: width(
+                    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0.into()),
+                    std::env::var("COLUMNS").ok().as_deref(),
+                ),
+                full: g.verbose,
+            },
+            stderr_layout: Layout {
+                width: width(
+                    terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| w.0.into()),
+                    std::env::var("COLUMNS").ok().as_deref(),
+                ),
+                full: g.verbose,
             },
             quiet: g.quiet,
             verbose: g.verbose,
@@ -240,6 +273,18 @@ pub fn listen(first: &'static str, left: String) -> Interrupt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_width_is_the_terminal_then_columns_then_120() {
+        assert_eq!(width(Some(90), Some("200")), 90);
+        assert_eq!(width(None, Some("200")), 200);
+        assert_eq!(width(None, Some(" 80 ")), 80);
+        assert_eq!(width(None, Some("wide")), 120);
+        assert_eq!(width(None, Some("0")), 120);
+        assert_eq!(width(None, None), 120);
+        assert_eq!(width(Some(20), None), 60);
+        assert_eq!(width(None, Some("30")), 60);
+    }
 
     #[test]
     fn color_always_and_never_ignore_the_terminal() {

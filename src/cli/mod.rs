@@ -58,7 +58,8 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// More detail on stderr, ending with the number of AWS API calls per operation
+    /// More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+    /// text shows long values whole instead of shortened to the width
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
@@ -108,8 +109,14 @@ pub enum Command {
     /// afterwards unless --out saves the plan), and the risks: destructive (removal or
     /// replacement of a data-bearing resource) and broadening (wider IAM or resource-policy
     /// access).
+    ///
+    /// Text fits the width of the terminal (without one: COLUMNS, else 120 columns): prose and
+    /// lists wrap, long values are shortened with `…` (-v shows them whole). Markdown is a
+    /// summary table (stack, change, risks) and one collapsible section per stack, kept under
+    /// 60,000 characters for a pull-request comment: beyond that the least important parts
+    /// are cut, and a line says what was cut and where the whole plan is.
     #[command(
-        after_help = "Examples:\n  little plan --all\n  little plan ecr-repositories --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  little plan --all --detailed-exitcode --out plan.json"
+        after_help = "Examples:\n  little plan --all\n  little plan --all --format markdown --step-summary > plan.md\n  little plan --all --summary\n  little plan --all --detailed-exitcode --out plan.json"
     )]
     Plan(PlanArgs),
 
@@ -416,6 +423,14 @@ pub struct PlanArgs {
     /// A plan saved with --out keeps the decision
     #[arg(long)]
     pub refresh_templates: bool,
+    /// Print only the summary table: each stack's change and risks, then the totals (text
+    /// and markdown)
+    #[arg(long)]
+    pub summary: bool,
+    /// Also append the Markdown plan to the file GITHUB_STEP_SUMMARY names (the job summary
+    /// of GitHub Actions), whatever --format prints
+    #[arg(long)]
+    pub step_summary: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use super::context::Context;
 use super::output::{stderr_line, Stdout};
 use crate::error::Result;
-use crate::report::{self, Style};
+use crate::report::{self, Layout, Style};
 
 /// The terminal side of apply and destroy: the plan on stdout, progress and events on stderr,
 /// questions on the terminal. Nothing it shows can fail the operation: stdout absorbs its
@@ -16,6 +16,8 @@ pub struct CliUi {
     out: Stdout,
     stdout: Style,
     stderr: Style,
+    stdout_layout: Layout,
+    stderr_layout: Layout,
     quiet: bool,
     /// The plan goes to stderr when stdout carries a JSON result.
     pub plan_to_stderr: bool,
@@ -62,6 +64,8 @@ impl CliUi {
             out: ctx.out.clone(),
             stdout: ctx.stdout,
             stderr: ctx.stderr,
+            stdout_layout: ctx.stdout_layout,
+            stderr_layout: ctx.stderr_layout,
             quiet: ctx.quiet,
             plan_to_stderr: false,
             bars: (std::io::stderr().is_terminal() && !ctx.quiet).then(|| {
@@ -78,10 +82,10 @@ impl crate::deploy::Ui for CliUi {
     fn show_plan(&self, plan: &crate::plan::model::Plan) {
         let mut err = std::io::stderr().lock();
         if self.plan_to_stderr {
-            let _ = report::plan::write_text(&mut err, plan, self.stderr);
+            let _ = report::plan::write_text(&mut err, plan, self.stderr, self.stderr_layout);
         } else {
             let mut out = &self.out;
-            let _ = report::plan::write_text(&mut out, plan, self.stdout);
+            let _ = report::plan::write_text(&mut out, plan, self.stdout, self.stdout_layout);
             let _ = out.flush();
         }
         let _ = report::plan::write_failures(&mut err, plan, self.stderr);

@@ -1,22 +1,24 @@
-//! `little plan` output: text for people (risks first, then the change set, then the template,
-//! parameter, tag and termination-protection changes), JSON (the versioned plan document) and
-//! Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+//! `little plan` output for people and programs: text (risks first, then the change set, then
+//! the template, parameter, tag and termination-protection changes; fitted to a width), the
+//! summary table (`--summary`), and JSON (the versioned plan document). Markdown, for
+//! pull-request comments and job summaries, is `plan_markdown`.
 
 use std::io::Write;
 
-use super::{table, write_json, Style};
+use super::permissions::{statements, Statement};
+use super::{fit_table, write_json, Layout, Style};
 use crate::error::{Error, Result};
-use crate::plan::diff::{ChangeKind, PropertyChange};
+use crate::plan::diff::{ChangeKind, FormattingOnly, PropertyChange};
 use crate::plan::model::{InstanceRef, Plan, PlanStatus, StackPlan, StackSetPlan, ValueChange};
 use crate::plan::risk::{Risk, RiskKind};
-use crate::policy::expand::Permission;
 use crate::report::diff::unified;
+use crate::text::{columns, pack, plural, wrap, wrap_value};
 
 pub fn write_json_plan(w: &mut dyn Write, plan: &Plan) -> Result<()> {
     write_json(w, plan)
 }
 
-fn status_word(s: PlanStatus) -> &'static str {
+pub(super) fn status_word(s: PlanStatus) -> &'static str {
     match s {
         PlanStatus::New => "new",
         PlanStatus::Changed => "changed",
@@ -25,7 +27,7 @@ fn status_word(s: PlanStatus) -> &'static str {
     }
 }
 
-fn sign(kind: ChangeKind) -> &'static str {
+pub(super) fn sign(kind: ChangeKind) -> &'static str {
     match kind {
         ChangeKind::Added => "+",
         ChangeKind::Removed => "-",
@@ -33,12 +35,8 @@ fn sign(kind: ChangeKind) -> &'static str {
     }
 }
 
-fn risk_word(k: RiskKind) -> &'static str {
-    k.word()
-}
-
 /// `, N unprotecting` in the summary line, when a plan has any.
-fn unprotecting_count(n: usize) -> String {
+pub(super) fn unprotecting_count(n: usize) -> String {
     if n == 0 {
         String::new()
     } else {
@@ -46,56 +44,11 @@ fn unprotecting_count(n: usize) -> String {
     }
 }
 
-fn permission_row(sign: &str, p: &Permission) -> Vec<String> {
-    vec![
-        sign.to_owned(),
-        p.effect.clone(),
-        p.principal.clone(),
-        p.action.clone(),
-        p.resource.clone(),
-        p.condition.clone().unwrap_or_else(|| "-".into()),
-        p.policy.clone(),
-    ]
-}
-
-fn permission_rows(r: &Risk) -> Vec<Vec<String>> {
-    let mut rows = vec![vec![
-        String::new(),
-        "EFFECT".into(),
-        "PRINCIPAL".into(),
-        "ACTION".into(),
-        "RESOURCE".into(),
-        "CONDITION".into(),
-        "POLICY".into(),
-    ]];
-    rows.extend(r.added.iter().map(|p| permission_row("+", p)));
-    rows.extend(r.removed.iter().map(|p| permission_row("-", p)));
-    rows
-}
-
-fn value_text(c: &ValueChange) -> String {
-    match c.kind {
-        ChangeKind::Added => format!("{} = {}", c.key, c.after.as_deref().unwrap_or_default()),
-        ChangeKind::Removed => format!("{} = {}", c.key, c.before.as_deref().unwrap_or_default()),
-        ChangeKind::Modified if c.masked => format!("{}: (NoEcho value changed)", c.key),
-        ChangeKind::Modified => format!(
-            "{}: {} -> {}",
-            c.key,
-            c.before.as_deref().unwrap_or_default(),
-            c.after.as_deref().unwrap_or_default()
-        ),
-    }
-}
-
-/// Text for people.
-pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
-    let mut out = String::new();
-    for s in &plan.stacks {
-        stack_text(&mut out, s, plan, style);
-    }
+/// The plan's last line: `Plan: 1 new, ... Risks: 0 destructive, 2 broadening.`
+fn totals(plan: &Plan) -> String {
     let sum = &plan.summary;
-    out.push_str(&format!(
-        "Plan: {} new, {} changed, {} unchanged, {} failed. Risks: {} destructive, {} broadening{}.\n",
+    format!(
+        "Plan: {} new, {} changed, {} unchanged, {} failed. Risks: {} destructive, {} broadening{}.",
         sum.new,
         sum.changed,
         sum.unchanged,
@@ -103,7 +56,165 @@ pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()> {
         sum.destructive,
         sum.broadening,
         unprotecting_count(sum.unprotecting)
-    ));
+    )
+}
+
+/// What a stack's change is, in a few words for a summary table: `new: 5 to add`,
+/// `changed: 1 to modify (1 replaced), 1 to remove`, `no changes`, `failed`.
+pub fn change_words(s: &StackPlan) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let count = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
+    if !s.resource_changes.is_empty() {
+        let of = |action: &str| {
+            s.resource_changes
+                .iter()
+                .filter(|c| c.action == action)
+                .count()
+        };
+        let replaced = s
+            .resource_changes
+            .iter()
+            .filter(|c| c.replacement.as_deref() == Some("True"))
+            .count();
+        parts.extend(count(of("Add"), "to add"));
+        parts.extend(count(of("Modify"), "to modify").map(|m| {
+            if replaced > 0 {
+                format!("{m} ({replaced} replaced)")
+            } else {
+                m
+            }
+        }));
+        parts.extend(count(of("Remove"), "to remove"));
+        parts.extend(count(of("Import"), "to import"));
+        parts.extend(count(of("Dynamic"), "dynamic"));
+    } else if s.has_changes() {
+        // No change set (a StackSet, or a stack whose change set is made at apply): the
+        // template's resources.
+        let of = |kind: ChangeKind| {
+            s.template_changes
+                .resources
+                .iter()
+                .filter(|r| r.kind == kind)
+                .count()
+        };
+        parts.extend(count(of(ChangeKind::Added), "to add"));
+        parts.extend(count(of(ChangeKind::Modified), "to modify"));
+        parts.extend(count(of(ChangeKind::Removed), "to remove"));
+    }
+    if let Some(set) = &s.stack_set {
+        if !set.add.is_empty() {
+            parts.push(format!(
+                "+{}",
+                plural(set.add.len(), "instance", "instances")
+            ));
+        }
+        if !set.remove.is_empty() {
+            parts.push(format!(
+                "-{}",
+                plural(set.remove.len(), "instance", "instances")
+            ));
+        }
+    }
+    if s.status == PlanStatus::Changed {
+        parts.extend(count(s.parameter_changes.len(), "parameters").map(|p| {
+            if s.parameter_changes.len() == 1 {
+                "1 parameter".to_owned()
+            } else {
+                p
+            }
+        }));
+        parts.extend(count(s.tag_changes.len(), "tags").map(|t| {
+            if s.tag_changes.len() == 1 {
+                "1 tag".to_owned()
+            } else {
+                t
+            }
+        }));
+        if s.termination_protection.is_some() {
+            parts.push("termination protection".into());
+        }
+        if s.stack_policy.is_some() {
+            parts.push("stack policy".into());
+        }
+    }
+    if s.replaces_failed.is_some() {
+        parts.insert(0, "replaces the failed stack".into());
+    }
+    let word = match s.status {
+        PlanStatus::Unchanged if !s.formatting_only.is_empty() => {
+            return format!(
+                "no changes (formatting only: {})",
+                s.formatting_only
+                    .iter()
+                    .map(|f| f.logical_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        PlanStatus::Unchanged => return "no changes".into(),
+        PlanStatus::Failed => return "failed".into(),
+        other => status_word(other),
+    };
+    if parts.is_empty() {
+        word.to_owned()
+    } else {
+        format!("{word}: {}", parts.join(", "))
+    }
+}
+
+/// A stack's risks counted by kind: `1 destructive, 2 broadening`; None without risks.
+pub fn risk_counts(s: &StackPlan) -> Option<String> {
+    let words: Vec<String> = [
+        RiskKind::Destructive,
+        RiskKind::Broadening,
+        RiskKind::Unprotecting,
+    ]
+    .into_iter()
+    .filter_map(|kind| {
+        let n = s.risks.iter().filter(|r| r.kind == kind).count();
+        (n > 0).then(|| format!("{n} {}", kind.word()))
+    })
+    .collect();
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+/// Text for people, fitted to `layout`.
+pub fn write_text(w: &mut dyn Write, plan: &Plan, style: Style, layout: Layout) -> Result<()> {
+    let mut out = String::new();
+    for s in &plan.stacks {
+        stack_text(&mut out, s, plan, style, layout);
+    }
+    lines(&mut out, 0, 0, &totals(plan), layout);
+    w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+/// The summary table (`--summary`): each stack's change and risks, then the totals.
+pub fn write_text_summary(
+    w: &mut dyn Write,
+    plan: &Plan,
+    style: Style,
+    layout: Layout,
+) -> Result<()> {
+    let mut rows = vec![vec!["STACK".into(), "CHANGE".into(), "RISKS".into()]];
+    rows.extend(plan.stacks.iter().map(|s| {
+        vec![
+            s.stack.clone(),
+            change_words(s),
+            risk_counts(s).unwrap_or_else(|| "-".into()),
+        ]
+    }));
+    let mut out = String::new();
+    for (i, line) in fit_table(&rows, layout, 0).lines().enumerate() {
+        let risky = i > 0 && plan.stacks.get(i - 1).is_some_and(|s| !s.risks.is_empty());
+        out.push_str(&if risky {
+            style.red(line)
+        } else {
+            line.to_owned()
+        });
+        out.push('\n');
+    }
+    out.push('\n');
+    lines(&mut out, 0, 0, &totals(plan), layout);
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
@@ -131,8 +242,54 @@ pub fn write_failures(w: &mut dyn Write, plan: &Plan, style: Style) -> Result<()
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
+/// Prose at `indent`, as it is when it fits, else wrapped to the width with the lines after
+/// the first at `hang`.
+fn lines(out: &mut String, indent: usize, hang: usize, text: &str, layout: Layout) {
+    if indent + columns(text) <= layout.width {
+        if !text.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(text);
+        }
+        out.push('\n');
+        return;
+    }
+    let room = layout.room(hang.max(indent));
+    for (i, line) in wrap(text, room).iter().enumerate() {
+        if !line.is_empty() {
+            out.push_str(&" ".repeat(if i == 0 { indent } else { hang }));
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+/// [`lines`] whose first line starts with `head`, painted.
+fn headed(out: &mut String, indent: usize, head: &str, painted: &str, text: &str, layout: Layout) {
+    let mut block = String::new();
+    lines(
+        &mut block,
+        indent,
+        indent + 2,
+        &format!("{head} {text}"),
+        layout,
+    );
+    let pad = " ".repeat(indent);
+    if let Some(rest) = block.strip_prefix(&format!("{pad}{head}")) {
+        out.push_str(&format!("{pad}{painted}{rest}"));
+    } else {
+        out.push_str(&block);
+    }
+}
+
+/// One value on its own line at `indent`: whole with `--verbose`, else shortened to the width.
+fn value_line(out: &mut String, indent: usize, text: &str, layout: Layout) {
+    out.push_str(&" ".repeat(indent));
+    out.push_str(&layout.value(text, indent));
+    out.push('\n');
+}
+
 /// The values a stack reads that are known only after apply, grouped by why: `(why, values)`.
-fn known_after_apply<'a>(s: &'a StackPlan, plan: &Plan) -> Vec<(&'static str, Vec<&'a str>)> {
+pub fn known_after_apply<'a>(s: &'a StackPlan, plan: &Plan) -> Vec<(&'static str, Vec<&'a str>)> {
     let mut changing = Vec::new();
     let mut absent = Vec::new();
     for value in &s.known_after_apply {
@@ -156,38 +313,50 @@ fn known_after_apply<'a>(s: &'a StackPlan, plan: &Plan) -> Vec<(&'static str, Ve
     .collect()
 }
 
+/// A resource written differently from what is deployed, in a line: `Repo
+/// (AWS::ECR::Repository): LifecyclePolicyText has the same policy`.
+pub fn formatting_line(f: &FormattingOnly) -> String {
+    format!(
+        "{} ({}): {}",
+        f.logical_id,
+        f.resource_type,
+        f.paths
+            .iter()
+            .map(|p| p.describe())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
 /// `Formatting only` for the text plan: one line per resource.
-fn formatting_text(out: &mut String, s: &StackPlan) {
+fn formatting_text(out: &mut String, s: &StackPlan, layout: Layout) {
     if s.formatting_only.is_empty() {
         return;
     }
     if s.status == PlanStatus::Unchanged {
-        out.push_str(&format!(
-            "  Formatting only, counted as unchanged (`--refresh-templates` sends {}):\n",
-            if s.formatting_only.len() == 1 {
-                "it"
-            } else {
-                "them"
-            }
-        ));
+        lines(
+            out,
+            2,
+            4,
+            &format!(
+                "Formatting only, counted as unchanged (`--refresh-templates` sends {}):",
+                if s.formatting_only.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+            layout,
+        );
     } else {
         out.push_str("  Formatting only:\n");
     }
     for f in &s.formatting_only {
-        out.push_str(&format!(
-            "    {} ({}): {}\n",
-            f.logical_id,
-            f.resource_type,
-            f.paths
-                .iter()
-                .map(|p| p.describe())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
+        lines(out, 4, 6, &formatting_line(f), layout);
     }
 }
 
-fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
+fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style, layout: Layout) {
     let status = match s.status {
         PlanStatus::New => style.green("new"),
         PlanStatus::Changed => style.yellow("changed"),
@@ -206,130 +375,32 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
     ));
     if let Some(e) = &s.error {
         for line in e.lines() {
-            out.push_str(&format!("  {line}\n"));
+            // Each line keeps its own indentation (a cause under its error, a source line).
+            let text = line.trim_start();
+            let lead = columns(line) - columns(text);
+            lines(out, 2 + lead, 4 + lead, text.trim_end(), layout);
         }
         out.push('\n');
         return;
     }
     if let Some(status) = &s.replaces_failed {
-        out.push_str(&format!(
-            "  {} the failed stack ({status}) is deleted, then created again; its change set is made then\n",
-            style.yellow("replace:")
-        ));
+        headed(
+            out,
+            2,
+            "replace:",
+            &style.yellow("replace:"),
+            &format!("the failed stack ({status}) is deleted, then created again; its change set is made then"),
+            layout,
+        );
     }
     for r in &s.risks {
-        let head = format!("! {}:", risk_word(r.kind));
-        out.push_str(&format!("  {} {}\n", style.red(&head), r.reason));
-        if let Some(holds) = &r.holds {
-            out.push_str(&format!("    {} {holds}\n", style.yellow("now:")));
-        }
-        if !r.added.is_empty() || !r.removed.is_empty() {
-            for line in table(&permission_rows(r)).lines() {
-                let painted = if line.starts_with('+') {
-                    style.green(line)
-                } else if line.starts_with('-') {
-                    style.red(line)
-                } else {
-                    line.to_owned()
-                };
-                out.push_str(&format!("      {painted}\n"));
-            }
-        }
+        risk_text(out, r, style, layout);
     }
     if let Some(set) = &s.stack_set {
-        stack_set_text(out, set, style);
+        stack_set_text(out, set, style, layout);
     }
-    if !s.resource_changes.is_empty() {
-        out.push_str("  Change set:\n");
-        let rows: Vec<Vec<String>> = s
-            .resource_changes
-            .iter()
-            .map(|c| {
-                vec![
-                    c.action.clone(),
-                    c.logical_id.clone(),
-                    c.resource_type.clone(),
-                    match c.replacement.as_deref() {
-                        Some("True") => "replacement".into(),
-                        Some("Conditional") => "replacement: conditional".into(),
-                        _ => String::new(),
-                    },
-                    c.physical_id.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        for line in table(&rows).lines() {
-            out.push_str(&format!("    {line}\n"));
-        }
-        for c in &s.resource_changes {
-            for d in &c.details {
-                let target = [d.attribute.as_deref(), d.name.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(".");
-                out.push_str(&format!(
-                    "      {}: {target} ({}{}{}{})\n",
-                    c.logical_id,
-                    d.evaluation.as_deref().unwrap_or("Static"),
-                    d.change_source
-                        .as_deref()
-                        .map(|c| format!(", {c}"))
-                        .unwrap_or_default(),
-                    d.causing_entity
-                        .as_deref()
-                        .map(|c| format!(" {c}"))
-                        .unwrap_or_default(),
-                    d.requires_recreation
-                        .as_deref()
-                        .filter(|r| *r != "Never")
-                        .map(|r| format!(", recreation: {r}"))
-                        .unwrap_or_default(),
-                ));
-            }
-        }
-    }
-    let diff = &s.template_changes;
-    if !diff.resources.is_empty() && s.status != PlanStatus::New {
-        out.push_str("  Template:\n");
-        for r in &diff.resources {
-            out.push_str(&format!(
-                "    {} {} ({})\n",
-                sign(r.kind),
-                r.logical_id,
-                r.resource_type
-            ));
-            if r.kind == ChangeKind::Modified {
-                for c in &r.changes {
-                    property_text(out, c, style, "      ");
-                }
-            }
-        }
-    } else if s.status == PlanStatus::New {
-        out.push_str(&format!(
-            "  Template: {} resource{} to create\n",
-            diff.resources.len(),
-            if diff.resources.len() == 1 { "" } else { "s" }
-        ));
-        // The change set lists them already, with their actions.
-        if s.resource_changes.is_empty() {
-            for r in &diff.resources {
-                out.push_str(&format!("    + {} ({})\n", r.logical_id, r.resource_type));
-            }
-        }
-    }
-    for (title, changes) in [
-        ("Outputs", &diff.outputs),
-        ("Parameter declarations", &diff.parameters),
-        ("Sections", &diff.sections),
-    ] {
-        if !changes.is_empty() && s.status != PlanStatus::New {
-            out.push_str(&format!("  {title}:\n"));
-            for c in changes {
-                property_text(out, c, style, "    ");
-            }
-        }
-    }
+    change_set_text(out, s, layout);
+    template_text(out, s, style, layout);
     for (title, changes) in [
         ("Parameters", &s.parameter_changes),
         ("Tags", &s.tag_changes),
@@ -337,7 +408,12 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
         if !changes.is_empty() {
             out.push_str(&format!("  {title}:\n"));
             for c in changes {
-                out.push_str(&format!("    {} {}\n", sign(c.kind), value_text(c)));
+                value_line(
+                    out,
+                    4,
+                    &format!("{} {}", sign(c.kind), value_text(c)),
+                    layout,
+                );
             }
         }
     }
@@ -349,36 +425,241 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style) {
     }
     if let Some(p) = &s.stack_policy {
         out.push_str(&format!("  Stack policy: {}\n", p.summary()));
-        for st in &p.removed {
-            out.push_str(&format!("    {} {st}\n", style.red("-")));
-        }
-        for st in &p.added {
-            out.push_str(&format!("    {} {st}\n", style.green("+")));
+        for (sign, st) in p
+            .removed
+            .iter()
+            .map(|st| (style.red("-"), st))
+            .chain(p.added.iter().map(|st| (style.green("+"), st)))
+        {
+            out.push_str(&format!("    {sign} {}\n", layout.value(st, 6)));
         }
     }
-    formatting_text(out, s);
+    formatting_text(out, s, layout);
     for (why, values) in known_after_apply(s, plan) {
-        out.push_str(&format!(
-            "  Known after apply: {} ({why})\n",
-            values.join(", ")
-        ));
+        lines(
+            out,
+            2,
+            4,
+            &format!("Known after apply: {} ({why})", values.join(", ")),
+            layout,
+        );
     }
     if let Some(why) = &s.change_set_reason {
-        out.push_str(&format!("  Change set made: {why}\n"));
+        lines(out, 2, 4, &format!("Change set made: {why}"), layout);
     }
     out.push('\n');
 }
 
+/// A risk: its reason, then the permissions it grants or takes away, as statements.
+fn risk_text(out: &mut String, r: &Risk, style: Style, layout: Layout) {
+    let head = format!("! {}:", r.kind.word());
+    headed(out, 2, &head, &style.red(&head), &r.reason, layout);
+    if let Some(holds) = &r.holds {
+        headed(out, 4, "now:", &style.yellow("now:"), holds, layout);
+    }
+    for st in statements(r) {
+        statement_text(out, &st, style, layout);
+    }
+}
+
+/// One statement at column 6: `+ Allow` and its actions (wrapped), then its principals,
+/// resources, condition and policy, one labelled value a line.
+fn statement_text(out: &mut String, st: &Statement<'_>, style: Style, layout: Layout) {
+    const INDENT: usize = 6;
+    const LABEL: usize = 11;
+    let head = format!("{} {}", st.sign(), st.effect);
+    let painted = if st.added {
+        style.green(&head)
+    } else {
+        style.red(&head)
+    };
+    let at = INDENT + columns(&head) + 1;
+    for (i, line) in pack(&st.actions, ", ", layout.room(at)).iter().enumerate() {
+        if i == 0 {
+            out.push_str(&format!("{}{painted} ", " ".repeat(INDENT)));
+        } else {
+            out.push_str(&" ".repeat(at));
+        }
+        out.push_str(&layout.value(line, at));
+        out.push('\n');
+    }
+    // Values are what the risk is about: wrapped, never shortened.
+    let at = INDENT + 4 + LABEL;
+    let mut labelled = |label: &str, values: &[&str]| {
+        let mut label = label;
+        for v in values {
+            let parts = if layout.full {
+                vec![(*v).to_owned()]
+            } else {
+                wrap_value(v, layout.room(at))
+            };
+            for part in parts {
+                out.push_str(&format!(
+                    "{}{label:<LABEL$}{part}\n",
+                    " ".repeat(INDENT + 4)
+                ));
+                label = "";
+            }
+        }
+    };
+    let named = |v: &[&str]| v != ["-"];
+    if named(&st.principals) {
+        let label = if st.principals.len() == 1 {
+            "principal"
+        } else {
+            "principals"
+        };
+        labelled(label, &st.principals);
+    }
+    if named(&st.resources) {
+        let label = if st.resources.len() == 1 {
+            "resource"
+        } else {
+            "resources"
+        };
+        labelled(label, &st.resources);
+    }
+    if let Some(c) = st.condition {
+        labelled("condition", &[c]);
+    }
+    labelled("policy", &[st.policy]);
+}
+
+/// What the change set would do, per resource, then the details of each change.
+fn change_set_text(out: &mut String, s: &StackPlan, layout: Layout) {
+    if s.resource_changes.is_empty() {
+        return;
+    }
+    out.push_str("  Change set:\n");
+    let rows: Vec<Vec<String>> = s
+        .resource_changes
+        .iter()
+        .map(|c| {
+            vec![
+                c.action.clone(),
+                c.logical_id.clone(),
+                c.resource_type.clone(),
+                match c.replacement.as_deref() {
+                    Some("True") => "replacement".into(),
+                    Some("Conditional") => "replacement: conditional".into(),
+                    _ => String::new(),
+                },
+                c.physical_id.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    for line in fit_table(&rows, layout, 4).lines() {
+        out.push_str(&format!("    {line}\n"));
+    }
+    for c in &s.resource_changes {
+        for d in &c.details {
+            let target = [d.attribute.as_deref(), d.name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(".");
+            let line = format!(
+                "{}: {target} ({}{}{}{})",
+                c.logical_id,
+                d.evaluation.as_deref().unwrap_or("Static"),
+                d.change_source
+                    .as_deref()
+                    .map(|c| format!(", {c}"))
+                    .unwrap_or_default(),
+                d.causing_entity
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default(),
+                d.requires_recreation
+                    .as_deref()
+                    .filter(|r| *r != "Never")
+                    .map(|r| format!(", recreation: {r}"))
+                    .unwrap_or_default(),
+            );
+            value_line(out, 6, &line, layout);
+        }
+    }
+}
+
+/// The template's changes: per resource with property diffs for a stack that exists, a count
+/// for a new one; then outputs, parameter declarations and other sections.
+fn template_text(out: &mut String, s: &StackPlan, style: Style, layout: Layout) {
+    let diff = &s.template_changes;
+    if !diff.resources.is_empty() && s.status != PlanStatus::New {
+        out.push_str("  Template:\n");
+        for r in &diff.resources {
+            value_line(
+                out,
+                4,
+                &format!("{} {} ({})", sign(r.kind), r.logical_id, r.resource_type),
+                layout,
+            );
+            if r.kind == ChangeKind::Modified {
+                for c in &r.changes {
+                    property_text(out, c, style, 6, layout);
+                }
+            }
+        }
+    } else if s.status == PlanStatus::New {
+        out.push_str(&format!(
+            "  Template: {} to create\n",
+            plural(diff.resources.len(), "resource", "resources")
+        ));
+        // The change set lists them already, with their actions.
+        if s.resource_changes.is_empty() {
+            for r in &diff.resources {
+                value_line(
+                    out,
+                    4,
+                    &format!("+ {} ({})", r.logical_id, r.resource_type),
+                    layout,
+                );
+            }
+        }
+    }
+    for (title, changes) in [
+        ("Outputs", &diff.outputs),
+        ("Parameter declarations", &diff.parameters),
+        ("Sections", &diff.sections),
+    ] {
+        if !changes.is_empty() && s.status != PlanStatus::New {
+            out.push_str(&format!("  {title}:\n"));
+            for c in changes {
+                property_text(out, c, style, 4, layout);
+            }
+        }
+    }
+}
+
+pub(super) fn value_text(c: &ValueChange) -> String {
+    match c.kind {
+        ChangeKind::Added => format!("{} = {}", c.key, c.after.as_deref().unwrap_or_default()),
+        ChangeKind::Removed => format!("{} = {}", c.key, c.before.as_deref().unwrap_or_default()),
+        ChangeKind::Modified if c.masked => format!("{}: (NoEcho value changed)", c.key),
+        ChangeKind::Modified => format!(
+            "{}: {} -> {}",
+            c.key,
+            c.before.as_deref().unwrap_or_default(),
+            c.after.as_deref().unwrap_or_default()
+        ),
+    }
+}
+
 /// A StackSet's targets, instance changes and operations, in the text plan.
-fn stack_set_text(out: &mut String, set: &StackSetPlan, style: Style) {
-    out.push_str(&format!(
-        "  StackSet ({}): {} in {}; {} instance{} deployed\n",
-        set.permission_model,
-        set.targets,
-        set.regions.join(", "),
-        set.instances.len(),
-        if set.instances.len() == 1 { "" } else { "s" }
-    ));
+fn stack_set_text(out: &mut String, set: &StackSetPlan, style: Style, layout: Layout) {
+    lines(
+        out,
+        2,
+        4,
+        &format!(
+            "StackSet ({}): {} in {}; {} deployed",
+            set.permission_model,
+            set.targets,
+            set.regions.join(", "),
+            plural(set.instances.len(), "instance", "instances")
+        ),
+        layout,
+    );
     let line = |i: &InstanceRef| {
         format!(
             "{} {}{}",
@@ -413,8 +694,8 @@ fn stack_set_text(out: &mut String, set: &StackSetPlan, style: Style) {
     if !set.unhealthy.is_empty() {
         out.push_str("  Instances not CURRENT:\n");
         for i in &set.unhealthy {
-            out.push_str(&format!(
-                "    {} {} {}{}\n",
+            let text = format!(
+                "{} {} {}{}",
                 i.account,
                 i.region,
                 i.status,
@@ -422,262 +703,210 @@ fn stack_set_text(out: &mut String, set: &StackSetPlan, style: Style) {
                     .as_deref()
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
-            ));
+            );
+            lines(out, 4, 6, &text, layout);
         }
     }
     for c in &set.setting_changes {
-        out.push_str(&format!("  Setting: {} {}\n", sign(c.kind), value_text(c)));
+        value_line(
+            out,
+            2,
+            &format!("Setting: {} {}", sign(c.kind), value_text(c)),
+            layout,
+        );
     }
     if !set.operations.is_empty() {
         out.push_str("  Operations:\n");
         for (n, op) in set.operations.iter().enumerate() {
-            out.push_str(&format!("    {}. {op}\n", n + 1));
+            lines(out, 4, 7, &format!("{}. {op}", n + 1), layout);
         }
     }
 }
 
-fn property_text(out: &mut String, c: &PropertyChange, style: Style, indent: &str) {
-    out.push_str(&format!("{indent}{} {}\n", sign(c.kind), c.path));
-    let text = unified(c.before.as_ref(), c.after.as_ref(), style.color);
+/// A changed property at `indent`: its path, then the unified diff of its values below it,
+/// each line fitted to the width and coloured by its sign.
+fn property_text(
+    out: &mut String,
+    c: &PropertyChange,
+    style: Style,
+    indent: usize,
+    layout: Layout,
+) {
+    value_line(out, indent, &format!("{} {}", sign(c.kind), c.path), layout);
+    let text = unified(c.before.as_ref(), c.after.as_ref(), false);
+    let at = indent + 4;
     for line in text.lines() {
-        out.push_str(&format!("{indent}    {line}\n"));
-    }
-}
-
-/// Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
-pub fn write_markdown(w: &mut dyn Write, plan: &Plan) -> Result<()> {
-    let mut out = String::new();
-    let sum = &plan.summary;
-    out.push_str(&format!("## little plan: `{}`\n\n", plan.project));
-    out.push_str(&format!(
-        "**{} new, {} changed, {} unchanged, {} failed** · risks: **{} destructive, {} broadening{}**\n\n",
-        sum.new,
-        sum.changed,
-        sum.unchanged,
-        sum.failed,
-        sum.destructive,
-        sum.broadening,
-        unprotecting_count(sum.unprotecting)
-    ));
-    out.push_str("| Stack | Region | Status | Risks |\n|---|---|---|---|\n");
-    for s in &plan.stacks {
-        let formatting = if s.formatting_only.is_empty() || s.status != PlanStatus::Unchanged {
-            String::new()
-        } else {
-            format!(
-                " (formatting only: {})",
-                s.formatting_only
-                    .iter()
-                    .map(|f| format!("`{}`", f.logical_id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        let fitted = layout.value(line, at);
+        let painted = match line.chars().next() {
+            Some('-') => style.paint("31", &fitted),
+            Some('+') => style.green(&fitted),
+            _ => fitted.into_owned(),
         };
-        out.push_str(&format!(
-            "| `{}` | {} | {}{formatting} | {} |\n",
-            s.stack,
-            s.region,
-            status_word(s.status),
-            if s.risks.is_empty() {
-                "-".to_owned()
-            } else {
-                s.risks
-                    .iter()
-                    .map(|r| risk_word(r.kind))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ));
+        out.push_str(&format!("{}{painted}\n", " ".repeat(at)));
     }
-    out.push('\n');
-    for s in plan
-        .stacks
-        .iter()
-        .filter(|s| s.status != PlanStatus::Unchanged)
-    {
-        out.push_str(&format!("### `{}`: {}\n\n", s.stack, status_word(s.status)));
-        if let Some(e) = &s.error {
-            out.push_str(&format!("```\n{}\n```\n\n", e.trim_end()));
-            continue;
-        }
-        if let Some(status) = &s.replaces_failed {
-            out.push_str(&format!(
-                "The failed stack ({status}) is deleted, then created again.\n\n"
-            ));
-        }
-        for r in &s.risks {
-            let holds = r
-                .holds
-                .as_ref()
-                .map(|h| format!("\n> Now: {}", md_escape(h)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "> [!WARNING]\n> **{}**: {}{holds}\n\n",
-                risk_word(r.kind),
-                md_escape(&r.reason)
-            ));
-            if !r.added.is_empty() || !r.removed.is_empty() {
-                out.push_str("| | Effect | Principal | Action | Resource | Condition | Policy |\n|---|---|---|---|---|---|---|\n");
-                for (sign, p) in r
-                    .added
-                    .iter()
-                    .map(|p| ("+", p))
-                    .chain(r.removed.iter().map(|p| ("-", p)))
-                {
-                    out.push_str(&format!(
-                        "| {sign} | {} | `{}` | `{}` | `{}` | {} | {} |\n",
-                        p.effect,
-                        p.principal,
-                        p.action,
-                        p.resource,
-                        p.condition
-                            .as_deref()
-                            .map(|c| format!("`{}`", c.replace('|', "\\|")))
-                            .unwrap_or_else(|| "-".into()),
-                        md_escape(&p.policy)
-                    ));
-                }
-                out.push('\n');
-            }
-        }
-        if let Some(set) = &s.stack_set {
-            out.push_str(&format!(
-                "StackSet ({}): {} in {}; {} instances deployed, **+{} / -{}**{}\n\n",
-                set.permission_model,
-                set.targets,
-                set.regions.join(", "),
-                set.instances.len(),
-                set.add.len(),
-                set.remove.len(),
-                if set.remove.is_empty() || set.retain_removed {
-                    ""
-                } else {
-                    " (removed stacks are deleted)"
-                }
-            ));
-            if !set.add.is_empty() || !set.remove.is_empty() {
-                out.push_str("| | Account | Region |\n|---|---|---|\n");
-                for (sign, i) in set
-                    .add
-                    .iter()
-                    .map(|i| ("+", i))
-                    .chain(set.remove.iter().map(|i| ("-", i)))
-                {
-                    out.push_str(&format!("| {sign} | {} | {} |\n", i.account, i.region));
-                }
-                out.push('\n');
-            }
-            for (n, op) in set.operations.iter().enumerate() {
-                out.push_str(&format!("{}. {}\n", n + 1, md_escape(&op.to_string())));
-            }
-            if !set.operations.is_empty() {
-                out.push('\n');
-            }
-        }
-        if !s.resource_changes.is_empty() {
-            out.push_str("| Action | Logical ID | Type | Replacement |\n|---|---|---|---|\n");
-            for c in &s.resource_changes {
-                out.push_str(&format!(
-                    "| {} | `{}` | `{}` | {} |\n",
-                    c.action,
-                    c.logical_id,
-                    c.resource_type,
-                    c.replacement.as_deref().unwrap_or("-")
-                ));
-            }
-            out.push('\n');
-        }
-        let modified: Vec<_> = s
-            .template_changes
-            .resources
-            .iter()
-            .filter(|r| r.kind == ChangeKind::Modified)
-            .collect();
-        if !modified.is_empty() {
-            out.push_str("<details><summary>Template diff</summary>\n\n```diff\n");
-            for r in modified {
-                for c in &r.changes {
-                    out.push_str(&format!("# {} {}\n", r.logical_id, c.path));
-                    out.push_str(&unified(c.before.as_ref(), c.after.as_ref(), false));
-                }
-            }
-            out.push_str("```\n\n</details>\n\n");
-        }
-        let values: Vec<(&str, &ValueChange)> = s
-            .parameter_changes
-            .iter()
-            .map(|c| ("parameter", c))
-            .chain(s.tag_changes.iter().map(|c| ("tag", c)))
-            .collect();
-        if !values.is_empty() {
-            out.push_str("| | Kind | Change |\n|---|---|---|\n");
-            for (kind, c) in values {
-                out.push_str(&format!(
-                    "| {} | {kind} | `{}` |\n",
-                    sign(c.kind),
-                    value_text(c).replace('|', "\\|")
-                ));
-            }
-            out.push('\n');
-        }
-        if let Some(tp) = &s.termination_protection {
-            out.push_str(&format!(
-                "Termination protection: {} → {}\n\n",
-                tp.before, tp.after
-            ));
-        }
-        if let Some(p) = &s.stack_policy {
-            out.push_str(&format!("Stack policy: {}\n\n```diff\n", p.summary()));
-            for st in &p.removed {
-                out.push_str(&format!("- {st}\n"));
-            }
-            for st in &p.added {
-                out.push_str(&format!("+ {st}\n"));
-            }
-            out.push_str("```\n\n");
-        }
-        if !s.formatting_only.is_empty() {
-            out.push_str("Formatting only:\n\n");
-            for f in &s.formatting_only {
-                out.push_str(&format!(
-                    "- `{}` (`{}`): {}\n",
-                    f.logical_id,
-                    f.resource_type,
-                    md_escape(
-                        &f.paths
-                            .iter()
-                            .map(|p| p.describe())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
-                ));
-            }
-            out.push('\n');
-        }
-        for (why, values) in known_after_apply(s, plan) {
-            out.push_str(&format!(
-                "Known after apply ({why}): {}\n\n",
-                values
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if let Some(why) = &s.change_set_reason {
-            out.push_str(&format!("Change set made: {}\n\n", md_escape(why)));
-        }
-    }
-    w.write_all(out.as_bytes()).map_err(Error::output)
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new IAM role that grants `sts:AssumeRole` to a long principal under a long condition,
+    /// and `s3:GetObject` and `s3:PutObject` on two buckets.
+    fn role_plan() -> Plan {
+        let tuple = |action: &str, principal: &str, resource: &str, condition: Option<&str>| {
+            serde_json::json!({"policy": "Policies[p]", "effect": "Allow", "principal": principal,
+                               "action": action, "resource": resource, "condition": condition})
+        };
+        let long = format!(
+            "AWS:arn:aws:iam::123456789012:role/{}",
+            "very-long-name-".repeat(8)
+        );
+        let condition = format!(
+            "{{\"StringEquals\":{{\"aws:PrincipalOrgID\":\"{}\"}}}}",
+            "o-".repeat(40)
+        );
+        let mut s = stack("roles", "new", None);
+        s.risks = serde_json::from_value(serde_json::json!([{
+            "kind": "broadening", "logical_id": "Role", "resource_type": "AWS::IAM::Role",
+            "reason": "grants 5 permissions through new IAM role `Role` (trust policy and inline policy `p`)",
+            "added": [
+                tuple("s3:GetObject", "-", "arn:aws:s3:::a/*", None),
+                tuple("s3:GetObject", "-", "arn:aws:s3:::b/*", None),
+                tuple("s3:PutObject", "-", "arn:aws:s3:::a/*", None),
+                tuple("s3:PutObject", "-", "arn:aws:s3:::b/*", None),
+                tuple("sts:AssumeRole", &long, "-", Some(&condition)),
+            ],
+            "removed": []
+        }]))
+        .unwrap();
+        s.resource_changes = serde_json::from_value(serde_json::json!([{
+            "action": "Add", "logical_id": "Role", "physical_id": null,
+            "resource_type": "AWS::IAM::Role", "replacement": null, "scope": [], "details": []
+        }]))
+        .unwrap();
+        Plan::new("p", 1, vec![s])
+    }
+
+    fn text(plan: &Plan, layout: Layout) -> String {
+        let mut buf = Vec::new();
+        write_text(&mut buf, plan, Style::default(), layout).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn permissions_are_statements_that_fit_the_width() {
+        let plan = role_plan();
+        let narrow = Layout {
+            width: 60,
+            full: false,
+        };
+        let out = text(&plan, narrow);
+        for line in out.lines() {
+            assert!(columns(line) <= 60, "{line:?} is wider than 60:\n{out}");
+        }
+        assert!(out.contains("\n      + Allow s3:GetObject, s3:PutObject\n          resources  arn:aws:s3:::a/*\n                     arn:aws:s3:::b/*\n          policy     Policies[p]\n"), "{out}");
+        // The long principal and condition are wrapped, every character kept.
+        let joined: String = out.lines().map(str::trim).collect();
+        assert!(joined.contains(&"very-long-name-".repeat(8)), "{out}");
+        assert!(joined.contains(&"o-".repeat(40)), "{out}");
+        // --verbose: each value whole on its line.
+        let full = text(
+            &plan,
+            Layout {
+                full: true,
+                ..narrow
+            },
+        );
+        assert!(
+            full.lines().any(|l| l.ends_with(&format!(
+                "principal  AWS:arn:aws:iam::123456789012:role/{}",
+                "very-long-name-".repeat(8)
+            ))),
+            "{full}"
+        );
+        // The default width leaves short lines as they were.
+        let wide = text(&plan, Layout::default());
+        assert!(
+            wide.contains("\n  Change set:\n    Add  Role  AWS::IAM::Role\n"),
+            "{wide}"
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened_unless_verbose() {
+        let mut plan = role_plan();
+        plan.stacks[0].status = PlanStatus::Changed;
+        plan.stacks[0].parameter_changes = vec![ValueChange {
+            key: "Image".into(),
+            kind: ChangeKind::Modified,
+            before: Some("x".repeat(100)),
+            after: Some("y".repeat(100)),
+            masked: false,
+        }];
+        let narrow = Layout {
+            width: 60,
+            full: false,
+        };
+        let out = text(&plan, narrow);
+        assert!(out.lines().all(|l| columns(l) <= 60), "{out}");
+        assert!(
+            out.contains(&format!("    ~ Image: {}…\n", "x".repeat(46))),
+            "{out}"
+        );
+        let full = text(
+            &plan,
+            Layout {
+                full: true,
+                ..narrow
+            },
+        );
+        assert!(
+            full.contains(&format!(
+                "    ~ Image: {} -> {}\n",
+                "x".repeat(100),
+                "y".repeat(100)
+            )),
+            "{full}"
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_indentation_and_wrap_only_when_too_wide() {
+        let long = format!("templates/a.njk:3:7: {}", "word ".repeat(30));
+        let error = format!("{long}\n  in include b.njk\n    |  x  =  1\n");
+        let plan = Plan::new("p", 1, vec![stack("broken", "failed", Some(&error))]);
+        let out = text(
+            &plan,
+            Layout {
+                width: 60,
+                full: false,
+            },
+        );
+        assert!(out.lines().all(|l| columns(l) <= 60), "{out}");
+        assert!(
+            out.contains("\n    in include b.njk\n      |  x  =  1\n\n"),
+            "{out}"
+        );
+        let joined: Vec<&str> = out.split_whitespace().collect();
+        assert_eq!(joined.iter().filter(|w| **w == "word").count(), 30, "{out}");
+    }
+
+    #[test]
+    fn the_summary_is_a_table_of_changes_and_risks() {
+        let mut plan = role_plan();
+        plan.stacks.push(stack("quiet", "unchanged", None));
+        let plan = Plan::new("p", 1, plan.stacks);
+        let mut buf = Vec::new();
+        write_text_summary(&mut buf, &plan, Style::default(), Layout::default()).unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "STACK  CHANGE         RISKS\n\
+             roles  new: 1 to add  1 broadening\n\
+             quiet  no changes     -\n\
+             \n\
+             Plan: 1 new, 0 changed, 1 unchanged, 0 failed. Risks: 0 destructive, 1 broadening.\n"
+        );
+    }
 
     fn stack(name: &str, status: &str, error: Option<&str>) -> StackPlan {
         serde_json::from_value(serde_json::json!({

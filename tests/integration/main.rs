@@ -23,6 +23,7 @@ mod nunjucks;
 mod org;
 mod output;
 mod plan;
+mod plan_output;
 mod render;
 mod safety;
 mod security;

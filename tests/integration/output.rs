@@ -107,7 +107,8 @@ fn plan_with_changes_keeps_exit_2_through_head() {
     let emulator = Emulator::lock();
     let p = TestProject::new().with_emulator(&emulator);
     wide_project(&p, 4, false);
-    let args = ["plan", "--all", "--detailed-exitcode"];
+    // -v: the 200-character logical ids whole, not shortened to the width.
+    let args = ["plan", "--all", "--detailed-exitcode", "-v"];
     // Larger than the pipe's buffer, so that `head` closes it while `little` still writes.
     let full = p.run(&args);
     full.code(2);

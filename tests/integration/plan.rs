@@ -172,7 +172,9 @@ fn added_modified_and_removed_resources_with_exact_paths() {
         .stdout_has("- QueueB (AWS::SQS::Queue)");
     let md = p.run(&["plan", "queues", "--format", "markdown"]);
     md.success()
-        .stdout_has("| `queues` | us-east-1 | changed |")
+        .stdout_has(
+            "| `queues` | changed: 1 to add, 1 to modify, 1 to remove | **1 destructive** |",
+        )
         .stdout_has("```diff");
 }
 

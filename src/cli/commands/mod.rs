@@ -42,6 +42,10 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Healthcheck(args) => return healthcheck::run(&ctx, args),
         command => command,
     };
+    // Flags that do not go together fail before the project is loaded or AWS is called.
+    if let Command::Plan(args) = &command {
+        plan::check_flags(args)?;
+    }
     let project = context::project(&cli.global, &ctx, &command)?;
     match command {
         Command::Render(args) => render::run(project, &ctx, args),

@@ -1,5 +1,5 @@
 //! Exact output of the commands that talk to AWS, on the emulator: plan (new, unchanged,
-//! modified, markdown), apply (create, no change, the two refusals), status, outputs, whoami,
+//! modified, markdown, summary), apply (create, no change, the two refusals), status, outputs, whoami,
 //! destroy (refused, done), drift and audit.
 
 use aws_sdk_ecr::types::ImageTagMutability;
@@ -206,7 +206,8 @@ fn exact_plan_of_a_dependent_of_a_changed_stack() {
     );
 }
 
-/// The same plan for a pull request or a job summary, titled with the project's name.
+/// The same plan for a pull request or a job summary, titled with the project's name: the
+/// marker a workflow finds its comment by, the summary table, the risks, one section a stack.
 #[test]
 fn exact_plan_as_markdown() {
     let emulator = Emulator::lock();
@@ -217,18 +218,23 @@ fn exact_plan_as_markdown() {
     Exact::new(&out).is(
         0,
         r#"
+            <!-- little-plan: exact -->
             ## little plan: `exact`
 
             **0 new, 1 changed, 0 unchanged, 0 failed** · risks: **1 destructive, 0 broadening**
 
-            | Stack | Region | Status | Risks |
-            |---|---|---|---|
-            | `queues` | us-east-1 | changed | destructive |
+            | Stack | Change | Risks |
+            |---|---|---|
+            | `queues` | changed: 1 to add, 1 to modify, 1 to remove | **1 destructive** |
 
-            ### `queues`: changed
+            > [!CAUTION]
+            > - `queues`: **destructive**: removes SQS queue `QueueB`: the queue and its messages are deleted
 
-            > [!WARNING]
-            > **destructive**: removes SQS queue `QueueB`: the queue and its messages are deleted
+            <details><summary><code>queues</code> · changed: 1 to add, 1 to modify, 1 to remove · <b>1 destructive</b></summary>
+
+            changed · us-east-1 · account 123456789012
+
+            **destructive**: removes SQS queue `QueueB`: the queue and its messages are deleted
 
             | Action | Logical ID | Type | Replacement |
             |---|---|---|---|
@@ -236,7 +242,7 @@ fn exact_plan_as_markdown() {
             | Modify | `QueueA` | `AWS::SQS::Queue` | - |
             | Remove | `QueueB` | `AWS::SQS::Queue` | - |
 
-            <details><summary>Template diff</summary>
+            Template diff:
 
             ```diff
             # QueueA Properties.DelaySeconds
@@ -246,6 +252,42 @@ fn exact_plan_as_markdown() {
             ```
 
             </details>
+
+            "#,
+        "",
+    );
+}
+
+/// `--summary`: each stack's change and risks, then the totals; in Markdown, the table alone.
+#[test]
+fn exact_plan_summary() {
+    let emulator = Emulator::lock();
+    let p = queues(&emulator, "[{id: A}, {id: B}]");
+    p.file("little.yaml", &format!("name: exact\n{MINIMAL_PROJECT}"));
+    changed(&p);
+    let out = run(&p, &["plan", "--all", "--summary"]);
+    Exact::new(&out).is(
+        0,
+        r#"
+            STACK   CHANGE                                       RISKS
+            queues  changed: 1 to add, 1 to modify, 1 to remove  1 destructive
+
+            Plan: 0 new, 1 changed, 0 unchanged, 0 failed. Risks: 1 destructive, 0 broadening.
+            "#,
+        "",
+    );
+    let out = run(&p, &["plan", "--all", "--summary", "--format", "markdown"]);
+    Exact::new(&out).is(
+        0,
+        r#"
+            <!-- little-plan: exact -->
+            ## little plan: `exact`
+
+            **0 new, 1 changed, 0 unchanged, 0 failed** · risks: **1 destructive, 0 broadening**
+
+            | Stack | Change | Risks |
+            |---|---|---|
+            | `queues` | changed: 1 to add, 1 to modify, 1 to remove | **1 destructive** |
 
             "#,
         "",

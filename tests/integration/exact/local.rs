@@ -91,7 +91,8 @@ fn exact_top_level_help() {
                       [possible values: auto, always, never]
 
               -v, --verbose
-                      More detail on stderr, ending with the number of AWS API calls per operation
+                      More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+                      text shows long values whole instead of shortened to the width
 
               -q, --quiet
                       Only errors on stderr
@@ -122,6 +123,12 @@ fn exact_plan_help() {
             change (none for a stack that means what is deployed; deleted afterwards unless --out saves the
             plan), and the risks: destructive (removal or replacement of a data-bearing resource) and broadening
             (wider IAM or resource-policy access).
+
+            Text fits the width of the terminal (without one: COLUMNS, else 120 columns): prose and lists wrap,
+            long values are shortened with `…` (-v shows them whole). Markdown is a summary table (stack,
+            change, risks) and one collapsible section per stack, kept under 60,000 characters for a
+            pull-request comment: beyond that the least important parts are cut, and a line says what was cut
+            and where the whole plan is.
 
             Usage: little plan [OPTIONS] [STACK]...
 
@@ -180,11 +187,20 @@ fn exact_plan_help() {
                       again for their text alone are changes to apply; otherwise the stack is unchanged. A plan
                       saved with --out keeps the decision
 
+                  --summary
+                      Print only the summary table: each stack's change and risks, then the totals (text and
+                      markdown)
+
               -v, --verbose
-                      More detail on stderr, ending with the number of AWS API calls per operation
+                      More detail on stderr, ending with the number of AWS API calls per operation; a plan's
+                      text shows long values whole instead of shortened to the width
 
               -q, --quiet
                       Only errors on stderr
+
+                  --step-summary
+                      Also append the Markdown plan to the file GITHUB_STEP_SUMMARY names (the job summary of
+                      GitHub Actions), whatever --format prints
 
               -h, --help
                       Print help (see a summary with '-h')
@@ -194,7 +210,8 @@ fn exact_plan_help() {
 
             Examples:
               little plan --all
-              little plan ecr-repositories --format markdown >> "$GITHUB_STEP_SUMMARY"
+              little plan --all --format markdown --step-summary > plan.md
+              little plan --all --summary
               little plan --all --detailed-exitcode --out plan.json
             "#,
         "",

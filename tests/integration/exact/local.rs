@@ -187,16 +187,16 @@ fn exact_plan_help() {
                       again for their text alone are changes to apply; otherwise the stack is unchanged. A plan
                       saved with --out keeps the decision
 
-                  --summary
-                      Print only the summary table: each stack's change and risks, then the totals (text and
-                      markdown)
-
               -v, --verbose
                       More detail on stderr, ending with the number of AWS API calls per operation; a plan's
                       text shows long values whole instead of shortened to the width
 
               -q, --quiet
                       Only errors on stderr
+
+                  --summary
+                      Print only the summary table: each stack's change and risks, then the totals (text and
+                      markdown)
 
                   --step-summary
                       Also append the Markdown plan to the file GITHUB_STEP_SUMMARY names (the job summary of

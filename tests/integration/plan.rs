@@ -258,7 +258,7 @@ fn a_replaced_repository_says_how_many_images_it_loses() {
     p.stack("repos", "repo.json.njk", "variables:\n  name: team/new\n");
     let out = p.run(&["plan", "repos"]);
     out.success()
-        .stdout_has("! destructive: replaces ECR repository `Repo` because `RepositoryName` changes: the old repository and its images are deleted")
+        .stdout_has("! destructive: replaces ECR repository `Repo` because `RepositoryName` changes: the old repository and its images\n    are deleted\n")
         .stdout_has("now: `team/old` holds 1 image, the newest pushed 20");
 
     // So does a change of its encryption, found in the template (CloudFormation's change set
@@ -455,7 +455,7 @@ fn equivalent_deployed_forms_are_unchanged_without_a_change_set() {
     );
     p.run(&["plan", "oob-yaml", "--color", "never"])
         .success()
-        .stdout_has("oob-yaml (us-east-1, 123456789012): unchanged\n  Formatting only, counted as unchanged (`--refresh-templates` sends it):\n    Repo (AWS::ECR::Repository): Properties.LifecyclePolicy.LifecyclePolicyText has the same policy; ");
+        .stdout_has("oob-yaml (us-east-1, 123456789012): unchanged\n  Formatting only, counted as unchanged (`--refresh-templates` sends it):\n    Repo (AWS::ECR::Repository): Properties.LifecyclePolicy.LifecyclePolicyText has the same policy;\n      Properties.RepositoryPolicyText has the same policy");
 
     // `apply` does nothing for them, and makes no change set either.
     let applied = p.run(&["-v", "apply", "--all", "--yes"]);
@@ -572,7 +572,7 @@ fn a_dependent_of_a_changed_stack_knows_its_values_after_apply() {
         .stdout_has("reader (us-east-1, 123456789012): changed\n  Known after apply: queues.First (the dependency changes in this plan)\n");
     p.run(&["plan", "--all", "--format", "markdown"])
         .success()
-        .stdout_has("| `reader` | us-east-1 | changed | - |")
+        .stdout_has("| `reader` | changed | - |")
         .stdout_has("Known after apply (the dependency changes in this plan): `queues.First`");
 
     // Applied, reader is planned again once queues is: its value turned out the same.

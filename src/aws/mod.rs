@@ -87,7 +87,11 @@ pub async fn load(settings: &AwsSettings, region: Option<&str>) -> Result<Loaded
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http.clone());
+    // Adaptive retry: a throttled call is retried after a client-side rate limiter lets it,
+    // so that many stacks at once slow down together rather than fail.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http.clone())
+        .retry_config(aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(8));
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }

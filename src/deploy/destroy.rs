@@ -420,7 +420,7 @@ async fn delete_all(
     } = schedule::run(
         &order,
         &first,
-        options.concurrency,
+        &schedule::cloudformation_limit(options.concurrency),
         &options.interrupt,
         |r| r.outcome == Outcome::Deleted,
         step,

@@ -181,6 +181,7 @@ impl AdaptiveLimit {
                 s.window += 1;
                 s.halvings += 1;
                 s.lowest = s.lowest.min(s.limit);
+                note_backoff(self.max, s.limit);
             }
             Some(true) => {}
             Some(false) => {
@@ -213,6 +214,22 @@ impl Drop for Permit {
             self.limit.release(self.window, None);
         }
     }
+}
+
+/// How far the adaptive limits of this process backed off: (their upper bound, the lowest
+/// any went, the halvings), for `-v`.
+static BACKOFF: std::sync::Mutex<Option<(usize, usize, u32)>> = std::sync::Mutex::new(None);
+
+fn note_backoff(max: usize, limit: usize) {
+    let mut b = BACKOFF.lock().unwrap_or_else(|p| p.into_inner());
+    let (top, lowest, halvings) = b.unwrap_or((max, max, 0));
+    *b = Some((top.max(max), lowest.min(limit), halvings + 1));
+}
+
+/// How far the adaptive limits of this process backed off, if any did: (their upper bound,
+/// the lowest any went, how many times they were halved).
+pub fn backoff() -> Option<(usize, usize, u32)> {
+    *BACKOFF.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs the futures under `limit` (each waits for a place, then runs, then gives it back: a

@@ -221,7 +221,19 @@ fn resource_drift(d: &aws_sdk_cloudformation::types::StackResourceDrift) -> Reso
 #[async_trait]
 impl StackDrift for DriftClient {
     async fn detect(&self, stack: &str) -> Result<Option<String>> {
-        match self.cfn.detect_stack_drift().stack_name(stack).send().await {
+        // An endpoint without drift detection answers 5xx, which the SDK takes for a transient
+        // error: retried soon (not after the default second), so that finding it out is quick.
+        let retry = aws_smithy_types::retry::RetryConfig::adaptive()
+            .with_initial_backoff(std::time::Duration::from_millis(50));
+        match self
+            .cfn
+            .detect_stack_drift()
+            .stack_name(stack)
+            .customize()
+            .config_override(aws_sdk_cloudformation::config::Builder::default().retry_config(retry))
+            .send()
+            .await
+        {
             Ok(out) => Ok(text(out.stack_drift_detection_id())),
             Err(e) if unavailable(&e) => Ok(None),
             Err(e) => Err(sdk_error("cloudformation:DetectStackDrift", e)),

@@ -91,7 +91,7 @@ pub async fn load(settings: &AwsSettings, region: Option<&str>) -> Result<Loaded
     // so that many stacks at once slow down together rather than fail.
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http.clone())
-        .retry_config(aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(8));
+        .retry_config(aws_smithy_types::retry::RetryConfig::adaptive());
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }

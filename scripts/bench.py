@@ -336,11 +336,15 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
             for item in ("little.yaml", "stacks", "templates", "policies"):
                 src = os.path.join(ROOT, item)
                 (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(tmp, item))
+            # The StackSets need an organisation, which this emulator has not: the other stacks.
+            for item in ("stacks/org", "stacks/iam/audit.yaml"):
+                path = os.path.join(tmp, item)
+                (shutil.rmtree if os.path.isdir(path) else os.remove)(path)
             env = proxy.env(emulator)
             timed("bootstrap apply", [LITTLE, "apply", "--all", "--yes", "--allow-broadening"], tmp, env)
             serial, _ = timed("drift -c 1", [LITTLE, "drift", "--all", "--concurrency", "1"], tmp, env, ok=(0, 2))
             wide, _ = timed("drift", [LITTLE, "drift", "--all"], tmp, env, ok=(0, 2))
-            record("latency", f"`little drift --all` of the bootstrap, {latency_ms} ms a call: at once / one at a time",
+            record("latency", f"`little drift --all` of the bootstrap's stacks but its StackSets, {latency_ms} ms a call: at once / one at a time",
                    f"{wide:.2f} s / {serial:.2f} s = {serial / wide:.1f}x")
     finally:
         proxy.stop()

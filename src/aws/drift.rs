@@ -223,7 +223,7 @@ impl StackDrift for DriftClient {
     async fn detect(&self, stack: &str) -> Result<Option<String>> {
         // An endpoint without drift detection answers 5xx, which the SDK takes for a transient
         // error: retried soon (not after the default second), so that finding it out is quick.
-        let retry = aws_smithy_types::retry::RetryConfig::adaptive()
+        let retry = aws_smithy_types::retry::RetryConfig::standard()
             .with_initial_backoff(std::time::Duration::from_millis(50));
         match self
             .cfn

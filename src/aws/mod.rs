@@ -87,11 +87,13 @@ pub async fn load(settings: &AwsSettings, region: Option<&str>) -> Result<Loaded
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    // Adaptive retry: a throttled call is retried after a client-side rate limiter lets it,
-    // so that many stacks at once slow down together rather than fail.
+    // A throttled call is retried after a jittered exponential backoff (the SDK's standard
+    // mode); the fan-outs themselves back off on throttling (`parallel::AdaptiveLimit`). The
+    // SDK's adaptive mode was measured too: its client-side rate limiter slowed a deploy with
+    // every fourth call throttled twentyfold (BENCHMARKS.md, `latency`).
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http.clone())
-        .retry_config(aws_smithy_types::retry::RetryConfig::adaptive());
+        .retry_config(aws_smithy_types::retry::RetryConfig::standard());
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }

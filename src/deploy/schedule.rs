@@ -118,6 +118,9 @@ where
     }
 }
 
+/// How many stacks' state is read at once before a run (the previews of `destroy`).
+pub const SURVEY_CONCURRENCY: usize = 32;
+
 /// The adaptive limit of a fan-out over CloudFormation stacks, at most `max` at once: it backs
 /// off on CloudFormation's throttled responses (counted by `aws::calls`).
 pub fn cloudformation_limit(max: usize) -> Arc<AdaptiveLimit> {

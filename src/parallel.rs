@@ -75,13 +75,16 @@ pub async fn bounded<'a, T>(futures: Vec<Pending<'a, T>>, limit: usize) -> Vec<T
 /// to the service: it starts at the upper bound, halves when a call was throttled, and grows
 /// back by one after as many successes as the limit (additive increase, multiplicative
 /// decrease). One halving per window: a throttle seen by a task that started before the last
-/// halving does not halve again.
+/// halving does not halve again, nor does one within `cooldown` (1 s) of it, so that a steady
+/// share of throttled calls settles the limit where halvings and growth balance rather than at
+/// one.
 ///
 /// Throttling is read from `throttles`, a counter of the service's throttled responses that
 /// only grows (kept by the caller: this file knows no AWS): a task during which it grew was
 /// throttled.
 pub struct AdaptiveLimit {
     max: usize,
+    cooldown: std::time::Duration,
     throttles: Box<dyn Fn() -> u64 + Send + Sync>,
     state: std::sync::Mutex<LimitState>,
     freed: tokio::sync::Notify,
@@ -93,6 +96,7 @@ struct LimitState {
     successes: usize,
     /// Bumped at each halving.
     window: u64,
+    last_halving: Option<std::time::Instant>,
     lowest: usize,
     halvings: u32,
 }
@@ -111,17 +115,25 @@ impl AdaptiveLimit {
         let max = max.max(1);
         AdaptiveLimit {
             max,
+            cooldown: std::time::Duration::from_secs(1),
             throttles: Box::new(throttles),
             state: std::sync::Mutex::new(LimitState {
                 limit: max,
                 running: 0,
                 successes: 0,
                 window: 0,
+                last_halving: None,
                 lowest: max,
                 halvings: 0,
             }),
             freed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The same limit with another least time between two halvings.
+    pub fn with_cooldown(mut self, cooldown: std::time::Duration) -> Self {
+        self.cooldown = cooldown;
+        self
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LimitState> {
@@ -175,7 +187,11 @@ impl AdaptiveLimit {
         let mut s = self.state();
         s.running = s.running.saturating_sub(1);
         match throttled {
-            Some(true) if window == s.window => {
+            Some(true)
+                if window == s.window
+                    && s.last_halving.is_none_or(|t| t.elapsed() >= self.cooldown) =>
+            {
+                s.last_halving = Some(std::time::Instant::now());
                 s.limit = (s.limit / 2).max(1);
                 s.successes = 0;
                 s.window += 1;
@@ -269,7 +285,10 @@ mod tests {
     fn halves_on_throttling_once_per_window_and_grows_back_slowly() {
         let count = Arc::new(AtomicU64::new(0));
         let c = count.clone();
-        let limit = Arc::new(AdaptiveLimit::new(32, move || c.load(Ordering::SeqCst)));
+        let limit = Arc::new(
+            AdaptiveLimit::new(32, move || c.load(Ordering::SeqCst))
+                .with_cooldown(std::time::Duration::ZERO),
+        );
         let a = limit.try_acquire().unwrap();
         let b = limit.try_acquire().unwrap();
         count.fetch_add(1, Ordering::SeqCst);
@@ -297,6 +316,15 @@ mod tests {
             small.try_acquire().unwrap().finish(false);
         }
         assert_eq!(small.current(), 2);
+    }
+
+    #[test]
+    fn no_second_halving_within_the_cooldown() {
+        let limit = Arc::new(AdaptiveLimit::new(32, || 0));
+        limit.try_acquire().unwrap().finish(true);
+        limit.try_acquire().unwrap().finish(true);
+        assert_eq!(limit.current(), 16);
+        assert_eq!(limit.backoff(), (16, 1));
     }
 
     #[test]

@@ -5,7 +5,7 @@ Each section prints its figures and they all go into BENCHMARKS.md with the mach
 description. Wall times are the median of several runs, with min and max; peak memory is
 the child's maximum resident set size (wait4). AWS calls are counted by `little -v`.
 
-Sections: validate, plan, audit, serve, check, org, criterion (default: all).
+Sections: validate, plan, latency, audit, serve, check, org, criterion (default: all).
 """
 
 import concurrent.futures
@@ -197,6 +197,177 @@ def bench_plan(emulator):
         table = calls(stderr)
         total = sum(c for c, _ in table.values())
         record("plan", "API calls of one plan (concurrency 8)", f"{total} ({', '.join(f'{k} {v[0]}' for k, v in sorted(table.items()))})")
+
+
+# --- 2b. at AWS-like latency, beside sceptre ------------------------------------------------
+
+SCEPTRE = os.path.join(ROOT, ".bench", "sceptre", "bin", "sceptre")
+SCEPTRE_VERSION = "4.7.0"
+QUEUE_TEMPLATE = json.dumps({
+    "Parameters": {"Delay": {"Type": "Number"}},
+    "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": {"Ref": "Delay"}}}},
+}, indent=2)
+
+
+class Proxy:
+    """scripts/latency-proxy.py in front of the emulator: every call held `latency_ms`, every
+    `throttle_every`th one answered with a throttling error."""
+
+    def __init__(self, upstream, latency_ms=80, throttle_every=0):
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "scripts", "latency-proxy.py"), upstream, "0",
+             "--latency-ms", str(latency_ms), "--throttle-every", str(throttle_every), "--exit-with-parent"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.endpoint = self.proc.stdout.readline().strip()
+        if not self.endpoint.startswith("http://"):
+            raise SystemExit("the latency proxy did not start")
+
+    def env(self, emulator):
+        env = emulator.env()
+        env["AWS_ENDPOINT_URL"] = self.endpoint
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+        return env
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def latency_projects(tmp, stacks, delay):
+    """The same stacks for both tools: one queue each, its delay a parameter."""
+    little_dir, sceptre_dir = os.path.join(tmp, "little"), os.path.join(tmp, "sceptre")
+    for d in (os.path.join(little_dir, "stacks"), os.path.join(little_dir, "templates"),
+              os.path.join(sceptre_dir, "config", "bench"), os.path.join(sceptre_dir, "templates")):
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(little_dir, "little.yaml"), "w") as f:
+        f.write("name: latency\ndefaults:\n  region: us-east-1\n  account: tooling\n  termination_protection: false\n"
+                "accounts:\n  tooling: {id: \"123456789012\"}\n")
+    with open(os.path.join(sceptre_dir, "config", "config.yaml"), "w") as f:
+        f.write("project_code: sc\nregion: us-east-1\n")
+    for d in (little_dir, sceptre_dir):
+        with open(os.path.join(d, "templates", "queue.json"), "w") as f:
+            f.write(QUEUE_TEMPLATE)
+    for i in range(stacks):
+        with open(os.path.join(little_dir, "stacks", f"s{i:03d}.yaml"), "w") as f:
+            f.write(f"name: li-s{i:03d}\ntemplate: queue.json\nparameters:\n  Delay: \"{delay}\"\n")
+        with open(os.path.join(sceptre_dir, "config", "bench", f"s{i:03d}.yaml"), "w") as f:
+            f.write(f"template:\n  type: file\n  path: queue.json\nparameters:\n  Delay: \"{delay}\"\n")
+    return little_dir, sceptre_dir
+
+
+def timed(label, args, cwd, env, ok=(0,)):
+    t, _, code, err = run(args, cwd, env)
+    if code not in ok:
+        log(err[-3000:])
+        raise SystemExit(f"{label}: exit {code}\n{err[-2000:]}")
+    return t, err
+
+
+SCEPTRE_RETRIES = []
+
+
+def sceptre_timed(label, args, cwd, env, ok=(0,)):
+    """sceptre's many threads at once sometimes get moto's own HTTP 500 (a race in the emulator,
+    not a throttle), on which sceptre stops: it is run once more, and the time is both runs'."""
+    t, _, code, _ = run(args, cwd, env)
+    if code in ok:
+        return t, ""
+    again, err = timed(label, args, cwd, env, ok)
+    SCEPTRE_RETRIES.append(label)
+    return t + again, err
+
+
+def per_stack_calls(stderr, stacks):
+    table = calls(stderr)
+    total = sum(c for k, (c, _) in table.items() if k.startswith("cloudformation:"))
+    return f"{total / stacks:.1f}"
+
+
+def backoff_line(stderr):
+    for line in stderr.splitlines():
+        if line.startswith("Concurrency: backed off"):
+            return line[len("Concurrency: "):]
+    return "did not back off"
+
+
+def bench_latency(emulator, stacks=100, latency_ms=80):
+    log(f"== latency: {stacks} stacks behind a proxy adding {latency_ms} ms to every call; little and sceptre {SCEPTRE_VERSION}")
+    if not os.path.exists(SCEPTRE):
+        raise SystemExit(f"sceptre is not installed at {SCEPTRE} (scripts/bench installs it)")
+    at = f"{stacks} stacks, {latency_ms} ms a call"
+    NOTES.append(f"latency: every call goes through scripts/latency-proxy.py, which holds it {latency_ms} ms before "
+                 "the emulator answers (calls overlap, as on AWS); sceptre {0} runs from its own venv (.bench/sceptre) "
+                 "against the same emulator and the same one-queue templates. sceptre's plan is `sceptre diff`, which "
+                 "makes no change set (fewer calls than little's plan of a changed stack).".format(SCEPTRE_VERSION))
+    if os.sep + "debug" + os.sep in LITTLE:
+        NOTES.append(f"latency: little was a debug build ({LITTLE}); the figures are bound by the calls, not by little's CPU.")
+    proxy = Proxy(emulator.endpoint, latency_ms)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = proxy.env(emulator)
+            emulator.reset()
+            little, sceptre = latency_projects(tmp, stacks, 0)
+            rows = {}
+            t_l, err = timed("little apply", [LITTLE, "-v", "apply", "--all", "--yes"], little, env)
+            rows["deploy"] = [t_l, None, per_stack_calls(err, stacks)]
+            rows["deploy"][1], _ = sceptre_timed("sceptre launch", [SCEPTRE, "launch", "-y", "bench"], sceptre, env)
+            t_l, err = timed("little plan (no-op)", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode"], little, env)
+            rows["no-op plan"] = [t_l, None, per_stack_calls(err, stacks)]
+            rows["no-op plan"][1], _ = sceptre_timed("sceptre diff", [SCEPTRE, "diff", "bench"], sceptre, env, ok=(0, 1))
+            little, sceptre = latency_projects(tmp, stacks, 5)
+            t_l, err = timed("little plan", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode"], little, env, ok=(2,))
+            rows["plan after a change in every stack"] = [t_l, None, per_stack_calls(err, stacks)]
+            rows["plan after a change in every stack"][1], _ = sceptre_timed("sceptre diff", [SCEPTRE, "diff", "bench"], sceptre, env, ok=(0, 1))
+            t_l, err = timed("little destroy", [LITTLE, "-v", "destroy", "--all", "--yes"], little, env)
+            rows["destroy"] = [t_l, None, per_stack_calls(err, stacks)]
+            rows["destroy"][1], _ = sceptre_timed("sceptre delete", [SCEPTRE, "delete", "-y", "bench"], sceptre, env)
+            if SCEPTRE_RETRIES:
+                NOTES.append("latency: sceptre stopped on an HTTP 500 of the emulator and was run again (the time "
+                             f"is both runs'): {', '.join(SCEPTRE_RETRIES)}")
+            for what, (l, sc, per) in rows.items():
+                verdict = ""
+                target = ""
+                if what in ("deploy", "plan after a change in every stack"):
+                    target, verdict = "at least 4x sceptre", "met" if sc >= 4 * l else "not met"
+                elif what == "no-op plan":
+                    target, verdict = "under 2 s", "met" if l < 2 else "not met"
+                record("latency", f"{what}, {at}: little / sceptre (little's CloudFormation calls per stack)",
+                       f"{l:.2f} s / {sc:.2f} s = {sc / l:.1f}x ({per} calls)", target, verdict)
+
+            # Every fourth call throttled: the same deploy finishes, and how far it backed off.
+            emulator.reset()
+            throttling = Proxy(emulator.endpoint, latency_ms, throttle_every=4)
+            try:
+                little, _ = latency_projects(tmp, stacks, 0)
+                t, err = timed("little apply (throttled)", [LITTLE, "-v", "apply", "--all", "--yes"], little,
+                               throttling.env(emulator))
+                record("latency", f"deploy, {at}, every 4th call throttled: little",
+                       f"{t:.2f} s ({per_stack_calls(err, stacks)} calls per stack; concurrency {backoff_line(err)})")
+                t, err = timed("little plan (throttled)", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode"], little,
+                               throttling.env(emulator))
+                record("latency", f"no-op plan, {at}, every 4th call throttled: little",
+                       f"{t:.2f} s (concurrency {backoff_line(err)})")
+            finally:
+                throttling.stop()
+
+        # The bootstrap's drift: every stack at once against one at a time (as before).
+        with tempfile.TemporaryDirectory() as tmp:
+            emulator.reset()
+            for item in ("little.yaml", "stacks", "templates", "policies"):
+                src = os.path.join(ROOT, item)
+                (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(tmp, item))
+            # The StackSets need an organisation, which this emulator has not: the other stacks.
+            for item in ("stacks/org", "stacks/iam/audit.yaml"):
+                path = os.path.join(tmp, item)
+                (shutil.rmtree if os.path.isdir(path) else os.remove)(path)
+            env = proxy.env(emulator)
+            timed("bootstrap apply", [LITTLE, "apply", "--all", "--yes", "--allow-broadening"], tmp, env)
+            serial, _ = timed("drift -c 1", [LITTLE, "drift", "--all", "--concurrency", "1"], tmp, env, ok=(0, 2))
+            wide, _ = timed("drift", [LITTLE, "drift", "--all"], tmp, env, ok=(0, 2))
+            record("latency", f"`little drift --all` of the bootstrap's stacks but its StackSets, {latency_ms} ms a call: at once / one at a time",
+                   f"{wide:.2f} s / {serial:.2f} s = {serial / wide:.1f}x")
+    finally:
+        proxy.stop()
 
 
 # --- 3. audit at scale ---------------------------------------------------------------------
@@ -692,7 +863,7 @@ def write_report(sections):
     for section, measure, value, target, verdict in RESULTS:
         t = f"{target}: **{verdict}**" if target else ""
         rows.append(f"| {section} | {measure} | {value} | {t} |")
-    order = ["validate", "plan", "audit", "serve", "org", "check", "criterion"]
+    order = ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]
 
     def rank(row):
         name = row.strip().strip("|").split("|")[0].strip()
@@ -717,11 +888,11 @@ def write_report(sections):
 
 
 def main():
-    wanted = sys.argv[1:] or ["validate", "plan", "audit", "serve", "org", "check", "criterion"]
-    unknown = set(wanted) - {"validate", "plan", "audit", "serve", "org", "check", "criterion"}
+    wanted = sys.argv[1:] or ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]
+    unknown = set(wanted) - {"validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
-    emulator = Emulator() if set(wanted) & {"plan", "audit", "serve", "org", "check"} else None
+    emulator = Emulator() if set(wanted) & {"plan", "latency", "audit", "serve", "org", "check"} else None
 
     def serve():
         if "audit" not in wanted:
@@ -732,6 +903,7 @@ def main():
     sections = {
         "validate": bench_validate,
         "plan": lambda: bench_plan(emulator),
+        "latency": lambda: bench_latency(emulator),
         "audit": lambda: bench_audit(emulator),
         "serve": serve,
         "org": lambda: bench_org(emulator),
@@ -740,7 +912,7 @@ def main():
     }
     failed = []
     try:
-        for name in ["validate", "plan", "audit", "serve", "org", "check", "criterion"]:
+        for name in ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]:
             if name not in wanted:
                 continue
             try:

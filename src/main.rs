@@ -46,6 +46,17 @@ fn main() -> ExitCode {
         if !calls.is_empty() {
             let _ = write!(stderr, "{}", little_stack::aws::calls::format_table(&calls));
         }
+        let throttled: u64 = little_stack::aws::calls::all_throttles().values().sum();
+        if throttled > 0 {
+            let _ = writeln!(stderr, "Throttled responses: {throttled}");
+        }
+        if let Some((max, lowest, halvings)) = little_stack::parallel::backoff() {
+            let _ = writeln!(
+                stderr,
+                "Concurrency: backed off from {max} to {lowest} at the lowest ({halvings} halving{})",
+                if halvings == 1 { "" } else { "s" }
+            );
+        }
     }
     if let output::State::Failed(why) = &stdout {
         let _ = writeln!(

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::error::Result;
 
-/// How a wait polls: the first interval, growing by half each time up to `max`, and the time
+/// How a wait polls: the first interval, growing by half each time up to `max` (each wait
+/// jittered by up to a fifth either way, so that many waits do not poll in step), and the time
 /// after which it gives up.
 #[derive(Debug, Clone, Copy)]
 pub struct Poll {
@@ -20,24 +21,34 @@ pub struct Poll {
 }
 
 impl Poll {
-    /// A stack operation: 1 s, growing to 10 s; give up after 60 minutes.
+    /// A stack operation: 0.5 s, growing to 2 s (an ended operation is seen within about 2 s);
+    /// give up after 60 minutes.
     pub const STACK: Poll = Poll {
-        first: Duration::from_secs(1),
-        max: Duration::from_secs(10),
+        first: Duration::from_millis(500),
+        max: Duration::from_secs(2),
         timeout: Duration::from_secs(60 * 60),
     };
-    /// A change set being made: 1 s, growing to 5 s; give up after 10 minutes.
+    /// A change set being made: 0.25 s, growing to 2 s; give up after 10 minutes.
     pub const CHANGE_SET: Poll = Poll {
-        first: Duration::from_secs(1),
-        max: Duration::from_secs(5),
+        first: Duration::from_millis(250),
+        max: Duration::from_secs(2),
         timeout: Duration::from_secs(600),
     };
-    /// A drift detection: 1 s, growing to 10 s; give up after 10 minutes.
+    /// A drift detection: 0.5 s, growing to 3 s; give up after 10 minutes.
     pub const DRIFT: Poll = Poll {
-        first: Duration::from_secs(1),
-        max: Duration::from_secs(10),
+        first: Duration::from_millis(500),
+        max: Duration::from_secs(3),
         timeout: Duration::from_secs(600),
     };
+}
+
+/// `interval` times a factor between 0.8 and 1.2, from the process's random hash keys.
+fn jitter(interval: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(interval.as_nanos());
+    let unit = (h.finish() % 1001) as f64 / 1000.0;
+    interval.mul_f64(0.8 + 0.4 * unit)
 }
 
 /// Reads with `read` until `done` holds, waiting `poll.first` between reads, growing by half
@@ -63,7 +74,24 @@ where
         if elapsed >= poll.timeout {
             return Ok(Err(value));
         }
-        tokio::time::sleep(interval.min(poll.timeout - elapsed)).await;
+        tokio::time::sleep(jitter(interval).min(poll.timeout - elapsed)).await;
         interval = interval.mul_f64(1.5).min(poll.max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_a_fifth() {
+        let base = Duration::from_millis(1000);
+        for _ in 0..200 {
+            let j = jitter(base);
+            assert!(
+                j >= Duration::from_millis(800) && j <= Duration::from_millis(1200),
+                "{j:?}"
+            );
+        }
     }
 }

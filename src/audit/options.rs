@@ -58,6 +58,7 @@ impl AuditOptions {
             drift: flags.drift.then(|| DriftOptions {
                 render: render(),
                 poll: crate::poll::Poll::DRIFT,
+                concurrency: crate::audit::drift::DEFAULT_CONCURRENCY,
             }),
             settings: ecr_settings(project, flags.require_kms, flags.all_images),
             now,

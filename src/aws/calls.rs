@@ -1,13 +1,16 @@
 //! Counting AWS API calls per operation: an SDK interceptor on every client the project builds
 //! records each request it sends (first attempts and retries apart) in a process-wide table.
 //! `-v` prints the table after a command; `little serve` exports it as
-//! `little_aws_api_calls_total{operation}`.
+//! `little_aws_api_calls_total{operation}`. Throttled responses are counted per service
+//! ([`throttles`]), for the fan-outs that back off on them.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
@@ -27,6 +30,54 @@ pub struct CallCount {
 pub type CallTable = BTreeMap<String, CallCount>;
 
 static CALLS: Mutex<CallTable> = Mutex::new(BTreeMap::new());
+
+/// Throttled responses per service (`cloudformation`, `ecr`): what adaptive fan-outs back off
+/// on (see [`crate::parallel::AdaptiveLimit`]).
+static THROTTLES: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// The throttled responses of a service so far (`cloudformation`, `ecr`, ...).
+pub fn throttles(service: &str) -> u64 {
+    THROTTLES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(service)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Every service's throttled responses so far.
+pub fn all_throttles() -> BTreeMap<String, u64> {
+    THROTTLES.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Records a throttled response of `service`.
+pub fn record_throttle(service: &str) {
+    *THROTTLES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(service.to_owned())
+        .or_default() += 1;
+}
+
+/// Whether an error response says the caller was throttled (`Throttling`,
+/// `ThrottlingException`, `TooManyRequestsException`, `Rate exceeded`, HTTP 429).
+pub fn is_throttling(status: u16, body: &[u8]) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status != 400 && status != 503 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(body);
+    is_throttling_message(&text)
+}
+
+/// Whether an error's text names throttling.
+pub fn is_throttling_message(text: &str) -> bool {
+    ["Throttling", "TooManyRequests", "Rate exceeded", "SlowDown"]
+        .iter()
+        .any(|w| text.contains(w))
+}
 
 /// Records one request; `attempt` counts from 1.
 pub fn record(operation: &str, attempt: u32) {
@@ -74,6 +125,23 @@ impl Intercept for CallCounter {
                 .map(|a| a.attempts())
                 .unwrap_or(1);
             record(&operation_name(meta.service(), meta.name()), attempt);
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(meta), Some(response)) = (cfg.load::<Metadata>(), context.response()) {
+            let body = response.body().bytes().unwrap_or_default();
+            if is_throttling(response.status().as_u16(), body) {
+                let op = operation_name(meta.service(), meta.name());
+                let service = op.split(':').next().unwrap_or_default();
+                record_throttle(service);
+            }
         }
         Ok(())
     }
@@ -133,6 +201,20 @@ mod tests {
         assert!(lines[1].contains("ecr:DescribeImages") && lines[1].ends_with("12  (2 retried)"));
         assert!(lines[2].contains("ecr:DescribeRepositories") && lines[2].ends_with(" 1"));
         assert!(lines[3].contains("total") && lines[3].ends_with("13  (2 retried)"));
+    }
+
+    #[test]
+    fn throttling_responses_are_recognised() {
+        assert!(is_throttling(
+            400,
+            b"<Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+        ));
+        assert!(is_throttling(400, br#"{"__type":"ThrottlingException"}"#));
+        assert!(is_throttling(429, b""));
+        assert!(!is_throttling(400, b"<Code>ValidationError</Code>"));
+        assert!(!is_throttling(200, b"Throttling"));
+        record_throttle("test-service");
+        assert_eq!(throttles("test-service"), 1);
     }
 
     #[test]

@@ -87,7 +87,13 @@ pub async fn load(settings: &AwsSettings, region: Option<&str>) -> Result<Loaded
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http.clone());
+    // A throttled call is retried after a jittered exponential backoff (the SDK's standard
+    // mode, up to five attempts); the fan-outs themselves back off on throttling (`parallel::AdaptiveLimit`). The
+    // SDK's adaptive mode was measured too: its client-side rate limiter slowed a deploy with
+    // every fourth call throttled twentyfold (BENCHMARKS.md, `latency`).
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http.clone())
+        .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(5));
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }

@@ -320,6 +320,8 @@ pub struct EventCursor {
     seen: HashSet<String>,
     /// Events before this instant are ignored.
     since: Option<(i64, u32)>,
+    /// The events of a change set's review (`REVIEW_IN_PROGRESS`) are ignored.
+    skip_review: bool,
 }
 
 impl EventCursor {
@@ -330,6 +332,16 @@ impl EventCursor {
         EventCursor {
             seen: HashSet::new(),
             since: since.as_deref().and_then(instant),
+            skip_review: false,
+        }
+    }
+
+    /// The events of a stack that a CREATE change set of this run made: its history is only
+    /// the review of that change set, which is passed over without a read beforehand.
+    pub fn new_stack() -> Self {
+        EventCursor {
+            skip_review: true,
+            ..EventCursor::default()
         }
     }
 
@@ -357,6 +369,9 @@ impl EventCursor {
             let (page, next) = ops.events_page(stack, token.clone()).await?;
             let mut reached_known = false;
             for e in page {
+                if self.skip_review && e.status == "REVIEW_IN_PROGRESS" {
+                    continue;
+                }
                 if self.seen.contains(&e.id) || self.is_old(&e) {
                     reached_known = true;
                 } else if ids.insert(e.id.clone()) {

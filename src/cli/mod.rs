@@ -414,8 +414,8 @@ pub struct PlanArgs {
     /// Save the plan (with its change sets, kept for `little apply --plan FILE`)
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// How many stacks to plan at once
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// The most stacks to plan at once (fewer while CloudFormation throttles)
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Plan a deployed stack whose template means what is rendered but is written differently
     /// (a policy text with other spacing) through a change set, so that the resources it would
@@ -462,8 +462,9 @@ pub struct ApplyArgs {
     /// plan carries its own: `little plan --refresh-templates --out FILE`)
     #[arg(long, conflicts_with = "plan")]
     pub refresh_templates: bool,
-    /// How many independent stacks to deploy at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    /// The most stacks to plan and deploy at once (fewer while CloudFormation throttles); a
+    /// stack starts as soon as the stacks it depends on are done
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Stop waiting for a stack after this many minutes, at most 10080 (a week); the
     /// operation goes on
@@ -489,8 +490,9 @@ pub struct DestroyArgs {
     /// Turn termination protection off first (back on if the deletion then fails)
     #[arg(long)]
     pub disable_termination_protection: bool,
-    /// How many independent stacks to delete at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    /// The most stacks to delete at once (fewer while CloudFormation throttles); a stack
+    /// starts as soon as the stacks that use it are gone
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Stop waiting after this many minutes, at most 10080 (a week)
     #[arg(long, default_value_t = 60, value_name = "MINUTES",
@@ -515,6 +517,9 @@ pub struct DriftArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// The most stacks to check at once (fewer while CloudFormation throttles)
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Args)]

@@ -252,7 +252,7 @@ async fn execute(
     } = schedule::run(
         &order,
         &before,
-        options.plan.concurrency,
+        &schedule::cloudformation_limit(options.plan.concurrency),
         &options.plan.interrupt,
         succeeded,
         step,
@@ -403,7 +403,7 @@ async fn apply_stack(
                 return r;
             }
         }
-        match settle_settings(&clients, stack, &current, ui).await {
+        match settle_settings(&clients, stack, &current, None, ui).await {
             Ok(warnings) => r.warnings.extend(warnings),
             Err(e) => {
                 r.outcome = Outcome::Failed;
@@ -413,9 +413,15 @@ async fn apply_stack(
         return r;
     };
 
-    // Mark the events that exist already, so that only this operation's are shown.
-    let mut cursor = EventCursor::new(None);
-    let _ = cursor.poll(clients.ops.as_ref(), &name).await;
+    // Mark the events that exist already, so that only this operation's are shown; a stack
+    // that this run's change set created has none but its review's, passed over unread.
+    let mut cursor = if current.deployed.is_none() && current.replaces_failed.is_none() {
+        EventCursor::new_stack()
+    } else {
+        let mut cursor = EventCursor::new(None);
+        let _ = cursor.poll(clients.ops.as_ref(), &name).await;
+        cursor
+    };
     ui.progress(&name, "executing the change set");
     if let Err(e) = clients
         .change_sets
@@ -454,7 +460,7 @@ async fn apply_stack(
         }
     };
     r.changes = current.resource_changes.len();
-    match settle_settings(&clients, stack, &current, ui).await {
+    match settle_settings(&clients, stack, &current, info, ui).await {
         Ok(warnings) => r.warnings.extend(warnings),
         Err(e) => {
             // The template is deployed; a setting that was planned is not: the stack is not as
@@ -529,15 +535,19 @@ async fn update_tags(
 /// After a successful deployment: termination protection and the stack policy, which change
 /// sets do not carry, as planned. Failing to set a planned setting is an error (the stack is
 /// not as planned); on an endpoint that does not implement UpdateTerminationProtection, a
-/// warning.
+/// warning. `known` is the stack as the wait read it last, if it did (no second read).
 async fn settle_settings(
     clients: &Clients,
     stack: &crate::project::Stack,
     planned: &StackPlan,
+    known: Option<StackInfo>,
     ui: &dyn Ui,
 ) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let info = clients.cfn.describe_stack(&stack.name).await?;
+    let info = match known {
+        Some(info) => Some(info),
+        None => clients.cfn.describe_stack(&stack.name).await?,
+    };
     if let Some(info) = info.filter(|i| i.termination_protection != stack.termination_protection) {
         let word = if stack.termination_protection {
             "enabl"

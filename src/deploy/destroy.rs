@@ -147,6 +147,9 @@ struct Survey {
     users_outside: BTreeMap<String, Vec<User>>,
 }
 
+/// A deployed stack's preview and the imports of its exports.
+type Previewed = (Preview, Vec<Import>);
+
 /// Previews each deployed stack of `order` and finds who uses it: the stacks of the run that
 /// import its exports, and the deployed stacks outside the run that use it.
 async fn survey(
@@ -162,24 +165,35 @@ async fn survey(
         importers_in_run: BTreeMap::new(),
         users_outside: BTreeMap::new(),
     };
-    for stack in order {
-        let clients = clients_for(project, connect, stack).await?;
-        let (preview, imports) = if stack.kind.is_set() {
-            match super::stackset::destroy_preview(&clients, stack).await? {
-                Some(p) => (p, Vec::new()),
-                None => {
-                    ui.progress(&stack.name, "not deployed; nothing to delete");
-                    continue;
-                }
-            }
-        } else {
-            match stack_preview(&clients, stack).await? {
-                Some(x) => x,
-                None => {
-                    ui.progress(&stack.name, "not deployed; nothing to delete");
-                    continue;
-                }
-            }
+    // The previews are read at once (fewer while CloudFormation throttles), then looked at
+    // in order.
+    let limit = super::schedule::cloudformation_limit(super::schedule::SURVEY_CONCURRENCY);
+    let reads: Vec<crate::parallel::Pending<'_, Result<Option<Previewed>>>> = order
+        .iter()
+        .map(
+            |stack| -> crate::parallel::Pending<'_, Result<Option<Previewed>>> {
+                Box::pin(async move {
+                    let clients = clients_for(project, connect, stack).await?;
+                    if stack.kind.is_set() {
+                        Ok(super::stackset::destroy_preview(&clients, stack)
+                            .await?
+                            .map(|p| (p, Vec::new())))
+                    } else {
+                        stack_preview(&clients, stack).await
+                    }
+                })
+            },
+        )
+        .collect();
+    let throttled = |r: &Result<Option<Previewed>>| {
+        r.as_ref()
+            .is_err_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()))
+    };
+    let previews = crate::parallel::adaptive(reads, &limit, &throttled).await;
+    for (stack, read) in order.iter().zip(previews) {
+        let Some((preview, imports)) = read? else {
+            ui.progress(&stack.name, "not deployed; nothing to delete");
+            continue;
         };
         let mut users = Vec::new();
         for dependent in project.graph.dependents(&stack.name) {
@@ -297,18 +311,20 @@ async fn confirm(previews: &[Preview], options: &DestroyOptions, ui: &Arc<dyn Ui
 
 /// What deleting a deployed stack would do, and the imports of its exports; None when it is
 /// not deployed.
-async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<(Preview, Vec<Import>)>> {
+async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<Previewed>> {
     let Some(info) = clients.cfn.describe_stack(&stack.name).await? else {
         return Ok(None);
     };
-    // Without the template, every resource is shown as deleted: never fewer than the truth.
-    let template = clients
-        .cfn
-        .get_template(&stack.name)
-        .await
-        .unwrap_or_default();
+    // The template, the imports and the resources, read at once. Without the template, every
+    // resource is shown as deleted: never fewer than the truth.
+    let (template, imports, resources) = tokio::join!(
+        clients.cfn.get_template(&stack.name),
+        clients.cfn.imports_of(&stack.name),
+        clients.ops.resources(&stack.name),
+    );
+    let template = template.unwrap_or_default();
     let policies = deletion_policies(&template);
-    let imports = clients.cfn.imports_of(&stack.name).await?;
+    let imports = imports?;
     let mut importers: Vec<String> = imports.iter().map(|i| i.importer.clone()).collect();
     importers.sort();
     importers.dedup();
@@ -320,7 +336,7 @@ async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<(Previ
         termination_protection: info.termination_protection,
         importers,
     };
-    for r in clients.ops.resources(&stack.name).await? {
+    for r in resources? {
         let line = format!(
             "{} ({}){}",
             r.logical_id,
@@ -420,7 +436,7 @@ async fn delete_all(
     } = schedule::run(
         &order,
         &first,
-        options.concurrency,
+        &schedule::cloudformation_limit(options.concurrency),
         &options.interrupt,
         |r| r.outcome == Outcome::Deleted,
         step,

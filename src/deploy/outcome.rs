@@ -103,7 +103,9 @@ pub struct Preview {
 }
 
 /// Waits for a stack operation, showing each new event once; returns the final state and every
-/// event of the operation.
+/// event of the operation. Events are read only while the stack is in progress, from where the
+/// last read stopped, and once more at the end unless the stack is gone (the last ones come
+/// with the final status).
 pub async fn wait_with_events(
     clients: &Clients,
     stack: &str,
@@ -129,8 +131,11 @@ pub async fn wait_with_events(
     let waited = poll_until(
         poll,
         || async {
-            show_new().await;
-            clients.cfn.describe_stack(stack).await
+            let info = clients.cfn.describe_stack(stack).await?;
+            if info.as_ref().is_some_and(StackInfo::is_in_progress) {
+                show_new().await;
+            }
+            Ok(info)
         },
         |info: &Option<StackInfo>| info.as_ref().is_none_or(|i| !i.is_in_progress()),
     )
@@ -142,8 +147,11 @@ pub async fn wait_with_events(
             poll.timeout.as_secs()
         ),
     })?;
-    // The last events may have arrived with the final status.
-    show_new().await;
+    // The last events may have arrived with the final status; a stack that is gone (deleted)
+    // has no events to read by its name.
+    if info.is_some() {
+        show_new().await;
+    }
     let (_, all) = seen.into_inner();
     Ok((info, all))
 }

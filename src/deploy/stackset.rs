@@ -968,6 +968,7 @@ mod tests {
                     max: Duration::ZERO,
                     timeout: Duration::from_secs(5),
                 },
+                concurrency: 4,
             },
         )
         .await

@@ -43,16 +43,20 @@ pub async fn plan(
         .into_iter()
         .map(|s| s.name.clone())
         .collect();
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    // At most `concurrency` at once, fewer while CloudFormation throttles.
+    let limit = Arc::new(crate::parallel::AdaptiveLimit::new(
+        options.concurrency,
+        || crate::aws::calls::throttles("cloudformation"),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, name) in names.iter().enumerate() {
         let project = project.clone();
         let connect = connect.clone();
         let options = options.clone();
-        let semaphore = semaphore.clone();
+        let limit = limit.clone();
         let name = name.clone();
         tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
+            let permit = limit.acquire().await;
             if options.interrupt.is_raised() {
                 let not_started = Err(Error::Interrupted("not planned".into()));
                 return (index, name, not_started);
@@ -78,6 +82,10 @@ pub async fn plan(
                     suggestion: None,
                 }),
             };
+            let throttled = plan
+                .as_ref()
+                .is_err_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()));
+            permit.finish(throttled);
             (index, name, plan)
         });
     }

@@ -9,6 +9,7 @@ mod audit_targets;
 mod aws;
 mod bad_input;
 mod bootstrap;
+mod calls;
 mod cfn;
 mod check;
 mod destroy;

@@ -26,6 +26,7 @@ use crate::aws::drift::{DetectionStatus, ResourceDrift};
 use crate::aws::stack_ops::StackResource;
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
+use crate::parallel::{adaptive, AdaptiveLimit, Pending};
 use crate::poll::{poll_until, Poll};
 use crate::project::Selection;
 use crate::project::{Project, Stack, StackKind};
@@ -124,34 +125,55 @@ pub struct DriftOptions {
     pub render: RenderOptions,
     /// Waiting for a drift detection ([`Poll::DRIFT`] by default).
     pub poll: Poll,
+    /// The most stacks checked at once (fewer while CloudFormation throttles).
+    pub concurrency: usize,
 }
+
+/// How many stacks `drift` checks at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 impl Default for DriftOptions {
     fn default() -> Self {
         DriftOptions {
             render: RenderOptions::default(),
             poll: Poll::DRIFT,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
 
-/// The drift of the selected stacks, in dependency order. A stack whose drift cannot be
-/// found out (access denied, a template that no longer renders) is reported with its error;
-/// the others are still checked.
+/// The drift of the selected stacks, in dependency order. The stacks are checked at once (their
+/// detections started together and polled together), up to `options.concurrency`, fewer while
+/// CloudFormation throttles. A stack whose drift cannot be found out (access denied, a template
+/// that no longer renders) is reported with its error; the others are still checked.
 pub async fn drift(
     project: Arc<Project>,
     connect: Arc<dyn Connect>,
     selection: &Selection,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
-    let mut stacks = Vec::new();
-    for stack in project.select(&selection.names, selection.all)? {
-        let result = match stack_drift(&project, connect.as_ref(), stack, options).await {
-            Ok(r) => r,
-            Err(e) => StackDriftResult::failed(&stack.name, &e),
-        };
-        stacks.push(result);
-    }
+    let selected = project.select(&selection.names, selection.all)?;
+    let limit = Arc::new(AdaptiveLimit::new(options.concurrency, || {
+        crate::aws::calls::throttles("cloudformation")
+    }));
+    let futures: Vec<Pending<'_, StackDriftResult>> = selected
+        .iter()
+        .map(|stack| -> Pending<'_, StackDriftResult> {
+            let (project, connect) = (&project, &connect);
+            Box::pin(async move {
+                match stack_drift(project, connect.as_ref(), stack, options).await {
+                    Ok(r) => r,
+                    Err(e) => StackDriftResult::failed(&stack.name, &e),
+                }
+            })
+        })
+        .collect();
+    let throttled = |r: &StackDriftResult| {
+        r.error
+            .as_deref()
+            .is_some_and(crate::aws::calls::is_throttling_message)
+    };
+    let stacks = adaptive(futures, &limit, &throttled).await;
     Ok(DriftReport { stacks })
 }
 

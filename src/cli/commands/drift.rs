@@ -14,6 +14,7 @@ pub fn run(project: Project, ctx: &Context, args: DriftArgs) -> Result<Verdict> 
     let options = DriftOptions {
         render: ctx.render_options(&project),
         poll: crate::poll::Poll::DRIFT,
+        concurrency: usize::from(args.concurrency),
     };
     let connect = ctx.connect(&project);
     let report = runtime()?.block_on(crate::audit::drift::drift(

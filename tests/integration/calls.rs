@@ -1,0 +1,126 @@
+//! The AWS calls each stack costs, counted by `little -v`: applying a new stack, planning a
+//! changed one and planning an unchanged one. At AWS latency the calls a command makes decide
+//! the wait; these budgets make a regression show.
+
+use crate::harness::{Emulator, TestProject};
+
+const QUEUE: &str = r#"{
+  "Resources": {
+    "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "{{ stack.name }}", "DelaySeconds": {{ vars.delay }}}}
+  }
+}
+"#;
+
+const STACKS: u64 = 3;
+
+/// The `-v` table: operation to first attempts.
+fn table(stderr: &str) -> Vec<(String, u64)> {
+    assert!(
+        stderr.contains("AWS API calls:"),
+        "no call table:\n{stderr}"
+    );
+    stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("AWS API calls:"))
+        .skip(1)
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let op = words.next()?;
+            let n = words.next()?.parse().ok()?;
+            (op != "total" && op.contains(':')).then(|| (op.to_owned(), n))
+        })
+        .collect()
+}
+
+/// The CloudFormation calls per stack (the counts divided by the stacks), operation by
+/// operation, and their total per stack; STS calls (the caller's identity, once a run) apart.
+fn per_stack(stderr: &str) -> (Vec<(String, u64)>, u64) {
+    let rows: Vec<(String, u64)> = table(stderr)
+        .into_iter()
+        .filter(|(op, _)| op.starts_with("cloudformation:"))
+        .collect();
+    for (op, n) in &rows {
+        assert_eq!(
+            n % STACKS,
+            0,
+            "{op} {n} is not the same for each stack:\n{stderr}"
+        );
+    }
+    let rows: Vec<(String, u64)> = rows.into_iter().map(|(op, n)| (op, n / STACKS)).collect();
+    let total = rows.iter().map(|(_, n)| n).sum();
+    (rows, total)
+}
+
+fn project(emulator: &Emulator, delay: u32) -> TestProject {
+    let p = TestProject::new().with_emulator(emulator);
+    p.template("queue.json.njk", QUEUE);
+    for i in 0..STACKS {
+        p.stack(
+            &format!("calls-{i}"),
+            "queue.json.njk",
+            &format!("variables:\n  delay: {delay}\n"),
+        );
+    }
+    p
+}
+
+#[test]
+fn calls_per_stack_of_apply_and_plan() {
+    let emulator = Emulator::lock();
+    let p = project(&emulator, 0);
+
+    // Apply of a new stack: the plan's read of the stack, its change set made and read, the
+    // execution, one read of the stack that finds it done (the emulator is immediate), the
+    // events once at the end, and nothing more.
+    let applied = p.run(&["-v", "apply", "--all", "--yes"]);
+    applied.success();
+    let (rows, total) = per_stack(&applied.stderr);
+    eprintln!("apply of a new stack: {rows:?}");
+    let of = |rows: &[(String, u64)], op: &str| {
+        rows.iter().find(|(o, _)| o == op).map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 1, "{rows:?}");
+    assert_eq!(of(&rows, "cloudformation:ExecuteChangeSet"), 1, "{rows:?}");
+    assert_eq!(
+        of(&rows, "cloudformation:DescribeStackEvents"),
+        1,
+        "{rows:?}"
+    );
+    assert!(
+        total <= APPLY_NEW,
+        "apply of a new stack: {total} calls, budget {APPLY_NEW}: {rows:?}"
+    );
+
+    // Plan of an unchanged stack: reads only, no change set.
+    let unchanged = p.run(&["-v", "plan", "--all", "--detailed-exitcode"]);
+    unchanged.code(0);
+    let (rows, total) = per_stack(&unchanged.stderr);
+    eprintln!("plan of an unchanged stack: {rows:?}");
+    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 0, "{rows:?}");
+    assert!(
+        total <= PLAN_UNCHANGED,
+        "plan of an unchanged stack: {total} calls, budget {PLAN_UNCHANGED}: {rows:?}"
+    );
+
+    // Plan of a changed stack: one change set, made, read and deleted.
+    let p = project(&emulator, 5);
+    let changed = p.run(&["-v", "plan", "--all", "--detailed-exitcode"]);
+    changed.code(2);
+    let (rows, total) = per_stack(&changed.stderr);
+    eprintln!("plan of a changed stack: {rows:?}");
+    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 1, "{rows:?}");
+    assert_eq!(of(&rows, "cloudformation:DeleteChangeSet"), 1, "{rows:?}");
+    assert!(
+        total <= PLAN_CHANGED,
+        "plan of a changed stack: {total} calls, budget {PLAN_CHANGED}: {rows:?}"
+    );
+}
+
+/// The budgets (CloudFormation calls per stack, as measured when they were set): apply of a
+/// new stack DescribeStacks 2 (the plan's, the wait's), CreateChangeSet, DescribeChangeSet,
+/// ExecuteChangeSet, DescribeStackEvents; plan of an unchanged stack DescribeStacks and
+/// GetTemplate; plan of a changed one those and CreateChangeSet, DescribeChangeSet,
+/// DeleteChangeSet.
+const APPLY_NEW: u64 = 6;
+const PLAN_UNCHANGED: u64 = 2;
+const PLAN_CHANGED: u64 = 5;

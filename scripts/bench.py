@@ -300,7 +300,7 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
                  "against the same emulator and the same one-queue templates. sceptre's plan is `sceptre diff`, which "
                  "makes no change set (fewer calls than little's plan of a changed stack).".format(SCEPTRE_VERSION))
     if os.sep + "debug" + os.sep in LITTLE:
-        NOTES.append(f"latency: little was a debug build ({LITTLE}); the figures are bound by the calls, not by little's CPU.")
+        NOTES.append("latency: little was a debug build (LITTLE_BIN named one); the figures are bound by the calls, not by little's CPU.")
     proxy = Proxy(emulator.endpoint, latency_ms)
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -177,9 +177,9 @@ fn exact_plan_help() {
                       [possible values: auto, always, never]
 
                   --concurrency <CONCURRENCY>
-                      How many stacks to plan at once
+                      The most stacks to plan at once (fewer while CloudFormation throttles)
 
-                      [default: 8]
+                      [default: 32]
 
                   --refresh-templates
                       Plan a deployed stack whose template means what is rendered but is written differently (a

@@ -871,8 +871,19 @@ def write_report(sections):
 
     # Stable: within a section the rows keep their order.
     lines += sorted(rows + kept_rows, key=rank)
-    if NOTES:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in NOTES]
+    # Notes (each `section: ...`) of the sections not run this time are kept too.
+    kept_notes = []
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+        if "\n## Notes\n" in text:
+            block = text.split("\n## Notes\n", 1)[1].split("\n## ", 1)[0].split("<!--", 1)[0]
+            for line in block.splitlines():
+                if line.startswith("- ") and line[2:].split(":", 1)[0] not in sections:
+                    kept_notes.append(line[2:])
+    notes = kept_notes + NOTES
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     keep = ""
     if os.path.exists(path):
         with open(path) as f:

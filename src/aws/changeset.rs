@@ -95,6 +95,28 @@ pub struct ResourceChange {
     pub details: Vec<ChangeDetail>,
 }
 
+impl ResourceChange {
+    /// The properties whose change the change set says recreates the resource
+    /// (`RequiresRecreation` `Always` or `Conditionally`), each once, in the details' order.
+    pub fn recreating_properties(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for d in &self.details {
+            let recreates = matches!(
+                d.requires_recreation.as_deref(),
+                Some("Always" | "Conditionally")
+            );
+            if let (true, Some("Properties"), Some(name)) =
+                (recreates, d.attribute.as_deref(), d.name.as_deref())
+            {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names
+    }
+}
+
 /// A change set as DescribeChangeSet reports it (all pages merged, after
 /// [`wait_for_change_set`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -548,6 +570,37 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
     use aws_smithy_types::error::ErrorMetadata;
     use std::time::Duration;
+
+    #[test]
+    fn recreating_properties_are_the_details_that_require_recreation() {
+        let detail = |name: &str, recreation: &str, attribute: &str| ChangeDetail {
+            attribute: Some(attribute.into()),
+            name: Some(name.into()),
+            requires_recreation: Some(recreation.into()),
+            evaluation: None,
+            change_source: None,
+            causing_entity: None,
+        };
+        let change = ResourceChange {
+            action: "Modify".into(),
+            logical_id: "Repo".into(),
+            physical_id: None,
+            resource_type: "AWS::ECR::Repository".into(),
+            replacement: Some("True".into()),
+            scope: vec!["Properties".into()],
+            details: vec![
+                detail("RepositoryName", "Always", "Properties"),
+                detail("Tags", "Never", "Properties"),
+                detail("EncryptionConfiguration", "Conditionally", "Properties"),
+                detail("RepositoryName", "Always", "Properties"),
+                detail("Metadata", "Always", "Metadata"),
+            ],
+        };
+        assert_eq!(
+            change.recreating_properties(),
+            ["RepositoryName", "EncryptionConfiguration"]
+        );
+    }
 
     const STACK: &str = "little-platform";
     const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/little-platform/6f1c2a30-5e0b-11ef-9b1a-0a4f7c1e2d11";

@@ -28,7 +28,7 @@ pub struct StackOutput {
 }
 
 /// A deployed stack, as DescribeStacks reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StackInfo {
     pub name: String,
     /// The stack's ARN.
@@ -498,17 +498,7 @@ mod tests {
             name: "s".into(),
             id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
             status: status.into(),
-            status_reason: None,
-            created: None,
-            last_updated: None,
-            parameters: Vec::new(),
-            tags: Vec::new(),
-            outputs: Vec::new(),
-            termination_protection: false,
-            capabilities: Vec::new(),
-            drift_status: None,
-            role_arn: None,
-            notification_arns: Vec::new(),
+            ..Default::default()
         }
     }
 

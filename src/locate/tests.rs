@@ -1,3 +1,6 @@
+//! Unit tests of the locators: JSON and YAML pointers and keys to line and column, and
+//! robustness on arbitrary text.
+
 use super::*;
 
 const JSON: &str = r#"{

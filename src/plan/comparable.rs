@@ -172,17 +172,7 @@ mod tests {
             name: "s".into(),
             id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
             status: "CREATE_COMPLETE".into(),
-            status_reason: None,
-            created: None,
-            last_updated: None,
-            parameters: Vec::new(),
-            tags: Vec::new(),
-            outputs: Vec::new(),
-            termination_protection: false,
-            capabilities: Vec::new(),
-            drift_status: None,
-            role_arn: None,
-            notification_arns: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -498,27 +498,12 @@ pub fn stack_risks(
             Some("Conditional") => Replacement::Conditional,
             _ => continue,
         };
-        // The properties the change set says force the recreation.
-        let mut forcing: Vec<String> = Vec::new();
-        for d in &change.details {
-            let recreates = matches!(
-                d.requires_recreation.as_deref(),
-                Some("Always" | "Conditionally")
-            );
-            if let (true, Some("Properties"), Some(name)) =
-                (recreates, d.attribute.as_deref(), d.name.as_deref())
-            {
-                if !forcing.iter().any(|f| f == name) {
-                    forcing.push(name.to_owned());
-                }
-            }
-        }
         if let Some(r) = replacement_risk_forced_by(
             &change.logical_id,
             &change.resource_type,
             replacement,
             new_template,
-            &forcing,
+            &change.recreating_properties(),
         ) {
             risks.push(r);
         }

@@ -1,3 +1,6 @@
+//! Unit tests of drift: CloudFormation's drift results read and the direct comparison of ECR
+//! repositories and IAM roles with the rendered template.
+
 use super::*;
 use crate::aws::drift::{PropertyDifference, RepositoryFacts};
 use crate::aws::iam::RoleFacts;

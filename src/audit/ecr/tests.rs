@@ -1,3 +1,5 @@
+//! Unit tests of the ECR audit: repository settings, repository policies and image selection.
+
 use super::images::selected_images;
 use super::policy::wildcard;
 use super::*;

@@ -1,3 +1,5 @@
+//! Unit tests of the image checks, one function per check, on images built in the test.
+
 use super::*;
 use crate::check::facts::{below, day_number, history, split_command, version_numbers, wrap};
 use crate::check::image::{HistoryEntry, ImageConfig, RunConfig};

@@ -1,3 +1,5 @@
+//! Unit tests of the semantic template diff and the formatting-only differences.
+
 use super::*;
 use serde_json::json;
 

@@ -4,13 +4,15 @@ overlap, as they do on AWS), and a share of calls can be throttled the way AWS t
 (HTTP 400, `Throttling: Rate exceeded`, in the protocol of the call).
 
     python scripts/latency-proxy.py UPSTREAM PORT [--latency-ms N] [--throttle-every N]
-                                     [--exit-with-parent]
+                                     [--exit-with-parent] [--log FILE]
 
 UPSTREAM: the emulator's URL (http://127.0.0.1:PORT). PORT: where to listen, on 127.0.0.1
 (0: a free port). Prints `http://127.0.0.1:PORT` on stdout once it listens.
 --latency-ms: the delay of every call (default 80). --throttle-every N: every Nth call is
 answered with a throttling error instead of being forwarded (default 0: none).
 --exit-with-parent: exit when the process that started this one dies.
+--log FILE: append one line per call (seconds since the proxy started when it arrived, the
+emulator's own time in ms, the operation, the status), to see where a command waits.
 
 Used by the integration tests that need an operation in progress (an interrupt during a wait)
 and by the benchmarks that measure at AWS-like latency. It listens on loopback only.
@@ -54,6 +56,17 @@ def main() -> int:
         threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     counter = {"n": 0}
     lock = threading.Lock()
+    log = open(args[args.index("--log") + 1], "a", buffering=1) if "--log" in args else None
+    started = time.perf_counter()
+
+    def operation(headers, body: bytes) -> str:
+        target = headers.get("X-Amz-Target")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        for part in body.split(b"&"):
+            if part.startswith(b"Action="):
+                return part[len(b"Action="):].decode(errors="replace")
+        return "?"
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -64,6 +77,7 @@ def main() -> int:
         def forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            arrived = time.perf_counter() - started
             time.sleep(latency)
             with lock:
                 counter["n"] += 1
@@ -83,9 +97,13 @@ def main() -> int:
                 return
             conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+            sent = time.perf_counter()
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
+            if log:
+                took = (time.perf_counter() - sent) * 1000
+                log.write(f"{arrived:.3f} {took:.1f} {operation(self.headers, body)} {resp.status}\n")
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length"):

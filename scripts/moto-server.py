@@ -27,7 +27,16 @@ The fourth: moto 5.2.5 stores a stack's termination protection (from CreateStack
 implement UpdateTerminationProtection, and deletes a protected stack. AWS changes the setting
 and refuses to delete a protected stack ("Stack [NAME] cannot be deleted while
 TerminationProtection is enabled"). The launcher does both, so that turning protection on and
-off, and destroy's refusals, are tested end to end. Nothing else is changed.
+off, and destroy's refusals, are tested end to end.
+
+Two more change speed, not behaviour: moto 5.2.5 finds the service of every request by
+listing its own package directory on disk (about 180 stat calls, some 10 ms a request, a third
+of its time for a DescribeStacks), and builds the table of a service's errors anew for every
+error it answers (its cache lives in an object made per error); the launcher lists the
+directory once and keeps one table per service. The emulator answers one call at a time, so
+this was time every client waited, alike for every tool the benchmarks compare (a DescribeStacks
+of a missing stack: 32 ms before, under 5 ms after).
+Nothing else is changed.
 """
 import os
 import sys
@@ -240,6 +249,23 @@ def stack_sets_as_aws() -> None:
     models.StackSet.organizational_unit_ids = property(organizational_unit_ids)
 
 
+def work_done_once() -> None:
+    from moto import backends
+    from moto.core import errors
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+
+    tables: dict = {}
+    made = errors.ErrorLookupFactory.__init__
+
+    def shared_tables(self) -> None:
+        made(self)
+        self._error_lut_cache = tables
+
+    errors.ErrorLookupFactory.__init__ = shared_tables
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -252,6 +278,7 @@ def main() -> int:
     change_set_not_found_on_delete()
     stack_sets_as_aws()
     termination_protection_as_aws()
+    work_done_once()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

@@ -156,6 +156,14 @@ impl StackInfo {
             )
     }
 
+    /// The names of the stack's exports (its outputs' `ExportName`s).
+    pub fn export_names(&self) -> Vec<String> {
+        self.outputs
+            .iter()
+            .filter_map(|o| o.export_name.clone())
+            .collect()
+    }
+
     /// The outputs as key → value, for `stack_output()`.
     pub fn outputs_map(&self) -> BTreeMap<String, String> {
         self.outputs
@@ -193,6 +201,10 @@ pub trait CloudFormation: Send + Sync {
     /// Every import of the stack's exports: ListExports + ListImports (all pages), each export
     /// with each stack importing it. Sorted, without duplicates.
     async fn imports_of(&self, name: &str) -> Result<Vec<Import>>;
+    /// Every import of these exports (ListImports, all pages; no call for none), for a caller
+    /// that has the stack's outputs (their `ExportName`s) and so needs no ListExports of the
+    /// whole region. Sorted, without duplicates.
+    async fn imports_of_exports(&self, exports: &[String]) -> Result<Vec<Import>>;
     /// The stacks that import one of the stack's exports. Sorted, without duplicates.
     async fn importers_of(&self, name: &str) -> Result<Vec<String>> {
         let mut names: Vec<String> = self
@@ -416,9 +428,13 @@ impl CloudFormation for CfnClient {
             }
         }
 
+        self.imports_of_exports(&exports).await
+    }
+
+    async fn imports_of_exports(&self, exports: &[String]) -> Result<Vec<Import>> {
         // The stacks importing each of them.
         let mut imports = Vec::new();
-        for export in &exports {
+        for export in exports {
             let mut token: Option<String> = None;
             loop {
                 let out = match self
@@ -539,6 +555,9 @@ mod tests {
             unreachable!()
         }
         async fn imports_of(&self, _name: &str) -> Result<Vec<Import>> {
+            unreachable!()
+        }
+        async fn imports_of_exports(&self, _exports: &[String]) -> Result<Vec<Import>> {
             unreachable!()
         }
     }

@@ -313,6 +313,12 @@ fn chronological(events: &[StackEvent]) -> Vec<&StackEvent> {
     sorted
 }
 
+/// Whether `e` is the stack's own event (not a resource's) with status `status`.
+fn is_stack_event(e: &StackEvent, stack: &str, status: &str) -> bool {
+    // A nested stack's events are the parent's resource's: its logical id is not the stack's.
+    e.status == status && e.resource_type == "AWS::CloudFormation::Stack" && e.logical_id == stack
+}
+
 /// Tracks which events of a stack were already seen, to show each new one once, in order.
 #[derive(Debug, Clone, Default)]
 pub struct EventCursor {
@@ -322,7 +328,18 @@ pub struct EventCursor {
     since: Option<(i64, u32)>,
     /// The events of a change set's review (`REVIEW_IN_PROGRESS`) are ignored.
     skip_review: bool,
+    /// The stack's own status that begins the operation whose events are wanted
+    /// (`UPDATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`), until its event is found: that event and
+    /// the ones after it are the operation's, everything older is history.
+    start: Option<&'static str>,
+    /// A start event older than this is an earlier operation's, never this one's.
+    not_before: Option<(i64, u32)>,
 }
+
+/// How far AWS's clock may be behind this machine's for a start event still to count as the
+/// operation's: an earlier operation's start is older than that, unless it was minutes ago
+/// and the new one's event is not recorded yet when the stack already reads in progress.
+const START_SKEW_SECS: u64 = 300;
 
 impl EventCursor {
     /// Events at or after `since` (RFC 3339; e.g. the moment an operation started) only; all
@@ -332,7 +349,7 @@ impl EventCursor {
         EventCursor {
             seen: HashSet::new(),
             since: since.as_deref().and_then(instant),
-            skip_review: false,
+            ..EventCursor::default()
         }
     }
 
@@ -343,6 +360,32 @@ impl EventCursor {
             skip_review: true,
             ..EventCursor::default()
         }
+    }
+
+    /// The events of the operation that is about to begin on an existing stack with the
+    /// stack's own `start` event (`UPDATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`), without reading
+    /// the stack's history beforehand: the newest such event found by the first poll marks
+    /// where the operation's events begin. If a poll finds none (the operation's first event
+    /// not recorded yet), what it read is taken for history: passed over, never shown as new.
+    fn from_start(start: &'static str) -> Self {
+        let not_before = crate::time::now().saturating_sub(START_SKEW_SECS);
+        EventCursor {
+            start: Some(start),
+            not_before: Some((i64::try_from(not_before).unwrap_or(0), 0)),
+            ..EventCursor::default()
+        }
+    }
+
+    /// The events of an update about to begin on an existing stack ([`Self::from_start`]
+    /// with `UPDATE_IN_PROGRESS`).
+    pub fn for_update() -> Self {
+        Self::from_start("UPDATE_IN_PROGRESS")
+    }
+
+    /// The events of a deletion about to begin ([`Self::from_start`] with
+    /// `DELETE_IN_PROGRESS`).
+    pub fn for_delete() -> Self {
+        Self::from_start("DELETE_IN_PROGRESS")
     }
 
     /// Whether an event is older than `since`; an event without a readable time is not.
@@ -372,6 +415,24 @@ impl EventCursor {
                 if self.skip_review && e.status == "REVIEW_IN_PROGRESS" {
                     continue;
                 }
+                let recent = match (self.not_before, instant(&e.timestamp)) {
+                    (Some(limit), Some(at)) => at >= limit,
+                    _ => true,
+                };
+                if recent
+                    && self
+                        .start
+                        .is_some_and(|start| is_stack_event(&e, stack, start))
+                {
+                    // Where the operation begins: older events are history.
+                    self.start = None;
+                    self.since = instant(&e.timestamp).or(self.since);
+                    reached_known = true;
+                    if !self.seen.contains(&e.id) && ids.insert(e.id.clone()) {
+                        fresh.push(e);
+                    }
+                    continue;
+                }
                 if self.seen.contains(&e.id) || self.is_old(&e) {
                     reached_known = true;
                 } else if ids.insert(e.id.clone()) {
@@ -385,6 +446,10 @@ impl EventCursor {
             }
         }
         self.seen.extend(ids);
+        if self.start.is_some() {
+            // The operation's first event is not there yet: all of it is history.
+            return Ok(Vec::new());
+        }
         // Newest first as AWS lists them: reversed, oldest first; the sort (stable) only moves
         // an event that came late.
         fresh.reverse();
@@ -804,6 +869,70 @@ mod tests {
         assert!(cursor.poll(&ops, STACK).await.unwrap().is_empty());
         assert_eq!(
             (poll1.num_calls(), poll2.num_calls(), poll3.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    /// An update of a stack with a history: without a read before the update, the cursor
+    /// shows the update's events from its stack-level UPDATE_IN_PROGRESS on and reads no page
+    /// past it. An earlier update's start (an hour ago) is not taken for this one's while
+    /// this one's is not recorded yet: that poll is all history, and shows nothing.
+    #[tokio::test]
+    async fn a_cursor_from_the_start_event_shows_only_that_operation() {
+        let now = crate::time::now();
+        let ago = move |secs: u64| crate::time::rfc3339_utc(now - secs);
+        let history = move || {
+            vec![
+                stack_ev(&ago(3590), "UPDATE_COMPLETE", None),
+                stack_ev(&ago(3600), "UPDATE_IN_PROGRESS", Some("User Initiated")),
+                stack_ev(&ago(86_400), "CREATE_COMPLETE", None),
+            ]
+        };
+        let update = move || {
+            vec![
+                queue_ev(&ago(1), "UPDATE_IN_PROGRESS", true, None),
+                stack_ev(&ago(2), "UPDATE_IN_PROGRESS", Some("User Initiated")),
+            ]
+        };
+        // Poll 1: the update has not been recorded yet.
+        let before =
+            mock!(Client::describe_stack_events).then_output(move || page(history(), None));
+        // Poll 2: the update's events, then a next page of history that must not be read.
+        let during = mock!(Client::describe_stack_events).then_output(move || {
+            let mut events = update();
+            events.extend(history());
+            page(events, Some(TOKEN_2))
+        });
+        // Poll 3: one more event of the update.
+        let after = mock!(Client::describe_stack_events).then_output(move || {
+            let mut events = vec![stack_ev(&ago(0), "UPDATE_COMPLETE", None)];
+            events.extend(update());
+            events.extend(history());
+            page(events, Some(TOKEN_2))
+        });
+        let ops = client(&[&before, &during, &after]);
+        let mut cursor = EventCursor::for_update();
+        assert!(cursor.poll(&ops, STACK).await.unwrap().is_empty());
+        let got: Vec<(String, String)> = cursor
+            .poll(&ops, STACK)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.logical_id, e.status))
+            .collect();
+        let update_in_progress = "UPDATE_IN_PROGRESS".to_owned();
+        assert_eq!(
+            got,
+            [
+                (STACK.to_owned(), update_in_progress.clone()),
+                ("Queue".to_owned(), update_in_progress)
+            ]
+        );
+        let last = cursor.poll(&ops, STACK).await.unwrap();
+        assert_eq!(last.len(), 1);
+        assert_eq!(last[0].status, "UPDATE_COMPLETE");
+        assert_eq!(
+            (before.num_calls(), during.num_calls(), after.num_calls()),
             (1, 1, 1)
         );
     }

@@ -413,10 +413,13 @@ async fn apply_stack(
         return r;
     };
 
-    // Mark the events that exist already, so that only this operation's are shown; a stack
-    // that this run's change set created has none but its review's, passed over unread.
+    // Only this operation's events are shown, without reading the stack's history first: a
+    // stack that this run's change set created has none but its review's, passed over; an
+    // update's begin with the stack's own UPDATE_IN_PROGRESS.
     let mut cursor = if current.deployed.is_none() && current.replaces_failed.is_none() {
         EventCursor::new_stack()
+    } else if current.replaces_failed.is_none() {
+        EventCursor::for_update()
     } else {
         let mut cursor = EventCursor::new(None);
         let _ = cursor.poll(clients.ops.as_ref(), &name).await;
@@ -497,8 +500,7 @@ async fn update_tags(
             None => tags.remove(&c.key),
         };
     }
-    let mut cursor = EventCursor::new(None);
-    let _ = cursor.poll(clients.ops.as_ref(), &stack.name).await;
+    let mut cursor = EventCursor::for_update();
     ui.progress(&stack.name, "updating the stack's tags");
     clients
         .ops

@@ -316,10 +316,12 @@ async fn stack_preview(clients: &Clients, stack: &Stack) -> Result<Option<Previe
         return Ok(None);
     };
     // The template, the imports and the resources, read at once. Without the template, every
-    // resource is shown as deleted: never fewer than the truth.
+    // resource is shown as deleted: never fewer than the truth. The stack's exports are its
+    // outputs' export names: no ListExports of the whole region.
+    let exports = info.export_names();
     let (template, imports, resources) = tokio::join!(
         clients.cfn.get_template(&stack.name),
-        clients.cfn.imports_of(&stack.name),
+        clients.cfn.imports_of_exports(&exports),
         clients.ops.resources(&stack.name),
     );
     let template = template.unwrap_or_default();
@@ -541,8 +543,7 @@ async fn delete_one(
             return failed(e.to_string());
         }
     }
-    let mut cursor = EventCursor::new(None);
-    let _ = cursor.poll(clients.ops.as_ref(), name).await;
+    let mut cursor = EventCursor::for_delete();
     ui.progress(name, "deleting");
     let mut r = match clients.cfn.delete_stack(name).await {
         Err(e) => failed(e.to_string()),
@@ -875,6 +876,22 @@ mod tests {
         ]);
         let aws = FakeAws::new();
         deploy_all(&aws, &["net", "web"]);
+        // Its exports are named by its outputs (no ListExports needed).
+        for (key, export) in [("SubnetIds", "net-SubnetIds"), ("VpcId", "net-VpcId")] {
+            aws.stacks
+                .lock()
+                .unwrap()
+                .get_mut("net")
+                .unwrap()
+                .info
+                .outputs
+                .push(crate::aws::cloudformation::StackOutput {
+                    key: key.into(),
+                    value: "x".into(),
+                    export_name: Some(export.into()),
+                    description: None,
+                });
+        }
         aws.imports.lock().unwrap().insert(
             "net".into(),
             vec![

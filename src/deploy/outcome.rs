@@ -103,9 +103,10 @@ pub struct Preview {
 }
 
 /// Waits for a stack operation, showing each new event once; returns the final state and every
-/// event of the operation. Events are read only while the stack is in progress, from where the
-/// last read stopped, and once more at the end unless the stack is gone (the last ones come
-/// with the final status).
+/// event of the operation read. Events are read only while the stack is in progress, from where
+/// the last read stopped, and once more at the end (the last ones come with the final status)
+/// if they were followed or the operation failed; not for a stack that is gone, nor for one
+/// that had already succeeded when it was first seen.
 pub async fn wait_with_events(
     clients: &Clients,
     stack: &str,
@@ -113,12 +114,13 @@ pub async fn wait_with_events(
     poll: Poll,
     ui: &dyn Ui,
 ) -> Result<(Option<StackInfo>, Vec<StackEvent>)> {
-    // The events come with each read of the stack's state: the cursor and the events seen so
-    // far are shared by the reads.
-    let seen = tokio::sync::Mutex::new((cursor, Vec::new()));
+    // The events come with each read of the stack's state while it is in progress: the cursor
+    // and the events seen so far are shared by the reads.
+    let seen = tokio::sync::Mutex::new((cursor, Vec::new(), false));
     let show_new = || async {
         let mut guard = seen.lock().await;
-        let (cursor, all) = &mut *guard;
+        let (cursor, all, read) = &mut *guard;
+        *read = true;
         for e in cursor
             .poll(clients.ops.as_ref(), stack)
             .await
@@ -147,12 +149,15 @@ pub async fn wait_with_events(
             poll.timeout.as_secs()
         ),
     })?;
-    // The last events may have arrived with the final status; a stack that is gone (deleted)
-    // has no events to read by its name.
-    if info.is_some() {
+    // The last events may have arrived with the final status: read once more if the events
+    // were followed, or if the operation failed (its events say why). A stack that succeeded
+    // before it was first seen in progress has nothing to explain: no read. A stack that is
+    // gone (deleted) has no events to read by its name.
+    let followed = seen.lock().await.2;
+    if info.as_ref().is_some_and(|i| followed || i.is_failed()) {
         show_new().await;
     }
-    let (_, all) = seen.into_inner();
+    let (_, all, _) = seen.into_inner();
     Ok((info, all))
 }
 

@@ -70,8 +70,8 @@ fn calls_per_stack_of_apply_and_plan() {
     let p = project(&emulator, 0);
 
     // Apply of a new stack: the plan's read of the stack, its change set made and read, the
-    // execution, one read of the stack that finds it done (the emulator is immediate), the
-    // events once at the end, and nothing more.
+    // execution, one read of the stack that finds it done (the emulator is immediate), and
+    // nothing more: no events, as the stack was never seen in progress and did not fail.
     let applied = p.run(&["-v", "apply", "--all", "--yes"]);
     applied.success();
     let (rows, total) = per_stack(&applied.stderr);
@@ -83,7 +83,7 @@ fn calls_per_stack_of_apply_and_plan() {
     assert_eq!(of(&rows, "cloudformation:ExecuteChangeSet"), 1, "{rows:?}");
     assert_eq!(
         of(&rows, "cloudformation:DescribeStackEvents"),
-        1,
+        0,
         "{rows:?}"
     );
     assert!(
@@ -114,13 +114,50 @@ fn calls_per_stack_of_apply_and_plan() {
         total <= PLAN_CHANGED,
         "plan of a changed stack: {total} calls, budget {PLAN_CHANGED}: {rows:?}"
     );
+
+    // Apply of a changed stack: the plan's reads and change set, its execution and one read
+    // of the stack; the stack's history of events is not read beforehand.
+    let updated = p.run(&["-v", "apply", "--all", "--yes"]);
+    updated.success();
+    let (rows, total) = per_stack(&updated.stderr);
+    eprintln!("apply of a changed stack: {rows:?}");
+    assert_eq!(of(&rows, "cloudformation:ExecuteChangeSet"), 1, "{rows:?}");
+    assert_eq!(
+        of(&rows, "cloudformation:DescribeStackEvents"),
+        0,
+        "{rows:?}"
+    );
+    assert!(
+        total <= APPLY_CHANGED,
+        "apply of a changed stack: {total} calls, budget {APPLY_CHANGED}: {rows:?}"
+    );
+
+    // Destroy: the preview's reads (stack, template, resources; its exports come with the
+    // stack's outputs, so no ListExports), the deletion and one read that finds it gone.
+    let destroyed = p.run(&["-v", "destroy", "--all", "--yes"]);
+    destroyed.success();
+    let (rows, total) = per_stack(&destroyed.stderr);
+    eprintln!("destroy: {rows:?}");
+    assert_eq!(of(&rows, "cloudformation:ListExports"), 0, "{rows:?}");
+    assert_eq!(
+        of(&rows, "cloudformation:DescribeStackEvents"),
+        0,
+        "{rows:?}"
+    );
+    assert!(
+        total <= DESTROY,
+        "destroy: {total} calls, budget {DESTROY}: {rows:?}"
+    );
 }
 
 /// The budgets (CloudFormation calls per stack, as measured when they were set): apply of a
 /// new stack DescribeStacks 2 (the plan's, the wait's), CreateChangeSet, DescribeChangeSet,
-/// ExecuteChangeSet, DescribeStackEvents; plan of an unchanged stack DescribeStacks and
-/// GetTemplate; plan of a changed one those and CreateChangeSet, DescribeChangeSet,
-/// DeleteChangeSet.
-const APPLY_NEW: u64 = 6;
+/// ExecuteChangeSet; plan of an unchanged stack DescribeStacks and GetTemplate; plan of a
+/// changed one those and CreateChangeSet, DescribeChangeSet, DeleteChangeSet; apply of a
+/// changed one DescribeStacks 2, GetTemplate, CreateChangeSet, DescribeChangeSet,
+/// ExecuteChangeSet; destroy DescribeStacks 2, GetTemplate, ListStackResources, DeleteStack.
+const APPLY_NEW: u64 = 5;
 const PLAN_UNCHANGED: u64 = 2;
 const PLAN_CHANGED: u64 = 5;
+const APPLY_CHANGED: u64 = 6;
+const DESTROY: u64 = 5;

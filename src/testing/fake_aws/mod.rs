@@ -335,6 +335,25 @@ impl CloudFormation for FakeAws {
         Ok(())
     }
 
+    async fn imports_of_exports(&self, exports: &[String]) -> Result<Vec<Import>> {
+        if exports.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.log(format!("ListImports {}", exports.join(",")));
+        let mut found: Vec<Import> = self
+            .imports
+            .lock()
+            .unwrap()
+            .values()
+            .flatten()
+            .filter(|i| exports.contains(&i.export))
+            .cloned()
+            .collect();
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
     async fn imports_of(&self, name: &str) -> Result<Vec<Import>> {
         self.log(format!("ListImports {name}"));
         Ok(self

@@ -27,7 +27,21 @@ The fourth: moto 5.2.5 stores a stack's termination protection (from CreateStack
 implement UpdateTerminationProtection, and deletes a protected stack. AWS changes the setting
 and refuses to delete a protected stack ("Stack [NAME] cannot be deleted while
 TerminationProtection is enabled"). The launcher does both, so that turning protection on and
-off, and destroy's refusals, are tested end to end.
+off, and destroy's refusals, are tested end to end. DescribeStacks
+reports EnableTerminationProtection from the stored setting (moto does that already), so a
+plan after an apply that turned protection on is clean.
+
+The fifth: a stack's AWS::ECR::Repository in moto 5.2.5 gets its name, tag mutability and
+tags, but its ImageScanningConfiguration and EncryptionConfiguration are stored with
+CloudFormation's key names (ScanOnPush, EncryptionType), which moto's ECR reads as unset (scan
+on push off, AES256), and its LifecyclePolicy and RepositoryPolicyText are ignored. AWS
+applies all four. The launcher translates the keys and sets (or, on update, removes) the
+lifecycle policy and the repository policy, so a deployed repository reads back as the
+template says and `little audit` / `little drift` on the emulator report only real changes.
+
+The sixth: moto 5.2.5 stores an AWS::IAM::Role's inline policies (Policies) as the parsed
+document and GetRolePolicy returns its Python repr (single quotes); AWS returns the JSON
+document. The launcher stores them as JSON.
 
 Two more change speed, not behaviour: moto 5.2.5 finds the service of every request by
 listing its own package directory on disk (about 180 stat calls, some 10 ms a request, a third
@@ -36,6 +50,7 @@ error it answers (its cache lives in an object made per error); the launcher lis
 directory once and keeps one table per service. The emulator answers one call at a time, so
 this was time every client waited, alike for every tool the benchmarks compare (a DescribeStacks
 of a missing stack: 32 ms before, under 5 ms after).
+
 Nothing else is changed.
 """
 import os
@@ -124,6 +139,83 @@ def termination_protection_as_aws() -> None:
         original_delete(self, name)
 
     models.CloudFormationBackend.delete_stack = delete_stack
+
+
+def ecr_repositories_from_stacks_as_aws() -> None:
+    import json
+
+    from moto.ecr import models
+
+    def api_shaped(properties, original=None):
+        out = dict(properties)
+        scan = properties.get("ImageScanningConfiguration")
+        if isinstance(scan, dict) and "ScanOnPush" in scan:
+            out["ImageScanningConfiguration"] = {
+                "scanOnPush": str(scan["ScanOnPush"]).lower() == "true"
+            }
+        encryption = properties.get("EncryptionConfiguration")
+        if isinstance(encryption, dict) and "EncryptionType" in encryption:
+            shaped = {"encryptionType": encryption["EncryptionType"]}
+            if encryption.get("KmsKey"):
+                shaped["kmsKey"] = encryption["KmsKey"]
+            current = getattr(original, "encryption_configuration", None) or {}
+            if shaped["encryptionType"] == current.get("encryptionType") and "kmsKey" not in shaped:
+                shaped = current  # the key moto chose at creation: unchanged, not replaced
+            out["EncryptionConfiguration"] = shaped
+        return out
+
+    def text(value):
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def apply_policies(repo, properties, account_id, region_name):
+        backend = models.ecr_backends[account_id][region_name]
+        lifecycle = (properties.get("LifecyclePolicy") or {}).get("LifecyclePolicyText")
+        if lifecycle:
+            backend.put_lifecycle_policy(repo.registry_id, repo.name, text(lifecycle))
+        else:
+            repo.lifecycle_policy = None
+        policy = properties.get("RepositoryPolicyText")
+        if policy:
+            backend.set_repository_policy(repo.registry_id, repo.name, text(policy))
+        else:
+            repo.policy = None
+        return repo
+
+    original_create = models.Repository.create_from_cloudformation_json.__func__
+    original_update = models.Repository.update_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        shaped = dict(cloudformation_json, Properties=api_shaped(properties))
+        repo = original_create(cls, resource_name, shaped, account_id, region_name, **kwargs)
+        return apply_policies(repo, properties, account_id, region_name)
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+               region_name):
+        properties = cloudformation_json["Properties"]
+        shaped = dict(cloudformation_json,
+                      Properties=api_shaped(properties, original_resource))
+        repo = original_update(cls, original_resource, new_resource_name, shaped, account_id,
+                               region_name)
+        return apply_policies(repo, properties, account_id, region_name)
+
+    models.Repository.create_from_cloudformation_json = classmethod(create)
+    models.Repository.update_from_cloudformation_json = classmethod(update)
+
+
+def iam_role_policies_as_json() -> None:
+    import json
+
+    from moto.iam import models
+
+    original = models.Role.put_policy
+
+    def put_policy(self, policy_name, policy_json):
+        if not isinstance(policy_json, str):
+            policy_json = json.dumps(policy_json)
+        original(self, policy_name, policy_json)
+
+    models.Role.put_policy = put_policy
 
 
 def stack_sets_as_aws() -> None:
@@ -278,6 +370,8 @@ def main() -> int:
     change_set_not_found_on_delete()
     stack_sets_as_aws()
     termination_protection_as_aws()
+    ecr_repositories_from_stacks_as_aws()
+    iam_role_policies_as_json()
     work_done_once()
     from moto.server import main as moto_main
 

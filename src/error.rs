@@ -153,7 +153,21 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// Whether an error's text names throttling (AWS's `Throttling`, `TooManyRequestsException`,
+/// `Rate exceeded`, S3's `SlowDown`).
+pub fn is_throttling_text(text: &str) -> bool {
+    ["Throttling", "TooManyRequests", "Rate exceeded", "SlowDown"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
 impl Error {
+    /// Whether AWS refused the call for its rate (after the SDK's own retries): the same call
+    /// may succeed a little later.
+    pub fn is_throttling(&self) -> bool {
+        is_throttling_text(&self.to_string())
+    }
+
     /// What this error means for the run: refused, interrupted, or failed.
     pub fn verdict(&self) -> Verdict {
         match self {

@@ -53,7 +53,9 @@ fn jitter(interval: Duration) -> Duration {
 
 /// Reads with `read` until `done` holds, waiting `poll.first` between reads, growing by half
 /// up to `poll.max`: `Ok` with the value read last once done, `Err` with it at `poll.timeout`.
-/// Each caller words its own timeout error with the last state it saw.
+/// Each caller words its own timeout error with the last state it saw. A read refused for its
+/// rate (throttled even after the SDK's retries) is read again at the next interval, as many
+/// waits at once may well be throttled; any other error ends the wait.
 pub async fn poll_until<T, F, Fut>(
     poll: Poll,
     mut read: F,
@@ -66,13 +68,19 @@ where
     let start = tokio::time::Instant::now();
     let mut interval = poll.first.min(poll.max);
     loop {
-        let value = read().await?;
-        if done(&value) {
-            return Ok(Ok(value));
-        }
+        let value = match read().await {
+            Ok(value) => Some(value),
+            Err(e) if e.is_throttling() && start.elapsed() < poll.timeout => None,
+            Err(e) => return Err(e),
+        };
         let elapsed = start.elapsed();
-        if elapsed >= poll.timeout {
-            return Ok(Err(value));
+        if let Some(value) = value {
+            if done(&value) {
+                return Ok(Ok(value));
+            }
+            if elapsed >= poll.timeout {
+                return Ok(Err(value));
+            }
         }
         tokio::time::sleep(jitter(interval).min(poll.timeout - elapsed)).await;
         interval = interval.mul_f64(1.5).min(poll.max);
@@ -93,5 +101,46 @@ mod tests {
                 "{j:?}"
             );
         }
+    }
+
+    const QUICK: Poll = Poll {
+        first: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+        timeout: Duration::from_secs(5),
+    };
+
+    fn aws(message: &str) -> crate::error::Error {
+        crate::error::Error::Aws {
+            operation: "cloudformation:DescribeStacks".into(),
+            message: message.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_throttled_read_is_read_again_and_other_errors_end_the_wait() {
+        let reads = std::sync::atomic::AtomicU32::new(0);
+        let got = poll_until(
+            QUICK,
+            || async {
+                match reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                    0 => Err(aws("Throttling: Rate exceeded")),
+                    1 => Err(aws("TooManyRequestsException: slow down")),
+                    n => Ok(n),
+                }
+            },
+            |n| *n >= 3,
+        )
+        .await
+        .unwrap();
+        assert_eq!(got, Ok(3));
+
+        let err = poll_until(
+            QUICK,
+            || async { Err::<u32, _>(aws("ValidationError: Stack with id x does not exist")) },
+            |_| true,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("ValidationError"), "{err}");
     }
 }

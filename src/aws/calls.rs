@@ -74,9 +74,7 @@ pub fn is_throttling(status: u16, body: &[u8]) -> bool {
 
 /// Whether an error's text names throttling.
 pub fn is_throttling_message(text: &str) -> bool {
-    ["Throttling", "TooManyRequests", "Rate exceeded", "SlowDown"]
-        .iter()
-        .any(|w| text.contains(w))
+    crate::error::is_throttling_text(text)
 }
 
 /// Records one request; `attempt` counts from 1.

@@ -415,7 +415,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// The most stacks to plan at once (fewer while CloudFormation throttles)
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub concurrency: u16,
     /// Plan a deployed stack whose template means what is rendered but is written differently
     /// (a policy text with other spacing) through a change set, so that the resources it would
@@ -464,7 +464,7 @@ pub struct ApplyArgs {
     pub refresh_templates: bool,
     /// The most stacks to plan and deploy at once (fewer while CloudFormation throttles); a
     /// stack starts as soon as the stacks it depends on are done
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub concurrency: u16,
     /// Stop waiting for a stack after this many minutes, at most 10080 (a week); the
     /// operation goes on
@@ -492,7 +492,7 @@ pub struct DestroyArgs {
     pub disable_termination_protection: bool,
     /// The most stacks to delete at once (fewer while CloudFormation throttles); a stack
     /// starts as soon as the stacks that use it are gone
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub concurrency: u16,
     /// Stop waiting after this many minutes, at most 10080 (a week)
     #[arg(long, default_value_t = 60, value_name = "MINUTES",

@@ -179,7 +179,7 @@ fn exact_plan_help() {
                   --concurrency <CONCURRENCY>
                       The most stacks to plan at once (fewer while CloudFormation throttles)
 
-                      [default: 32]
+                      [default: 64]
 
                   --refresh-templates
                       Plan a deployed stack whose template means what is rendered but is written differently (a

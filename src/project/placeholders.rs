@@ -32,32 +32,24 @@ pub const WORKLOADS_OU: &str = "REPLACE_ME_WORKLOADS_OU";
 /// The OU of the infrastructure accounts (the tooling account's).
 pub const INFRASTRUCTURE_OU: &str = "REPLACE_ME_INFRASTRUCTURE_OU";
 
-/// What replaces `placeholder`, and where it comes from.
+/// What replaces `placeholder`.
 pub fn hint(placeholder: &str) -> &'static str {
     match placeholder {
-        GITHUB_ORG | GITHUB_REPO => {
-            "your GitHub repository (OWNER/NAME): `little init --github-repo OWNER/NAME` \
-             writes it, or replace the placeholder here"
-        }
-        NOTIFY_EMAIL => {
-            "the address that gets the scan notifications: `little init --notify-email \
-             ADDRESS` writes it, or replace the placeholder here"
-        }
+        GITHUB_ORG => "the owner of your GitHub repository (OWNER of OWNER/NAME)",
+        GITHUB_REPO => "the name of your GitHub repository (NAME of OWNER/NAME)",
+        NOTIFY_EMAIL => "the address that gets the scan notifications",
         ORGANIZATION_ID => {
-            "your AWS Organization's id (`o-…`, from `aws organizations \
-             describe-organization`), written here by hand (`little init --org` leaves it for you)"
+            "your AWS Organization's id (`o-…`: `aws organizations describe-organization`)"
         }
         TOOLING_ACCOUNT_ID => {
             "the 12-digit id of the account that administers the StackSets (a delegated \
-             administrator of StackSets), written here by hand (`little init --org` leaves it \
-             for you)"
+             administrator of StackSets)"
         }
         WORKLOADS_OU | INFRASTRUCTURE_OU => {
-            "an OU id of your organisation (`ou-…`, from `aws organizations \
-             list-organizational-units-for-parent`), written here by hand (`little init --org` \
-             leaves it for you)"
+            "an OU id of your organisation (`ou-…`: `aws organizations \
+             list-organizational-units-for-parent`)"
         }
-        _ => "a placeholder: replace it with your value",
+        _ => "your value",
     }
 }
 
@@ -96,7 +88,13 @@ pub fn diagnostics(shown: &Path, text: &str) -> Vec<Diagnostic> {
                 format!("`{word}` is a placeholder left by `little init`"),
             )
             .at(Location::at(shown, line, Some(col)), Some(text))
-            .with_note(format!("replace it with {}", hint(word)))
+            .with_note(match flag(word) {
+                Some(flag) => format!(
+                    "replace it with {}, or scaffold with `little init {flag}`",
+                    hint(word)
+                ),
+                None => format!("replace it with {}", hint(word)),
+            })
         })
         .collect()
 }

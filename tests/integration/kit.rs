@@ -494,7 +494,7 @@ fn init_leaves_placeholders_that_validate_refuses() {
         .stderr_has("  --> stacks/iam/ci.yaml:10:35\n")
         .stderr_has("  --> stacks/iam/ci.yaml:11:13\n")
         .stderr_has("error[placeholder]: `REPLACE_ME_NOTIFY_EMAIL` is a placeholder left by `little init`\n --> stacks/pipelines/scan-notify.yaml:8:19\n")
-        .stderr_has("help: replace it with the address that gets the scan notifications: `little init --notify-email ADDRESS` writes it")
+        .stderr_has("help: replace it with the address that gets the scan notifications, or scaffold with `little init --notify-email ADDRESS`\n")
         .stderr_has("error: 5 errors found");
     p.run_in(&root, &["plan", "--all"])
         .code(1)

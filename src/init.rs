@@ -197,7 +197,7 @@ fn project_yaml(name: &str, options: &InitOptions) -> String {
         } else {
             ""
         },
-        " ".repeat(30usize.saturating_sub(name.len()).max(1)),
+        " ".repeat(31usize.saturating_sub(name.len()).max(1)),
     );
     if options.org {
         text.push_str(&format!(

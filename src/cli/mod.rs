@@ -237,13 +237,18 @@ pub enum Command {
 
     /// Scaffold a project: little.yaml, the bootstrap library, JSON schemas, a CI workflow
     ///
-    /// Writes into DIR (created if missing): little.yaml with placeholder accounts and the
-    /// defaults, this version's bootstrap stacks, templates and policies, the JSON schemas of
-    /// little.yaml and stack configs, and .github/workflows/little-plan.yml (a plan on every
-    /// pull request). Refuses (exit 3), listing them, when any of these files exists, and then
-    /// writes nothing. Needs no project.
+    /// Writes into DIR (created if missing): little.yaml (named after DIR, deploying into the
+    /// account of the credentials it runs with), this version's bootstrap stacks, templates and
+    /// policies, the JSON schemas of little.yaml and stack configs, and
+    /// .github/workflows/little-plan.yml (a plan on every pull request, with a released
+    /// `little` of this version). Every value that belongs to someone else comes from a flag
+    /// or is written as a placeholder (`REPLACE_ME_GITHUB_ORG`, `REPLACE_ME_NOTIFY_EMAIL`, …),
+    /// which `little validate` and every command that loads the project refuse, at its line,
+    /// until it is replaced. The organisation's StackSets are scaffolded only with --org.
+    /// Refuses (exit 3), listing them, when any of these files exists, and then writes
+    /// nothing. Needs no project.
     #[command(
-        after_help = "Examples:\n  little init\n  little init platform && cd platform && little validate --all"
+        after_help = "Examples:\n  little init platform --github-repo acme/platform --notify-email security@acme.example\n  little init platform && cd platform && little validate --all   # names each placeholder left\n  little init platform --org --github-repo acme/platform --notify-email security@acme.example"
     )]
     Init(InitArgs),
 
@@ -291,6 +296,21 @@ pub struct InitArgs {
     /// The project directory, created if missing [default: the current directory]
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// The GitHub repository whose workflows may assume the CI role (on main and in its
+    /// `production` environment) [default: the placeholders REPLACE_ME_GITHUB_ORG and
+    /// REPLACE_ME_GITHUB_REPO]
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub github_repo: Option<String>,
+    /// The address that gets the scan notifications (it confirms the subscription by email)
+    /// [default: the placeholder REPLACE_ME_NOTIFY_EMAIL]
+    #[arg(long, value_name = "ADDRESS")]
+    pub notify_email: Option<String>,
+    /// Also scaffold the organisation's StackSets, administered from a tooling account: the
+    /// audit role `little audit --org` assumes in each member account, and the guardrails
+    /// (scanning, a permissions boundary). Their organisation, account and OU ids are
+    /// placeholders to replace
+    #[arg(long)]
+    pub org: bool,
 }
 
 #[derive(Debug, Args)]

@@ -32,25 +32,28 @@ pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
         (
             RiskKind::Destructive,
             options.allow_destructive,
-            "destructive change",
+            ("destructive change", "destructive changes"),
             "--allow-destructive",
         ),
         (
             RiskKind::Broadening,
             options.allow_broadening,
-            "change that broadens access",
+            ("change that broadens access", "changes that broaden access"),
             "--allow-broadening",
         ),
         (
             RiskKind::Unprotecting,
             options.allow_unprotect,
-            "change that lowers a stack's protection",
+            (
+                "change that lowers a stack's protection",
+                "changes that lower a stack's protection",
+            ),
             "--allow-unprotect",
         ),
     ]
     .into_iter()
     .filter(|(_, allowed, _, _)| !allowed)
-    .filter_map(|(kind, _, what, flag)| {
+    .filter_map(|(kind, _, (one, many), flag)| {
         let ids: Vec<String> = risks
             .iter()
             .filter(|r| r.kind == kind)
@@ -58,9 +61,8 @@ pub fn check_risks(risks: &[&Risk], options: &ApplyOptions) -> Result<()> {
             .collect();
         (!ids.is_empty()).then(|| {
             format!(
-                "{} {what}{} ({}); pass `{flag}` to allow",
-                ids.len(),
-                if ids.len() == 1 { "" } else { "s" },
+                "{} ({}); pass `{flag}` to allow",
+                crate::text::plural(ids.len(), one, many),
                 ids.join(", ")
             )
         })

@@ -512,3 +512,42 @@ async fn new_tags_alone_reach_the_stack_when_no_change_set_carries_them() {
     let tags = aws.stacks.lock().unwrap()["q"].info.tags.clone();
     assert!(tags.contains(&("team".into(), "b".into())), "{tags:?}");
 }
+
+/// The refusal counts its risks in words that agree with the count.
+#[test]
+fn refusals_read_in_the_singular_and_the_plural() {
+    let risk = |kind: RiskKind, id: &str| crate::plan::risk::Risk {
+        kind,
+        logical_id: id.into(),
+        resource_type: "AWS::IAM::Role".into(),
+        reason: String::new(),
+        added: Vec::new(),
+        removed: Vec::new(),
+        holds: None,
+    };
+    let refusal = |risks: &[crate::plan::risk::Risk]| {
+        let refs: Vec<_> = risks.iter().collect();
+        match super::options::check_risks(&refs, &options(true)) {
+            Err(Error::Refused(text)) => text,
+            other => panic!("not refused: {other:?}"),
+        }
+    };
+    assert_eq!(
+        refusal(&[risk(RiskKind::Broadening, "Role")]),
+        "1 change that broadens access (`Role`); pass `--allow-broadening` to allow"
+    );
+    let many: Vec<_> = (0..15)
+        .map(|i| risk(RiskKind::Broadening, &format!("R{i}")))
+        .collect();
+    assert!(refusal(&many).starts_with("15 changes that broaden access (`R0`, "));
+    let two = [
+        risk(RiskKind::Destructive, "A"),
+        risk(RiskKind::Destructive, "B"),
+        risk(RiskKind::Unprotecting, "TerminationProtection"),
+    ];
+    assert_eq!(
+        refusal(&two),
+        "2 destructive changes (`A`, `B`); pass `--allow-destructive` to allow; 1 change that \
+         lowers a stack's protection (`TerminationProtection`); pass `--allow-unprotect` to allow"
+    );
+}

@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use super::config::{parse_yaml, ProjectFile, StackFile};
 use super::files::{ProjectFiles, ReadError};
 use super::{
-    absolute, audit, bad_region, find_stack_outputs, legacy, normalize, stackset, ConfigFormat,
-    Graph, Project, Stack, StackKind, CAPABILITIES, PROJECT_FILE,
+    absolute, audit, bad_region, find_stack_outputs, legacy, normalize, placeholders, stackset,
+    ConfigFormat, Graph, Project, Stack, StackKind, CAPABILITIES, PROJECT_FILE,
 };
 use crate::aws::connect::Account;
 use crate::aws::names::{is_account_id, is_region, is_role_arn, is_stack_name};
@@ -52,6 +52,7 @@ impl Project {
                 })
             }
         };
+        diags.extend(placeholders::diagnostics(&shown, &text));
         project.file = parse_yaml(&shown, &text).map_err(Error::from)?;
         project.name = project.file.name.clone().unwrap_or_else(|| {
             project
@@ -91,7 +92,13 @@ impl Project {
         project.build_graph(&mut diags);
 
         if diags.iter().any(Diagnostic::is_error) {
-            return Err(Error::Invalid(diags));
+            // A placeholder left by `little init` explains the errors its value causes (an
+            // account id that is no id, an OU id that is none): the placeholders alone are
+            // reported, to be replaced first.
+            let (left, others): (Vec<_>, Vec<_>) = diags
+                .into_iter()
+                .partition(|d| d.code == placeholders::CODE);
+            return Err(Error::Invalid(if left.is_empty() { others } else { left }));
         }
         Ok(project)
     }
@@ -257,6 +264,10 @@ impl Project {
             Ok(None) | Err(ReadError::Io(_)) => read(&self.root.join(rel))
                 .map_err(|e| vec![Diagnostic::error("read", e.to_string()).in_file(&shown)])?,
         };
+        let left = placeholders::diagnostics(&shown, &text);
+        if !left.is_empty() {
+            return Err(left);
+        }
         let is_json = rel.extension().is_some_and(|e| e == "json");
         let (raw, format) = if is_json {
             (legacy::parse(&shown, &text), ConfigFormat::StackParams)

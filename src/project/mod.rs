@@ -10,6 +10,7 @@ pub mod files;
 pub mod graph;
 pub mod legacy;
 mod load;
+pub mod placeholders;
 pub mod stackset;
 
 use std::path::{Path, PathBuf};

@@ -233,12 +233,22 @@ impl Session {
 
     /// Refuses a template that minijinja cannot compile without panicking (see
     /// [`source::bad_import_names`]): each problem is recorded at its line, and the load fails.
+    /// A placeholder left by `little init` is refused the same way, each at its place.
     fn checked(&self, rel: &Path, text: &str) -> Result<(), TplError> {
+        let shown = (self.shown)(rel);
+        let left = crate::project::placeholders::diagnostics(&shown, text);
+        if let Some(first) = left.first() {
+            let message = first.message.clone();
+            self.policy_problems
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(left);
+            return Err(TplError::new(ErrorKind::InvalidOperation, message));
+        }
         let bad = source::bad_import_names(text);
         if bad.is_empty() {
             return Ok(());
         }
-        let shown = (self.shown)(rel);
         let message = |name: &str| {
             format!("`import` needs a name to import as, such as `as m`; `{name}` is not one")
         };

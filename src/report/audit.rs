@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{table, write_json, Style};
 use crate::audit::model::{AuditReport, Finding, Severity};
 use crate::error::{Error, Result};
+use crate::text::plural;
 
 fn paint(style: Style, s: Severity) -> String {
     match s {
@@ -31,16 +32,16 @@ pub fn summary(report: &AuditReport) -> String {
         .join(", ");
     let n = report.findings.len();
     format!(
-        "{n} finding{}{} in {} repositories, {} images, {} stacks{}",
-        if n == 1 { "" } else { "s" },
+        "{}{} in {}, {}, {}{}",
+        plural(n, "finding", "findings"),
         if by.is_empty() {
             String::new()
         } else {
             format!(" ({by})")
         },
-        report.checked.repositories,
-        report.checked.images,
-        report.checked.stacks,
+        plural(report.checked.repositories, "repository", "repositories"),
+        plural(report.checked.images, "image", "images"),
+        plural(report.checked.stacks, "stack", "stacks"),
         match report.accounts.len() {
             0 | 1 => String::new(),
             n => format!(", {n} accounts"),

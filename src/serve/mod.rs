@@ -26,6 +26,7 @@ use crate::audit::run::{audit_outcome, AuditOptions, AuditOutcome};
 use crate::aws::connect::Connect;
 use crate::error::{Error, Result};
 use crate::project::Project;
+use crate::text::plural;
 use crate::time::{now, rfc3339_utc};
 use configs::ConfigStore;
 use scan::ConfigScan;
@@ -488,12 +489,12 @@ pub async fn run_once(
         Ok(outcome) if outcome.report.errors.is_empty() => {
             let report = &outcome.report;
             log(&format!(
-                "audit run {run}: {} repositories, {} images, {} stacks checked; {} findings; {} configurations scanned; {duration:.1} s",
-                report.checked.repositories,
-                report.checked.images,
-                report.checked.stacks,
-                report.findings.len(),
-                configs.len(),
+                "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
+                plural(report.checked.repositories, "repository", "repositories"),
+                plural(report.checked.images, "image", "images"),
+                plural(report.checked.stacks, "stack", "stacks"),
+                plural(report.findings.len(), "finding", "findings"),
+                plural(configs.len(), "configuration", "configurations"),
             ));
             // The pages are built here, once, not per request.
             let built =

@@ -17,6 +17,7 @@ mod docs;
 mod drift;
 mod ecr_audit;
 mod exact;
+mod getting_started;
 mod identity;
 mod k8s;
 mod kit;

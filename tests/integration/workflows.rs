@@ -1,6 +1,8 @@
-//! The example GitHub Actions workflows in examples/github-actions/: actionlint (installed by
+//! The example GitHub Actions workflows in examples/github-actions/ and this repository's
+//! release workflow (.github/workflows/release.yml): actionlint (installed by
 //! `scripts/emulator install-test-tools`; without Node.js, outside CI, skipped with a notice)
-//! finds no problem in them; each has least-privilege
+//! finds no problem in them; the release builds every target and checksums every archive; each
+//! has least-privilege
 //! `permissions` and versioned actions; every `little` command they run uses only subcommands
 //! and flags that the built binary's `--help` lists; and plan.yml's comment script, run with
 //! Node.js against a fake GitHub API, updates its one comment instead of adding another.
@@ -225,6 +227,19 @@ fn workflows() -> Vec<PathBuf> {
     files
 }
 
+/// This repository's own workflows (`.github/workflows/`: the release).
+fn own_workflows() -> Vec<PathBuf> {
+    let dir = repo().join(".github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no workflows in {}", dir.display());
+    files
+}
+
 fn parse(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -260,6 +275,7 @@ fn actionlint_finds_no_problem_in_the_example_workflows() {
     };
     let out = Command::new(actionlint)
         .args(workflows())
+        .args(own_workflows())
         .current_dir(repo())
         .output()
         .expect("run actionlint");
@@ -363,6 +379,88 @@ fn workflows_grant_least_privilege_and_version_their_actions() {
             );
         }
     }
+}
+
+/// The release: on a version tag only, four targets, each archive with its SHA-256, the
+/// release's assets written by the one job that may, the image pushed by the one job that
+/// may; versioned actions and a timeout on every job.
+#[test]
+fn the_release_builds_every_target_and_checksums_every_archive() {
+    let path = repo().join(".github/workflows/release.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let workflow = parse(&path);
+    assert_eq!(
+        workflow["on"]["push"]["tags"][0].as_str(),
+        Some("v*"),
+        "release.yml runs on version tags"
+    );
+    assert!(workflow["on"].get("pull_request").is_none());
+    let top = workflow["permissions"].as_mapping().unwrap();
+    assert_eq!(top.len(), 1);
+    assert_eq!(workflow["permissions"]["contents"].as_str(), Some("read"));
+    let jobs = workflow["jobs"].as_mapping().unwrap();
+    for (job, spec) in jobs {
+        assert!(
+            spec.get("timeout-minutes").is_some(),
+            "job {job:?}: no timeout"
+        );
+        let writes: Vec<String> = spec["permissions"]
+            .as_mapping()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.as_str() == Some("write"))
+                    .map(|(k, _)| k.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expected: &[&str] = match job.as_str() {
+            Some("release") => &["contents"],
+            Some("image") => &["packages"],
+            _ => &[],
+        };
+        assert_eq!(writes, expected, "job {job:?} writes");
+    }
+    let targets: Vec<&str> = workflow["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "x86_64-unknown-linux-musl",
+            "aarch64-unknown-linux-musl",
+            "aarch64-apple-darwin",
+            "x86_64-apple-darwin"
+        ]
+    );
+    for (job, step) in steps(&workflow) {
+        if let Some(uses) = step["uses"].as_str() {
+            let version = uses.rsplit_once('@').map(|(_, v)| v).unwrap_or_default();
+            assert!(
+                version.starts_with('v') || version.len() == 40,
+                "job {job}: `{uses}` names no version"
+            );
+        }
+    }
+    for needed in [
+        "cargo build --release --locked --bin little",
+        "shasum -a 256 \"$NAME.tar.gz\" > \"$NAME.tar.gz.sha256\"",
+        "sha256sum --check --strict",
+        "gh release create",
+        "docker/build-push-action@",
+        "push: true",
+    ] {
+        assert!(text.contains(needed), "release.yml: no `{needed}`");
+    }
+    // The archives are the ones the scaffolded workflows and the README download.
+    let plan = std::fs::read_to_string(repo().join("examples/github-actions/plan.yml")).unwrap();
+    assert!(plan.contains("name=\"little-$LITTLE_VERSION-$target\""));
+    assert!(text.contains("NAME: little-${{ needs.version.outputs.version }}-${{ matrix.target }}"));
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(readme.contains("/releases/download/v$v/little-$v-$t.tar.gz"));
+    assert!(readme.contains("shasum -a 256 -c"));
 }
 
 #[test]

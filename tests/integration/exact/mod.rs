@@ -169,7 +169,7 @@ pub fn unindent(text: &str) -> String {
 }
 
 /// The token rules of the module doc: timestamps, clock times and durations.
-fn tokens(text: &str) -> String {
+pub fn tokens(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {

@@ -197,6 +197,7 @@ fn selected(command: &Command) -> Option<(Vec<String>, bool)> {
         // With no stack, whoami shows the project's default target.
         Command::Whoami(a) if !a.selection.stacks.is_empty() || a.selection.all => of(&a.selection),
         Command::Destroy(a) => Some((a.stacks.clone(), a.all)),
+        Command::Adopt(a) => Some((a.stacks.clone(), false)),
         Command::Status(a) => Some((a.stacks.clone(), a.stacks.is_empty())),
         Command::Events(a) => Some((vec![a.stack.clone()], false)),
         Command::Outputs(a) => Some((vec![a.stack.clone()], false)),
@@ -211,6 +212,7 @@ fn guarded(command: &Command) -> bool {
         command,
         Command::Plan(_)
             | Command::Apply(_)
+            | Command::Adopt(_)
             | Command::Destroy(_)
             | Command::Status(_)
             | Command::Drift(_)

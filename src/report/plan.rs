@@ -396,6 +396,19 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style, layout
     for r in &s.risks {
         risk_text(out, r, style, layout);
     }
+    for a in &s.adoptable {
+        headed(
+            out,
+            2,
+            "exists:",
+            &style.yellow("exists:"),
+            &format!(
+                "{} ({}): adopt it with `little adopt {}` (creating it would fail)",
+                a.summary, a.logical_id, s.stack
+            ),
+            layout,
+        );
+    }
     if let Some(set) = &s.stack_set {
         stack_set_text(out, set, style, layout);
     }

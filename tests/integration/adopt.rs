@@ -1,0 +1,193 @@
+//! `little adopt` (and what `plan` and `apply` say of resources that exist already) against the
+//! emulator: repositories with images and a role made through the ECR and IAM APIs are imported
+//! into a new stack with nothing recreated (the images stay), a property that differed is
+//! changed by the update after the import, and the next plan is clean; a stack destroyed with
+//! its repositories retained is adopted again; a resource that does not exist and a type that
+//! cannot be imported are errors naming them.
+
+use aws_sdk_ecr::types::ImageTagMutability;
+use tokio::runtime::Runtime;
+
+use crate::audit::put_test_image;
+use crate::cfn::emulator_config;
+use crate::harness::{Emulator, TestProject};
+
+pub const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// A repository that exists (`team-a/api`, IMMUTABLE here, MUTABLE live), one that does not
+/// (`team-a/new`) and a role that exists (`app-role`).
+const TEMPLATE: &str = r#"{
+  "Resources": {
+    "ApiRepo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain",
+      "Properties": {"RepositoryName": "team-a/api", "ImageTagMutability": "IMMUTABLE"}},
+    "NewRepo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain",
+      "Properties": {"RepositoryName": "team-a/new", "ImageTagMutability": "IMMUTABLE"}},
+    "AppRole": {"Type": "AWS::IAM::Role",
+      "Properties": {"RoleName": "app-role", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}
+  },
+  "Outputs": {"ApiArn": {"Value": {"Fn::GetAtt": ["ApiRepo", "Arn"]}}}
+}
+"#;
+
+fn repository(rt: &Runtime, ecr: &aws_sdk_ecr::Client, name: &str, mutability: ImageTagMutability) {
+    rt.block_on(
+        ecr.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(mutability)
+            .send(),
+    )
+    .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+}
+
+pub fn images(rt: &Runtime, ecr: &aws_sdk_ecr::Client, name: &str) -> usize {
+    rt.block_on(ecr.describe_images().repository_name(name).send())
+        .unwrap_or_else(|e| panic!("describe images of {name}: {e:?}"))
+        .image_details()
+        .len()
+}
+
+pub fn mutability(rt: &Runtime, ecr: &aws_sdk_ecr::Client, name: &str) -> String {
+    rt.block_on(ecr.describe_repositories().repository_names(name).send())
+        .unwrap()
+        .repositories()[0]
+        .image_tag_mutability()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// The logical ids of a stack's resources.
+pub fn stack_resources(rt: &Runtime, emulator: &Emulator, stack: &str) -> Vec<String> {
+    let cfn = aws_sdk_cloudformation::Client::new(&emulator_config(rt, emulator));
+    let mut ids: Vec<String> = rt
+        .block_on(cfn.list_stack_resources().stack_name(stack).send())
+        .unwrap()
+        .stack_resource_summaries()
+        .iter()
+        .map(|r| r.logical_resource_id().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn existing_resources_are_flagged_refused_by_apply_and_adopted_with_their_images() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    repository(&rt, &ecr, "team-a/api", ImageTagMutability::Mutable);
+    put_test_image(&rt, &ecr, "team-a/api", "v1");
+    put_test_image(&rt, &ecr, "team-a/api", "latest"); // the same image, a second tag
+    rt.block_on(
+        iam.create_role()
+            .role_name("app-role")
+            .assume_role_policy_document(TRUST)
+            .send(),
+    )
+    .unwrap();
+
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("app.json.njk", TEMPLATE);
+    p.stack(
+        "app",
+        "app.json.njk",
+        "capabilities: [CAPABILITY_NAMED_IAM]\n",
+    );
+
+    // plan flags what exists; apply refuses with the way out.
+    p.run(&["plan", "app"])
+        .success()
+        .stdout_has("repository `team-a/api` exists with 1 image (ApiRepo): adopt it with `little adopt app`")
+        .stdout_has("role `app-role` exists (AppRole)");
+    p.run(&["apply", "app", "--yes"]).code(3).stderr_has(
+        "repository `team-a/api` exists with 1 image: adopt it with `little adopt app`",
+    );
+    assert_eq!(images(&rt, &ecr, "team-a/api"), 1);
+
+    // Asked by name: a resource that does not exist, one that is not in the template.
+    p.run(&["adopt", "app", "--resource", "NewRepo", "--yes"])
+        .code(1)
+        .stderr_has("`NewRepo` (AWS::ECR::Repository): repository `team-a/new` does not exist");
+    p.run(&["adopt", "app", "--resource", "Nope", "--yes"])
+        .code(1)
+        .stderr_has("`Nope` is not a resource of its template");
+    // Without a terminal and without --yes: refused, nothing imported.
+    p.run(&["adopt", "app"]).code(3);
+
+    let adopted = p.run(&["adopt", "app", "--yes"]);
+    adopted
+        .success()
+        .stderr_has(
+            "adopt   ApiRepo (AWS::ECR::Repository): repository `team-a/api` exists with 1 image",
+        )
+        .stderr_has("~ /ImageTagMutability: MUTABLE -> IMMUTABLE")
+        .stderr_has("adopt   AppRole (AWS::IAM::Role): role `app-role` exists")
+        .stderr_has(
+            "create  NewRepo (AWS::ECR::Repository): repository `team-a/new` does not exist",
+        );
+    // The update after the import shows the change of the property that differed.
+    assert!(
+        adopted.stderr.contains("ApiRepo") && adopted.stderr.contains("ImageTagMutability"),
+        "the plan of the update shows the change:\n{}",
+        adopted.stderr
+    );
+    assert_eq!(images(&rt, &ecr, "team-a/api"), 1, "no image lost");
+    assert_eq!(mutability(&rt, &ecr, "team-a/api"), "IMMUTABLE");
+    assert_eq!(mutability(&rt, &ecr, "team-a/new"), "IMMUTABLE");
+    assert_eq!(
+        stack_resources(&rt, &emulator, "app"),
+        vec!["ApiRepo", "AppRole", "NewRepo"]
+    );
+    p.run(&["plan", "app", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_destroyed_stack_with_retained_repositories_is_adopted_again() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template(
+        "repos.json.njk",
+        r#"{"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain",
+           "Properties": {"RepositoryName": "kept/repo", "ImageTagMutability": "IMMUTABLE"}}}}"#,
+    );
+    p.stack("repos", "repos.json.njk", "");
+    p.run(&["apply", "repos", "--yes"]).success();
+    put_test_image(&rt, &ecr, "kept/repo", "v1");
+    p.run(&["destroy", "repos", "--yes"]).success();
+    assert_eq!(images(&rt, &ecr, "kept/repo"), 1, "retained");
+
+    p.run(&["plan", "repos"]).success().stdout_has(
+        "repository `kept/repo` exists with 1 image (Repo): adopt it with `little adopt repos`",
+    );
+    p.run(&["apply", "repos", "--yes"])
+        .code(3)
+        .stderr_has("adopt it with `little adopt repos`");
+    p.run(&["adopt", "repos", "--yes"]).success();
+    assert_eq!(images(&rt, &ecr, "kept/repo"), 1, "nothing deleted");
+    assert_eq!(stack_resources(&rt, &emulator, "repos"), vec!["Repo"]);
+    p.run(&["plan", "repos", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_type_that_cannot_be_imported_and_nothing_to_adopt_are_errors_naming_the_resource() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template(
+        "reg.json.njk",
+        r#"{"Resources": {
+             "Registry": {"Type": "AWS::ECR::RegistryPolicy", "Properties": {"PolicyText": {"Version": "2012-10-17", "Statement": []}}},
+             "Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain", "Properties": {"RepositoryName": "not/there"}}}}"#,
+    );
+    p.stack("reg", "reg.json.njk", "");
+    p.run(&["adopt", "reg", "--resource", "Registry", "--yes"])
+        .code(1)
+        .stderr_has("`Registry` (AWS::ECR::RegistryPolicy) cannot be adopted")
+        .stderr_has("AWS::ECR::RegistryPolicy is not one of them");
+    p.run(&["adopt", "reg", "--yes"])
+        .code(1)
+        .stderr_has("nothing to adopt")
+        .stderr_has("`Repo`: repository `not/there` does not exist");
+}

@@ -126,12 +126,13 @@ fn existing_resources_are_flagged_refused_by_apply_and_adopted_with_their_images
         .stderr_has(
             "create  NewRepo (AWS::ECR::Repository): repository `team-a/new` does not exist",
         );
-    // The update after the import shows the change of the property that differed.
-    assert!(
-        adopted.stderr.contains("ApiRepo") && adopted.stderr.contains("ImageTagMutability"),
-        "the plan of the update shows the change:\n{}",
-        adopted.stderr
-    );
+    // The plan of the update after the import shows the change of the property that differed.
+    adopted
+        .stdout_has("Modify  ApiRepo  AWS::ECR::Repository")
+        .stdout_has("~ Properties.ImageTagMutability")
+        .stdout_has("-\"MUTABLE\"")
+        .stdout_has("+\"IMMUTABLE\"")
+        .stdout_has("Add     NewRepo  AWS::ECR::Repository");
     assert_eq!(images(&rt, &ecr, "team-a/api"), 1, "no image lost");
     assert_eq!(mutability(&rt, &ecr, "team-a/api"), "IMMUTABLE");
     assert_eq!(mutability(&rt, &ecr, "team-a/new"), "IMMUTABLE");

@@ -400,11 +400,12 @@ def import_change_sets() -> None:
             stack.parameters = change_set.parameters
         resource_map = stack.resource_map
         resource_map._template = stack.template_dict
+        resource_map._resource_json_map = stack.template_dict["Resources"]
         resource_map.input_parameters = stack.parameters
         resource_map.load()
-        resource_map._resource_json_map = stack.template_dict["Resources"]
         for logical, obj in change_set.imports.items():
             obj.logical_resource_id = logical
+            obj.cf_resource_type = stack.template_dict["Resources"][logical]["Type"]
             resource_map._parsed_resources[logical] = obj
         stack.output_map = stack._create_output_map()
         stack._add_stack_event("IMPORT_COMPLETE")

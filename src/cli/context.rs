@@ -108,14 +108,18 @@ impl Context {
             .clone()
     }
 
+    /// `--region`, else little.yaml's default region (else the AWS profile's, when `None`).
+    pub fn default_region(&self, project: &Project) -> Option<String> {
+        self.aws
+            .region
+            .clone()
+            .or_else(|| project.file.defaults.region.clone())
+    }
+
     /// How templates are rendered: accounts resolved through the run's AWS settings, in
     /// `--region` or little.yaml's default region.
     pub fn render_options(&self, project: &Project) -> RenderOptions {
-        let region = self
-            .aws
-            .region
-            .clone()
-            .or_else(|| project.file.defaults.region.clone());
+        let region = self.default_region(project);
         RenderOptions {
             outputs: Default::default(),
             resolve_account: Some(account_resolver(self.aws.clone(), region)),

@@ -1,4 +1,5 @@
-//! The arguments of the commands that change stacks: `apply`, `adopt` and `destroy` (the
+//! The arguments of the commands that change stacks: `apply`, `adopt` (and `discover`, which
+//! writes configs for it) and `destroy` (the
 //! clap definitions only; each command reads them in its `cli/commands/<name>.rs`).
 
 use std::path::PathBuf;
@@ -72,6 +73,17 @@ pub struct AdoptArgs {
     #[arg(long, default_value_t = 60, value_name = "MINUTES",
           value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES))]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Write the stack configs into this directory (created if needed) instead of stdout;
+    /// an existing file is not overwritten
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The stack names start with this: `<NAME>-repositories`, `<NAME>-roles`
+    #[arg(long, value_name = "NAME", default_value = "discovered")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

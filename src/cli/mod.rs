@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use deploy_args::{AdoptArgs, ApplyArgs, DestroyArgs};
+pub use deploy_args::{AdoptArgs, ApplyArgs, DestroyArgs, DiscoverArgs};
 
 /// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
 ///
@@ -149,6 +149,22 @@ pub enum Command {
         after_help = "Examples:\n  little adopt ecr-repositories\n  little adopt ecr-repositories --resource TeamAApiRepo --yes"
     )]
     Adopt(AdoptArgs),
+
+    /// Write stack configs for the ECR repositories and IAM roles no stack manages
+    ///
+    /// Lists the ECR repositories (with their lifecycle and repository policies) and the IAM
+    /// roles of the account and region (--region, else little.yaml's default) that no
+    /// CloudFormation stack holds (ListStacks, ListStackResources; roles AWS owns are left
+    /// out), and writes stack configs that reproduce them: `<NAME>-repositories` for
+    /// templates/ecr/repositories.json.njk, `<NAME>-roles` for templates/iam/roles.json.njk.
+    /// Put them under stacks/ and run `little adopt` to take the resources over. Where the
+    /// repositories template's safety defaults (immutable tags, scan on push, a lifecycle
+    /// policy) differ from a repository, the config's header says so and the adopt plan
+    /// shows the change.
+    #[command(
+        after_help = "Examples:\n  little discover\n  little discover --region eu-west-1 --output stacks/legacy --name legacy"
+    )]
+    Discover(DiscoverArgs),
 
     /// Delete stacks, dependents first, after showing what is deleted and what retained
     ///

@@ -316,7 +316,8 @@ fn choose(
 }
 
 /// The IMPORT change set's template: the deployed template (a new stack: the rendered one's
-/// parameters, mappings and conditions, no outputs) plus each adopted resource as it is live
+/// parameters, mappings and conditions, and the outputs of what it imports) plus each adopted
+/// resource as it is live
 /// (its differences from the template undone), with `DeletionPolicy: Retain` when the template
 /// sets none, and without `DependsOn` on resources the import does not hold.
 pub fn import_template(
@@ -393,6 +394,31 @@ pub fn import_template(
         }
         if let Some(resources) = template["Resources"].as_object_mut() {
             resources.insert(e.logical_id.clone(), resource);
+        }
+    }
+    // A new stack gets the outputs of what it imports at once: an update that would change
+    // only outputs afterwards is one CloudFormation may have nothing to execute for.
+    if old.is_none() {
+        let absent: Vec<String> = rendered["Resources"]
+            .as_object()
+            .map(|r| {
+                r.keys()
+                    .filter(|k| template["Resources"].get(k.as_str()).is_none())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let outputs: Map<String, Value> = rendered["Outputs"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| !absent.iter().any(|a| refers_to(v, a)))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !outputs.is_empty() {
+            template["Outputs"] = Value::Object(outputs);
         }
     }
     Ok(template)
@@ -573,5 +599,167 @@ fn shown(s: &str) -> &str {
         "(none)"
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn existing(id: &str, differences: Vec<PropertyDifference>) -> Found {
+        Found::Exists(Existing {
+            logical_id: id.into(),
+            resource_type: "AWS::ECR::Repository".into(),
+            name: "team-a/api".into(),
+            identifier: ("RepositoryName".into(), "team-a/api".into()),
+            summary: "repository `team-a/api` exists with 3 images".into(),
+            differences,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn difference(path: &str, expected: &str, actual: &str) -> PropertyDifference {
+        PropertyDifference {
+            path: path.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+            kind: "NOT_EQUAL".into(),
+        }
+    }
+
+    fn rendered() -> Value {
+        json!({
+            "Parameters": {"Ci": {"Type": "String"}},
+            "Resources": {
+                "Repo": {"Type": "AWS::ECR::Repository", "DependsOn": ["Provider"],
+                         "Properties": {"RepositoryName": "team-a/api", "ImageTagMutability": "IMMUTABLE",
+                                        "LifecyclePolicy": {"LifecyclePolicyText": "{}"},
+                                        "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}},
+                "Provider": {"Type": "AWS::IAM::OIDCProvider", "Properties": {}}
+            },
+            "Outputs": {
+                "RepoArn": {"Value": {"Fn::GetAtt": ["Repo", "Arn"]}},
+                "ProviderArn": {"Value": {"Ref": "Provider"}}
+            }
+        })
+    }
+
+    #[test]
+    fn a_new_stack_imports_its_resources_as_they_are_live_and_retained() {
+        let adoption = StackAdoption {
+            stack: "app".into(),
+            found: vec![existing(
+                "Repo",
+                vec![
+                    difference("/ImageTagMutability", "IMMUTABLE", "MUTABLE"),
+                    difference("/LifecyclePolicy/LifecyclePolicyText", "{}", ""),
+                    difference("/Tags/0", "{\"Key\":\"a\",\"Value\":\"1\"}", ""),
+                ],
+            )],
+            deployed: false,
+        };
+        let t = import_template(&rendered(), None, &adoption).unwrap();
+        let repo = &t["Resources"]["Repo"];
+        assert_eq!(repo["DeletionPolicy"], "Retain");
+        assert_eq!(repo["Properties"]["ImageTagMutability"], "MUTABLE");
+        assert!(
+            repo["Properties"].get("LifecyclePolicy").is_none(),
+            "{repo}"
+        );
+        assert_eq!(
+            repo["Properties"]["Tags"],
+            json!([{"Key": "b", "Value": "2"}])
+        );
+        assert!(
+            repo.get("DependsOn").is_none(),
+            "the provider is not imported: {repo}"
+        );
+        assert!(t["Resources"].get("Provider").is_none());
+        assert_eq!(t["Parameters"], json!({"Ci": {"Type": "String"}}));
+        assert_eq!(
+            t["Outputs"],
+            json!({"RepoArn": {"Value": {"Fn::GetAtt": ["Repo", "Arn"]}}}),
+            "only the outputs of what is imported"
+        );
+    }
+
+    #[test]
+    fn a_deployed_stack_keeps_its_template_and_gains_the_imports() {
+        let old = json!({"Resources": {"Provider": {"Type": "AWS::IAM::OIDCProvider", "Properties": {}}},
+                         "Outputs": {"ProviderArn": {"Value": {"Ref": "Provider"}}}});
+        let mut rendered = rendered();
+        rendered["Resources"]["Repo"]["DeletionPolicy"] = json!("Delete");
+        let adoption = StackAdoption {
+            stack: "app".into(),
+            found: vec![existing("Repo", Vec::new())],
+            deployed: true,
+        };
+        let t = import_template(&rendered, Some(&old), &adoption).unwrap();
+        assert_eq!(t["Outputs"], old["Outputs"]);
+        assert_eq!(t["Resources"]["Provider"], old["Resources"]["Provider"]);
+        assert_eq!(
+            t["Resources"]["Repo"]["DeletionPolicy"], "Delete",
+            "the template's own"
+        );
+        assert_eq!(t["Resources"]["Repo"]["DependsOn"], json!(["Provider"]));
+    }
+
+    #[test]
+    fn an_import_that_refers_to_a_resource_it_lacks_names_both() {
+        let mut rendered = rendered();
+        rendered["Resources"]["Repo"]["Properties"]["RepositoryPolicyText"] =
+            json!({"Principal": {"Fn::GetAtt": ["Provider", "Arn"]}});
+        let adoption = StackAdoption {
+            stack: "app".into(),
+            found: vec![existing("Repo", Vec::new())],
+            deployed: false,
+        };
+        let err = import_template(&rendered, None, &adoption)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`Repo`") && err.contains("`Provider`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn asked_resources_must_exist_and_be_importable() {
+        let template = rendered();
+        let added = vec!["Repo".to_owned(), "Provider".to_owned()];
+        let mut found = vec![
+            Found::Missing {
+                logical_id: "Repo".into(),
+                resource_type: "AWS::ECR::Repository".into(),
+                name: "team-a/api".into(),
+                noun: "repository",
+            },
+            Found::Unmatched {
+                logical_id: "Provider".into(),
+                resource_type: "AWS::IAM::OIDCProvider".into(),
+                reason: "not one of them".into(),
+            },
+        ];
+        let wanted = vec!["Repo".to_owned(), "Provider".to_owned(), "Nope".to_owned()];
+        let err = choose("app", &template, &added, &mut found, &wanted)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`Nope` is not a resource of its template"),
+            "{err}"
+        );
+        assert!(
+            err.contains("repository `team-a/api` does not exist"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`Provider` (AWS::IAM::OIDCProvider) cannot be adopted"),
+            "{err}"
+        );
+        let err = choose("app", &template, &added, &mut found, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nothing to adopt"), "{err}");
     }
 }

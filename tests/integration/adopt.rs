@@ -10,7 +10,7 @@ use tokio::runtime::Runtime;
 
 use crate::audit::put_test_image;
 use crate::cfn::emulator_config;
-use crate::harness::{Emulator, TestProject};
+use crate::harness::{repo, Emulator, TestProject};
 
 pub const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
@@ -191,4 +191,105 @@ fn a_type_that_cannot_be_imported_and_nothing_to_adopt_are_errors_naming_the_res
         .code(1)
         .stderr_has("nothing to adopt")
         .stderr_has("`Repo`: repository `not/there` does not exist");
+}
+
+const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"description":"keep 5 untagged","selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+const PULL: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+
+#[test]
+fn discover_writes_configs_that_validate_and_that_adopt_takes_over() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let p = TestProject::new().with_emulator(&emulator);
+    for t in [
+        "templates/ecr/repositories.json.njk",
+        "templates/iam/roles.json.njk",
+        "templates/lib/macros.njk",
+    ] {
+        p.file(t, &std::fs::read_to_string(repo().join(t)).unwrap());
+    }
+    // A repository a stack manages: not discovered.
+    p.template(
+        "managed.json.njk",
+        r#"{"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain",
+           "Properties": {"RepositoryName": "managed/one", "ImageTagMutability": "IMMUTABLE"}}}}"#,
+    );
+    p.stack("managed", "managed.json.njk", "");
+    p.run(&["apply", "managed", "--yes"]).success();
+    // Made by hand: a mutable repository with an image and both policies, and a role.
+    repository(&rt, &ecr, "legacy/api", ImageTagMutability::Mutable);
+    rt.block_on(async {
+        ecr.put_lifecycle_policy()
+            .repository_name("legacy/api")
+            .lifecycle_policy_text(LIFECYCLE)
+            .send()
+            .await
+            .unwrap();
+        ecr.set_repository_policy()
+            .repository_name("legacy/api")
+            .policy_text(PULL)
+            .send()
+            .await
+            .unwrap();
+        iam.create_role()
+            .role_name("legacy-app")
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .unwrap();
+    });
+    put_test_image(&rt, &ecr, "legacy/api", "v1");
+
+    let discovered = p.run(&["discover", "--output", "stacks/legacy", "--name", "legacy"]);
+    discovered
+        .success()
+        .stderr_has("found 1 repository and 1 role that no stack manages in us-east-1 (1 managed by stacks)")
+        .stdout_has("legacy-repositories.yaml (stack `legacy-repositories`)")
+        .stdout_has("legacy-roles.yaml (stack `legacy-roles`)");
+    let text =
+        std::fs::read_to_string(p.path().join("stacks/legacy/legacy-repositories.yaml")).unwrap();
+    assert!(text.contains("legacy/api: tags are MUTABLE"), "{text}");
+    assert!(!text.contains("managed/one"), "{text}");
+    // Written again into the same place: nothing is overwritten.
+    p.run(&["discover", "--output", "stacks/legacy", "--name", "legacy"])
+        .code(1)
+        .stderr_has("legacy-repositories.yaml");
+    p.run(&["validate", "legacy-repositories", "legacy-roles"])
+        .success();
+    p.run(&["plan", "legacy-repositories"])
+        .success()
+        .stdout_has("repository `legacy/api` exists with 1 image (RepoLegacyApi)");
+
+    let adopted = p.run(&["adopt", "legacy-repositories", "legacy-roles", "--yes"]);
+    adopted
+        .success()
+        .stderr_has("adopt   RepoLegacyApi (AWS::ECR::Repository)")
+        .stderr_has("~ /ImageTagMutability: MUTABLE -> IMMUTABLE")
+        .stderr_has("adopt   RoleLegacyApp (AWS::IAM::Role): role `legacy-app` exists");
+    // The policies were carried as they are: no difference there.
+    for unchanged in [
+        "/LifecyclePolicy",
+        "/RepositoryPolicyText",
+        "/AssumeRolePolicyDocument",
+    ] {
+        assert!(
+            !adopted.stderr.contains(unchanged),
+            "{unchanged}:\n{}",
+            adopted.stderr
+        );
+    }
+    assert_eq!(images(&rt, &ecr, "legacy/api"), 1, "no image lost");
+    assert_eq!(mutability(&rt, &ecr, "legacy/api"), "IMMUTABLE");
+    assert_eq!(
+        stack_resources(&rt, &emulator, "legacy-roles"),
+        vec!["RoleLegacyApp"]
+    );
+    p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
+    // Nothing is left to discover.
+    p.run(&["discover"]).success().stderr_has(
+        "found 0 repositories and 0 roles that no stack manages in us-east-1 (3 managed by stacks)",
+    );
 }

@@ -9,6 +9,7 @@ mod audit;
 mod check;
 mod completions;
 mod destroy;
+mod discover;
 mod drift;
 mod ecr;
 mod events;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Plan(args) => plan::run(project, &ctx, args),
         Command::Apply(args) => apply::run(project, &ctx, args),
         Command::Adopt(args) => adopt::run(project, &ctx, args),
+        Command::Discover(args) => discover::run(project, &ctx, args),
         Command::Destroy(args) => destroy::run(project, &ctx, args),
         Command::Status(args) => status::run(project, &ctx, args),
         Command::Drift(args) => drift::run(project, &ctx, args),

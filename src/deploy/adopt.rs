@@ -115,8 +115,30 @@ pub async fn adopt(
             return Err(Error::Refused("not approved; nothing was imported".into()));
         }
     }
+    let mut imported: Vec<&str> = Vec::new();
     for p in &prepared {
-        import(p, &options, ui.as_ref()).await?;
+        if let Err(e) = import(p, &options, ui.as_ref()).await {
+            if imported.is_empty() {
+                return Err(e);
+            }
+            // What was imported stays imported: say so, and how to finish.
+            return Err(Error::Adopt {
+                stack: p.stack.name.clone(),
+                problems: vec![
+                    e.to_string(),
+                    format!(
+                        "{} imported already: `little apply {}` applies their templates",
+                        imported
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        imported.join(" ")
+                    ),
+                ],
+            });
+        }
+        imported.push(&p.stack.name);
     }
     let mut apply_options = options.apply.clone();
     apply_options.yes = true;
@@ -497,7 +519,7 @@ async fn import(p: &Prepared, options: &AdoptOptions, ui: &dyn Ui) -> Result<()>
             "CloudFormation made no import change set for `{name}`"
         )));
     };
-    let cs = match wait_for_change_set(
+    match wait_for_change_set(
         p.clients.change_sets.as_ref(),
         name,
         &p.request.change_set_name,
@@ -505,7 +527,7 @@ async fn import(p: &Prepared, options: &AdoptOptions, ui: &dyn Ui) -> Result<()>
     )
     .await
     {
-        Ok(cs) if cs.is_ready() => cs,
+        Ok(cs) if cs.is_ready() => {}
         Ok(cs) => {
             discard_change_set(&p.clients, name, &p.request.change_set_name, kind).await;
             return Err(Error::Aws {
@@ -520,8 +542,7 @@ async fn import(p: &Prepared, options: &AdoptOptions, ui: &dyn Ui) -> Result<()>
             discard_change_set(&p.clients, name, &p.request.change_set_name, kind).await;
             return Err(e);
         }
-    };
-    let _ = cs;
+    }
     ui.progress(name, "importing");
     let mut cursor = EventCursor::new_stack();
     p.clients

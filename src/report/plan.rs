@@ -934,6 +934,25 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_that_exists_already_is_flagged_with_the_way_to_adopt_it() {
+        let mut s = stack("repos", "new", None);
+        s.adoptable = vec![crate::plan::model::Adoptable {
+            logical_id: "Repo".into(),
+            resource_type: "AWS::ECR::Repository".into(),
+            name: "team-a/api".into(),
+            summary: "repository `team-a/api` exists with 312 images".into(),
+        }];
+        let plan = Plan::new("p", 1, vec![s]);
+        let mut buf = Vec::new();
+        write_text(&mut buf, &plan, Style::default(), Layout::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("  exists: repository `team-a/api` exists with 312 images (Repo): adopt it with `little adopt repos`"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn failures_are_error_lines_on_their_own() {
         let plan = Plan::new(
             "p",

@@ -43,6 +43,20 @@ The sixth: moto 5.2.5 stores an AWS::IAM::Role's inline policies (Policies) as t
 document and GetRolePolicy returns its Python repr (single quotes); AWS returns the JSON
 document. The launcher stores them as JSON.
 
+The seventh: moto 5.2.5 has no IMPORT change sets (ChangeSetType=IMPORT and ResourcesToImport
+are ignored: the change set creates a second stack and new resources). The launcher implements
+them as AWS does for the resource types `little adopt` takes over: AWS::ECR::Repository
+(identifier RepositoryName), AWS::IAM::Role (RoleName), AWS::S3::Bucket (BucketName),
+AWS::SQS::Queue (QueueUrl) and AWS::SNS::Topic (TopicArn). Creating one checks what AWS checks
+(each resource to import is in the template, with a DeletionPolicy; the resource exists; no
+other stack manages it; the identifier is the type's) and fails the call with AWS's
+ValidationError otherwise; the change set lists one `Import` change per resource. Executing it
+puts the existing resource into the stack under its logical id, creating and changing nothing
+(ECR images stay), and leaves the stack in IMPORT_COMPLETE. So that the next update of an
+imported repository does not recreate it (and lose its images), moto's comparison of its
+encryption configuration, which tells the API's `encryptionType` from the template's
+`EncryptionType`, compares them as the same setting.
+
 Two more change speed, not behaviour: moto 5.2.5 finds the service of every request by
 listing its own package directory on disk (about 180 stat calls, some 10 ms a request, a third
 of its time for a DescribeStacks), and builds the table of a service's errors anew for every
@@ -358,6 +372,190 @@ def work_done_once() -> None:
     errors.ErrorLookupFactory.__init__ = shared_tables
 
 
+IMPORTABLE = {
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueUrl",
+    "AWS::SNS::Topic": "TopicArn",
+}
+
+
+def import_change_sets() -> None:
+    from moto.cloudformation import models, responses
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult
+
+    def existing(account, region, kind, ident):
+        """The backend object of an existing resource, or None."""
+        if kind == "AWS::ECR::Repository":
+            from moto.ecr.models import ecr_backends
+            return ecr_backends[account][region].repositories.get(ident)
+        if kind == "AWS::IAM::Role":
+            from moto.iam.models import iam_backends
+            return next((r for r in iam_backends[account]["aws"].roles.values()
+                         if r.name == ident), None)
+        if kind == "AWS::S3::Bucket":
+            from moto.s3.models import s3_backends
+            return s3_backends[account]["aws"].buckets.get(ident)
+        if kind == "AWS::SQS::Queue":
+            from moto.sqs.models import sqs_backends
+            return sqs_backends[account][region].queues.get(ident.rstrip("/").split("/")[-1])
+        if kind == "AWS::SNS::Topic":
+            from moto.sns.models import sns_backends
+            return sns_backends[account][region].topics.get(ident)
+        return None
+
+    def managing_stack(backend, kind, physical_ids):
+        for stack in backend.stacks.values():
+            if stack.status.startswith("DELETE_COMPLETE"):
+                continue
+            for logical, res in stack.resource_map._parsed_resources.items():
+                if logical.startswith("AWS::") or not hasattr(res, "physical_resource_id"):
+                    continue
+                json = stack.resource_map._resource_json_map.get(logical) or {}
+                if json.get("Type") == kind and res.physical_resource_id in physical_ids:
+                    return stack.name
+        return None
+
+    original_create = responses.CloudFormationResponse.create_change_set
+
+    def create_change_set(self):
+        if self._get_param("ChangeSetType", "CREATE") != "IMPORT":
+            return original_create(self)
+        backend = self.cloudformation_backend
+        name = self._get_param("StackName")
+        body = self._get_param("TemplateBody")
+        if self._get_param("TemplateURL"):
+            body = self._get_stack_from_s3_url(self._get_param("TemplateURL"))
+        to_import = self._get_param("ResourcesToImport", []) or []
+        template = models.ChangeSet.__new__(models.ChangeSet)
+        template.template = body
+        template._parse_template()
+        resources = (template.template_dict or {}).get("Resources", {})
+        problems = []
+        objects = {}
+        for item in to_import:
+            logical = item.get("LogicalResourceId")
+            kind = item.get("ResourceType")
+            ident = item.get("ResourceIdentifier") or {}
+            res = resources.get(logical)
+            if res is None or res.get("Type") != kind:
+                problems.append(f"Resource {logical} of type {kind} to import is not in the template")
+                continue
+            if "DeletionPolicy" not in res:
+                problems.append(
+                    f"The following resources to import [{logical}] must have DeletionPolicy attribute specified in the template."
+                )
+                continue
+            key = IMPORTABLE.get(kind)
+            if key is None:
+                problems.append(f"ResourceType {kind} does not support resource import")
+                continue
+            if list(ident) != [key]:
+                problems.append(f"Invalid resource identifier for {logical} ({kind}): expected {key}")
+                continue
+            obj = existing(self.current_account, self.region, kind, ident[key])
+            if obj is None:
+                problems.append(f"Resources [{logical}] do not exist: {kind} {ident[key]} was not found")
+                continue
+            owner = managing_stack(backend, kind, {obj.physical_resource_id, ident[key]})
+            if owner is not None:
+                problems.append(
+                    f"Resource {ident[key]} of type {kind} is already managed by stack {owner}"
+                )
+                continue
+            objects[logical] = obj
+        if not to_import:
+            problems.append("ResourcesToImport must name at least one resource for an IMPORT change set")
+        if problems:
+            raise ValidationError(message="; ".join(problems))
+        stack = next((s for s in backend.stacks.values()
+                      if name in (s.name, s.stack_id) and s.status != "DELETE_COMPLETE"), None)
+        parameters = {
+            p["ParameterKey"]: p.get("ParameterValue") for p in self._get_param("Parameters", [])
+        }
+        tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", [])}
+        change_set_id, stack_id = backend.create_change_set(
+            stack_name=name,
+            change_set_name=self._get_param("ChangeSetName"),
+            template="{\"Resources\": {}}" if stack is None else stack.template,
+            parameters=parameters,
+            description=self._get_param("Description"),
+            notification_arns=self._get_param("NotificationARNs", []),
+            tags=tags,
+            role_arn=self._get_param("RoleARN"),
+            change_set_type="CREATE" if stack is None else "UPDATE",
+        )
+        change_set = backend.change_sets[change_set_id]
+        change_set.change_set_type = "IMPORT"
+        change_set.template = body
+        change_set._parse_template()
+        change_set.imports = objects
+        change_set.changes = [
+            models.Change("Import", logical, resources[logical]["Type"]) for logical in objects
+        ]
+        change_set.status = "CREATE_COMPLETE"
+        change_set.execution_status = "AVAILABLE"
+        change_set.status_reason = None
+        return ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+    responses.CloudFormationResponse.create_change_set = create_change_set
+
+    original_execute = models.CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        change_set = self.change_sets.get(change_set_name) or next(
+            (c for c in self.change_sets.values() if c.change_set_name == change_set_name
+             and stack_name in (None, c.stack_name, c.stack_id)), None)
+        if change_set is None or getattr(change_set, "imports", None) is None:
+            return original_execute(self, change_set_name, stack_name)
+        stack = self.stacks[change_set.stack_id]
+        stack._add_stack_event("IMPORT_IN_PROGRESS", resource_status_reason="User Initiated")
+        stack.template = change_set.template
+        stack._parse_template()
+        if change_set.parameters:
+            stack.parameters = change_set.parameters
+        resource_map = stack.resource_map
+        resource_map._template = stack.template_dict
+        resource_map._resource_json_map = stack.template_dict["Resources"]
+        resource_map.input_parameters = stack.parameters
+        resource_map.load()
+        for logical, obj in change_set.imports.items():
+            obj.logical_resource_id = logical
+            obj.cf_resource_type = stack.template_dict["Resources"][logical]["Type"]
+            resource_map._parsed_resources[logical] = obj
+        stack.output_map = stack._create_output_map()
+        stack._add_stack_event("IMPORT_COMPLETE")
+        change_set.execution_status = "EXECUTE_COMPLETE"
+        stack.status = "IMPORT_COMPLETE"
+
+    models.CloudFormationBackend.execute_change_set = execute_change_set
+
+    from moto.ecr import models as ecr_models
+
+    original_update = ecr_models.Repository.update_from_cloudformation_json.__func__
+
+    def lower(config):
+        return {k[:1].lower() + k[1:]: v for k, v in (config or {"encryptionType": "AES256"}).items()}
+
+    def update_repository(cls, original_resource, new_resource_name, cloudformation_json,
+                          account_id, region_name):
+        wanted = cloudformation_json.get("Properties", {}).get("EncryptionConfiguration")
+        have = original_resource.encryption_configuration
+        if lower(wanted) == lower(have) or (
+            lower(wanted).get("encryptionType") == "KMS" and "kmsKey" not in lower(wanted)
+            and lower(have).get("encryptionType") == "KMS"
+        ):
+            properties = dict(cloudformation_json.get("Properties", {}))
+            properties["EncryptionConfiguration"] = have
+            cloudformation_json = dict(cloudformation_json, Properties=properties)
+        return original_update(cls, original_resource, new_resource_name, cloudformation_json,
+                               account_id, region_name)
+
+    ecr_models.Repository.update_from_cloudformation_json = classmethod(update_repository)
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -372,6 +570,7 @@ def main() -> int:
     termination_protection_as_aws()
     ecr_repositories_from_stacks_as_aws()
     iam_role_policies_as_json()
+    import_change_sets()
     work_done_once()
     from moto.server import main as moto_main
 

@@ -125,6 +125,13 @@ pub enum Error {
         guidance: String,
     },
 
+    /// `adopt`: what cannot be adopted into a stack, each problem naming its resource.
+    #[error("cannot adopt into `{stack}`: {}", .problems.join("; "))]
+    Adopt {
+        stack: String,
+        problems: Vec<String>,
+    },
+
     /// An operation was refused for safety; exits 3.
     #[error("refused: {0}")]
     Refused(String),

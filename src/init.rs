@@ -61,6 +61,7 @@ pub const LIBRARY: &[(&str, &str)] = embed![
     "templates/iam/audit.json.njk",
     "templates/iam/ci.json.njk",
     "templates/iam/humans.json.njk",
+    "templates/iam/roles.json.njk",
     "templates/lib/macros.njk",
     "templates/org/guardrails.json.njk",
     "templates/pipelines/image-check.json.njk",

@@ -2,6 +2,7 @@
 //! lifecycle, encryption, repository policies), image scan findings, and the project's stacks;
 //! one [`model::Finding`] for all of them.
 
+pub mod discover;
 pub mod drift;
 pub mod ecr;
 pub mod gate;

@@ -11,7 +11,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetType as SdkChangeSetType, Parameter, ResourceChangeDetail, Tag,
+    Capability, ChangeSetType as SdkChangeSetType, Parameter, ResourceChangeDetail,
+    ResourceToImport as SdkResourceToImport, Tag,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -26,6 +27,18 @@ use crate::poll::{poll_until, Poll};
 pub enum ChangeSetType {
     Create,
     Update,
+    /// Takes existing resources into the stack (`ResourcesToImport`); creates nothing.
+    Import,
+}
+
+/// One existing resource that an IMPORT change set takes into a stack: its logical id in the
+/// template, its type, and the type's identifier (such as `RepositoryName` → `team-a/api`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceToImport {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// Identifier property → value; one pair for the types `little` imports.
+    pub identifier: Vec<(String, String)>,
 }
 
 /// What [`ChangeSets::create_change_set`] sends.
@@ -48,6 +61,8 @@ pub struct ChangeSetRequest {
     pub description: Option<String>,
     pub role_arn: Option<String>,
     pub notification_arns: Vec<String>,
+    /// For [`ChangeSetType::Import`]: the existing resources to take into the stack.
+    pub resources_to_import: Vec<ResourceToImport>,
 }
 
 /// Which change set: its ARN and name, and its stack's ARN and name.
@@ -266,7 +281,19 @@ impl ChangeSets for ChangeSetClient {
         let kind = match req.change_set_type.unwrap_or(ChangeSetType::Update) {
             ChangeSetType::Create => SdkChangeSetType::Create,
             ChangeSetType::Update => SdkChangeSetType::Update,
+            ChangeSetType::Import => SdkChangeSetType::Import,
         };
+        let imports: Vec<SdkResourceToImport> = req
+            .resources_to_import
+            .iter()
+            .map(|r| {
+                SdkResourceToImport::builder()
+                    .logical_resource_id(&r.logical_id)
+                    .resource_type(&r.resource_type)
+                    .set_resource_identifier(Some(r.identifier.iter().cloned().collect()))
+                    .build()
+            })
+            .collect();
         let parameters = req
             .parameters
             .iter()
@@ -301,6 +328,7 @@ impl ChangeSets for ChangeSetClient {
             .set_description(req.description.clone())
             .set_role_arn(req.role_arn.clone())
             .set_notification_arns(Some(req.notification_arns.clone()))
+            .set_resources_to_import((!imports.is_empty()).then_some(imports))
             .send()
             .await;
         let out = match out {
@@ -1019,6 +1047,84 @@ mod tests {
                 stack_name: STACK.into(),
             })
         );
+    }
+
+    #[tokio::test]
+    async fn an_import_sends_its_resources_with_their_identifiers() {
+        let create = mock!(Client::create_change_set)
+            .match_requests(|r| {
+                let imports = r.resources_to_import();
+                r.change_set_type() == Some(&SdkChangeSetType::Import)
+                    && imports.len() == 2
+                    && imports[0].logical_resource_id() == Some("TeamAApiRepo")
+                    && imports[0].resource_type() == Some("AWS::ECR::Repository")
+                    && imports[0]
+                        .resource_identifier()
+                        .and_then(|m| m.get("RepositoryName"))
+                        == Some(&"team-a/api".to_owned())
+                    && imports[1]
+                        .resource_identifier()
+                        .and_then(|m| m.get("RoleName"))
+                        == Some(&"ci".to_owned())
+            })
+            .then_output(|| {
+                CreateChangeSetOutput::builder()
+                    .id(CS_ID)
+                    .stack_id(STACK_ID)
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&create]);
+        let cs = ChangeSetClient::from_client(client);
+        let req = ChangeSetRequest {
+            stack_name: STACK.into(),
+            change_set_name: CS.into(),
+            change_set_type: Some(ChangeSetType::Import),
+            template_body: Some("Resources: {}".into()),
+            resources_to_import: vec![
+                ResourceToImport {
+                    logical_id: "TeamAApiRepo".into(),
+                    resource_type: "AWS::ECR::Repository".into(),
+                    identifier: vec![("RepositoryName".into(), "team-a/api".into())],
+                },
+                ResourceToImport {
+                    logical_id: "CiRole".into(),
+                    resource_type: "AWS::IAM::Role".into(),
+                    identifier: vec![("RoleName".into(), "ci".into())],
+                },
+            ],
+            ..Default::default()
+        };
+        assert!(cs.create_change_set(&req).await.unwrap().is_some());
+    }
+
+    /// AWS refuses an import of a resource that another stack manages, or that lacks a
+    /// DeletionPolicy, with a ValidationError: it comes back as that error, with AWS's text.
+    #[tokio::test]
+    async fn import_validation_errors_keep_aws_text() {
+        for text in [
+            "Resource team-a/api of type AWS::ECR::Repository is already managed by stack old",
+            "The following resources to import [TeamAApiRepo] must have DeletionPolicy attribute specified in the template.",
+        ] {
+            let create = mock!(Client::create_change_set).then_error(move || {
+                CreateChangeSetError::generic(
+                    ErrorMetadata::builder()
+                        .code("ValidationError")
+                        .message(text)
+                        .build(),
+                )
+            });
+            let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&create]);
+            let cs = ChangeSetClient::from_client(client);
+            let req = ChangeSetRequest {
+                stack_name: STACK.into(),
+                change_set_name: CS.into(),
+                change_set_type: Some(ChangeSetType::Import),
+                ..Default::default()
+            };
+            let err = cs.create_change_set(&req).await.unwrap_err().to_string();
+            assert!(err.contains(text), "{err}");
+            assert!(err.contains("cloudformation:CreateChangeSet"), "{err}");
+        }
     }
 
     #[tokio::test]

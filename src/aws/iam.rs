@@ -21,6 +21,35 @@ pub struct RoleFacts {
     pub inline: BTreeMap<String, serde_json::Value>,
     /// The ARNs of the attached managed policies, sorted.
     pub managed: Vec<String>,
+    /// What GetRole says of the role itself.
+    #[serde(default)]
+    pub settings: RoleSettings,
+}
+
+/// A role's own settings, as GetRole reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleSettings {
+    pub path: String,
+    pub description: Option<String>,
+    /// Seconds.
+    pub max_session_duration: Option<i32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A role as ListRoles reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleListing {
+    pub name: String,
+    /// Such as `/` or `/aws-service-role/…/` (roles that AWS services own).
+    pub path: String,
+}
+
+impl RoleListing {
+    /// Whether AWS owns the role (a service-linked role, or one AWS reserves for SSO): no
+    /// stack may manage it.
+    pub fn is_aws_owned(&self) -> bool {
+        self.path.starts_with("/aws-service-role/") || self.path.starts_with("/aws-reserved/")
+    }
 }
 
 /// IAM's read calls on roles.
@@ -29,6 +58,8 @@ pub trait Iam: Send + Sync {
     /// GetRole, ListRolePolicies + GetRolePolicy, ListAttachedRolePolicies; `None` if the role
     /// does not exist.
     async fn role(&self, name: &str) -> Result<Option<RoleFacts>>;
+    /// ListRoles, every page.
+    async fn roles(&self) -> Result<Vec<RoleListing>>;
 }
 
 /// [`Iam`] through the SDK's IAM client.
@@ -161,11 +192,51 @@ impl Iam for IamClient {
             }
         }
         managed.sort();
+        let settings = role
+            .role()
+            .map(|r| RoleSettings {
+                path: r.path().to_owned(),
+                description: r.description().filter(|d| !d.is_empty()).map(str::to_owned),
+                max_session_duration: r.max_session_duration(),
+                tags: r
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+            })
+            .unwrap_or_default();
         Ok(Some(RoleFacts {
             trust_policy,
             inline,
             managed,
+            settings,
         }))
+    }
+
+    async fn roles(&self) -> Result<Vec<RoleListing>> {
+        let mut roles = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_roles()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("iam:ListRoles", e))?;
+            roles.extend(page.roles().iter().map(|r| RoleListing {
+                name: r.role_name().to_owned(),
+                path: r.path().to_owned(),
+            }));
+            match page
+                .marker()
+                .filter(|m| page.is_truncated() && !m.is_empty())
+            {
+                Some(m) if marker.as_deref() != Some(m) => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(roles)
     }
 }
 
@@ -280,5 +351,47 @@ mod tests {
             .http_status(404, Some(body.to_owned()))
             .build();
         assert_eq!(client(&[&get]).role("gone").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn roles_come_over_pages_and_aws_owned_ones_are_told_apart() {
+        let role = |name: &str, path: &str| {
+            Role::builder()
+                .role_name(name)
+                .path(path)
+                .role_id("AROA")
+                .arn(format!("arn:aws:iam::123456789012:role{path}{name}"))
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap()
+        };
+        let first = mock!(Client::list_roles)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(move || {
+                aws_sdk_iam::operation::list_roles::ListRolesOutput::builder()
+                    .roles(role("app", "/"))
+                    .is_truncated(true)
+                    .marker("m2")
+                    .build()
+                    .unwrap()
+            });
+        let second = mock!(Client::list_roles)
+            .match_requests(|r| r.marker() == Some("m2"))
+            .then_output(move || {
+                aws_sdk_iam::operation::list_roles::ListRolesOutput::builder()
+                    .roles(role(
+                        "AWSServiceRoleForECR",
+                        "/aws-service-role/ecr.amazonaws.com/",
+                    ))
+                    .is_truncated(false)
+                    .build()
+                    .unwrap()
+            });
+        let roles = client(&[&first, &second]).roles().await.unwrap();
+        let names: Vec<(&str, bool)> = roles
+            .iter()
+            .map(|r| (r.name.as_str(), r.is_aws_owned()))
+            .collect();
+        assert_eq!(names, vec![("app", false), ("AWSServiceRoleForECR", true)]);
     }
 }

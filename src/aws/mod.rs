@@ -11,6 +11,7 @@ pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
+pub mod import;
 pub mod names;
 pub mod organizations;
 pub mod pipeline;

@@ -68,6 +68,9 @@ pub trait StackOps: Send + Sync {
     ) -> Result<(Vec<StackEvent>, Option<String>)>;
     /// ListStackResources, all pages.
     async fn resources(&self, stack: &str) -> Result<Vec<StackResource>>;
+    /// ListStacks, all pages: the names of the stacks that exist (not deleted), in the
+    /// order CloudFormation lists them.
+    async fn stack_names(&self) -> Result<Vec<String>>;
     /// UpdateTerminationProtection.
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()>;
     /// SetStackPolicy with a policy document (JSON).
@@ -203,6 +206,31 @@ impl StackOps for StackOpsClient {
             }
         }
         Ok(resources)
+    }
+
+    async fn stack_names(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_stacks()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudformation:ListStacks", e))?;
+            names.extend(
+                page.stack_summaries()
+                    .iter()
+                    .filter(|s| s.stack_status().map(|st| st.as_str()) != Some("DELETE_COMPLETE"))
+                    .filter_map(|s| s.stack_name().map(str::to_owned)),
+            );
+            match text(page.next_token()) {
+                Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                _ => break,
+            }
+        }
+        Ok(names)
     }
 
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()> {
@@ -1287,5 +1315,41 @@ mod tests {
         assert_eq!(e.reason.as_deref(), Some("Template failed validation"));
         // A hook's failure is no root cause: the resource it fails says so.
         assert!(root_cause(&[e]).is_empty());
+    }
+
+    #[tokio::test]
+    async fn stack_names_come_over_pages_without_deleted_stacks() {
+        use aws_sdk_cloudformation::operation::list_stacks::ListStacksOutput;
+        use aws_sdk_cloudformation::types::{StackStatus as SdkStatus, StackSummary};
+        let summary = |name: &str, status: SdkStatus| {
+            StackSummary::builder()
+                .stack_name(name)
+                .stack_status(status)
+                .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+        };
+        let first = mock!(Client::list_stacks)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(move || {
+                ListStacksOutput::builder()
+                    .stack_summaries(summary("app", SdkStatus::CreateComplete))
+                    .stack_summaries(summary("old", SdkStatus::DeleteComplete))
+                    .next_token("t2")
+                    .build()
+            });
+        let second = mock!(Client::list_stacks)
+            .match_requests(|r| r.next_token() == Some("t2"))
+            .then_output(move || {
+                ListStacksOutput::builder()
+                    .stack_summaries(summary("repos", SdkStatus::ImportComplete))
+                    .build()
+            });
+        let client = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&first, &second]
+        );
+        let ops = StackOpsClient::from_client(client);
+        assert_eq!(ops.stack_names().await.unwrap(), vec!["app", "repos"]);
     }
 }

@@ -108,14 +108,18 @@ impl Context {
             .clone()
     }
 
+    /// `--region`, else little.yaml's default region (else the AWS profile's, when `None`).
+    pub fn default_region(&self, project: &Project) -> Option<String> {
+        self.aws
+            .region
+            .clone()
+            .or_else(|| project.file.defaults.region.clone())
+    }
+
     /// How templates are rendered: accounts resolved through the run's AWS settings, in
     /// `--region` or little.yaml's default region.
     pub fn render_options(&self, project: &Project) -> RenderOptions {
-        let region = self
-            .aws
-            .region
-            .clone()
-            .or_else(|| project.file.defaults.region.clone());
+        let region = self.default_region(project);
         RenderOptions {
             outputs: Default::default(),
             resolve_account: Some(account_resolver(self.aws.clone(), region)),
@@ -197,6 +201,7 @@ fn selected(command: &Command) -> Option<(Vec<String>, bool)> {
         // With no stack, whoami shows the project's default target.
         Command::Whoami(a) if !a.selection.stacks.is_empty() || a.selection.all => of(&a.selection),
         Command::Destroy(a) => Some((a.stacks.clone(), a.all)),
+        Command::Adopt(a) => Some((a.stacks.clone(), false)),
         Command::Status(a) => Some((a.stacks.clone(), a.stacks.is_empty())),
         Command::Events(a) => Some((vec![a.stack.clone()], false)),
         Command::Outputs(a) => Some((vec![a.stack.clone()], false)),
@@ -211,6 +216,7 @@ fn guarded(command: &Command) -> bool {
         command,
         Command::Plan(_)
             | Command::Apply(_)
+            | Command::Adopt(_)
             | Command::Destroy(_)
             | Command::Status(_)
             | Command::Drift(_)

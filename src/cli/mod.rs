@@ -6,12 +6,15 @@
 
 pub mod commands;
 pub mod context;
+mod deploy_args;
 pub mod output;
 mod ui;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use deploy_args::{AdoptArgs, ApplyArgs, DestroyArgs, DiscoverArgs};
 
 /// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
 ///
@@ -130,6 +133,38 @@ pub enum Command {
         after_help = "Examples:\n  little apply --all\n  little apply ecr-repositories --yes\n  little apply --plan plan.json --yes\n  little apply iam-ci --allow-broadening"
     )]
     Apply(ApplyArgs),
+
+    /// Import resources that already exist into the stacks whose templates declare them
+    ///
+    /// For each stack, finds the resources its template would create that already exist,
+    /// matched by physical name (ECR RepositoryName, IAM RoleName), and shows them: what each
+    /// holds (a repository's images), how it differs from the template, and what is created
+    /// instead. Once approved (or with --yes; without a terminal and without --yes it refuses,
+    /// exit 3), an IMPORT change set takes them into the stack as they are, with
+    /// DeletionPolicy Retain when the template sets none; nothing is recreated, no image is
+    /// lost. Then the stack is applied with its full template (the plan shows the differences
+    /// changed), as `little apply --yes` would. A resource named with --resource that does not
+    /// exist, or whose type cannot be imported, is an error naming it.
+    #[command(
+        after_help = "Examples:\n  little adopt ecr-repositories\n  little adopt ecr-repositories --resource TeamAApiRepo --yes"
+    )]
+    Adopt(AdoptArgs),
+
+    /// Write stack configs for the ECR repositories and IAM roles no stack manages
+    ///
+    /// Lists the ECR repositories (with their lifecycle and repository policies) and the IAM
+    /// roles of the account and region (--region, else little.yaml's default) that no
+    /// CloudFormation stack holds (ListStacks, ListStackResources; roles AWS owns are left
+    /// out), and writes stack configs that reproduce them: `<NAME>-repositories` for
+    /// templates/ecr/repositories.json.njk, `<NAME>-roles` for templates/iam/roles.json.njk.
+    /// Put them under stacks/ and run `little adopt` to take the resources over. Where the
+    /// repositories template's safety defaults (immutable tags, scan on push, a lifecycle
+    /// policy) differ from a repository, the config's header says so and the adopt plan
+    /// shows the change.
+    #[command(
+        after_help = "Examples:\n  little discover\n  little discover --region eu-west-1 --output stacks/legacy --name legacy"
+    )]
+    Discover(DiscoverArgs),
 
     /// Delete stacks, dependents first, after showing what is deleted and what retained
     ///
@@ -451,73 +486,6 @@ pub struct PlanArgs {
     /// of GitHub Actions), whatever --format prints
     #[arg(long)]
     pub step_summary: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    #[command(flatten)]
-    pub selection: StackSelection,
-    /// Execute exactly the change sets of a plan saved with `little plan --out`
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["stacks", "all"])]
-    pub plan: Option<PathBuf>,
-    /// Apply without asking
-    #[arg(short, long)]
-    pub yes: bool,
-    /// Allow removing or replacing data-bearing resources
-    #[arg(long)]
-    pub allow_destructive: bool,
-    /// Allow changes that widen IAM or resource-policy access
-    #[arg(long)]
-    pub allow_broadening: bool,
-    /// Allow turning termination protection off and loosening a stack policy
-    #[arg(long)]
-    pub allow_unprotect: bool,
-    /// Replace stacks whose creation failed and was rolled back (ROLLBACK_COMPLETE): shown in
-    /// the plan, deleted and created again once approved; never a stack that may still hold
-    /// resources (ROLLBACK_FAILED, DELETE_FAILED)
-    #[arg(long)]
-    pub replace_failed: bool,
-    /// Also update deployed stacks whose template means what is rendered but is written
-    /// differently (a policy text with other spacing), which are otherwise unchanged (a saved
-    /// plan carries its own: `little plan --refresh-templates --out FILE`)
-    #[arg(long, conflicts_with = "plan")]
-    pub refresh_templates: bool,
-    /// The most stacks to plan and deploy at once (fewer while CloudFormation throttles); a
-    /// stack starts as soon as the stacks it depends on are done
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
-    pub concurrency: u16,
-    /// Stop waiting for a stack after this many minutes, at most 10080 (a week); the
-    /// operation goes on
-    #[arg(long, default_value_t = 60, value_name = "MINUTES",
-          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES))]
-    pub timeout: u64,
-    /// Output format of the result
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct DestroyArgs {
-    /// The stacks to delete (with the deployed stacks that use them)
-    #[arg(value_name = "STACK", required_unless_present = "all")]
-    pub stacks: Vec<String>,
-    /// Every stack in the project
-    #[arg(long, conflicts_with = "stacks")]
-    pub all: bool,
-    /// Delete without asking
-    #[arg(short, long)]
-    pub yes: bool,
-    /// Turn termination protection off first (back on if the deletion then fails)
-    #[arg(long)]
-    pub disable_termination_protection: bool,
-    /// The most stacks to delete at once (fewer while CloudFormation throttles); a stack
-    /// starts as soon as the stacks that use it are gone
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
-    pub concurrency: u16,
-    /// Stop waiting after this many minutes, at most 10080 (a week)
-    #[arg(long, default_value_t = 60, value_name = "MINUTES",
-          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES))]
-    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,8 @@
 //! these helpers here instead of importing each other. What a plan is, how it is applied or
 //! audited, is not here.
 
+pub mod compare;
+pub mod existing;
 pub mod identity;
 pub mod state;
 

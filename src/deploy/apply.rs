@@ -44,6 +44,22 @@ pub async fn apply(
         }
     };
     ui.show_plan(&plan);
+    let existing: Vec<String> = plan
+        .stacks
+        .iter()
+        .flat_map(|s| {
+            s.adoptable
+                .iter()
+                .map(move |a| format!("{}: adopt it with `little adopt {}`", a.summary, s.stack))
+        })
+        .collect();
+    if !existing.is_empty() {
+        release(&project, connect.as_ref(), &plan, &options).await;
+        return Err(Error::Refused(format!(
+            "resources this apply would create exist already, and creating them would fail: {}",
+            existing.join("; ")
+        )));
+    }
     if plan.has_failures() {
         release(&project, connect.as_ref(), &plan, &options).await;
         return Err(Error::PlanFailed(

@@ -5,6 +5,7 @@
 //! deployed. Talks to AWS only through the `aws` traits, and to the person at
 //! the terminal only through [`Ui`].
 
+pub mod adopt;
 pub mod apply;
 pub mod destroy;
 pub mod options;

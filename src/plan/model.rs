@@ -95,6 +95,22 @@ pub struct StackPlan {
     /// deletes, once approved, before creating the stack again. Its change set is made then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces_failed: Option<String>,
+    /// Resources the stack would create that already exist outside it (matched by name):
+    /// creating them would fail with "already exists"; `little adopt` imports them instead,
+    /// and `apply` refuses the stack until then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adoptable: Vec<Adoptable>,
+}
+
+/// A resource the plan would create that exists already: `little adopt STACK` imports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Adoptable {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// Its physical name (`team-a/api`).
+    pub name: String,
+    /// For people: "repository `team-a/api` exists with 312 images".
+    pub summary: String,
 }
 
 /// The deployed stack's state when the plan was made; `apply --plan` refuses if it moved.
@@ -198,6 +214,7 @@ impl StackPlan {
             },
             stack_set: None,
             replaces_failed: None,
+            adoptable: Vec::new(),
         }
     }
 

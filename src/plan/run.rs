@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::comparable::uncompared;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
 use super::diff::{diff_templates, formatting_only, TemplateDiff};
-use super::model::{BoolChange, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
+use super::model::{Adoptable, BoolChange, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
 use super::risk::{dedupe, replacement_risk_forced_by, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
@@ -25,6 +25,7 @@ use crate::aws::changeset::{
 };
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::{Clients, Connect};
+use crate::context::existing::{self, Found};
 use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
@@ -183,6 +184,12 @@ async fn plan_single(
     .await?;
     plan.known_after_apply = known_after_apply;
     plan.replaces_failed = replaces_failed;
+    plan.adoptable = adoptable(
+        &clients,
+        &rendered.template,
+        old_template.as_ref().map(|(v, _)| v),
+    )
+    .await;
     if plan.replaces_failed.is_some() {
         plan.risks = stack_risks(None, &rendered.template, &plan, &[]);
         return Ok((plan, rendered.template));
@@ -287,6 +294,28 @@ async fn plan_single(
     Ok((plan, rendered.template))
 }
 
+/// The resources the stack would add that exist already (`little adopt` takes them over).
+/// Best effort: a lookup that fails (no `ecr:DescribeRepositories` or `iam:GetRole` right)
+/// leaves the resource out, and the plan goes on as it did before such lookups.
+async fn adoptable(clients: &Clients, template: &Value, old: Option<&Value>) -> Vec<Adoptable> {
+    let added = existing::added(template, old);
+    let Ok(found) = existing::look_up(clients, template, &added).await else {
+        return Vec::new();
+    };
+    found
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::Exists(e) => Some(Adoptable {
+                logical_id: e.logical_id,
+                resource_type: e.resource_type,
+                name: e.name,
+                summary: e.summary,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether the comparison found nothing to change: template, parameters (defaults applied),
 /// tags, termination protection and stack policy.
 fn compares_unchanged(plan: &StackPlan) -> bool {
@@ -371,6 +400,7 @@ async fn compare(
         hashes: hashes(body, &rendered.template, &rendered.parameters)?,
         stack_set: None,
         replaces_failed: None,
+        adoptable: Vec::new(),
     })
 }
 
@@ -413,6 +443,7 @@ async fn change_set_request(
         description: Some(format!("little plan of {}", stack.name)),
         role_arn: stack.role_arn.clone(),
         notification_arns: stack.notification_arns.clone(),
+        resources_to_import: Vec::new(),
     })
 }
 

@@ -452,6 +452,7 @@ pub async fn plan_stack_set(
         resource_changes: Vec::new(),
         change_set: None,
         change_set_reason: None,
+        adoptable: Vec::new(),
         known_after_apply: prepared.known_after_apply.clone(),
         hashes: hashes(
             &prepared.body,

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod check;
 pub mod diagnostics;
 pub mod diff;
+pub mod discover;
 pub mod drift;
 pub mod gate;
 pub mod html;

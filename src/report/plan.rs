@@ -396,6 +396,19 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style, layout
     for r in &s.risks {
         risk_text(out, r, style, layout);
     }
+    for a in &s.adoptable {
+        headed(
+            out,
+            2,
+            "exists:",
+            &style.yellow("exists:"),
+            &format!(
+                "{} ({}): adopt it with `little adopt {}` (creating it would fail)",
+                a.summary, a.logical_id, s.stack
+            ),
+            layout,
+        );
+    }
     if let Some(set) = &s.stack_set {
         stack_set_text(out, set, style, layout);
     }
@@ -918,6 +931,25 @@ mod tests {
             "hashes": {"template_sha256": "", "parameters_sha256": ""}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_resource_that_exists_already_is_flagged_with_the_way_to_adopt_it() {
+        let mut s = stack("repos", "new", None);
+        s.adoptable = vec![crate::plan::model::Adoptable {
+            logical_id: "Repo".into(),
+            resource_type: "AWS::ECR::Repository".into(),
+            name: "team-a/api".into(),
+            summary: "repository `team-a/api` exists with 312 images".into(),
+        }];
+        let plan = Plan::new("p", 1, vec![s]);
+        let mut buf = Vec::new();
+        write_text(&mut buf, &plan, Style::default(), Layout::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("  exists: repository `team-a/api` exists with 312 images (Repo): adopt it with `little adopt repos`"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -474,6 +474,14 @@ fn section(s: &StackPlan, plan: &Plan) -> Section {
             prose(status)
         ));
     }
+    for a in &s.adoptable {
+        head.push_str(&format!(
+            "**exists**: {} ({}): adopt it with {}\n\n",
+            prose(&a.summary),
+            code(&a.logical_id),
+            code(&format!("little adopt {}", s.stack))
+        ));
+    }
     let mut blocks = Vec::new();
     if let Some(e) = &s.error {
         blocks.push(Block::new(Part::Error, error_text(e)));

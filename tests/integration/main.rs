@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod adopt;
 mod apply;
 mod audit;
 mod audit_targets;

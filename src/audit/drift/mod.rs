@@ -9,9 +9,8 @@
 //!
 //! The direct comparison looks only at the properties the template sets, as CloudFormation
 //! does, and skips values built with intrinsic functions (`Ref`, `Fn::*`): their deployed value
-//! is not in the template (`compare`). StackSets are `stackset`.
+//! is not in the template (`context::compare`). StackSets are `stackset`.
 
-pub mod compare;
 pub mod stackset;
 
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use compare::{compare_repository, compare_role};
+use crate::context::compare::{compare_repository, compare_role};
 
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::drift::{DetectionStatus, ResourceDrift};

@@ -141,6 +141,7 @@ fn a_role_compares_trust_inline_and_managed_policies() {
         trust_policy: trust(),
         inline: [("push".to_owned(), push())].into(),
         managed: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+        ..Default::default()
     };
     let d = compare_role(&role_resource(), &props, Some(&same), &mut Vec::new());
     assert_eq!(d.status, "IN_SYNC", "{d:?}");
@@ -155,6 +156,7 @@ fn a_role_compares_trust_inline_and_managed_policies() {
         ]
         .into(),
         managed: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+        ..Default::default()
     };
     let d = compare_role(&role_resource(), &props, Some(&changed), &mut Vec::new());
     let paths: Vec<(&str, &str)> = d

@@ -3,11 +3,13 @@
 //! turns that into the exit code. [`run`] dispatches: the commands about the tool itself run
 //! without a project; the others get the project from [`context::project`].
 
+mod adopt;
 mod apply;
 mod audit;
 mod check;
 mod completions;
 mod destroy;
+mod discover;
 mod drift;
 mod ecr;
 mod events;
@@ -52,6 +54,8 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Validate(args) => validate::run(project, &ctx, args),
         Command::Plan(args) => plan::run(project, &ctx, args),
         Command::Apply(args) => apply::run(project, &ctx, args),
+        Command::Adopt(args) => adopt::run(project, &ctx, args),
+        Command::Discover(args) => discover::run(project, &ctx, args),
         Command::Destroy(args) => destroy::run(project, &ctx, args),
         Command::Status(args) => status::run(project, &ctx, args),
         Command::Drift(args) => drift::run(project, &ctx, args),

@@ -316,3 +316,21 @@ fn markdown_special_characters_stay_text() {
     assert_eq!(r.details, 1);
     assert!(md.contains("> [!CAUTION]"), "{md}");
 }
+
+#[test]
+fn a_resource_that_exists_already_is_shown_with_the_way_to_adopt_it() {
+    let plan = Plan::new(
+        "p",
+        1,
+        vec![stack(
+            "repos",
+            "new",
+            json!({"adoptable": [{"logical_id": "Repo", "resource_type": "AWS::ECR::Repository",
+                                  "name": "team-a/api", "summary": "repository `team-a/api` exists with 312 images"}]}),
+        )],
+    );
+    let md = markdown(&plan, &MarkdownOptions::default());
+    assert!(md.contains("**exists**: repository"), "{md}");
+    assert!(md.contains("312 images"), "{md}");
+    assert!(md.contains("`little adopt repos`"), "{md}");
+}

@@ -609,6 +609,11 @@ impl StackOps for FakeAws {
             .unwrap_or_default())
     }
 
+    async fn stack_names(&self) -> Result<Vec<String>> {
+        self.log("ListStacks".to_owned());
+        Ok(self.stacks.lock().unwrap().keys().cloned().collect())
+    }
+
     async fn set_termination_protection(&self, stack: &str, enabled: bool) -> Result<()> {
         self.log_or_fail(
             format!("UpdateTerminationProtection {stack} {enabled}"),
@@ -706,6 +711,23 @@ impl crate::aws::iam::Iam for FakeAws {
     async fn role(&self, name: &str) -> Result<Option<crate::aws::iam::RoleFacts>> {
         self.log(format!("GetRole {name}"));
         Ok(self.roles.lock().unwrap().get(name).cloned())
+    }
+    async fn roles(&self) -> Result<Vec<crate::aws::iam::RoleListing>> {
+        self.log("ListRoles".to_owned());
+        Ok(self
+            .roles
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, facts)| crate::aws::iam::RoleListing {
+                name: name.clone(),
+                path: if facts.settings.path.is_empty() {
+                    "/".into()
+                } else {
+                    facts.settings.path.clone()
+                },
+            })
+            .collect())
     }
 }
 

@@ -47,6 +47,8 @@ fn exact_top_level_help() {
               validate     Render and lint stacks, reporting every problem
               plan         Show what an apply would change: template diff, change set and risks
               apply        Deploy stacks through change sets, after showing the plan and asking
+              adopt        Import resources that already exist into the stacks whose templates declare them
+              discover     Write stack configs for the ECR repositories and IAM roles no stack manages
               destroy      Delete stacks, dependents first, after showing what is deleted and what retained
               status       Show deployed stacks: status, last update, drift status, outputs
               drift        Report drift: deployed resources changed outside CloudFormation

@@ -1,6 +1,7 @@
 //! Comparing a live ECR repository or IAM role with its template's properties: the
 //! differences, the properties skipped because the template builds them with intrinsic
-//! functions, and a resource that is gone. Pure functions over what `aws` read.
+//! functions, and a resource that is gone. Pure functions over what `aws` read, shared by the
+//! drift audit and `little adopt` (what differs between a resource and the template adopting it).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -50,7 +50,9 @@ them as AWS does for the resource types `little adopt` takes over: AWS::ECR::Rep
 AWS::SQS::Queue (QueueUrl) and AWS::SNS::Topic (TopicArn). Creating one checks what AWS checks
 (each resource to import is in the template, with a DeletionPolicy; the resource exists; no
 other stack manages it; the identifier is the type's) and fails the call with AWS's
-ValidationError otherwise; the change set lists one `Import` change per resource. Executing it
+ValidationError otherwise, and that the template adds or changes no outputs ("As part of the
+import operation, you cannot modify or add [Outputs]"); the change set lists one `Import`
+change per resource. Executing it
 puts the existing resource into the stack under its logical id, creating and changing nothing
 (ECR images stay), and leaves the stack in IMPORT_COMPLETE. So that the next update of an
 imported repository does not recreate it (and lose its images), moto's comparison of its
@@ -468,10 +470,14 @@ def import_change_sets() -> None:
             objects[logical] = obj
         if not to_import:
             problems.append("ResourcesToImport must name at least one resource for an IMPORT change set")
-        if problems:
-            raise ValidationError(message="; ".join(problems))
         stack = next((s for s in backend.stacks.values()
                       if name in (s.name, s.stack_id) and s.status != "DELETE_COMPLETE"), None)
+        # An import may not add or change outputs: the deployed stack's stay as they are.
+        deployed_outputs = (stack.template_dict or {}).get("Outputs") if stack is not None else None
+        if ((template.template_dict or {}).get("Outputs") or None) != (deployed_outputs or None):
+            problems.append("As part of the import operation, you cannot modify or add [Outputs]")
+        if problems:
+            raise ValidationError(message="; ".join(problems))
         parameters = {
             p["ParameterKey"]: p.get("ParameterValue") for p in self._get_param("Parameters", [])
         }

@@ -337,8 +337,8 @@ fn choose(
     Ok(())
 }
 
-/// The IMPORT change set's template: the deployed template (a new stack: the rendered one's
-/// parameters, mappings and conditions, and the outputs of what it imports) plus each adopted
+/// The IMPORT change set's template: the deployed template, outputs unchanged (a new stack:
+/// the rendered one's parameters, mappings and conditions, and no outputs) plus each adopted
 /// resource as it is live
 /// (its differences from the template undone), with `DeletionPolicy: Retain` when the template
 /// sets none, and without `DependsOn` on resources the import does not hold.
@@ -418,31 +418,9 @@ pub fn import_template(
             resources.insert(e.logical_id.clone(), resource);
         }
     }
-    // A new stack gets the outputs of what it imports at once: an update that would change
-    // only outputs afterwards is one CloudFormation may have nothing to execute for.
-    if old.is_none() {
-        let absent: Vec<String> = rendered["Resources"]
-            .as_object()
-            .map(|r| {
-                r.keys()
-                    .filter(|k| template["Resources"].get(k.as_str()).is_none())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let outputs: Map<String, Value> = rendered["Outputs"]
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .filter(|(_, v)| !absent.iter().any(|a| refers_to(v, a)))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !outputs.is_empty() {
-            template["Outputs"] = Value::Object(outputs);
-        }
-    }
+    // CloudFormation refuses an IMPORT change set that adds or changes outputs ("As part of
+    // the import operation, you cannot modify or add [Outputs]"): the deployed stack's stay as
+    // they are (a new stack has none), and the update that follows brings the template's.
     Ok(template)
 }
 
@@ -698,10 +676,9 @@ mod tests {
         );
         assert!(t["Resources"].get("Provider").is_none());
         assert_eq!(t["Parameters"], json!({"Ci": {"Type": "String"}}));
-        assert_eq!(
-            t["Outputs"],
-            json!({"RepoArn": {"Value": {"Fn::GetAtt": ["Repo", "Arn"]}}}),
-            "only the outputs of what is imported"
+        assert!(
+            t.get("Outputs").is_none(),
+            "an import adds no outputs (CloudFormation refuses it): {t}"
         );
     }
 

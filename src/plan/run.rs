@@ -232,12 +232,15 @@ async fn plan_single(
                 .unwrap_or_else(|| "no reason given".into())
         )
     });
-    // A change set without resource changes still carries new parameter and tag values:
-    // executing it is how they reach the stack.
+    // A change set without resource changes still carries new parameter and tag values, and
+    // a template whose outputs (or other sections) changed: executing it is how they reach
+    // the stack (AWS makes such a change set, complete with no changes, only when there is
+    // something to execute; with nothing at all it fails, "didn't contain changes").
     let executable = change_set.is_ready()
         && (!change_set.changes.is_empty()
             || !plan.parameter_changes.is_empty()
-            || !plan.tag_changes.is_empty());
+            || !plan.tag_changes.is_empty()
+            || !plan.template_changes.is_empty());
     let keep = options.keep_change_sets
         && failure.is_none()
         && (!change_set.has_no_changes() || executable);
@@ -1058,6 +1061,35 @@ mod flow_tests {
                 .any(|c| c.starts_with("CreateChangeSet big Some(Create) url=https://")),
             "{calls:?}"
         );
+    }
+
+    /// AWS answers a change of outputs alone with a change set that is complete, executable
+    /// and lists no resource change: it is kept for apply (executing it is how the output
+    /// reaches the stack), not taken for "nothing to do".
+    #[tokio::test]
+    async fn a_change_set_for_outputs_alone_is_kept_to_execute() {
+        let queue = "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}";
+        let (_d, project) = project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json.njk\n"),
+            (
+                "templates/q.json.njk",
+                &format!("{queue}, \"Outputs\": {{\"Url\": {{\"Value\": {{\"Ref\": \"Q\"}}}}}}}}"),
+            ),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy("a", &format!("{queue}}}"), &[], &[]);
+        let mut cs = replacement_change_set("a");
+        cs.changes.clear();
+        aws.answer_change_set("a", cs);
+        let mut keep = options(&["a"]);
+        keep.keep_change_sets = true;
+        let plan = plan(project, Arc::new(FakeConnect(aws)), keep)
+            .await
+            .unwrap();
+        let s = &plan.stacks[0];
+        assert_eq!(s.status, PlanStatus::Changed, "{s:#?}");
+        assert!(s.resource_changes.is_empty());
+        assert!(s.change_set.is_some(), "kept to execute: {s:#?}");
     }
 
     #[tokio::test]

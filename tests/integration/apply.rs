@@ -292,3 +292,37 @@ fn the_whole_bootstrap_applies_from_nothing_and_then_has_no_changes() {
         }
     }
 }
+
+/// A change of outputs alone (no resource changes): CloudFormation makes a change set without
+/// changes that is still executable, and executing it is how the new output reaches the stack.
+#[test]
+fn a_change_of_outputs_alone_is_applied() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    let template = |extra: &str| {
+        format!(
+            r#"{{"Resources": {{"Queue": {{"Type": "AWS::SQS::Queue"}}}},
+  "Outputs": {{"QueueArn": {{"Value": {{"Fn::GetAtt": ["Queue", "Arn"]}}}}{extra}}}}}"#
+        )
+    };
+    p.template("q.json.njk", &template(""));
+    p.stack("outs", "q.json.njk", "");
+    p.run(&["apply", "outs", "--yes"]).success();
+    p.template(
+        "q.json.njk",
+        &template(r#", "QueueUrl": {"Value": {"Ref": "Queue"}}"#),
+    );
+    p.run(&["plan", "outs", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("changed");
+    let applied = p.run(&["apply", "outs", "--yes", "--format", "json"]);
+    applied.success();
+    assert_eq!(report(&applied).stacks[0].outcome, Outcome::Updated);
+    let outputs = p.run(&["outputs", "outs", "--format", "json"]);
+    assert!(
+        outputs.success().json()["QueueUrl"].is_string(),
+        "{}",
+        outputs.stdout
+    );
+    p.run(&["plan", "outs", "--detailed-exitcode"]).code(0);
+}

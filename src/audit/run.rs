@@ -374,26 +374,11 @@ impl UnitFailure {
 
 type UnitResult = std::result::Result<(Vec<Finding>, Checked, RegistryInventory), UnitFailure>;
 
-/// Audits each (account, region) with at most `reach.concurrency` at once (fewer while ECR or
-/// STS throttles: [`unit_limit`]), each within `reach.account_timeout` from when it starts
-/// (waiting for a place does not count); the results in the order of `units`.
-async fn audit_units(
-    connect: Arc<dyn Connect>,
-    options: &AuditOptions,
-    units: Vec<(Option<Account>, Option<String>)>,
-) -> Vec<(Option<Account>, Option<String>, UnitResult)> {
-    audit_units_under(
-        connect,
-        options,
-        units,
-        unit_limit(options.reach.concurrency),
-    )
-    .await
-}
-
 /// The services whose throttles slow the (account, region) fan-out: ECR, whose reads are the
-/// units' work, and STS, through which every account's role is assumed from the same caller.
-/// CloudFormation's throttles do not (they slow the stacks' fan-outs).
+/// units' work, and STS, through which every account's role is assumed from the same caller
+/// (the calls of little's own STS clients are counted; a unit that fails on a throttled role
+/// assumption is a throttle of its own). CloudFormation's throttles do not: they slow the
+/// stacks' fan-outs.
 pub const UNIT_SERVICES: &[&str] = &[super::ecr::SERVICE, "sts"];
 
 /// The limit of the (account, region) fan-out: `audit.concurrency` at most, halved when ECR or
@@ -412,12 +397,15 @@ fn unit_limit_with(
     }))
 }
 
-async fn audit_units_under(
+/// Audits each (account, region) with at most `reach.concurrency` at once (fewer while ECR or
+/// STS throttles: [`unit_limit`]), each within `reach.account_timeout` from when it starts
+/// (waiting for a place does not count); the results in the order of `units`.
+async fn audit_units(
     connect: Arc<dyn Connect>,
     options: &AuditOptions,
     units: Vec<(Option<Account>, Option<String>)>,
-    limit: Arc<AdaptiveLimit>,
 ) -> Vec<(Option<Account>, Option<String>, UnitResult)> {
+    let limit = unit_limit(options.reach.concurrency);
     let timeout = options.reach.account_timeout;
     let mut tasks = tokio::task::JoinSet::new();
     let count = units.len();

@@ -5,7 +5,8 @@ Each section prints its figures and they all go into BENCHMARKS.md with the mach
 description. Wall times are the median of several runs, with min and max; peak memory is
 the child's maximum resident set size (wait4). AWS calls are counted by `little -v`.
 
-Sections: validate, plan, latency, audit, serve, check, org, criterion (default: all).
+Sections: validate, plan, latency, audit-latency, audit, serve, check, org, criterion (default:
+all).
 """
 
 import concurrent.futures
@@ -420,23 +421,119 @@ def bench_audit(emulator, repositories=2000, images=10):
             record("audit", f"`little audit`, {label}", fmt_times(times))
             record("audit", f"peak memory, {label}", f"{peak:.0f} MiB",
                    "< 150 MB" if extra else "", ("met" if peak * 1.048576 < 150 else "NOT met") if extra else "")
-            table = calls(stderr)
-            minimum = {
-                "ecr:DescribeRepositories": -(-repositories // 1000),
-                "ecr:GetRegistryScanningConfiguration": 1,
-                "ecr:GetLifecyclePolicy": repositories,
-                "ecr:GetRepositoryPolicy": repositories,
-                "ecr:DescribeImages": repositories * -(-images // 1000),
-                "ecr:DescribeImageScanFindings": scans,
-            }
-            made = sum(c for c, _ in table.values())
-            least = sum(minimum.values())
-            detail = ", ".join(f"{op} {table.get(op, (0, 0))[0]}/{n}" for op, n in minimum.items())
-            extra_ops = {k: v for k, v in table.items() if k not in minimum}
-            if extra_ops:
-                detail += "; also " + ", ".join(f"{k} {v[0]}" for k, v in sorted(extra_ops.items()))
+            made, least, detail = audit_calls(calls(stderr), repositories, images, scans)
             record("audit", f"API calls, {label} (made/minimum)", f"{made:,} / {least:,}: {detail}",
                    "within 5%", "met" if made <= least * 1.05 else "NOT met")
+
+
+def audit_calls(table, repositories, images, scans):
+    """An audit's calls against the fewest that read the same: (made, minimum, per operation)."""
+    minimum = {
+        "ecr:DescribeRepositories": -(-repositories // 1000),
+        "ecr:GetRegistryScanningConfiguration": 1,
+        "ecr:GetLifecyclePolicy": repositories,
+        "ecr:GetRepositoryPolicy": repositories,
+        "ecr:DescribeImages": repositories * -(-images // 1000),
+        "ecr:DescribeImageScanFindings": scans,
+    }
+    made = sum(c for c, _ in table.values())
+    least = sum(minimum.values())
+    detail = ", ".join(f"{op} {table.get(op, (0, 0))[0]}/{n}" for op, n in minimum.items())
+    extra_ops = {k: v for k, v in table.items() if k not in minimum}
+    if extra_ops:
+        detail += "; also " + ", ".join(f"{k} {v[0]}" for k, v in sorted(extra_ops.items()))
+    return made, least, detail
+
+
+def bench_audit_latency(emulator, repositories=2000, images=2, latency_ms=80):
+    """`little audit` of a registry behind the latency proxy against scripts/ecr-collector.py, a
+    serial boto3 collector written the way ecr_exporter collects; then little again with every
+    fourth call throttled."""
+    section = "audit-latency"
+    log(f"== {section}: {repositories:,} repositories x {images} images behind a proxy adding {latency_ms} ms "
+        "to every call; little and a serial boto3 collector")
+    emulator.reset()
+    t = populate(emulator, repositories, images)
+    record(section, f"populating the emulator ({repositories:,} repositories, {repositories * images:,} PutImage, setup)",
+           f"{t:.0f} s")
+    NOTES.append(f"{section}: every call goes through scripts/latency-proxy.py, which holds it {latency_ms} ms before "
+                 f"the emulator answers (calls overlap, as on AWS). {images} images a repository (not the audit "
+                 "section's 10) to keep the setup short: little reads the newest image's scan of each repository "
+                 "either way. The collector (scripts/ecr-collector.py, boto3 from the emulator's venv) reads each "
+                 "repository the way ecr_exporter does, one call after the other: DescribeRepositories (paged), then "
+                 "per repository DescribeImages (paged), GetLifecyclePolicy, GetRepositoryPolicy; it reads no scan "
+                 "findings and no registry scanning configuration, so it makes fewer calls than little. The "
+                 "emulator answers one call at a time (about 3 ms each), which bounds little's time from below. "
+                 "Single runs on a machine shared with other builds: little's time is bound by the emulator's CPU and varies by tens of percent between runs.")
+    if os.sep + "debug" + os.sep in LITTLE:
+        NOTES.append(f"{section}: little was a debug build (LITTLE_BIN named one); the figures are bound by the "
+                     "calls, not by little's CPU.")
+    collector = os.path.join(ROOT, "scripts", "ecr-collector.py")
+    at = f"{repositories:,} repositories, {latency_ms} ms a call"
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "little.yaml"), "w") as f:
+            f.write("defaults:\n  region: us-east-1\n")
+        audit = [LITTLE, "-v", "audit", "--no-stacks", "--format", "json"]
+        proxy = Proxy(emulator.endpoint, latency_ms)
+        try:
+            env = proxy.env(emulator)
+            out = os.path.join(tmp, "little.json")
+            with open(out, "w") as f:
+                t_little, _, code, err = run(audit, tmp, env, stdout=f)
+            if code not in (0, 2):
+                raise SystemExit(f"little audit: exit {code}\n{err[-2000:]}")
+            with open(out) as f:
+                report = json.load(f)
+            made, least, detail = audit_calls(calls(err), repositories, images, repositories)
+            with open(os.path.join(tmp, "collector.json"), "w") as f:
+                t_collector, _, code, cerr = run([PYTHON, collector], tmp, env, stdout=f)
+            if code != 0:
+                raise SystemExit(f"ecr-collector: exit {code}\n{cerr[-2000:]}")
+            with open(os.path.join(tmp, "collector.json")) as f:
+                collected = json.loads(f.read().strip().splitlines()[-1])
+        finally:
+            proxy.stop()
+        record(section, f"`little audit`, {at}: little / serial boto3 collector (ecr_exporter's way)",
+               f"{t_little:.2f} s / {t_collector:.2f} s = {t_collector / t_little:.1f}x")
+        checked = report.get("checked", {})
+        record(section, f"repositories read, {at}: little / collector",
+               f"{checked.get('repositories')} / {collected['repositories']} "
+               f"(images: little looked at {checked.get('images')}, the collector listed {collected['images']})")
+        record(section, f"API calls, {at}: little (made/minimum) / collector",
+               f"{made:,} / {least:,} / {sum(collected['calls'].values()):,}: little {detail}; collector "
+               + ", ".join(f"{op} {n}" for op, n in collected["calls"].items()),
+               "within 5%", "met" if made <= least * 1.05 else "NOT met")
+
+        # Every fourth call throttled, whatever the rate (so backing off does not lower the share and
+        # the limit stays low): the first 100 repositories only (the others are excluded, listed but
+        # not read), against the same audit without throttling. It finishes with the same findings,
+        # and says how far the repository reads backed off.
+        subset = 100
+        with open(os.path.join(tmp, "little.yaml"), "w") as f:
+            f.write("defaults:\n  region: us-east-1\naudit:\n  exclude_repositories:\n")
+            f.write("".join(f"    - \"*/service-{k:02d}??\"\n" for k in range(subset // 100, 100)))
+        reports = []
+        for every in (0, 4):
+            throttling = Proxy(emulator.endpoint, latency_ms, throttle_every=every)
+            try:
+                out = os.path.join(tmp, f"throttled-{every}.json")
+                with open(out, "w") as f:
+                    t, _, code, err = run(audit, tmp, throttling.env(emulator), stdout=f)
+                if code not in (0, 2):
+                    raise SystemExit(f"little audit (throttled every {every}): exit {code}\n{err[-2000:]}")
+                with open(out) as f:
+                    reports.append(json.load(f))
+            finally:
+                throttling.stop()
+        report, throttled = reports
+        at = f"{subset} of the {repositories:,} repositories, {latency_ms} ms a call"
+        same = throttled.get("findings") == report.get("findings") and throttled.get("checked") == report.get("checked") \
+            and not throttled.get("errors")
+        retried = sum(r for _, r in calls(err).values())
+        record(section, f"`little audit`, {at}, every 4th call throttled: little",
+               f"{t:.2f} s ({retried:,} calls retried; concurrency {backoff_line(err)}; "
+               f"{'the same findings' if same else 'DIFFERENT findings'})",
+               "same findings", "met" if same else "NOT met")
 
 
 # --- 4. serve ------------------------------------------------------------------------------
@@ -871,7 +968,7 @@ def write_report(sections):
     for section, measure, value, target, verdict in RESULTS:
         t = f"{target}: **{verdict}**" if target else ""
         rows.append(f"| {section} | {measure} | {value} | {t} |")
-    order = ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]
+    order = list(SECTIONS)
 
     def rank(row):
         name = row.strip().strip("|").split("|")[0].strip()
@@ -906,12 +1003,15 @@ def write_report(sections):
     log(f"wrote {path}")
 
 
+SECTIONS = ["validate", "plan", "latency", "audit-latency", "audit", "serve", "org", "check", "criterion"]
+
+
 def main():
-    wanted = sys.argv[1:] or ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]
-    unknown = set(wanted) - {"validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"}
+    wanted = sys.argv[1:] or list(SECTIONS)
+    unknown = set(wanted) - set(SECTIONS)
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
-    emulator = Emulator() if set(wanted) & {"plan", "latency", "audit", "serve", "org", "check"} else None
+    emulator = Emulator() if set(wanted) & {"plan", "latency", "audit-latency", "audit", "serve", "org", "check"} else None
 
     def serve():
         if "audit" not in wanted:
@@ -923,6 +1023,7 @@ def main():
         "validate": bench_validate,
         "plan": lambda: bench_plan(emulator),
         "latency": lambda: bench_latency(emulator),
+        "audit-latency": lambda: bench_audit_latency(emulator),
         "audit": lambda: bench_audit(emulator),
         "serve": serve,
         "org": lambda: bench_org(emulator),
@@ -931,7 +1032,7 @@ def main():
     }
     failed = []
     try:
-        for name in ["validate", "plan", "latency", "audit", "serve", "org", "check", "criterion"]:
+        for name in SECTIONS:
             if name not in wanted:
                 continue
             try:

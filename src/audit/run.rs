@@ -20,6 +20,7 @@ use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Account;
 use crate::aws::connect::Connect;
 use crate::error::Result;
+use crate::parallel::AdaptiveLimit;
 use crate::project::audit::Reach;
 use crate::project::Project;
 
@@ -373,27 +374,47 @@ impl UnitFailure {
 
 type UnitResult = std::result::Result<(Vec<Finding>, Checked, RegistryInventory), UnitFailure>;
 
-/// Audits each (account, region) with at most `reach.concurrency` at once, each within
-/// `reach.account_timeout` from when it starts (waiting for a slot does not count); the
-/// results in the order of `units`.
+/// The services whose throttles slow the (account, region) fan-out: ECR, whose reads are the
+/// units' work, and STS, through which every account's role is assumed from the same caller
+/// (the calls of little's own STS clients are counted; a unit that fails on a throttled role
+/// assumption is a throttle of its own). CloudFormation's throttles do not: they slow the
+/// stacks' fan-outs.
+pub const UNIT_SERVICES: &[&str] = &[super::ecr::SERVICE, "sts"];
+
+/// The limit of the (account, region) fan-out: `audit.concurrency` at most, halved when ECR or
+/// STS throttles.
+fn unit_limit(max: usize) -> Arc<AdaptiveLimit> {
+    unit_limit_with(max, crate::aws::calls::throttles)
+}
+
+/// [`unit_limit`] over other per-service throttle counters (tests).
+fn unit_limit_with(
+    max: usize,
+    throttles: impl Fn(&str) -> u64 + Send + Sync + 'static,
+) -> Arc<AdaptiveLimit> {
+    Arc::new(AdaptiveLimit::new(max, move || {
+        UNIT_SERVICES.iter().map(|s| throttles(s)).sum()
+    }))
+}
+
+/// Audits each (account, region) with at most `reach.concurrency` at once (fewer while ECR or
+/// STS throttles: [`unit_limit`]), each within `reach.account_timeout` from when it starts
+/// (waiting for a place does not count); the results in the order of `units`.
 async fn audit_units(
     connect: Arc<dyn Connect>,
     options: &AuditOptions,
     units: Vec<(Option<Account>, Option<String>)>,
 ) -> Vec<(Option<Account>, Option<String>, UnitResult)> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(
-        options.reach.concurrency.max(1),
-    ));
+    let limit = unit_limit(options.reach.concurrency);
     let timeout = options.reach.account_timeout;
     let mut tasks = tokio::task::JoinSet::new();
     let count = units.len();
     for (index, (account, region)) in units.into_iter().enumerate() {
         let connect = connect.clone();
         let options = options.clone();
-        let slots = slots.clone();
+        let limit = limit.clone();
         tasks.spawn(async move {
-            // The semaphore is never closed; a closed one would only lift the bound.
-            let _slot = slots.acquire_owned().await.ok();
+            let permit = limit.acquire().await;
             let work = audit_registry(
                 connect.as_ref(),
                 account.as_ref(),
@@ -405,6 +426,9 @@ async fn audit_units(
                 Ok(Err(e)) => Err(UnitFailure::Failed(e)),
                 Err(_) => Err(UnitFailure::TimedOut),
             };
+            let throttled = matches!(&result, Err(UnitFailure::Failed(e))
+                if crate::aws::calls::is_throttling_message(&e.to_string()));
+            permit.finish(throttled);
             (index, account, region, result)
         });
     }
@@ -472,7 +496,9 @@ async fn audit_registry(
 ) -> Result<(Vec<Finding>, Checked, RegistryInventory)> {
     let clients = connect.clients(region, account).await?;
     let ecr = clients.ecr.as_ref();
-    let (registry, facts, images) = gather(ecr, &options.settings).await?;
+    // Each registry its own limit: ECR's rate limits are per account and region.
+    let limit = super::ecr::repository_limit(super::ecr::CONCURRENCY);
+    let (registry, facts, images) = gather(ecr, &options.settings, &limit).await?;
     let account_id = match account {
         Some(a) => a.id.clone(),
         None => facts
@@ -965,6 +991,36 @@ mod tests {
             );
             assert!(e.contains("`organizations:ListAccounts` allowed"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_accounts_fan_out_halves_on_ecr_or_sts_throttling_and_not_on_cloudformation() {
+        let counts: Arc<std::sync::Mutex<BTreeMap<String, u64>>> = Arc::default();
+        let c = counts.clone();
+        let limit = unit_limit_with(8, move |s| c.lock().unwrap().get(s).copied().unwrap_or(0));
+        let throttle = |service: &str| {
+            *counts
+                .lock()
+                .unwrap()
+                .entry(service.to_owned())
+                .or_default() += 1;
+        };
+        let permit = limit.try_acquire().unwrap();
+        throttle("cloudformation");
+        permit.finish(false);
+        assert_eq!(limit.current(), 8);
+        let permit = limit.try_acquire().unwrap();
+        throttle("ecr");
+        permit.finish(false);
+        assert_eq!(limit.current(), 4);
+        // STS too (every account's role is assumed from the same caller): a new limit, as
+        // this one waits a second before it halves again.
+        let c = counts.clone();
+        let sts = unit_limit_with(8, move |s| c.lock().unwrap().get(s).copied().unwrap_or(0));
+        let permit = sts.try_acquire().unwrap();
+        throttle("sts");
+        permit.finish(false);
+        assert_eq!(sts.current(), 4);
     }
 
     #[test]

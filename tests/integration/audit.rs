@@ -230,3 +230,80 @@ fn the_scan_gate_and_promotion() {
         .code(1)
         .stderr_has("names no image");
 }
+
+/// Every fourth call answered `Throttling: Rate exceeded` by scripts/latency-proxy.py: the
+/// audit retries them, backs its repository reads off (`-v` says how far) and reports what it
+/// reports without throttling.
+#[test]
+fn a_throttled_audit_backs_off_and_finds_the_same() {
+    use std::io::BufRead;
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    rt.block_on(async {
+        for i in 0..24 {
+            let mutability = if i % 3 == 0 {
+                ImageTagMutability::Mutable
+            } else {
+                ImageTagMutability::Immutable
+            };
+            ecr.create_repository()
+                .repository_name(format!("team/svc-{i:02}"))
+                .image_tag_mutability(mutability)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    for i in 0..24 {
+        put_test_image(&rt, &ecr, &format!("team/svc-{i:02}"), "v1");
+    }
+    let args = ["-v", "audit", "--no-stacks", "--format", "json"];
+    let plain = TestProject::new().with_emulator(&emulator).run(&args);
+    plain.code(2);
+
+    let mut proxy = std::process::Command::new(crate::harness::repo().join(".venv/bin/python"))
+        .arg(crate::harness::repo().join("scripts/latency-proxy.py"))
+        .arg(&emulator.endpoint)
+        .arg("0")
+        .args([
+            "--latency-ms",
+            "1",
+            "--throttle-every",
+            "4",
+            "--exit-with-parent",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the latency proxy");
+    let mut endpoint = String::new();
+    std::io::BufReader::new(proxy.stdout.take().unwrap())
+        .read_line(&mut endpoint)
+        .unwrap();
+    let p = TestProject::new().with_endpoint(endpoint.trim());
+    let out = p
+        .command(p.path(), &args)
+        .env("AWS_MAX_ATTEMPTS", "5")
+        .output()
+        .unwrap();
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Throttled responses: "), "{stderr}");
+    assert!(
+        stderr.contains("Concurrency: backed off from 32 to "),
+        "{stderr}"
+    );
+    let throttled: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plain = plain.json();
+    assert_eq!(throttled["errors"], serde_json::json!([]));
+    assert_eq!(throttled["checked"], plain["checked"]);
+    assert_eq!(throttled["checked"]["repositories"], 24);
+    assert_eq!(throttled["findings"], plain["findings"]);
+    assert!(
+        pairs(&throttled).contains(&("ecr.tag-immutability".into(), "team/svc-21".into())),
+        "{throttled}"
+    );
+}

@@ -169,7 +169,8 @@ fn audit(
     usize,
 ) {
     let settings = settings();
-    let (registry, facts, images) = rt.block_on(gather(ecr, &settings)).expect("gather");
+    let limit = little_stack::audit::ecr::repository_limit(little_stack::audit::ecr::CONCURRENCY);
+    let (registry, facts, images) = rt.block_on(gather(ecr, &settings, &limit)).expect("gather");
     let findings = facts
         .iter()
         .flat_map(|f| check_repository(f, &registry, &settings, ACCOUNT, "us-east-1", now()))

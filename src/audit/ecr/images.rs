@@ -66,10 +66,14 @@ pub(super) async fn repository_facts(
     settings: &EcrSettings,
 ) -> Result<RepositoryFacts> {
     let name = repository.name.clone();
-    let lifecycle = ecr.lifecycle_policy(&name).await?;
-    let policy = ecr.repository_policy(&name).await?;
+    // The three reads are independent: at once, one round trip instead of three.
+    let (lifecycle, policy, listed) = tokio::try_join!(
+        ecr.lifecycle_policy(&name),
+        ecr.repository_policy(&name),
+        ecr.images(&name)
+    )?;
     let mut images = Vec::new();
-    for image in selected_images(ecr.images(&name).await?, settings.all_tagged_images) {
+    for image in selected_images(listed, settings.all_tagged_images) {
         let scan = ecr.scan_findings(&name, &image.digest).await?;
         images.push((image, scan));
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::model::{Finding, Remediation, Severity};
 use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult};
 use crate::error::Result;
-use crate::parallel::{bounded, Pending};
+use crate::parallel::{adaptive, AdaptiveLimit, Pending};
 use crate::policy::{validate, PolicyKind};
 use crate::text::quoted;
 use images::{image_label, repository_facts, severity_counts};
@@ -50,8 +50,30 @@ pub const RESOURCE_TYPE: &str = "AWS::ECR::Repository";
 /// The remediation's API call.
 pub const REMEDIATION_ACTION: &str = "ecr:PutImageTagMutability";
 
-/// How many repositories [`gather`] reads at once.
-pub const CONCURRENCY: usize = 8;
+/// The most repositories of one registry [`gather`] reads at once (fewer while ECR throttles:
+/// see [`repository_limit`]).
+pub const CONCURRENCY: usize = 32;
+
+/// The service whose throttled responses slow the repository reads down.
+pub const SERVICE: &str = "ecr";
+
+/// The limit of one registry's repository reads: it starts at `max` and halves when ECR
+/// throttles, ECR's own throttles and no other service's (CloudFormation's slow the stacks'
+/// fan-outs, not this one). One limit per registry (account and region), since ECR's rate
+/// limits are per account and region: a slow account does not hold the others back. The
+/// throttle counter is the process's (a throttle in one registry slows the reads of the
+/// registries being read at the same time too: the cautious side).
+pub fn repository_limit(max: usize) -> std::sync::Arc<AdaptiveLimit> {
+    repository_limit_with(max, crate::aws::calls::throttles)
+}
+
+/// [`repository_limit`] over other per-service throttle counters (tests).
+pub fn repository_limit_with(
+    max: usize,
+    throttles: impl Fn(&str) -> u64 + Send + Sync + 'static,
+) -> std::sync::Arc<AdaptiveLimit> {
+    std::sync::Arc::new(AdaptiveLimit::new(max, move || throttles(SERVICE)))
+}
 
 /// The ECR audit's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,12 +357,13 @@ pub fn check_repository(
     out
 }
 
-/// Reads the registry's scanning configuration and each repository that is not excluded, a
-/// few at a time; the repositories in the registry's order, and how many images were looked
-/// at.
+/// Reads the registry's scanning configuration (once) and each repository that is not
+/// excluded, as many at once as `limit` allows; the repositories in the registry's order, and
+/// how many images were looked at.
 pub async fn gather(
     ecr: &dyn Ecr,
     settings: &EcrSettings,
+    limit: &std::sync::Arc<AdaptiveLimit>,
 ) -> Result<(RegistryScanning, Vec<RepositoryFacts>, usize)> {
     let registry = ecr.registry_scanning().await?;
     let repositories: Vec<Repository> = ecr
@@ -353,7 +376,12 @@ pub async fn gather(
         .into_iter()
         .map(|r| Box::pin(repository_facts(ecr, r, settings)) as Pending<'_, _>)
         .collect();
-    let facts = bounded(futures, CONCURRENCY)
+    let throttled = |r: &Result<RepositoryFacts>| {
+        r.as_ref()
+            .err()
+            .is_some_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()))
+    };
+    let facts = adaptive(futures, limit, &throttled)
         .await
         .into_iter()
         .collect::<Result<Vec<_>>>()?;

@@ -476,7 +476,9 @@ async fn gather_skips_excluded_repositories_and_keeps_the_order() {
         exclude_repositories: vec!["sandbox/*".into()],
         ..EcrSettings::default()
     };
-    let (_, facts, images) = gather(&fake, &settings).await.unwrap();
+    let (_, facts, images) = gather(&fake, &settings, &super::repository_limit(CONCURRENCY))
+        .await
+        .unwrap();
     let got: Vec<&str> = facts.iter().map(|f| f.repository.name.as_str()).collect();
     let mut want: Vec<&str> = names.iter().map(String::as_str).collect();
     want.push("team/api");
@@ -533,4 +535,77 @@ async fn remediation_describes_or_sets_immutable() {
     assert!(findings
         .iter()
         .all(|f| f.remediation.as_ref().unwrap().applied));
+}
+
+/// [`Fake`], whose scan of `team/api` (the last repository read) is throttled once: a count of
+/// `service`'s throttled responses grows, as the call counter's does on AWS.
+struct ThrottledOnce {
+    fake: Fake,
+    service: &'static str,
+    counts: std::sync::Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
+}
+
+#[async_trait::async_trait]
+impl Ecr for ThrottledOnce {
+    async fn repositories(&self) -> Result<Vec<Repository>> {
+        self.fake.repositories().await
+    }
+    async fn registry_scanning(&self) -> Result<RegistryScanning> {
+        self.fake.registry_scanning().await
+    }
+    async fn lifecycle_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.fake.lifecycle_policy(repo).await
+    }
+    async fn repository_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.fake.repository_policy(repo).await
+    }
+    async fn images(&self, repo: &str) -> Result<Vec<Image>> {
+        self.fake.images(repo).await
+    }
+    async fn scan_findings(&self, repo: &str, digest: &str) -> Result<Option<ScanResult>> {
+        *self
+            .counts
+            .lock()
+            .unwrap()
+            .entry(self.service.to_owned())
+            .or_default() += 1;
+        self.fake.scan_findings(repo, digest).await
+    }
+    async fn set_tag_mutability(&self, repo: &str, m: &str, filters: &[String]) -> Result<()> {
+        self.fake.set_tag_mutability(repo, m, filters).await
+    }
+}
+
+#[tokio::test]
+async fn the_repository_reads_halve_on_ecr_throttling_and_not_on_cloudformation() {
+    let gathered_under = |service: &'static str| async move {
+        let mut repositories: Vec<Repository> =
+            (0..20).map(|i| repo(&format!("svc-{i:02}"))).collect();
+        repositories.push(repo("team/api"));
+        let counts = std::sync::Arc::new(Mutex::new(std::collections::BTreeMap::new()));
+        let fake = ThrottledOnce {
+            fake: Fake {
+                repositories,
+                set: Mutex::new(vec![]),
+            },
+            service,
+            counts: counts.clone(),
+        };
+        let limit = repository_limit_with(CONCURRENCY, move |s| {
+            counts.lock().unwrap().get(s).copied().unwrap_or(0)
+        });
+        let (_, facts, _) = gather(&fake, &EcrSettings::default(), &limit)
+            .await
+            .unwrap();
+        assert_eq!(facts.len(), 21);
+        (limit.current(), limit.backoff())
+    };
+    assert_eq!(
+        gathered_under("cloudformation").await,
+        (CONCURRENCY, (CONCURRENCY, 0))
+    );
+    // Halved once; the reads that succeeded after it may have grown it back by one.
+    let (now, backoff) = gathered_under("ecr").await;
+    assert_eq!(backoff, (CONCURRENCY / 2, 1));
+    assert!(now < CONCURRENCY, "{now}");
 }

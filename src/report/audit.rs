@@ -152,9 +152,28 @@ pub fn write_text(w: &mut dyn Write, report: &AuditReport, style: Style) -> Resu
     for e in &report.errors {
         out.push_str(&format!("{} {e}\n", style.yellow("not checked:")));
     }
+    for n in &report.not_checked {
+        out.push_str(&format!(
+            "{} {}\n",
+            style.yellow("not checked:"),
+            not_checked_line(report, n)
+        ));
+    }
     out.push_str(&summary(report));
     out.push('\n');
     w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+/// One not-checked line: the check, where (with several accounts), the denied permission.
+fn not_checked_line(report: &AuditReport, n: &crate::audit::model::NotChecked) -> String {
+    let place = match (&n.account, &n.region) {
+        (Some(a), Some(r)) if multi_account(report) => {
+            format!(" (account {}, {r})", account_label(report, a))
+        }
+        (_, Some(r)) => format!(" ({r})"),
+        _ => String::new(),
+    };
+    format!("`{}`{place}: IAM denied `{}`", n.check, n.permission)
 }
 
 pub fn write_json_report(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
@@ -335,6 +354,9 @@ pub fn write_markdown(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
     }
     for e in &report.errors {
         out.push_str(&format!("- not checked: {}\n", e.replace('|', "\\|")));
+    }
+    for n in &report.not_checked {
+        out.push_str(&format!("- not checked: {}\n", not_checked_line(report, n)));
     }
     w.write_all(out.as_bytes()).map_err(Error::output)
 }

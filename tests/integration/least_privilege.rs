@@ -267,3 +267,57 @@ fn serve_with_the_exporters_policy_exports_the_registry_and_is_ready() {
         "{log}"
     );
 }
+
+#[test]
+fn serve_with_audit_remediate_and_the_immutability_checks_policy_remediates_once() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = registry(&rt, &emulator);
+    let (id, secret) = user(&rt, &emulator, "immutability", IMMUTABILITY);
+    let p = TestProject::new()
+        .with_emulator(&emulator)
+        .with_credentials(&id, &secret);
+    p.file(
+        "little.yaml",
+        "defaults:\n  region: us-east-1\naudit:\n  remediate: true\n",
+    );
+    let iam = emulator.enforce_iam();
+    let server = Server::start(&p, &["--no-stacks", "--interval", "1s"]);
+    server.wait_for("/readyz", "readiness", |s, _| s == 200);
+    // Three runs (five checks not checked in each): the first remediated, the count stays 1.
+    let text = server.wait_for("/metrics", "three counted runs", |_, b| {
+        value(
+            &parse_metrics(b),
+            "little_audit_errors_total",
+            &[("reason", "access_denied")],
+        )
+        .is_some_and(|n| n >= 3.0 * 5.0)
+    });
+    let samples = parse_metrics(&text);
+    assert_eq!(
+        value(
+            &samples,
+            "little_audit_remediations_total",
+            &[("check", "ecr.tag-immutability")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    let (_, log) = server.stop();
+    assert!(
+        log.contains("remediated ecr.tag-immutability of `team/mutable` in account 123456789012: ecr:PutImageTagMutability (`MUTABLE` -> `IMMUTABLE`)"),
+        "{log}"
+    );
+    drop(iam);
+    let mutability = rt.block_on(async {
+        ecr.describe_repositories()
+            .repository_names("team/mutable")
+            .send()
+            .await
+            .unwrap()
+            .repositories()[0]
+            .image_tag_mutability()
+            .cloned()
+    });
+    assert_eq!(mutability, Some(ImageTagMutability::Immutable));
+}

@@ -475,6 +475,46 @@ mod tests {
     }
 
     #[test]
+    fn checks_kept_from_running_by_iam_are_listed_in_text_and_markdown() {
+        let mut r = report();
+        r.not_checked.push(crate::audit::model::NotChecked {
+            check: "ecr.lifecycle".into(),
+            permission: "ecr:GetLifecyclePolicy".into(),
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            reason: "denied".into(),
+        });
+        let mut buf = Vec::new();
+        write_text(&mut buf, &r, Style::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains(
+                "not checked: `ecr.lifecycle` (us-east-1): IAM denied `ecr:GetLifecyclePolicy`\n"
+            ),
+            "{text}"
+        );
+        let mut md = Vec::new();
+        write_markdown(&mut md, &r).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(
+            md.contains(
+                "- not checked: `ecr.lifecycle` (us-east-1): IAM denied `ecr:GetLifecyclePolicy`\n"
+            ),
+            "{md}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json["not_checked"][0]["permission"],
+            "ecr:GetLifecyclePolicy"
+        );
+        // Absent from the JSON when every check ran.
+        assert!(serde_json::to_value(report())
+            .unwrap()
+            .get("not_checked")
+            .is_none());
+    }
+
+    #[test]
     fn junit_escapes_and_counts() {
         let x = junit(&report());
         assert!(x.starts_with("<?xml version=\"1.0\""));

@@ -459,8 +459,8 @@ pub fn check_repository(
     out
 }
 
-/// [`gather_reads`] with every optional read, failing on a denied one (tests, and callers
-/// that need everything).
+/// [`gather_reads`] with every optional read, failing on a denied one (for callers that need
+/// everything read).
 pub async fn gather(
     ecr: &dyn Ecr,
     settings: &EcrSettings,
@@ -470,7 +470,7 @@ pub async fn gather(
     if let Some(call) = g.denied.first() {
         return Err(crate::error::Error::Aws {
             operation: call.clone(),
-            message: "AccessDenied".into(),
+            message: "AccessDenied: IAM denied this call".into(),
         });
     }
     Ok((g.registry, g.facts, g.images))

@@ -526,7 +526,10 @@ async fn audit_registry(
         })
         .filter(|f| selected(&f.check, &options.checks))
         .collect();
-    remediate(ecr, &mut findings, &facts, options.remediate).await?;
+    let mut denied = gathered.denied;
+    if let Some(action) = remediate(ecr, &mut findings, &facts, options.remediate).await? {
+        denied.insert(action);
+    }
     let checked = Checked {
         repositories: facts.len(),
         images,
@@ -540,7 +543,7 @@ async fn audit_registry(
             }
         }
     }
-    let not_checked = not_checked(&gathered.denied, options, &account_id, &clients.region);
+    let not_checked = not_checked(&denied, options, &account_id, &clients.region);
     Ok((
         findings,
         checked,
@@ -557,15 +560,21 @@ async fn audit_registry(
 /// running.
 type RegistryAudit = (Vec<Finding>, Checked, RegistryInventory, Vec<NotChecked>);
 
-/// The selected checks that a denied call kept from running in one registry: one each.
+/// The selected checks that a denied call kept from running in one registry: one each; and
+/// `--remediate` kept from remediating (`ecr:PutImageTagMutability` denied).
 fn not_checked(
     denied: &std::collections::BTreeSet<String>,
     options: &AuditOptions,
     account: &str,
     region: &str,
 ) -> Vec<NotChecked> {
+    let remediation: &[(&str, &[&str])] = &[(
+        super::ecr::CHECK_TAG_IMMUTABILITY,
+        &[super::ecr::REMEDIATION_ACTION],
+    )];
     super::ecr::CHECK_CALLS
         .iter()
+        .chain(remediation.iter().filter(|_| options.remediate))
         .filter(|(check, _)| selected(check, &options.checks))
         .filter_map(|(check, calls)| {
             let permission = calls.iter().find(|c| denied.contains(**c))?;
@@ -575,11 +584,16 @@ fn not_checked(
                 account: (!account.is_empty()).then(|| account.to_owned()),
                 region: (!region.is_empty()).then(|| region.to_owned()),
                 reason: format!(
-                    "`{check}` in {}{region}: IAM denied `{permission}`, which the check needs",
+                    "`{check}` in {}{region}: IAM denied `{permission}`, which {}",
                     if account.is_empty() {
                         String::new()
                     } else {
                         format!("account {account}, ")
+                    },
+                    if *permission == super::ecr::REMEDIATION_ACTION {
+                        "`--remediate` needs: the findings are not remediated"
+                    } else {
+                        "the check needs"
                     }
                 ),
             })

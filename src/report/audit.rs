@@ -173,7 +173,13 @@ fn not_checked_line(report: &AuditReport, n: &crate::audit::model::NotChecked) -
         (_, Some(r)) => format!(" ({r})"),
         _ => String::new(),
     };
-    format!("`{}`{place}: IAM denied `{}`", n.check, n.permission)
+    let remediation = n.permission == crate::audit::ecr::REMEDIATION_ACTION;
+    format!(
+        "`{}`{place}: IAM denied `{}`{}",
+        n.check,
+        n.permission,
+        if remediation { " (not remediated)" } else { "" }
+    )
 }
 
 pub fn write_json_report(w: &mut dyn Write, report: &AuditReport) -> Result<()> {

@@ -134,6 +134,19 @@ fn audit_with_the_exporters_policy_checks_what_it_can_and_names_what_it_cannot()
     text.code(2).stdout_has(
         "not checked: `ecr.image-findings` (us-east-1): IAM denied `ecr:DescribeImageScanFindings`",
     );
+
+    // --remediate without ecr:PutImageTagMutability: the finding stays (exit 2), the rest of
+    // the audit is reported, and the denied remediation is named.
+    let denied = p.run(&["audit", "--no-stacks", "--remediate", "--format", "json"]);
+    denied.code(2);
+    let report = denied.json();
+    assert_eq!(report["findings"][0]["remediation"]["applied"], false);
+    let mut want = exporter_not_checked();
+    want.push((
+        "ecr.tag-immutability".to_owned(),
+        "ecr:PutImageTagMutability".to_owned(),
+    ));
+    assert_eq!(not_checked(&report), want);
 }
 
 #[test]

@@ -543,13 +543,16 @@ fn remediation_for(repo: &Repository) -> (String, String, Vec<String>) {
 }
 
 /// `--remediate`: sets `IMMUTABLE` on every repository with a tag immutability finding and
-/// marks the finding's remediation applied; without `apply`, describes what it would do.
+/// marks the finding's remediation applied; without `apply`, describes what it would do. When
+/// IAM denies the call, the remaining remediations are only described and the denied action
+/// is returned (the findings stay, not remediated).
 pub async fn remediate(
     ecr: &dyn Ecr,
     findings: &mut [Finding],
     facts: &[RepositoryFacts],
     apply: bool,
-) -> Result<()> {
+) -> Result<Option<String>> {
+    let mut denied: Option<String> = None;
     for finding in findings
         .iter_mut()
         .filter(|f| f.check == CHECK_TAG_IMMUTABILITY)
@@ -561,17 +564,24 @@ pub async fn remediate(
             continue;
         };
         let (after, before, filters) = remediation_for(repo);
-        if apply {
-            ecr.set_tag_mutability(&repo.name, &after, &filters).await?;
+        let mut applied = false;
+        if apply && denied.is_none() {
+            match ecr.set_tag_mutability(&repo.name, &after, &filters).await {
+                Ok(()) => applied = true,
+                Err(e) => match e.denied_action() {
+                    Some(action) => denied = Some(action.to_owned()),
+                    None => return Err(e),
+                },
+            }
         }
         finding.remediation = Some(Remediation {
             action: REMEDIATION_ACTION.to_owned(),
             before,
             after,
-            applied: apply,
+            applied,
         });
     }
-    Ok(())
+    Ok(denied)
 }
 
 #[cfg(test)]

@@ -813,3 +813,52 @@ async fn a_denied_repository_listing_still_fails_the_registry() {
     .unwrap_err();
     assert_eq!(e.denied_action(), Some(DESCRIBE_REPOSITORIES));
 }
+
+#[tokio::test]
+async fn a_denied_remediation_leaves_the_findings_described_and_is_tried_once() {
+    let mut ecr = denying(&[REMEDIATION_ACTION]);
+    let mut web = repo("team/web");
+    web.tag_mutability = "MUTABLE".into();
+    ecr.fake.repositories.push(web);
+    let g = gather_reads(
+        &ecr,
+        &EcrSettings::default(),
+        &repository_limit(1),
+        &Reads::default(),
+    )
+    .await
+    .unwrap();
+    let mut findings: Vec<Finding> = g
+        .facts
+        .iter()
+        .flat_map(|f| {
+            check_repository(
+                f,
+                &g.registry,
+                &EcrSettings::default(),
+                ACCOUNT,
+                REGION,
+                NOW,
+            )
+        })
+        .filter(|f| f.check == CHECK_TAG_IMMUTABILITY)
+        .collect();
+    assert_eq!(findings.len(), 2);
+    let denied = remediate(&ecr, &mut findings, &g.facts, true)
+        .await
+        .unwrap();
+    assert_eq!(denied.as_deref(), Some(REMEDIATION_ACTION));
+    assert_eq!(ecr.count(REMEDIATION_ACTION), 1);
+    assert!(findings
+        .iter()
+        .all(|f| f.remediation.as_ref().is_some_and(|r| !r.applied)));
+    // Allowed: both applied, nothing denied.
+    let ecr = denying(&[]);
+    let denied = remediate(&ecr, &mut findings, &g.facts, true)
+        .await
+        .unwrap();
+    assert_eq!(denied, None);
+    assert!(findings
+        .iter()
+        .all(|f| f.remediation.as_ref().is_some_and(|r| r.applied)));
+}

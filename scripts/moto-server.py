@@ -67,6 +67,12 @@ directory once and keeps one table per service. The emulator answers one call at
 this was time every client waited, alike for every tool the benchmarks compare (a DescribeStacks
 of a missing stack: 32 ms before, under 5 ms after).
 
+The eighth: with IAM enforced (`/moto-api/reset-auth` or INITIAL_NO_AUTH_ACTION_COUNT), moto
+5.2.5 answers a denied call of a JSON-protocol service (ECR, SNS's JSON clients aside: the
+services whose requests carry X-Amz-Target) with the XML error document of the query
+services, which the JSON clients cannot read (an HTTP 403 without an error code). AWS answers
+them with HTTP 400 and a JSON `AccessDeniedException`. The launcher answers as AWS does.
+
 Nothing else is changed.
 """
 import os
@@ -374,6 +380,23 @@ def work_done_once() -> None:
     errors.ErrorLookupFactory.__init__ = shared_tables
 
 
+def access_denied_as_json() -> None:
+    from moto.core.exceptions import AccessDeniedError, JsonRESTError
+    from moto.core.responses import BaseResponse
+
+    check = BaseResponse._authenticate_and_authorize_normal_action
+
+    def as_aws(self, resource: str = "*") -> None:
+        try:
+            check(self, resource)
+        except AccessDeniedError as e:
+            if not self.headers.get("X-Amz-Target"):
+                raise
+            raise JsonRESTError("AccessDeniedException", e.message) from e
+
+    BaseResponse._authenticate_and_authorize_normal_action = as_aws
+
+
 IMPORTABLE = {
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::IAM::Role": "RoleName",
@@ -577,6 +600,7 @@ def main() -> int:
     ecr_repositories_from_stacks_as_aws()
     iam_role_policies_as_json()
     import_change_sets()
+    access_denied_as_json()
     work_done_once()
     from moto.server import main as moto_main
 

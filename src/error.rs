@@ -168,7 +168,30 @@ pub fn is_throttling_text(text: &str) -> bool {
         .any(|w| text.contains(w))
 }
 
+/// Whether an error's text says IAM denied the call (`AccessDenied`, `AccessDeniedException`,
+/// EC2's `UnauthorizedOperation`, or a message `... is not authorized to perform: ...`).
+pub fn is_access_denied_text(text: &str) -> bool {
+    [
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "not authorized to perform",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
 impl Error {
+    /// The action (such as `ecr:GetLifecyclePolicy`) that IAM denied, when this error is an
+    /// AWS call refused for a missing permission.
+    pub fn denied_action(&self) -> Option<&str> {
+        match self {
+            Error::Aws { operation, message } if is_access_denied_text(message) => {
+                Some(operation.as_str())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether AWS refused the call for its rate (after the SDK's own retries): the same call
     /// may succeed a little later.
     pub fn is_throttling(&self) -> bool {

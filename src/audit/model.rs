@@ -107,6 +107,20 @@ pub struct Finding {
     pub remediation: Option<Remediation>,
 }
 
+/// A check that could not run in one registry because IAM denied a call it needs; the other
+/// checks ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NotChecked {
+    /// The check id, such as `ecr.lifecycle`.
+    pub check: String,
+    /// The permission that was denied, such as `ecr:GetLifecyclePolicy`.
+    pub permission: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Why it was not checked.
+    pub reason: String,
+}
+
 /// What the audit looked at.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
@@ -131,6 +145,9 @@ pub struct AuditReport {
     /// (`--accounts`, `--org`): the little.yaml name, else the organisation's.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub accounts: std::collections::BTreeMap<String, String>,
+    /// The checks that did not run for a denied permission, once per check and registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
 }
 
 impl AuditReport {
@@ -163,6 +180,7 @@ impl AuditReport {
             findings,
             errors,
             accounts: std::collections::BTreeMap::new(),
+            not_checked: Vec::new(),
         }
     }
 
@@ -171,11 +189,21 @@ impl AuditReport {
         self.findings.iter().any(|f| f.severity >= threshold)
     }
 
-    /// Changes when a finding is at or above `fail_on` (over errors); failed when something
-    /// could not be checked.
+    /// Whether any finding at or above `threshold` is still there: not remediated by
+    /// `--remediate`.
+    pub fn fails_unremediated(&self, threshold: Severity) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity >= threshold && !f.remediation.as_ref().is_some_and(|r| r.applied))
+    }
+
+    /// Changes when a finding at or above `fail_on` is left (one that `--remediate` fixed is
+    /// not left), over errors; failed when something could not be checked for another reason
+    /// than a denied permission (a check that IAM kept from running is in `not_checked`, and
+    /// does not fail the run).
     pub fn verdict(&self, fail_on: Severity) -> crate::error::Verdict {
         use crate::error::Verdict;
-        if self.fails(fail_on) {
+        if self.fails_unremediated(fail_on) {
             Verdict::Changes
         } else if !self.errors.is_empty() {
             Verdict::Failed
@@ -220,5 +248,48 @@ mod tests {
         assert_eq!(r.findings[0].severity, Severity::High);
         assert!(r.fails(Severity::High));
         assert!(!r.fails(Severity::Critical));
+    }
+
+    #[test]
+    fn remediated_findings_do_not_fail_and_not_checked_ones_do_not_either() {
+        use crate::error::Verdict;
+        let f = |s, applied: Option<bool>| Finding {
+            check: "ecr.tag-immutability".into(),
+            control: None,
+            severity: s,
+            resource: "r".into(),
+            resource_type: "t".into(),
+            arn: None,
+            account: None,
+            region: None,
+            message: "m".into(),
+            remediation: applied.map(|applied| Remediation {
+                action: "ecr:PutImageTagMutability".into(),
+                before: "MUTABLE".into(),
+                after: "IMMUTABLE".into(),
+                applied,
+            }),
+        };
+        let report = |findings| {
+            let mut r = AuditReport::new(0, Checked::default(), findings, vec![]);
+            r.not_checked.push(NotChecked {
+                check: "ecr.lifecycle".into(),
+                permission: "ecr:GetLifecyclePolicy".into(),
+                account: None,
+                region: None,
+                reason: "denied".into(),
+            });
+            r
+        };
+        let fixed = report(vec![f(Severity::High, Some(true)), f(Severity::Low, None)]);
+        assert_eq!(fixed.verdict(Severity::High), Verdict::Ok);
+        // Described, not applied (no --remediate): still a finding that fails.
+        let described = report(vec![f(Severity::High, Some(false))]);
+        assert_eq!(described.verdict(Severity::High), Verdict::Changes);
+        let partly = report(vec![
+            f(Severity::High, Some(true)),
+            f(Severity::Critical, None),
+        ]);
+        assert_eq!(partly.verdict(Severity::High), Verdict::Changes);
     }
 }

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::drift::{stack_drift, StackDriftResult};
-use super::ecr::{check_repository, gather, remediate, EcrSettings};
+use super::ecr::{check_repository, gather_reads, remediate, EcrSettings, Reads};
 use super::model::Severity;
-use super::model::{AuditReport, Checked, Finding};
+use super::model::{AuditReport, Checked, Finding, NotChecked};
 use super::org::{org_accounts, unreachable_finding, CHECK_ACCOUNT_UNREACHABLE};
 use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
@@ -179,13 +179,15 @@ pub async fn audit_outcome(
     let parts = audit_units(connect.clone(), &options, units).await;
     let mut findings = Vec::new();
     let mut errors = Vec::new();
+    let mut not_checked = Vec::new();
     let mut checked = Checked::default();
     let mut registries = Vec::new();
     let mut stacks = Vec::new();
     for (account, region, result) in parts {
         match result {
-            Ok((f, c, inventory)) => {
+            Ok((f, c, inventory, skipped)) => {
                 findings.extend(f);
+                not_checked.extend(skipped);
                 checked.repositories += c.repositories;
                 checked.images += c.images;
                 registries.push(inventory);
@@ -290,6 +292,7 @@ pub async fn audit_outcome(
         }
     }
     let mut report = AuditReport::new(options.now, checked, findings, errors);
+    report.not_checked = not_checked;
     if names.len() > 1 || options.org {
         report.accounts = names;
     }
@@ -372,7 +375,7 @@ impl UnitFailure {
     }
 }
 
-type UnitResult = std::result::Result<(Vec<Finding>, Checked, RegistryInventory), UnitFailure>;
+type UnitResult = std::result::Result<RegistryAudit, UnitFailure>;
 
 /// The services whose throttles slow the (account, region) fan-out: ECR, whose reads are the
 /// units' work, and STS, through which every account's role is assumed from the same caller
@@ -493,12 +496,15 @@ async fn audit_registry(
     account: Option<&Account>,
     region: Option<&str>,
     options: &AuditOptions,
-) -> Result<(Vec<Finding>, Checked, RegistryInventory)> {
+) -> Result<RegistryAudit> {
     let clients = connect.clients(region, account).await?;
     let ecr = clients.ecr.as_ref();
     // Each registry its own limit: ECR's rate limits are per account and region.
     let limit = super::ecr::repository_limit(super::ecr::CONCURRENCY);
-    let (registry, facts, images) = gather(ecr, &options.settings, &limit).await?;
+    // Only the calls of the selected checks.
+    let reads = Reads::of(|c| selected(c, &options.checks));
+    let gathered = gather_reads(ecr, &options.settings, &limit, &reads).await?;
+    let (registry, facts, images) = (gathered.registry, gathered.facts, gathered.images);
     let account_id = match account {
         Some(a) => a.id.clone(),
         None => facts
@@ -520,7 +526,10 @@ async fn audit_registry(
         })
         .filter(|f| selected(&f.check, &options.checks))
         .collect();
-    remediate(ecr, &mut findings, &facts, options.remediate).await?;
+    let mut denied = gathered.denied;
+    if let Some(action) = remediate(ecr, &mut findings, &facts, options.remediate).await? {
+        denied.insert(action);
+    }
     let checked = Checked {
         repositories: facts.len(),
         images,
@@ -534,6 +543,7 @@ async fn audit_registry(
             }
         }
     }
+    let not_checked = not_checked(&denied, options, &account_id, &clients.region);
     Ok((
         findings,
         checked,
@@ -542,7 +552,53 @@ async fn audit_registry(
             region: clients.region.clone(),
             repositories,
         },
+        not_checked,
     ))
+}
+
+/// One registry's findings, what it looked at, its inventory, and the checks IAM kept from
+/// running.
+type RegistryAudit = (Vec<Finding>, Checked, RegistryInventory, Vec<NotChecked>);
+
+/// The selected checks that a denied call kept from running in one registry: one each; and
+/// `--remediate` kept from remediating (`ecr:PutImageTagMutability` denied).
+fn not_checked(
+    denied: &std::collections::BTreeSet<String>,
+    options: &AuditOptions,
+    account: &str,
+    region: &str,
+) -> Vec<NotChecked> {
+    let remediation: &[(&str, &[&str])] = &[(
+        super::ecr::CHECK_TAG_IMMUTABILITY,
+        &[super::ecr::REMEDIATION_ACTION],
+    )];
+    super::ecr::CHECK_CALLS
+        .iter()
+        .chain(remediation.iter().filter(|_| options.remediate))
+        .filter(|(check, _)| selected(check, &options.checks))
+        .filter_map(|(check, calls)| {
+            let permission = calls.iter().find(|c| denied.contains(**c))?;
+            Some(NotChecked {
+                check: (*check).to_owned(),
+                permission: (*permission).to_owned(),
+                account: (!account.is_empty()).then(|| account.to_owned()),
+                region: (!region.is_empty()).then(|| region.to_owned()),
+                reason: format!(
+                    "`{check}` in {}{region}: IAM denied `{permission}`, which {}",
+                    if account.is_empty() {
+                        String::new()
+                    } else {
+                        format!("account {account}, ")
+                    },
+                    if *permission == super::ecr::REMEDIATION_ACTION {
+                        "`--remediate` needs: the findings are not remediated"
+                    } else {
+                        "the check needs"
+                    }
+                ),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -565,6 +621,53 @@ mod tests {
         assert!(e.to_string().starts_with(
             "`--check ecr.tag-imutability` selects no check (did you mean `ecr.tag-immutability`?)"
         ));
+    }
+
+    #[test]
+    fn a_denied_call_makes_each_selected_check_that_needs_it_not_checked_once() {
+        use crate::audit::ecr::*;
+        let denied: std::collections::BTreeSet<String> = [
+            GET_LIFECYCLE_POLICY.to_owned(),
+            DESCRIBE_SCAN_FINDINGS.to_owned(),
+        ]
+        .into();
+        let options = |checks: &[&str]| AuditOptions {
+            checks: checks.iter().map(|c| (*c).to_owned()).collect(),
+            remediate: false,
+            all_accounts: false,
+            org: false,
+            reach: Reach::default(),
+            stacks: false,
+            drift: None,
+            settings: EcrSettings::default(),
+            now: 0,
+        };
+        let all = not_checked(&denied, &options(&[]), "111111111111", "eu-west-1");
+        let got: Vec<(&str, &str)> = all
+            .iter()
+            .map(|n| (n.check.as_str(), n.permission.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (CHECK_LIFECYCLE, GET_LIFECYCLE_POLICY),
+                (CHECK_IMAGE_FINDINGS, DESCRIBE_SCAN_FINDINGS),
+                (CHECK_IMAGE_SCAN, DESCRIBE_SCAN_FINDINGS),
+            ]
+        );
+        assert_eq!(
+            all[0].reason,
+            "`ecr.lifecycle` in account 111111111111, eu-west-1: IAM denied `ecr:GetLifecyclePolicy`, which the check needs"
+        );
+        assert_eq!(all[0].account.as_deref(), Some("111111111111"));
+        // Checks that were not selected are not reported.
+        let one = not_checked(
+            &denied,
+            &options(&["ecr.tag-immutability"]),
+            "",
+            "eu-west-1",
+        );
+        assert!(one.is_empty());
     }
 
     mod org {

@@ -213,7 +213,9 @@ pub enum Command {
     /// (ECR.2), scanning (ECR.1), lifecycle policy (ECR.3), encryption (ECR.5), repository
     /// policy (public or unknown cross-account access), image scan findings; and every stack of
     /// the project (deployed, healthy, termination protection, drift status). Exit 2 when a
-    /// finding is at or above --fail-on.
+    /// finding is at or above --fail-on (one that --remediate fixed does not count). A check
+    /// whose call IAM denies is reported as not checked (naming the permission); the others
+    /// still run.
     #[command(
         after_help = "Examples:\n  little audit\n  little audit --check ecr.tag-immutability --remediate\n  little audit --format sarif > audit.sarif\n  little audit --accounts --fail-on CRITICAL --format junit > audit.xml\n  little audit --org --no-stacks --format json > org-audit.json\n  little audit --drift --notify"
     )]
@@ -538,7 +540,7 @@ pub struct AuditArgs {
     /// Only these checks (ids such as `ecr.tag-immutability`, or prefixes such as `ecr`, `stack`)
     #[arg(long = "check", value_name = "ID")]
     pub checks: Vec<String>,
-    /// Exit 2 when a finding is at or above this severity [default: little.yaml's audit.fail_on, else HIGH]
+    /// Exit 2 when a finding is at or above this severity and not remediated [default: little.yaml's audit.fail_on, else HIGH]
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
     /// Output format
@@ -645,6 +647,11 @@ pub struct ServeArgs {
     /// Skip the project's stacks
     #[arg(long, conflicts_with = "drift")]
     pub no_stacks: bool,
+    /// On every run, remediate what `little audit --remediate` can fix (tag immutability),
+    /// logging and counting each remediation [default: little.yaml's audit.remediate, else
+    /// off]
+    #[arg(long)]
+    pub remediate: bool,
     /// Read the API token (POST and DELETE /configs) from FILE, without surrounding
     /// whitespace [default: the variable audit.api_token_env names, LITTLE_SERVE_TOKEN]
     #[arg(long, value_name = "FILE")]

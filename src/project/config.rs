@@ -159,6 +159,9 @@ pub struct AuditFile {
     pub interval: Option<String>,
     /// `little serve`: the address to listen on.
     pub listen: Option<String>,
+    /// `little serve`: remediate on every run what `little audit --remediate` can fix (tag
+    /// immutability), as `little serve --remediate` does [default: false].
+    pub remediate: Option<bool>,
     /// `little serve`: images scanned on every run (continuous scanning); more can be added
     /// through its API.
     #[serde(default)]

@@ -152,9 +152,34 @@ pub fn write_text(w: &mut dyn Write, report: &AuditReport, style: Style) -> Resu
     for e in &report.errors {
         out.push_str(&format!("{} {e}\n", style.yellow("not checked:")));
     }
+    for n in &report.not_checked {
+        out.push_str(&format!(
+            "{} {}\n",
+            style.yellow("not checked:"),
+            not_checked_line(report, n)
+        ));
+    }
     out.push_str(&summary(report));
     out.push('\n');
     w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+/// One not-checked line: the check, where (with several accounts), the denied permission.
+fn not_checked_line(report: &AuditReport, n: &crate::audit::model::NotChecked) -> String {
+    let place = match (&n.account, &n.region) {
+        (Some(a), Some(r)) if multi_account(report) => {
+            format!(" (account {}, {r})", account_label(report, a))
+        }
+        (_, Some(r)) => format!(" ({r})"),
+        _ => String::new(),
+    };
+    let remediation = n.permission == crate::audit::ecr::REMEDIATION_ACTION;
+    format!(
+        "`{}`{place}: IAM denied `{}`{}",
+        n.check,
+        n.permission,
+        if remediation { " (not remediated)" } else { "" }
+    )
 }
 
 pub fn write_json_report(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
@@ -336,6 +361,9 @@ pub fn write_markdown(w: &mut dyn Write, report: &AuditReport) -> Result<()> {
     for e in &report.errors {
         out.push_str(&format!("- not checked: {}\n", e.replace('|', "\\|")));
     }
+    for n in &report.not_checked {
+        out.push_str(&format!("- not checked: {}\n", not_checked_line(report, n)));
+    }
     w.write_all(out.as_bytes()).map_err(Error::output)
 }
 
@@ -450,6 +478,46 @@ mod tests {
         assert!(String::from_utf8(md)
             .unwrap()
             .contains("| Severity | Resource | Check |"));
+    }
+
+    #[test]
+    fn checks_kept_from_running_by_iam_are_listed_in_text_and_markdown() {
+        let mut r = report();
+        r.not_checked.push(crate::audit::model::NotChecked {
+            check: "ecr.lifecycle".into(),
+            permission: "ecr:GetLifecyclePolicy".into(),
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            reason: "denied".into(),
+        });
+        let mut buf = Vec::new();
+        write_text(&mut buf, &r, Style::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains(
+                "not checked: `ecr.lifecycle` (us-east-1): IAM denied `ecr:GetLifecyclePolicy`\n"
+            ),
+            "{text}"
+        );
+        let mut md = Vec::new();
+        write_markdown(&mut md, &r).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(
+            md.contains(
+                "- not checked: `ecr.lifecycle` (us-east-1): IAM denied `ecr:GetLifecyclePolicy`\n"
+            ),
+            "{md}"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json["not_checked"][0]["permission"],
+            "ecr:GetLifecyclePolicy"
+        );
+        // Absent from the JSON when every check ran.
+        assert!(serde_json::to_value(report())
+            .unwrap()
+            .get("not_checked")
+            .is_none());
     }
 
     #[test]

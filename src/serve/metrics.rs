@@ -28,7 +28,13 @@ pub struct MetricsInput<'a> {
     pub last_good: Option<(&'a AuditOutcome, u64, f64)>,
     /// The duration of the last run, successful or not.
     pub last_duration: Option<f64>,
+    /// Failed runs (`reason="run_failed"`).
     pub errors_total: u64,
+    /// Checks that IAM kept from running, counted once per check, registry and run
+    /// (`reason="access_denied"`).
+    pub denied_total: u64,
+    /// Remediations applied by `--remediate`, per check.
+    pub remediations: &'a std::collections::BTreeMap<String, u64>,
     /// When the last run failed (Unix seconds); None: none has.
     pub last_error: Option<u64>,
     pub calls: &'a CallTable,
@@ -109,12 +115,23 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
         );
         last_error.set(t as f64);
     }
-    let errors: Counter = Counter::default();
+    let errors = Family::<Labels, Counter>::default();
     registry.register(
         "little_audit_errors",
-        "Audit runs that failed or could not check everything",
+        "Audit errors: runs that failed (reason run_failed), checks that a denied permission kept from running, once per check and registry (reason access_denied)",
         errors.clone(),
     );
+    let remediations = Family::<Labels, Counter>::default();
+    registry.register(
+        "little_audit_remediations",
+        "Remediations applied by `little serve --remediate`, per check",
+        remediations.clone(),
+    );
+    for (check, n) in input.remediations {
+        remediations
+            .get_or_create(&vec![("check", check.clone())])
+            .inc_by(*n);
+    }
     let calls = Family::<Labels, Counter>::default();
     registry.register(
         "little_aws_api_calls",
@@ -122,7 +139,14 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
         calls.clone(),
     );
 
-    errors.inc_by(input.errors_total);
+    errors
+        .get_or_create(&vec![("reason", "run_failed".to_owned())])
+        .inc_by(input.errors_total);
+    if input.denied_total > 0 {
+        errors
+            .get_or_create(&vec![("reason", "access_denied".to_owned())])
+            .inc_by(input.denied_total);
+    }
     for (operation, count) in input.calls {
         calls
             .get_or_create(&vec![("operation", operation.clone())])
@@ -287,6 +311,7 @@ mod tests {
                     lifecycle: None,
                     policy: None,
                     images: vec![(image, Some(scan))],
+                    unread: vec![],
                 }],
             }],
             stacks: vec![
@@ -319,6 +344,8 @@ mod tests {
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: Some(2.5),
             errors_total: 2,
+            denied_total: 3,
+            remediations: &[("ecr.tag-immutability".to_owned(), 4)].into(),
             last_error: Some(1_790_000_100),
             calls: &calls,
         })
@@ -336,7 +363,9 @@ mod tests {
         has("little_stack_drifted{stack=\"ecr\"} 1.0");
         has("little_audit_last_success_timestamp_seconds 1790000000.0");
         has("little_audit_duration_seconds 2.5");
-        has("little_audit_errors_total 2");
+        has("little_audit_errors_total{reason=\"run_failed\"} 2");
+        has("little_audit_errors_total{reason=\"access_denied\"} 3");
+        has("little_audit_remediations_total{check=\"ecr.tag-immutability\"} 4");
         has("little_audit_last_error_timestamp_seconds 1790000100.0");
         has("little_aws_api_calls_total{operation=\"ecr:DescribeImages\"} 4");
         assert!(text.ends_with("# EOF\n"));
@@ -365,6 +394,8 @@ mod tests {
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: None,
             errors_total: 0,
+            denied_total: 0,
+            remediations: &Default::default(),
             last_error: None,
             calls: &CallTable::new(),
         })
@@ -383,11 +414,14 @@ mod tests {
             last_good: None,
             last_duration: None,
             errors_total: 0,
+            denied_total: 0,
+            remediations: &Default::default(),
             last_error: None,
             calls: &CallTable::new(),
         })
         .unwrap();
-        assert!(text.contains("little_audit_errors_total 0"));
+        assert!(text.contains("little_audit_errors_total{reason=\"run_failed\"} 0"));
+        assert!(!text.contains("reason=\"access_denied\""));
         assert!(!text.contains("little_audit_last_error_timestamp_seconds"));
         assert!(!text.contains("aws_ecr_repository_count{"));
     }

@@ -297,6 +297,10 @@ pub struct Shared {
     pub scans: RwLock<Arc<BTreeMap<String, ConfigScan>>>,
     pub configs: Mutex<ConfigStore>,
     pub errors_total: AtomicU64,
+    /// Checks that a denied permission kept from running, once per check, registry and run.
+    pub denied_total: AtomicU64,
+    /// Remediations applied (`--remediate`), per check.
+    pub remediations: Mutex<BTreeMap<String, u64>>,
     /// When the last run failed (Unix seconds); 0: none has.
     pub last_error_at: AtomicU64,
     pub last_duration: Mutex<Option<f64>>,
@@ -323,6 +327,8 @@ impl Shared {
             scans: RwLock::new(Arc::new(BTreeMap::new())),
             configs: Mutex::new(configs),
             errors_total: AtomicU64::new(0),
+            denied_total: AtomicU64::new(0),
+            remediations: Mutex::new(BTreeMap::new()),
             last_error_at: AtomicU64::new(0),
             last_duration: Mutex::new(None),
             ready: AtomicBool::new(false),
@@ -381,18 +387,54 @@ impl Shared {
         ));
     }
 
+    /// Logs and counts what a good run could not check (a denied permission) and what it
+    /// remediated (`--remediate`).
+    fn record_report(&self, run: u64, report: &crate::audit::model::AuditReport) {
+        for n in &report.not_checked {
+            log(&format!("audit run {run}: not checked: {}", n.reason));
+        }
+        self.denied_total
+            .fetch_add(report.not_checked.len() as u64, Ordering::Relaxed);
+        let mut remediations = self.remediations.lock().unwrap_or_else(|p| p.into_inner());
+        for f in &report.findings {
+            let Some(r) = f.remediation.as_ref().filter(|r| r.applied) else {
+                continue;
+            };
+            log(&format!(
+                "audit run {run}: remediated {} of `{}`{}: {} (`{}` -> `{}`)",
+                f.check,
+                f.resource,
+                f.account
+                    .as_deref()
+                    .map(|a| format!(" in account {a}"))
+                    .unwrap_or_default(),
+                r.action,
+                r.before,
+                r.after
+            ));
+            *remediations.entry(f.check.clone()).or_default() += 1;
+        }
+    }
+
     /// Rebuilds the metrics text from the last good results and the counters.
     pub fn refresh_metrics(&self) {
         let latest = self.latest();
         let calls = crate::aws::calls::snapshot();
         let last_duration = *self.last_duration.lock().unwrap_or_else(|p| p.into_inner());
         let last_error = self.last_error_at.load(Ordering::Relaxed);
+        let remediations = self
+            .remediations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let input = metrics::MetricsInput {
+            remediations: &remediations,
             last_good: latest
                 .as_deref()
                 .map(|l| (&l.outcome, l.finished_at, l.duration)),
             last_duration,
             errors_total: self.errors_total.load(Ordering::Relaxed),
+            denied_total: self.denied_total.load(Ordering::Relaxed),
             last_error: (last_error > 0).then_some(last_error),
             calls: &calls,
         };
@@ -488,6 +530,7 @@ pub async fn run_once(
     match result {
         Ok(outcome) if outcome.report.errors.is_empty() => {
             let report = &outcome.report;
+            shared.record_report(run, report);
             log(&format!(
                 "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
                 plural(report.checked.repositories, "repository", "repositories"),

@@ -214,7 +214,10 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
     open.send_replace(1);
     wait_for(a, "/readyz", "readiness after run 1", |s, _| s == 200).await;
     let metrics = get(a, "/metrics").await.1;
-    assert_eq!(sample(&metrics, "little_audit_errors_total"), Some(0.0));
+    assert_eq!(
+        sample(&metrics, "little_audit_errors_total{reason=\"run_failed\"}"),
+        Some(0.0)
+    );
     assert_eq!(
         sample(&metrics, "little_audit_last_error_timestamp_seconds"),
         None
@@ -224,7 +227,7 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
     // age until /readyz says so.
     open.send_replace(3);
     let metrics = wait_for(a, "/metrics", "two counted errors", |_, b| {
-        sample(b, "little_audit_errors_total") == Some(2.0)
+        sample(b, "little_audit_errors_total{reason=\"run_failed\"}") == Some(2.0)
     })
     .await;
     assert!(sample(&metrics, "little_audit_last_error_timestamp_seconds").unwrap() > 1.7e9);
@@ -242,7 +245,10 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
     wait_for(a, "/readyz", "readiness after run 4", |s, _| s == 200).await;
     assert!(calls.load(Ordering::SeqCst) >= 4);
     let metrics = get(a, "/metrics").await.1;
-    assert_eq!(sample(&metrics, "little_audit_errors_total"), Some(2.0));
+    assert_eq!(
+        sample(&metrics, "little_audit_errors_total{reason=\"run_failed\"}"),
+        Some(2.0)
+    );
     open.send_replace(u64::MAX);
     server.stop().await;
 }
@@ -259,7 +265,7 @@ async fn a_report_that_failed_is_an_error_and_readiness_waits_for_a_good_run() {
     let server = start(audit, |_| {}).await;
     let a = server.address;
     wait_for(a, "/metrics", "a counted error", |_, b| {
-        sample(b, "little_audit_errors_total").is_some_and(|n| n >= 1.0)
+        sample(b, "little_audit_errors_total{reason=\"run_failed\"}").is_some_and(|n| n >= 1.0)
     })
     .await;
     let (status, body) = get(a, "/readyz").await;
@@ -267,6 +273,64 @@ async fn a_report_that_failed_is_an_error_and_readiness_waits_for_a_good_run() {
     assert!(body.contains("the first audit has not finished"), "{body}");
     assert_eq!(get(a, "/report").await.0, 503);
     drop(open);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_checks_and_remediations_are_counted_and_the_run_is_good() {
+    use crate::audit::model::{Finding, NotChecked, Remediation, Severity};
+    // Every run: one check that IAM kept from running, one remediated finding.
+    let (_open, gate) = watch::channel(u64::MAX);
+    let audit = gated(gate, Arc::new(AtomicU64::new(0)), |_| {
+        let mut o = good();
+        o.report.not_checked.push(NotChecked {
+            check: "ecr.lifecycle".into(),
+            permission: "ecr:GetLifecyclePolicy".into(),
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            reason: "IAM denied `ecr:GetLifecyclePolicy`".into(),
+        });
+        o.report.findings.push(Finding {
+            check: "ecr.tag-immutability".into(),
+            control: Some("ECR.2".into()),
+            severity: Severity::High,
+            resource: "team/api".into(),
+            resource_type: "AWS::ECR::Repository".into(),
+            arn: None,
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+            message: "mutable".into(),
+            remediation: Some(Remediation {
+                action: "ecr:PutImageTagMutability".into(),
+                before: "MUTABLE".into(),
+                after: "IMMUTABLE".into(),
+                applied: true,
+            }),
+        });
+        Ok(o)
+    });
+    let server = start(audit, |_| {}).await;
+    let a = server.address;
+    // A denied check does not keep the server unready.
+    wait_for(a, "/readyz", "readiness", |s, _| s == 200).await;
+    let metrics = wait_for(a, "/metrics", "two runs counted", |_, b| {
+        sample(b, "little_audit_errors_total{reason=\"access_denied\"}").is_some_and(|n| n >= 2.0)
+    })
+    .await;
+    assert_eq!(
+        sample(&metrics, "little_audit_errors_total{reason=\"run_failed\"}"),
+        Some(0.0)
+    );
+    let denied = sample(
+        &metrics,
+        "little_audit_errors_total{reason=\"access_denied\"}",
+    );
+    let fixed = sample(
+        &metrics,
+        "little_audit_remediations_total{check=\"ecr.tag-immutability\"}",
+    );
+    // One of each per run (the metrics are rebuilt after each run's counts).
+    assert_eq!(denied, fixed, "{metrics}");
     server.stop().await;
 }
 

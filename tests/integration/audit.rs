@@ -14,7 +14,7 @@ pub const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd
 const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
 
 /// `team/mutable`: mutable, not scanned, no lifecycle. `team/good`: compliant, with an image.
-fn registry(rt: &Runtime, emulator: &Emulator) -> aws_sdk_ecr::Client {
+pub(crate) fn registry(rt: &Runtime, emulator: &Emulator) -> aws_sdk_ecr::Client {
     let ecr = aws_sdk_ecr::Client::new(&emulator_config(rt, emulator));
     rt.block_on(async {
         ecr.create_repository()
@@ -160,8 +160,9 @@ fn audit_finds_remediates_and_reports_in_every_format() {
         "ecr.tag-immutability",
         "--remediate",
     ]);
+    // Every finding at or above --fail-on was remediated: success.
     fixed
-        .code(2)
+        .success()
         .stdout_has("remediated by ecr:PutImageTagMutability: MUTABLE -> IMMUTABLE");
     let after = p.run(&[
         "audit",

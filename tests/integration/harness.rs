@@ -64,6 +64,8 @@ pub fn install_test_tools() {
 pub struct TestProject {
     dir: tempfile::TempDir,
     endpoint: Option<String>,
+    /// An access key (id, secret) in place of the fixed test credentials.
+    credentials: Option<(String, String)>,
 }
 
 /// What a run of `little` did.
@@ -129,6 +131,7 @@ impl TestProject {
         let p = TestProject {
             dir: tempfile::tempdir().expect("temp dir"),
             endpoint: None,
+            credentials: None,
         };
         p.file("little.yaml", MINIMAL_PROJECT);
         p
@@ -139,6 +142,7 @@ impl TestProject {
         let p = TestProject {
             dir: tempfile::tempdir().expect("temp dir"),
             endpoint: None,
+            credentials: None,
         };
         for entry in ["little.yaml", "stacks", "templates", "policies"] {
             copy(&repo().join(entry), &p.path().join(entry));
@@ -216,12 +220,23 @@ impl TestProject {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 self.path().join(".aws-credentials-none"),
             );
+        if let Some((id, secret)) = &self.credentials {
+            cmd.env("AWS_ACCESS_KEY_ID", id)
+                .env("AWS_SECRET_ACCESS_KEY", secret);
+        }
         match &self.endpoint {
             Some(e) => cmd.env("AWS_ENDPOINT_URL", e),
             // Nothing listens there: a test that did not ask for AWS must not reach it.
             None => cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         };
         cmd
+    }
+
+    /// Signs AWS calls with this access key (one made through the emulator's IAM, for tests
+    /// with IAM enforced: [`Emulator::enforce_iam`]).
+    pub fn with_credentials(mut self, id: &str, secret: &str) -> Self {
+        self.credentials = Some((id.to_owned(), secret.to_owned()));
+        self
     }
 
     /// Sends AWS calls to this endpoint.
@@ -289,9 +304,39 @@ impl Emulator {
             .unwrap_or(0)
     }
 
+    /// Enforces IAM from now until the guard drops: every call must be signed with an access
+    /// key of a user made through the emulator's IAM, and is allowed only by that user's
+    /// policies (moto's `/moto-api/reset-auth`, as `INITIAL_NO_AUTH_ACTION_COUNT=0` does at
+    /// start). Make the users and everything else first.
+    pub fn enforce_iam(&self) -> IamEnforced<'_> {
+        self.set_auth("0");
+        IamEnforced(self)
+    }
+
+    /// After this many more calls, IAM is enforced (`inf`: never).
+    fn set_auth(&self, count: &str) {
+        let answer = http_with(self.port(), "POST", "/moto-api/reset-auth", count)
+            .expect("moto answers /moto-api/reset-auth");
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "{answer}"
+        );
+    }
+
     /// Clears all emulator state.
     pub fn reset(&self) {
         http(self.port(), "POST", "/moto-api/reset").expect("reset moto");
+        // A test that enforced IAM and died before its guard dropped leaves it enforced.
+        self.set_auth("inf");
+    }
+}
+
+/// IAM enforced on the emulator while this lives ([`Emulator::enforce_iam`]).
+pub struct IamEnforced<'a>(&'a Emulator);
+
+impl Drop for IamEnforced<'_> {
+    fn drop(&mut self) {
+        self.0.set_auth("inf");
     }
 }
 
@@ -315,14 +360,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A minimal HTTP/1.0 request to loopback; the response body, or None if nothing answers.
+/// A minimal HTTP/1.0 request to loopback; the response, or None if nothing answers.
 fn http(port: u16, method: &str, path: &str) -> Option<String> {
+    http_with(port, method, path, "")
+}
+
+/// [`http`] with a plain-text body.
+fn http_with(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
         s,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .ok()?;
     let mut buf = String::new();

@@ -22,6 +22,7 @@ mod getting_started;
 mod identity;
 mod k8s;
 mod kit;
+mod least_privilege;
 mod nunjucks;
 mod org;
 mod output;

@@ -290,7 +290,14 @@ fn serve_exports_metrics_manages_scan_configurations_and_stops_on_sigterm() {
         ),
         Some(1.0)
     );
-    assert_eq!(value(&samples, "little_audit_errors_total", &[]), Some(0.0));
+    assert_eq!(
+        value(
+            &samples,
+            "little_audit_errors_total",
+            &[("reason", "run_failed")]
+        ),
+        Some(0.0)
+    );
     assert!(value(&samples, "little_audit_last_success_timestamp_seconds", &[]).unwrap() > 1.7e9);
     assert!(value(&samples, "little_audit_duration_seconds", &[]).is_some());
     assert!(
@@ -550,10 +557,9 @@ fn serve_guards_its_read_endpoints_and_refuses_to_listen_openly() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = get("BEARER r34d-t0ken", "/metrics");
-        if text
-            .lines()
-            .any(|l| l.starts_with("little_audit_errors_total ") && !l.ends_with(" 0"))
-        {
+        if text.lines().any(|l| {
+            l.starts_with("little_audit_errors_total{reason=\"run_failed\"} ") && !l.ends_with(" 0")
+        }) {
             assert!(text.contains("little_audit_last_error_timestamp_seconds "));
             break;
         }
@@ -621,8 +627,9 @@ fn serve_keeps_the_last_results_while_aws_is_unreachable_and_recovers() {
     // The emulator goes away: runs fail, the last results stay, errors are counted.
     moto.stop();
     let failing = server.wait_for("/metrics", "a counted error", |_, b| {
-        b.lines()
-            .any(|l| l.starts_with("little_audit_errors_total ") && !l.ends_with(" 0"))
+        b.lines().any(|l| {
+            l.starts_with("little_audit_errors_total{reason=\"run_failed\"} ") && !l.ends_with(" 0")
+        })
     });
     let failing = parse_metrics(&failing);
     assert_eq!(
@@ -660,7 +667,15 @@ fn serve_keeps_the_last_results_while_aws_is_unreachable_and_recovers() {
         ),
         None
     );
-    assert!(value(&recovered, "little_audit_errors_total", &[]).unwrap() >= 1.0);
+    assert!(
+        value(
+            &recovered,
+            "little_audit_errors_total",
+            &[("reason", "run_failed")]
+        )
+        .unwrap()
+            >= 1.0
+    );
     let (code, log) = server.stop();
     assert_eq!(code, Some(0));
     assert!(log.contains("keeping the last good results"), "{log}");

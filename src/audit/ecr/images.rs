@@ -2,9 +2,12 @@
 //! one), what a repository's facts are (read through the [`Ecr`] adapter), and how scan results
 //! are counted and labelled. The image checks themselves are in the parent module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{EcrSettings, RepositoryFacts};
+use super::{
+    EcrSettings, Reads, RepositoryFacts, DESCRIBE_IMAGES, DESCRIBE_SCAN_FINDINGS,
+    GET_LIFECYCLE_POLICY, GET_REPOSITORY_POLICY,
+};
 use crate::audit::model::Severity;
 use crate::aws::ecr::{Ecr, Image, Repository, ScanResult};
 use crate::error::Result;
@@ -60,27 +63,110 @@ pub(super) fn selected_images(mut images: Vec<Image>, all_tagged: bool) -> Vec<I
     newest.into_iter().collect()
 }
 
+/// The calls IAM denied in one registry, shared by its repositories' reads.
+#[derive(Default)]
+pub(super) struct Denied(std::sync::Mutex<BTreeSet<String>>);
+
+impl Denied {
+    fn has(&self, call: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(call)
+    }
+
+    fn add(&self, call: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(call.to_owned());
+    }
+
+    pub(super) fn into_set(self) -> BTreeSet<String> {
+        self.0.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An optional read: `None` when `reads` does not have it, when IAM already denied it in this
+/// registry, or when it denies it now (remembered); other errors are errors.
+pub(super) async fn optional<T>(
+    denied: &Denied,
+    call: &str,
+    reads: &Reads,
+    read: impl std::future::Future<Output = Result<T>>,
+) -> Result<Option<T>> {
+    if !reads.has(call) || denied.has(call) {
+        return Ok(None);
+    }
+    match read.await {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.denied_action().is_some() => {
+            denied.add(e.denied_action().unwrap_or(call));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn repository_facts(
     ecr: &dyn Ecr,
     repository: Repository,
     settings: &EcrSettings,
+    reads: &Reads,
+    denied: &Denied,
 ) -> Result<RepositoryFacts> {
     let name = repository.name.clone();
     // The three reads are independent: at once, one round trip instead of three.
     let (lifecycle, policy, listed) = tokio::try_join!(
-        ecr.lifecycle_policy(&name),
-        ecr.repository_policy(&name),
-        ecr.images(&name)
+        optional(
+            denied,
+            GET_LIFECYCLE_POLICY,
+            reads,
+            ecr.lifecycle_policy(&name)
+        ),
+        optional(
+            denied,
+            GET_REPOSITORY_POLICY,
+            reads,
+            ecr.repository_policy(&name)
+        ),
+        optional(denied, DESCRIBE_IMAGES, reads, ecr.images(&name))
     )?;
+    let mut unread = Vec::new();
+    for (call, read) in [
+        (GET_LIFECYCLE_POLICY, lifecycle.is_some()),
+        (GET_REPOSITORY_POLICY, policy.is_some()),
+        (DESCRIBE_IMAGES, listed.is_some()),
+    ] {
+        if !read {
+            unread.push(call.to_owned());
+        }
+    }
     let mut images = Vec::new();
-    for image in selected_images(listed, settings.all_tagged_images) {
-        let scan = ecr.scan_findings(&name, &image.digest).await?;
+    let mut scans_read = listed.is_some();
+    for image in selected_images(listed.unwrap_or_default(), settings.all_tagged_images) {
+        let scan = if scans_read {
+            let read = ecr.scan_findings(&name, &image.digest);
+            match optional(denied, DESCRIBE_SCAN_FINDINGS, reads, read).await? {
+                Some(scan) => scan,
+                None => {
+                    scans_read = false;
+                    None
+                }
+            }
+        } else {
+            None
+        };
         images.push((image, scan));
+    }
+    if !scans_read || !reads.has(DESCRIBE_SCAN_FINDINGS) {
+        unread.push(DESCRIBE_SCAN_FINDINGS.to_owned());
     }
     Ok(RepositoryFacts {
         repository,
-        lifecycle,
-        policy,
+        lifecycle: lifecycle.flatten(),
+        policy: policy.flatten(),
         images,
+        unread,
     })
 }

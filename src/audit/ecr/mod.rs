@@ -50,6 +50,82 @@ pub const RESOURCE_TYPE: &str = "AWS::ECR::Repository";
 /// The remediation's API call.
 pub const REMEDIATION_ACTION: &str = "ecr:PutImageTagMutability";
 
+/// The calls of the optional reads, as the adapter names them in its errors (and as IAM names
+/// the permissions).
+pub const GET_REGISTRY_SCANNING: &str = "ecr:GetRegistryScanningConfiguration";
+pub const GET_LIFECYCLE_POLICY: &str = "ecr:GetLifecyclePolicy";
+pub const GET_REPOSITORY_POLICY: &str = "ecr:GetRepositoryPolicy";
+pub const DESCRIBE_IMAGES: &str = "ecr:DescribeImages";
+pub const DESCRIBE_SCAN_FINDINGS: &str = "ecr:DescribeImageScanFindings";
+/// The one call every ECR check needs (its denial fails the registry's audit).
+pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
+
+/// Each ECR check and the calls it needs besides `ecr:DescribeRepositories`. A denied call
+/// turns the checks that need it into not-checked results; the others still run.
+pub const CHECK_CALLS: &[(&str, &[&str])] = &[
+    (CHECK_TAG_IMMUTABILITY, &[]),
+    (CHECK_SCANNING, &[GET_REGISTRY_SCANNING]),
+    (CHECK_LIFECYCLE, &[GET_LIFECYCLE_POLICY]),
+    (CHECK_ENCRYPTION, &[]),
+    (CHECK_REPOSITORY_POLICY, &[GET_REPOSITORY_POLICY]),
+    (
+        CHECK_IMAGE_FINDINGS,
+        &[DESCRIBE_IMAGES, DESCRIBE_SCAN_FINDINGS],
+    ),
+    (CHECK_IMAGE_SCAN, &[DESCRIBE_IMAGES, DESCRIBE_SCAN_FINDINGS]),
+];
+
+/// The calls `check` needs besides `ecr:DescribeRepositories`.
+pub fn calls_of(check: &str) -> &'static [&'static str] {
+    CHECK_CALLS
+        .iter()
+        .find(|(c, _)| *c == check)
+        .map(|(_, calls)| *calls)
+        .unwrap_or(&[])
+}
+
+/// The optional reads [`gather_reads`] makes: the calls of the selected checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads(pub std::collections::BTreeSet<&'static str>);
+
+impl Reads {
+    /// Every optional read.
+    pub fn all() -> Self {
+        Reads(
+            CHECK_CALLS
+                .iter()
+                .flat_map(|(_, calls)| calls.iter().copied())
+                .collect(),
+        )
+    }
+
+    /// The reads of the checks that `wanted` selects.
+    pub fn of(wanted: impl Fn(&str) -> bool) -> Self {
+        Reads(
+            CHECK_CALLS
+                .iter()
+                .filter(|(c, _)| wanted(c))
+                .flat_map(|(_, calls)| calls.iter().copied())
+                .collect(),
+        )
+    }
+
+    pub fn has(&self, call: &str) -> bool {
+        self.0.contains(call)
+    }
+}
+
+/// What [`gather_reads`] read about a registry.
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    pub registry: RegistryScanning,
+    pub facts: Vec<RepositoryFacts>,
+    /// How many images were looked at.
+    pub images: usize,
+    /// The calls IAM denied (each tried until its first denial, then no more).
+    pub denied: std::collections::BTreeSet<String>,
+}
+
 /// The most repositories of one registry [`gather`] reads at once (fewer while ECR throttles:
 /// see [`repository_limit`]).
 pub const CONCURRENCY: usize = 32;
@@ -118,6 +194,22 @@ pub struct RepositoryFacts {
     pub policy: Option<String>,
     /// The newest image, or every tagged image with `all_tagged_images`, with its scan.
     pub images: Vec<(Image, Option<ScanResult>)>,
+    /// The optional calls that were not made (the selected checks do not need them) or that
+    /// IAM denied: the checks that need them are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+}
+
+impl RepositoryFacts {
+    /// Whether `call` was made and answered.
+    pub fn read(&self, call: &str) -> bool {
+        !self.unread.iter().any(|u| u == call)
+    }
+
+    /// Whether every call `check` needs was made and answered.
+    pub fn can_check(&self, check: &str) -> bool {
+        calls_of(check).iter().all(|c| self.read(c))
+    }
 }
 
 /// Whether the audit skips the repository.
@@ -259,6 +351,7 @@ pub fn check_repository(
         finding(check, control, severity, repo, account, region, message)
     };
     let mut out = Vec::new();
+    let can = |check: &str| facts.can_check(check);
     if let Some(m) = tag_immutability(repo, settings) {
         out.push(f(
             CHECK_TAG_IMMUTABILITY,
@@ -267,7 +360,7 @@ pub fn check_repository(
             m,
         ));
     }
-    if let Some(m) = scanning(repo, registry) {
+    if let Some(m) = scanning(repo, registry).filter(|_| can(CHECK_SCANNING)) {
         out.push(f(
             CHECK_SCANNING,
             Some(CONTROL_SCANNING),
@@ -275,7 +368,7 @@ pub fn check_repository(
             m,
         ));
     }
-    if let Some(m) = lifecycle(repo, facts.lifecycle.as_deref()) {
+    if let Some(m) = lifecycle(repo, facts.lifecycle.as_deref()).filter(|_| can(CHECK_LIFECYCLE)) {
         out.push(f(
             CHECK_LIFECYCLE,
             Some(CONTROL_LIFECYCLE),
@@ -291,13 +384,22 @@ pub fn check_repository(
             m,
         ));
     }
-    if let Some(policy) = &facts.policy {
+    if let Some(policy) = facts
+        .policy
+        .as_ref()
+        .filter(|_| can(CHECK_REPOSITORY_POLICY))
+    {
         for (severity, m) in repository_policy(repo, policy, settings) {
             out.push(f(CHECK_REPOSITORY_POLICY, None, severity, m));
         }
     }
     let stale_after = i64::from(settings.stale_scan_days) * 86_400;
-    for (image, scan) in &facts.images {
+    let images = if can(CHECK_IMAGE_SCAN) {
+        facts.images.as_slice()
+    } else {
+        &[]
+    };
+    for (image, scan) in images {
         let label = image_label(&repo.name, image);
         let Some(scan) = scan else {
             out.push(f(
@@ -357,15 +459,41 @@ pub fn check_repository(
     out
 }
 
-/// Reads the registry's scanning configuration (once) and each repository that is not
-/// excluded, as many at once as `limit` allows; the repositories in the registry's order, and
-/// how many images were looked at.
+/// [`gather_reads`] with every optional read, failing on a denied one (for callers that need
+/// everything read).
 pub async fn gather(
     ecr: &dyn Ecr,
     settings: &EcrSettings,
     limit: &std::sync::Arc<AdaptiveLimit>,
 ) -> Result<(RegistryScanning, Vec<RepositoryFacts>, usize)> {
-    let registry = ecr.registry_scanning().await?;
+    let g = gather_reads(ecr, settings, limit, &Reads::all()).await?;
+    if let Some(call) = g.denied.first() {
+        return Err(crate::error::Error::Aws {
+            operation: call.clone(),
+            message: "AccessDenied: IAM denied this call".into(),
+        });
+    }
+    Ok((g.registry, g.facts, g.images))
+}
+
+/// Reads the registry's scanning configuration (once, when `reads` has it) and each
+/// repository that is not excluded, as many at once as `limit` allows; the repositories in
+/// the registry's order. Only the optional calls in `reads` are made; one that IAM denies is
+/// not made again in this registry, and the repositories' facts name it as unread.
+pub async fn gather_reads(
+    ecr: &dyn Ecr,
+    settings: &EcrSettings,
+    limit: &std::sync::Arc<AdaptiveLimit>,
+    reads: &Reads,
+) -> Result<Gathered> {
+    let denied = images::Denied::default();
+    let registry = images::optional(
+        &denied,
+        GET_REGISTRY_SCANNING,
+        reads,
+        ecr.registry_scanning(),
+    )
+    .await?;
     let repositories: Vec<Repository> = ecr
         .repositories()
         .await?
@@ -374,19 +502,29 @@ pub async fn gather(
         .collect();
     let futures: Vec<Pending<'_, Result<RepositoryFacts>>> = repositories
         .into_iter()
-        .map(|r| Box::pin(repository_facts(ecr, r, settings)) as Pending<'_, _>)
+        .map(|r| Box::pin(repository_facts(ecr, r, settings, reads, &denied)) as Pending<'_, _>)
         .collect();
     let throttled = |r: &Result<RepositoryFacts>| {
         r.as_ref()
             .err()
             .is_some_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()))
     };
-    let facts = adaptive(futures, limit, &throttled)
+    let mut facts = adaptive(futures, limit, &throttled)
         .await
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
+    if registry.is_none() {
+        for f in &mut facts {
+            f.unread.push(GET_REGISTRY_SCANNING.to_owned());
+        }
+    }
     let images = facts.iter().map(|f| f.images.len()).sum();
-    Ok((registry, facts, images))
+    Ok(Gathered {
+        registry: registry.unwrap_or_default(),
+        facts,
+        images,
+        denied: denied.into_set(),
+    })
 }
 
 /// The tag mutability a failing repository is given: `IMMUTABLE`. (A `MUTABLE_WITH_EXCLUSION`
@@ -405,13 +543,16 @@ fn remediation_for(repo: &Repository) -> (String, String, Vec<String>) {
 }
 
 /// `--remediate`: sets `IMMUTABLE` on every repository with a tag immutability finding and
-/// marks the finding's remediation applied; without `apply`, describes what it would do.
+/// marks the finding's remediation applied; without `apply`, describes what it would do. When
+/// IAM denies the call, the remaining remediations are only described and the denied action
+/// is returned (the findings stay, not remediated).
 pub async fn remediate(
     ecr: &dyn Ecr,
     findings: &mut [Finding],
     facts: &[RepositoryFacts],
     apply: bool,
-) -> Result<()> {
+) -> Result<Option<String>> {
+    let mut denied: Option<String> = None;
     for finding in findings
         .iter_mut()
         .filter(|f| f.check == CHECK_TAG_IMMUTABILITY)
@@ -423,17 +564,24 @@ pub async fn remediate(
             continue;
         };
         let (after, before, filters) = remediation_for(repo);
-        if apply {
-            ecr.set_tag_mutability(&repo.name, &after, &filters).await?;
+        let mut applied = false;
+        if apply && denied.is_none() {
+            match ecr.set_tag_mutability(&repo.name, &after, &filters).await {
+                Ok(()) => applied = true,
+                Err(e) => match e.denied_action() {
+                    Some(action) => denied = Some(action.to_owned()),
+                    None => return Err(e),
+                },
+            }
         }
         finding.remediation = Some(Remediation {
             action: REMEDIATION_ACTION.to_owned(),
             before,
             after,
-            applied: apply,
+            applied,
         });
     }
-    Ok(())
+    Ok(denied)
 }
 
 #[cfg(test)]

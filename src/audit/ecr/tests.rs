@@ -33,6 +33,7 @@ fn facts(repository: Repository) -> RepositoryFacts {
         lifecycle: Some(LIFECYCLE.into()),
         policy: None,
         images: vec![],
+        unread: vec![],
     }
 }
 
@@ -608,4 +609,256 @@ async fn the_repository_reads_halve_on_ecr_throttling_and_not_on_cloudformation(
     let (now, backoff) = gathered_under("ecr").await;
     assert_eq!(backoff, (CONCURRENCY / 2, 1));
     assert!(now < CONCURRENCY, "{now}");
+}
+
+/// [`Fake`] behind IAM: the calls in `denied` answer AWS's AccessDeniedException; every call
+/// is logged.
+struct Denying {
+    fake: Fake,
+    denied: Vec<&'static str>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl Denying {
+    fn call(&self, operation: &str) -> Result<()> {
+        self.calls.lock().unwrap().push(operation.to_owned());
+        if self.denied.contains(&operation) {
+            return Err(crate::error::Error::Aws {
+                operation: operation.to_owned(),
+                message: format!("AccessDeniedException: User: arn:aws:iam::{ACCOUNT}:user/exporter is not authorized to perform: {operation}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| *c == operation)
+            .count()
+    }
+}
+
+#[async_trait::async_trait]
+impl Ecr for Denying {
+    async fn repositories(&self) -> Result<Vec<Repository>> {
+        self.call(DESCRIBE_REPOSITORIES)?;
+        self.fake.repositories().await
+    }
+    async fn registry_scanning(&self) -> Result<RegistryScanning> {
+        self.call(GET_REGISTRY_SCANNING)?;
+        self.fake.registry_scanning().await
+    }
+    async fn lifecycle_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.call(GET_LIFECYCLE_POLICY)?;
+        self.fake.lifecycle_policy(repo).await
+    }
+    async fn repository_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.call(GET_REPOSITORY_POLICY)?;
+        self.fake.repository_policy(repo).await
+    }
+    async fn images(&self, repo: &str) -> Result<Vec<Image>> {
+        self.call(DESCRIBE_IMAGES)?;
+        self.fake.images(repo).await
+    }
+    async fn scan_findings(&self, repo: &str, digest: &str) -> Result<Option<ScanResult>> {
+        self.call(DESCRIBE_SCAN_FINDINGS)?;
+        self.fake.scan_findings(repo, digest).await
+    }
+    async fn set_tag_mutability(&self, repo: &str, m: &str, filters: &[String]) -> Result<()> {
+        self.call(REMEDIATION_ACTION)?;
+        self.fake.set_tag_mutability(repo, m, filters).await
+    }
+}
+
+fn denying(denied: &[&'static str]) -> Denying {
+    let mut api = repo("team/api");
+    api.tag_mutability = "MUTABLE".into();
+    api.scan_on_push = false;
+    let mut web = repo("team/web");
+    web.scan_on_push = false;
+    Denying {
+        fake: Fake {
+            repositories: vec![api, web, repo("team/db")],
+            set: Mutex::new(vec![]),
+        },
+        denied: denied.to_vec(),
+        calls: Mutex::new(vec![]),
+    }
+}
+
+/// The permissions of ecr_exporter's documented policy: DescribeRepositories, DescribeImages
+/// (and DescribeRegistry, which the audit does not call).
+const EXPORTER_DENIED: &[&str] = &[
+    GET_REGISTRY_SCANNING,
+    GET_LIFECYCLE_POLICY,
+    GET_REPOSITORY_POLICY,
+    DESCRIBE_SCAN_FINDINGS,
+];
+
+#[tokio::test]
+async fn a_denied_read_skips_only_the_checks_that_need_it_and_is_not_tried_again() {
+    let ecr = denying(EXPORTER_DENIED);
+    // One repository at a time: the first denial is known before the next read.
+    let g = gather_reads(
+        &ecr,
+        &EcrSettings::default(),
+        &repository_limit(1),
+        &Reads::all(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        g.denied.iter().map(String::as_str).collect::<Vec<_>>(),
+        vec![
+            DESCRIBE_SCAN_FINDINGS,
+            GET_LIFECYCLE_POLICY,
+            GET_REGISTRY_SCANNING,
+            GET_REPOSITORY_POLICY
+        ]
+    );
+    for call in EXPORTER_DENIED {
+        assert_eq!(ecr.count(call), 1, "{call}");
+    }
+    // The allowed reads still ran: every repository, every image listing.
+    assert_eq!(ecr.count(DESCRIBE_IMAGES), 3);
+    assert_eq!(g.facts.len(), 3);
+    assert_eq!(g.images, 1);
+    let found: Vec<(String, String)> = g
+        .facts
+        .iter()
+        .flat_map(|f| {
+            check_repository(
+                f,
+                &g.registry,
+                &EcrSettings::default(),
+                ACCOUNT,
+                REGION,
+                NOW,
+            )
+        })
+        .map(|f| (f.resource, f.check))
+        .collect();
+    // Scanning is off on two repositories and team/api has HIGH findings, but those checks
+    // could not run; tag immutability (DescribeRepositories alone) did.
+    assert_eq!(
+        found,
+        vec![("team/api".to_owned(), CHECK_TAG_IMMUTABILITY.to_owned())]
+    );
+    let api = &g.facts[0];
+    assert!(!api.can_check(CHECK_LIFECYCLE) && !api.can_check(CHECK_IMAGE_FINDINGS));
+    assert!(api.can_check(CHECK_TAG_IMMUTABILITY) && api.can_check(CHECK_ENCRYPTION));
+}
+
+#[tokio::test]
+async fn everything_allowed_reads_and_checks_everything() {
+    let ecr = denying(&[]);
+    let g = gather_reads(
+        &ecr,
+        &EcrSettings::default(),
+        &repository_limit(CONCURRENCY),
+        &Reads::all(),
+    )
+    .await
+    .unwrap();
+    assert!(g.denied.is_empty());
+    assert!(g.facts.iter().all(|f| f.unread.is_empty()));
+    let checks: std::collections::BTreeSet<String> = g
+        .facts
+        .iter()
+        .flat_map(|f| {
+            check_repository(
+                f,
+                &g.registry,
+                &EcrSettings::default(),
+                ACCOUNT,
+                REGION,
+                NOW,
+            )
+        })
+        .map(|f| f.check)
+        .collect();
+    assert!(checks.contains(CHECK_LIFECYCLE) && checks.contains(CHECK_IMAGE_FINDINGS));
+}
+
+#[tokio::test]
+async fn only_the_calls_of_the_selected_checks_are_made() {
+    let ecr = denying(&[]);
+    let reads = Reads::of(|c| c == CHECK_TAG_IMMUTABILITY);
+    assert!(reads.0.is_empty());
+    let g = gather_reads(&ecr, &EcrSettings::default(), &repository_limit(1), &reads)
+        .await
+        .unwrap();
+    assert_eq!(*ecr.calls.lock().unwrap(), vec![DESCRIBE_REPOSITORIES]);
+    assert_eq!(g.facts.len(), 3);
+    let lifecycle = Reads::of(|c| c == CHECK_LIFECYCLE);
+    assert_eq!(
+        lifecycle.0.into_iter().collect::<Vec<_>>(),
+        vec![GET_LIFECYCLE_POLICY]
+    );
+}
+
+#[tokio::test]
+async fn a_denied_repository_listing_still_fails_the_registry() {
+    let ecr = denying(&[DESCRIBE_REPOSITORIES]);
+    let e = gather_reads(
+        &ecr,
+        &EcrSettings::default(),
+        &repository_limit(1),
+        &Reads::all(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.denied_action(), Some(DESCRIBE_REPOSITORIES));
+}
+
+#[tokio::test]
+async fn a_denied_remediation_leaves_the_findings_described_and_is_tried_once() {
+    let mut ecr = denying(&[REMEDIATION_ACTION]);
+    let mut web = repo("team/web");
+    web.tag_mutability = "MUTABLE".into();
+    ecr.fake.repositories.push(web);
+    let g = gather_reads(
+        &ecr,
+        &EcrSettings::default(),
+        &repository_limit(1),
+        &Reads::default(),
+    )
+    .await
+    .unwrap();
+    let mut findings: Vec<Finding> = g
+        .facts
+        .iter()
+        .flat_map(|f| {
+            check_repository(
+                f,
+                &g.registry,
+                &EcrSettings::default(),
+                ACCOUNT,
+                REGION,
+                NOW,
+            )
+        })
+        .filter(|f| f.check == CHECK_TAG_IMMUTABILITY)
+        .collect();
+    assert_eq!(findings.len(), 2);
+    let denied = remediate(&ecr, &mut findings, &g.facts, true)
+        .await
+        .unwrap();
+    assert_eq!(denied.as_deref(), Some(REMEDIATION_ACTION));
+    assert_eq!(ecr.count(REMEDIATION_ACTION), 1);
+    assert!(findings
+        .iter()
+        .all(|f| f.remediation.as_ref().is_some_and(|r| !r.applied)));
+    // Allowed: both applied, nothing denied.
+    let ecr = denying(&[]);
+    let denied = remediate(&ecr, &mut findings, &g.facts, true)
+        .await
+        .unwrap();
+    assert_eq!(denied, None);
+    assert!(findings
+        .iter()
+        .all(|f| f.remediation.as_ref().is_some_and(|r| r.applied)));
 }

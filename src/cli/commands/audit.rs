@@ -62,6 +62,9 @@ pub fn run(project: Project, ctx: &Context, args: AuditArgs) -> Result<Verdict> 
     for e in &report.errors {
         ctx.error(format_args!("not checked: {e}"));
     }
+    for n in &report.not_checked {
+        ctx.note(format_args!("not checked: {}", n.reason));
+    }
     let verdict = report.verdict(fail_on);
     let Some(settings) = notify else {
         return Ok(verdict);

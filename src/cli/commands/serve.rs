@@ -25,7 +25,8 @@ pub fn run(project: Project, ctx: &Context, args: ServeArgs) -> Result<Verdict> 
     };
     let audit = AuditFlags {
         checks: args.checks.clone(),
-        remediate: false,
+        // Opt-in: the flag, or little.yaml's `audit.remediate`.
+        remediate: args.remediate || project.file.audit.remediate.unwrap_or(false),
         all_accounts: args.accounts,
         org: args.org,
         stacks: !args.no_stacks,

@@ -562,6 +562,11 @@ pub fn adoption_text(adoptions: &[StackAdoption]) -> String {
                         "  adopt   {} ({}): {}\n",
                         e.logical_id, e.resource_type, e.summary
                     ));
+                    if !e.compared {
+                        out.push_str(
+                            "            differences not compared for this type: the update after the import applies the template\n",
+                        );
+                    }
                     for d in &e.differences {
                         out.push_str(&format!(
                             "            ~ {}: {} -> {} (changed by the update after the import)\n",
@@ -615,6 +620,7 @@ mod tests {
             summary: "repository `team-a/api` exists with 3 images".into(),
             differences,
             skipped: Vec::new(),
+            compared: true,
         })
     }
 

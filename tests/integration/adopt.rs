@@ -295,7 +295,7 @@ fn discover_writes_configs_that_validate_and_that_adopt_takes_over() {
 }
 
 #[test]
-fn an_existing_queue_and_bucket_with_objects_are_adopted_and_then_plan_clean() {
+fn an_existing_queue_bucket_with_objects_and_kms_alias_are_adopted_and_then_plan_clean() {
     let emulator = Emulator::lock();
     let rt = Runtime::new().unwrap();
     let config = emulator_config(&rt, &emulator);
@@ -318,14 +318,33 @@ fn an_existing_queue_and_bucket_with_objects_are_adopted_and_then_plan_clean() {
     )
     .unwrap();
 
+    let kms = aws_sdk_kms::Client::new(&config);
+    let key = rt
+        .block_on(kms.create_key().send())
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned();
+    rt.block_on(
+        kms.create_alias()
+            .alias_name("alias/adopted")
+            .target_key_id(&key)
+            .send(),
+    )
+    .unwrap();
+
     let p = TestProject::new().with_emulator(&emulator);
     p.template(
         "data.json.njk",
-        r#"{"Resources": {
+        &r#"{"Resources": {
+             "Key": {"Type": "AWS::KMS::Alias", "DeletionPolicy": "Retain",
+               "Properties": {"AliasName": "alias/adopted", "TargetKeyId": "KEY"}},
              "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain",
                "Properties": {"BucketName": "adopted-data"}},
              "Jobs": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain",
-               "Properties": {"QueueName": "adopted-jobs", "VisibilityTimeout": 60}}}}"#,
+               "Properties": {"QueueName": "adopted-jobs", "VisibilityTimeout": 60}}}}"#
+            .replace("KEY", &key),
     );
     p.stack("data", "data.json.njk", "");
     p.run(&["plan", "data"]).success().stdout_has(
@@ -339,10 +358,11 @@ fn an_existing_queue_and_bucket_with_objects_are_adopted_and_then_plan_clean() {
         .stderr_has(&format!(
             "adopt   Jobs (AWS::SQS::Queue): queue `adopted-jobs` exists ({url})"
         ))
+        .stderr_has("adopt   Key (AWS::KMS::Alias): KMS alias `alias/adopted` exists")
         .stderr_has("differences not compared for this type");
     assert_eq!(
         stack_resources(&rt, &emulator, "data"),
-        vec!["Data", "Jobs"]
+        vec!["Data", "Jobs", "Key"]
     );
     let kept = rt
         .block_on(s3.list_objects_v2().bucket("adopted-data").send())

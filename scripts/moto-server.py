@@ -47,7 +47,7 @@ The seventh: moto 5.2.5 has no IMPORT change sets (ChangeSetType=IMPORT and Reso
 are ignored: the change set creates a second stack and new resources). The launcher implements
 them as AWS does for the resource types `little adopt` takes over: AWS::ECR::Repository
 (identifier RepositoryName), AWS::IAM::Role (RoleName), AWS::S3::Bucket (BucketName),
-AWS::SQS::Queue (QueueUrl) and AWS::SNS::Topic (TopicArn). Creating one checks what AWS checks
+AWS::SQS::Queue (QueueUrl), AWS::SNS::Topic (TopicArn) and AWS::KMS::Alias (AliasName). Creating one checks what AWS checks
 (each resource to import is in the template, with a DeletionPolicy; the resource exists; no
 other stack manages it; the identifier is the type's) and fails the call with AWS's
 ValidationError otherwise, and that the template adds or changes no outputs ("As part of the
@@ -403,6 +403,7 @@ IMPORTABLE = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::SQS::Queue": "QueueUrl",
     "AWS::SNS::Topic": "TopicArn",
+    "AWS::KMS::Alias": "AliasName",
 }
 
 
@@ -429,6 +430,10 @@ def import_change_sets() -> None:
         if kind == "AWS::SNS::Topic":
             from moto.sns.models import sns_backends
             return sns_backends[account][region].topics.get(ident)
+        if kind == "AWS::KMS::Alias":
+            from moto.kms.models import kms_backends
+            keys = kms_backends[account][region].keys.values()
+            return next((k.aliases[ident] for k in keys if ident in k.aliases), None)
         return None
 
     def managing_stack(backend, kind, physical_ids):

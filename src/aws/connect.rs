@@ -43,6 +43,8 @@ pub struct Clients {
     /// Drift detection, and live ECR repositories to compare directly.
     pub drift: Arc<dyn StackDrift>,
     pub iam: Arc<dyn Iam>,
+    /// Whether buckets, queues, topics and KMS aliases exist by name (`little adopt`).
+    pub named: Arc<dyn crate::aws::named::Named>,
     /// The registry, for audits.
     pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
     /// Image operations, for the scan gate and promotion.
@@ -207,6 +209,7 @@ impl Connect for SdkConnect {
             ops: Arc::new(StackOpsClient::new(&config)),
             drift: Arc::new(DriftClient::new(&config)),
             iam: Arc::new(IamClient::new(&config)),
+            named: Arc::new(crate::aws::named::NamedClient::new(&config)),
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),

@@ -14,6 +14,11 @@ pub struct ImportKey {
     pub identifier: &'static str,
     /// What to call one in a sentence (`repository`).
     pub noun: &'static str,
+    /// For a type whose live properties are not compared with the template: the properties
+    /// the IMPORT change set's template keeps (the name, the required ones, the ones whose
+    /// change would replace the resource); the others are left out, so that the update after
+    /// the import sets them as the template says.
+    pub kept_on_import: &'static [&'static str],
 }
 
 /// The types `little adopt` imports, matched by physical name.
@@ -23,36 +28,42 @@ pub const IMPORTABLE: [ImportKey; 6] = [
         name_property: "RepositoryName",
         identifier: "RepositoryName",
         noun: "repository",
+        kept_on_import: &[],
     },
     ImportKey {
         resource_type: "AWS::IAM::Role",
         name_property: "RoleName",
         identifier: "RoleName",
         noun: "role",
+        kept_on_import: &[],
     },
     ImportKey {
         resource_type: "AWS::S3::Bucket",
         name_property: "BucketName",
         identifier: "BucketName",
         noun: "bucket",
+        kept_on_import: &["BucketName"],
     },
     ImportKey {
         resource_type: "AWS::SQS::Queue",
         name_property: "QueueName",
         identifier: "QueueUrl",
         noun: "queue",
+        kept_on_import: &["QueueName", "FifoQueue"],
     },
     ImportKey {
         resource_type: "AWS::SNS::Topic",
         name_property: "TopicName",
         identifier: "TopicArn",
         noun: "topic",
+        kept_on_import: &["TopicName", "FifoTopic"],
     },
     ImportKey {
         resource_type: "AWS::KMS::Alias",
         name_property: "AliasName",
         identifier: "AliasName",
         noun: "KMS alias",
+        kept_on_import: &["AliasName", "TargetKeyId"],
     },
 ];
 

@@ -12,6 +12,7 @@ pub mod ecr;
 pub mod ecr_images;
 pub mod iam;
 pub mod import;
+pub mod named;
 pub mod names;
 pub mod organizations;
 pub mod pipeline;

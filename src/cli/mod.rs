@@ -137,8 +137,10 @@ pub enum Command {
     /// Import resources that already exist into the stacks whose templates declare them
     ///
     /// For each stack, finds the resources its template would create that already exist,
-    /// matched by physical name (ECR RepositoryName, IAM RoleName), and shows them: what each
-    /// holds (a repository's images), how it differs from the template, and what is created
+    /// matched by physical name (ECR RepositoryName, IAM RoleName, S3 BucketName, SQS
+    /// QueueName, SNS TopicName, KMS AliasName), and shows them: what each holds (a
+    /// repository's images, whether a bucket holds objects), how it differs from the template
+    /// (repositories and roles; the other types are not compared), and what is created
     /// instead. Once approved (or with --yes; without a terminal and without --yes it refuses,
     /// exit 3), an IMPORT change set takes them into the stack as they are, with
     /// DeletionPolicy Retain when the template sets none; nothing is recreated, no image is

@@ -23,6 +23,7 @@ use crate::aws::changeset::{
 use crate::aws::cloudformation::StackStatus;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::drift::PropertyDifference;
+use crate::aws::import::import_key;
 use crate::aws::stack_ops::EventCursor;
 use crate::context::existing::{self, Existing, Found};
 use crate::context::state::{check_state, discard_change_set, parse_deployed};
@@ -340,7 +341,8 @@ fn choose(
 /// The IMPORT change set's template: the deployed template, outputs unchanged (a new stack:
 /// the rendered one's parameters, mappings and conditions, and no outputs) plus each adopted
 /// resource as it is live
-/// (its differences from the template undone), with `DeletionPolicy: Retain` when the template
+/// (its differences from the template undone; a type not compared keeps only its name and
+/// the properties its import needs, `ImportKey::kept_on_import`), with `DeletionPolicy: Retain` when the template
 /// sets none, and without `DependsOn` on resources the import does not hold.
 pub fn import_template(
     rendered: &Value,
@@ -375,6 +377,12 @@ pub fn import_template(
         let mut resource = rendered["Resources"][&e.logical_id].clone();
         if let Some(properties) = resource.get_mut("Properties") {
             as_live(properties, &e.differences);
+            if !e.compared {
+                let kept = import_key(&e.resource_type).map_or(&[][..], |k| k.kept_on_import);
+                if let Some(p) = properties.as_object_mut() {
+                    p.retain(|name, _| kept.contains(&name.as_str()));
+                }
+            }
         }
         if resource.get("DeletionPolicy").is_none() {
             resource["DeletionPolicy"] = Value::String("Retain".into());
@@ -562,6 +570,11 @@ pub fn adoption_text(adoptions: &[StackAdoption]) -> String {
                         "  adopt   {} ({}): {}\n",
                         e.logical_id, e.resource_type, e.summary
                     ));
+                    if !e.compared {
+                        out.push_str(
+                            "            differences not compared for this type: the update after the import applies the template\n",
+                        );
+                    }
                     for d in &e.differences {
                         out.push_str(&format!(
                             "            ~ {}: {} -> {} (changed by the update after the import)\n",
@@ -615,6 +628,7 @@ mod tests {
             summary: "repository `team-a/api` exists with 3 images".into(),
             differences,
             skipped: Vec::new(),
+            compared: true,
         })
     }
 
@@ -701,6 +715,40 @@ mod tests {
             "the template's own"
         );
         assert_eq!(t["Resources"]["Repo"]["DependsOn"], json!(["Provider"]));
+    }
+
+    #[test]
+    fn a_type_not_compared_is_imported_with_its_name_and_updated_to_the_rest() {
+        let rendered = json!({"Resources": {"Jobs": {"Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": "jobs.fifo", "FifoQueue": true, "VisibilityTimeout": 60,
+                           "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}}},
+            "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {}}}});
+        let adoption = StackAdoption {
+            stack: "app".into(),
+            found: vec![Found::Exists(Existing {
+                logical_id: "Jobs".into(),
+                resource_type: "AWS::SQS::Queue".into(),
+                name: "jobs.fifo".into(),
+                identifier: ("QueueUrl".into(), "https://q/jobs.fifo".into()),
+                summary: "queue `jobs.fifo` exists".into(),
+                differences: Vec::new(),
+                skipped: Vec::new(),
+                compared: false,
+            })],
+            deployed: false,
+        };
+        let t = import_template(&rendered, None, &adoption).unwrap();
+        // Not the timeout (the update sets it), nor the reference to a queue not imported.
+        assert_eq!(
+            t["Resources"]["Jobs"]["Properties"],
+            json!({"QueueName": "jobs.fifo", "FifoQueue": true})
+        );
+        assert_eq!(t["Resources"]["Jobs"]["DeletionPolicy"], "Retain");
+        let text = adoption_text(&[adoption]);
+        assert!(
+            text.contains("differences not compared for this type"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -293,3 +293,96 @@ fn discover_writes_configs_that_validate_and_that_adopt_takes_over() {
         "found 0 repositories and 0 roles that no stack manages in us-east-1 (3 managed by stacks)",
     );
 }
+
+#[test]
+fn an_existing_queue_bucket_with_objects_and_kms_alias_are_adopted_and_then_plan_clean() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let url = rt
+        .block_on(sqs.create_queue().queue_name("adopted-jobs").send())
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    rt.block_on(s3.create_bucket().bucket("adopted-data").send())
+        .unwrap();
+    rt.block_on(
+        s3.put_object()
+            .bucket("adopted-data")
+            .key("kept.txt")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"kept"))
+            .send(),
+    )
+    .unwrap();
+
+    let kms = aws_sdk_kms::Client::new(&config);
+    let key = rt
+        .block_on(kms.create_key().send())
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_owned();
+    rt.block_on(
+        kms.create_alias()
+            .alias_name("alias/adopted")
+            .target_key_id(&key)
+            .send(),
+    )
+    .unwrap();
+
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template(
+        "data.json.njk",
+        &r#"{"Resources": {
+             "Key": {"Type": "AWS::KMS::Alias", "DeletionPolicy": "Retain",
+               "Properties": {"AliasName": "alias/adopted", "TargetKeyId": "KEY"}},
+             "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain",
+               "Properties": {"BucketName": "adopted-data"}},
+             "Jobs": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain",
+               "Properties": {"QueueName": "adopted-jobs", "VisibilityTimeout": 60}}}}"#
+            .replace("KEY", &key),
+    );
+    p.stack("data", "data.json.njk", "");
+    p.run(&["plan", "data"]).success().stdout_has(
+        "bucket `adopted-data` exists and holds objects (Data): adopt it with `little adopt data`",
+    );
+    p.run(&["adopt", "data", "--yes"])
+        .success()
+        .stderr_has(
+            "adopt   Data (AWS::S3::Bucket): bucket `adopted-data` exists and holds objects",
+        )
+        .stderr_has(&format!(
+            "adopt   Jobs (AWS::SQS::Queue): queue `adopted-jobs` exists ({url})"
+        ))
+        .stderr_has("adopt   Key (AWS::KMS::Alias): KMS alias `alias/adopted` exists")
+        .stderr_has("differences not compared for this type");
+    assert_eq!(
+        stack_resources(&rt, &emulator, "data"),
+        vec!["Data", "Jobs", "Key"]
+    );
+    let kept = rt
+        .block_on(s3.list_objects_v2().bucket("adopted-data").send())
+        .unwrap();
+    assert_eq!(kept.contents().len(), 1, "the object is still there");
+    // The update after the import applied the template's visibility timeout.
+    let attributes = rt
+        .block_on(
+            sqs.get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        attributes
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout))
+            .map(String::as_str),
+        Some("60")
+    );
+    p.run(&["plan", "data", "--detailed-exitcode"]).code(0);
+}

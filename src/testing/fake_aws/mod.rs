@@ -81,6 +81,14 @@ pub struct FakeAws {
     pub repositories: Mutex<BTreeMap<String, crate::aws::drift::RepositoryFacts>>,
     /// Live IAM roles by name.
     pub roles: Mutex<BTreeMap<String, crate::aws::iam::RoleFacts>>,
+    /// Live S3 buckets by name, as HeadBucket answers (default: missing).
+    pub buckets: Mutex<BTreeMap<String, crate::aws::named::BucketState>>,
+    /// Live SQS queues: URL by name.
+    pub queues: Mutex<BTreeMap<String, String>>,
+    /// Live SNS topics by ARN.
+    pub topics: Mutex<std::collections::BTreeSet<String>>,
+    /// Live KMS aliases (`alias/...`).
+    pub kms_aliases: Mutex<std::collections::BTreeSet<String>>,
     /// Messages published to SNS: (topic, subject, message).
     pub published: Mutex<Vec<(String, String, String)>>,
     /// The organisation: accounts by parent (root or OU id), and child OUs by parent.
@@ -529,6 +537,7 @@ impl Connect for FakeConnect {
             staging: self.0.clone(),
             drift: self.0.clone(),
             iam: self.0.clone(),
+            named: self.0.clone(),
             ecr: self.0.clone(),
             images: self.0.clone(),
             sns: self.0.clone(),
@@ -948,5 +957,35 @@ impl crate::aws::organizations::Organization for FakeAws {
             .get(parent)
             .cloned()
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl crate::aws::named::Named for FakeAws {
+    async fn bucket(
+        &self,
+        name: &str,
+        _owner: Option<&str>,
+    ) -> Result<crate::aws::named::BucketState> {
+        self.log(format!("HeadBucket {name}"));
+        Ok(self
+            .buckets
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or(crate::aws::named::BucketState::Missing))
+    }
+    async fn queue_url(&self, name: &str) -> Result<Option<String>> {
+        self.log(format!("GetQueueUrl {name}"));
+        Ok(self.queues.lock().unwrap().get(name).cloned())
+    }
+    async fn topic_exists(&self, arn: &str) -> Result<bool> {
+        self.log(format!("GetTopicAttributes {arn}"));
+        Ok(self.topics.lock().unwrap().contains(arn))
+    }
+    async fn kms_alias_exists(&self, alias: &str) -> Result<bool> {
+        self.log(format!("ListAliases {alias}"));
+        Ok(self.kms_aliases.lock().unwrap().contains(alias))
     }
 }

@@ -1,6 +1,7 @@
 """Reduces the CloudFormation resource provider schemas that cfn-lint redistributes into the
 compact data file `little` embeds (data/cfn-resource-schemas.json.gz). Run by scripts/schemas
-with the virtualenv's Python (the pinned cfn-lint of scripts/emulator); not run by the build.
+with the virtualenv's Python (cfn-lint as locked in scripts/requirements/test-tools.txt); not
+run by the build.
 
 The decompressed file is text, one JSON document a line:
   line 1: the header {"format": 1, "source": ..., "cfn_lint": ..., "schema_date": ..., "sha256": ...,

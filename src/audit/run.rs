@@ -47,11 +47,15 @@ pub struct AuditOptions {
     pub now: u64,
 }
 
-/// Whether a check id is selected by `--check`.
+/// Whether a check id is selected by `--check`: a check's own id selects it alone (so
+/// `ecr.lifecycle` is not `ecr.lifecycle-ineffective` too); anything else is a prefix up to a
+/// `.` or `-` (`ecr`, `ecr.image`).
 pub fn selected(check: &str, wanted: &[String]) -> bool {
     wanted.is_empty()
         || wanted.iter().any(|w| {
-            check == w || check.starts_with(&format!("{w}.")) || check.starts_with(&format!("{w}-"))
+            check == w
+                || (!ALL_CHECKS.contains(&w.as_str())
+                    && (check.starts_with(&format!("{w}.")) || check.starts_with(&format!("{w}-"))))
         })
 }
 
@@ -60,6 +64,7 @@ pub const ALL_CHECKS: &[&str] = &[
     super::ecr::CHECK_TAG_IMMUTABILITY,
     super::ecr::CHECK_SCANNING,
     super::ecr::CHECK_LIFECYCLE,
+    super::ecr::CHECK_LIFECYCLE_INEFFECTIVE,
     super::ecr::CHECK_ENCRYPTION,
     super::ecr::CHECK_REPOSITORY_POLICY,
     super::ecr::CHECK_IMAGE_FINDINGS,
@@ -617,6 +622,13 @@ mod tests {
     #[test]
     fn unknown_checks_are_refused_with_a_hint() {
         assert!(validate_checks(&["ecr".into(), "stack.drift".into(), "ecr.image".into()]).is_ok());
+        // A check's own id selects it alone; a prefix selects its family.
+        let lifecycle = ["ecr.lifecycle".to_owned()];
+        assert!(selected("ecr.lifecycle", &lifecycle));
+        assert!(!selected("ecr.lifecycle-ineffective", &lifecycle));
+        let image = ["ecr.image".to_owned()];
+        assert!(selected("ecr.image-scan", &image) && selected("ecr.image-findings", &image));
+        assert!(selected("ecr.lifecycle-ineffective", &["ecr".to_owned()]));
         let e = validate_checks(&["ecr.tag-imutability".into()]).unwrap_err();
         assert!(e.to_string().starts_with(
             "`--check ecr.tag-imutability` selects no check (did you mean `ecr.tag-immutability`?)"
@@ -651,6 +663,7 @@ mod tests {
             got,
             vec![
                 (CHECK_LIFECYCLE, GET_LIFECYCLE_POLICY),
+                (CHECK_LIFECYCLE_INEFFECTIVE, GET_LIFECYCLE_POLICY),
                 (CHECK_IMAGE_FINDINGS, DESCRIBE_SCAN_FINDINGS),
                 (CHECK_IMAGE_SCAN, DESCRIBE_SCAN_FINDINGS),
             ]

@@ -63,6 +63,10 @@ pub struct Image {
     /// RFC 3339, UTC.
     pub pushed_at: Option<String>,
     pub size: Option<i64>,
+    /// ECR's `lastRecordedPullTime` (RFC 3339, UTC): recorded at most once a day; `None` when
+    /// never pulled since ECR began recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_pulled: Option<String>,
 }
 
 /// One finding of an image scan, basic or enhanced.
@@ -249,6 +253,7 @@ fn image(d: &aws_sdk_ecr::types::ImageDetail) -> Image {
         tags: d.image_tags().to_vec(),
         pushed_at: rfc3339(d.image_pushed_at()),
         size: d.image_size_in_bytes(),
+        last_pulled: rfc3339(d.last_recorded_pull_time()),
     }
 }
 
@@ -696,12 +701,14 @@ mod tests {
                     tags: vec!["v1.2.0".into()],
                     pushed_at: Some("2026-11-20T09:00:00Z".into()),
                     size: Some(31_457_280),
+                    last_pulled: None,
                 },
                 Image {
                     digest: "sha256:00aa".into(),
                     tags: vec![],
                     pushed_at: Some("2026-11-01T09:00:00.5Z".into()),
                     size: Some(31_457_280),
+                    last_pulled: None,
                 },
             ]
         );

@@ -114,6 +114,7 @@ mod tests {
             tags: Vec::new(),
             pushed_at: at.map(str::to_owned),
             size: None,
+            last_pulled: None,
         }
     }
 

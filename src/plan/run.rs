@@ -688,6 +688,7 @@ mod flow_tests {
             tags: Vec::new(),
             pushed_at: Some(at.into()),
             size: None,
+            last_pulled: None,
         };
         for physical_in_change_set in [true, false] {
             let (_d, project) = project(&[

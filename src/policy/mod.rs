@@ -14,6 +14,7 @@
 pub mod expand;
 mod iam;
 mod lifecycle;
+pub mod lifecycle_eval;
 
 use serde_json::{Map, Value};
 

@@ -277,6 +277,7 @@ mod tests {
             tags: vec!["v1".into(), "latest".into()],
             pushed_at: Some("2026-11-01T10:00:00Z".into()),
             size: Some(1234),
+            last_pulled: None,
         };
         let scan = ScanResult {
             status: "COMPLETE".into(),
@@ -311,6 +312,7 @@ mod tests {
                     lifecycle: None,
                     policy: None,
                     images: vec![(image, Some(scan))],
+                    listed: vec![],
                     unread: vec![],
                 }],
             }],

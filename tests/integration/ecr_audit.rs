@@ -15,7 +15,8 @@ use aws_sdk_ecr::types::{
 };
 use little_stack::audit::ecr::{
     check_repository, gather, remediate, EcrSettings, CHECK_ENCRYPTION, CHECK_IMAGE_FINDINGS,
-    CHECK_LIFECYCLE, CHECK_REPOSITORY_POLICY, CHECK_SCANNING, CHECK_TAG_IMMUTABILITY,
+    CHECK_LIFECYCLE, CHECK_LIFECYCLE_INEFFECTIVE, CHECK_REPOSITORY_POLICY, CHECK_SCANNING,
+    CHECK_TAG_IMMUTABILITY,
 };
 use little_stack::audit::model::{Finding, Severity};
 use little_stack::aws::ecr::EcrClient;
@@ -245,6 +246,8 @@ fn the_audit_finds_each_violation_and_remediates_tag_mutability() {
         (CHECK_REPOSITORY_POLICY, "audit/foreign"),
         (CHECK_ENCRYPTION, "audit/aes"),
         (CHECK_IMAGE_FINDINGS, "audit/scanned"),
+        // Its policy expires untagged images only, and it holds one tagged image.
+        (CHECK_LIFECYCLE_INEFFECTIVE, "audit/scanned"),
     ]
     .into_iter()
     .map(|(c, r)| (c.to_owned(), r.to_owned()))
@@ -331,4 +334,62 @@ fn the_audit_finds_each_violation_and_remediates_tag_mutability() {
 
 fn by_check<'a>(findings: &'a [Finding], check: &str) -> &'a Finding {
     findings.iter().find(|f| f.check == check).unwrap()
+}
+
+/// Pushes `MANIFEST`-like images (distinct digests through the config's size) with these tags.
+fn push(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repo: &str, tags: &[&str]) {
+    for (n, tag) in tags.iter().enumerate() {
+        let manifest = MANIFEST.replace("1469", &(1469 + n).to_string());
+        rt.block_on(
+            ecr.put_image()
+                .repository_name(repo)
+                .image_manifest(manifest)
+                .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+                .image_tag(*tag)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put {repo}:{tag}: {e:?}"));
+    }
+}
+
+#[test]
+fn a_lifecycle_policy_that_matches_no_image_is_ineffective() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let sdk = aws_sdk_ecr::Client::new(&config);
+    // A prefix that none of the tags has (the team tags `v1.2.3`), and a policy that acts.
+    let never = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["release-"],"countType":"imageCountMoreThan","countNumber":3},"action":{"type":"expire"}}]}"#;
+    let acts = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":2},"action":{"type":"expire"}}]}"#;
+    for (repo, policy) in [("lifecycle/never", never), ("lifecycle/acts", acts)] {
+        create(
+            &rt,
+            &sdk,
+            &Repo {
+                lifecycle: false,
+                ..good(repo)
+            },
+        );
+        rt.block_on(
+            sdk.put_lifecycle_policy()
+                .repository_name(repo)
+                .lifecycle_policy_text(policy)
+                .send(),
+        )
+        .unwrap();
+        push(&rt, &sdk, repo, &["v1.0.0", "v1.1.0", "v1.2.0"]);
+    }
+    let ecr = EcrClient::new(&config);
+    let (findings, _, _) = audit(&rt, &ecr);
+    let ineffective: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.check == CHECK_LIFECYCLE_INEFFECTIVE && f.resource.starts_with("lifecycle/"))
+        .collect();
+    assert_eq!(ineffective.len(), 1, "{findings:#?}");
+    assert_eq!(ineffective[0].resource, "lifecycle/never");
+    assert_eq!(ineffective[0].severity, Severity::Medium);
+    assert_eq!(
+        ineffective[0].message,
+        "the lifecycle policy of repository `lifecycle/never` never expires an image: of its 3 images, rule 1 (tags starting release-, beyond the newest 3) matches none of them"
+    );
 }

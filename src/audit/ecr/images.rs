@@ -144,7 +144,14 @@ pub(super) async fn repository_facts(
     }
     let mut images = Vec::new();
     let mut scans_read = listed.is_some();
-    for image in selected_images(listed.unwrap_or_default(), settings.all_tagged_images) {
+    let listed = listed.unwrap_or_default();
+    let kept = if reads.has(GET_LIFECYCLE_POLICY) && lifecycle.as_ref().is_some_and(Option::is_some)
+    {
+        listed.clone()
+    } else {
+        Vec::new()
+    };
+    for image in selected_images(listed, settings.all_tagged_images) {
         let scan = if scans_read {
             let read = ecr.scan_findings(&name, &image.digest);
             match optional(denied, DESCRIBE_SCAN_FINDINGS, reads, read).await? {
@@ -167,6 +174,7 @@ pub(super) async fn repository_facts(
         lifecycle: lifecycle.flatten(),
         policy: policy.flatten(),
         images,
+        listed: kept,
         unread,
     })
 }

@@ -2,9 +2,11 @@
 //! encryption, repository policies, and the scan findings of the newest (or every tagged)
 //! image. [`gather`] reads the registry through the [`Ecr`] adapter; [`check_repository`] is a
 //! pure function over what it read; [`remediate`] sets tag immutability. The repository-policy
-//! check is in `policy`, the reading and counting of images in `images`.
+//! check is in `policy`, the reading and counting of images in `images`, the evaluation of
+//! lifecycle policies on a repository's images in `lifecycle`.
 
 mod images;
+pub mod lifecycle;
 mod policy;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,11 @@ pub const SEVERITY_SCANNING: Severity = Severity::High;
 pub const CHECK_LIFECYCLE: &str = "ecr.lifecycle";
 pub const CONTROL_LIFECYCLE: &str = "ECR.3";
 pub const SEVERITY_LIFECYCLE: Severity = Severity::Medium;
+
+/// A lifecycle policy that expires nothing now and, at the repository's push rate, nothing
+/// within a year: as good as none.
+pub const CHECK_LIFECYCLE_INEFFECTIVE: &str = "ecr.lifecycle-ineffective";
+pub const SEVERITY_LIFECYCLE_INEFFECTIVE: Severity = Severity::Medium;
 
 pub const CHECK_ENCRYPTION: &str = "ecr.encryption";
 pub const CONTROL_ENCRYPTION: &str = "ECR.5";
@@ -66,6 +73,10 @@ pub const CHECK_CALLS: &[(&str, &[&str])] = &[
     (CHECK_TAG_IMMUTABILITY, &[]),
     (CHECK_SCANNING, &[GET_REGISTRY_SCANNING]),
     (CHECK_LIFECYCLE, &[GET_LIFECYCLE_POLICY]),
+    (
+        CHECK_LIFECYCLE_INEFFECTIVE,
+        &[GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES],
+    ),
     (CHECK_ENCRYPTION, &[]),
     (CHECK_REPOSITORY_POLICY, &[GET_REPOSITORY_POLICY]),
     (
@@ -194,6 +205,10 @@ pub struct RepositoryFacts {
     pub policy: Option<String>,
     /// The newest image, or every tagged image with `all_tagged_images`, with its scan.
     pub images: Vec<(Image, Option<ScanResult>)>,
+    /// Every image of the repository, when the selected checks evaluate its lifecycle policy
+    /// (not kept in reports).
+    #[serde(skip)]
+    pub listed: Vec<Image>,
     /// The optional calls that were not made (the selected checks do not need them) or that
     /// IAM denied: the checks that need them are skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -373,6 +388,19 @@ pub fn check_repository(
             CHECK_LIFECYCLE,
             Some(CONTROL_LIFECYCLE),
             SEVERITY_LIFECYCLE,
+            m,
+        ));
+    }
+    if let Some(m) = facts
+        .lifecycle
+        .as_deref()
+        .filter(|_| can(CHECK_LIFECYCLE_INEFFECTIVE))
+        .and_then(|policy| lifecycle::ineffective(&repo.name, policy, &facts.listed, now))
+    {
+        out.push(f(
+            CHECK_LIFECYCLE_INEFFECTIVE,
+            None,
+            SEVERITY_LIFECYCLE_INEFFECTIVE,
             m,
         ));
     }

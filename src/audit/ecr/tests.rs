@@ -33,6 +33,7 @@ fn facts(repository: Repository) -> RepositoryFacts {
         lifecycle: Some(LIFECYCLE.into()),
         policy: None,
         images: vec![],
+        listed: vec![],
         unread: vec![],
     }
 }
@@ -297,6 +298,7 @@ fn image(tag: Option<&str>) -> Image {
         tags: tag.into_iter().map(str::to_owned).collect(),
         pushed_at: Some("2026-11-20T09:00:00Z".into()),
         size: Some(31_457_280),
+        last_pulled: None,
     }
 }
 
@@ -398,6 +400,7 @@ fn the_newest_image_or_every_tagged_one_is_selected() {
         tags: tag.into_iter().map(str::to_owned).collect(),
         pushed_at: Some(pushed.into()),
         size: None,
+        last_pulled: None,
     };
     let images = vec![
         at("sha256:a", Some("v1"), "2026-11-01T00:00:00Z"),

@@ -1,0 +1,164 @@
+//! Lifecycle policies judged by what they do to a repository's images, not by being there:
+//! the `ecr.lifecycle-ineffective` check, and the translation of ECR's images into the
+//! evaluator's ([`crate::policy::lifecycle_eval`]), shared with `little ecr lifecycle-preview`
+//! and the plan of a changed policy.
+
+use serde_json::Value;
+
+use crate::aws::ecr::Image;
+use crate::policy::lifecycle_eval::{self, Count, EvalImage, Outlook, Rule, TagSelection};
+use crate::text::plural;
+use crate::time::parse_rfc3339_secs;
+
+/// The evaluator's view of ECR's images. An image without a push time (ECR always gives one)
+/// cannot be ordered and is left out.
+pub fn eval_images(images: &[Image]) -> Vec<EvalImage> {
+    images
+        .iter()
+        .filter_map(|i| {
+            Some(EvalImage {
+                digest: i.digest.clone(),
+                tags: i.tags.clone(),
+                pushed_at: parse_rfc3339_secs(i.pushed_at.as_deref()?)?,
+                last_pulled: i.last_pulled.as_deref().and_then(parse_rfc3339_secs),
+                archived: false,
+                transitioned_at: None,
+            })
+        })
+        .collect()
+}
+
+/// A rule, as a reader recognises it: `rule 2 (tagged, prefixes release-; more than 50)`.
+pub fn describe_rule(rule: &Rule) -> String {
+    let tags = match &rule.tags {
+        TagSelection::Any => "any image".to_owned(),
+        TagSelection::Untagged => "untagged images".to_owned(),
+        TagSelection::Tagged { prefixes, patterns } => {
+            let mut parts = Vec::new();
+            if !prefixes.is_empty() {
+                parts.push(format!("tags starting {}", prefixes.join(" and ")));
+            }
+            if !patterns.is_empty() {
+                parts.push(format!("tags like {}", patterns.join(" and ")));
+            }
+            if parts.is_empty() {
+                "tagged images".to_owned()
+            } else {
+                parts.join(", ")
+            }
+        }
+    };
+    let count = match rule.count {
+        Count::MoreThan(n) => format!("beyond the newest {n}"),
+        Count::SincePushed(d) => format!("pushed over {d} days ago"),
+        Count::SincePulled(d) => format!("not pulled for {d} days"),
+        Count::SinceTransitioned(d) => format!("archived over {d} days ago"),
+    };
+    format!("rule {} ({tags}, {count})", rule.priority)
+}
+
+/// The `ecr.lifecycle-ineffective` message for a repository whose policy expires nothing now
+/// and nothing within [`lifecycle_eval::HORIZON_DAYS`] at its push rate; `None` when the policy
+/// acts, when the repository holds no image (nothing to keep small), or when the policy is not
+/// valid (`ecr.lifecycle` reports that).
+pub fn ineffective(repository: &str, policy: &str, images: &[Image], now: u64) -> Option<String> {
+    if images.is_empty() {
+        return None;
+    }
+    let doc: Value = serde_json::from_str(policy).ok()?;
+    let rules = lifecycle_eval::parse(&doc).ok()?;
+    let images = eval_images(images);
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    if lifecycle_eval::outlook(&rules, &images, now) != Outlook::Never {
+        return None;
+    }
+    let eval = lifecycle_eval::evaluate(&rules, &images, now);
+    let why: Vec<String> = rules
+        .iter()
+        .zip(&eval.rules)
+        .map(|(rule, effect)| {
+            let what = describe_rule(rule);
+            if effect.matched == 0 {
+                format!("{what} matches none of them")
+            } else if effect.claimed == 0 {
+                format!(
+                    "{what} matches {} that a rule of higher priority already holds",
+                    plural(effect.matched, "image", "images")
+                )
+            } else {
+                format!(
+                    "{what} holds {} and would reach its limit only after more than {} days at the push rate of the last {} days",
+                    plural(effect.claimed, "image", "images"),
+                    lifecycle_eval::HORIZON_DAYS,
+                    lifecycle_eval::RATE_WINDOW_DAYS
+                )
+            }
+        })
+        .collect();
+    Some(format!(
+        "the lifecycle policy of repository `{repository}` never expires an image: of its {}, {}",
+        plural(images.len(), "image", "images"),
+        why.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn image(digest: &str, tag: Option<&str>, days_ago: u64) -> Image {
+        Image {
+            digest: digest.into(),
+            tags: tag.into_iter().map(str::to_owned).collect(),
+            pushed_at: Some(crate::time::rfc3339_utc(NOW - days_ago * 86_400)),
+            size: None,
+            last_pulled: None,
+        }
+    }
+
+    #[test]
+    fn a_prefix_matching_no_tag_is_ineffective_and_says_why() {
+        let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["release-"],"countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+        let images = [image("a", Some("v1"), 30), image("b", Some("v2"), 2)];
+        let m = ineffective("team/api", policy, &images, NOW).expect("a finding");
+        assert_eq!(
+            m,
+            "the lifecycle policy of repository `team/api` never expires an image: of its 2 images, rule 1 (tags starting release-, beyond the newest 5) matches none of them"
+        );
+    }
+
+    #[test]
+    fn a_policy_that_expires_now_or_soon_is_effective() {
+        let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}"#;
+        let old = [image("a", Some("v1"), 30)];
+        assert_eq!(ineffective("r", policy, &old, NOW), None);
+        let young = [image("a", Some("v1"), 3)];
+        assert_eq!(ineffective("r", policy, &young, NOW), None);
+    }
+
+    #[test]
+    fn a_count_out_of_reach_is_ineffective() {
+        let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":500},"action":{"type":"expire"}}]}"#;
+        let images = [image("a", Some("v1"), 60), image("b", None, 10)];
+        let m = ineffective("r", policy, &images, NOW).expect("a finding");
+        assert!(
+            m.contains("holds 2 images and would reach its limit only after more than 365 days"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_policy_is_left_to_the_lifecycle_check() {
+        assert_eq!(ineffective("r", "{", &[], NOW), None);
+        let images = [image("a", Some("v1"), 30)];
+        assert_eq!(ineffective("r", r#"{"rules": 3}"#, &images, NOW), None);
+    }
+
+    #[test]
+    fn an_empty_repository_has_nothing_to_expire() {
+        let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["x"],"countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+        assert_eq!(ineffective("r", policy, &[], NOW), None);
+    }
+}

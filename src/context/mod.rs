@@ -10,6 +10,7 @@
 pub mod compare;
 pub mod existing;
 pub mod identity;
+pub mod lifecycle;
 pub mod state;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ pub mod comparable;
 pub mod compare;
 pub mod cost;
 pub mod diff;
+pub mod lifecycle;
 pub mod model;
 pub mod risk;
 pub mod run;

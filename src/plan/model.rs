@@ -100,7 +100,36 @@ pub struct StackPlan {
     /// and `apply` refuses the stack until then.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adoptable: Vec<Adoptable>,
+    /// Repositories whose lifecycle policy this plan changes, with what the new policy does
+    /// to the images they hold now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_changes: Vec<LifecycleChange>,
 }
+
+/// A lifecycle policy the plan changes, evaluated on the repository's images as ECR would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LifecycleChange {
+    pub logical_id: String,
+    /// The repository's name; empty when it could not be found.
+    pub repository: String,
+    /// The images the repository holds.
+    pub images: usize,
+    /// How many the new policy expires at once.
+    pub expires: usize,
+    /// How many the deployed policy expires now (`None`: no policy is deployed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_deployed: Option<usize>,
+    /// The images the new policy expires that the deployed one keeps, oldest first (at most
+    /// [`LIFECYCLE_EXAMPLES`]; `newly_expired` counts them all).
+    pub examples: Vec<String>,
+    pub newly_expired: usize,
+    /// Why the effect is not known (a computed policy text, a denied read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The most images a [`LifecycleChange`] names.
+pub const LIFECYCLE_EXAMPLES: usize = 10;
 
 /// A resource the plan would create that exists already: `little adopt STACK` imports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -215,6 +244,7 @@ impl StackPlan {
             stack_set: None,
             replaces_failed: None,
             adoptable: Vec::new(),
+            lifecycle_changes: Vec::new(),
         }
     }
 

@@ -275,6 +275,17 @@ async fn plan_single(
             old_template.as_ref().map(|(v, _)| v),
         )
         .await;
+        if let Some((old, _)) = &old_template {
+            plan.lifecycle_changes = super::lifecycle::lifecycle_changes(
+                &clients,
+                &stack.name,
+                old,
+                &rendered.template,
+                &change_set.changes,
+                i64::try_from(crate::time::now()).unwrap_or(i64::MAX),
+            )
+            .await;
+        }
     }
     plan.status = match &deployed {
         None => PlanStatus::New,
@@ -404,6 +415,7 @@ async fn compare(
         stack_set: None,
         replaces_failed: None,
         adoptable: Vec::new(),
+        lifecycle_changes: Vec::new(),
     })
 }
 

@@ -453,6 +453,7 @@ pub async fn plan_stack_set(
         change_set: None,
         change_set_reason: None,
         adoptable: Vec::new(),
+        lifecycle_changes: Vec::new(),
         known_after_apply: prepared.known_after_apply.clone(),
         hashes: hashes(
             &prepared.body,

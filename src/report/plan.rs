@@ -409,6 +409,16 @@ fn stack_text(out: &mut String, s: &StackPlan, plan: &Plan, style: Style, layout
             layout,
         );
     }
+    for c in &s.lifecycle_changes {
+        headed(
+            out,
+            2,
+            "lifecycle:",
+            &style.yellow("lifecycle:"),
+            &format!("{}: {}", c.logical_id, crate::plan::lifecycle::summary(c)),
+            layout,
+        );
+    }
     if let Some(set) = &s.stack_set {
         stack_set_text(out, set, style, layout);
     }

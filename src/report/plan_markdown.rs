@@ -482,6 +482,13 @@ fn section(s: &StackPlan, plan: &Plan) -> Section {
             code(&format!("little adopt {}", s.stack))
         ));
     }
+    for c in &s.lifecycle_changes {
+        head.push_str(&format!(
+            "**lifecycle**: {}: {}\n\n",
+            code(&c.logical_id),
+            prose(&crate::plan::lifecycle::summary(c))
+        ));
+    }
     let mut blocks = Vec::new();
     if let Some(e) = &s.error {
         blocks.push(Block::new(Part::Error, error_text(e)));

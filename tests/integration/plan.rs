@@ -590,3 +590,54 @@ fn a_dependent_of_a_changed_stack_knows_its_values_after_apply() {
     );
     p.run(&["plan", "--all", "--detailed-exitcode"]).code(0);
 }
+
+const KEEPING: &str = r#"{"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {
+  "RepositoryName": "team/kept",
+  "LifecyclePolicy": {"LifecyclePolicyText": {{ {"rules": [{"rulePriority": 1, "description": "keep the newest", "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": vars.keep}, "action": {"type": "expire"}}]} | dump | dump }}}}}}}
+"#;
+
+#[test]
+fn a_changed_lifecycle_policy_says_which_images_it_would_expire() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("kept.json.njk", KEEPING);
+    p.stack("kept", "kept.json.njk", "variables:\n  keep: 10\n");
+    deploy(&rt, &emulator, &p, "kept");
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    for (n, tag) in ["v1", "v2", "v3"].iter().enumerate() {
+        // Distinct manifests, so distinct digests; pushed in this order.
+        let manifest = crate::audit::MANIFEST.replacen("1469", &(1469 + n).to_string(), 1);
+        rt.block_on(
+            ecr.put_image()
+                .repository_name("team/kept")
+                .image_manifest(manifest)
+                .image_manifest_media_type("application/vnd.docker.distribution.manifest.v2+json")
+                .image_tag(*tag)
+                .send(),
+        )
+        .expect("put image");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+
+    // Keeping 1 instead of 10 expires the two older images at once.
+    p.stack("kept", "kept.json.njk", "variables:\n  keep: 1\n");
+    p.run(&["plan", "kept"])
+        .success()
+        .stdout_has("lifecycle: Repo: expires 2 of `team/kept`'s 3 images at once (the deployed policy: 0); newly expired: v1, v2\n");
+    let plan = plan_json(&p, &["kept"], 0);
+    let change = &plan.stacks[0].lifecycle_changes[0];
+    assert_eq!(
+        (
+            change.images,
+            change.expires,
+            change.expires_deployed,
+            change.newly_expired
+        ),
+        (3, 2, Some(0), 2)
+    );
+    // Back to the deployed policy: nothing to say.
+    p.stack("kept", "kept.json.njk", "variables:\n  keep: 10\n");
+    let plan = plan_json(&p, &["kept"], 0);
+    assert!(plan.stacks[0].lifecycle_changes.is_empty());
+}

@@ -1,61 +1,14 @@
 //! Lifecycle policies judged by what they do to a repository's images, not by being there:
-//! the `ecr.lifecycle-ineffective` check, and the translation of ECR's images into the
-//! evaluator's ([`crate::policy::lifecycle_eval`]), shared with `little ecr lifecycle-preview`
-//! and the plan of a changed policy.
+//! the `ecr.lifecycle-ineffective` check. The evaluator is [`crate::policy::lifecycle_eval`];
+//! the translation of ECR's images into its own, shared with the plan, is
+//! [`crate::context::lifecycle`].
 
 use serde_json::Value;
 
 use crate::aws::ecr::Image;
-use crate::policy::lifecycle_eval::{self, Count, EvalImage, Outlook, Rule, TagSelection};
+use crate::context::lifecycle::{describe_rule, eval_images};
+use crate::policy::lifecycle_eval::{self, Outlook};
 use crate::text::plural;
-use crate::time::parse_rfc3339_secs;
-
-/// The evaluator's view of ECR's images. An image without a push time (ECR always gives one)
-/// cannot be ordered and is left out.
-pub fn eval_images(images: &[Image]) -> Vec<EvalImage> {
-    images
-        .iter()
-        .filter_map(|i| {
-            Some(EvalImage {
-                digest: i.digest.clone(),
-                tags: i.tags.clone(),
-                pushed_at: parse_rfc3339_secs(i.pushed_at.as_deref()?)?,
-                last_pulled: i.last_pulled.as_deref().and_then(parse_rfc3339_secs),
-                archived: false,
-                transitioned_at: None,
-            })
-        })
-        .collect()
-}
-
-/// A rule, as a reader recognises it: `rule 2 (tagged, prefixes release-; more than 50)`.
-pub fn describe_rule(rule: &Rule) -> String {
-    let tags = match &rule.tags {
-        TagSelection::Any => "any image".to_owned(),
-        TagSelection::Untagged => "untagged images".to_owned(),
-        TagSelection::Tagged { prefixes, patterns } => {
-            let mut parts = Vec::new();
-            if !prefixes.is_empty() {
-                parts.push(format!("tags starting {}", prefixes.join(" and ")));
-            }
-            if !patterns.is_empty() {
-                parts.push(format!("tags like {}", patterns.join(" and ")));
-            }
-            if parts.is_empty() {
-                "tagged images".to_owned()
-            } else {
-                parts.join(", ")
-            }
-        }
-    };
-    let count = match rule.count {
-        Count::MoreThan(n) => format!("beyond the newest {n}"),
-        Count::SincePushed(d) => format!("pushed over {d} days ago"),
-        Count::SincePulled(d) => format!("not pulled for {d} days"),
-        Count::SinceTransitioned(d) => format!("archived over {d} days ago"),
-    };
-    format!("rule {} ({tags}, {count})", rule.priority)
-}
 
 /// The `ecr.lifecycle-ineffective` message for a repository whose policy expires nothing now
 /// and nothing within [`lifecycle_eval::HORIZON_DAYS`] at its push rate; `None` when the policy

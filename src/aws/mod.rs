@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod drift;
 pub mod ecr;
 pub mod ecr_images;
+pub mod ecr_lifecycle;
 pub mod iam;
 pub mod import;
 pub mod named;

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod gate;
 pub mod html;
 pub mod init;
+pub mod lifecycle;
 pub mod markdown;
 pub mod permissions;
 pub mod plan;

@@ -37,6 +37,9 @@ pub struct AuditFlags {
     pub require_kms: bool,
     /// `--all-images` (always, for `serve`: its metrics are per tag).
     pub all_images: bool,
+    /// `serve --registry` (or `ECR_REGISTRY_ID`): audit this account's registry instead of
+    /// the default account's; an account of little.yaml is reached through its role.
+    pub registry: Option<String>,
 }
 
 impl AuditOptions {
@@ -52,6 +55,11 @@ impl AuditOptions {
             checks: flags.checks.clone(),
             remediate: flags.remediate,
             all_accounts: flags.all_accounts,
+            account: flags
+                .registry
+                .as_deref()
+                .and_then(|id| project.accounts.values().find(|a| a.id == id))
+                .cloned(),
             org: flags.org,
             reach: project.reach.clone(),
             stacks: flags.stacks,

@@ -32,6 +32,9 @@ pub struct AuditOptions {
     pub remediate: bool,
     /// Audit every account of little.yaml (through its role), not only the default one.
     pub all_accounts: bool,
+    /// Audit this account of little.yaml (through its role) instead of the default one
+    /// (`serve --registry`, `ECR_REGISTRY_ID`).
+    pub account: Option<Account>,
     /// Audit every active account of the organisation (`--org`) through the audit role; an
     /// account that cannot be audited is a finding.
     pub org: bool,
@@ -98,9 +101,13 @@ pub fn group_selected(group: &str, wanted: &[String]) -> bool {
             .any(|w| w == group || w.starts_with(&format!("{group}.")))
 }
 
-/// The accounts to audit: every account of little.yaml with `--accounts`, else the default
-/// account (or the caller's, when little.yaml names none).
-fn targets(project: &Project, all: bool) -> Vec<Option<Account>> {
+/// The accounts to audit: the one named (`serve --registry`), else every account of
+/// little.yaml with `--accounts`, else the default account (or the caller's, when
+/// little.yaml names none).
+fn targets(project: &Project, all: bool, account: Option<&Account>) -> Vec<Option<Account>> {
+    if let Some(a) = account {
+        return vec![Some(a.clone())];
+    }
     if all && !project.accounts.is_empty() {
         return project.accounts.values().cloned().map(Some).collect();
     }
@@ -166,7 +173,7 @@ pub async fn audit_outcome(
             .map(Some)
             .collect()
     } else {
-        targets(&project, options.all_accounts)
+        targets(&project, options.all_accounts, options.account.as_ref())
     };
     let mut names = BTreeMap::new();
     for a in accounts.iter().flatten() {
@@ -635,6 +642,7 @@ mod tests {
             checks: checks.iter().map(|c| (*c).to_owned()).collect(),
             remediate: false,
             all_accounts: false,
+            account: None,
             org: false,
             reach: Reach::default(),
             stacks: false,
@@ -841,6 +849,7 @@ mod tests {
                 checks: checks.iter().map(|c| (*c).to_owned()).collect(),
                 remediate: false,
                 all_accounts: false,
+                account: None,
                 org: true,
                 reach: project.reach.clone(),
                 stacks: false,

@@ -6,11 +6,14 @@
 //! built once per run; a request copies a reference, never rebuilds a page.
 
 pub mod configs;
+pub mod cors;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod scan;
 #[cfg(test)]
 mod server_tests;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -83,6 +86,12 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// `/readyz` answers 503 once the last good audit is older than this many intervals.
     pub stale_after: u32,
+    /// The registry (account id) audited, and where it was named (`--registry`,
+    /// `ECR_REGISTRY_ID`, ...); None: the default account's. One that is no account of
+    /// little.yaml must be the caller's: checked at start and on every run.
+    pub registry: Option<settings::Chosen<String>>,
+    /// The browser origins allowed to call the endpoints (CORS); none: no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 /// The address `little serve` listens on when neither `--listen` nor `audit.listen` names one.
@@ -109,6 +118,14 @@ pub struct ServeFlags {
     pub allow_public_unauthenticated: bool,
     pub max_connections: usize,
     pub stale_after: u32,
+    /// `--registry`.
+    pub registry: Option<String>,
+    /// `--cors-origin`, each.
+    pub cors_origins: Vec<String>,
+    /// `--log-level` (`-q` and `-v` are handed in as `error` and `debug`).
+    pub log_level: Option<String>,
+    /// `--log-format`.
+    pub log_format: Option<String>,
 }
 
 /// [`ServeOptions`] and what to tell before serving.
@@ -116,31 +133,49 @@ pub struct ServeSetup {
     pub options: ServeOptions,
     /// The interval as written, for the log.
     pub interval_text: String,
-    /// Log lines about what is open for want of a token.
+    /// Log lines about what is open for want of a token, and where the listen address and
+    /// the interval came from when a variable chose them.
     pub notes: Vec<String>,
+    /// The log's level and format, for [`logging::configure`].
+    pub log_level: logging::Level,
+    pub log_format: logging::Format,
 }
 
 impl ServeOptions {
-    /// The options of `little serve`: the flags over little.yaml's `audit` section (`root` is
-    /// the project's directory, for a relative `audit.state_file`), over the defaults; the
-    /// tokens from their files or variables. `audit` makes the audit's options, after the
+    /// The options of `little serve`: each setting from its flag, else little's own
+    /// variable, else ecr_exporter's (see [`settings`]), else little.yaml's `audit` section
+    /// (`root` is the project's directory, for a relative `audit.state_file`), else the
+    /// default; the tokens from their files or variables. `audit` makes the audit's options
+    /// for the registry chosen (an account id, None: the default account's), after the
     /// serve settings are checked.
     pub fn resolve(
         flags: ServeFlags,
         file: &crate::project::config::AuditFile,
         root: &Path,
-        audit: impl FnOnce() -> Result<AuditOptions>,
+        audit: impl FnOnce(Option<&settings::Chosen<String>>) -> Result<AuditOptions>,
     ) -> Result<ServeSetup> {
-        let listen = flags
-            .listen
-            .or_else(|| file.listen.clone())
-            .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let interval_text = flags
-            .interval
-            .or_else(|| file.interval.clone())
-            .unwrap_or_else(|| DEFAULT_INTERVAL.into());
-        let interval = crate::duration::parse(&interval_text)
-            .map_err(|e| Error::Usage(format!("the interval: {e}")))?;
+        Self::resolve_with(flags, file, root, &settings::process_env, audit)
+    }
+
+    /// [`ServeOptions::resolve`] with the environment handed in.
+    pub fn resolve_with(
+        flags: ServeFlags,
+        file: &crate::project::config::AuditFile,
+        root: &Path,
+        env: settings::Env,
+        audit: impl FnOnce(Option<&settings::Chosen<String>>) -> Result<AuditOptions>,
+    ) -> Result<ServeSetup> {
+        let log_level = settings::log_level(flags.log_level.clone(), env)?;
+        let log_format = settings::log_format(flags.log_format.clone(), env)?;
+        let listen = settings::listen(flags.listen, env, file.listen.as_deref(), DEFAULT_LISTEN)?;
+        let (interval_chosen, interval) = settings::interval(
+            flags.interval,
+            env,
+            file.interval.as_deref(),
+            DEFAULT_INTERVAL,
+        )?;
+        let registry = settings::registry(flags.registry, env)?;
+        let cors_origins = settings::cors_origins(&flags.cors_origins, &file.cors_origins)?;
         let state_file = match (flags.state, &file.state_file) {
             (Some(p), _) => p,
             (None, Some(p)) => root.join(p),
@@ -152,16 +187,25 @@ impl ServeOptions {
             .unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
         let token = match &flags.token_file {
             Some(path) => Some(token_from_file(path, "--token-file")?),
-            None => token_from_env(&token_env),
+            None => token_from_env(env, &token_env),
         };
         let read_token = match &flags.read_token_file {
             Some(path) => Some(token_from_file(path, "--read-token-file")?),
-            None => token_from_env(READ_TOKEN_ENV),
+            None => token_from_env(env, READ_TOKEN_ENV),
         };
+        let mut notes = Vec::new();
+        for (what, c) in [("listen address", &listen), ("interval", &interval_chosen)] {
+            if !c.source.starts_with("--") && c.source.contains(char::is_uppercase) {
+                notes.push(format!("the {what} `{}` is from {}", c.value, c.source));
+            }
+        }
+        if let Some(r) = &registry {
+            notes.push(format!("auditing registry {} (from {})", r.value, r.source));
+        }
         let options = ServeOptions {
-            listen,
+            listen: listen.value,
             interval,
-            audit: audit()?,
+            audit: audit(registry.as_ref())?,
             state_file,
             token,
             read_token,
@@ -171,8 +215,9 @@ impl ServeOptions {
                 ..Limits::default()
             },
             stale_after: flags.stale_after,
+            registry,
+            cors_origins,
         };
-        let mut notes = Vec::new();
         if options.token.is_none() {
             notes.push(format!(
                 "{token_env} is not set: POST and DELETE /configs are disabled"
@@ -185,17 +230,18 @@ impl ServeOptions {
         }
         Ok(ServeSetup {
             options,
-            interval_text,
+            interval_text: interval_chosen.value,
             notes,
+            log_level,
+            log_format,
         })
     }
 }
 
 /// A token from the environment, without surrounding whitespace (a value taken from a file
 /// ends in a newline); None when unset or blank.
-fn token_from_env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
+fn token_from_env(env: settings::Env, name: &str) -> Option<String> {
+    env(name)
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
 }
@@ -313,6 +359,15 @@ pub struct Shared {
     /// The last good audit older than this: not ready.
     pub stale_after: Duration,
     pub limits: Limits,
+    /// Whether the last run's audit succeeded (`aws_ecr_repository_exporter_up`).
+    pub last_run_ok: AtomicBool,
+    /// The accounts of little.yaml (name, id): the registries a scan configuration may name.
+    pub accounts: Vec<(String, String)>,
+    /// The caller's account (STS, with the default account's credentials), once a run has
+    /// found it out: a scan configuration may name it too.
+    pub caller_account: RwLock<Option<String>>,
+    /// The browser origins allowed to call the endpoints (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 impl Shared {
@@ -338,7 +393,44 @@ impl Shared {
             runs: AtomicU64::new(0),
             stale_after: Duration::MAX,
             limits: Limits::default(),
+            last_run_ok: AtomicBool::new(false),
+            accounts: Vec::new(),
+            caller_account: RwLock::new(None),
+            cors_origins: Vec::new(),
         }
+    }
+
+    pub fn caller_account(&self) -> Option<String> {
+        self.caller_account
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether a scan configuration may name `registry`: an account of little.yaml or the
+    /// caller's. `Err` says which may be named; `Ok(false)`: the caller's account is not
+    /// known yet (no run has reached AWS).
+    pub fn known_registry(&self, registry: &str) -> std::result::Result<bool, String> {
+        if self.accounts.iter().any(|(_, id)| id == registry) {
+            return Ok(true);
+        }
+        let caller = self.caller_account();
+        if caller.as_deref() == Some(registry) {
+            return Ok(true);
+        }
+        let mut known: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|(name, id)| format!("{id} ({name})"))
+            .collect();
+        match caller {
+            Some(c) => known.push(format!("{c} (the caller's)")),
+            None => return Ok(false),
+        }
+        Err(format!(
+            "`registry`: `{registry}` is not an account this server can scan; the known accounts are {}",
+            known.join(", ")
+        ))
     }
 
     pub fn latest(&self) -> Option<Arc<Latest>> {
@@ -381,17 +473,33 @@ impl Shared {
     fn record_error(&self, run: u64, duration: f64, errors: &[String]) {
         self.errors_total.fetch_add(1, Ordering::Relaxed);
         self.last_error_at.store(now().max(1), Ordering::Relaxed);
-        log(&format!(
-            "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
-            errors.join("; ")
-        ));
+        log_at(
+            logging::Level::Error,
+            &format!(
+                "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
+                errors.join("; ")
+            ),
+            &[
+                ("run", run.into()),
+                ("duration_seconds", duration.into()),
+                ("errors", errors.into()),
+            ],
+        );
     }
 
     /// Logs and counts what a good run could not check (a denied permission) and what it
     /// remediated (`--remediate`).
     fn record_report(&self, run: u64, report: &crate::audit::model::AuditReport) {
         for n in &report.not_checked {
-            log(&format!("audit run {run}: not checked: {}", n.reason));
+            log_at(
+                logging::Level::Warning,
+                &format!("audit run {run}: not checked: {}", n.reason),
+                &[
+                    ("run", run.into()),
+                    ("check", n.check.clone().into()),
+                    ("permission", n.permission.clone().into()),
+                ],
+            );
         }
         self.denied_total
             .fetch_add(report.not_checked.len() as u64, Ordering::Relaxed);
@@ -428,6 +536,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let input = metrics::MetricsInput {
+            exporter_up: self.last_run_ok.load(Ordering::Relaxed),
             remediations: &remediations,
             last_good: latest
                 .as_deref()
@@ -443,16 +552,20 @@ impl Shared {
                 let exposition = Exposition::new(text);
                 *self.metrics.write().unwrap_or_else(|p| p.into_inner()) = exposition;
             }
-            Err(e) => log(&format!("error: {e}")),
+            Err(e) => log_at(logging::Level::Error, &format!("error: {e}"), &[]),
         }
     }
 }
 
-/// A log line on stderr, stamped with the UTC time. Never panics (unlike `eprintln!`): a
-/// server whose stderr is gone goes on serving.
+/// A log line at the info level on stderr, stamped with the UTC time (see [`logging`]).
+/// Never panics (unlike `eprintln!`): a server whose stderr is gone goes on serving.
 pub fn log(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{} {message}", rfc3339_utc(now()));
+    logging::event(logging::Level::Info, message, &[]);
+}
+
+/// A log line at `level`, with its values by name (the fields of a JSON line).
+pub fn log_at(level: logging::Level, message: &str, fields: &[(&str, serde_json::Value)]) {
+    logging::event(level, message, fields);
 }
 
 /// The message of a task that panicked or was cancelled.
@@ -489,9 +602,24 @@ pub async fn run_once(
     let started = Instant::now();
     let mut audit_options = options.audit.clone();
     audit_options.now = now();
-    let result = match tokio::spawn(audit(audit_options)).await {
-        Ok(r) => r,
-        Err(e) => Err(Error::Internal(join_error("the audit", e))),
+    if shared.caller_account().is_none() {
+        if let Ok(account) = caller_account(project, connect.as_ref(), options).await {
+            *shared
+                .caller_account
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = Some(account);
+        }
+    }
+    let mismatch = options.registry.as_ref().and_then(|r| {
+        let caller = shared.caller_account()?;
+        registry_mismatch(project, r, &caller)
+    });
+    let result = match mismatch {
+        Some(why) => Err(Error::Usage(why)),
+        None => match tokio::spawn(audit(audit_options)).await {
+            Ok(r) => r,
+            Err(e) => Err(Error::Internal(join_error("the audit", e))),
+        },
     };
     let configs = shared
         .configs
@@ -531,14 +659,26 @@ pub async fn run_once(
         Ok(outcome) if outcome.report.errors.is_empty() => {
             let report = &outcome.report;
             shared.record_report(run, report);
-            log(&format!(
-                "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
-                plural(report.checked.repositories, "repository", "repositories"),
-                plural(report.checked.images, "image", "images"),
-                plural(report.checked.stacks, "stack", "stacks"),
-                plural(report.findings.len(), "finding", "findings"),
-                plural(configs.len(), "configuration", "configurations"),
-            ));
+            log_at(
+                logging::Level::Info,
+                &format!(
+                    "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
+                    plural(report.checked.repositories, "repository", "repositories"),
+                    plural(report.checked.images, "image", "images"),
+                    plural(report.checked.stacks, "stack", "stacks"),
+                    plural(report.findings.len(), "finding", "findings"),
+                    plural(configs.len(), "configuration", "configurations"),
+                ),
+                &[
+                    ("run", run.into()),
+                    ("repositories", report.checked.repositories.into()),
+                    ("images", report.checked.images.into()),
+                    ("stacks", report.checked.stacks.into()),
+                    ("findings", report.findings.len().into()),
+                    ("configurations", configs.len().into()),
+                    ("duration_seconds", duration.into()),
+                ],
+            );
             // The pages are built here, once, not per request.
             let built =
                 tokio::task::spawn_blocking(move || Latest::new(outcome, now(), duration)).await;
@@ -558,11 +698,57 @@ pub async fn run_once(
     if !errors.is_empty() {
         shared.record_error(run, duration, &errors);
     }
+    shared.last_run_ok.store(audit_ok, Ordering::Relaxed);
     shared.refresh_metrics();
     // Ready only once the metrics show a successful audit.
     if audit_ok {
         shared.ready.store(true, Ordering::Relaxed);
     }
+}
+
+/// How long finding out the caller's account may take before a run goes on without it.
+const CALLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The caller's account: STS GetCallerIdentity with the credentials of the default account
+/// (the ones a scan configuration without a registry uses), in the audit's first region.
+async fn caller_account(
+    project: &Project,
+    connect: &dyn Connect,
+    options: &ServeOptions,
+) -> Result<String> {
+    let region = options.audit.reach.regions.first().cloned().flatten();
+    let lookup = connect.caller(region.as_deref(), project.default_account());
+    match tokio::time::timeout(CALLER_TIMEOUT, lookup).await {
+        Ok(caller) => Ok(caller?.identity.account),
+        Err(_) => Err(Error::Internal(format!(
+            "STS GetCallerIdentity did not answer within {}",
+            crate::duration::human(CALLER_TIMEOUT)
+        ))),
+    }
+}
+
+/// Why the registry named (`--registry`, `ECR_REGISTRY_ID`, ...) cannot be audited: it is
+/// no account of little.yaml (those are reached through their roles) and not the caller's.
+fn registry_mismatch(
+    project: &Project,
+    registry: &settings::Chosen<String>,
+    caller: &str,
+) -> Option<String> {
+    if registry.value == caller || project.accounts.values().any(|a| a.id == registry.value) {
+        return None;
+    }
+    let mut known: Vec<String> = project
+        .accounts
+        .iter()
+        .map(|(name, a)| format!("{} ({name})", a.id))
+        .collect();
+    known.push(format!("{caller} (the caller's)"));
+    Some(format!(
+        "{} `{}`: this registry is neither the caller's account nor an account of little.yaml, so little cannot read it; the known accounts are {} (add the account, with its role_arn, to little.yaml's accounts)",
+        settings::named(registry),
+        registry.value,
+        known.join(", ")
+    ))
 }
 
 /// Serves until SIGTERM or Ctrl-C. `on_listening` gets the bound address (useful with port 0).
@@ -614,9 +800,13 @@ pub async fn serve_with(
                 options.listen
             )));
         }
-        log(&format!(
-            "WARNING: listening on {address} without a read token (--allow-public-unauthenticated): the report, metrics and findings are open to anyone who reaches this address"
-        ));
+        log_at(
+            logging::Level::Warning,
+            &format!(
+                "WARNING: listening on {address} without a read token (--allow-public-unauthenticated): the report, metrics and findings are open to anyone who reaches this address"
+            ),
+            &[("address", address.to_string().into())],
+        );
     }
     let mut shared = Shared::new(
         store,
@@ -625,6 +815,27 @@ pub async fn serve_with(
     );
     shared.read_token = options.read_token.clone();
     shared.limits = options.limits;
+    shared.cors_origins = options.cors_origins.clone();
+    shared.accounts = project
+        .accounts
+        .iter()
+        .map(|(name, a)| (name.clone(), a.id.clone()))
+        .collect();
+    if let Some(registry) = &options.registry {
+        let known = project.accounts.values().any(|a| a.id == registry.value);
+        if !known {
+            // Checked before serving when AWS answers; otherwise on every run.
+            if let Ok(caller) = caller_account(&project, connect.as_ref(), &options).await {
+                if let Some(why) = registry_mismatch(&project, registry, &caller) {
+                    return Err(Error::Usage(why));
+                }
+                *shared
+                    .caller_account
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(caller);
+            }
+        }
+    }
     shared.stale_after = options
         .interval
         .checked_mul(options.stale_after.max(1))
@@ -680,11 +891,12 @@ mod tests {
     use super::*;
     use crate::project::config::AuditFile;
 
-    fn audit() -> Result<AuditOptions> {
+    fn audit(_: Option<&settings::Chosen<String>>) -> Result<AuditOptions> {
         Ok(AuditOptions {
             checks: Vec::new(),
             remediate: false,
             all_accounts: false,
+            account: None,
             org: false,
             reach: Default::default(),
             stacks: true,
@@ -692,6 +904,16 @@ mod tests {
             settings: Default::default(),
             now: 0,
         })
+    }
+
+    /// [`ServeOptions::resolve`] in an empty environment.
+    fn resolve(
+        flags: ServeFlags,
+        file: &AuditFile,
+        root: &Path,
+        audit: impl FnOnce(Option<&settings::Chosen<String>>) -> Result<AuditOptions>,
+    ) -> Result<ServeSetup> {
+        ServeOptions::resolve_with(flags, file, root, &|_| None, audit)
     }
 
     fn token_files(dir: &Path) -> ServeFlags {
@@ -710,7 +932,7 @@ mod tests {
     #[test]
     fn serve_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let setup = ServeOptions::resolve(
+        let setup = resolve(
             token_files(dir.path()),
             &AuditFile::default(),
             Path::new("/p"),
@@ -739,7 +961,7 @@ mod tests {
             api_token_env: Some("LITTLE_TEST_SERVE_TOKEN_UNSET_91c2".into()),
             ..AuditFile::default()
         };
-        let setup = ServeOptions::resolve(
+        let setup = resolve(
             ServeFlags {
                 token_file: None,
                 ..token_files(dir.path())
@@ -757,7 +979,7 @@ mod tests {
             setup.notes,
             ["LITTLE_TEST_SERVE_TOKEN_UNSET_91c2 is not set: POST and DELETE /configs are disabled"]
         );
-        let setup = ServeOptions::resolve(
+        let setup = resolve(
             ServeFlags {
                 listen: Some("127.0.0.1:0".into()),
                 interval: Some("90s".into()),
@@ -776,16 +998,169 @@ mod tests {
     }
 
     #[test]
+    fn ecr_exporter_s_variables_come_after_little_s_own_and_before_little_yaml() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = AuditFile {
+            listen: Some("127.0.0.1:9100".into()),
+            interval: Some("1h".into()),
+            cors_origins: vec!["https://dash.example.com".into()],
+            ..AuditFile::default()
+        };
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let ecr_exporter = vars(&[
+            ("APP_HOST", "127.0.0.2"),
+            ("APP_PORT", "9200"),
+            ("CACHE_REFRESH_INTERVAL", "600"),
+            ("ECR_REGISTRY_ID", "123456789012"),
+            ("LOG_LEVEL", "WARNING"),
+            ("LOG_FORMAT", "json"),
+        ]);
+        let mut registry_seen = None;
+        let setup = ServeOptions::resolve_with(
+            token_files(dir.path()),
+            &file,
+            Path::new("/p"),
+            &ecr_exporter,
+            |r| {
+                registry_seen = r.cloned();
+                audit(r)
+            },
+        )
+        .unwrap();
+        let o = &setup.options;
+        assert_eq!(o.listen, "127.0.0.2:9200");
+        assert_eq!(o.interval, Duration::from_secs(600));
+        assert_eq!(setup.interval_text, "600");
+        let registry = o.registry.clone().unwrap();
+        assert_eq!(
+            (registry.value.as_str(), registry.source.as_str()),
+            ("123456789012", "ECR_REGISTRY_ID")
+        );
+        assert_eq!(registry_seen, Some(registry));
+        assert_eq!(setup.log_level, logging::Level::Warning);
+        assert_eq!(setup.log_format, logging::Format::Json);
+        assert_eq!(o.cors_origins, ["https://dash.example.com"]);
+        assert_eq!(
+            setup.notes,
+            [
+                "the listen address `127.0.0.2:9200` is from APP_HOST and APP_PORT",
+                "the interval `600` is from CACHE_REFRESH_INTERVAL",
+                "auditing registry 123456789012 (from ECR_REGISTRY_ID)",
+            ]
+        );
+
+        // little's own variables over ecr_exporter's; the flags over both.
+        let both = vars(&[
+            ("LITTLE_SERVE_LISTEN", "127.0.0.3:9300"),
+            ("LITTLE_SERVE_INTERVAL", "2m"),
+            ("LITTLE_SERVE_REGISTRY", "210987654321"),
+            ("LITTLE_LOG_LEVEL", "error"),
+            ("LITTLE_LOG_FORMAT", "text"),
+            ("APP_HOST", "127.0.0.2"),
+            ("APP_PORT", "9200"),
+            ("CACHE_REFRESH_INTERVAL", "600"),
+            ("ECR_REGISTRY_ID", "123456789012"),
+            ("LOG_LEVEL", "WARNING"),
+            ("LOG_FORMAT", "json"),
+        ]);
+        let setup = ServeOptions::resolve_with(
+            token_files(dir.path()),
+            &file,
+            Path::new("/p"),
+            &both,
+            audit,
+        )
+        .unwrap();
+        assert_eq!(setup.options.listen, "127.0.0.3:9300");
+        assert_eq!(setup.options.interval, Duration::from_secs(120));
+        assert_eq!(setup.options.registry.unwrap().value, "210987654321");
+        assert_eq!(setup.log_level, logging::Level::Error);
+        assert_eq!(setup.log_format, logging::Format::Text);
+        let flags = ServeFlags {
+            listen: Some("127.0.0.1:0".into()),
+            interval: Some("5s".into()),
+            registry: Some("111111111111".into()),
+            log_level: Some("debug".into()),
+            log_format: Some("json".into()),
+            cors_origins: vec!["http://localhost:3000".into()],
+            ..token_files(dir.path())
+        };
+        let setup =
+            ServeOptions::resolve_with(flags, &file, Path::new("/p"), &both, audit).unwrap();
+        assert_eq!(setup.options.listen, "127.0.0.1:0");
+        assert_eq!(setup.options.interval, Duration::from_secs(5));
+        assert_eq!(setup.options.registry.unwrap().value, "111111111111");
+        assert_eq!(setup.log_level, logging::Level::Debug);
+        assert_eq!(setup.log_format, logging::Format::Json);
+        assert_eq!(
+            setup.options.cors_origins,
+            ["http://localhost:3000", "https://dash.example.com"]
+        );
+        assert_eq!(
+            setup.notes,
+            ["auditing registry 111111111111 (from --registry)"]
+        );
+
+        // Nothing set: little.yaml, then the defaults.
+        let setup = resolve(token_files(dir.path()), &file, Path::new("/p"), audit).unwrap();
+        assert_eq!(setup.options.listen, "127.0.0.1:9100");
+        assert_eq!(setup.options.interval, Duration::from_secs(3600));
+        assert_eq!(setup.options.registry, None);
+        assert_eq!(setup.log_level, logging::Level::Info);
+        assert_eq!(setup.log_format, logging::Format::Text);
+    }
+
+    #[test]
+    fn a_bad_variable_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, value, expected) in [
+            ("APP_PORT", "nine", "APP_PORT=`nine` is not a port number"),
+            (
+                "CACHE_REFRESH_INTERVAL",
+                "ten minutes",
+                "(from CACHE_REFRESH_INTERVAL)",
+            ),
+            (
+                "ECR_REGISTRY_ID",
+                "42",
+                "ECR_REGISTRY_ID: `42` is not a registry id",
+            ),
+            ("LOG_LEVEL", "LOUD", "LOG_LEVEL: `LOUD` is not a log level"),
+            ("LOG_FORMAT", "xml", "LOG_FORMAT: `xml` is not a log format"),
+        ] {
+            let env = move |n: &str| (n == name).then(|| value.to_owned());
+            let e = ServeOptions::resolve_with(
+                token_files(dir.path()),
+                &AuditFile::default(),
+                Path::new("/p"),
+                &env,
+                |_| Err(Error::Internal("not reached".into())),
+            )
+            .err()
+            .unwrap();
+            assert!(matches!(e, Error::Usage(_)), "{e}");
+            assert!(e.to_string().contains(expected), "{name}: {e}");
+        }
+    }
+
+    #[test]
     fn a_bad_interval_is_named_before_the_audit_is_set_up() {
         let dir = tempfile::tempdir().unwrap();
-        let e = ServeOptions::resolve(
+        let e = resolve(
             ServeFlags {
                 interval: Some("soon".into()),
                 ..token_files(dir.path())
             },
             &AuditFile::default(),
             Path::new("/p"),
-            || Err(Error::Internal("not reached".into())),
+            |_| Err(Error::Internal("not reached".into())),
         )
         .err()
         .unwrap();
@@ -811,10 +1186,11 @@ mod tests {
         // A variable of this test's own: no other test reads it.
         let name = "LITTLE_TEST_TOKEN_FROM_ENV_7f3a";
         std::env::set_var(name, "s3cret\n");
-        assert_eq!(token_from_env(name).as_deref(), Some("s3cret"));
+        let env = &settings::process_env;
+        assert_eq!(token_from_env(env, name).as_deref(), Some("s3cret"));
         std::env::set_var(name, " \n");
-        assert_eq!(token_from_env(name), None);
+        assert_eq!(token_from_env(env, name), None);
         std::env::remove_var(name);
-        assert_eq!(token_from_env(name), None);
+        assert_eq!(token_from_env(env, name), None);
     }
 }

@@ -50,6 +50,7 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
             checks: vec![],
             remediate: false,
             all_accounts: false,
+            account: None,
             org: false,
             reach: project.reach.clone(),
             stacks: false,
@@ -63,6 +64,8 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
         allow_public_unauthenticated: false,
         limits: Limits::default(),
         stale_after: 3,
+        registry: None,
+        cors_origins: Vec::new(),
     }
 }
 

@@ -635,23 +635,6 @@ pub struct ServeArgs {
     /// else CACHE_REFRESH_INTERVAL, else audit.interval, else 30m]
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
-    /// Audit the registry of this account (an account of little.yaml, through its role, or
-    /// the caller's) [default: LITTLE_SERVE_REGISTRY, else ECR_REGISTRY_ID, else the default
-    /// account's]
-    #[arg(long, value_name = "ACCOUNT_ID", conflicts_with_all = ["accounts", "org"])]
-    pub registry: Option<String>,
-    /// Allow this browser origin (https://host[:port]) to call the endpoints (CORS); may be
-    /// repeated, adds to little.yaml's audit.cors_origins
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
-    pub cors_origins: Vec<String>,
-    /// Log level: debug (each request too), info, warning or error [default:
-    /// LITTLE_LOG_LEVEL, else LOG_LEVEL, else -q: error, -v: debug, else info]
-    #[arg(long, value_name = "LEVEL")]
-    pub log_level: Option<String>,
-    /// Log format on stderr: text, or json (one object per line: timestamp, level, message,
-    /// fields) [default: LITTLE_LOG_FORMAT, else LOG_FORMAT, else text]
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<String>,
     /// The file that keeps the scan configurations added through the API [default:
     /// audit.state_file, else .little/serve-state.json in the project]
     #[arg(long, value_name = "FILE")]
@@ -666,6 +649,11 @@ pub struct ServeArgs {
     /// (as `little audit --org`)
     #[arg(long, conflicts_with = "accounts")]
     pub org: bool,
+    /// Audit the registry of this account (an account of little.yaml, through its role, or
+    /// the caller's) [default: LITTLE_SERVE_REGISTRY, else ECR_REGISTRY_ID, else the default
+    /// account's]
+    #[arg(long, value_name = "ACCOUNT_ID", conflicts_with_all = ["accounts", "org"])]
+    pub registry: Option<String>,
     /// Run drift detection on each deployed stack on every run
     #[arg(long)]
     pub drift: bool,
@@ -699,6 +687,18 @@ pub struct ServeArgs {
     /// /readyz answers 503 once the last good audit is older than this many intervals
     #[arg(long, value_name = "INTERVALS", default_value_t = crate::serve::DEFAULT_STALE_AFTER, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub stale_after: u32,
+    /// Allow this browser origin (https://host[:port]) to call the endpoints (CORS); may be
+    /// repeated, adds to little.yaml's audit.cors_origins
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Log level: debug (each request too), info, warning or error [default:
+    /// LITTLE_LOG_LEVEL, else LOG_LEVEL, else -q: error, -v: debug, else info]
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format on stderr: text, or json (one object per line: timestamp, level, message,
+    /// fields) [default: LITTLE_LOG_FORMAT, else LOG_FORMAT, else text]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

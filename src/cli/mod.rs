@@ -396,13 +396,10 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// The URL to GET
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "http://127.0.0.1:9000/healthz"
-    )]
-    pub url: String,
+    /// The URL to GET [default: little serve's /healthz on this machine, at the port of
+    /// LITTLE_SERVE_LISTEN, else APP_PORT, else 9000: http://127.0.0.1:9000/healthz]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     /// Give up after this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=300))]

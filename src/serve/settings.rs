@@ -145,6 +145,25 @@ pub fn listen(
     Ok(chosen(address, source))
 }
 
+/// The URL of `path` on this machine's `little serve`, for `little healthcheck`: the address
+/// `little serve` would take from the environment (`LITTLE_SERVE_LISTEN`, else `APP_HOST` and
+/// `APP_PORT`, else the default; little.yaml is not read), a wildcard host as loopback.
+pub fn local_url(env: Env, path: &str) -> Result<String> {
+    let address = listen(None, env, None, super::DEFAULT_LISTEN)?.value;
+    let (host, port) = split_address(&address)
+        .ok_or_else(|| Error::Usage(format!("`{address}` (from {LISTEN_ENV}) is not host:port")))?;
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "::" => "::1",
+        h => h,
+    };
+    Ok(if host.contains(':') {
+        format!("http://[{host}]:{port}{path}")
+    } else {
+        format!("http://{host}:{port}{path}")
+    })
+}
+
 /// `host:port` as its two halves (an IPv6 host without its brackets).
 fn split_address(address: &str) -> Option<(&str, &str)> {
     let (host, port) = address.rsplit_once(':')?;
@@ -343,6 +362,26 @@ mod tests {
             l(None, &blank, None),
             chosen(DEFAULT.to_owned(), "the default")
         );
+    }
+
+    #[test]
+    fn healthcheck_s_url_follows_the_variables() {
+        assert_eq!(
+            local_url(&env(&[]), "/healthz").unwrap(),
+            "http://127.0.0.1:9000/healthz"
+        );
+        let app = env(&[(APP_HOST, "0.0.0.0"), (APP_PORT, "9100")]);
+        assert_eq!(
+            local_url(&app, "/healthz").unwrap(),
+            "http://127.0.0.1:9100/healthz"
+        );
+        let own = env(&[(LISTEN_ENV, "[::]:9200"), (APP_PORT, "9100")]);
+        assert_eq!(
+            local_url(&own, "/healthz").unwrap(),
+            "http://[::1]:9200/healthz"
+        );
+        let e = local_url(&env(&[(APP_PORT, "x")]), "/healthz").unwrap_err();
+        assert!(e.to_string().starts_with("APP_PORT=`x`"), "{e}");
     }
 
     #[test]

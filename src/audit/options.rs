@@ -171,5 +171,20 @@ mod tests {
         };
         let o = AuditOptions::resolve(&p, &drift, RenderOptions::default, 42).unwrap();
         assert!(o.drift.is_some());
+        assert!(o.account.is_none());
+    }
+
+    #[test]
+    fn a_registry_of_little_yaml_is_audited_through_its_account() {
+        let p = project("name: acme\naccounts:\n  prod: {id: \"222222222222\"}\n");
+        let flags = |registry: &str| AuditFlags {
+            registry: Some(registry.into()),
+            ..AuditFlags::default()
+        };
+        let o = AuditOptions::resolve(&p, &flags("222222222222"), || unreachable!(), 0).unwrap();
+        assert_eq!(o.account.map(|a| a.id), Some("222222222222".to_owned()));
+        // Another (the caller's, checked by `serve`): the default target.
+        let o = AuditOptions::resolve(&p, &flags("123456789012"), || unreachable!(), 0).unwrap();
+        assert!(o.account.is_none());
     }
 }

@@ -613,6 +613,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn targets_the_named_account_over_all_and_the_default() {
+        let (_dir, project) = crate::testing::fake_aws::project(&[(
+            "little.yaml",
+            "defaults:\n  region: us-east-1\n  account: dev\naccounts:\n  dev: {id: \"111111111111\"}\n  prod: {id: \"222222222222\"}\n",
+        )]);
+        let ids = |t: Vec<Option<Account>>| -> Vec<String> {
+            t.into_iter()
+                .map(|a| a.map(|a| a.id).unwrap_or_default())
+                .collect()
+        };
+        let prod = project.accounts.get("prod").cloned();
+        assert_eq!(
+            ids(targets(&project, false, prod.as_ref())),
+            ["222222222222"]
+        );
+        assert_eq!(
+            ids(targets(&project, true, prod.as_ref())),
+            ["222222222222"]
+        );
+        assert_eq!(ids(targets(&project, false, None)), ["111111111111"]);
+        assert_eq!(
+            ids(targets(&project, true, None)),
+            ["111111111111", "222222222222"]
+        );
+    }
+
+    #[test]
     fn check_selection_by_id_or_prefix() {
         let wanted = vec!["ecr.lifecycle".to_owned(), "stack".to_owned()];
         assert!(selected("ecr.lifecycle", &wanted));

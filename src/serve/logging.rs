@@ -44,10 +44,11 @@ impl std::str::FromStr for Level {
     type Err = String;
 
     /// The names of Python's `logging` levels, which ecr_exporter's `LOG_LEVEL` takes, in
-    /// any case (`critical` and `fatal` log errors, as `error` does).
+    /// any case (`critical` and `fatal` log errors, as `error` does; `notset` and `trace`
+    /// everything, as `debug` does).
     fn from_str(text: &str) -> Result<Level, String> {
         match text.trim().to_ascii_lowercase().as_str() {
-            "debug" => Ok(Level::Debug),
+            "debug" | "notset" | "trace" => Ok(Level::Debug),
             "info" => Ok(Level::Info),
             "warning" | "warn" => Ok(Level::Warning),
             "error" | "critical" | "fatal" => Ok(Level::Error),
@@ -143,6 +144,8 @@ mod tests {
     fn levels_take_python_s_names_in_any_case() {
         for (text, level) in [
             ("DEBUG", Level::Debug),
+            ("NOTSET", Level::Debug),
+            ("trace", Level::Debug),
             ("info", Level::Info),
             ("Warning", Level::Warning),
             ("WARN", Level::Warning),

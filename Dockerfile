@@ -41,7 +41,11 @@ WORKDIR /project
 EXPOSE 9000
 STOPSIGNAL SIGTERM
 # Probes: GET /healthz (alive) and GET /readyz (the first audit has finished). The image has
-# no curl: `little healthcheck` GETs http://127.0.0.1:9000/healthz (exit 0 on 2xx, else 1).
+# no curl: `little healthcheck` GETs http://127.0.0.1:9000/healthz (exit 0 on 2xx, else 1),
+# at the port APP_PORT or LITTLE_SERVE_LISTEN set.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
   CMD ["little", "healthcheck"]
-ENTRYPOINT ["little", "serve", "--listen", "0.0.0.0:9000", "--state", "/state/serve-state.json"]
+# The address as ecr_exporter's image took it: APP_HOST (all interfaces here) and APP_PORT
+# (9000 unless set); LITTLE_SERVE_LISTEN or --listen replace both.
+ENV APP_HOST=0.0.0.0 APP_PORT=9000
+ENTRYPOINT ["little", "serve", "--state", "/state/serve-state.json"]

@@ -906,11 +906,14 @@ impl ServeHttpTarget {
         let state = self.dir.path().join("serve-state.json");
         let _ = std::fs::remove_file(&state);
         let store = ConfigStore::open(&state, &[], Some("us-east-1")).map_err(|e| e.to_string())?;
-        let shared = little_stack::serve::Shared::new(
+        let mut shared = little_stack::serve::Shared::new(
             store,
             Some("fuzz-token".into()),
             Some("us-east-1".into()),
         );
+        // CORS on, so that preflights and origins reach their code.
+        shared.cors_origins = vec!["https://dash.example.com".into()];
+        shared.accounts = vec![("prod".into(), "111111111111".into())];
         if let Ok(mut m) = shared.metrics.write() {
             *m = little_stack::serve::Exposition::new(
                 "# TYPE little_up gauge\nlittle_up 1\n# EOF\n".into(),
@@ -945,6 +948,11 @@ impl Target for ServeHttpTarget {
             "Transfer-Encoding: chunked\r\n",
             "Accept-Encoding: gzip\r\n",
             "Connection: close\r\n",
+            "Origin: https://dash.example.com\r\n",
+            "Origin: https://evil.example.com\r\n",
+            "Access-Control-Request-Method: POST\r\n",
+            "\"registry\": \"111111111111\"",
+            "/summary/",
             "Expect: 100-continue\r\n",
             "/healthz",
             "/readyz",

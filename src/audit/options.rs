@@ -37,6 +37,9 @@ pub struct AuditFlags {
     pub require_kms: bool,
     /// `--all-images` (always, for `serve`: its metrics are per tag).
     pub all_images: bool,
+    /// `serve --registry` (or `ECR_REGISTRY_ID`): audit this account's registry instead of
+    /// the default account's; an account of little.yaml is reached through its role.
+    pub registry: Option<String>,
 }
 
 impl AuditOptions {
@@ -52,6 +55,11 @@ impl AuditOptions {
             checks: flags.checks.clone(),
             remediate: flags.remediate,
             all_accounts: flags.all_accounts,
+            account: flags
+                .registry
+                .as_deref()
+                .and_then(|id| project.accounts.values().find(|a| a.id == id))
+                .cloned(),
             org: flags.org,
             reach: project.reach.clone(),
             stacks: flags.stacks,
@@ -163,5 +171,20 @@ mod tests {
         };
         let o = AuditOptions::resolve(&p, &drift, RenderOptions::default, 42).unwrap();
         assert!(o.drift.is_some());
+        assert!(o.account.is_none());
+    }
+
+    #[test]
+    fn a_registry_of_little_yaml_is_audited_through_its_account() {
+        let p = project("name: acme\naccounts:\n  prod: {id: \"222222222222\"}\n");
+        let flags = |registry: &str| AuditFlags {
+            registry: Some(registry.into()),
+            ..AuditFlags::default()
+        };
+        let o = AuditOptions::resolve(&p, &flags("222222222222"), || unreachable!(), 0).unwrap();
+        assert_eq!(o.account.map(|a| a.id), Some("222222222222".to_owned()));
+        // Another (the caller's, checked by `serve`): the default target.
+        let o = AuditOptions::resolve(&p, &flags("123456789012"), || unreachable!(), 0).unwrap();
+        assert!(o.account.is_none());
     }
 }

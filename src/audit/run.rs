@@ -32,6 +32,9 @@ pub struct AuditOptions {
     pub remediate: bool,
     /// Audit every account of little.yaml (through its role), not only the default one.
     pub all_accounts: bool,
+    /// Audit this account of little.yaml (through its role) instead of the default one
+    /// (`serve --registry`, `ECR_REGISTRY_ID`).
+    pub account: Option<Account>,
     /// Audit every active account of the organisation (`--org`) through the audit role; an
     /// account that cannot be audited is a finding.
     pub org: bool,
@@ -103,9 +106,13 @@ pub fn group_selected(group: &str, wanted: &[String]) -> bool {
             .any(|w| w == group || w.starts_with(&format!("{group}.")))
 }
 
-/// The accounts to audit: every account of little.yaml with `--accounts`, else the default
-/// account (or the caller's, when little.yaml names none).
-fn targets(project: &Project, all: bool) -> Vec<Option<Account>> {
+/// The accounts to audit: the one named (`serve --registry`), else every account of
+/// little.yaml with `--accounts`, else the default account (or the caller's, when
+/// little.yaml names none).
+fn targets(project: &Project, all: bool, account: Option<&Account>) -> Vec<Option<Account>> {
+    if let Some(a) = account {
+        return vec![Some(a.clone())];
+    }
     if all && !project.accounts.is_empty() {
         return project.accounts.values().cloned().map(Some).collect();
     }
@@ -171,7 +178,7 @@ pub async fn audit_outcome(
             .map(Some)
             .collect()
     } else {
-        targets(&project, options.all_accounts)
+        targets(&project, options.all_accounts, options.account.as_ref())
     };
     let mut names = BTreeMap::new();
     for a in accounts.iter().flatten() {
@@ -611,6 +618,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn targets_the_named_account_over_all_and_the_default() {
+        let (_dir, project) = crate::testing::fake_aws::project(&[(
+            "little.yaml",
+            "defaults:\n  region: us-east-1\n  account: dev\naccounts:\n  dev: {id: \"111111111111\"}\n  prod: {id: \"222222222222\"}\n",
+        )]);
+        let ids = |t: Vec<Option<Account>>| -> Vec<String> {
+            t.into_iter()
+                .map(|a| a.map(|a| a.id).unwrap_or_default())
+                .collect()
+        };
+        let prod = project.accounts.get("prod").cloned();
+        assert_eq!(
+            ids(targets(&project, false, prod.as_ref())),
+            ["222222222222"]
+        );
+        assert_eq!(
+            ids(targets(&project, true, prod.as_ref())),
+            ["222222222222"]
+        );
+        assert_eq!(ids(targets(&project, false, None)), ["111111111111"]);
+        assert_eq!(
+            ids(targets(&project, true, None)),
+            ["111111111111", "222222222222"]
+        );
+    }
+
+    #[test]
     fn check_selection_by_id_or_prefix() {
         let wanted = vec!["ecr.lifecycle".to_owned(), "stack".to_owned()];
         assert!(selected("ecr.lifecycle", &wanted));
@@ -647,6 +681,7 @@ mod tests {
             checks: checks.iter().map(|c| (*c).to_owned()).collect(),
             remediate: false,
             all_accounts: false,
+            account: None,
             org: false,
             reach: Reach::default(),
             stacks: false,
@@ -854,6 +889,7 @@ mod tests {
                 checks: checks.iter().map(|c| (*c).to_owned()).collect(),
                 remediate: false,
                 all_accounts: false,
+                account: None,
                 org: true,
                 reach: project.reach.clone(),
                 stacks: false,

@@ -230,12 +230,19 @@ pub enum Command {
     /// (OpenMetrics: aws_ecr_* and little_*), /healthz, /readyz (503 once the last good audit
     /// is older than --stale-after intervals), /report (HTML), /report.json, /configs (scan
     /// configurations; POST and DELETE need the bearer token in LITTLE_SERVE_TOKEN), /summary
-    /// and /findings/{id} (Atom). With a read token (LITTLE_SERVE_READ_TOKEN or
-    /// --read-token-file) every endpoint but /healthz and /readyz needs it; listening beyond
-    /// loopback without one is refused (exit 3) unless --allow-public-unauthenticated. Stops
-    /// cleanly on SIGTERM or Ctrl-C.
+    /// and /findings/{id} (Atom), each with or without a trailing slash. With a read token
+    /// (LITTLE_SERVE_READ_TOKEN or --read-token-file) every endpoint but /healthz and /readyz
+    /// needs it; listening beyond loopback without one is refused (exit 3) unless
+    /// --allow-public-unauthenticated. Stops cleanly on SIGTERM or Ctrl-C.
+    ///
+    /// A drop-in for ecr_exporter: the same aws_ecr_* series and
+    /// aws_ecr_repository_exporter_up (1 when the last run succeeded), and its variables
+    /// APP_HOST, APP_PORT, CACHE_REFRESH_INTERVAL (seconds), ECR_REGISTRY_ID and LOG_LEVEL.
+    /// Each setting comes from its flag, else little's variable (LITTLE_SERVE_LISTEN,
+    /// LITTLE_SERVE_INTERVAL, LITTLE_SERVE_REGISTRY, LITTLE_LOG_LEVEL, LITTLE_LOG_FORMAT),
+    /// else ecr_exporter's, else little.yaml, else the default.
     #[command(
-        after_help = "Examples:\n  little serve\n  LITTLE_SERVE_READ_TOKEN=r34d little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  little serve --org --no-stacks\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json\n  little serve --listen 0.0.0.0:9000 --read-token-file /run/secrets/read-token"
+        after_help = "Examples:\n  little serve\n  LITTLE_SERVE_READ_TOKEN=r34d little serve --listen 0.0.0.0:9000 --interval 1h --accounts\n  APP_PORT=9100 CACHE_REFRESH_INTERVAL=600 ECR_REGISTRY_ID=123456789012 LOG_FORMAT=json little serve\n  little serve --cors-origin https://dash.example.com\n  little serve --org --no-stacks\n  LITTLE_SERVE_TOKEN=s3cret little serve --state /var/lib/little/state.json\n  little serve --listen 0.0.0.0:9000 --read-token-file /run/secrets/read-token"
     )]
     Serve(ServeArgs),
 
@@ -389,13 +396,10 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// The URL to GET
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "http://127.0.0.1:9000/healthz"
-    )]
-    pub url: String,
+    /// The URL to GET [default: little serve's /healthz on this machine, at the port of
+    /// LITTLE_SERVE_LISTEN, else APP_PORT, else 9000: http://127.0.0.1:9000/healthz]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     /// Give up after this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=300))]
@@ -620,10 +624,12 @@ pub const MAX_TIMEOUT_MINUTES: u64 = 7 * 24 * 60;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on [default: little.yaml's audit.listen, else 127.0.0.1:9000]
+    /// The address to listen on [default: LITTLE_SERVE_LISTEN, else APP_HOST and APP_PORT
+    /// (ecr_exporter's), else little.yaml's audit.listen, else 127.0.0.1:9000]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// Time between audits, such as 30m or 1h [default: audit.interval, else 30m]
+    /// Time between audits, such as 30m, 1h or 600 (seconds) [default: LITTLE_SERVE_INTERVAL,
+    /// else CACHE_REFRESH_INTERVAL, else audit.interval, else 30m]
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
     /// The file that keeps the scan configurations added through the API [default:
@@ -640,6 +646,11 @@ pub struct ServeArgs {
     /// (as `little audit --org`)
     #[arg(long, conflicts_with = "accounts")]
     pub org: bool,
+    /// Audit the registry of this account (an account of little.yaml, through its role, or
+    /// the caller's) [default: LITTLE_SERVE_REGISTRY, else ECR_REGISTRY_ID, else the default
+    /// account's]
+    #[arg(long, value_name = "ACCOUNT_ID", conflicts_with_all = ["accounts", "org"])]
+    pub registry: Option<String>,
     /// Run drift detection on each deployed stack on every run
     #[arg(long)]
     pub drift: bool,
@@ -673,6 +684,18 @@ pub struct ServeArgs {
     /// /readyz answers 503 once the last good audit is older than this many intervals
     #[arg(long, value_name = "INTERVALS", default_value_t = crate::serve::DEFAULT_STALE_AFTER, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub stale_after: u32,
+    /// Allow this browser origin (https://host[:port]) to call the endpoints (CORS); may be
+    /// repeated, adds to little.yaml's audit.cors_origins
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Log level: debug (each request too), info, warning or error [default:
+    /// LITTLE_LOG_LEVEL, else LOG_LEVEL, else -q: error, -v: debug, else info]
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format on stderr: text, or json (one object per line: timestamp, level, message,
+    /// fields) [default: LITTLE_LOG_FORMAT, else LOG_FORMAT, else text]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -172,6 +172,11 @@ pub struct AuditFile {
     /// `little serve`: the environment variable holding the bearer token that POST and
     /// DELETE require [default: `LITTLE_SERVE_TOKEN`].
     pub api_token_env: Option<String>,
+    /// `little serve`: the browser origins (`https://dash.example.com`) allowed to call its
+    /// endpoints (CORS), besides those of `--cors-origin`; none: no CORS headers. `*` is
+    /// not accepted.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
     /// `--org`: the role assumed in each member account (`arn:aws:iam::<id>:role/<name>`),
     /// unless `accounts` names the account with its own `role_arn` [default:
     /// `<project name>-audit`, the bootstrap library's audit role].

@@ -38,6 +38,10 @@ pub struct ScanConfig {
     #[serde(default)]
     pub tags: Vec<String>,
     pub source: Source,
+    /// When it was added through the API (RFC 3339, UTC); null for those declared in
+    /// little.yaml and those a state file from before this field keeps.
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 /// The body of `POST /configs`.
@@ -145,6 +149,7 @@ impl ConfigStore {
                 repository: d.repository.clone(),
                 tags: d.tags.clone(),
                 source: Source::Config,
+                created: None,
             });
         }
         let added = match std::fs::read(path) {
@@ -213,6 +218,7 @@ impl ConfigStore {
             repository: new.repository,
             tags: new.tags,
             source: Source::Api,
+            created: Some(crate::time::rfc3339_utc(crate::time::now())),
         };
         config.id = self.new_id(&config);
         self.added.push(config.clone());
@@ -392,6 +398,14 @@ mod tests {
         let ids: Vec<String> = reopened.list().into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["yaml-1".to_owned(), a.id.clone(), b.id.clone()]);
         assert_eq!(reopened.get(&b.id).unwrap().tags, ["latest"]);
+        // `created` is kept with the configuration.
+        let created = a
+            .created
+            .clone()
+            .expect("an added configuration has its time");
+        assert!(crate::time::parse_rfc3339(&created).is_some(), "{created}");
+        assert_eq!(reopened.get(&a.id).unwrap().created, a.created);
+        assert_eq!(reopened.get("yaml-1").unwrap().created, None);
         assert_eq!(reopened.get("yaml-1").unwrap().source, Source::Config);
         // No temporary file is left behind.
         let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
@@ -434,6 +448,29 @@ mod tests {
         let e = ConfigStore::open(&dir.path().join("t.json"), &declared(), None).unwrap_err();
         assert!(e.to_string().contains("names no region"), "{e}");
         assert!(store.list().is_empty(), "nothing was added");
+    }
+
+    #[test]
+    fn a_state_file_from_before_created_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(
+            &path,
+            r#"{"version": 1, "configs": [{"id": "0123456789ab", "region": "eu-west-1", "repository": "team/old", "tags": [], "source": "api"}]}"#,
+        )
+        .unwrap();
+        let mut store = ConfigStore::open(&path, &[], Some("eu-west-1")).unwrap();
+        let old = store.get("0123456789ab").unwrap().clone();
+        assert_eq!(old.created, None);
+        assert_eq!(
+            serde_json::to_value(&old).unwrap()["created"],
+            serde_json::Value::Null
+        );
+        // Saved again with the next change, still without a time of its own.
+        store.add(new("team/new", &[]), Some("eu-west-1")).unwrap();
+        let reopened = ConfigStore::open(&path, &[], Some("eu-west-1")).unwrap();
+        assert_eq!(reopened.get("0123456789ab").unwrap().created, None);
+        assert!(reopened.list()[1].created.is_some());
     }
 
     #[test]

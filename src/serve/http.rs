@@ -8,12 +8,15 @@
 //! | `GET /report` | the last good audit as a self-contained HTML page | read |
 //! | `GET /report.json` | the same as JSON (`little audit --format json`) | read |
 //! | `GET /configs` | the scan configurations | read |
-//! | `POST /configs` | adds one (JSON body); 201 with its id | API |
+//! | `POST /configs` | adds one (JSON body); 201 with its id; 422 for a registry it cannot reach | API |
+//! | `GET /configs/{id}` | one; 404 when unknown | read |
 //! | `DELETE /configs/{id}` | deletes one; 204, 404 when unknown | API |
 //! | `GET /summary` | per configuration and tag: scan state, severity counts, scan time | read |
 //! | `GET /findings/{id}` | the configuration's findings as an Atom feed | read |
 //!
 //! "read": the read token when one is set (the API token is accepted too), else open.
+//! Each route answers with and without a trailing slash (`/configs/`, `/summary/`, as the
+//! continuous-scanning service it replaces wrote them). CORS is [`super::cors`]'.
 //! Connections are limited in number and in time (see [`super::Limits`]): beyond the limit
 //! they wait in the listen backlog; one that sends nothing for too long is closed. The
 //! pages are built once per run ([`super::Latest`]); a request only copies a reference.
@@ -136,10 +139,14 @@ pub async fn accept(
         if slots.available_permits() == 0
             && full_logged.is_none_or(|t| t.elapsed() >= FULL_LOG_EVERY)
         {
-            log(&format!(
-                "all {} connections are in use (--max-connections); new ones wait until one closes",
-                limits.max_connections
-            ));
+            super::log_at(
+                super::logging::Level::Warning,
+                &format!(
+                    "all {} connections are in use (--max-connections); new ones wait until one closes",
+                    limits.max_connections
+                ),
+                &[],
+            );
             full_logged = Some(Instant::now());
         }
         let slot = tokio::select! {
@@ -157,7 +164,11 @@ pub async fn accept(
             Ok(s) => s,
             Err(e) => {
                 // Out of file descriptors, most likely: wait for some to close.
-                log(&format!("accept failed: {e}"));
+                super::log_at(
+                    super::logging::Level::Error,
+                    &format!("accept failed: {e}"),
+                    &[],
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -301,25 +312,85 @@ fn may_read(req: &Request<Incoming>, shared: &Shared) -> std::result::Result<(),
 }
 
 /// Whether a request is for a read endpoint (the report, metrics, configurations, summary
-/// and feeds; not the probes).
+/// and feeds; not the probes). `path` is without its trailing slash.
 fn is_read(method: &Method, path: &str) -> bool {
     method == Method::GET
         && (matches!(
             path,
             "/metrics" | "/report" | "/report.json" | "/configs" | "/summary"
-        ) || path.starts_with("/findings/"))
+        ) || path.starts_with("/configs/")
+            || path.starts_with("/findings/"))
 }
 
-/// Routes one request.
+/// A path without one trailing slash: the original continuous-scanning service's routes
+/// were written `/configs/`, `/summary/`, `/findings/{id}/`, and each answers either way.
+fn route_path(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    }
+}
+
+/// The methods a route takes; None: no such route.
+fn methods(path: &str) -> Option<&'static str> {
+    match path {
+        "/healthz" | "/readyz" | "/metrics" | "/report" | "/report.json" | "/summary" => {
+            Some("GET")
+        }
+        "/configs" => Some("GET, POST"),
+        p if p.starts_with("/configs/") => Some("GET, DELETE"),
+        p if p.starts_with("/findings/") => Some("GET"),
+        _ => None,
+    }
+}
+
+const NO_SUCH_ENDPOINT: &str = "no such endpoint; see /healthz, /readyz, /metrics, /report, /report.json, /configs, /configs/{id}, /summary, /findings/{id}";
+
+/// Routes one request, and adds the CORS headers its origin may have.
 pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
-    let path = req.uri().path().to_owned();
+    let origin =
+        super::cors::allowed_origin(req.headers(), &shared.cors_origins).map(str::to_owned);
+    let debug = super::logging::enabled(super::logging::Level::Debug);
+    let line = debug.then(|| format!("{} {}", req.method(), req.uri().path()));
+    let mut answer = route(req, shared, origin.is_some()).await;
+    super::cors::decorate(&mut answer, origin.as_deref(), &shared.cors_origins);
+    if let Some(line) = line {
+        super::log_at(
+            super::logging::Level::Debug,
+            &format!("{line} {}", answer.status().as_u16()),
+            &[("status", answer.status().as_u16().into())],
+        );
+    }
+    answer
+}
+
+async fn route(req: Request<Incoming>, shared: &Shared, origin_allowed: bool) -> Answer {
+    let full = req.uri().path().to_owned();
+    let path = route_path(&full);
     let method = req.method().clone();
-    if is_read(&method, &path) {
+    if super::cors::is_preflight(&method, req.headers()) {
+        let Some(allowed) = methods(path) else {
+            return problem(StatusCode::NOT_FOUND, NO_SUCH_ENDPOINT);
+        };
+        if origin_allowed {
+            return super::cors::preflight_ok(allowed);
+        }
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or("?");
+        return problem(
+            StatusCode::FORBIDDEN,
+            &super::cors::refusal(origin, &shared.cors_origins),
+        );
+    }
+    if is_read(&method, path) {
         if let Err(r) = may_read(&req, shared) {
             return r;
         }
     }
-    match (method.clone(), path.as_str()) {
+    match (method.clone(), path) {
         (Method::GET, "/healthz") => answer(StatusCode::OK, "text/plain", "ok\n"),
         (Method::GET, "/readyz") => match shared.readiness() {
             Ok(()) => answer(StatusCode::OK, "text/plain", "ready\n"),
@@ -351,6 +422,22 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
             json_answer(StatusCode::OK, &json!({ "configs": list }))
         }
         (Method::POST, "/configs") => add_config(req, shared).await,
+        (Method::GET, p) if p.starts_with("/configs/") => {
+            let id = &p["/configs/".len()..];
+            let found = shared
+                .configs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id)
+                .cloned();
+            match found {
+                Some(config) => json_answer(StatusCode::OK, &json!(config)),
+                None => problem(
+                    StatusCode::NOT_FOUND,
+                    &format!("no scan configuration `{id}`"),
+                ),
+            }
+        }
         (Method::DELETE, p) if p.starts_with("/configs/") => {
             delete_config(&req, shared, &p["/configs/".len()..])
         }
@@ -358,16 +445,10 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Answer {
         (Method::GET, p) if p.starts_with("/findings/") => {
             findings(&req, shared, &p["/findings/".len()..])
         }
-        (_, "/healthz" | "/readyz" | "/metrics" | "/report" | "/report.json" | "/summary") => {
-            method_not_allowed("GET")
-        }
-        (_, "/configs") => method_not_allowed("GET, POST"),
-        (_, p) if p.starts_with("/configs/") => method_not_allowed("DELETE"),
-        (_, p) if p.starts_with("/findings/") => method_not_allowed("GET"),
-        _ => problem(
-            StatusCode::NOT_FOUND,
-            "no such endpoint; see /healthz, /readyz, /metrics, /report, /report.json, /configs, /summary, /findings/{id}",
-        ),
+        (_, p) => match methods(p) {
+            Some(allowed) => method_not_allowed(allowed),
+            None => problem(StatusCode::NOT_FOUND, NO_SUCH_ENDPOINT),
+        },
     }
 }
 
@@ -457,6 +538,30 @@ async fn add_config(req: Request<Incoming>, shared: &Shared) -> Answer {
             )
         }
     };
+    // A well-formed registry that this server cannot reach would fail every run: refused
+    // now, naming the ones it can. (A malformed one is the store's 400.)
+    let registry = new
+        .registry
+        .as_deref()
+        .filter(|r| crate::aws::names::is_account_id(r));
+    if let Some(r) = registry {
+        match shared.known_registry(r) {
+            Ok(true) => {}
+            Ok(false) => {
+                let mut answer = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!(
+                        "`registry`: cannot check `{r}` yet: it is no account of little.yaml, and the caller's account is not known until a run has reached AWS; try again shortly"
+                    ),
+                );
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+                return answer;
+            }
+            Err(why) => return problem(StatusCode::UNPROCESSABLE_ENTITY, &why),
+        }
+    }
     let added = shared
         .configs
         .lock()
@@ -464,10 +569,18 @@ async fn add_config(req: Request<Incoming>, shared: &Shared) -> Answer {
         .add(new, shared.default_region.as_deref());
     match added {
         Ok(config) => {
-            log(&format!(
-                "scan configuration {} added: {} in {}",
-                config.id, config.repository, config.region
-            ));
+            super::log_at(
+                super::logging::Level::Info,
+                &format!(
+                    "scan configuration {} added: {} in {}",
+                    config.id, config.repository, config.region
+                ),
+                &[
+                    ("id", config.id.clone().into()),
+                    ("repository", config.repository.clone().into()),
+                    ("region", config.region.clone().into()),
+                ],
+            );
             let mut r = json_answer(StatusCode::CREATED, &json!(config));
             if let Ok(v) = header::HeaderValue::from_str(&format!("/configs/{}", config.id)) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -491,7 +604,11 @@ fn delete_config(req: &Request<Incoming>, shared: &Shared, id: &str) -> Answer {
         .delete(id);
     match deleted {
         Ok(true) => {
-            log(&format!("scan configuration {id} deleted"));
+            super::log_at(
+                super::logging::Level::Info,
+                &format!("scan configuration {id} deleted"),
+                &[("id", id.into())],
+            );
             answer(StatusCode::NO_CONTENT, "text/plain", Bytes::new())
         }
         Ok(false) => problem(

@@ -19,11 +19,16 @@ use crate::error::{Error, Result};
 /// The content type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// ecr_exporter's liveness gauge.
+pub const EXPORTER_UP: &str = "aws_ecr_repository_exporter_up";
+
 type Labels = Vec<(&'static str, String)>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// What the metrics are made of.
 pub struct MetricsInput<'a> {
+    /// Whether the last run's audit succeeded (`aws_ecr_repository_exporter_up`).
+    pub exporter_up: bool,
     /// The last successful audit, with when it ended (Unix seconds) and how long it took.
     pub last_good: Option<(&'a AuditOutcome, u64, f64)>,
     /// The duration of the last run, successful or not.
@@ -49,6 +54,15 @@ fn gauges(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, Flo
 /// The exposition text.
 pub fn render(input: &MetricsInput<'_>) -> Result<String> {
     let mut registry = Registry::default();
+    // ecr_exporter's name and type; it exported 1 while it ran and stopped when a collection
+    // failed, so 0 here (the server goes on, keeping the last good results) alerts the same.
+    let up = FloatGauge::default();
+    registry.register(
+        EXPORTER_UP,
+        "1 when the last collection (audit run) succeeded, 0 otherwise",
+        up.clone(),
+    );
+    up.set(if input.exporter_up { 1.0 } else { 0.0 });
     let repository_count = gauges(
         &mut registry,
         "aws_ecr_repository_count",
@@ -343,6 +357,7 @@ mod tests {
             },
         );
         let text = render(&MetricsInput {
+            exporter_up: true,
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: Some(2.5),
             errors_total: 2,
@@ -370,6 +385,9 @@ mod tests {
         has("little_audit_remediations_total{check=\"ecr.tag-immutability\"} 4");
         has("little_audit_last_error_timestamp_seconds 1790000100.0");
         has("little_aws_api_calls_total{operation=\"ecr:DescribeImages\"} 4");
+        has("# HELP aws_ecr_repository_exporter_up 1 when the last collection (audit run) succeeded, 0 otherwise.");
+        has("# TYPE aws_ecr_repository_exporter_up gauge");
+        has("aws_ecr_repository_exporter_up 1.0");
         assert!(text.ends_with("# EOF\n"));
         assert!(!text.contains("little_stack_drifted{stack=\"iam\"}"));
     }
@@ -393,6 +411,7 @@ mod tests {
         h.account = Some("333333333333".into());
         o.report.findings = vec![f, g, h];
         let text = render(&MetricsInput {
+            exporter_up: true,
             last_good: Some((&o, 1_790_000_000, 1.5)),
             last_duration: None,
             errors_total: 0,
@@ -413,6 +432,7 @@ mod tests {
     #[test]
     fn before_the_first_audit_only_the_tool_s_counters_have_values() {
         let text = render(&MetricsInput {
+            exporter_up: false,
             last_good: None,
             last_duration: None,
             errors_total: 0,
@@ -423,6 +443,9 @@ mod tests {
         })
         .unwrap();
         assert!(text.contains("little_audit_errors_total{reason=\"run_failed\"} 0"));
+        assert!(text
+            .lines()
+            .any(|l| l == "aws_ecr_repository_exporter_up 0.0"));
         assert!(!text.contains("reason=\"access_denied\""));
         assert!(!text.contains("little_audit_last_error_timestamp_seconds"));
         assert!(!text.contains("aws_ecr_repository_count{"));

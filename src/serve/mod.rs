@@ -6,15 +6,19 @@
 //! built once per run; a request copies a reference, never rebuilds a page.
 
 pub mod configs;
+pub mod cors;
 pub mod http;
+pub mod logging;
 pub mod metrics;
+mod options;
 pub mod scan;
 #[cfg(test)]
 mod server_tests;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,192 +33,11 @@ use crate::project::Project;
 use crate::text::plural;
 use crate::time::{now, rfc3339_utc};
 use configs::ConfigStore;
+pub use options::{
+    Limits, ServeFlags, ServeOptions, ServeSetup, DEFAULT_INTERVAL, DEFAULT_LISTEN,
+    DEFAULT_STALE_AFTER, DEFAULT_STATE_FILE, DEFAULT_TOKEN_ENV, READ_TOKEN_ENV,
+};
 use scan::ConfigScan;
-
-/// The default of `--stale-after`: `/readyz` turns unready once the last good audit is older
-/// than this many intervals.
-pub const DEFAULT_STALE_AFTER: u32 = 3;
-
-/// Limits on the HTTP connections, so that idle, slow or too many clients cannot take the
-/// server (and its liveness endpoint) away.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Connections served at once; beyond it, new ones wait in the listen backlog until one
-    /// closes.
-    pub max_connections: usize,
-    /// Time a client gets to send a request's headers (from the connection's start, or the
-    /// end of its previous request).
-    pub header_read_timeout: Duration,
-    /// A connection on which nothing is read or written for this long is closed (an idle
-    /// keep-alive connection, a client that stops reading an answer or sending a body).
-    pub idle_timeout: Duration,
-    /// Time a client gets to send a request's body.
-    pub body_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: 256,
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// How `little serve` runs.
-#[derive(Clone)]
-pub struct ServeOptions {
-    /// Such as `127.0.0.1:9000` (port 0: any free port).
-    pub listen: String,
-    pub interval: Duration,
-    /// The audit of each run (its `now` is set per run).
-    pub audit: AuditOptions,
-    pub state_file: PathBuf,
-    /// The bearer token that POST and DELETE require; None: they are refused.
-    pub token: Option<String>,
-    /// The bearer token that the read endpoints (the report, metrics, configurations,
-    /// summary and feeds) require; None: they are open. `/healthz` and `/readyz` are always
-    /// open. The API token is accepted there too.
-    pub read_token: Option<String>,
-    /// Listening beyond loopback without a read token is refused unless this is set.
-    pub allow_public_unauthenticated: bool,
-    pub limits: Limits,
-    /// `/readyz` answers 503 once the last good audit is older than this many intervals.
-    pub stale_after: u32,
-}
-
-/// The address `little serve` listens on when neither `--listen` nor `audit.listen` names one.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
-/// The time between audits (`audit.interval`).
-pub const DEFAULT_INTERVAL: &str = "30m";
-/// Where the scan configurations added through the API are kept, in the project
-/// (`audit.state_file`).
-pub const DEFAULT_STATE_FILE: &str = ".little/serve-state.json";
-/// The variable that holds the API token (`audit.api_token_env`).
-pub const DEFAULT_TOKEN_ENV: &str = "LITTLE_SERVE_TOKEN";
-/// The variable that holds the read token.
-pub const READ_TOKEN_ENV: &str = "LITTLE_SERVE_READ_TOKEN";
-
-/// The flags of `little serve` that [`ServeOptions::resolve`] reads.
-#[derive(Debug, Clone, Default)]
-pub struct ServeFlags {
-    pub listen: Option<String>,
-    pub interval: Option<String>,
-    /// `--state`.
-    pub state: Option<PathBuf>,
-    pub token_file: Option<PathBuf>,
-    pub read_token_file: Option<PathBuf>,
-    pub allow_public_unauthenticated: bool,
-    pub max_connections: usize,
-    pub stale_after: u32,
-}
-
-/// [`ServeOptions`] and what to tell before serving.
-pub struct ServeSetup {
-    pub options: ServeOptions,
-    /// The interval as written, for the log.
-    pub interval_text: String,
-    /// Log lines about what is open for want of a token.
-    pub notes: Vec<String>,
-}
-
-impl ServeOptions {
-    /// The options of `little serve`: the flags over little.yaml's `audit` section (`root` is
-    /// the project's directory, for a relative `audit.state_file`), over the defaults; the
-    /// tokens from their files or variables. `audit` makes the audit's options, after the
-    /// serve settings are checked.
-    pub fn resolve(
-        flags: ServeFlags,
-        file: &crate::project::config::AuditFile,
-        root: &Path,
-        audit: impl FnOnce() -> Result<AuditOptions>,
-    ) -> Result<ServeSetup> {
-        let listen = flags
-            .listen
-            .or_else(|| file.listen.clone())
-            .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let interval_text = flags
-            .interval
-            .or_else(|| file.interval.clone())
-            .unwrap_or_else(|| DEFAULT_INTERVAL.into());
-        let interval = crate::duration::parse(&interval_text)
-            .map_err(|e| Error::Usage(format!("the interval: {e}")))?;
-        let state_file = match (flags.state, &file.state_file) {
-            (Some(p), _) => p,
-            (None, Some(p)) => root.join(p),
-            (None, None) => root.join(DEFAULT_STATE_FILE),
-        };
-        let token_env = file
-            .api_token_env
-            .clone()
-            .unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
-        let token = match &flags.token_file {
-            Some(path) => Some(token_from_file(path, "--token-file")?),
-            None => token_from_env(&token_env),
-        };
-        let read_token = match &flags.read_token_file {
-            Some(path) => Some(token_from_file(path, "--read-token-file")?),
-            None => token_from_env(READ_TOKEN_ENV),
-        };
-        let options = ServeOptions {
-            listen,
-            interval,
-            audit: audit()?,
-            state_file,
-            token,
-            read_token,
-            allow_public_unauthenticated: flags.allow_public_unauthenticated,
-            limits: Limits {
-                max_connections: flags.max_connections,
-                ..Limits::default()
-            },
-            stale_after: flags.stale_after,
-        };
-        let mut notes = Vec::new();
-        if options.token.is_none() {
-            notes.push(format!(
-                "{token_env} is not set: POST and DELETE /configs are disabled"
-            ));
-        }
-        if options.read_token.is_none() {
-            notes.push(format!(
-                "{READ_TOKEN_ENV} is not set: the report, metrics, configurations and feeds need no token"
-            ));
-        }
-        Ok(ServeSetup {
-            options,
-            interval_text,
-            notes,
-        })
-    }
-}
-
-/// A token from the environment, without surrounding whitespace (a value taken from a file
-/// ends in a newline); None when unset or blank.
-fn token_from_env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-}
-
-/// A token from a file, without surrounding whitespace; an empty one is an error.
-fn token_from_file(path: &Path, flag: &str) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    let token = text.trim();
-    if token.is_empty() {
-        return Err(Error::Usage(format!(
-            "`{flag} {}`: the file holds no token",
-            path.display()
-        )));
-    }
-    Ok(token.to_owned())
-}
 
 /// One audit, as the scheduler runs it: [`audit_outcome`] in production; tests inject
 /// audits that fail or panic.
@@ -313,6 +136,15 @@ pub struct Shared {
     /// The last good audit older than this: not ready.
     pub stale_after: Duration,
     pub limits: Limits,
+    /// Whether the last run's audit succeeded (`aws_ecr_repository_exporter_up`).
+    pub last_run_ok: AtomicBool,
+    /// The accounts of little.yaml (name, id): the registries a scan configuration may name.
+    pub accounts: Vec<(String, String)>,
+    /// The caller's account (STS, with the default account's credentials), once a run has
+    /// found it out: a scan configuration may name it too.
+    pub caller_account: RwLock<Option<String>>,
+    /// The browser origins allowed to call the endpoints (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 impl Shared {
@@ -338,7 +170,44 @@ impl Shared {
             runs: AtomicU64::new(0),
             stale_after: Duration::MAX,
             limits: Limits::default(),
+            last_run_ok: AtomicBool::new(false),
+            accounts: Vec::new(),
+            caller_account: RwLock::new(None),
+            cors_origins: Vec::new(),
         }
+    }
+
+    pub fn caller_account(&self) -> Option<String> {
+        self.caller_account
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether a scan configuration may name `registry`: an account of little.yaml or the
+    /// caller's. `Err` says which may be named; `Ok(false)`: the caller's account is not
+    /// known yet (no run has reached AWS).
+    pub fn known_registry(&self, registry: &str) -> std::result::Result<bool, String> {
+        if self.accounts.iter().any(|(_, id)| id == registry) {
+            return Ok(true);
+        }
+        let caller = self.caller_account();
+        if caller.as_deref() == Some(registry) {
+            return Ok(true);
+        }
+        let mut known: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|(name, id)| format!("{id} ({name})"))
+            .collect();
+        match caller {
+            Some(c) => known.push(format!("{c} (the caller's)")),
+            None => return Ok(false),
+        }
+        Err(format!(
+            "`registry`: `{registry}` is not an account this server can scan; the known accounts are {}",
+            known.join(", ")
+        ))
     }
 
     pub fn latest(&self) -> Option<Arc<Latest>> {
@@ -381,17 +250,33 @@ impl Shared {
     fn record_error(&self, run: u64, duration: f64, errors: &[String]) {
         self.errors_total.fetch_add(1, Ordering::Relaxed);
         self.last_error_at.store(now().max(1), Ordering::Relaxed);
-        log(&format!(
-            "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
-            errors.join("; ")
-        ));
+        log_at(
+            logging::Level::Error,
+            &format!(
+                "audit run {run} failed ({duration:.1} s); keeping the last good results: {}",
+                errors.join("; ")
+            ),
+            &[
+                ("run", run.into()),
+                ("duration_seconds", duration.into()),
+                ("errors", errors.into()),
+            ],
+        );
     }
 
     /// Logs and counts what a good run could not check (a denied permission) and what it
     /// remediated (`--remediate`).
     fn record_report(&self, run: u64, report: &crate::audit::model::AuditReport) {
         for n in &report.not_checked {
-            log(&format!("audit run {run}: not checked: {}", n.reason));
+            log_at(
+                logging::Level::Warning,
+                &format!("audit run {run}: not checked: {}", n.reason),
+                &[
+                    ("run", run.into()),
+                    ("check", n.check.clone().into()),
+                    ("permission", n.permission.clone().into()),
+                ],
+            );
         }
         self.denied_total
             .fetch_add(report.not_checked.len() as u64, Ordering::Relaxed);
@@ -428,6 +313,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let input = metrics::MetricsInput {
+            exporter_up: self.last_run_ok.load(Ordering::Relaxed),
             remediations: &remediations,
             last_good: latest
                 .as_deref()
@@ -443,16 +329,20 @@ impl Shared {
                 let exposition = Exposition::new(text);
                 *self.metrics.write().unwrap_or_else(|p| p.into_inner()) = exposition;
             }
-            Err(e) => log(&format!("error: {e}")),
+            Err(e) => log_at(logging::Level::Error, &format!("error: {e}"), &[]),
         }
     }
 }
 
-/// A log line on stderr, stamped with the UTC time. Never panics (unlike `eprintln!`): a
-/// server whose stderr is gone goes on serving.
+/// A log line at the info level on stderr, stamped with the UTC time (see [`logging`]).
+/// Never panics (unlike `eprintln!`): a server whose stderr is gone goes on serving.
 pub fn log(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{} {message}", rfc3339_utc(now()));
+    logging::event(logging::Level::Info, message, &[]);
+}
+
+/// A log line at `level`, with its values by name (the fields of a JSON line).
+pub fn log_at(level: logging::Level, message: &str, fields: &[(&str, serde_json::Value)]) {
+    logging::event(level, message, fields);
 }
 
 /// The message of a task that panicked or was cancelled.
@@ -489,9 +379,24 @@ pub async fn run_once(
     let started = Instant::now();
     let mut audit_options = options.audit.clone();
     audit_options.now = now();
-    let result = match tokio::spawn(audit(audit_options)).await {
-        Ok(r) => r,
-        Err(e) => Err(Error::Internal(join_error("the audit", e))),
+    if shared.caller_account().is_none() {
+        if let Ok(account) = caller_account(project, connect.as_ref(), options).await {
+            *shared
+                .caller_account
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = Some(account);
+        }
+    }
+    let mismatch = options.registry.as_ref().and_then(|r| {
+        let caller = shared.caller_account()?;
+        registry_mismatch(project, r, &caller)
+    });
+    let result = match mismatch {
+        Some(why) => Err(Error::Usage(why)),
+        None => match tokio::spawn(audit(audit_options)).await {
+            Ok(r) => r,
+            Err(e) => Err(Error::Internal(join_error("the audit", e))),
+        },
     };
     let configs = shared
         .configs
@@ -531,14 +436,26 @@ pub async fn run_once(
         Ok(outcome) if outcome.report.errors.is_empty() => {
             let report = &outcome.report;
             shared.record_report(run, report);
-            log(&format!(
-                "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
-                plural(report.checked.repositories, "repository", "repositories"),
-                plural(report.checked.images, "image", "images"),
-                plural(report.checked.stacks, "stack", "stacks"),
-                plural(report.findings.len(), "finding", "findings"),
-                plural(configs.len(), "configuration", "configurations"),
-            ));
+            log_at(
+                logging::Level::Info,
+                &format!(
+                    "audit run {run}: {}, {}, {} checked; {}; {} scanned; {duration:.1} s",
+                    plural(report.checked.repositories, "repository", "repositories"),
+                    plural(report.checked.images, "image", "images"),
+                    plural(report.checked.stacks, "stack", "stacks"),
+                    plural(report.findings.len(), "finding", "findings"),
+                    plural(configs.len(), "configuration", "configurations"),
+                ),
+                &[
+                    ("run", run.into()),
+                    ("repositories", report.checked.repositories.into()),
+                    ("images", report.checked.images.into()),
+                    ("stacks", report.checked.stacks.into()),
+                    ("findings", report.findings.len().into()),
+                    ("configurations", configs.len().into()),
+                    ("duration_seconds", duration.into()),
+                ],
+            );
             // The pages are built here, once, not per request.
             let built =
                 tokio::task::spawn_blocking(move || Latest::new(outcome, now(), duration)).await;
@@ -558,11 +475,57 @@ pub async fn run_once(
     if !errors.is_empty() {
         shared.record_error(run, duration, &errors);
     }
+    shared.last_run_ok.store(audit_ok, Ordering::Relaxed);
     shared.refresh_metrics();
     // Ready only once the metrics show a successful audit.
     if audit_ok {
         shared.ready.store(true, Ordering::Relaxed);
     }
+}
+
+/// How long finding out the caller's account may take before a run goes on without it.
+const CALLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The caller's account: STS GetCallerIdentity with the credentials of the default account
+/// (the ones a scan configuration without a registry uses), in the audit's first region.
+async fn caller_account(
+    project: &Project,
+    connect: &dyn Connect,
+    options: &ServeOptions,
+) -> Result<String> {
+    let region = options.audit.reach.regions.first().cloned().flatten();
+    let lookup = connect.caller(region.as_deref(), project.default_account());
+    match tokio::time::timeout(CALLER_TIMEOUT, lookup).await {
+        Ok(caller) => Ok(caller?.identity.account),
+        Err(_) => Err(Error::Internal(format!(
+            "STS GetCallerIdentity did not answer within {}",
+            crate::duration::human(CALLER_TIMEOUT)
+        ))),
+    }
+}
+
+/// Why the registry named (`--registry`, `ECR_REGISTRY_ID`, ...) cannot be audited: it is
+/// no account of little.yaml (those are reached through their roles) and not the caller's.
+fn registry_mismatch(
+    project: &Project,
+    registry: &settings::Chosen<String>,
+    caller: &str,
+) -> Option<String> {
+    if registry.value == caller || project.accounts.values().any(|a| a.id == registry.value) {
+        return None;
+    }
+    let mut known: Vec<String> = project
+        .accounts
+        .iter()
+        .map(|(name, a)| format!("{} ({name})", a.id))
+        .collect();
+    known.push(format!("{caller} (the caller's)"));
+    Some(format!(
+        "{} `{}`: this registry is neither the caller's account nor an account of little.yaml, so little cannot read it; the known accounts are {} (add the account, with its role_arn, to little.yaml's accounts)",
+        settings::named(registry),
+        registry.value,
+        known.join(", ")
+    ))
 }
 
 /// Serves until SIGTERM or Ctrl-C. `on_listening` gets the bound address (useful with port 0).
@@ -614,9 +577,13 @@ pub async fn serve_with(
                 options.listen
             )));
         }
-        log(&format!(
-            "WARNING: listening on {address} without a read token (--allow-public-unauthenticated): the report, metrics and findings are open to anyone who reaches this address"
-        ));
+        log_at(
+            logging::Level::Warning,
+            &format!(
+                "WARNING: listening on {address} without a read token (--allow-public-unauthenticated): the report, metrics and findings are open to anyone who reaches this address"
+            ),
+            &[("address", address.to_string().into())],
+        );
     }
     let mut shared = Shared::new(
         store,
@@ -625,6 +592,27 @@ pub async fn serve_with(
     );
     shared.read_token = options.read_token.clone();
     shared.limits = options.limits;
+    shared.cors_origins = options.cors_origins.clone();
+    shared.accounts = project
+        .accounts
+        .iter()
+        .map(|(name, a)| (name.clone(), a.id.clone()))
+        .collect();
+    if let Some(registry) = &options.registry {
+        let known = project.accounts.values().any(|a| a.id == registry.value);
+        if !known {
+            // Checked before serving when AWS answers; otherwise on every run.
+            if let Ok(caller) = caller_account(&project, connect.as_ref(), &options).await {
+                if let Some(why) = registry_mismatch(&project, registry, &caller) {
+                    return Err(Error::Usage(why));
+                }
+                *shared
+                    .caller_account
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(caller);
+            }
+        }
+    }
     shared.stale_after = options
         .interval
         .checked_mul(options.stale_after.max(1))
@@ -673,148 +661,4 @@ pub async fn serve_with(
     scheduler.abort();
     log("stopped");
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::project::config::AuditFile;
-
-    fn audit() -> Result<AuditOptions> {
-        Ok(AuditOptions {
-            checks: Vec::new(),
-            remediate: false,
-            all_accounts: false,
-            org: false,
-            reach: Default::default(),
-            stacks: true,
-            drift: None,
-            settings: Default::default(),
-            now: 0,
-        })
-    }
-
-    fn token_files(dir: &Path) -> ServeFlags {
-        // Token files, so that no variable of the environment counts.
-        std::fs::write(dir.join("t"), "api\n").unwrap();
-        std::fs::write(dir.join("r"), " read ").unwrap();
-        ServeFlags {
-            token_file: Some(dir.join("t")),
-            read_token_file: Some(dir.join("r")),
-            max_connections: 7,
-            stale_after: 4,
-            ..ServeFlags::default()
-        }
-    }
-
-    #[test]
-    fn serve_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let setup = ServeOptions::resolve(
-            token_files(dir.path()),
-            &AuditFile::default(),
-            Path::new("/p"),
-            audit,
-        )
-        .unwrap();
-        let o = &setup.options;
-        assert_eq!(o.listen, "127.0.0.1:9000");
-        assert_eq!(o.interval, Duration::from_secs(1800));
-        assert_eq!(setup.interval_text, "30m");
-        assert_eq!(o.state_file, Path::new("/p/.little/serve-state.json"));
-        assert_eq!(o.token.as_deref(), Some("api"));
-        assert_eq!(o.read_token.as_deref(), Some("read"));
-        assert_eq!(o.limits.max_connections, 7);
-        assert_eq!(o.stale_after, 4);
-        assert!(setup.notes.is_empty());
-    }
-
-    #[test]
-    fn serve_flags_over_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = AuditFile {
-            listen: Some("0.0.0.0:80".into()),
-            interval: Some("1h".into()),
-            state_file: Some("state.json".into()),
-            api_token_env: Some("LITTLE_TEST_SERVE_TOKEN_UNSET_91c2".into()),
-            ..AuditFile::default()
-        };
-        let setup = ServeOptions::resolve(
-            ServeFlags {
-                token_file: None,
-                ..token_files(dir.path())
-            },
-            &file,
-            Path::new("/p"),
-            audit,
-        )
-        .unwrap();
-        assert_eq!(setup.options.listen, "0.0.0.0:80");
-        assert_eq!(setup.options.interval, Duration::from_secs(3600));
-        assert_eq!(setup.options.state_file, Path::new("/p/state.json"));
-        assert_eq!(setup.options.token, None);
-        assert_eq!(
-            setup.notes,
-            ["LITTLE_TEST_SERVE_TOKEN_UNSET_91c2 is not set: POST and DELETE /configs are disabled"]
-        );
-        let setup = ServeOptions::resolve(
-            ServeFlags {
-                listen: Some("127.0.0.1:0".into()),
-                interval: Some("90s".into()),
-                state: Some("/elsewhere.json".into()),
-                ..token_files(dir.path())
-            },
-            &file,
-            Path::new("/p"),
-            audit,
-        )
-        .unwrap();
-        assert_eq!(setup.options.listen, "127.0.0.1:0");
-        assert_eq!(setup.options.interval, Duration::from_secs(90));
-        assert_eq!(setup.interval_text, "90s");
-        assert_eq!(setup.options.state_file, Path::new("/elsewhere.json"));
-    }
-
-    #[test]
-    fn a_bad_interval_is_named_before_the_audit_is_set_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = ServeOptions::resolve(
-            ServeFlags {
-                interval: Some("soon".into()),
-                ..token_files(dir.path())
-            },
-            &AuditFile::default(),
-            Path::new("/p"),
-            || Err(Error::Internal("not reached".into())),
-        )
-        .err()
-        .unwrap();
-        assert!(e.to_string().starts_with("the interval: "), "{e}");
-    }
-
-    #[test]
-    fn tokens_lose_their_surrounding_whitespace() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("token");
-        std::fs::write(&file, "  s3cret\r\n").unwrap();
-        assert_eq!(
-            token_from_file(&file, "--read-token-file").unwrap(),
-            "s3cret"
-        );
-        std::fs::write(&file, "\n \n").unwrap();
-        let e = token_from_file(&file, "--read-token-file").unwrap_err();
-        assert!(e.to_string().contains("holds no token"), "{e}");
-        assert!(e.to_string().contains("--read-token-file"), "{e}");
-        let e = token_from_file(&dir.path().join("missing"), "--token-file").unwrap_err();
-        assert!(matches!(e, Error::Read { .. }), "{e}");
-
-        // A variable of this test's own: no other test reads it.
-        let name = "LITTLE_TEST_TOKEN_FROM_ENV_7f3a";
-        std::env::set_var(name, "s3cret\n");
-        assert_eq!(token_from_env(name).as_deref(), Some("s3cret"));
-        std::env::set_var(name, " \n");
-        assert_eq!(token_from_env(name), None);
-        std::env::remove_var(name);
-        assert_eq!(token_from_env(name), None);
-    }
 }

@@ -50,6 +50,7 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
             checks: vec![],
             remediate: false,
             all_accounts: false,
+            account: None,
             org: false,
             reach: project.reach.clone(),
             stacks: false,
@@ -63,6 +64,8 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
         allow_public_unauthenticated: false,
         limits: Limits::default(),
         stale_after: 3,
+        registry: None,
+        cors_origins: Vec::new(),
     }
 }
 
@@ -71,7 +74,17 @@ async fn try_start(
     audit: AuditFn,
     tweak: impl FnOnce(&mut ServeOptions),
 ) -> std::result::Result<Running, Error> {
-    let (dir, project) = crate::testing::fake_aws::project(&[]);
+    try_start_in(&[], audit, tweak).await
+}
+
+/// [`try_start`] in a project with these files besides its little.yaml (which they may
+/// replace).
+async fn try_start_in(
+    files: &[(&str, &str)],
+    audit: AuditFn,
+    tweak: impl FnOnce(&mut ServeOptions),
+) -> std::result::Result<Running, Error> {
+    let (dir, project) = crate::testing::fake_aws::project(files);
     let connect: Arc<dyn Connect> = Arc::new(FakeConnect(FakeAws::new()));
     let mut options = options(dir.path(), &project);
     tweak(&mut options);
@@ -210,10 +223,13 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
     .await;
     let a = server.address;
     assert_eq!(get(a, "/readyz").await.0, 503);
+    let up = |text: &str| sample(text, "aws_ecr_repository_exporter_up");
+    assert_eq!(up(&get(a, "/metrics").await.1), Some(0.0), "no run yet");
 
     open.send_replace(1);
     wait_for(a, "/readyz", "readiness after run 1", |s, _| s == 200).await;
     let metrics = get(a, "/metrics").await.1;
+    assert_eq!(up(&metrics), Some(1.0));
     assert_eq!(
         sample(&metrics, "little_audit_errors_total{reason=\"run_failed\"}"),
         Some(0.0)
@@ -232,6 +248,7 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
     .await;
     assert!(sample(&metrics, "little_audit_last_error_timestamp_seconds").unwrap() > 1.7e9);
     assert!(sample(&metrics, "little_audit_last_success_timestamp_seconds").unwrap() > 1.7e9);
+    assert_eq!(up(&metrics), Some(0.0), "the last run failed");
     let unready = wait_for(a, "/readyz", "staleness", |s, _| s == 503).await;
     assert!(unready.contains("the last good audit ended"), "{unready}");
     assert_eq!(get(a, "/healthz").await.0, 200);
@@ -249,6 +266,7 @@ async fn the_schedule_survives_a_panicking_and_a_failing_run() {
         sample(&metrics, "little_audit_errors_total{reason=\"run_failed\"}"),
         Some(2.0)
     );
+    assert_eq!(up(&metrics), Some(1.0), "run 4 succeeded");
     open.send_replace(u64::MAX);
     server.stop().await;
 }
@@ -522,4 +540,345 @@ async fn listening_beyond_loopback_needs_a_read_token_or_the_flag() {
     assert!(is_loopback(&"[::ffff:127.0.0.1]:9000".parse().unwrap()));
     assert!(!is_loopback(&"[::]:9000".parse().unwrap()));
     assert!(!is_loopback(&"10.0.0.1:9000".parse().unwrap()));
+}
+
+/// One raw request; the status, the head (lower case) and the body.
+async fn raw(address: SocketAddr, text: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(address).await.unwrap();
+    s.write_all(text.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut answer))
+        .await
+        .expect("an answer within 20 s")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {answer:?}"));
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// A request with these extra header lines and body.
+async fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
+    raw(
+        address,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+const API: &str = "Authorization: Bearer api-secret\r\n";
+
+fn always_good() -> AuditFn {
+    gated(
+        watch::channel(u64::MAX).1,
+        Arc::new(AtomicU64::new(0)),
+        |_| Ok(good()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_with_and_without_a_trailing_slash() {
+    let server = start_in_yaml(
+        "defaults:\n  region: us-east-1\naudit:\n  scan_configs:\n    - repository: team/api\n",
+        |_| {},
+    )
+    .await;
+    let a = server.address;
+    wait_for(a, "/readyz", "readiness", |s, _| s == 200).await;
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/report",
+        "/report.json",
+        "/configs",
+        "/configs/yaml-1",
+        "/summary",
+        "/findings/yaml-1",
+    ] {
+        let (plain, _) = get(a, path).await;
+        let (slashed, body) = get(a, &format!("{path}/")).await;
+        assert_eq!(plain, 200, "{path}");
+        assert_eq!(slashed, 200, "{path}/: {body}");
+    }
+    // Unknown ids and routes stay 404 either way; a wrong method is 405 either way.
+    for path in [
+        "/configs/nope",
+        "/configs/nope/",
+        "/findings/nope/",
+        "/nowhere/",
+        "/findings/",
+    ] {
+        assert_eq!(get(a, path).await.0, 404, "{path}");
+    }
+    for path in ["/summary/", "/configs/yaml-1/"] {
+        let (status, head, _) = send(a, "PUT", path, API, "").await;
+        assert_eq!(status, 405, "{path}");
+        assert!(head.contains("allow: "), "{head}");
+    }
+    assert_eq!(get(a, "/").await.0, 404);
+
+    // POST and DELETE with the slash, as the original's clients send them.
+    let (status, head, body) = send(
+        a,
+        "POST",
+        "/configs/",
+        API,
+        r#"{"repository": "team/web", "tags": ["latest"]}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(head.contains(&format!("location: /configs/{id}")), "{head}");
+    let (status, body) = get(a, &format!("/configs/{id}/")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        created
+    );
+    assert_eq!(get(a, &format!("/findings/{id}/")).await.0, 200);
+    let (status, _, body) = send(a, "DELETE", &format!("/configs/{id}/"), API, "").await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(get(a, &format!("/configs/{id}")).await.0, 404);
+    server.stop().await;
+}
+
+/// [`start`] with this little.yaml.
+async fn start_in_yaml(yaml: &str, tweak: impl FnOnce(&mut ServeOptions)) -> Running {
+    try_start_in(&[("little.yaml", yaml)], always_good(), tweak)
+        .await
+        .expect("the server starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configurations_carry_when_they_were_created() {
+    let server = start_in_yaml(
+        "defaults:\n  region: us-east-1\naudit:\n  scan_configs:\n    - repository: team/api\n",
+        |_| {},
+    )
+    .await;
+    let a = server.address;
+    let before = crate::time::now();
+    let (status, _, body) = send(a, "POST", "/configs", API, r#"{"repository": "team/web"}"#).await;
+    assert_eq!(status, 201, "{body}");
+    let (_, list) = get(a, "/configs").await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let configs = list["configs"].as_array().unwrap();
+    assert_eq!(configs[0]["id"], "yaml-1");
+    assert!(configs[0]["created"].is_null(), "declared in little.yaml");
+    let created = configs[1]["created"].as_str().expect("created, as text");
+    let at = crate::time::parse_rfc3339(created).expect("RFC 3339");
+    assert!(
+        at >= before as f64 - 1.0 && at <= crate::time::now() as f64 + 1.0,
+        "{created}"
+    );
+    assert!(created.ends_with('Z'), "{created}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_answers_listed_origins_only() {
+    let server = start(always_good(), |o| {
+        o.cors_origins = vec!["https://dash.example.com".into()];
+    })
+    .await;
+    let a = server.address;
+    // A listed origin: its own name back (never `*`), and no credentials header.
+    let (status, head, _) = send(
+        a,
+        "GET",
+        "/configs",
+        "Origin: https://dash.example.com\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("access-control-allow-origin: https://dash.example.com"),
+        "{head}"
+    );
+    assert!(head.contains("vary: origin"), "{head}");
+    assert!(!head.contains("access-control-allow-credentials"), "{head}");
+    // Another origin: no CORS header; the answer itself is unchanged.
+    let (status, head, _) = send(
+        a,
+        "GET",
+        "/configs",
+        "Origin: https://evil.example.com\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+    // Preflights: the listed origin gets the route's methods, with or without the slash.
+    for path in ["/configs", "/configs/"] {
+        let (status, head, _) = send(
+            a,
+            "OPTIONS",
+            path,
+            "Origin: https://dash.example.com\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\n",
+            "",
+        )
+        .await;
+        assert_eq!(status, 204, "{path}: {head}");
+        assert!(
+            head.contains("access-control-allow-origin: https://dash.example.com"),
+            "{head}"
+        );
+        assert!(
+            head.contains("access-control-allow-methods: get, post"),
+            "{head}"
+        );
+        assert!(
+            head.contains("access-control-allow-headers: authorization, content-type"),
+            "{head}"
+        );
+        assert!(head.contains("access-control-max-age: 600"), "{head}");
+    }
+    let (status, head, _) = send(
+        a,
+        "OPTIONS",
+        "/configs/abc",
+        "Origin: https://dash.example.com\r\nAccess-Control-Request-Method: DELETE\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(
+        head.contains("access-control-allow-methods: get, delete"),
+        "{head}"
+    );
+    // An unlisted origin's preflight: 403, saying which are allowed.
+    let (status, head, body) = send(
+        a,
+        "OPTIONS",
+        "/configs",
+        "Origin: https://evil.example.com\r\nAccess-Control-Request-Method: POST\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+    assert!(body.contains("https://dash.example.com"), "{body}");
+    // A preflight for no route: 404.
+    let (status, _, _) = send(
+        a,
+        "OPTIONS",
+        "/nowhere",
+        "Origin: https://dash.example.com\r\nAccess-Control-Request-Method: GET\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    server.stop().await;
+
+    // CORS off (no origin listed): no header, and a preflight is refused naming the option.
+    let server = start(always_good(), |_| {}).await;
+    let a = server.address;
+    let (status, head, _) = send(
+        a,
+        "GET",
+        "/healthz",
+        "Origin: https://dash.example.com\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        !head.contains("access-control-") && !head.contains("vary: origin"),
+        "{head}"
+    );
+    let (status, _, body) = send(
+        a,
+        "OPTIONS",
+        "/configs",
+        "Origin: https://dash.example.com\r\nAccess-Control-Request-Method: POST\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(body.contains("--cors-origin"), "{body}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_configs_accepts_only_registries_this_server_can_reach() {
+    // No default account: the caller's account (the fake's 123456789012) is the default.
+    let server = start_in_yaml(
+        "defaults:\n  region: us-east-1\naccounts:\n  prod:\n    id: \"111111111111\"\n",
+        |_| {},
+    )
+    .await;
+    let a = server.address;
+    let post = |registry: &'static str| async move {
+        let body = format!(r#"{{"repository": "team/web", "registry": "{registry}"}}"#);
+        send(a, "POST", "/configs", API, &body).await
+    };
+    // An account of little.yaml is known before any run.
+    assert_eq!(post("111111111111").await.0, 201);
+    wait_for(a, "/readyz", "readiness", |s, _| s == 200).await;
+    // The caller's, once a run found it out.
+    let (status, _, body) = post("123456789012").await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _, body) = post("999999999999").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("`registry`: `999999999999`"), "{body}");
+    assert!(body.contains("111111111111 (prod)"), "{body}");
+    assert!(body.contains("123456789012 (the caller's)"), "{body}");
+    // Malformed: the 400 of the field, as before.
+    let (status, _, body) = post("12345").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("12-digit"), "{body}");
+    let (_, list) = get(a, "/configs").await;
+    assert!(!list.contains("999999999999"), "{list}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_is_neither_the_caller_s_nor_of_little_yaml_is_refused_at_start() {
+    let chosen = |id: &str| settings::Chosen {
+        value: id.to_owned(),
+        source: "ECR_REGISTRY_ID".to_owned(),
+    };
+    let yaml = "defaults:\n  region: us-east-1\naccounts:\n  prod:\n    id: \"111111111111\"\n";
+    let e = try_start_in(&[("little.yaml", yaml)], always_good(), |o| {
+        o.registry = Some(chosen("999999999999"));
+    })
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(e, Error::Usage(_)), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("ECR_REGISTRY_ID `999999999999`: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("111111111111 (prod), 123456789012 (the caller's)"),
+        "{text}"
+    );
+    // The caller's, and an account of little.yaml: served.
+    for id in ["123456789012", "111111111111"] {
+        let server = try_start_in(&[("little.yaml", yaml)], always_good(), |o| {
+            o.registry = Some(chosen(id));
+        })
+        .await
+        .expect("the server starts");
+        wait_for(server.address, "/readyz", "readiness", |s, _| s == 200).await;
+        server.stop().await;
+    }
 }

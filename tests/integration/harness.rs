@@ -206,7 +206,16 @@ impl TestProject {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_little"));
         cmd.args(args).current_dir(dir).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
-            if k.starts_with("AWS_") || k.starts_with("LITTLE_") {
+            // ecr_exporter's variables, which `little serve` reads too.
+            let exporter = [
+                "APP_HOST",
+                "APP_PORT",
+                "CACHE_REFRESH_INTERVAL",
+                "ECR_REGISTRY_ID",
+                "LOG_LEVEL",
+                "LOG_FORMAT",
+            ];
+            if k.starts_with("AWS_") || k.starts_with("LITTLE_") || exporter.contains(&k.as_str()) {
                 cmd.env_remove(k);
             }
         }

@@ -720,6 +720,21 @@ fn healthcheck_exits_0_on_2xx_and_1_otherwise() {
     p.run_in(dir.path(), &["healthcheck", "--url", &ok])
         .success()
         .stdout_has("answered 200 OK");
+    // Without --url: little serve's /healthz at the port of its variables (the image sets
+    // APP_PORT as ecr_exporter's did).
+    let ok = server(200);
+    let port = ok.rsplit(':').next().unwrap().trim_end_matches("/healthz");
+    let out = p
+        .command(dir.path(), &["healthcheck"])
+        .env("APP_PORT", port)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/healthz answered 200")),
+        "{stdout}"
+    );
     let bad = server(503);
     p.run_in(dir.path(), &["healthcheck", "--url", &bad])
         .code(1)

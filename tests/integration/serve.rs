@@ -28,9 +28,17 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(p: &TestProject, args: &[&str]) -> Server {
-        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_with_env(p, &all, &[])
+    }
+
+    /// `little serve ARGS` with these variables set (and no `--listen` of its own).
+    pub(crate) fn start_with_env(p: &TestProject, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut all = vec!["serve"];
         all.extend_from_slice(args);
         let mut cmd = p.command(p.path(), &all);
+        cmd.envs(env.iter().copied());
         cmd.env("LITTLE_SERVE_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -383,6 +391,29 @@ fn serve_exports_metrics_manages_scan_configurations_and_stops_on_sigterm() {
         .to_owned();
     let (_, listed) = server.get("/configs");
     assert!(listed.contains(&id));
+    // The original service's routes, with the slash; `created` with each added one.
+    let (status, listed) = server.get("/configs/");
+    assert_eq!(status, 200);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let added = listed["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap();
+    assert!(added["created"].as_str().unwrap().ends_with('Z'), "{added}");
+    assert_eq!(server.get(&format!("/configs/{id}/")).0, 200);
+    assert_eq!(server.get("/summary/").0, 200);
+    // A registry this server cannot reach: 422, naming the caller's account.
+    let (status, refused) = request(
+        &server.address,
+        "POST",
+        "/configs/",
+        Some(TOKEN),
+        Some(r#"{"repository": "team/web", "registry": "999999999999"}"#),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("123456789012 (the caller's)"), "{refused}");
     assert_eq!(
         request(
             &server.address,
@@ -728,4 +759,113 @@ fn the_sample_alert_rules_use_exported_metrics() {
     )
     .unwrap();
     assert_eq!(scrape["scrape_configs"][0]["metrics_path"], "/metrics");
+}
+
+/// ecr_exporter's variables alone configure `little serve`: the address from APP_HOST and
+/// APP_PORT, the interval in bare seconds, the registry, JSON logs; `/metrics` exports
+/// ecr_exporter's series and `aws_ecr_repository_exporter_up 1`. A bad value is named.
+#[test]
+fn serve_takes_ecr_exporter_s_variables() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    registry_with_an_image(&rt, &ecr, "exporter/api");
+    let p = TestProject::new().with_emulator(&emulator);
+    p.file("little.yaml", "defaults:\n  region: us-east-1\n");
+    let port = free_port().to_string();
+    let server = Server::start_with_env(
+        &p,
+        &["--no-stacks"],
+        &[
+            ("APP_HOST", "127.0.0.1"),
+            ("APP_PORT", &port),
+            ("CACHE_REFRESH_INTERVAL", "1"),
+            ("ECR_REGISTRY_ID", "123456789012"),
+            ("LOG_LEVEL", "INFO"),
+            ("LOG_FORMAT", "json"),
+        ],
+    );
+    assert_eq!(server.address, format!("127.0.0.1:{port}"));
+    let text = server.wait_for("/metrics/", "a good run", |s, b| {
+        s == 200 && b.contains("aws_ecr_repository_exporter_up 1.0")
+    });
+    let samples = parse_metrics(&text);
+    assert_eq!(
+        value(&samples, "aws_ecr_repository_exporter_up", &[]),
+        Some(1.0)
+    );
+    assert!(
+        text.contains("# TYPE aws_ecr_repository_exporter_up gauge"),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "aws_ecr_repository_info",
+            &[("name", "exporter/api"), ("registry_id", "123456789012")]
+        ),
+        Some(1.0)
+    );
+    // Every second: more runs follow within a few seconds.
+    let runs = |b: &str| {
+        value(
+            &parse_metrics(b),
+            "little_aws_api_calls_total",
+            &[("operation", "ecr:DescribeRepositories")],
+        )
+        .unwrap_or(0.0)
+    };
+    let first = runs(&text);
+    server.wait_for("/metrics", "a second run a second later", |_, b| {
+        runs(b) > first
+    });
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    // JSON logs: every line one object with the time, the level, the message and fields.
+    let mut lines = 0;
+    for line in log.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["timestamp"].as_str().unwrap().ends_with('Z'), "{line}");
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+        assert!(v["fields"].is_object(), "{line}");
+        lines += 1;
+    }
+    assert!(log.contains("audit run"), "{log}");
+    assert!(lines >= 2, "{log}");
+
+    // A registry that is neither the caller's nor an account of little.yaml is refused at
+    // start, naming the variable; so is a bad value.
+    let refused = p
+        .command(
+            p.path(),
+            &["serve", "--no-stacks", "--listen", "127.0.0.1:0"],
+        )
+        .env("ECR_REGISTRY_ID", "999999999999")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("ECR_REGISTRY_ID `999999999999`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("123456789012 (the caller's)"), "{stderr}");
+    for (name, bad, expected) in [
+        ("APP_PORT", "nine", "APP_PORT=`nine` is not a port number"),
+        (
+            "CACHE_REFRESH_INTERVAL",
+            "soon",
+            "(from CACHE_REFRESH_INTERVAL)",
+        ),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: `LOUD` is not a log level"),
+    ] {
+        let out = p
+            .command(p.path(), &["serve"])
+            .env(name, bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
 }

@@ -33,6 +33,7 @@ pub fn run(project: Project, ctx: &Context, args: AuditArgs) -> Result<Verdict> 
         drift: args.drift,
         require_kms: args.require_kms,
         all_images: args.all_images,
+        registry: None,
     };
     let options = AuditOptions::resolve(
         &project,

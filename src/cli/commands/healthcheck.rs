@@ -1,4 +1,5 @@
-//! `little healthcheck`: GETs a URL (`net::get`) within `--timeout`; ok on a 2xx answer.
+//! `little healthcheck`: GETs a URL (`net::get`; by default `little serve`'s `/healthz` at
+//! the address its variables give) within `--timeout`; ok on a 2xx answer.
 
 use std::io::Write;
 use std::time::Duration;
@@ -9,12 +10,17 @@ use crate::cli::HealthcheckArgs;
 use crate::error::{Error, Result, Verdict};
 
 pub fn run(ctx: &Context, args: HealthcheckArgs) -> Result<Verdict> {
-    let uri: http::Uri = args
-        .url
+    let url = match args.url {
+        Some(u) => u,
+        None => {
+            crate::serve::settings::local_url(&crate::serve::settings::process_env, "/healthz")?
+        }
+    };
+    let uri: http::Uri = url
         .parse()
         .ok()
         .filter(|u: &http::Uri| u.host().is_some())
-        .ok_or_else(|| Error::Usage(format!("`{}` is not a valid URL", args.url)))?;
+        .ok_or_else(|| Error::Usage(format!("`{url}` is not a valid URL")))?;
     let timeout = Duration::from_secs(args.timeout);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

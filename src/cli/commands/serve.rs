@@ -7,7 +7,7 @@ use crate::audit::options::AuditFlags;
 use crate::audit::run::AuditOptions;
 use crate::cli::context::{runtime, Context};
 use crate::cli::ServeArgs;
-use crate::error::{Result, Verdict};
+use crate::error::{Error, Result, Verdict};
 use crate::project::Project;
 use crate::serve::{ServeFlags, ServeOptions};
 
@@ -22,8 +22,17 @@ pub fn run(project: Project, ctx: &Context, args: ServeArgs) -> Result<Verdict> 
         allow_public_unauthenticated: args.allow_public_unauthenticated,
         max_connections: args.max_connections as usize,
         stale_after: args.stale_after,
+        registry: args.registry.clone(),
+        cors_origins: args.cors_origins.clone(),
+        // -q and -v, where no --log-level is given, as the flag.
+        log_level: args.log_level.clone().or_else(|| {
+            ctx.quiet
+                .then(|| "error".to_owned())
+                .or_else(|| ctx.verbose.then(|| "debug".to_owned()))
+        }),
+        log_format: args.log_format.clone(),
     };
-    let audit = AuditFlags {
+    let mut audit = AuditFlags {
         checks: args.checks.clone(),
         // Opt-in: the flag, or little.yaml's `audit.remediate`.
         remediate: args.remediate || project.file.audit.remediate.unwrap_or(false),
@@ -34,8 +43,16 @@ pub fn run(project: Project, ctx: &Context, args: ServeArgs) -> Result<Verdict> 
         require_kms: args.require_kms,
         // Every tagged image is read: the metrics are per tag.
         all_images: true,
+        registry: None,
     };
-    let setup = ServeOptions::resolve(flags, &project.file.audit, &project.root, || {
+    let setup = ServeOptions::resolve(flags, &project.file.audit, &project.root, |registry| {
+        if let Some(r) = registry.filter(|_| args.accounts || args.org) {
+            return Err(Error::Usage(format!(
+                "{} names one registry to audit; --accounts and --org audit many: leave one out",
+                crate::serve::settings::named(r)
+            )));
+        }
+        audit.registry = registry.map(|r| r.value.clone());
         AuditOptions::resolve(
             &project,
             &audit,
@@ -43,24 +60,22 @@ pub fn run(project: Project, ctx: &Context, args: ServeArgs) -> Result<Verdict> 
             crate::time::now(),
         )
     })?;
-    if !ctx.quiet {
-        for note in &setup.notes {
-            crate::serve::log(note);
-        }
+    crate::serve::logging::configure(setup.log_level, setup.log_format);
+    for note in &setup.notes {
+        crate::serve::log(note);
     }
     let connect = ctx.connect(&project);
-    let quiet = ctx.quiet;
     let interval_text = setup.interval_text;
     runtime()?.block_on(crate::serve::serve(
         Arc::new(project),
         connect,
         setup.options,
         move |address| {
-            if !quiet {
-                crate::serve::log(&format!(
-                    "listening on http://{address} (audit every {interval_text})"
-                ));
-            }
+            crate::serve::log_at(
+                crate::serve::logging::Level::Info,
+                &format!("listening on http://{address} (audit every {interval_text})"),
+                &[("address", address.to_string().into())],
+            );
         },
     ))?;
     Ok(Verdict::Ok)

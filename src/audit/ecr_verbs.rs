@@ -217,4 +217,65 @@ mod tests {
         );
         assert_eq!(docker_on_path(None), None);
     }
+
+    fn fake(scan: Option<&str>, image: bool) -> crate::testing::fake_aws::FakeConnect {
+        use crate::testing::fake_aws::{FakeAws, FakeConnect};
+        let aws = FakeAws::new();
+        if image {
+            *aws.image.lock().unwrap() = Some(crate::aws::ecr_images::Manifest {
+                digest: "sha256:abc".into(),
+                media_type: None,
+                body: "{}".into(),
+            });
+        }
+        *aws.scans.lock().unwrap() = vec![scan.map(|s| ScanResult {
+            status: s.into(),
+            description: None,
+            completed_at: None,
+            counts: [("HIGH".to_owned(), 1)].into(),
+            findings: Vec::new(),
+        })];
+        FakeConnect(aws)
+    }
+
+    #[tokio::test]
+    async fn scan_in_progress_is_true_only_for_a_scan_in_progress() {
+        let busy = |scan, image| async move {
+            scan_in_progress(&fake(scan, image), None, None, "r", "t")
+                .await
+                .unwrap()
+        };
+        assert!(busy(Some("IN_PROGRESS"), true).await);
+        assert!(!busy(Some("COMPLETE"), true).await);
+        // No scan, no image: not in progress (exit 1), not an error.
+        assert!(!busy(None, true).await);
+        assert!(!busy(Some("IN_PROGRESS"), false).await);
+    }
+
+    #[tokio::test]
+    async fn a_scan_report_names_what_is_missing() {
+        let found = scan_report(&fake(Some("COMPLETE"), true), None, None, "r", "t")
+            .await
+            .unwrap();
+        assert_eq!(found.digest, "sha256:abc");
+        assert_eq!(found.scan.counts["HIGH"], 1);
+        let none = scan_report(&fake(None, true), None, None, "r", "t").await;
+        assert!(none
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("ScanNotFoundException"));
+        let gone = scan_report(&fake(None, false), None, None, "r", "t").await;
+        assert!(gone
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("ImageNotFoundException"));
+    }
+
+    #[tokio::test]
+    async fn the_login_password_is_the_decoded_token() {
+        let c = fake(None, false);
+        assert_eq!(login_password(&c, None, None).await.unwrap(), "token");
+    }
 }

@@ -256,8 +256,10 @@ pub enum Command {
     )]
     Check(CheckArgs),
 
-    /// ECR image commands: the scan gate and promotion; little-automation's registry, list,
-    /// login, scanreport and scan-in-progress
+    /// ECR image commands: the scan gate, promotion and little-automation's verbs
+    ///
+    /// `scan-report` and `promote` judge an image's findings; `registry`, `list`, `login`,
+    /// `scanreport` and `scan-in-progress` are little-automation's, and need no project.
     #[command(subcommand)]
     Ecr(EcrCommand),
 

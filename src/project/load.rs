@@ -322,7 +322,7 @@ impl Project {
                     ),
                 )
                 .with_note("`TemplatePath` is relative to $LITTLE_HOME (or `--home`), as in little-automation");
-                let loc = match yaml_key_position(&text, &["Littleware", "TemplatePath"]) {
+                let loc = match super::find_quoted(&text, "TemplatePath") {
                     Some((l, c)) => Location::at(&shown, l, Some(c)),
                     None => Location::file(&shown),
                 };

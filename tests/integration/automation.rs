@@ -287,4 +287,15 @@ fn a_template_path_that_names_no_file_is_an_error_at_the_config() {
     ])
     .success()
     .stdout_has("AWS::SNS::Topic");
+    // STACK may be a stack of the project, by name.
+    p.template("topic.json", "{\"Resources\": {\"T\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": {\"TopicName\": \"{{ stackBucket }}\"}}}}")
+        .stack("topics", "topic.json", "");
+    let rendered = p
+        .run(&["stack", "filter", "--bucket", "b-1", "topics"])
+        .success()
+        .json();
+    assert_eq!(rendered["Resources"]["T"]["Properties"]["TopicName"], "b-1");
+    p.run(&["stack", "filter", "--bucket", "b", "nope"])
+        .code(1)
+        .stderr_has("nope");
 }

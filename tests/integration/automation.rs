@@ -184,6 +184,11 @@ fn little_automation_stack_params_outside_stacks_deploy_through_the_stack_verbs(
     );
     stack(&p, &["rm-change", PARAMS]).success();
     stack(&p, &["show-change", PARAMS]).code(1);
+    // Made again, then executed: the stack has the third repository.
+    stack(&p, &["make-change", PARAMS]).success();
+    stack(&p, &["exec-change", PARAMS]).success();
+    let resources = stack(&p, &["resources", PARAMS]).success().json();
+    assert_eq!(resources["StackResources"].as_array().unwrap().len(), 3);
 
     // list: the whole account.
     let all = stack(&p, &["list"]).success().json();

@@ -227,6 +227,37 @@ pub fn pack(items: &[&str], sep: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Standard base64 (RFC 4648, with or without `=` padding) decoded; None for any other
+/// character.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        let keep = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + keep]);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +302,15 @@ mod tests {
         assert_eq!(plural_suffix(1), "");
         assert_eq!(plural_suffix(2), "s");
         assert_eq!(short(&Value::Bool(true)), "a boolean");
+    }
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(base64_decode("QVdTOnNlY3JldA==").unwrap(), b"AWS:secret");
+        assert_eq!(base64_decode("QVdTOnNlY3JldA").unwrap(), b"AWS:secret");
+        assert_eq!(base64_decode("YWJj").unwrap(), b"abc");
+        assert_eq!(base64_decode("").unwrap(), b"");
+        assert!(base64_decode("a$bc").is_none());
+        assert!(base64_decode("a").is_none());
     }
 }

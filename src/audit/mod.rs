@@ -5,6 +5,7 @@
 pub mod discover;
 pub mod drift;
 pub mod ecr;
+pub mod ecr_verbs;
 pub mod gate;
 pub mod model;
 pub mod notify;

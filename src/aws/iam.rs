@@ -60,6 +60,8 @@ pub trait Iam: Send + Sync {
     async fn role(&self, name: &str) -> Result<Option<RoleFacts>>;
     /// ListRoles, every page.
     async fn roles(&self) -> Result<Vec<RoleListing>>;
+    /// ListAccountAliases: the account's alias (an account has at most one), None without.
+    async fn account_alias(&self) -> Result<Option<String>>;
 }
 
 /// [`Iam`] through the SDK's IAM client.
@@ -211,6 +213,16 @@ impl Iam for IamClient {
             managed,
             settings,
         }))
+    }
+
+    async fn account_alias(&self) -> Result<Option<String>> {
+        let out = self
+            .client
+            .list_account_aliases()
+            .send()
+            .await
+            .map_err(|e| sdk_error("iam:ListAccountAliases", e))?;
+        Ok(out.account_aliases().first().cloned())
     }
 
     async fn roles(&self) -> Result<Vec<RoleListing>> {
@@ -393,5 +405,26 @@ mod tests {
             .map(|r| (r.name.as_str(), r.is_aws_owned()))
             .collect();
         assert_eq!(names, vec![("app", false), ("AWSServiceRoleForECR", true)]);
+    }
+
+    #[tokio::test]
+    async fn the_account_alias_is_the_first_or_none() {
+        let one = mock!(Client::list_account_aliases).then_output(|| {
+            aws_sdk_iam::operation::list_account_aliases::ListAccountAliasesOutput::builder()
+                .account_aliases("frickjack")
+                .build()
+                .unwrap()
+        });
+        assert_eq!(
+            client(&[&one]).account_alias().await.unwrap().as_deref(),
+            Some("frickjack")
+        );
+        let none = mock!(Client::list_account_aliases).then_output(|| {
+            aws_sdk_iam::operation::list_account_aliases::ListAccountAliasesOutput::builder()
+                .set_account_aliases(Some(Vec::new()))
+                .build()
+                .unwrap()
+        });
+        assert_eq!(client(&[&none]).account_alias().await.unwrap(), None);
     }
 }

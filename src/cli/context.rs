@@ -108,6 +108,14 @@ impl Context {
             .clone()
     }
 
+    /// AWS clients for a command that runs without a project (`little stack list`, `little
+    /// ecr registry`): the flags' settings only. One for the run, like [`Context::connect`].
+    pub fn connect_without_project(&self) -> Arc<dyn Connect> {
+        self.connect
+            .get_or_init(|| Arc::new(SdkConnect::new(self.aws.clone(), None)))
+            .clone()
+    }
+
     /// `--region`, else little.yaml's default region (else the AWS profile's, when `None`).
     pub fn default_region(&self, project: &Project) -> Option<String> {
         self.aws
@@ -124,6 +132,7 @@ impl Context {
             outputs: Default::default(),
             resolve_account: Some(account_resolver(self.aws.clone(), region)),
             skip_schema_checks: false,
+            globals: Default::default(),
         }
     }
 

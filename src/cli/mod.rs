@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod context;
 mod deploy_args;
+mod group_args;
 pub mod output;
 mod ui;
 
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use deploy_args::{AdoptArgs, ApplyArgs, DestroyArgs, DiscoverArgs};
+pub use group_args::*;
 
 /// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
 ///
@@ -261,9 +263,22 @@ pub enum Command {
     )]
     Check(CheckArgs),
 
-    /// ECR image commands: the scan gate and promotion
+    /// ECR image commands: the scan gate, promotion and little-automation's verbs
+    ///
+    /// `scan-report` and `promote` judge an image's findings; `registry`, `list`, `login`,
+    /// `scanreport` and `scan-in-progress` are little-automation's, and need no project.
     #[command(subcommand)]
     Ecr(EcrCommand),
+
+    /// little-automation's stack verbs on a stackParams.json anywhere (or a project stack)
+    ///
+    /// Each verb runs on little's own render, plan, apply, destroy and status; the ones that
+    /// printed AWS JSON print it. See docs/migrating.md.
+    #[command(after_help = "Examples:
+  little stack filter db/cloudformation/ecr/stackParams.json
+  little stack create db/cloudformation/ecr/stackParams.json
+  little stack events db/cloudformation/ecr/stackParams.json | jq -r '.StackEvents[0].ResourceStatus'")]
+    Stack(StackArgs),
 
     /// Show who little acts as: caller, account, region, credentials, account guard
     ///
@@ -705,61 +720,6 @@ pub enum AuditFormat {
     Sarif,
     Junit,
     Markdown,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EcrCommand {
-    /// The scan findings of one image; exit 2 at or above --fail-on
-    #[command(
-        after_help = "Examples:\n  little ecr scan-report team/api:v1.2.0\n  little ecr scan-report team/api:sha-3f2a1c --start --wait --fail-on CRITICAL"
-    )]
-    ScanReport(ScanReportArgs),
-    /// Put a release tag on an image whose scan passes; exit 2 when it does not
-    #[command(
-        after_help = "Examples:\n  little ecr promote team/api:sha-3f2a1c v1.2.0\n  little ecr promote team/api@sha256:... v1.2.0 --fail-on CRITICAL"
-    )]
-    Promote(PromoteArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct GateArgs {
-    /// Exit 2 when the image has findings at or above this severity
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
-    pub fail_on: String,
-    /// Wait for a scan in progress to complete
-    #[arg(long)]
-    pub wait: bool,
-    /// Start a scan when the image has none
-    #[arg(long)]
-    pub start: bool,
-    /// Stop waiting after this many seconds, at most 604800 (a week)
-    #[arg(long, default_value_t = 600, value_name = "SECONDS",
-          value_parser = clap::value_parser!(u64).range(..=MAX_TIMEOUT_MINUTES * 60))]
-    pub timeout: u64,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct ScanReportArgs {
-    /// REPOSITORY:TAG or REPOSITORY@sha256:DIGEST
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
-    #[command(flatten)]
-    pub gate: GateArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct PromoteArgs {
-    /// REPOSITORY:TAG or REPOSITORY@sha256:DIGEST
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
-    /// The tag to add to the same manifest
-    #[arg(value_name = "RELEASE_TAG")]
-    pub release_tag: String,
-    #[command(flatten)]
-    pub gate: GateArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

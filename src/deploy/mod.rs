@@ -7,6 +7,7 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod automation;
 pub mod destroy;
 pub mod options;
 pub mod outcome;

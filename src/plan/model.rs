@@ -370,6 +370,9 @@ pub struct PlanOptions {
     /// This run's mark, ending the name of every change set it makes
     /// ([`crate::aws::changeset::new_run_id`]): it deletes only its own.
     pub run_id: String,
+    /// The name of every change set made, instead of one named for the run: `little stack
+    /// make-change`'s `little-$USER-$HOSTNAME`, as little-automation named it.
+    pub change_set_name: Option<String>,
     /// `apply --replace-failed`: a stack whose creation failed and was rolled back
     /// (`ROLLBACK_COMPLETE`, nothing left in it) is planned as deleted and created again.
     pub replace_failed: bool,

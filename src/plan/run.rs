@@ -433,11 +433,14 @@ async fn change_set_request(
     let parameters: Vec<(String, String)> = rendered.parameter_pairs();
     let tags: Vec<(String, String)> = rendered.tag_pairs();
     let capabilities = required_capabilities(&rendered.template, &stack.capabilities);
-    let name = run_change_set_name(
-        &stack.name,
-        &change_set_name(body, &parameters, &tags, &capabilities),
-        &options.run_id,
-    );
+    let name = match &options.change_set_name {
+        Some(name) => name.clone(),
+        None => run_change_set_name(
+            &stack.name,
+            &change_set_name(body, &parameters, &tags, &capabilities),
+            &options.run_id,
+        ),
+    };
     let (template_body, template_url) = if crate::aws::staging::needs_staging(body) {
         (
             None,
@@ -613,6 +616,7 @@ mod flow_tests {
             render: RenderOptions::default(),
             now: 1,
             run_id: "5eed1e55".into(),
+            change_set_name: None,
             replace_failed: false,
             refresh_templates: false,
             interrupt: crate::interrupt::Interrupt::never(),

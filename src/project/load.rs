@@ -29,6 +29,7 @@ impl Project {
             name: String::new(),
             files: ProjectFiles::new(&root),
             root,
+            templates: PathBuf::from("templates"),
             file: ProjectFile::default(),
             accounts: IndexMap::new(),
             reach: audit::Reach::default(),
@@ -264,6 +265,99 @@ impl Project {
             Ok(None) | Err(ReadError::Io(_)) => read(&self.root.join(rel))
                 .map_err(|e| vec![Diagnostic::error("read", e.to_string()).in_file(&shown)])?,
         };
+        self.stack_from_text(rel, text)
+    }
+
+    /// Loads one little-automation `stackParams.json` on its own, wherever it lives, as a
+    /// project of that one stack: what `little stack` works on. Its template is
+    /// `Littleware.TemplatePath` under `home` (little-automation's `$LITTLE_HOME`), or, without
+    /// one, under the nearest folder upward from the file where that path names a file. The
+    /// project's root is that folder and its templates folder is the template's own folder, so
+    /// that `{% include "x.njk" %}` finds `x.njk` beside the template, as nunjucks did.
+    /// `DependsOn` is left out: the other stacks are not loaded.
+    pub fn from_stack_params(file: &Path, home: Option<&Path>) -> Result<Project> {
+        let file = normalize(&absolute(file));
+        let text = read(&file)?;
+        Project::from_stack_params_text(&file, text, home)
+    }
+
+    /// [`Project::from_stack_params`] of a stackParams.json's text, as if read from `file`.
+    pub fn from_stack_params_text(
+        file: &Path,
+        text: String,
+        home: Option<&Path>,
+    ) -> Result<Project> {
+        let file = normalize(&absolute(file));
+        let display_base = std::env::current_dir().unwrap_or_else(|_| file.clone());
+        let shown = match file.strip_prefix(&display_base) {
+            Ok(p) => p.to_path_buf(),
+            Err(_) => file.clone(),
+        };
+        let template = legacy::parse(&shown, &text)
+            .map_err(|d| Error::Invalid(vec![d]))?
+            .template;
+        let dir = file.parent().unwrap_or(Path::new("/"));
+        let home = match home {
+            Some(h) => normalize(&absolute(h)),
+            None => dir
+                .ancestors()
+                .find(|a| a.join(&template).is_file())
+                .unwrap_or(dir)
+                .to_path_buf(),
+        };
+        let path = normalize(&home.join(&template));
+        let templates = match path.parent().map(|p| p.strip_prefix(&home)) {
+            Some(Ok(rel)) if path.is_file() => rel.to_path_buf(),
+            _ => {
+                let d = Diagnostic::error(
+                    "missing-template",
+                    format!(
+                        "template `{template}` not found under `{}`{}",
+                        home.display(),
+                        if std::env::var_os("LITTLE_HOME").is_some() {
+                            ""
+                        } else {
+                            " nor under any folder above the stack file"
+                        }
+                    ),
+                )
+                .with_note("`TemplatePath` is relative to $LITTLE_HOME (or `--home`), as in little-automation");
+                let loc = match super::find_quoted(&text, "TemplatePath") {
+                    Some((l, c)) => Location::at(&shown, l, Some(c)),
+                    None => Location::file(&shown),
+                };
+                return Err(Error::Invalid(vec![d.at(loc, Some(&text))]));
+            }
+        };
+        let mut project = Project {
+            name: String::new(),
+            files: ProjectFiles::new(&home),
+            root: home,
+            templates,
+            file: ProjectFile::default(),
+            accounts: IndexMap::new(),
+            reach: audit::Reach::default(),
+            stacks: Vec::new(),
+            graph: Graph::new(),
+            display_base,
+        };
+        let mut stack = project
+            .stack_from_text(&file, text)
+            .map_err(Error::Invalid)?;
+        stack.depends_on.clear();
+        project.name = stack.name.clone();
+        project.stacks = vec![stack];
+        let mut diags = Vec::new();
+        project.build_graph(&mut diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(Error::Invalid(diags));
+        }
+        Ok(project)
+    }
+
+    /// A stack from its config's text; `rel` is relative to the root (or absolute).
+    fn stack_from_text(&self, rel: &Path, text: String) -> Result<Stack, Vec<Diagnostic>> {
+        let shown = self.shown(rel);
         let left = placeholders::diagnostics(&shown, &text);
         if !left.is_empty() {
             return Err(left);
@@ -412,10 +506,7 @@ impl Project {
         // stack_output() references in the config's own text and in the template's.
         let mut refs = find_stack_outputs(&stack.source);
         if !stack.template.is_empty() {
-            if let Some(t) = self
-                .files
-                .text(&Path::new("templates").join(&stack.template))
-            {
+            if let Some(t) = self.files.text(&self.template_file(&stack.template)) {
                 // A template shared by several stacks may read one of them; a stack never
                 // depends on itself through its template (the call is conditional).
                 refs.extend(
@@ -461,7 +552,7 @@ impl Project {
             "missing-template",
             format!(
                 "template `{template}` not found in `{}`",
-                self.shown(Path::new("templates")).display()
+                self.shown(&self.templates).display()
             ),
         ))
     }
@@ -574,7 +665,7 @@ impl Project {
                 )
                 .with_stack(&stack.name);
         }
-        let rel = Path::new("templates").join(&stack.template);
+        let rel = self.template_file(&stack.template);
         if let Some(text) = self.files.text(&rel) {
             if let Some((l, c)) = find_output_call(&text, dep) {
                 return d

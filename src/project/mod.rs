@@ -55,6 +55,9 @@ pub struct Project {
     /// Every stack, sorted by name.
     pub stacks: Vec<Stack>,
     pub graph: Graph,
+    /// The folder of templates, relative to the root: `templates`, or (a stackParams.json
+    /// loaded on its own, [`Project::from_stack_params`]) the template's own folder.
+    templates: PathBuf,
     /// Paths in messages are shown relative to this directory (the working directory).
     display_base: PathBuf,
     /// Reads the project's files without leaving the project.
@@ -254,7 +257,17 @@ impl Project {
     }
 
     pub fn templates_dir(&self) -> PathBuf {
-        self.root.join("templates")
+        self.root.join(&self.templates)
+    }
+
+    /// The templates folder, relative to the root.
+    pub fn templates_folder(&self) -> &Path {
+        &self.templates
+    }
+
+    /// A template's file, relative to the root, from its name under the templates folder.
+    pub fn template_file(&self, name: &str) -> PathBuf {
+        self.templates.join(name)
     }
 
     pub fn policies_dir(&self) -> PathBuf {

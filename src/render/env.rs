@@ -142,6 +142,8 @@ pub const OUTPUT_PLACEHOLDER_PREFIX: &str = "(known after apply: ";
 pub struct Session {
     /// The project's files: templates and policies are read only inside the project.
     pub project_files: ProjectFiles,
+    /// The templates folder, relative to the project root (`templates`).
+    pub templates: PathBuf,
     pub outputs: Outputs,
     pub account_id: Mutex<Option<String>>,
     pub resolve_account: Option<AccountResolver>,
@@ -181,7 +183,7 @@ impl Session {
     pub fn file_of(&self, name: &str) -> PathBuf {
         match name.strip_prefix(POLICY_PREFIX) {
             Some(p) => Path::new("policies").join(p),
-            None => Path::new("templates").join(name),
+            None => self.templates.join(name),
         }
     }
 
@@ -758,6 +760,7 @@ mod tests {
     fn session(root: &Path) -> Arc<Session> {
         Arc::new(Session {
             project_files: ProjectFiles::new(root),
+            templates: PathBuf::from("templates"),
             outputs: Outputs::default(),
             account_id: Mutex::new(None),
             resolve_account: None,

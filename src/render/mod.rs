@@ -16,7 +16,6 @@ pub mod lint;
 pub mod ops;
 pub mod source;
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
@@ -39,6 +38,10 @@ pub struct RenderOptions {
     /// Leaves out the lint's checks against CloudFormation's resource schemas
     /// (`validate --no-schema-checks`).
     pub skip_schema_checks: bool,
+    /// Names added to the template context beside the project's and the stack's own (which
+    /// win over them): little-automation's `stackBucket` and `templateFiles`, or the variables
+    /// of `little stack filter-template`.
+    pub globals: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A rendered stack: its template as text and as a value, and its rendered parameters and tags.
@@ -146,6 +149,7 @@ impl<'p> Renderer<'p> {
         let shown = self.project.path_display();
         Arc::new(Session {
             project_files: self.project.files().clone(),
+            templates: self.project.templates_folder().to_path_buf(),
             outputs: self.options.outputs.clone(),
             account_id: Mutex::new(self.project.account_of(stack).map(|a| a.id.clone())),
             resolve_account: self.options.resolve_account.clone(),
@@ -205,7 +209,7 @@ impl<'p> Renderer<'p> {
         .in_file(
             &self
                 .project
-                .shown(&Path::new("templates").join(&stack.template)),
+                .shown(&self.project.template_file(&stack.template)),
         )
         .with_stack(&stack.name)
         .with_note("this is a bug of little or of minijinja: please report it with the template")
@@ -236,6 +240,7 @@ impl<'p> Renderer<'p> {
         let accounts = to_value(&self.project.accounts);
         let project_value = to_value(&project_ctx);
         let vars = to_value(&stack.variables);
+        let globals = to_value(&self.options.globals);
         let context = |parameters: &IndexMap<String, String>, tags: &IndexMap<String, String>| {
             let stack_ctx = StackContext {
                 name: &stack.name,
@@ -265,6 +270,7 @@ impl<'p> Renderer<'p> {
                 stackTags => to_value(&tag_list),
                 stackTagsStr => tags_str,
                 stackVariables => vars.clone(),
+                ..globals.clone()
             }
         };
 
@@ -376,7 +382,7 @@ impl<'p> Renderer<'p> {
                     return d.at(
                         Location::file(
                             self.project
-                                .shown(&Path::new("templates").join(&stack.template)),
+                                .shown(&self.project.template_file(&stack.template)),
                         ),
                         None,
                     );
@@ -407,7 +413,7 @@ impl<'p> Renderer<'p> {
                 d.in_file(
                     &self
                         .project
-                        .shown(&Path::new("templates").join(&stack.template)),
+                        .shown(&self.project.template_file(&stack.template)),
                 )
                 .with_note(format!("at `{}` in the rendered template", f.pointer))
             })
@@ -474,6 +480,7 @@ impl<'p> Renderer<'p> {
             stackTags => to_value(&tag_list),
             stackTagsStr => tags_str,
             stackVariables => vars,
+            ..to_value(&self.options.globals)
         }
     }
 
@@ -602,7 +609,7 @@ impl<'p> Renderer<'p> {
                 d = d.in_file(
                     &self
                         .project
-                        .shown(&Path::new("templates").join(&stack.template)),
+                        .shown(&self.project.template_file(&stack.template)),
                 );
             }
         }
@@ -694,7 +701,7 @@ impl<'p> Renderer<'p> {
         d.in_file(
             &self
                 .project
-                .shown(&Path::new("templates").join(&stack.template)),
+                .shown(&self.project.template_file(&stack.template)),
         )
     }
 }

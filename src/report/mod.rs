@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod atom;
 pub mod audit;
+pub mod aws_json;
 pub mod check;
 pub mod diagnostics;
 pub mod diff;

@@ -75,6 +75,7 @@ pub fn apply_options(yes: bool) -> ApplyOptions {
             render: RenderOptions::default(),
             now: 1,
             run_id: "5eed1e55".into(),
+            change_set_name: None,
             replace_failed: false,
             refresh_templates: false,
             interrupt: crate::interrupt::Interrupt::never(),

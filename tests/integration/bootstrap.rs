@@ -135,6 +135,7 @@ fn create_and_delete_all(p: &TestProject, emulator: &Emulator) -> String {
                 },
                 resolve_account: None,
                 skip_schema_checks: false,
+                globals: Default::default(),
             },
         );
         let rendered = renderer.render(stack).unwrap_or_else(|d| {

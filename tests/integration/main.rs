@@ -7,6 +7,7 @@ mod adopt;
 mod apply;
 mod audit;
 mod audit_targets;
+mod automation;
 mod aws;
 mod bad_input;
 mod bootstrap;

@@ -36,6 +36,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
             render: ctx.render_options(&project),
             now: crate::time::now(),
             run_id: crate::aws::changeset::new_run_id(),
+            change_set_name: None,
             replace_failed: args.replace_failed,
             refresh_templates: args.refresh_templates,
             interrupt: Interrupt::never(),

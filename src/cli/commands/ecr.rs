@@ -1,18 +1,106 @@
-//! `little ecr scan-report` and `little ecr promote`: the scan gate on one image (and the
-//! release tag put on it when it passes), as text or JSON.
+//! `little ecr`: the scan gate on one image (`scan-report`, and `promote`, the release tag put
+//! on it when it passes), as text or JSON; and little-automation's verbs (`registry`, `list`,
+//! `login`, `scanreport`, `scan-in-progress`), which need no project.
 
+use std::io::Write;
+
+use crate::audit::ecr_verbs;
 use crate::audit::gate::{parse_image, promote, scan_report, GateOptions};
 use crate::cli::context::{runtime, Context};
-use crate::cli::{EcrCommand, ReportFormat};
+use crate::cli::{EcrCommand, GateArgs, ReportFormat};
 use crate::error::{Error, Result, Verdict};
 use crate::project::Project;
 use crate::report;
 
-pub fn run(project: Project, ctx: &Context, command: EcrCommand) -> Result<Verdict> {
+pub fn run(project: Option<Project>, ctx: &Context, command: EcrCommand) -> Result<Verdict> {
+    let connect = match &project {
+        Some(p) => ctx.connect(p),
+        None => ctx.connect_without_project(),
+    };
+    let account = project.as_ref().and_then(|p| p.default_account().cloned());
+    let region = match &project {
+        Some(p) => ctx.default_region(p),
+        None => ctx.aws.region.clone(),
+    };
+    let (region, account) = (region.as_deref(), account.as_ref());
+    let rt = runtime()?;
+    let mut out = &ctx.out;
     let (image, gate, release_tag) = match &command {
         EcrCommand::ScanReport(a) => (&a.image, &a.gate, None),
         EcrCommand::Promote(a) => (&a.image, &a.gate, Some(a.release_tag.clone())),
+        EcrCommand::Registry => {
+            let registry = rt.block_on(ecr_verbs::registry(connect.as_ref(), region, account))?;
+            writeln!(out, "{registry}").map_err(Error::output)?;
+            return Ok(Verdict::Ok);
+        }
+        EcrCommand::List => {
+            let repos = rt.block_on(ecr_verbs::repositories(connect.as_ref(), region, account))?;
+            for r in repos {
+                writeln!(out, "{r}").map_err(Error::output)?;
+            }
+            return Ok(Verdict::Ok);
+        }
+        EcrCommand::Login(a) => {
+            let (registry, password) = rt.block_on(async {
+                let registry = ecr_verbs::registry(connect.as_ref(), region, account).await?;
+                let password = ecr_verbs::login_password(connect.as_ref(), region, account).await?;
+                Ok::<_, Error>((registry, password))
+            })?;
+            let docker = ecr_verbs::docker_on_path(std::env::var_os("PATH").as_deref());
+            return match docker.filter(|_| !a.stdout) {
+                Some(docker) => Ok(if ecr_verbs::docker_login(&docker, &registry, &password)? {
+                    Verdict::Ok
+                } else {
+                    Verdict::Failed
+                }),
+                None => {
+                    writeln!(out, "{password}").map_err(Error::output)?;
+                    Ok(Verdict::Ok)
+                }
+            };
+        }
+        EcrCommand::Scanreport(a) => {
+            let s = rt.block_on(ecr_verbs::scan_report(
+                connect.as_ref(),
+                region,
+                account,
+                &a.repository,
+                &a.tag,
+            ))?;
+            let json = report::aws_json::scan_findings(
+                &s.registry_id,
+                &a.repository,
+                &s.digest,
+                &a.tag,
+                &s.scan,
+            );
+            report::write_json(&mut out, &json)?;
+            return Ok(Verdict::Ok);
+        }
+        EcrCommand::ScanInProgress(a) => {
+            let busy = rt.block_on(ecr_verbs::scan_in_progress(
+                connect.as_ref(),
+                region,
+                account,
+                &a.repository,
+                &a.tag,
+            ))?;
+            return Ok(if busy { Verdict::Ok } else { Verdict::Failed });
+        }
     };
+    gate_run(ctx, connect, region, account, image, gate, release_tag)
+}
+
+/// `scan-report` and `promote`.
+fn gate_run(
+    ctx: &Context,
+    connect: std::sync::Arc<dyn crate::aws::connect::Connect>,
+    region: Option<&str>,
+    account: Option<&crate::aws::connect::Account>,
+    image: &str,
+    gate: &GateArgs,
+    release_tag: Option<String>,
+) -> Result<Verdict> {
     let (repository, reference) = parse_image(image)?;
     let options = GateOptions {
         wait: gate.wait,
@@ -21,11 +109,8 @@ pub fn run(project: Project, ctx: &Context, command: EcrCommand) -> Result<Verdi
         timeout: std::time::Duration::from_secs(gate.timeout),
         poll: std::time::Duration::from_secs(5),
     };
-    let connect = ctx.connect(&project);
-    let account = project.default_account().cloned();
-    let region = project.file.defaults.region.clone();
     let rt = runtime()?;
-    let clients = rt.block_on(connect.clients(region.as_deref(), account.as_ref()))?;
+    let clients = rt.block_on(connect.clients(region, account))?;
     let (ecr, images) = (clients.ecr.as_ref(), clients.images.as_ref());
     let mut out = &ctx.out;
     let text = gate.format == ReportFormat::Text;

@@ -21,6 +21,7 @@ mod plan;
 mod render;
 mod schema;
 mod serve;
+mod stack;
 mod stacks;
 mod status;
 mod validate;
@@ -30,6 +31,7 @@ use super::context::{self, Context};
 use super::output::Stdout;
 use super::{Cli, Command};
 use crate::error::{Result, Verdict};
+use crate::project::Project;
 
 /// Runs the command, writing its results to `out`; errors are returned for `main` to report.
 /// What became of `out` is for `main` to combine with the verdict (`output::verdict`).
@@ -44,6 +46,22 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Healthcheck(args) => return healthcheck::run(&ctx, args),
         command => command,
     };
+    // little-automation's verbs: a stackParams.json anywhere, or no project at all.
+    if let Command::Stack(args) = &command {
+        return stack::run(&cli.global, &ctx, &command, args);
+    }
+    if matches!(command, Command::Ecr(_)) {
+        let project = match (
+            &cli.global.project,
+            Project::discover(&std::env::current_dir()?),
+        ) {
+            (None, Err(crate::error::Error::ProjectNotFound { .. })) => None,
+            _ => Some(context::project(&cli.global, &ctx, &command)?),
+        };
+        if let Command::Ecr(ecr_command) = command {
+            return ecr::run(project, &ctx, ecr_command);
+        }
+    }
     // Flags that do not go together fail before the project is loaded or AWS is called.
     if let Command::Plan(args) = &command {
         plan::check_flags(args)?;
@@ -60,7 +78,6 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Status(args) => status::run(project, &ctx, args),
         Command::Drift(args) => drift::run(project, &ctx, args),
         Command::Audit(args) => audit::run(project, &ctx, args),
-        Command::Ecr(command) => ecr::run(project, &ctx, command),
         Command::Serve(args) => serve::run(project, &ctx, args),
         Command::Check(args) => check::run(project, &ctx, args),
         Command::Events(args) => events::run(project, &ctx, args),
@@ -68,6 +85,8 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Whoami(args) => whoami::run(project, &ctx, args),
         Command::Stacks(args) => stacks::run(project, &ctx, args),
         Command::Init(_)
+        | Command::Stack(_)
+        | Command::Ecr(_)
         | Command::Schema(_)
         | Command::Completions(_)
         | Command::Man(_)

@@ -16,7 +16,6 @@ mod config;
 mod values;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -271,7 +270,7 @@ impl<'r, 'p> Places<'r, 'p> {
     fn template_file(&self, s: At) -> std::path::PathBuf {
         self.renderer
             .project
-            .shown(&Path::new("templates").join(&s.stack.template))
+            .shown(&self.renderer.project.template_file(&s.stack.template))
     }
 
     /// A diagnostic at the template line that produced `pointer`.
@@ -522,7 +521,7 @@ fn locate_call(places: &Places, s: At, dep: &str, key: &str, d: Diagnostic) -> D
             )
             .with_stack(&s.stack.name);
     }
-    let rel = Path::new("templates").join(&s.stack.template);
+    let rel = project.template_file(&s.stack.template);
     if let Some(text) = project.files().text(&rel) {
         if let Some((l, c)) = find(&text) {
             return d

@@ -721,6 +721,10 @@ impl crate::aws::iam::Iam for FakeAws {
         self.log(format!("GetRole {name}"));
         Ok(self.roles.lock().unwrap().get(name).cloned())
     }
+    async fn account_alias(&self) -> Result<Option<String>> {
+        self.log("ListAccountAliases".to_owned());
+        Ok(Some("fake-alias".into()))
+    }
     async fn roles(&self) -> Result<Vec<crate::aws::iam::RoleListing>> {
         self.log("ListRoles".to_owned());
         Ok(self

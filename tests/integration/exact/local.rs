@@ -57,7 +57,8 @@ fn exact_top_level_help() {
               audit        Audit the ECR registry and the project's stacks against policy
               serve        Run the audit on a schedule and serve metrics, the report and continuous scanning
               check        Check what is inside an image: labels, user, secrets, OS, runtimes, size, history
-              ecr          ECR image commands: the scan gate and promotion
+              ecr          ECR image commands: the scan gate, promotion and little-automation's verbs
+              stack        little-automation's stack verbs on a stackParams.json anywhere (or a project stack)
               whoami       Show who little acts as: caller, account, region, credentials, account guard
               stacks       List the project's stacks in dependency order
               init         Scaffold a project: little.yaml, the bootstrap library, JSON schemas, a CI workflow

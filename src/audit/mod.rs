@@ -10,5 +10,6 @@ pub mod model;
 pub mod notify;
 pub mod options;
 pub mod org;
+pub mod permissions;
 pub mod run;
 pub mod stacks;

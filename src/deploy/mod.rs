@@ -10,6 +10,7 @@ pub mod apply;
 pub mod destroy;
 pub mod options;
 pub mod outcome;
+pub mod permissions;
 pub mod saved;
 pub mod schedule;
 pub mod stackset;

@@ -17,6 +17,7 @@ pub mod compare;
 pub mod cost;
 pub mod diff;
 pub mod model;
+pub mod permissions;
 pub mod risk;
 pub mod run;
 pub mod settings;

@@ -8,6 +8,7 @@
 pub mod configs;
 pub mod http;
 pub mod metrics;
+pub mod permissions;
 pub mod scan;
 #[cfg(test)]
 mod server_tests;

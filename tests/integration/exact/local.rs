@@ -59,6 +59,7 @@ fn exact_top_level_help() {
               check        Check what is inside an image: labels, user, secrets, OS, runtimes, size, history
               ecr          ECR image commands: the scan gate and promotion
               whoami       Show who little acts as: caller, account, region, credentials, account guard
+              iam-policy   Print the minimal IAM policy (JSON) a command needs for this project
               stacks       List the project's stacks in dependency order
               init         Scaffold a project: little.yaml, the bootstrap library, JSON schemas, a CI workflow
               schema       Print the JSON Schema of little.yaml, stack configs, the plan or the audit report

@@ -39,6 +39,15 @@ pub fn run(project: Project, ctx: &Context, args: IamPolicyArgs) -> Result<Verdi
         crate::audit::run::validate_checks(&options.checks)?;
     }
     let document = policy(&project, &options)?;
+    if document["Statement"]
+        .as_array()
+        .is_some_and(|s| s.is_empty())
+    {
+        ctx.warn(format!(
+            "`little {}` needs no IAM permission here (no statement; IAM refuses an empty policy)",
+            options.command.name()
+        ));
+    }
     let mut out = &ctx.out;
     serde_json::to_writer_pretty(&mut out, &document).map_err(|e| Error::output(e.into()))?;
     out.write_all(b"\n").map_err(Error::output)?;

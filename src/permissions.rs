@@ -33,6 +33,8 @@ pub enum Command {
     Events,
     Discover,
     Whoami,
+    EcrScanReport,
+    EcrPromote,
 }
 
 impl Command {
@@ -50,6 +52,8 @@ impl Command {
         Command::Audit,
         Command::Serve,
         Command::Check,
+        Command::EcrScanReport,
+        Command::EcrPromote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +71,8 @@ impl Command {
             Command::Events => "events",
             Command::Discover => "discover",
             Command::Whoami => "whoami",
+            Command::EcrScanReport => "ecr scan-report",
+            Command::EcrPromote => "ecr promote",
         }
     }
 
@@ -74,7 +80,12 @@ impl Command {
     pub fn takes_stacks(self) -> bool {
         !matches!(
             self,
-            Command::Audit | Command::Serve | Command::Check | Command::Discover
+            Command::Audit
+                | Command::Serve
+                | Command::Check
+                | Command::Discover
+                | Command::EcrScanReport
+                | Command::EcrPromote
         )
     }
 
@@ -108,6 +119,8 @@ pub struct PolicyOptions {
     pub large_templates: bool,
     pub queue: bool,
     pub enforce: bool,
+    /// `ecr scan-report --start`.
+    pub start: bool,
 }
 
 impl PolicyOptions {
@@ -124,6 +137,7 @@ impl PolicyOptions {
             large_templates: false,
             queue: false,
             enforce: false,
+            start: false,
         }
     }
 
@@ -155,6 +169,8 @@ pub fn declared(options: &PolicyOptions) -> Vec<Need> {
         Command::Check => vec![crate::check::permissions::PERMISSIONS],
         Command::Audit => vec![],
         Command::Serve => vec![crate::serve::permissions::SCANS],
+        Command::EcrScanReport => vec![audit::SCAN_REPORT],
+        Command::EcrPromote => vec![audit::SCAN_REPORT, audit::PROMOTE],
     };
     let mut out: Vec<Need> = parts.into_iter().flatten().copied().collect();
     if options.command.is_audit() {
@@ -206,6 +222,7 @@ fn holds(when: When, facts: &Facts, options: &PolicyOptions) -> bool {
         When::Queue => options.queue,
         When::Enforce => options.enforce,
         When::ScanConfigs => true,
+        When::Start => options.start,
     }
 }
 
@@ -213,7 +230,7 @@ fn holds(when: When, facts: &Facts, options: &PolicyOptions) -> bool {
 fn selection<'a>(project: &'a Project, options: &PolicyOptions) -> Result<Vec<&'a Stack>> {
     if !options.stacks.is_empty() && !options.command.takes_stacks() {
         return Err(Error::Usage(format!(
-            "`little iam-policy {}` takes no `--stack`: {}",
+            "the policy of `little {}` takes no `--stack`: {}",
             options.command.name(),
             if options.command.is_audit() {
                 "the audit checks every stack of the project (`--no-stacks`: none)"
@@ -225,7 +242,7 @@ fn selection<'a>(project: &'a Project, options: &PolicyOptions) -> Result<Vec<&'
     if options.command.is_audit() && options.no_stacks {
         return Ok(Vec::new());
     }
-    if matches!(options.command, Command::Check | Command::Discover) {
+    if !options.command.takes_stacks() && !options.command.is_audit() {
         return Ok(Vec::new());
     }
     project.select(&options.stacks, options.stacks.is_empty())
@@ -497,6 +514,7 @@ fn condition(when: When, command: Command) -> Option<&'static str> {
         When::Queue if command == Command::Check => Some("`--queue`"),
         When::Queue => None,
         When::Enforce => Some("`--enforce`"),
+        When::Start => Some("`--start`"),
     }
 }
 

@@ -96,6 +96,18 @@ pub const DRIFT: &[Need] = &[
     ),
 ];
 
+/// What `little ecr scan-report` needs (`ecr:StartImageScan` with `--start`): the gate in
+/// [`super::gate`] resolves the image with BatchGetImage and reads its scan.
+pub const SCAN_REPORT: &[Need] = &[
+    need("ecr:BatchGetImage", Scope::Any, When::Always),
+    need("ecr:DescribeImageScanFindings", Scope::Any, When::Always),
+    need("ecr:StartImageScan", Scope::Any, When::Start),
+];
+
+/// What `little ecr promote` needs besides [`SCAN_REPORT`]: the release tag is a PutImage of
+/// the same manifest.
+pub const PROMOTE: &[Need] = &[need("ecr:PutImage", Scope::Any, When::Always)];
+
 /// What the audit is asked to do, as far as its permissions depend on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditScope {

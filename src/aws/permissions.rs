@@ -50,6 +50,8 @@ pub enum When {
     Enforce,
     /// Scan configurations (serve).
     ScanConfigs,
+    /// `--start` (`ecr scan-report`: start a scan when the image has none).
+    Start,
 }
 
 /// One permission an operation needs: an action on a scope, under a condition, and why.

@@ -19,11 +19,15 @@ pub enum PolicyCommand {
     Audit,
     Serve,
     Check,
+    /// `little ecr scan-report`
+    EcrScanReport,
+    /// `little ecr promote`
+    EcrPromote,
 }
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  little iam-policy audit > audit-policy.json\n  little iam-policy audit --check ecr.tag-immutability --remediate --no-stacks\n  little iam-policy serve --drift\n  little iam-policy apply --stack ecr-repositories\n  little iam-policy check --queue --enforce\n  aws iam put-role-policy --role-name ci-plan --policy-name little-plan \\\n    --policy-document \"$(little iam-policy plan --stack app)\"\n  little iam-policy --tables   # every command's and check's actions (docs/iam-permissions.md)"
+    after_help = "Examples:\n  little iam-policy audit > audit-policy.json\n  little iam-policy audit --check ecr.tag-immutability --remediate --no-stacks\n  little iam-policy serve --drift\n  little iam-policy apply --stack ecr-repositories\n  little iam-policy check --queue --enforce\n  little iam-policy ecr-promote\n  aws iam put-role-policy --role-name ci-plan --policy-name little-plan \\\n    --policy-document \"$(little iam-policy plan --stack app)\"\n  little iam-policy --tables   # every command's and check's actions (docs/iam-permissions.md)"
 )]
 pub struct IamPolicyArgs {
     /// The command to run with the policy
@@ -59,6 +63,9 @@ pub struct IamPolicyArgs {
     /// check: with `--enforce` (ecr:BatchDeleteImage)
     #[arg(long)]
     pub enforce: bool,
+    /// ecr-scan-report: with `--start` (ecr:StartImageScan)
+    #[arg(long)]
+    pub start: bool,
     /// Print the table of every command's and every check's actions (Markdown), instead of a
     /// policy; needs no project
     #[arg(long, conflicts_with_all = ["command", "stacks", "checks"])]

@@ -155,6 +155,22 @@ fn the_audit_policy_follows_the_selected_checks_and_flags() {
         "arn:aws:cloudformation:eu-west-1:123456789012:stack/app/*"
     );
     assert!(!actions.contains(&"ecr:PutImageTagMutability".to_owned()));
+    // ecr promote: the gate's reads and the tag; --start only for scan-report with it.
+    let promote =
+        all_actions(&super::policy(&p, &PolicyOptions::new(Command::EcrPromote)).unwrap());
+    assert_eq!(
+        promote,
+        vec![
+            "ecr:BatchGetImage",
+            "ecr:DescribeImageScanFindings",
+            "ecr:PutImage"
+        ]
+    );
+    let mut start = PolicyOptions::new(Command::EcrScanReport);
+    start.start = true;
+    assert!(
+        all_actions(&super::policy(&p, &start).unwrap()).contains(&"ecr:StartImageScan".to_owned())
+    );
     // serve adds the scan configurations' calls.
     let serve = all_actions(&super::policy(&p, &PolicyOptions::new(Command::Serve)).unwrap());
     assert!(serve.contains(&"ecr:StartImageScan".to_owned()));
@@ -174,7 +190,10 @@ fn stack_selection_is_refused_where_the_command_takes_none() {
     let mut options = PolicyOptions::new(Command::Audit);
     options.stacks = vec!["app".into()];
     let e = policy(&p, &options).unwrap_err().to_string();
-    assert!(e.contains("takes no `--stack`"), "{e}");
+    assert!(
+        e.contains("the policy of `little audit` takes no `--stack`"),
+        "{e}"
+    );
     let mut options = PolicyOptions::new(Command::Apply);
     options.stacks = vec!["nope".into()];
     assert!(policy(&p, &options).is_err());

@@ -313,3 +313,51 @@ fn each_stack_command_runs_with_its_iam_policy_and_calls_nothing_else() {
         within(&out, doc, c);
     }
 }
+
+#[test]
+fn the_scan_gate_and_promotion_run_with_their_iam_policy() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    registry(&rt, &emulator);
+    let p = TestProject::new().with_emulator(&emulator);
+    let report_policy = policy(&p, &["ecr-scan-report", "--start"]);
+    let promote_policy = policy(&p, &["ecr-promote"]);
+    let reporter = user_with_policy(&rt, &emulator, "reporter", &report_policy);
+    let promoter = user_with_policy(&rt, &emulator, "promoter", &promote_policy);
+    let _iam = emulator.enforce_iam();
+    let out = run_as(
+        &p,
+        &reporter,
+        &[
+            "-v",
+            "ecr",
+            "scan-report",
+            "team/good:v1",
+            "--start",
+            "--wait",
+            "--timeout",
+            "10",
+            "--format",
+            "json",
+        ],
+    );
+    // The emulator's scan has one HIGH finding.
+    out.code(2);
+    assert_eq!(out.json()["status"], "COMPLETE");
+    within(&out, &report_policy, "ecr scan-report");
+    let out = run_as(
+        &p,
+        &promoter,
+        &[
+            "-v",
+            "ecr",
+            "promote",
+            "team/good:v1",
+            "release-1",
+            "--fail-on",
+            "CRITICAL",
+        ],
+    );
+    out.success().stdout_has("promoted team/good@sha256:");
+    within(&out, &promote_policy, "ecr promote");
+}

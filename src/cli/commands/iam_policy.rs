@@ -34,6 +34,7 @@ pub fn run(project: Project, ctx: &Context, args: IamPolicyArgs) -> Result<Verdi
         large_templates: args.large_templates,
         queue: args.queue,
         enforce: args.enforce,
+        start: args.start,
     };
     if options.command == Command::Audit || options.command == Command::Serve {
         crate::audit::run::validate_checks(&options.checks)?;
@@ -70,5 +71,7 @@ fn command_of(c: PolicyCommand) -> Command {
         PolicyCommand::Audit => Command::Audit,
         PolicyCommand::Serve => Command::Serve,
         PolicyCommand::Check => Command::Check,
+        PolicyCommand::EcrScanReport => Command::EcrScanReport,
+        PolicyCommand::EcrPromote => Command::EcrPromote,
     }
 }

@@ -71,7 +71,13 @@ The eighth: with IAM enforced (`/moto-api/reset-auth` or INITIAL_NO_AUTH_ACTION_
 5.2.5 answers a denied call of a JSON-protocol service (ECR, SNS's JSON clients aside: the
 services whose requests carry X-Amz-Target) with the XML error document of the query
 services, which the JSON clients cannot read (an HTTP 403 without an error code). AWS answers
-them with HTTP 400 and a JSON `AccessDeniedException`. The launcher answers as AWS does.
+them with HTTP 400 and a JSON `AccessDeniedException`. And it answers a denied call of a query
+service (CloudFormation, STS, IAM, SNS) with EC2's error document (`ErrorResponse/Errors/Error`),
+which their clients cannot read either; AWS answers `ErrorResponse/Error` with the code
+`AccessDenied`. The launcher answers both as AWS does. And with IAM enforced, moto checks
+the signature of a form-encoded request (the query services) over the form it parsed, encoded
+again, not over the body that was signed: a CreateChangeSet's differs, and moto answers
+SignatureDoesNotMatch. The launcher keeps the body as sent for that check.
 
 Nothing else is changed.
 """
@@ -380,6 +386,27 @@ def work_done_once() -> None:
     errors.ErrorLookupFactory.__init__ = shared_tables
 
 
+def form_bodies_signed_as_sent() -> None:
+    from moto.core.responses import BaseResponse
+
+    setup = BaseResponse.setup_class
+
+    def keeping(self, request, *args, **kwargs) -> None:
+        raw = None
+        if (
+            request.content_encoding != "gzip"
+            and request.mimetype == "application/x-www-form-urlencoded"
+        ):
+            raw = request.get_data(cache=True)
+        setup(self, request, *args, **kwargs)
+        if raw:
+            # What moto saw before: the form parsed, the body empty.
+            self.body = b"" if isinstance(self.body, bytes) else ""
+            self.raw_body = raw
+
+    BaseResponse.setup_class = keeping
+
+
 def access_denied_as_json() -> None:
     from moto.core.exceptions import AccessDeniedError, JsonRESTError
     from moto.core.responses import BaseResponse
@@ -391,6 +418,23 @@ def access_denied_as_json() -> None:
             check(self, resource)
         except AccessDeniedError as e:
             if not self.headers.get("X-Amz-Target"):
+                if getattr(self, "service_name", "") != "ec2":
+                    # The query services (CloudFormation, STS, IAM, SNS) wrap one Error.
+                    from xmltodict import unparse
+
+                    e.description = unparse(
+                        {
+                            "ErrorResponse": {
+                                "Error": {
+                                    "Type": "Sender",
+                                    "Code": "AccessDenied",
+                                    "Message": e.message,
+                                },
+                                "RequestId": "access-denied",
+                            }
+                        },
+                        full_document=True,
+                    )
                 raise
             raise JsonRESTError("AccessDeniedException", e.message) from e
 
@@ -606,6 +650,7 @@ def main() -> int:
     iam_role_policies_as_json()
     import_change_sets()
     access_denied_as_json()
+    form_bodies_signed_as_sent()
     work_done_once()
     from moto.server import main as moto_main
 

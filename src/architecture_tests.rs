@@ -53,6 +53,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("document schemas", &["schema"]),
     ("printers and tools", &["report", "init"]),
     ("server", &["serve"]),
+    ("permissions", &["permissions"]),
     ("command line", &["cli"]),
 ];
 

@@ -22,6 +22,7 @@ pub mod locate;
 pub mod net;
 pub mod notify;
 pub mod parallel;
+pub mod permissions;
 pub mod plan;
 pub mod policy;
 pub mod poll;

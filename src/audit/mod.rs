@@ -12,5 +12,6 @@ pub mod notify;
 pub mod options;
 pub mod org;
 pub mod preview;
+pub mod permissions;
 pub mod run;
 pub mod stacks;

@@ -15,6 +15,7 @@ use super::ecr::{check_repository, gather_reads, remediate, EcrSettings, Reads};
 use super::model::Severity;
 use super::model::{AuditReport, Checked, Finding, NotChecked};
 use super::org::{org_accounts, unreachable_finding, CHECK_ACCOUNT_UNREACHABLE};
+use super::permissions::denied_stack_checks;
 use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Account;
@@ -254,9 +255,30 @@ pub async fn audit_outcome(
                         checked.stacks += 1;
                         findings.extend(f);
                         stacks.push(state);
-                        errors.extend(drift_error);
+                        match drift_error {
+                            Some((_, Some(permission))) => record_denial(
+                                &mut not_checked,
+                                [STACK_DRIFT]
+                                    .into_iter()
+                                    .filter(|c| selected(c, &options.checks)),
+                                &permission,
+                                account,
+                                &clients.region,
+                            ),
+                            Some((e, None)) => errors.push(e),
+                            None => {}
+                        }
                     }
-                    Err(e) => errors.push(format!("StackSet `{}`: {e}", stack.name)),
+                    Err(e) => match e.denied_action() {
+                        Some(permission) => record_denial(
+                            &mut not_checked,
+                            denied_stack_checks(&options.checks),
+                            permission,
+                            account,
+                            &clients.region,
+                        ),
+                        None => errors.push(format!("StackSet `{}`: {e}", stack.name)),
+                    },
                 }
                 continue;
             }
@@ -289,7 +311,18 @@ pub async fn audit_outcome(
                                     &clients.region,
                                 ))
                             }
-                            Err(e) => errors.push(format!("drift of stack `{}`: {e}", stack.name)),
+                            Err(e) => match e.denied_action() {
+                                Some(permission) => record_denial(
+                                    &mut not_checked,
+                                    [STACK_DRIFT].into_iter(),
+                                    permission,
+                                    account,
+                                    &clients.region,
+                                ),
+                                None => {
+                                    errors.push(format!("drift of stack `{}`: {e}", stack.name))
+                                }
+                            },
                         }
                     }
                     stacks.push(state);
@@ -299,7 +332,16 @@ pub async fn audit_outcome(
                             .filter(|f| selected(&f.check, &options.checks)),
                     );
                 }
-                Err(e) => errors.push(format!("stack `{}`: {e}", stack.name)),
+                Err(e) => match e.denied_action() {
+                    Some(permission) => record_denial(
+                        &mut not_checked,
+                        denied_stack_checks(&options.checks),
+                        permission,
+                        account,
+                        &clients.region,
+                    ),
+                    None => errors.push(format!("stack `{}`: {e}", stack.name)),
+                },
             }
         }
     }
@@ -316,7 +358,7 @@ pub async fn audit_outcome(
 }
 
 /// A StackSet stack's findings and state; with `--drift`, a fresh detection (an error in it
-/// is returned apart, as for stacks).
+/// is returned apart, as for stacks, with the action when IAM denied it).
 async fn audit_stack_set(
     project: &Project,
     connect: &dyn Connect,
@@ -324,7 +366,7 @@ async fn audit_stack_set(
     clients: &crate::aws::connect::Clients,
     account: Option<&str>,
     options: &AuditOptions,
-) -> Result<(Vec<Finding>, StackState, Option<String>)> {
+) -> Result<(Vec<Finding>, StackState, Option<(String, Option<String>)>)> {
     let info = clients.stack_sets.describe_stack_set(&stack.name).await?;
     let instances = match &info {
         Some(_) => clients.stack_sets.list_instances(&stack.name).await?,
@@ -354,7 +396,12 @@ async fn audit_stack_set(
                 state.drifted = Some(result.drifted);
                 found.extend(drift_finding(&result, None, account, &clients.region));
             }
-            Err(e) => drift_error = Some(format!("drift of StackSet `{}`: {e}", stack.name)),
+            Err(e) => {
+                drift_error = Some((
+                    format!("drift of StackSet `{}`: {e}", stack.name),
+                    e.denied_action().map(str::to_owned),
+                ))
+            }
         }
     }
     found.retain(|f| selected(&f.check, &options.checks));
@@ -590,27 +637,55 @@ fn not_checked(
         .filter(|(check, _)| selected(check, &options.checks))
         .filter_map(|(check, calls)| {
             let permission = calls.iter().find(|c| denied.contains(**c))?;
-            Some(NotChecked {
-                check: (*check).to_owned(),
-                permission: (*permission).to_owned(),
-                account: (!account.is_empty()).then(|| account.to_owned()),
-                region: (!region.is_empty()).then(|| region.to_owned()),
-                reason: format!(
-                    "`{check}` in {}{region}: IAM denied `{permission}`, which {}",
-                    if account.is_empty() {
-                        String::new()
-                    } else {
-                        format!("account {account}, ")
-                    },
-                    if *permission == super::ecr::REMEDIATION_ACTION {
-                        "`--remediate` needs: the findings are not remediated"
-                    } else {
-                        "the check needs"
-                    }
-                ),
-            })
+            Some(denial(check, permission, account, region))
         })
         .collect()
+}
+
+/// The not-checked result of `check` in one account and region, kept from running by a denied
+/// `permission`.
+fn denial(check: &str, permission: &str, account: &str, region: &str) -> NotChecked {
+    NotChecked {
+        check: check.to_owned(),
+        permission: permission.to_owned(),
+        account: (!account.is_empty()).then(|| account.to_owned()),
+        region: (!region.is_empty()).then(|| region.to_owned()),
+        reason: format!(
+            "`{check}` in {}{region}: IAM denied `{permission}`, which {}",
+            if account.is_empty() {
+                String::new()
+            } else {
+                format!("account {account}, ")
+            },
+            if permission == super::ecr::REMEDIATION_ACTION {
+                "`--remediate` needs: the findings are not remediated"
+            } else {
+                "the check needs"
+            }
+        ),
+    }
+}
+
+/// Records that a denied `permission` kept `checks` from running in one account and region,
+/// once per check there (several stacks of a region share one line).
+fn record_denial<'a>(
+    not_checked: &mut Vec<NotChecked>,
+    checks: impl Iterator<Item = &'a str>,
+    permission: &str,
+    account: Option<&str>,
+    region: &str,
+) {
+    let account = account.unwrap_or_default();
+    for check in checks {
+        let known = not_checked.iter().any(|n| {
+            n.check == check
+                && n.account.as_deref().unwrap_or_default() == account
+                && n.region.as_deref().unwrap_or_default() == region
+        });
+        if !known {
+            not_checked.push(denial(check, permission, account, region));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -716,6 +791,88 @@ mod tests {
             "eu-west-1",
         );
         assert!(one.is_empty());
+    }
+
+    #[test]
+    fn a_denied_describe_stacks_makes_the_stack_checks_not_checked_once_not_an_error() {
+        use crate::testing::fake_aws::{FakeAws, FakeConnect};
+        let dir = tempfile::tempdir().unwrap();
+        let file = |rel: &str, text: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        file(
+            "little.yaml",
+            "name: acme\ndefaults:\n  region: us-east-1\n",
+        );
+        file(
+            "templates/t.json",
+            r#"{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}"#,
+        );
+        file("stacks/app.yaml", "name: app\ntemplate: t.json\n");
+        file("stacks/web.yaml", "name: web\ntemplate: t.json\n");
+        file("stacks/other.yaml", "name: other\ntemplate: t.json\n");
+        let project = Arc::new(Project::load(dir.path()).unwrap());
+        let fake = FakeAws::new();
+        for stack in ["app", "web"] {
+            fake.broken.lock().unwrap().insert(
+                stack.into(),
+                "AccessDenied: User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudformation:DescribeStacks".into(),
+            );
+        }
+        fake.broken
+            .lock()
+            .unwrap()
+            .insert("other".into(), "InternalFailure: try again".into());
+        let options = AuditOptions {
+            checks: vec!["stack".into()],
+            remediate: false,
+            all_accounts: false,
+            org: false,
+            reach: project.reach.clone(),
+            stacks: true,
+            drift: None,
+            settings: EcrSettings::default(),
+            now: 0,
+            account: None,
+        };
+        let outcome = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(audit_outcome(project, Arc::new(FakeConnect(fake)), options))
+            .unwrap();
+        let report = outcome.report;
+        let got: Vec<(&str, &str)> = report
+            .not_checked
+            .iter()
+            .map(|n| (n.check.as_str(), n.permission.as_str()))
+            .collect();
+        // Once per check in the region, though two stacks were denied.
+        assert_eq!(
+            got,
+            vec![
+                ("stack.deployed", "cloudformation:DescribeStacks"),
+                ("stack.healthy", "cloudformation:DescribeStacks"),
+                (
+                    "stack.termination-protection",
+                    "cloudformation:DescribeStacks"
+                ),
+                ("stack.drift", "cloudformation:DescribeStacks"),
+            ]
+        );
+        assert_eq!(
+            report.not_checked[0].reason,
+            "`stack.deployed` in us-east-1: IAM denied `cloudformation:DescribeStacks`, which the check needs"
+        );
+        // Any other failure is still an error of its stack.
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert!(
+            report.errors[0].starts_with("stack `other`:"),
+            "{:?}",
+            report.errors
+        );
     }
 
     mod org {

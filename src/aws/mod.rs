@@ -16,6 +16,7 @@ pub mod import;
 pub mod named;
 pub mod names;
 pub mod organizations;
+pub mod permissions;
 pub mod pipeline;
 pub mod sns;
 pub mod stack_ops;

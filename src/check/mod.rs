@@ -13,6 +13,7 @@ pub mod facts;
 pub mod image;
 pub mod layers;
 pub mod limits;
+pub mod permissions;
 pub mod redact;
 pub mod registry;
 pub mod rules;

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod context;
 mod deploy_args;
 mod group_args;
+mod iam_args;
 pub mod output;
 mod ui;
 
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use deploy_args::{AdoptArgs, ApplyArgs, DestroyArgs, DiscoverArgs};
 pub use group_args::*;
+pub use iam_args::{IamPolicyArgs, PolicyCommand};
 
 /// Render, validate, plan, apply and audit CloudFormation stacks for container platforms on AWS.
 ///
@@ -291,6 +293,13 @@ pub enum Command {
         after_help = "Examples:\n  little whoami\n  little whoami --all\n  little whoami ecr-repositories --profile tooling --format json"
     )]
     Whoami(WhoamiArgs),
+
+    /// Print the minimal IAM policy (JSON) a command needs for this project
+    ///
+    /// From the calls each command and check declares: actions sorted, one statement per
+    /// service; stacks' ARNs where little.yaml gives their account and region, else "*".
+    /// Makes no AWS call. docs/iam-permissions.md explains each action.
+    IamPolicy(IamPolicyArgs),
 
     /// List the project's stacks in dependency order
     #[command(after_help = "Examples:\n  little stacks\n  little stacks --format json")]

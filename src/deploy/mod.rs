@@ -11,6 +11,7 @@ pub mod automation;
 pub mod destroy;
 pub mod options;
 pub mod outcome;
+pub mod permissions;
 pub mod saved;
 pub mod schedule;
 pub mod stackset;

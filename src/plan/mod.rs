@@ -18,6 +18,7 @@ pub mod cost;
 pub mod diff;
 pub mod lifecycle;
 pub mod model;
+pub mod permissions;
 pub mod risk;
 pub mod run;
 pub mod settings;

@@ -11,6 +11,7 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 mod options;
+pub mod permissions;
 pub mod scan;
 #[cfg(test)]
 mod server_tests;

@@ -31,11 +31,21 @@ const IMMUTABILITY: &[&str] = &[
 
 /// An IAM user allowed `actions` on every resource, and its access key (id, secret).
 fn user(rt: &Runtime, emulator: &Emulator, name: &str, actions: &[&str]) -> (String, String) {
-    let iam = aws_sdk_iam::Client::new(&emulator_config(rt, emulator));
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
     });
+    user_with_policy(rt, emulator, name, &policy)
+}
+
+/// An IAM user with `policy` attached, and its access key (id, secret).
+pub(crate) fn user_with_policy(
+    rt: &Runtime,
+    emulator: &Emulator,
+    name: &str,
+    policy: &Value,
+) -> (String, String) {
+    let iam = aws_sdk_iam::Client::new(&emulator_config(rt, emulator));
     rt.block_on(async {
         iam.create_user().user_name(name).send().await.unwrap();
         let arn = iam

@@ -20,6 +20,7 @@ mod drift;
 mod ecr_audit;
 mod exact;
 mod getting_started;
+mod iam_policy;
 mod identity;
 mod k8s;
 mod kit;

@@ -39,6 +39,20 @@ impl Server {
         all.extend_from_slice(args);
         let mut cmd = p.command(p.path(), &all);
         cmd.envs(env.iter().copied());
+        Server::spawn(cmd)
+    }
+
+    /// [`Server::start`], signing AWS calls with the access key `(id, secret)`.
+    pub(crate) fn start_as(p: &TestProject, args: &[&str], key: &(String, String)) -> Server {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut cmd = p.command(p.path(), &all);
+        cmd.env("AWS_ACCESS_KEY_ID", &key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &key.1);
+        Server::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Server {
         cmd.env("LITTLE_SERVE_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

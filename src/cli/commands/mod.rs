@@ -14,6 +14,7 @@ mod drift;
 mod ecr;
 mod events;
 mod healthcheck;
+mod iam_policy;
 mod init;
 mod man;
 mod outputs;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Completions(args) => return completions::run(&ctx, args),
         Command::Man(args) => return man::run(&ctx, args),
         Command::Healthcheck(args) => return healthcheck::run(&ctx, args),
+        Command::IamPolicy(args) if args.tables => return iam_policy::tables(&ctx),
         command => command,
     };
     // little-automation's verbs: a stackParams.json anywhere, or no project at all.
@@ -84,6 +86,7 @@ pub fn run(cli: Cli, out: &Stdout) -> Result<Verdict> {
         Command::Outputs(args) => outputs::run(project, &ctx, args),
         Command::Whoami(args) => whoami::run(project, &ctx, args),
         Command::Stacks(args) => stacks::run(project, &ctx, args),
+        Command::IamPolicy(args) => iam_policy::run(project, &ctx, args),
         Command::Init(_)
         | Command::Stack(_)
         | Command::Ecr(_)

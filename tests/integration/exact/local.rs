@@ -60,6 +60,7 @@ fn exact_top_level_help() {
               ecr          ECR image commands: the scan gate, promotion and little-automation's verbs
               stack        little-automation's stack verbs on a stackParams.json anywhere (or a project stack)
               whoami       Show who little acts as: caller, account, region, credentials, account guard
+              iam-policy   Print the minimal IAM policy (JSON) a command needs for this project
               stacks       List the project's stacks in dependency order
               init         Scaffold a project: little.yaml, the bootstrap library, JSON schemas, a CI workflow
               schema       Print the JSON Schema of little.yaml, stack configs, the plan or the audit report

@@ -91,9 +91,9 @@ fn entry_data(d: &[u8], offset: usize, method: usize, compressed: usize) -> Opti
     Some(out)
 }
 
-/// The libraries an archive's bytes hold, by its central directory; `None` when it cannot
-/// be read as a ZIP.
-pub fn read_archive(path: &str, d: &[u8]) -> Option<Vec<Library>> {
+/// The libraries an archive's bytes hold, by its central directory, at most `max` of them;
+/// `None` when it cannot be read as a ZIP.
+pub fn read_archive(path: &str, d: &[u8], max: usize) -> Option<Vec<Library>> {
     // The end of central directory record: within the last 64 KiB + 22 bytes.
     let last = d.len().checked_sub(22)?;
     let first = last.saturating_sub(65_535);
@@ -108,6 +108,9 @@ pub fn read_archive(path: &str, d: &[u8]) -> Option<Vec<Library>> {
     let mut found = Vec::new();
     let mut poms = 0;
     for _ in 0..count.min(MAX_ENTRIES) {
+        if found.len() >= max {
+            break;
+        }
         if u32_at(d, at)? != 0x0201_4b50 {
             return None;
         }
@@ -161,12 +164,12 @@ pub fn read_archive(path: &str, d: &[u8]) -> Option<Vec<Library>> {
     Some(found)
 }
 
-/// The libraries of an archive at `path`: what its bytes say (`data`, when it was read),
-/// else what its file name says.
-pub fn libraries(path: &str, data: Option<&[u8]>) -> Vec<Library> {
+/// The libraries of an archive at `path`, at most `max`: what its bytes say (`data`, when it
+/// was read), else what its file name says.
+pub fn libraries(path: &str, data: Option<&[u8]>, max: usize) -> Vec<Library> {
     let shown = format!("/{path}");
     let mut found = data
-        .and_then(|d| read_archive(&shown, d))
+        .and_then(|d| read_archive(&shown, d, max))
         .unwrap_or_default();
     if !found.iter().any(|l| l.path == shown) {
         if let Some((name, version)) = name_version(path) {
@@ -181,6 +184,7 @@ pub fn libraries(path: &str, data: Option<&[u8]>) -> Vec<Library> {
             );
         }
     }
+    found.truncate(max);
     found
 }
 
@@ -272,7 +276,7 @@ pub(crate) mod tests {
                 ],
                 deflate,
             );
-            let found = libraries("app/app.jar", Some(&jar));
+            let found = libraries("app/app.jar", Some(&jar), 10);
             assert_eq!(
                 found,
                 vec![
@@ -292,12 +296,12 @@ pub(crate) mod tests {
             );
             // Every truncation is read without a panic.
             for n in 0..jar.len() {
-                let _ = read_archive("x", &jar[..n]);
+                let _ = read_archive("x", &jar[..n], 10);
             }
         }
         // Not a ZIP: the file name.
         assert_eq!(
-            libraries("lib/log4j-core-2.17.1.jar", Some(b"not a zip")),
+            libraries("lib/log4j-core-2.17.1.jar", Some(b"not a zip"), 10),
             vec![Library {
                 group: None,
                 name: "log4j-core".into(),
@@ -305,6 +309,12 @@ pub(crate) mod tests {
                 path: "/lib/log4j-core-2.17.1.jar".into()
             }]
         );
-        assert!(libraries("lib/app.jar", None).is_empty());
+        assert!(libraries("lib/app.jar", None, 10).is_empty());
+        // However many entries an archive names, at most `max` are kept.
+        let names: Vec<String> = (0..500).map(|i| format!("lib/x{i}-1.0.jar")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+        let many = zip_of(&entries, false);
+        assert_eq!(read_archive("x", &many, 1000).unwrap().len(), 500);
+        assert_eq!(libraries("big.jar", Some(&many), 7).len(), 7);
     }
 }

@@ -172,8 +172,9 @@ impl FileView {
 
     /// Keeps the libraries of the archive at `path` (its bytes when it was read).
     fn keep_libraries(&mut self, path: &str, data: Option<&[u8]>, limits: &Limits) {
-        let mut found = jar::libraries(path, data);
         let room = limits.max_libraries.saturating_sub(self.library_count) as usize;
+        // One more than there is room for: enough to know that some were left out.
+        let mut found = jar::libraries(path, data, room.saturating_add(1));
         if found.len() > room {
             found.truncate(room);
             self.libraries_capped = true;

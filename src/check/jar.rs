@@ -48,7 +48,7 @@ const MAX_ENTRIES: usize = 200_000;
 /// [`MAX_PROPERTIES`] bytes).
 const MAX_POMS: usize = 1_000;
 /// Longer names inside an archive are skipped.
-const MAX_INNER_NAME: usize = 1024;
+const MAX_INNER_NAME: usize = 256;
 
 fn u16_at(d: &[u8], at: usize) -> Option<usize> {
     d.get(at..at.checked_add(2)?)

@@ -18,7 +18,7 @@ use crate::cfn::emulator_config;
 use crate::harness::{free_port, repo, Emulator, TestProject};
 
 mod hostile;
-mod options;
+pub(crate) mod options;
 
 /// The test registry, started once per test process; it stops when the process exits.
 struct Registry {

@@ -11,7 +11,7 @@ use crate::cfn::emulator_config;
 use crate::harness::Emulator;
 
 /// A stored (uncompressed) ZIP of (name, content) entries, as a JAR.
-fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(super) fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, content) in entries {
@@ -50,7 +50,7 @@ fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A gzip-compressed tar layer of (path, bytes) files.
-fn layer_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(super) fn layer_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
     for (path, content) in files {
         let mut h = tar::Header::new_gnu();

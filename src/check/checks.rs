@@ -94,7 +94,7 @@ pub fn run_checks(
         os_check(&checks.os, os.as_ref(), today)?,
         runtimes_check(&checks.runtimes, &runtimes),
         size_check(&checks.size, size, facts.layer_sizes.len()),
-        efficiency_check(&checks.efficiency, &facts.files.waste),
+        efficiency_check(&checks.efficiency, &facts.files.waste)?,
         libraries_check(&checks.libraries, &facts.files)?,
         label_credentials_check(&checks.label_credentials, &labels, redactor),
     ];
@@ -476,10 +476,19 @@ fn size_check(c: &SizeCheck, size: i64, layers: usize) -> CheckResult {
 
 /// `efficiency`: the share of the layers' file bytes that is not overwritten or deleted by a
 /// later layer is at least `min_percent`, and the wasted bytes at most `max_wasted_bytes`.
-fn efficiency_check(c: &EfficiencyCheck, waste: &Waste) -> CheckResult {
+fn efficiency_check(
+    c: &EfficiencyCheck,
+    waste: &Waste,
+) -> std::result::Result<CheckResult, String> {
     const TITLE: &str = "Image efficiency";
+    if c.min_percent > 100 {
+        return Err(format!(
+            "`check.checks.efficiency.min_percent` is {}; it is a percentage (0 to 100)",
+            c.min_percent
+        ));
+    }
     if !c.enabled {
-        return off("efficiency", TITLE, c.severity);
+        return Ok(off("efficiency", TITLE, c.severity));
     }
     let percent = (waste.percent() * 10.0).floor() / 10.0;
     let mut details = Vec::new();
@@ -512,7 +521,7 @@ fn efficiency_check(c: &EfficiencyCheck, waste: &Waste) -> CheckResult {
             waste.skipped_layers
         ));
     }
-    result(
+    Ok(result(
         "efficiency",
         TITLE,
         c.severity,
@@ -523,7 +532,7 @@ fn efficiency_check(c: &EfficiencyCheck, waste: &Waste) -> CheckResult {
             human(waste.file_bytes)
         ),
         details,
-    )
+    ))
 }
 
 /// Whether a rule names a library: its artifact id (a Scala artifact's `_2.13` suffix left

@@ -271,6 +271,7 @@ pub struct EfficiencyCheck {
     pub severity: Level,
     /// The lowest efficiency allowed, in percent (0 to 100) [default: 80].
     #[serde(default = "eighty")]
+    #[schemars(range(max = 100))]
     pub min_percent: u8,
     /// The most bytes that may be wasted [default: no maximum].
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -358,6 +358,11 @@ fn efficiency_is_judged_from_the_wasted_bytes() {
     let e = outcome(&r, "efficiency");
     assert_eq!(e.outcome, Outcome::Fail);
     assert_eq!(e.details, ["2.9 KiB wasted is more than 2.9 KiB"]);
+    checks.efficiency.min_percent = 101;
+    assert_eq!(
+        run(&checks, &f, 0).unwrap_err(),
+        "`check.checks.efficiency.min_percent` is 101; it is a percentage (0 to 100)"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! | `locate` | a JSON pointer line, then a text | `locate::*_position`, `source::*`, `yaml_key_position` |
 //! | `stack-config` | a stack config (YAML, or `stackParams.json`), and `little.yaml` | `Project::load` |
 //! | `template-parse` | a rendered template (JSON and YAML) | `parse::parse`, `lint::lint` |
-//! | `layers` | an image layer (tar, or gzip) | `FileView::apply_layer`, `detect_os` |
+//! | `layers` | an image layer (tar, or gzip), and the same bytes as a JAR | `FileView::apply_layer`, `detect_os`, `jar::read_archive` |
 //! | `sqs-event` | an SQS message body | `worker::parse_message`, `report_key` |
 //! | `serve-http` | the bytes of one HTTP/1.1 connection | hyper's parser and `serve::http::handle` |
 
@@ -792,6 +792,31 @@ impl Target for LayersTarget {
                 out.push(sig(&["runtime", name]));
             }
         }
+        // The efficiency figure and the libraries kept, as the layers streamed.
+        if view.waste.wasted_bytes > view.waste.file_bytes {
+            return Err(format!(
+                "{} bytes wasted of {} bytes of files",
+                view.waste.wasted_bytes, view.waste.file_bytes
+            ));
+        }
+        let kept: usize = view.libraries.values().map(|(_, l)| l.len()).sum();
+        if kept as u64 != view.library_count || view.library_count > limits.max_libraries {
+            return Err(format!(
+                "{kept} libraries kept, {} counted",
+                view.library_count
+            ));
+        }
+        out.push(sig(&[
+            "waste",
+            &(view.waste.wasted_bytes > 0).to_string(),
+            &view.library_count.min(4).to_string(),
+        ]));
+        // The input as a JAR too: the ZIP central-directory reader.
+        let found = little_stack::check::jar::read_archive("x.jar", input, 100);
+        out.push(sig(&[
+            "jar",
+            &found.map_or(-1, |f| f.len().min(4) as i64).to_string(),
+        ]));
         Ok(out)
     }
 }

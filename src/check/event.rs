@@ -27,6 +27,9 @@ pub struct Claim {
     pub region: Option<String>,
     /// The registry a CloudTrail PutImage names (`requestParameters.registryId`), if any.
     pub registry_id: Option<String>,
+    /// Who pushed, as a CloudTrail PutImage's `userIdentity` says (its user name, else its
+    /// ARN, else its principal id); EventBridge's ECR events do not say.
+    pub pushed_by: Option<String>,
 }
 
 /// A push whose every field has its AWS form (and, once [`confirm`]ed, is true).
@@ -40,6 +43,9 @@ pub struct PushEvent {
     /// when the event has none.
     pub time: String,
     pub account: String,
+    /// Who pushed, on one line, at most 200 characters (escaped); none when the event does
+    /// not say.
+    pub pushed_by: Option<String>,
 }
 
 impl PushEvent {
@@ -202,6 +208,7 @@ pub fn validate(claim: &Claim, scope: &Scope) -> std::result::Result<PushEvent, 
         digest: claim.digest.clone(),
         time: if time.is_empty() { "0".into() } else { time },
         account,
+        pushed_by: claim.pushed_by.as_deref().map(|p| escape::line(p, 200)),
     })
 }
 
@@ -267,6 +274,7 @@ mod tests {
             account: Some("123456789012".into()),
             region: Some("us-east-1".into()),
             registry_id: None,
+            pushed_by: None,
         }
     }
 

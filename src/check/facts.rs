@@ -40,7 +40,32 @@ pub struct Facts {
     pub runtimes: BTreeMap<String, String>,
     pub size_bytes: i64,
     pub layers: usize,
+    /// The bytes of files in the layers and those wasted (overwritten or deleted by a later
+    /// layer); none when the layers were not read to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<Efficiency>,
+    /// The Java libraries (JARs) found, at most `check.limits.max_libraries`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub libraries: Vec<crate::check::jar::Library>,
 }
+
+/// How much of what the layers hold is still in the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Efficiency {
+    /// Bytes of regular files in all layers.
+    pub file_bytes: u64,
+    /// Bytes of files a later layer overwrote or deleted.
+    pub wasted_bytes: u64,
+    /// The share not wasted, in percent, rounded down to a tenth.
+    pub percent: f64,
+    /// More paths than `check.limits.max_tracked_paths` were in the layers:
+    /// `wasted_bytes` is a lower bound.
+    #[serde(default)]
+    pub capped: bool,
+}
+
+// The percent is a finite number (a ratio of two counts), never NaN.
+impl Eq for Efficiency {}
 
 /// The day number (days since 1970-01-01) of `YYYY-MM-DD`.
 pub(crate) fn day_number(date: &str) -> Option<i64> {

@@ -11,8 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use super::jar::{self, Library};
 use super::limits::{over, Limits};
 use super::tarstream::{Kind, TarError, TarStream};
+use super::waste::Waste;
 use crate::text::thousands;
 
 /// Files larger than this are never kept (the files read are a few hundred bytes).
@@ -31,6 +33,18 @@ pub struct FileView {
     pub bytes: u64,
     /// The size of `files`.
     pub kept_bytes: u64,
+    /// The bytes wasted by files that later layers overwrite or delete.
+    pub waste: Waste,
+    /// Java archive path to (the layer that added it, the libraries in it).
+    pub libraries: BTreeMap<String, (u32, Vec<Library>)>,
+    /// The libraries in `libraries`, at most `check.limits.max_libraries`.
+    pub library_count: u64,
+    /// Libraries were left out (over `max_libraries`).
+    pub libraries_capped: bool,
+    /// Archives over `max_archive_bytes`, judged by their file names only.
+    pub large_archives: u64,
+    /// The layer being applied (the first is 1).
+    libraries_layer: u32,
 }
 
 /// Whether the checks read this file.
@@ -140,12 +154,46 @@ impl FileView {
         added_here.retain(|p| self.files.contains_key(p));
     }
 
+    /// Drops the archives under `prefix` (all when empty) that an earlier layer added, or the
+    /// one at `exact`.
+    fn forget_libraries(&mut self, exact: Option<&str>, prefix: Option<&str>) {
+        let layer = self.libraries_layer;
+        let mut dropped = 0u64;
+        self.libraries.retain(|p, (l, found)| {
+            let gone = exact == Some(p.as_str())
+                || prefix.is_some_and(|pre| *l < layer && p.starts_with(pre));
+            if gone {
+                dropped += found.len() as u64;
+            }
+            !gone
+        });
+        self.library_count -= dropped;
+    }
+
+    /// Keeps the libraries of the archive at `path` (its bytes when it was read).
+    fn keep_libraries(&mut self, path: &str, data: Option<&[u8]>, limits: &Limits) {
+        let room = limits.max_libraries.saturating_sub(self.library_count) as usize;
+        // One more than there is room for: enough to know that some were left out.
+        let mut found = jar::libraries(path, data, room.saturating_add(1));
+        if found.len() > room {
+            found.truncate(room);
+            self.libraries_capped = true;
+        }
+        if !found.is_empty() {
+            self.library_count += found.len() as u64;
+            self.libraries
+                .insert(path.to_owned(), (self.libraries_layer, found));
+        }
+    }
+
     /// Applies one layer (a tar stream) on top of what earlier layers left, within `limits`.
     pub fn apply_layer(&mut self, mut reader: impl Read, limits: &Limits) -> Result<(), TarError> {
         let mut archive = TarStream::new(&mut reader, limits);
         // The kept files this layer added (an opaque directory keeps them); a subset of
         // `files`, so it is bounded as they are.
         let mut added_here: BTreeSet<String> = BTreeSet::new();
+        self.waste.begin_layer();
+        self.libraries_layer += 1;
         while let Some(entry) = archive.next_entry()? {
             self.entries += 1;
             // A header may claim any size (GNU base-256 sizes reach 2^64 - 1); the data is
@@ -167,6 +215,8 @@ impl FileView {
                 self.forget(&mut added_here, |p, here| {
                     p.starts_with(&prefix) && !here.contains(p)
                 });
+                self.waste.opaque(&dir);
+                self.forget_libraries(None, Some(&prefix));
                 continue;
             }
             if let Some(deleted) = name.strip_prefix(".wh.") {
@@ -177,6 +227,8 @@ impl FileView {
                 };
                 let under = format!("{target}/");
                 self.forget(&mut added_here, |p, _| p == target || p.starts_with(&under));
+                self.waste.whiteout(&target);
+                self.forget_libraries(Some(&target), Some(&under));
                 if let Some(v) = python_dir(&format!("{target}/")) {
                     if target.ends_with(&format!("python{v}")) {
                         self.python_dirs.remove(&v);
@@ -186,6 +238,24 @@ impl FileView {
             }
             if let Some(v) = python_dir(&format!("{path}/")) {
                 self.python_dirs.insert(v);
+            }
+            if entry.kind == Kind::File {
+                self.waste.file(&path, entry.size, limits);
+            } else {
+                self.waste.other(&path, entry.kind == Kind::Directory);
+            }
+            if entry.kind != Kind::Directory {
+                self.forget_libraries(Some(&path), None);
+            }
+            if entry.kind == Kind::File && jar::is_archive(&path) {
+                if entry.size <= limits.max_archive_bytes {
+                    let data = archive.read_data()?;
+                    self.keep_libraries(&path, Some(&data), limits);
+                } else {
+                    self.large_archives += 1;
+                    self.keep_libraries(&path, None, limits);
+                }
+                continue;
             }
             if !wanted(&path) {
                 continue;
@@ -316,6 +386,95 @@ mod tests {
         assert!(view.read("opt/java/openjdk/release").is_some());
         assert_eq!(view.python_dirs.iter().collect::<Vec<_>>(), ["3.12"]);
         assert_eq!(view.entries, 5);
+    }
+
+    /// A tar archive of (path, bytes) files.
+    fn tar_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, content) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(content.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, path, *content).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn waste_and_libraries_are_followed_as_the_layers_stream() {
+        let pom = b"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n";
+        let jar = crate::check::jar::tests::zip_of(
+            &[(
+                "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+                pom,
+            )],
+            true,
+        );
+        let big = vec![7u8; 4000];
+        let mut view = FileView::default();
+        let limits = Limits::default();
+        view.apply_layer(
+            &tar_bytes(&[
+                ("app/lib/core.jar", &jar),
+                ("app/lib/log4j-api-2.14.1.jar", b"not a zip"),
+                ("tmp/build.tar", &big),
+                ("etc/os-release", b"ID=debian\n"),
+            ])[..],
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(view.library_count, 2);
+        let found: Vec<String> = view
+            .libraries
+            .values()
+            .flat_map(|(_, l)| {
+                l.iter()
+                    .map(|l| format!("{} {} {}", l.name, l.version, l.path))
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "log4j-core 2.14.1 /app/lib/core.jar",
+                "log4j-api 2.14.1 /app/lib/log4j-api-2.14.1.jar"
+            ]
+        );
+        view.apply_layer(
+            &tar_bytes(&[
+                ("tmp/.wh.build.tar", b""),
+                ("app/lib/.wh.log4j-api-2.14.1.jar", b""),
+                ("etc/os-release", b"ID=alpine\n"),
+            ])[..],
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(view.library_count, 1, "the whiteout deleted a JAR");
+        let total = (jar.len() + 9 + 4000 + 10 + 10) as u64;
+        assert_eq!(view.waste.file_bytes, total);
+        assert_eq!(view.waste.wasted_bytes, 9 + 4000 + 10);
+        // A JAR over `max_archive_bytes` is named by its file only.
+        let small = Limits {
+            max_archive_bytes: 4,
+            ..Limits::default()
+        };
+        let mut view = FileView::default();
+        view.apply_layer(&tar_bytes(&[("core.jar", &jar)])[..], &small)
+            .unwrap();
+        assert_eq!((view.library_count, view.large_archives), (0, 1));
+        // The number of libraries kept is bounded.
+        let capped = Limits {
+            max_libraries: 1,
+            ..Limits::default()
+        };
+        let mut view = FileView::default();
+        view.apply_layer(
+            &tar_bytes(&[("a-1.jar", b"x"), ("b-2.jar", b"y")])[..],
+            &capped,
+        )
+        .unwrap();
+        assert_eq!(view.library_count, 1);
+        assert!(view.libraries_capped);
     }
 
     #[test]

@@ -44,6 +44,17 @@ pub struct Limits {
     pub max_layer_bytes: u64,
     /// Decompressed bytes of all the layers of an image [default: 32 GiB].
     pub max_image_bytes: u64,
+    /// Paths whose sizes the efficiency figure follows across layers; past it the wasted
+    /// bytes are a lower bound (a note says so, the image does not fail) [default: 200,000].
+    pub max_tracked_paths: u64,
+    /// The bytes of those paths together [default: 8 MiB].
+    pub max_tracked_path_bytes: u64,
+    /// The largest JAR (or WAR, EAR) read to find the libraries in it; a larger one is
+    /// judged by its file name only [default: 16 MiB].
+    pub max_archive_bytes: u64,
+    /// Libraries (JARs) kept for the `libraries` check; past it the rest are not judged (a
+    /// note says so) [default: 2,000].
+    pub max_libraries: u64,
     /// How long reading one image may take, from its manifest to its last layer: `90s`, `10m`
     /// [default: 10m].
     #[serde(deserialize_with = "duration")]
@@ -68,6 +79,10 @@ impl Default for Limits {
             max_config_entries: 10_000,
             max_layer_bytes: 16 * GIB,
             max_image_bytes: 32 * GIB,
+            max_tracked_paths: 200_000,
+            max_tracked_path_bytes: 8 * MIB,
+            max_archive_bytes: 16 * MIB,
+            max_libraries: 2_000,
             max_duration: Duration::from_secs(600),
             read_timeout: Duration::from_secs(60),
         }

@@ -8,9 +8,11 @@
 //! [`worker`].
 
 pub mod checks;
+pub mod eol;
 pub mod event;
 pub mod facts;
 pub mod image;
+pub mod jar;
 pub mod layers;
 pub mod limits;
 pub mod permissions;
@@ -19,6 +21,7 @@ pub mod registry;
 pub mod rules;
 pub mod settings;
 pub mod tarstream;
+pub mod waste;
 pub mod worker;
 
 use std::time::Instant;
@@ -50,6 +53,10 @@ pub struct CheckSettings {
     pub registry_url: Option<String>,
     /// What one image may make the check read, keep and wait for.
     pub limits: Limits,
+    /// The label that waives an image's `fail` checks (`check.waiver_label`); none: off.
+    pub waiver: Option<WaiverLabel>,
+    /// The HTML report's logo and style sheet (`check.report`), checked `https://` URLs.
+    pub branding: rules::ReportBranding,
 }
 
 impl Default for CheckSettings {
@@ -59,8 +66,35 @@ impl Default for CheckSettings {
             platform: "linux/amd64".into(),
             registry_url: None,
             limits: Limits::default(),
+            waiver: Some(WaiverLabel {
+                name: "ops_permit_dangerous".into(),
+                value: "exigency".into(),
+            }),
+            branding: rules::ReportBranding::default(),
         }
     }
+}
+
+/// `check.waiver_label`: `NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverLabel {
+    pub name: String,
+    pub value: String,
+}
+
+impl std::fmt::Display for WaiverLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.name, self.value)
+    }
+}
+
+/// An image's waiver: it carries `check.waiver_label`, so its `fail` checks do not fail it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    /// `NAME=VALUE`, as `check.waiver_label` says it.
+    pub label: String,
+    /// The ids of the failing checks it waived.
+    pub checks: Vec<String>,
 }
 
 /// `repository:tag` or `repository@sha256:...`.
@@ -128,6 +162,10 @@ pub struct CheckedImage {
     pub region: String,
     /// `<registry>/<repository>` as a pull would name it.
     pub uri: Option<String>,
+    /// Who pushed it, as the push event says (`unknown` when it does not); none for a check
+    /// not started by an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_by: Option<String>,
 }
 
 /// The report of one image.
@@ -147,9 +185,31 @@ pub struct CheckReport {
     /// What could not be read (such as a zstd layer).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The image carries `check.waiver_label`: its `fail` checks did not fail it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
     /// The notification targets the worker gave up on (failed deliveries).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undelivered: Vec<crate::notify::delivery::FailedDelivery>,
+}
+
+impl Waiver {
+    /// One loud line: what was waived, and by which label.
+    pub fn describe(&self) -> String {
+        if self.checks.is_empty() {
+            format!(
+                "the image carries the waiver label {}; no failing check was waived",
+                self.label
+            )
+        } else {
+            format!(
+                "{} ({}) waived by the label {}: they do not fail the image",
+                crate::text::plural(self.checks.len(), "failing check", "failing checks"),
+                self.checks.join(", "),
+                self.label
+            )
+        }
+    }
 }
 
 impl CheckReport {
@@ -360,6 +420,7 @@ async fn read_image(
     let mut image_bytes = 0u64;
     for (i, layer) in layers.iter().enumerate() {
         if is_zstd(&layer.media_type) {
+            view.waste.skipped_layers += 1;
             partial.notes.push(format!(
                 "layer {} is zstd-compressed and was not read; the file checks may miss what it holds",
                 layer.digest
@@ -379,6 +440,19 @@ async fn read_image(
         .await?;
         view = next;
         image_bytes += bytes;
+    }
+    if view.waste.capped {
+        partial.notes.push(format!(
+            "the layers hold more paths than the efficiency figure follows (`check.limits.max_tracked_paths` {}, `max_tracked_path_bytes` {}): the wasted bytes are a lower bound",
+            crate::text::thousands(limits.max_tracked_paths),
+            crate::text::thousands(limits.max_tracked_path_bytes)
+        ));
+    }
+    if view.libraries_capped {
+        partial.notes.push(format!(
+            "more JARs than `check.limits.max_libraries` ({}): the rest were not judged",
+            crate::text::thousands(limits.max_libraries)
+        ));
     }
     partial.view = view;
     Ok(())
@@ -422,6 +496,7 @@ pub async fn check_image(
         platform: settings.platform.clone(),
         region: clients.region.clone(),
         uri,
+        pushed_by: None,
     };
     build_report(image, partial, problem, settings, now, &redactor)
 }
@@ -436,6 +511,14 @@ fn build_report(
     redactor: &Redactor,
 ) -> Result<CheckReport> {
     let config = partial.config.take().unwrap_or_default();
+    let waived = settings.waiver.as_ref().filter(|w| {
+        config
+            .config
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(&w.name))
+            .is_some_and(|v| v.trim() == w.value)
+    });
     if !config.os.is_empty() {
         image.platform = format!("{}/{}", config.os, config.architecture);
     }
@@ -463,12 +546,24 @@ fn build_report(
         }
         checks.insert(0, p.check_result());
     }
-    let outcome = checks
+    let mut outcome = checks
         .iter()
         .map(|c| c.outcome)
         .max()
         .unwrap_or(Outcome::Pass)
         .max(Outcome::Pass);
+    // A waiver covers what the checks found, never an image that could not be read.
+    let waiver = waived.map(|w| Waiver {
+        label: w.to_string(),
+        checks: checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail && !c.id.starts_with("image."))
+            .map(|c| c.id.clone())
+            .collect(),
+    });
+    if waiver.is_some() && problem.is_none() && outcome == Outcome::Fail {
+        outcome = Outcome::Warn;
+    }
     let mut report = CheckReport {
         version: REPORT_VERSION,
         created_at: now,
@@ -479,6 +574,7 @@ fn build_report(
         history,
         enforcement: None,
         notes: partial.notes,
+        waiver,
         undelivered: Vec::new(),
     };
     redactor.report(&mut report);
@@ -531,7 +627,7 @@ mod tests {
 
     /// The secrets the hostile image below holds, and fragments of them that no output may
     /// show (a prefix included).
-    const LEAKS: [&str; 12] = [
+    const LEAKS: [&str; 13] = [
         "ghp_",
         "Zx9Qw8Er7Ty6",
         "QWERTYUIOPASDFGH",
@@ -544,6 +640,7 @@ mod tests {
         "xoxb-",
         "from-the-env-step-4242",
         "PrettyLeak",
+        "PlainRepoPass99",
     ];
 
     /// What was read of an image with secrets in its environment, labels, user, build
@@ -565,6 +662,7 @@ mod tests {
                     "com.acme.deploy-token": "tok-live-9f8e7d6c",
                     "notes": "glpat-ABCDEFGHIJKLMNOPQRST12",
                     "owner_team": "Platform xoxb-1234567890-abcdefghij",
+                    "org.opencontainers.image.source": "https://ci:PlainRepoPass99@git.example/acme/api",
                 },
             },
             "history": [
@@ -622,6 +720,7 @@ mod tests {
             platform: "linux/amd64".into(),
             region: "us-east-1".into(),
             uri: None,
+            pushed_by: None,
         }
     }
 
@@ -636,7 +735,10 @@ mod tests {
         vec![
             ("text", String::from_utf8(text).unwrap()),
             ("json", serde_json::to_string_pretty(report).unwrap()),
-            ("html", crate::report::check::html(report)),
+            (
+                "html",
+                crate::report::check::html(report, &Default::default()),
+            ),
             ("sns", note.text()),
             ("slack", note.webhook_body(WebhookFormat::Slack).to_string()),
             ("teams", note.webhook_body(WebhookFormat::Teams).to_string()),
@@ -698,6 +800,17 @@ mod tests {
                 == "build step 1 holds a GitHub token: [redacted GitHub token, 40 characters]"),
             "{secrets:?}"
         );
+        assert_eq!(
+            report.facts.labels["org.opencontainers.image.source"],
+            "https://git.example/acme/api"
+        );
+        let creds = report
+            .checks
+            .iter()
+            .find(|c| c.id == "label_credentials")
+            .unwrap();
+        assert_eq!(creds.outcome, Outcome::Fail);
+        assert!(creds.details.contains(&"label `org.opencontainers.image.source` holds a user and password in a URL: `https://git.example/acme/api` (shown without them)".to_owned()), "{creds:?}");
         let labels = report.checks.iter().find(|c| c.id == "labels").unwrap();
         assert!(labels.details.contains(&"label `com.acme.deploy-token` is `[redacted secret, 17 characters]`, which does not match `^x$`".to_owned()), "{labels:?}");
     }
@@ -733,6 +846,80 @@ mod tests {
             report.facts.os, None,
             "files of an image read in part are not judged"
         );
+    }
+
+    #[test]
+    fn the_waiver_label_keeps_every_check_but_fails_nothing() {
+        let settings = hostile_settings();
+        let redactor = Redactor::new(&settings.checks.secrets).unwrap();
+        let mut partial = hostile_partial();
+        let waived = |p: &mut Partial, value: &str| {
+            let labels = p
+                .config
+                .as_mut()
+                .unwrap()
+                .config
+                .labels
+                .get_or_insert_default();
+            labels.insert("ops_permit_dangerous".into(), value.into());
+        };
+        waived(&mut partial, " exigency ");
+        let report = build_report(image(), partial, None, &settings, 0, &redactor).unwrap();
+        assert_eq!(report.outcome, Outcome::Warn, "no exit 2, no deletion");
+        assert_eq!(report.verdict(), crate::error::Verdict::Ok);
+        assert!(!report.failed());
+        let failing: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(
+            failing,
+            ["labels", "secrets", "label_credentials"],
+            "every check still runs and says what it found"
+        );
+        let waiver = report.waiver.clone().unwrap();
+        assert_eq!(waiver.label, "ops_permit_dangerous=exigency");
+        assert_eq!(waiver.checks, failing);
+        let loud = "3 failing checks (labels, secrets, label_credentials) waived by the label ops_permit_dangerous=exigency";
+        for (format, out) in every_output(&report) {
+            if format == "json" {
+                assert!(
+                    out.contains("\"label\": \"ops_permit_dangerous=exigency\""),
+                    "{out}"
+                );
+            } else if format != "teams" {
+                // Teams escapes its markdown; the words are the same.
+                assert!(out.contains(loud), "{format}: {out}");
+            }
+        }
+        let note = worker::report_notification(&report, None);
+        assert_eq!(
+            note.title,
+            "WAIVED team/api:v1: 3 failing checks waived by the label ops_permit_dangerous=exigency"
+        );
+        // Another value, or waivers turned off: no waiver.
+        let mut partial = hostile_partial();
+        waived(&mut partial, "please");
+        let report = build_report(image(), partial, None, &settings, 0, &redactor).unwrap();
+        assert_eq!((report.outcome, report.waiver), (Outcome::Fail, None));
+        let off = CheckSettings {
+            waiver: None,
+            ..hostile_settings()
+        };
+        let mut partial = hostile_partial();
+        waived(&mut partial, "exigency");
+        let report = build_report(image(), partial, None, &off, 0, &redactor).unwrap();
+        assert_eq!(report.outcome, Outcome::Fail);
+        // An image that could not be read is not waived.
+        let mut partial = hostile_partial();
+        waived(&mut partial, "exigency");
+        let problem = limits::over("max_kept_files", 256, "more than 256 files".into());
+        let report =
+            build_report(image(), partial, Some(problem), &settings, 0, &redactor).unwrap();
+        assert_eq!(report.outcome, Outcome::Fail);
+        assert!(report.waiver.unwrap().checks.is_empty());
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Redactor {
     assignment: Regex,
     /// A redacted form, left alone when met again.
     redacted: Regex,
+    /// `scheme://userinfo@` in a URL.
+    userinfo: Regex,
     allow: Vec<String>,
 }
 
@@ -112,6 +114,7 @@ impl Redactor {
                 r#"(?i)\b(?P<name>[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Z0-9_]*)=(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s$"'\[]\S*)"#,
             )?,
             redacted: p(r"\[redacted [A-Za-z ]{1,40}, [0-9]{1,12} characters\]")?,
+            userinfo: p(r"\b(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<u>[^/\s@]+)@")?,
             allow: secrets.allow.clone(),
         })
     }
@@ -243,6 +246,33 @@ impl Redactor {
         }
     }
 
+    /// What credentials the first URL in `value` carries before its host (`a user and
+    /// password`, `a token`), if any: a user with a password, a known token form, or a user
+    /// name of 20 or more token characters. A plain user name (`org@dev.azure.com`) is not.
+    pub fn url_credentials(&self, value: &str) -> Option<&'static str> {
+        self.userinfo.captures_iter(value).find_map(|c| {
+            let u = c.name("u")?.as_str();
+            match u.split_once(':') {
+                Some((_, password)) if !password.is_empty() => Some("a user and password"),
+                _ if self.kind_of(u).is_some() => Some("a token"),
+                _ if u.len() >= 20
+                    && u.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') =>
+                {
+                    Some("a token")
+                }
+                _ => None,
+            }
+        })
+    }
+
+    /// A label's value as every output shows it: URLs without what comes before their host
+    /// (`https://user:token@github.com/x` is `https://github.com/x`), then as [`Self::pair`].
+    pub fn label(&self, name: &str, value: &str) -> String {
+        let stripped = self.userinfo.replace_all(value, "$scheme");
+        self.pair(name, &stripped)
+    }
+
     /// Every string of `report` that can hold what the image says, redacted. Each field is
     /// named, so that a field added to the report cannot be forgotten here.
     pub fn report(&self, report: &mut CheckReport) {
@@ -256,6 +286,8 @@ impl Redactor {
             history,
             enforcement,
             notes,
+            // The label little.yaml names and the ids of checks: nothing of the image's.
+            waiver: _,
             // Webhook hosts and their answers, filled in by the worker: nothing of the image's.
             undelivered: _,
         } = report;
@@ -267,8 +299,12 @@ impl Redactor {
             platform,
             region: _,
             uri: _,
+            pushed_by,
         } = image;
         *platform = self.text(platform);
+        if let Some(p) = pushed_by {
+            *p = self.text(p);
+        }
         for c in checks {
             let CheckResult {
                 id: _,
@@ -291,6 +327,8 @@ impl Redactor {
             runtimes,
             size_bytes: _,
             layers: _,
+            efficiency: _,
+            libraries,
         } = facts;
         if let Some(OsInfo { id, version, name }) = os {
             *id = self.text(id);
@@ -300,8 +338,22 @@ impl Redactor {
         *user = self.text(user);
         *labels = labels
             .iter()
-            .map(|(k, v)| (self.text(k), self.pair(k, v)))
+            .map(|(k, v)| (self.text(k), self.label(k, v)))
             .collect();
+        for l in libraries {
+            let crate::check::jar::Library {
+                group,
+                name,
+                version,
+                path,
+            } = l;
+            if let Some(g) = group {
+                *g = self.text(g);
+            }
+            *name = self.text(name);
+            *version = self.text(version);
+            *path = self.text(path);
+        }
         for (k, v) in env.iter_mut() {
             *v = self.pair(k, v);
             *k = self.text(k);

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::worker::{CheckTargets, WorkerOptions};
-use super::{CheckReport, CheckSettings, ImageRef};
+use super::{CheckReport, CheckSettings, ImageRef, WaiverLabel};
 use crate::aws::pipeline::Encryption;
 use crate::error::{Error, Result};
+use crate::notify::escape;
 use crate::project::config::CheckFile;
 
 /// The platform an image index is resolved to when neither `--platform` nor
@@ -25,13 +26,47 @@ pub const MAX_LINK_EXPIRY: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_DELIVERY_ATTEMPTS: u32 = 3;
 
 impl CheckSettings {
-    /// The settings of one check: the flags over little.yaml's `check` section.
+    /// The settings of one check: the flags over little.yaml's `check` section, the waiver
+    /// label and the report's branding URLs checked.
     pub fn resolve(
         platform: Option<&str>,
         registry_url: Option<&str>,
         file: &CheckFile,
-    ) -> CheckSettings {
-        CheckSettings {
+    ) -> Result<CheckSettings> {
+        let waiver = match file.waiver_label.as_deref() {
+            None => CheckSettings::default().waiver,
+            Some("") => None,
+            Some(text) => match text.split_once('=') {
+                Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+                    Some(WaiverLabel {
+                        name: name.trim().to_owned(),
+                        value: value.trim().to_owned(),
+                    })
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "`check.waiver_label` is `{}`; write it as NAME=VALUE (such as `ops_permit_dangerous=exigency`), or \"\" for no waivers",
+                        escape::line(text, 200)
+                    )))
+                }
+            },
+        };
+        for (key, url) in [
+            ("logo_url", &file.report.logo_url),
+            ("css_url", &file.report.css_url),
+        ] {
+            if let Some(url) = url {
+                https_url(url).map_err(|why| {
+                    Error::Usage(format!(
+                        "`check.report.{key}` is `{}`: {why}",
+                        escape::line(url, 200)
+                    ))
+                })?;
+            }
+        }
+        Ok(CheckSettings {
+            waiver,
+            branding: file.report.clone(),
             checks: file.checks.clone(),
             platform: platform
                 .map(str::to_owned)
@@ -41,8 +76,28 @@ impl CheckSettings {
                 .map(str::to_owned)
                 .or_else(|| file.registry_url.clone()),
             limits: file.limits.clone(),
-        }
+        })
     }
+}
+
+/// Checks that `url` is an `https://` URL with a host, and nothing in it that could leave an
+/// HTML attribute or a CSS context (quotes, angle brackets, spaces, control characters).
+fn https_url(url: &str) -> std::result::Result<(), &'static str> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err("it must be an https:// URL");
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err("it names no host (or a user before it)");
+    }
+    if url.len() > 2048
+        || url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "\"'<>\\`(){}".contains(c))
+    {
+        return Err("it holds a character a URL does not need (a quote, a bracket, a space)");
+    }
+    Ok(())
 }
 
 /// The flags of `little check` that the worker reads.
@@ -56,6 +111,8 @@ pub struct WorkerFlags {
     pub enforce: bool,
     /// `--once`.
     pub once: bool,
+    /// `--skip-untagged`.
+    pub skip_untagged: bool,
 }
 
 impl WorkerOptions {
@@ -66,7 +123,7 @@ impl WorkerOptions {
         flags: WorkerFlags,
         file: &CheckFile,
         settings: CheckSettings,
-        html: fn(&CheckReport) -> String,
+        html: fn(&CheckReport, &super::rules::ReportBranding) -> String,
     ) -> Result<WorkerOptions> {
         let queue_url = flags
             .queue
@@ -135,6 +192,7 @@ impl WorkerOptions {
             settings,
             repositories: file.repositories.clone(),
             delivery_attempts,
+            skip_untagged: flags.skip_untagged || file.skip_untagged.unwrap_or(false),
             once: flags.once,
             // Long polls (which ask every SQS server); with --once a short one ends the run
             // soon after the queue is empty.
@@ -202,7 +260,7 @@ mod tests {
     #[test]
     fn settings_take_the_flags_over_the_file_over_the_defaults() {
         let empty = CheckFile::default();
-        let s = CheckSettings::resolve(None, None, &empty);
+        let s = CheckSettings::resolve(None, None, &empty).unwrap();
         assert_eq!(s.platform, "linux/amd64");
         assert_eq!(s.registry_url, None);
         let file = CheckFile {
@@ -210,19 +268,101 @@ mod tests {
             registry_url: Some("http://proxy".into()),
             ..CheckFile::default()
         };
-        let s = CheckSettings::resolve(None, None, &file);
+        let s = CheckSettings::resolve(None, None, &file).unwrap();
         assert_eq!(s.platform, "linux/arm64");
         assert_eq!(s.registry_url.as_deref(), Some("http://proxy"));
-        let s = CheckSettings::resolve(Some("linux/386"), Some("http://local"), &file);
+        let s = CheckSettings::resolve(Some("linux/386"), Some("http://local"), &file).unwrap();
         assert_eq!(s.platform, "linux/386");
         assert_eq!(s.registry_url.as_deref(), Some("http://local"));
+    }
+
+    #[test]
+    fn the_waiver_label_and_branding_urls_are_checked() {
+        let s = CheckSettings::resolve(None, None, &CheckFile::default()).unwrap();
+        assert_eq!(
+            s.waiver.unwrap().to_string(),
+            "ops_permit_dangerous=exigency"
+        );
+        let file = |waiver: &str| CheckFile {
+            waiver_label: Some(waiver.into()),
+            ..CheckFile::default()
+        };
+        let s = CheckSettings::resolve(None, None, &file("emergency = yes")).unwrap();
+        assert_eq!(
+            s.waiver,
+            Some(WaiverLabel {
+                name: "emergency".into(),
+                value: "yes".into()
+            })
+        );
+        assert_eq!(
+            CheckSettings::resolve(None, None, &file(""))
+                .unwrap()
+                .waiver,
+            None
+        );
+        for bad in ["emergency", "=yes", "x="] {
+            let e = CheckSettings::resolve(None, None, &file(bad)).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "`check.waiver_label` is `{bad}`; write it as NAME=VALUE"
+                )),
+                "{e}"
+            );
+        }
+        let branded = |logo: &str| CheckFile {
+            report: crate::check::rules::ReportBranding {
+                logo_url: Some(logo.into()),
+                css_url: Some("https://cdn.example/r.css".into()),
+            },
+            ..CheckFile::default()
+        };
+        let s = CheckSettings::resolve(None, None, &branded("https://cdn.example/l.svg")).unwrap();
+        assert_eq!(
+            s.branding.logo_url.as_deref(),
+            Some("https://cdn.example/l.svg")
+        );
+        for (bad, why) in [
+            ("http://cdn.example/l.svg", "it must be an https:// URL"),
+            ("javascript:alert(1)", "it must be an https:// URL"),
+            ("https://", "it names no host"),
+            ("https://u:p@cdn.example/l", "it names no host"),
+            ("https://cdn.example/\" onerror=\"x", "it holds a character"),
+            ("https://cdn.example/a b", "it holds a character"),
+        ] {
+            let e = CheckSettings::resolve(None, None, &branded(bad)).unwrap_err();
+            assert!(
+                e.to_string().starts_with("`check.report.logo_url` is `"),
+                "{e}"
+            );
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn skip_untagged_comes_from_the_flag_or_the_file() {
+        assert!(
+            !worker(queue(), &CheckFile::default())
+                .unwrap()
+                .skip_untagged
+        );
+        let file = CheckFile {
+            skip_untagged: Some(true),
+            ..CheckFile::default()
+        };
+        assert!(worker(queue(), &file).unwrap().skip_untagged);
+        let flag = WorkerFlags {
+            skip_untagged: true,
+            ..queue()
+        };
+        assert!(worker(flag, &CheckFile::default()).unwrap().skip_untagged);
     }
 
     fn worker(flags: WorkerFlags, file: &CheckFile) -> Result<WorkerOptions> {
         WorkerOptions::resolve(
             flags,
             file,
-            CheckSettings::resolve(None, None, file),
+            CheckSettings::resolve(None, None, file).unwrap(),
             crate::report::check::html,
         )
     }

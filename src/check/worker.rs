@@ -86,6 +86,7 @@ pub fn parse_message(body: &str) -> Parsed {
                     account,
                     region,
                     registry_id: None,
+                    pushed_by: None,
                 }),
                 _ => Parsed::Invalid(
                     "an ECR push event without repository-name or image-digest".into(),
@@ -116,6 +117,9 @@ pub fn parse_message(body: &str) -> Parsed {
                     account: account.or_else(|| text(&v, "/detail/recipientAccountId")),
                     region: region.or_else(|| text(&v, "/detail/awsRegion")),
                     registry_id: text(&v, "/detail/requestParameters/registryId"),
+                    pushed_by: text(&v, "/detail/userIdentity/userName")
+                        .or_else(|| text(&v, "/detail/userIdentity/arn"))
+                        .or_else(|| text(&v, "/detail/userIdentity/principalId")),
                 }),
                 _ => Parsed::Invalid("a PutImage event without repository or digest".into()),
             }
@@ -192,13 +196,16 @@ pub struct WorkerOptions {
     /// `check.notify.delivery_attempts`: the deliveries of a message in which a failing
     /// target is tried before it is given up.
     pub delivery_attempts: u32,
+    /// `check.skip_untagged` (or `--skip-untagged`): a push without a tag is deleted
+    /// unchecked, with the reason logged.
+    pub skip_untagged: bool,
     /// Stop when the queue is empty (instead of polling for ever).
     pub once: bool,
     pub wait: Duration,
     pub retry: webhook::Retry,
     /// Writes a report as the HTML page stored beside its JSON (the printer is the caller's:
     /// `report::check::html`; an operation does not reach up to the printers).
-    pub html: fn(&CheckReport) -> String,
+    pub html: fn(&CheckReport, &super::rules::ReportBranding) -> String,
 }
 
 /// The notification of a report.
@@ -212,15 +219,26 @@ pub fn report_notification(report: &CheckReport, link: Option<String>) -> Notifi
         .iter()
         .filter(|c| c.outcome >= Outcome::Warn)
         .collect();
-    let title = match report.outcome {
-        Outcome::Fail => format!("FAIL {image}: {} checks need attention", failed.len()),
-        Outcome::Warn => format!("WARN {image}: {} checks need attention", failed.len()),
+    let title = match (report.outcome, &report.waiver) {
+        (Outcome::Fail, _) => format!("FAIL {image}: {} checks need attention", failed.len()),
+        (_, Some(w)) if !w.checks.is_empty() => format!(
+            "WAIVED {image}: {} failing checks waived by the label {}",
+            w.checks.len(),
+            w.label
+        ),
+        (Outcome::Warn, _) => format!("WARN {image}: {} checks need attention", failed.len()),
         _ => format!("PASS {image}"),
     };
     let mut summary = format!(
         "{} in {} ({}), digest {}.",
         image, report.image.region, report.image.platform, report.image.digest
     );
+    if let Some(who) = &report.image.pushed_by {
+        summary.push_str(&format!(" Pushed by {who}."));
+    }
+    if let Some(w) = &report.waiver {
+        summary.push_str(&format!(" WAIVED: {}.", w.describe()));
+    }
     if let Some(e) = &report.enforcement {
         summary.push_str(&format!(" Enforcement: {}.", e.detail));
     }
@@ -367,6 +385,13 @@ pub async fn handle(
         Ok(e) => e,
         Err(why) => return delete(Handled::Ignored(why)).await,
     };
+    if options.skip_untagged && event.tag.is_none() {
+        return delete(Handled::Skipped(format!(
+            "{} was pushed without a tag (check.skip_untagged)",
+            event.image()
+        )))
+        .await;
+    }
     let key = match options
         .bucket
         .as_ref()
@@ -558,7 +583,7 @@ async fn store_report(
     report: &CheckReport,
 ) -> Result<()> {
     let json = serde_json::to_vec_pretty(report).map_err(|e| Error::Internal(e.to_string()))?;
-    let html = (options.html)(report);
+    let html = (options.html)(report, &options.settings.branding);
     clients
         .reports
         .put(
@@ -596,6 +621,7 @@ async fn check_and_store(
     };
     let mut report = check_image(clients, &image, &options.settings, now).await?;
     report.image.tag = event.tag.clone();
+    report.image.pushed_by = Some(event.pushed_by.clone().unwrap_or_else(|| "unknown".into()));
     enforce(clients, &mut report, options.enforce).await?;
     if let Some((bucket, key)) = stored {
         store_report(clients, options, bucket, key, &report).await?;
@@ -760,6 +786,7 @@ mod tests {
             account: Some("123456789012".into()),
             region: Some("us-east-1".into()),
             registry_id: None,
+            pushed_by: None,
         }
     }
 
@@ -792,14 +819,28 @@ mod tests {
         assert!(matches!(parse_message(&envelope), Parsed::Push(_)));
         let trail = format!(
             r#"{{"detail-type":"AWS API Call via CloudTrail","time":"2026-11-29T10:00:01Z","detail":{{"eventSource":"ecr.amazonaws.com","eventName":"PutImage","eventTime":"2026-11-29T10:00:00Z","recipientAccountId":"123456789012","awsRegion":"us-east-1",
+          "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/ci","userName":"ci-bot"}},
           "requestParameters":{{"repositoryName":"team/api","imageTag":"v2","registryId":"123456789012"}},"responseElements":{{"image":{{"repositoryName":"team/api","imageId":{{"imageDigest":"{DIGEST}","imageTag":"v2"}}}}}}}}}}"#
         );
         assert_eq!(
             parse_message(&trail),
             Parsed::Push(Claim {
                 registry_id: Some("123456789012".into()),
+                pushed_by: Some("ci-bot".into()),
                 ..claim("team/api", "v2")
             })
+        );
+        // An assumed role has no user name: its ARN.
+        let role = trail.replace(
+            r#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/ci","userName":"ci-bot"}"#,
+            r#""userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::123456789012:assumed-role/ci/run-7"}"#,
+        );
+        let Parsed::Push(c) = parse_message(&role) else {
+            panic!()
+        };
+        assert_eq!(
+            c.pushed_by.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/ci/run-7")
         );
         assert!(matches!(parse_message("not json"), Parsed::Invalid(_)));
         assert!(matches!(parse_message("{}"), Parsed::Invalid(_)));
@@ -970,6 +1011,7 @@ mod tests {
             settings: CheckSettings::default(),
             repositories: Vec::new(),
             delivery_attempts: 3,
+            skip_untagged: false,
             once: true,
             wait: Duration::from_secs(1),
             retry: webhook::Retry {
@@ -1118,6 +1160,7 @@ mod tests {
                 platform: "linux/amd64".into(),
                 region: "us-east-1".into(),
                 uri: None,
+                pushed_by: None,
             },
             outcome: Outcome::Fail,
             checks: Vec::new(),
@@ -1125,6 +1168,7 @@ mod tests {
             history: Vec::new(),
             enforcement: None,
             notes: Vec::new(),
+            waiver: None,
             undelivered: Vec::new(),
         }
     }
@@ -1224,6 +1268,42 @@ mod tests {
         let handled = handle(&c, &opts, &mut Memory::default(), &message(&body, 4), 0).await;
         assert!(matches!(handled, Handled::Skipped(_)), "{handled:?}");
         assert_eq!(good_posts.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn untagged_pushes_are_skipped_with_their_reason_when_asked() {
+        let fake = Arc::new(Fake::default());
+        let aws = crate::testing::fake_aws::FakeAws::new();
+        let c = clients(&fake, &aws).await;
+        let mut untagged: Value = serde_json::from_str(&push("team/api", "v1", DIGEST)).unwrap();
+        untagged["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("image-tag");
+        let body = untagged.to_string();
+        let mut opts = options(Vec::new());
+        opts.skip_untagged = true;
+        let handled = handle(&c, &opts, &mut Memory::default(), &message(&body, 1), 0).await;
+        assert_eq!(
+            handled,
+            Handled::Skipped(format!(
+                "team/api@{DIGEST} was pushed without a tag (check.skip_untagged)"
+            ))
+        );
+        assert_eq!(
+            fake.calls(),
+            ["DeleteMessage rh1"],
+            "nothing is read or checked"
+        );
+        // A tagged push is not skipped; nor is an untagged one without the setting.
+        for (body, skip) in [(push("team/api", "v1", DIGEST), true), (body, false)] {
+            opts.skip_untagged = skip;
+            let handled = handle(&c, &opts, &mut Memory::default(), &message(&body, 1), 0).await;
+            assert!(
+                matches!(&handled, Handled::Ignored(why) if why.contains("no repository")),
+                "{handled:?}"
+            );
+        }
     }
 
     #[test]

@@ -619,6 +619,10 @@ pub struct CheckArgs {
     /// notification could not be delivered
     #[arg(long, conflicts_with = "image")]
     pub once: bool,
+    /// Worker: skip pushes without a tag (logged with the reason) [default:
+    /// check.skip_untagged, else false]
+    #[arg(long, conflicts_with = "image")]
+    pub skip_untagged: bool,
     /// Delete an image that fails a `fail` check (by digest, with all its tags); without it
     /// the report says what would happen
     #[arg(long)]

@@ -65,6 +65,18 @@ pub struct CheckFile {
     /// event for another is deleted unchecked.
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// The worker skips a push without a tag (logged with the reason, the message deleted),
+    /// as the earlier image check's `SKIP_UNTAGGED` did (also `--skip-untagged`) [default:
+    /// false].
+    pub skip_untagged: Option<bool>,
+    /// A label that waives an image in an emergency, `NAME=VALUE`: an image carrying it is
+    /// checked and reported as any other, but its `fail` checks do not fail it (no exit 2, no
+    /// deletion with `--enforce`), and the report says it was waived and by which label; `""`
+    /// turns waivers off [default: `ops_permit_dangerous=exigency`].
+    pub waiver_label: Option<String>,
+    /// The HTML report's logo and style sheet.
+    #[serde(default)]
+    pub report: crate::check::rules::ReportBranding,
     #[serde(default)]
     pub notify: CheckNotifyFile,
     /// The checks, each on or off, `warn` or `fail`, with its parameters.

@@ -1,6 +1,7 @@
 //! The report of `little check`: a text summary for the terminal and a self-contained HTML
-//! page (inline CSS and logo, no external assets, so that a presigned link to it never leaks
-//! through a Referer header). The JSON form is the report itself. Text from the image (labels,
+//! page (inline CSS and logo, no external assets unless `check.report` names a logo or a style
+//! sheet; the page's no-referrer policy keeps a presigned link to it from leaking through a
+//! Referer header either way). The JSON form is the report itself. Text from the image (labels,
 //! environment, build history, findings) is escaped for each: one line without control
 //! characters on the terminal, HTML entities in the page (`notify::escape`).
 
@@ -8,7 +9,7 @@ use std::io::Write;
 
 use super::Style;
 use crate::check::checks::human;
-use crate::check::rules::Outcome;
+use crate::check::rules::{Outcome, ReportBranding};
 use crate::check::CheckReport;
 use crate::error::{Error, Result};
 use crate::notify::escape::{html as escape, line};
@@ -43,6 +44,9 @@ pub fn write_text(w: &mut dyn Write, r: &CheckReport, style: Style) -> Result<()
         l(&r.image.region),
         l(&r.image.digest)
     );
+    if let Some(who) = &r.image.pushed_by {
+        out.push_str(&format!("  pushed by {}\n", l(who)));
+    }
     for c in &r.checks {
         out.push_str(&format!(
             "  {} {}: {}\n",
@@ -56,6 +60,13 @@ pub fn write_text(w: &mut dyn Write, r: &CheckReport, style: Style) -> Result<()
     }
     for n in &r.notes {
         out.push_str(&format!("  {}\n", style.dim(&format!("note: {}", l(n)))));
+    }
+    if let Some(w) = &r.waiver {
+        out.push_str(&format!(
+            "  {} {}\n",
+            style.yellow("WAIVED:"),
+            l(&w.describe())
+        ));
     }
     if let Some(e) = &r.enforcement {
         out.push_str(&format!("  enforcement: {}\n", l(&e.detail)));
@@ -80,13 +91,15 @@ main{padding:8px 24px 32px;max-width:1100px}h1{font-size:20px;margin:0}h2{font-s
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top}\
 code,pre{font:12px/1.45 ui-monospace,monospace}pre{background:#f6f8fa;padding:8px;overflow:auto;margin:0}\
 .muted{color:#656d76}ul{margin:4px 0;padding-left:20px}\
+.waived{border:3px solid #9a6700;background:#fff8c5;color:#1f2328;padding:8px 12px;font-size:16px}\
 @media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}pre{background:#161b22}td,th,header{border-color:#30363d}.muted{color:#8d96a0}}";
 
 /// A small inline logo: a container with a check mark.
 const LOGO: &str = "<svg width=\"32\" height=\"32\" viewBox=\"0 0 32 32\" aria-hidden=\"true\"><rect x=\"3\" y=\"7\" width=\"26\" height=\"18\" rx=\"3\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"/><path d=\"M10 16l4 4 8-8\" fill=\"none\" stroke=\"#1a7f37\" stroke-width=\"3\"/></svg>";
 
-/// The report as a self-contained HTML page.
-pub fn html(r: &CheckReport) -> String {
+/// The report as an HTML page: self-contained, unless `branding` names a logo or a style
+/// sheet (checked `https://` URLs, `check.report`), which the page then loads.
+pub fn html(r: &CheckReport, branding: &ReportBranding) -> String {
     let badge = |o: Outcome| format!("<span class=\"o {}\">{}</span>", o.as_str(), o.as_str());
     let mut page = String::with_capacity(8192);
     page.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -96,9 +109,23 @@ pub fn html(r: &CheckReport) -> String {
         "<title>{} — little check</title>",
         escape(&image_name(r))
     ));
-    page.push_str(&format!("<style>{CSS}</style></head><body>"));
+    page.push_str(&format!("<style>{CSS}</style>"));
+    if let Some(css) = &branding.css_url {
+        page.push_str(&format!(
+            "<link rel=\"stylesheet\" href=\"{}\" referrerpolicy=\"no-referrer\">",
+            escape(css)
+        ));
+    }
+    page.push_str("</head><body>");
+    let logo = match &branding.logo_url {
+        Some(url) => format!(
+            "<img src=\"{}\" alt=\"\" height=\"32\" referrerpolicy=\"no-referrer\">",
+            escape(url)
+        ),
+        None => LOGO.to_owned(),
+    };
     page.push_str(&format!(
-        "<header>{LOGO}<div><h1>{} {}</h1><div class=\"muted\">{} · {} · <code>{}</code> · {}</div></div></header><main>",
+        "<header>{logo}<div><h1>{} {}</h1><div class=\"muted\">{} · {} · <code>{}</code> · {}</div></div></header><main>",
         escape(&image_name(r)),
         badge(r.outcome),
         escape(&r.image.region),
@@ -106,6 +133,12 @@ pub fn html(r: &CheckReport) -> String {
         escape(&r.image.digest),
         rfc3339_utc(r.created_at)
     ));
+    if let Some(w) = &r.waiver {
+        page.push_str(&format!(
+            "<p class=\"waived\"><strong>WAIVED</strong>: {}</p>",
+            escape(&w.describe())
+        ));
+    }
     if let Some(e) = &r.enforcement {
         page.push_str(&format!(
             "<p><strong>Enforcement</strong> ({}): {}</p>",
@@ -139,6 +172,9 @@ pub fn html(r: &CheckReport) -> String {
     page.push_str("<h2>Image</h2><table>");
     let row =
         |k: &str, v: String| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
+    if let Some(who) = &r.image.pushed_by {
+        page.push_str(&row("Pushed by", who.clone()));
+    }
     page.push_str(&row(
         "OS",
         f.os.as_ref()
@@ -154,8 +190,26 @@ pub fn html(r: &CheckReport) -> String {
             f.layers
         ),
     ));
+    if let Some(e) = &f.efficiency {
+        page.push_str(&row(
+            "Efficiency",
+            format!(
+                "{:.1}%: {} of {} of files wasted{}",
+                e.percent,
+                human(e.wasted_bytes),
+                human(e.file_bytes),
+                if e.capped { " (at least)" } else { "" }
+            ),
+        ));
+    }
     for (k, v) in &f.runtimes {
         page.push_str(&row(k, v.clone()));
+    }
+    for l in &f.libraries {
+        page.push_str(&row(
+            "Library",
+            format!("{} {} ({})", l.name, l.version, l.path),
+        ));
     }
     page.push_str("</table>");
     if !f.labels.is_empty() {
@@ -232,6 +286,7 @@ mod tests {
                 platform: "linux/amd64".into(),
                 region: "us-east-1".into(),
                 uri: None,
+                pushed_by: None,
             },
             outcome: Outcome::Fail,
             checks: vec![CheckResult {
@@ -253,6 +308,7 @@ mod tests {
                 detail: "would delete team/api@sha256:abc (run with --enforce)".into(),
             }),
             notes: vec![],
+            waiver: None,
             undelivered: vec![],
         }
     }
@@ -270,12 +326,31 @@ mod tests {
 
     #[test]
     fn html_is_escaped_and_self_contained() {
-        let page = html(&report());
+        let page = html(&report(), &ReportBranding::default());
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("A=&lt;b&gt;"));
         for external in ["http:", "https:", "src=", "<link", "<script", "url("] {
             assert!(!page.contains(external), "{external}");
         }
+        assert!(page.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
+    }
+
+    #[test]
+    fn branding_puts_the_logo_and_style_sheet_in_the_page_escaped() {
+        let branding = ReportBranding {
+            logo_url: Some("https://cdn.example/logo.png?a=1&b=2".into()),
+            css_url: Some("https://cdn.example/report.css".into()),
+        };
+        let page = html(&report(), &branding);
+        assert!(page.contains(
+            "<img src=\"https://cdn.example/logo.png?a=1&amp;b=2\" alt=\"\" height=\"32\" referrerpolicy=\"no-referrer\">"
+        ));
+        assert!(page.contains(
+            "<link rel=\"stylesheet\" href=\"https://cdn.example/report.css\" referrerpolicy=\"no-referrer\">"
+        ));
+        // After the page's own style, so that it can override it; little's logo replaced.
+        assert!(page.find("<style>").unwrap() < page.find("<link").unwrap());
+        assert!(!page.contains("<svg"));
         assert!(page.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
     }
 
@@ -295,7 +370,7 @@ mod tests {
             attempts: 3,
             error: evil.into(),
         }];
-        let page = html(&r);
+        let page = html(&r, &ReportBranding::default());
         assert!(!page.contains("<img"), "no element from the image");
         assert!(!page.contains("<!channel>") && !page.contains("\u{1b}"));
         assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));

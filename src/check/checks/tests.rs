@@ -96,6 +96,7 @@ fn each_violation_is_found() {
         id: "debian".into(),
         version: "10".into(),
         date: "2024-06-30".into(),
+        warn_from: None,
     });
     checks.runtimes.minimum.insert("java".into(), "17".into());
     checks.size.max_layers = 1;
@@ -134,8 +135,13 @@ fn each_violation_is_found() {
         .iter()
         .any(|(_, v)| v.contains("EXAMPLE") || v == "hunter2"));
     let os = outcome(&results, "os");
-    assert_eq!(os.outcome, Outcome::Warn);
+    // Past its end of life: `fail`, the second tier (the default severity).
+    assert_eq!(os.outcome, Outcome::Fail);
     assert!(os.summary.contains("reached its end of life on 2024-06-30"));
+    assert_eq!(
+        os.details,
+        ["debian 10: end of life 2024-06-30 (from check.checks.os.end_of_life)"]
+    );
     let rt = outcome(&results, "runtimes");
     assert_eq!(rt.outcome, Outcome::Warn);
     assert_eq!(
@@ -223,4 +229,277 @@ fn a_bad_pattern_is_named() {
         e.starts_with("`check.checks.labels.required.team`: `([` is not a regular expression"),
         "{e}"
     );
+}
+
+fn os_facts(release: &str) -> ImageFacts {
+    facts(Some("app"), &[], &[], &[("etc/os-release", release)])
+}
+
+#[test]
+fn the_os_rule_has_two_tiers_and_a_built_in_table() {
+    let checks = Checks::default();
+    let alpine = os_facts("ID=alpine\nVERSION_ID=3.21.2\nPRETTY_NAME=\"Alpine Linux v3.21\"\n");
+    let day = |d: &str| day_number(d).unwrap();
+    let os = |checks: &Checks, f: &ImageFacts, today: &str| {
+        let (r, _) = run(checks, f, day(today)).unwrap();
+        outcome(&r, "os").clone()
+    };
+    // The built-in table: Alpine 3.21 ends on 2026-11-01.
+    let r = os(&checks, &alpine, "2026-06-01");
+    assert_eq!(r.outcome, Outcome::Pass, "{r:?}");
+    assert_eq!(
+        r.summary,
+        "Alpine Linux v3.21 is supported until 2026-11-01"
+    );
+    assert_eq!(
+        r.details,
+        ["alpine 3.21: end of life 2026-11-01 (from the built-in end-of-life table)"]
+    );
+    let r = os(&checks, &alpine, "2026-10-01");
+    assert_eq!(r.outcome, Outcome::Warn, "within warn_days (90): {r:?}");
+    assert_eq!(
+        r.summary,
+        "Alpine Linux v3.21 reaches its end of life on 2026-11-01 (in 31 days)"
+    );
+    assert_eq!(os(&checks, &alpine, "2026-11-01").outcome, Outcome::Fail);
+    // A row of little.yaml wins, with its own warning date.
+    let mut mine = Checks::default();
+    mine.os.end_of_life.push(EndOfLife {
+        id: "alpine".into(),
+        version: "3.21".into(),
+        date: "2027-01-31".into(),
+        warn_from: Some("2026-05-01".into()),
+    });
+    assert_eq!(os(&mine, &alpine, "2026-04-30").outcome, Outcome::Pass);
+    assert_eq!(os(&mine, &alpine, "2026-05-01").outcome, Outcome::Warn);
+    assert_eq!(os(&mine, &alpine, "2026-11-01").outcome, Outcome::Warn);
+    assert_eq!(os(&mine, &alpine, "2027-01-31").outcome, Outcome::Fail);
+    mine.os.severity = Level::Warn;
+    assert_eq!(os(&mine, &alpine, "2027-01-31").outcome, Outcome::Warn);
+    // Without the built-in table an OS not in little.yaml's is not judged.
+    let mut bare = Checks::default();
+    bare.os.default_table = false;
+    let r = os(&bare, &alpine, "2030-01-01");
+    assert_eq!(r.outcome, Outcome::Pass);
+    assert!(r.summary.contains("not in the end-of-life table"), "{r:?}");
+    // Amazon Linux 2 and 2023, Ubuntu and UBI are in the table.
+    for (release, today, want) in [
+        (
+            "ID=\"amzn\"\nVERSION_ID=\"2\"\n",
+            "2026-07-01",
+            Outcome::Fail,
+        ),
+        (
+            "ID=\"amzn\"\nVERSION_ID=\"2023\"\n",
+            "2026-07-01",
+            Outcome::Pass,
+        ),
+        (
+            "ID=ubuntu\nVERSION_ID=\"20.04\"\n",
+            "2026-07-01",
+            Outcome::Fail,
+        ),
+        (
+            "ID=ubuntu\nVERSION_ID=\"22.04\"\n",
+            "2027-04-01",
+            Outcome::Warn,
+        ),
+        (
+            "ID=\"rhel\"\nVERSION_ID=\"8.9\"\n",
+            "2026-07-01",
+            Outcome::Pass,
+        ),
+        (
+            "ID=\"rhel\"\nVERSION_ID=\"7.9\"\n",
+            "2026-07-01",
+            Outcome::Fail,
+        ),
+    ] {
+        let r = os(&checks, &os_facts(release), today);
+        assert_eq!(r.outcome, want, "{release} on {today}: {r:?}");
+    }
+    // A bad date in little.yaml is an error naming it, even when its row does not match.
+    mine.os.end_of_life[0].warn_from = Some("May 1st".into());
+    let e = run(&mine, &os_facts("ID=debian\nVERSION_ID=12\n"), 0).unwrap_err();
+    assert_eq!(
+        e,
+        "`check.checks.os.end_of_life`: the warn_from `May 1st` for alpine 3.21 is not a date (YYYY-MM-DD)"
+    );
+}
+
+#[test]
+fn efficiency_is_judged_from_the_wasted_bytes() {
+    let limits = crate::check::limits::Limits::default();
+    let mut f = facts(Some("app"), &[], &[], &[]);
+    f.files.entries = 3;
+    f.files.waste.begin_layer();
+    f.files.waste.file("srv/data.bin", 3000, &limits);
+    f.files.waste.file("srv/app", 1000, &limits);
+    f.files.waste.begin_layer();
+    f.files.waste.whiteout("srv/data.bin");
+    let (r, facts_out) = run(&Checks::default(), &f, 0).unwrap();
+    let e = outcome(&r, "efficiency");
+    assert_eq!(e.outcome, Outcome::Warn);
+    assert_eq!(
+        e.summary,
+        "25.0% efficient: 2.9 KiB of 3.9 KiB of files wasted (overwritten or deleted by a later layer)"
+    );
+    assert_eq!(e.details, ["25.0% is below the minimum of 80%"]);
+    let eff = facts_out.efficiency.unwrap();
+    assert_eq!((eff.file_bytes, eff.wasted_bytes), (4000, 3000));
+    assert_eq!(eff.percent, 25.0);
+    let mut checks = Checks::default();
+    checks.efficiency.min_percent = 20;
+    checks.efficiency.severity = Level::Fail;
+    let (r, _) = run(&checks, &f, 0).unwrap();
+    assert_eq!(outcome(&r, "efficiency").outcome, Outcome::Pass);
+    checks.efficiency.max_wasted_bytes = Some(2999);
+    let (r, _) = run(&checks, &f, 0).unwrap();
+    let e = outcome(&r, "efficiency");
+    assert_eq!(e.outcome, Outcome::Fail);
+    assert_eq!(e.details, ["2.9 KiB wasted is more than 2.9 KiB"]);
+    checks.efficiency.min_percent = 101;
+    assert_eq!(
+        run(&checks, &f, 0).unwrap_err(),
+        "`check.checks.efficiency.min_percent` is 101; it is a percentage (0 to 100)"
+    );
+}
+
+#[test]
+fn libraries_older_than_their_rules_are_found() {
+    use crate::check::jar::Library;
+    let lib = |group: Option<&str>, name: &str, version: &str, path: &str| Library {
+        group: group.map(str::to_owned),
+        name: name.into(),
+        version: version.into(),
+        path: path.into(),
+    };
+    let mut f = facts(Some("app"), &[], &[], &[]);
+    f.files.libraries.insert(
+        "app/app.jar".into(),
+        (
+            1,
+            vec![
+                lib(
+                    Some("org.apache.logging.log4j"),
+                    "log4j-core",
+                    "2.14.1",
+                    "/app/app.jar",
+                ),
+                lib(
+                    None,
+                    "reactivemongo_2.12",
+                    "0.12.7",
+                    "/app/app.jar!/lib/reactivemongo_2.12-0.12.7.jar",
+                ),
+                lib(Some("com.example"), "log4j-core", "1.0", "/app/other.jar"),
+            ],
+        ),
+    );
+    f.files.libraries.insert(
+        "lib/log4j-core-2.17.1.jar".into(),
+        (
+            1,
+            vec![lib(
+                None,
+                "log4j-core",
+                "2.17.1",
+                "/lib/log4j-core-2.17.1.jar",
+            )],
+        ),
+    );
+    let (r, facts_out) = run(&Checks::default(), &f, 0).unwrap();
+    let l = outcome(&r, "libraries");
+    assert_eq!(l.outcome, Outcome::Fail);
+    assert_eq!(
+        l.details,
+        ["log4j-core 2.14.1 (org.apache.logging.log4j) in /app/app.jar is older than 2.17.1 (fail)"],
+        "another group's log4j-core is not Log4Shell's"
+    );
+    assert_eq!(
+        l.summary,
+        "1 of 4 Java libraries are older than their rules"
+    );
+    assert_eq!(facts_out.libraries.len(), 4);
+    let mut checks = Checks::default();
+    checks.libraries.rules.push(LibraryRule {
+        name: "reactivemongo".into(),
+        group: None,
+        below: "0.13".into(),
+        severity: Level::Warn,
+    });
+    checks.libraries.rules.push(LibraryRule {
+        name: "log4j-core".into(),
+        group: None,
+        below: "2.0".into(),
+        severity: Level::Warn,
+    });
+    let (r, _) = run(&checks, &f, 0).unwrap();
+    let l = outcome(&r, "libraries");
+    assert_eq!(l.outcome, Outcome::Warn, "{l:?}");
+    assert_eq!(
+        l.details,
+        [
+            "reactivemongo_2.12 0.12.7 in /app/app.jar!/lib/reactivemongo_2.12-0.12.7.jar is older than 0.13 (warn)",
+            "log4j-core 1.0 (com.example) in /app/other.jar is older than 2.0 (warn)",
+        ],
+        "a rule of little.yaml replaces the built-in one of its name"
+    );
+    checks.libraries.rules[0].below = "latest".into();
+    let e = run(&checks, &f, 0).unwrap_err();
+    assert!(e.starts_with("`check.checks.libraries.rules[0]`"), "{e}");
+    let (r, _) = run(&Checks::default(), &facts(Some("app"), &[], &[], &[]), 0).unwrap();
+    assert_eq!(outcome(&r, "libraries").summary, "no Java libraries found");
+}
+
+#[test]
+fn credentials_in_labels_are_found_and_stripped() {
+    let f = facts(
+        Some("app"),
+        &[],
+        &[
+            (
+                "org.opencontainers.image.source",
+                "https://ci-bot:s3cr3t-t0ken@github.com/acme/api",
+            ),
+            (
+                "com.azure.dev.image.build.repository.uri",
+                "https://acme@dev.azure.com/acme/api/_git/api",
+            ),
+            (
+                "notes",
+                "built with ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+            ),
+            ("owner_team", "platform"),
+        ],
+        &[],
+    );
+    let (r, _) = run(&Checks::default(), &f, 0).unwrap();
+    let c = outcome(&r, "label_credentials");
+    assert_eq!(c.outcome, Outcome::Fail);
+    assert_eq!(
+        c.details,
+        [
+            "label `notes` holds a GitHub token: built with [redacted GitHub token, 40 characters]",
+            "label `org.opencontainers.image.source` holds a user and password in a URL: `https://github.com/acme/api` (shown without them)",
+        ]
+    );
+    // The report's labels go through the same redactor (`Redactor::report`).
+    let redactor = Redactor::new(&SecretsCheck::default()).unwrap();
+    assert_eq!(
+        redactor.label(
+            "org.opencontainers.image.source",
+            "https://ci-bot:s3cr3t-t0ken@github.com/acme/api"
+        ),
+        "https://github.com/acme/api"
+    );
+    assert_eq!(
+        redactor.label("uri", "https://acme@dev.azure.com/acme/api/_git/api"),
+        "https://dev.azure.com/acme/api/_git/api",
+        "what comes before the host is never shown, credential or not"
+    );
+    let mut off = Checks::default();
+    off.label_credentials.enabled = false;
+    let (r, _) = run(&off, &f, 0).unwrap();
+    assert_eq!(outcome(&r, "label_credentials").outcome, Outcome::Skipped);
 }

@@ -14,7 +14,7 @@ use crate::report;
 pub fn run(project: Project, ctx: &Context, args: CheckArgs) -> Result<Verdict> {
     let file = &project.file.check;
     let settings =
-        CheckSettings::resolve(args.platform.as_deref(), args.registry_url.as_deref(), file);
+        CheckSettings::resolve(args.platform.as_deref(), args.registry_url.as_deref(), file)?;
     let image = args.image.as_deref().map(ImageRef::parse).transpose()?;
     let connect = ctx.connect(&project);
     let account = project.default_account().cloned();
@@ -27,7 +27,7 @@ pub fn run(project: Project, ctx: &Context, args: CheckArgs) -> Result<Verdict> 
         let mut report =
             rt.block_on(crate::check::check_image(&clients, &image, &settings, now))?;
         rt.block_on(crate::check::enforce(&clients, &mut report, args.enforce))?;
-        let html = report::check::html(&report);
+        let html = report::check::html(&report, &settings.branding);
         let (json_path, html_path) = write_reports(&args.out, &image, &report, html)?;
         let mut out = &ctx.out;
         match args.format {
@@ -52,6 +52,7 @@ pub fn run(project: Project, ctx: &Context, args: CheckArgs) -> Result<Verdict> 
         bucket: args.bucket.clone(),
         enforce: args.enforce,
         once: args.once,
+        skip_untagged: args.skip_untagged,
     };
     let options = WorkerOptions::resolve(flags, file, settings, crate::report::check::html)?;
     let quiet = ctx.quiet;

@@ -1,7 +1,8 @@
 //! `little check` against images built to hurt it, and registries that misbehave: a layer
 //! with a huge GNU long name, one with thousands of files the checks keep, a gzip bomb, a
 //! registry that stalls mid-body or drips, an endless error body, blobs under sha512 and
-//! unknown digests, and secrets in the environment, labels and build history. Each ends with
+//! unknown digests, JARs of 16 MiB naming thousands of nested JARs beside 60,000 long paths,
+//! and secrets in the environment, labels and build history. Each ends with
 //! a finding (or a clear error), no panic, and a peak memory (`-v`'s VmHWM) under 128 MB.
 //!
 //! The misbehaving registry is a small HTTP server on loopback in this process; the images'
@@ -852,4 +853,60 @@ fn no_secret_of_the_image_reaches_any_output_or_notification() {
         no_leak(&format!("the {path} webhook"), body);
         assert!(body.contains("[redacted"), "{path}: {body}");
     }
+}
+
+#[test]
+fn big_jars_and_many_paths_stay_in_bounded_memory() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
+    // A JAR just under `max_archive_bytes` (16 MiB) naming 12,000 nested JARs of 250-byte
+    // names (the longest kept), four times over; then 60,000 files of 300-byte names, deleted
+    // by the next layer (more path bytes than `max_tracked_path_bytes`).
+    let names: Vec<String> = (0..12_000)
+        .map(|i| format!("BOOT-INF/lib/{}-{i:05}.0.jar", "n".repeat(228)))
+        .collect();
+    let padding = vec![0u8; 9 << 20];
+    let mut entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+    entries.push(("padding.bin", &padding));
+    let fat = super::options::jar(&entries);
+    assert!(
+        fat.len() < 16 << 20 && fat.len() > 15 << 20,
+        "{}",
+        fat.len()
+    );
+    let jars: Vec<(String, &[u8])> = (0..4)
+        .map(|i| (format!("app/app-{i}.jar"), &fat[..]))
+        .collect();
+    let jar_files: Vec<(&str, &[u8])> = jars.iter().map(|(p, d)| (p.as_str(), *d)).collect();
+    let paths: Vec<String> = (0..60_000)
+        .map(|i| format!("srv/cache/{i}-{}", "p".repeat(290)))
+        .collect();
+    let many: Vec<(&str, &[u8])> = paths.iter().map(|p| (p.as_str(), &b"x"[..])).collect();
+    let layers = [
+        super::options::layer_of(&jar_files),
+        super::options::layer_of(&many),
+        super::options::layer_of(&[("srv/.wh.cache", &b""[..])]),
+    ];
+    push_image(&rt, &ecr, "evil/jars", "v1", &layers, config());
+    let p = project(&emulator, "");
+    let out = p.run(&["-v", "check", "evil/jars:v1", "--format", "json"]);
+    bounded(&out);
+    let report = out.json();
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("`check.limits.max_tracked_paths` 200,000"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("more JARs than `check.limits.max_libraries` (2,000)"),
+        "{notes}"
+    );
+    let efficiency = &report["facts"]["efficiency"];
+    assert_eq!(efficiency["capped"], true, "{efficiency}");
+    assert!(
+        efficiency["wasted_bytes"].as_u64().unwrap() > 0,
+        "{efficiency}"
+    );
+    assert_eq!(report["facts"]["libraries"].as_array().unwrap().len(), 2000);
 }

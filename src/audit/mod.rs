@@ -11,7 +11,7 @@ pub mod model;
 pub mod notify;
 pub mod options;
 pub mod org;
-pub mod preview;
 pub mod permissions;
+pub mod preview;
 pub mod run;
 pub mod stacks;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::aws::ecr::Ecr;
-use crate::aws::ecr_lifecycle::EcrLifecycleClient;
+use crate::aws::ecr_lifecycle::LifecyclePreviews;
 use crate::context::lifecycle::{effect, image_name, rules_of, Effect};
 use crate::error::{Error, Result, Verdict};
 
@@ -65,7 +65,7 @@ pub async fn lifecycle_preview(
     repository: &str,
     policy: Option<String>,
     now: i64,
-    ecr_preview: Option<(&EcrLifecycleClient, std::time::Duration)>,
+    ecr_preview: Option<(&dyn LifecyclePreviews, std::time::Duration)>,
 ) -> Result<LifecyclePreview> {
     let (text, source) = match policy {
         Some(text) => (text, PolicySource::File),
@@ -177,5 +177,63 @@ mod tests {
                 .contains("given lifecycle policy of `team/api` cannot be evaluated"),
             "{e}"
         );
+    }
+
+    #[tokio::test]
+    async fn ecrs_own_preview_is_compared_and_a_difference_exits_2() {
+        use crate::aws::ecr_lifecycle::PreviewImage;
+        let fake = FakeAws::default();
+        fake.repository_images.lock().unwrap().insert(
+            "team/api".into(),
+            vec![
+                image("sha256:a", "v1", "2026-11-01T00:00:00Z"),
+                image("sha256:b", "v2", "2026-11-02T00:00:00Z"),
+                image("sha256:c", "v3", "2026-11-03T00:00:00Z"),
+            ],
+        );
+        let said = |digests: &[(&str, &str)]| {
+            digests
+                .iter()
+                .map(|(d, t)| PreviewImage {
+                    digest: (*d).into(),
+                    tags: vec![(*t).into()],
+                    pushed_at: None,
+                    rule: 1,
+                    action: "EXPIRE".into(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let timeout = std::time::Duration::from_secs(1);
+        *fake.lifecycle_preview.lock().unwrap() =
+            Some(said(&[("sha256:a", "v1"), ("sha256:b", "v2")]));
+        let p = lifecycle_preview(
+            &fake,
+            "team/api",
+            Some(KEEP_ONE.into()),
+            1_800_000_000,
+            Some((&fake, timeout)),
+        )
+        .await
+        .unwrap();
+        let c = p.ecr.as_ref().unwrap();
+        assert!(c.agrees() && c.selected == 2);
+        assert_eq!(p.verdict(), Verdict::Ok);
+        *fake.lifecycle_preview.lock().unwrap() =
+            Some(said(&[("sha256:a", "v1"), ("sha256:c", "v3")]));
+        let p = lifecycle_preview(
+            &fake,
+            "team/api",
+            Some(KEEP_ONE.into()),
+            1_800_000_000,
+            Some((&fake, timeout)),
+        )
+        .await
+        .unwrap();
+        let c = p.ecr.as_ref().unwrap();
+        assert_eq!(
+            (c.only_little.clone(), c.only_ecr.clone()),
+            (vec!["v2".to_owned()], vec!["v3".to_owned()])
+        );
+        assert_eq!(p.verdict(), Verdict::Changes);
     }
 }

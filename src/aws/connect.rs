@@ -49,6 +49,8 @@ pub struct Clients {
     pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
     /// Image operations, for the scan gate and promotion.
     pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
+    /// ECR's own lifecycle policy preview (`little ecr lifecycle-preview --ecr`).
+    pub lifecycle: Arc<dyn crate::aws::ecr_lifecycle::LifecyclePreviews>,
     /// Notifications.
     pub sns: Arc<dyn crate::aws::sns::Publish>,
     /// The image check pipeline's queue.
@@ -212,6 +214,7 @@ impl Connect for SdkConnect {
             named: Arc::new(crate::aws::named::NamedClient::new(&config)),
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
+            lifecycle: Arc::new(crate::aws::ecr_lifecycle::EcrLifecycleClient::new(&config)),
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),
             queue: Arc::new(crate::aws::pipeline::SqsQueue::new(&config)),
             reports: Arc::new(crate::aws::pipeline::S3Reports::new(&config)),

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_smithy_types::date_time::Format;
 
 use super::sdk_error;
@@ -22,6 +23,33 @@ pub struct PreviewImage {
     pub rule: i64,
     /// `EXPIRE` or `TRANSITION`, as ECR names it.
     pub action: String,
+}
+
+/// ECR's own preview of a lifecycle policy.
+#[async_trait]
+pub trait LifecyclePreviews: Send + Sync {
+    /// Starts ECR's preview of `policy` (the repository's own policy when `None`) and waits,
+    /// polling every `poll`, at most `timeout`, for its results: the images it would act on.
+    async fn preview(
+        &self,
+        repository: &str,
+        policy: Option<&str>,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<PreviewImage>>;
+}
+
+#[async_trait]
+impl LifecyclePreviews for EcrLifecycleClient {
+    async fn preview(
+        &self,
+        repository: &str,
+        policy: Option<&str>,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<PreviewImage>> {
+        EcrLifecycleClient::preview(self, repository, policy, poll, timeout).await
+    }
 }
 
 /// The most pages of results read: a guard against a token that never ends.

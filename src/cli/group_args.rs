@@ -50,6 +50,35 @@ pub enum EcrCommand {
         after_help = "Examples:\n  while little ecr scan-in-progress little/session_mgr latest; do sleep 10; done"
     )]
     ScanInProgress(RepoTagArgs),
+    /// What a lifecycle policy would expire in a repository now, evaluated as ECR does
+    ///
+    /// The repository's own policy, or with --policy one from a file (a proposed change),
+    /// evaluated offline on the images the repository holds: one line per image it expires
+    /// (oldest first) with the rule that takes it. With --ecr, ECR's own preview
+    /// (StartLifecyclePolicyPreview) runs too and the differences are named (exit 2 when
+    /// they differ).
+    #[command(
+        after_help = "Examples:\n  little ecr lifecycle-preview team/api\n  little ecr lifecycle-preview team/api --policy policies/lifecycle/keep-50.json\n  little ecr lifecycle-preview team/api --ecr --format json"
+    )]
+    LifecyclePreview(LifecyclePreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LifecyclePreviewArgs {
+    /// The repository's name, such as team/api
+    #[arg(value_name = "REPOSITORY")]
+    pub repository: String,
+    /// A lifecycle policy document to preview instead of the repository's own
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Run ECR's own preview too and compare (it takes up to a minute)
+    #[arg(long)]
+    pub ecr: bool,
+    /// How long to wait for ECR's preview, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = super::ReportFormat::Text)]
+    pub format: super::ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -338,7 +338,9 @@ fn by_check<'a>(findings: &'a [Finding], check: &str) -> &'a Finding {
 
 /// Pushes `MANIFEST`-like images (distinct digests through the config's size) with these tags.
 fn push(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repo: &str, tags: &[&str]) {
-    for (n, tag) in tags.iter().enumerate() {
+    static PUSHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for tag in tags {
+        let n = PUSHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let manifest = MANIFEST.replace("1469", &(1469 + n).to_string());
         rt.block_on(
             ecr.put_image()
@@ -392,4 +394,86 @@ fn a_lifecycle_policy_that_matches_no_image_is_ineffective() {
         ineffective[0].message,
         "the lifecycle policy of repository `lifecycle/never` never expires an image: of its 3 images, rule 1 (tags starting release-, beyond the newest 3) matches none of them"
     );
+}
+
+#[test]
+fn lifecycle_preview_lists_what_the_deployed_or_a_proposed_policy_expires() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let config = emulator_config(&rt, &emulator);
+    let sdk = aws_sdk_ecr::Client::new(&config);
+    let repo = "preview/api";
+    create(
+        &rt,
+        &sdk,
+        &Repo {
+            lifecycle: false,
+            ..good(repo)
+        },
+    );
+    // Rule 1 keeps the newest release- image, rule 2 the newest one of any other: the
+    // guide's rule-priority interplay (a release image is never rule 2's to expire).
+    let deployed = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["release-"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#;
+    rt.block_on(
+        sdk.put_lifecycle_policy()
+            .repository_name(repo)
+            .lifecycle_policy_text(deployed)
+            .send(),
+    )
+    .unwrap();
+    for tag in ["release-1", "dev-1", "release-2", "dev-2"] {
+        push(&rt, &sdk, repo, &[tag]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let p = crate::harness::TestProject::new().with_emulator(&emulator);
+    let out = p.run(&["--region", "us-east-1", "ecr", "lifecycle-preview", repo]);
+    out.success()
+        .stdout_has("preview/api: its lifecycle policy expires 2 of 4 images now\n");
+    let text = out.stdout.clone();
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("expire  release-1") && lines[0].ends_with("rule 1"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("expire  dev-1") && lines[1].ends_with("rule 2"),
+        "{text}"
+    );
+
+    // A proposed policy from a file: keep 3 of any kind expires the oldest image only.
+    p.file(
+        "keep-3.json",
+        r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":3},"action":{"type":"expire"}}]}"#,
+    );
+    let out = p.run(&[
+        "--region",
+        "us-east-1",
+        "ecr",
+        "lifecycle-preview",
+        repo,
+        "--policy",
+        "keep-3.json",
+        "--format",
+        "json",
+    ]);
+    out.success();
+    let json = out.json();
+    assert_eq!(json["policy"], "file");
+    assert_eq!(json["images"], 4);
+    let selected = json["selected"].as_array().unwrap();
+    assert_eq!(selected.len(), 1);
+    assert_eq!(selected[0]["tags"][0], "release-1");
+    // A repository without a policy, and no --policy: a clear error.
+    create(
+        &rt,
+        &sdk,
+        &Repo {
+            lifecycle: false,
+            ..good("preview/none")
+        },
+    );
+    p.run(&["--region", "us-east-1", "ecr", "lifecycle-preview", "preview/none"])
+        .code(1)
+        .stderr_has("repository `preview/none` has no lifecycle policy: give one to preview with `--policy FILE`");
 }

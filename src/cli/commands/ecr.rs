@@ -1,6 +1,7 @@
 //! `little ecr`: the scan gate on one image (`scan-report`, and `promote`, the release tag put
 //! on it when it passes), as text or JSON; and little-automation's verbs (`registry`, `list`,
-//! `login`, `scanreport`, `scan-in-progress`), which need no project.
+//! `login`, `scanreport`, `scan-in-progress`), which need no project; and `lifecycle-preview`,
+//! what a lifecycle policy would expire.
 
 use std::io::Write;
 
@@ -86,6 +87,32 @@ pub fn run(project: Option<Project>, ctx: &Context, command: EcrCommand) -> Resu
                 &a.tag,
             ))?;
             return Ok(if busy { Verdict::Ok } else { Verdict::Failed });
+        }
+        EcrCommand::LifecyclePreview(a) => {
+            let policy =
+                match &a.policy {
+                    Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                        Error::Usage(format!("cannot read `{}`: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
+            let clients = rt.block_on(connect.clients(region, account))?;
+            let now = i64::try_from(crate::time::now()).unwrap_or(i64::MAX);
+            let timeout = std::time::Duration::from_secs(a.timeout);
+            let preview = rt.block_on(crate::audit::preview::lifecycle_preview(
+                clients.ecr.as_ref(),
+                &a.repository,
+                policy,
+                now,
+                a.ecr.then_some((clients.lifecycle.as_ref(), timeout)),
+            ))?;
+            match a.format {
+                ReportFormat::Json => report::write_json(&mut out, &preview)?,
+                ReportFormat::Text => {
+                    report::lifecycle::write_text(&mut out, &preview, ctx.stdout)?
+                }
+            }
+            return Ok(preview.verdict());
         }
     };
     gate_run(ctx, connect, region, account, image, gate, release_tag)

@@ -117,6 +117,8 @@ pub struct FakeAws {
     /// DescribeImageScanFindings, one answer per call in turn (the last one stays); none
     /// scripted: the image has no scan.
     pub scans: Mutex<Vec<Option<crate::aws::ecr::ScanResult>>>,
+    /// ECR's lifecycle policy preview's answer (none: an error).
+    pub lifecycle_preview: Mutex<Option<Vec<crate::aws::ecr_lifecycle::PreviewImage>>>,
     /// DescribeImages: the images of each repository (none: no images).
     pub repository_images: Mutex<BTreeMap<String, Vec<crate::aws::ecr::Image>>>,
     /// ListObjectsV2: the buckets that hold objects.
@@ -540,6 +542,7 @@ impl Connect for FakeConnect {
             named: self.0.clone(),
             ecr: self.0.clone(),
             images: self.0.clone(),
+            lifecycle: self.0.clone(),
             sns: self.0.clone(),
             queue: self.0.clone(),
             reports: self.0.clone(),
@@ -766,6 +769,28 @@ pub fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<crate::project
     }
     let project = crate::project::Project::load(dir.path()).unwrap();
     (dir, Arc::new(project))
+}
+
+/// ECR's preview in the fake: what `lifecycle_preview` holds (none: an error).
+#[async_trait]
+impl crate::aws::ecr_lifecycle::LifecyclePreviews for FakeAws {
+    async fn preview(
+        &self,
+        repository: &str,
+        _policy: Option<&str>,
+        _poll: std::time::Duration,
+        _timeout: std::time::Duration,
+    ) -> Result<Vec<crate::aws::ecr_lifecycle::PreviewImage>> {
+        self.log(format!("StartLifecyclePolicyPreview {repository}"));
+        self.lifecycle_preview
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| crate::error::Error::Aws {
+                operation: "ecr:StartLifecyclePolicyPreview".into(),
+                message: "the fake has no preview".into(),
+            })
+    }
 }
 
 /// The fake registry is empty: the audit's checks are tested on the data they take.

@@ -73,6 +73,13 @@ services whose requests carry X-Amz-Target) with the XML error document of the q
 services, which the JSON clients cannot read (an HTTP 403 without an error code). AWS answers
 them with HTTP 400 and a JSON `AccessDeniedException`. The launcher answers as AWS does.
 
+The ninth: a Lambda function packaged as an image reports, in moto 5.2.5's GetFunction, a
+ResolvedImageUri made of the ImageUri cut at its first colon and the hash of the request
+(`REPO@sha256@sha256:...` for an ImageUri by digest): not the image's digest. AWS resolves
+the ImageUri to the digest of the ECR image it names: `REPO@sha256:DIGEST`, the ImageUri's own
+digest when it has one, else the digest its tag points to in the registry. The launcher
+answers as AWS does (the tag is looked up in moto's ECR of the function's account and region).
+
 Nothing else is changed.
 """
 import os
@@ -590,6 +597,45 @@ def import_change_sets() -> None:
     ecr_models.Repository.update_from_cloudformation_json = classmethod(update_repository)
 
 
+def lambda_resolved_image_uri_as_aws() -> None:
+    from moto.awslambda import models
+    from moto.ecr import models as ecr_models
+
+    original = models.LambdaFunction.get_code
+
+    def without_tag(reference):
+        name, _, tag = reference.rpartition(":")
+        if "/" in tag or not name:
+            return reference, "latest"
+        return name, tag
+
+    def resolved(function, uri):
+        if "@" in uri:
+            name, digest = uri.split("@", 1)
+            return f"{without_tag(name)[0]}@{digest}"
+        host_and_repo, tag = without_tag(uri)
+        repository = host_and_repo.split("/", 1)[1] if "/" in host_and_repo else host_and_repo
+        backend = ecr_models.ecr_backends[function.account_id][function.region]
+        repo = backend.repositories.get(repository)
+        for image in getattr(repo, "images", []) or []:
+            if tag in (image.image_tags or []):
+                return f"{host_and_repo}@{image.get_image_digest()}"
+        return None
+
+    def get_code(self):
+        out = original(self)
+        code = out.get("Code") or {}
+        if code.get("ImageUri"):
+            uri = resolved(self, code["ImageUri"])
+            if uri:
+                code["ResolvedImageUri"] = uri
+            else:
+                code.pop("ResolvedImageUri", None)
+        return out
+
+    models.LambdaFunction.get_code = get_code
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -607,6 +653,7 @@ def main() -> int:
     import_change_sets()
     access_denied_as_json()
     work_done_once()
+    lambda_resolved_image_uri_as_aws()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

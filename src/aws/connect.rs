@@ -47,6 +47,8 @@ pub struct Clients {
     pub named: Arc<dyn crate::aws::named::Named>,
     /// The registry, for audits.
     pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
+    /// What runs (ECS, Lambda), for the audit's images in use.
+    pub workloads: Arc<dyn crate::aws::workloads::Workloads>,
     /// Image operations, for the scan gate and promotion.
     pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
     /// Notifications.
@@ -211,6 +213,7 @@ impl Connect for SdkConnect {
             iam: Arc::new(IamClient::new(&config)),
             named: Arc::new(crate::aws::named::NamedClient::new(&config)),
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
+            workloads: Arc::new(crate::aws::workloads::WorkloadsClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),
             queue: Arc::new(crate::aws::pipeline::SqsQueue::new(&config)),

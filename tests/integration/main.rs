@@ -20,6 +20,7 @@ mod ecr_audit;
 mod exact;
 mod getting_started;
 mod identity;
+mod in_use;
 mod k8s;
 mod kit;
 mod least_privilege;

@@ -71,7 +71,11 @@ The eighth: with IAM enforced (`/moto-api/reset-auth` or INITIAL_NO_AUTH_ACTION_
 5.2.5 answers a denied call of a JSON-protocol service (ECR, SNS's JSON clients aside: the
 services whose requests carry X-Amz-Target) with the XML error document of the query
 services, which the JSON clients cannot read (an HTTP 403 without an error code). AWS answers
-them with HTTP 400 and a JSON `AccessDeniedException`. The launcher answers as AWS does.
+them with HTTP 400 and a JSON `AccessDeniedException`. The launcher answers as AWS does; and Lambda's (a REST service with JSON bodies) as AWS does
+too: HTTP 403 and a JSON `AccessDeniedException`. moto 5.2.5 also checked the signature of a
+GET (Lambda's ListFunctions, GetFunction) over its query parameters as if they were a form
+body, so every signed GET failed with SignatureDoesNotMatch; the launcher checks it as AWS
+does, with the parameters in the URL and an empty body.
 
 The ninth: a Lambda function packaged as an image reports, in moto 5.2.5's GetFunction, a
 ResolvedImageUri made of the ImageUri cut at its first colon and the hash of the request
@@ -397,11 +401,34 @@ def access_denied_as_json() -> None:
         try:
             check(self, resource)
         except AccessDeniedError as e:
-            if not self.headers.get("X-Amz-Target"):
-                raise
-            raise JsonRESTError("AccessDeniedException", e.message) from e
+            if self.headers.get("X-Amz-Target"):
+                raise JsonRESTError("AccessDeniedException", e.message) from e
+            if self.service_name in ("lambda", "awslambda"):
+                # Lambda (REST with JSON bodies): HTTP 403, the error type in its header.
+                error = JsonRESTError("AccessDeniedException", e.message)
+                error.code = 403
+                raise error from e
+            raise
 
     BaseResponse._authenticate_and_authorize_normal_action = as_aws
+
+    from moto.iam import access_control
+
+    signed = access_control.IAMRequestBase._create_aws_request
+
+    def create_aws_request(self):
+        # A GET has no body: its query parameters are in the URL, where the client signed them
+        # (moto signed them again as a form body, so every GET failed with
+        # SignatureDoesNotMatch).
+        if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+            data, self._data = self._data, b""
+            try:
+                return signed(self)
+            finally:
+                self._data = data
+        return signed(self)
+
+    access_control.IAMRequestBase._create_aws_request = create_aws_request
 
 
 IMPORTABLE = {

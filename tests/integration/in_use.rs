@@ -79,7 +79,11 @@ fn repository(rt: &Runtime, emulator: &Emulator) -> (String, Vec<String>) {
 fn ecs_service(rt: &Runtime, emulator: &Emulator, image: &str) {
     let ecs = aws_sdk_ecs::Client::new(&emulator_config(rt, emulator));
     rt.block_on(async {
-        ecs.create_cluster().cluster_name("prod").send().await.unwrap();
+        ecs.create_cluster()
+            .cluster_name("prod")
+            .send()
+            .await
+            .unwrap();
         ecs.register_task_definition()
             .family("api")
             .container_definitions(
@@ -134,7 +138,11 @@ fn lambda_function(rt: &Runtime, emulator: &Emulator, image: &str) {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -200,15 +208,26 @@ fn a_lifecycle_policy_that_would_expire_running_images_is_reported_with_their_us
         format!("the lifecycle policy of repository `{REPO}` would expire image `{REPO}:{tag}` ({digest}), which is in use by {user}: rule 1 (any image, beyond the newest 1)")
     };
     let mut want = vec![
-        ("HIGH".to_owned(), message("v1", &digests[0], "ecs:prod/api")),
-        ("HIGH".to_owned(), message("v2", &digests[1], "lambda:worker")),
+        (
+            "HIGH".to_owned(),
+            message("v1", &digests[0], "ecs:prod/api"),
+        ),
+        (
+            "HIGH".to_owned(),
+            message("v2", &digests[1], "lambda:worker"),
+        ),
     ];
     want.sort();
     assert_eq!(expiring, want, "{report}");
     assert!(report["not_checked"].is_null(), "{report}");
 
     // The text output names the users too; the check alone selects only its reads.
-    let text = p.run(&["audit", "--no-stacks", "--check", "ecr.lifecycle-expires-in-use"]);
+    let text = p.run(&[
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.lifecycle-expires-in-use",
+    ]);
     text.code(2).stdout_has("which is in use by ecs:prod/api");
 
     // The newest image running instead: nothing in use would expire.

@@ -271,3 +271,56 @@ fn a_lifecycle_policy_that_would_expire_running_images_is_reported_with_their_us
     assert_eq!(users.len(), 1, "{report}");
     assert!(users[0].contains("lambda:worker"), "{report}");
 }
+
+#[test]
+fn a_denied_lambda_call_leaves_the_check_not_checked_and_still_reports_what_ecs_runs() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let (uri, digests) = repository(&rt, &emulator);
+    ecs_service(&rt, &emulator, &format!("{uri}:v1"));
+    lambda_function(&rt, &emulator, &format!("{uri}@{}", digests[1]));
+    let (id, secret) = crate::least_privilege::user(
+        &rt,
+        &emulator,
+        "no-lambda",
+        &[
+            "ecr:DescribeRepositories",
+            "ecr:GetLifecyclePolicy",
+            "ecr:DescribeImages",
+            "ecs:ListClusters",
+            "ecs:ListServices",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
+            "ecs:ListTasks",
+            "ecs:DescribeTasks",
+        ],
+    );
+    let p = TestProject::new()
+        .with_emulator(&emulator)
+        .with_credentials(&id, &secret);
+    let _iam = emulator.enforce_iam();
+    let out = p.run(&[
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.lifecycle-expires-in-use",
+        "--format",
+        "json",
+    ]);
+    out.code(2);
+    let report = out.json();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{report}");
+    assert!(messages[0].contains("in use by ecs:prod/api"), "{report}");
+    assert_eq!(
+        report["not_checked"][0]["permission"], "lambda:ListFunctions",
+        "{report}"
+    );
+    assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["errors"], serde_json::json!([]));
+}

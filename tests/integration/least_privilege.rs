@@ -30,7 +30,12 @@ const IMMUTABILITY: &[&str] = &[
 ];
 
 /// An IAM user allowed `actions` on every resource, and its access key (id, secret).
-fn user(rt: &Runtime, emulator: &Emulator, name: &str, actions: &[&str]) -> (String, String) {
+pub(crate) fn user(
+    rt: &Runtime,
+    emulator: &Emulator,
+    name: &str,
+    actions: &[&str],
+) -> (String, String) {
     let iam = aws_sdk_iam::Client::new(&emulator_config(rt, emulator));
     let policy = serde_json::json!({
         "Version": "2012-10-17",

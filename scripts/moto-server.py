@@ -74,10 +74,22 @@ services, which the JSON clients cannot read (an HTTP 403 without an error code)
 them with HTTP 400 and a JSON `AccessDeniedException`. And it answers a denied call of a query
 service (CloudFormation, STS, IAM, SNS) with EC2's error document (`ErrorResponse/Errors/Error`),
 which their clients cannot read either; AWS answers `ErrorResponse/Error` with the code
-`AccessDenied`. The launcher answers both as AWS does. And with IAM enforced, moto checks
-the signature of a form-encoded request (the query services) over the form it parsed, encoded
-again, not over the body that was signed: a CreateChangeSet's differs, and moto answers
-SignatureDoesNotMatch. The launcher keeps the body as sent for that check.
+`AccessDenied`. And Lambda's (a REST service with JSON bodies) AWS answers with HTTP 403 and a
+JSON `AccessDeniedException`. The launcher answers all three as AWS does. And with IAM
+enforced, moto checks the signature of a form-encoded request (the query services) over the
+form it parsed, encoded again, not over the body that was signed: a CreateChangeSet's differs,
+and moto answers SignatureDoesNotMatch. The launcher keeps the body as sent for that check.
+moto 5.2.5 also checked the signature of a GET (Lambda's ListFunctions, GetFunction) over its
+query parameters as if they were a form body, so every signed GET failed with
+SignatureDoesNotMatch; the launcher checks it as AWS does, with the parameters in the URL and
+an empty body.
+
+The ninth: a Lambda function packaged as an image reports, in moto 5.2.5's GetFunction, a
+ResolvedImageUri made of the ImageUri cut at its first colon and the hash of the request
+(`REPO@sha256@sha256:...` for an ImageUri by digest): not the image's digest. AWS resolves
+the ImageUri to the digest of the ECR image it names: `REPO@sha256:DIGEST`, the ImageUri's own
+digest when it has one, else the digest its tag points to in the registry. The launcher
+answers as AWS does (the tag is looked up in moto's ECR of the function's account and region).
 
 Nothing else is changed.
 """
@@ -417,28 +429,52 @@ def access_denied_as_json() -> None:
         try:
             check(self, resource)
         except AccessDeniedError as e:
-            if not self.headers.get("X-Amz-Target"):
-                if getattr(self, "service_name", "") != "ec2":
-                    # The query services (CloudFormation, STS, IAM, SNS) wrap one Error.
-                    from xmltodict import unparse
+            if self.headers.get("X-Amz-Target"):
+                raise JsonRESTError("AccessDeniedException", e.message) from e
+            service = getattr(self, "service_name", "")
+            if service in ("lambda", "awslambda"):
+                # Lambda (REST with JSON bodies): HTTP 403, the error type in its header.
+                error = JsonRESTError("AccessDeniedException", e.message)
+                error.code = 403
+                raise error from e
+            if service != "ec2":
+                # The query services (CloudFormation, STS, IAM, SNS) wrap one Error.
+                from xmltodict import unparse
 
-                    e.description = unparse(
-                        {
-                            "ErrorResponse": {
-                                "Error": {
-                                    "Type": "Sender",
-                                    "Code": "AccessDenied",
-                                    "Message": e.message,
-                                },
-                                "RequestId": "access-denied",
-                            }
-                        },
-                        full_document=True,
-                    )
-                raise
-            raise JsonRESTError("AccessDeniedException", e.message) from e
+                e.description = unparse(
+                    {
+                        "ErrorResponse": {
+                            "Error": {
+                                "Type": "Sender",
+                                "Code": "AccessDenied",
+                                "Message": e.message,
+                            },
+                            "RequestId": "access-denied",
+                        }
+                    },
+                    full_document=True,
+                )
+            raise
 
     BaseResponse._authenticate_and_authorize_normal_action = as_aws
+
+    from moto.iam import access_control
+
+    signed = access_control.IAMRequestBase._create_aws_request
+
+    def create_aws_request(self):
+        # A GET has no body: its query parameters are in the URL, where the client signed them
+        # (moto signed them again as a form body, so every GET failed with
+        # SignatureDoesNotMatch).
+        if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+            data, self._data = self._data, b""
+            try:
+                return signed(self)
+            finally:
+                self._data = data
+        return signed(self)
+
+    access_control.IAMRequestBase._create_aws_request = create_aws_request
 
 
 IMPORTABLE = {
@@ -634,6 +670,45 @@ def import_change_sets() -> None:
     ecr_models.Repository.update_from_cloudformation_json = classmethod(update_repository)
 
 
+def lambda_resolved_image_uri_as_aws() -> None:
+    from moto.awslambda import models
+    from moto.ecr import models as ecr_models
+
+    original = models.LambdaFunction.get_code
+
+    def without_tag(reference):
+        name, _, tag = reference.rpartition(":")
+        if "/" in tag or not name:
+            return reference, "latest"
+        return name, tag
+
+    def resolved(function, uri):
+        if "@" in uri:
+            name, digest = uri.split("@", 1)
+            return f"{without_tag(name)[0]}@{digest}"
+        host_and_repo, tag = without_tag(uri)
+        repository = host_and_repo.split("/", 1)[1] if "/" in host_and_repo else host_and_repo
+        backend = ecr_models.ecr_backends[function.account_id][function.region]
+        repo = backend.repositories.get(repository)
+        for image in getattr(repo, "images", []) or []:
+            if tag in (image.image_tags or []):
+                return f"{host_and_repo}@{image.get_image_digest()}"
+        return None
+
+    def get_code(self):
+        out = original(self)
+        code = out.get("Code") or {}
+        if code.get("ImageUri"):
+            uri = resolved(self, code["ImageUri"])
+            if uri:
+                code["ResolvedImageUri"] = uri
+            else:
+                code.pop("ResolvedImageUri", None)
+        return out
+
+    models.LambdaFunction.get_code = get_code
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -652,6 +727,7 @@ def main() -> int:
     access_denied_as_json()
     form_bodies_signed_as_sent()
     work_done_once()
+    lambda_resolved_image_uri_as_aws()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

@@ -148,6 +148,23 @@ pub struct AuditReport {
     /// The checks that did not run for a denied permission, once per check and registry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_checked: Vec<NotChecked>,
+    /// The images of the audited registries that run (ECS services and tasks, Lambda
+    /// functions), when a check that reads them was selected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images_in_use: Vec<ImageInUse>,
+}
+
+/// An image of an audited registry that a workload uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImageInUse {
+    pub repository: String,
+    pub digest: String,
+    /// The image's tags in the repository.
+    pub tags: Vec<String>,
+    /// Who uses it: `ecs:CLUSTER/SERVICE`, `ecs:CLUSTER/task/FAMILY`, `lambda:FUNCTION`.
+    pub in_use_by: Vec<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
 }
 
 impl AuditReport {
@@ -181,6 +198,7 @@ impl AuditReport {
             errors,
             accounts: std::collections::BTreeMap::new(),
             not_checked: Vec::new(),
+            images_in_use: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::drift::{stack_drift, StackDriftResult};
-use super::ecr::{check_repository, gather_reads, remediate, EcrSettings, Reads};
+use super::ecr::{check_repository, gather_reads, in_use, remediate, EcrSettings, Reads};
 use super::model::Severity;
 use super::model::{AuditReport, Checked, Finding, NotChecked};
 use super::org::{org_accounts, unreachable_finding, CHECK_ACCOUNT_UNREACHABLE};
@@ -69,6 +69,7 @@ pub const ALL_CHECKS: &[&str] = &[
     super::ecr::CHECK_SCANNING,
     super::ecr::CHECK_LIFECYCLE,
     super::ecr::CHECK_LIFECYCLE_INEFFECTIVE,
+    super::ecr::in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
     super::ecr::CHECK_ENCRYPTION,
     super::ecr::CHECK_REPOSITORY_POLICY,
     super::ecr::CHECK_IMAGE_FINDINGS,
@@ -196,10 +197,12 @@ pub async fn audit_outcome(
     let mut checked = Checked::default();
     let mut registries = Vec::new();
     let mut stacks = Vec::new();
+    let mut images_in_use = Vec::new();
     for (account, region, result) in parts {
         match result {
-            Ok((f, c, inventory, skipped)) => {
+            Ok((f, c, inventory, skipped, in_use)) => {
                 findings.extend(f);
+                images_in_use.extend(in_use);
                 not_checked.extend(skipped);
                 checked.repositories += c.repositories;
                 checked.images += c.images;
@@ -347,6 +350,7 @@ pub async fn audit_outcome(
     }
     let mut report = AuditReport::new(options.now, checked, findings, errors);
     report.not_checked = not_checked;
+    report.images_in_use = images_in_use;
     if names.len() > 1 || options.org {
         report.accounts = names;
     }
@@ -564,6 +568,13 @@ async fn audit_registry(
     let reads = Reads::of(|c| selected(c, &options.checks));
     let gathered = gather_reads(ecr, &options.settings, &limit, &reads).await?;
     let (registry, facts, images) = (gathered.registry, gathered.facts, gathered.images);
+    let mut denied = gathered.denied;
+    let uses = if in_use::reads_workloads(&reads) {
+        in_use::read_uses(clients.workloads.as_ref(), &reads, &mut denied).await?
+    } else {
+        Vec::new()
+    };
+    let resolved = in_use::resolve(&uses, &facts);
     let account_id = match account {
         Some(a) => a.id.clone(),
         None => facts
@@ -583,9 +594,18 @@ async fn audit_registry(
                 options.now,
             )
         })
+        .chain(facts.iter().flat_map(|f| {
+            resolved
+                .get(&f.repository.name)
+                .filter(|_| f.can_check(in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE))
+                .map(|users| {
+                    in_use::expires_in_use(f, users, &account_id, &clients.region, options.now)
+                })
+                .unwrap_or_default()
+        }))
         .filter(|f| selected(&f.check, &options.checks))
         .collect();
-    let mut denied = gathered.denied;
+    let images_in_use = in_use::images_in_use(&resolved, &facts, &account_id, &clients.region);
     if let Some(action) = remediate(ecr, &mut findings, &facts, options.remediate).await? {
         denied.insert(action);
     }
@@ -612,12 +632,19 @@ async fn audit_registry(
             repositories,
         },
         not_checked,
+        images_in_use,
     ))
 }
 
-/// One registry's findings, what it looked at, its inventory, and the checks IAM kept from
-/// running.
-type RegistryAudit = (Vec<Finding>, Checked, RegistryInventory, Vec<NotChecked>);
+/// One registry's findings, what it looked at, its inventory, the checks IAM kept from
+/// running, and its images in use.
+type RegistryAudit = (
+    Vec<Finding>,
+    Checked,
+    RegistryInventory,
+    Vec<NotChecked>,
+    Vec<crate::audit::model::ImageInUse>,
+);
 
 /// The selected checks that a denied call kept from running in one registry: one each; and
 /// `--remediate` kept from remediating (`ecr:PutImageTagMutability` denied).
@@ -774,6 +801,7 @@ mod tests {
             vec![
                 (CHECK_LIFECYCLE, GET_LIFECYCLE_POLICY),
                 (CHECK_LIFECYCLE_INEFFECTIVE, GET_LIFECYCLE_POLICY),
+                (in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE, GET_LIFECYCLE_POLICY),
                 (CHECK_IMAGE_FINDINGS, DESCRIBE_SCAN_FINDINGS),
                 (CHECK_IMAGE_SCAN, DESCRIBE_SCAN_FINDINGS),
             ]
@@ -791,6 +819,19 @@ mod tests {
             "eu-west-1",
         );
         assert!(one.is_empty());
+        // A denied ECS call keeps the check of images in use from running, named once.
+        let ecs: std::collections::BTreeSet<String> = [in_use::ECS_LIST_CLUSTERS.to_owned()].into();
+        let in_use = not_checked(
+            &ecs,
+            &options(&[in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE]),
+            "",
+            "eu-west-1",
+        );
+        assert_eq!(in_use.len(), 1);
+        assert_eq!(
+            in_use[0].reason,
+            "`ecr.lifecycle-expires-in-use` in eu-west-1: IAM denied `ecs:ListClusters`, which the check needs"
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Clients {
     pub named: Arc<dyn crate::aws::named::Named>,
     /// The registry, for audits.
     pub ecr: Arc<dyn crate::aws::ecr::Ecr>,
+    /// What runs (ECS, Lambda), for the audit's images in use.
+    pub workloads: Arc<dyn crate::aws::workloads::Workloads>,
     /// Image operations, for the scan gate and promotion.
     pub images: Arc<dyn crate::aws::ecr_images::EcrImages>,
     /// ECR's own lifecycle policy preview (`little ecr lifecycle-preview --ecr`).
@@ -213,6 +215,7 @@ impl Connect for SdkConnect {
             iam: Arc::new(IamClient::new(&config)),
             named: Arc::new(crate::aws::named::NamedClient::new(&config)),
             ecr: Arc::new(crate::aws::ecr::EcrClient::new(&config)),
+            workloads: Arc::new(crate::aws::workloads::WorkloadsClient::new(&config)),
             images: Arc::new(crate::aws::ecr_images::EcrImagesClient::new(&config)),
             lifecycle: Arc::new(crate::aws::ecr_lifecycle::EcrLifecycleClient::new(&config)),
             sns: Arc::new(crate::aws::sns::SnsClient::new(&config)),

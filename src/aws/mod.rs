@@ -23,6 +23,7 @@ pub mod stack_ops;
 pub mod stacksets;
 pub mod staging;
 pub mod sts;
+pub mod workloads;
 
 use std::sync::Arc;
 

@@ -22,6 +22,7 @@ mod exact;
 mod getting_started;
 mod iam_policy;
 mod identity;
+mod in_use;
 mod k8s;
 mod kit;
 mod least_privilege;

@@ -3,9 +3,11 @@
 //! image. [`gather`] reads the registry through the [`Ecr`] adapter; [`check_repository`] is a
 //! pure function over what it read; [`remediate`] sets tag immutability. The repository-policy
 //! check is in `policy`, the reading and counting of images in `images`, the evaluation of
-//! lifecycle policies on a repository's images in `lifecycle`.
+//! lifecycle policies on a repository's images in `lifecycle`, the images that run (ECS,
+//! Lambda) and the lifecycle policies that would expire them in `in_use`.
 
 mod images;
+pub mod in_use;
 pub mod lifecycle;
 mod policy;
 
@@ -67,7 +69,8 @@ pub const DESCRIBE_SCAN_FINDINGS: &str = "ecr:DescribeImageScanFindings";
 /// The one call every ECR check needs (its denial fails the registry's audit).
 pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
 
-/// Each ECR check and the calls it needs besides `ecr:DescribeRepositories`. A denied call
+/// Each ECR check and the calls it needs besides `ecr:DescribeRepositories` (ECS's and
+/// Lambda's too, for the checks of images in use). A denied call
 /// turns the checks that need it into not-checked results; the others still run.
 pub const CHECK_CALLS: &[(&str, &[&str])] = &[
     (CHECK_TAG_IMMUTABILITY, &[]),
@@ -76,6 +79,21 @@ pub const CHECK_CALLS: &[(&str, &[&str])] = &[
     (
         CHECK_LIFECYCLE_INEFFECTIVE,
         &[GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES],
+    ),
+    (
+        in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
+        &[
+            GET_LIFECYCLE_POLICY,
+            DESCRIBE_IMAGES,
+            in_use::ECS_LIST_CLUSTERS,
+            in_use::ECS_LIST_SERVICES,
+            in_use::ECS_DESCRIBE_SERVICES,
+            in_use::ECS_DESCRIBE_TASK_DEFINITION,
+            in_use::ECS_LIST_TASKS,
+            in_use::ECS_DESCRIBE_TASKS,
+            in_use::LAMBDA_LIST_FUNCTIONS,
+            in_use::LAMBDA_GET_FUNCTION,
+        ],
     ),
     (CHECK_ENCRYPTION, &[]),
     (CHECK_REPOSITORY_POLICY, &[GET_REPOSITORY_POLICY]),

@@ -121,6 +121,9 @@ pub struct FakeAws {
     pub lifecycle_preview: Mutex<Option<Vec<crate::aws::ecr_lifecycle::PreviewImage>>>,
     /// DescribeImages: the images of each repository (none: no images).
     pub repository_images: Mutex<BTreeMap<String, Vec<crate::aws::ecr::Image>>>,
+    /// What runs: the images of ECS services and tasks, and of Lambda functions.
+    pub ecs_images: Mutex<Vec<crate::aws::workloads::ImageUse>>,
+    pub lambda_images: Mutex<Vec<crate::aws::workloads::ImageUse>>,
     /// ListObjectsV2: the buckets that hold objects.
     pub buckets_with_objects: Mutex<std::collections::BTreeSet<String>>,
 }
@@ -541,6 +544,7 @@ impl Connect for FakeConnect {
             iam: self.0.clone(),
             named: self.0.clone(),
             ecr: self.0.clone(),
+            workloads: self.0.clone(),
             images: self.0.clone(),
             lifecycle: self.0.clone(),
             sns: self.0.clone(),
@@ -842,6 +846,18 @@ impl crate::aws::ecr::Ecr for FakeAws {
     ) -> Result<()> {
         self.log(format!("PutImageTagMutability {repo} {mutability}"));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::aws::workloads::Workloads for FakeAws {
+    async fn ecs_images(&self) -> Result<Vec<crate::aws::workloads::ImageUse>> {
+        self.log_or_fail("ListClusters".into(), "ecs:ListClusters")?;
+        Ok(self.ecs_images.lock().unwrap().clone())
+    }
+    async fn lambda_images(&self) -> Result<Vec<crate::aws::workloads::ImageUse>> {
+        self.log_or_fail("ListFunctions".into(), "lambda:ListFunctions")?;
+        Ok(self.lambda_images.lock().unwrap().clone())
     }
 }
 

@@ -1,7 +1,8 @@
 """A loopback HTTP proxy in front of the emulator that answers as AWS does in one respect the
 emulator cannot: time. Every call is held for a set latency before it is forwarded (calls
 overlap, as they do on AWS), and a share of calls can be throttled the way AWS throttles
-(HTTP 400, `Throttling: Rate exceeded`, in the protocol of the call).
+(HTTP 400, `Throttling: Rate exceeded`, in the protocol of the call; Lambda's REST calls
+HTTP 429 `TooManyRequestsException`).
 
     python scripts/latency-proxy.py UPSTREAM PORT [--latency-ms N] [--throttle-every N]
                                      [--exit-with-parent] [--log FILE]
@@ -37,6 +38,8 @@ THROTTLE_QUERY = (
     b"<Message>Rate exceeded</Message></Error><RequestId>0</RequestId></ErrorResponse>"
 )
 THROTTLE_JSON = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+# The REST-JSON services (Lambda) throttle with HTTP 429 and the error type in a header.
+THROTTLE_REST = b'{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}'
 
 
 def main() -> int:
@@ -86,6 +89,14 @@ def main() -> int:
             with lock:
                 counter["n"] += 1
                 n = counter["n"]
+            if throttle_every and n % throttle_every == 0 and self.path.startswith("/2015-03-31/"):
+                self.send_response(429)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
+                self.send_header("Content-Length", str(len(THROTTLE_REST)))
+                self.end_headers()
+                self.wfile.write(THROTTLE_REST)
+                return
             if throttle_every and n % throttle_every == 0:
                 json_protocol = "json" in (self.headers.get("Content-Type") or "")
                 payload = THROTTLE_JSON if json_protocol else THROTTLE_QUERY

@@ -189,6 +189,10 @@ pub struct AuditFile {
     /// not accepted.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// `little serve`: one `little_image_in_use{repository,digest,user}` series per image in
+    /// use and user, besides the per-repository counts; off by default, since a large
+    /// registry makes many [default: false].
+    pub image_in_use_series: Option<bool>,
     /// `--org`: the role assumed in each member account (`arn:aws:iam::<id>:role/<name>`),
     /// unless `accounts` names the account with its own `role_arn` [default:
     /// `<project name>-audit`, the bootstrap library's audit role].

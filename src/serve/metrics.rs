@@ -43,6 +43,9 @@ pub struct MetricsInput<'a> {
     /// When the last run failed (Unix seconds); None: none has.
     pub last_error: Option<u64>,
     pub calls: &'a CallTable,
+    /// One `little_image_in_use` series per image and user (opt-in: a large registry runs
+    /// many); the per-repository counts are always there.
+    pub image_in_use_series: bool,
 }
 
 fn gauges(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, FloatGauge> {
@@ -107,6 +110,26 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
         &mut registry,
         "little_stack_drifted",
         "1 when a project stack drifted, 0 when in sync (absent when unknown)",
+    );
+    let in_use_count = gauges(
+        &mut registry,
+        "little_images_in_use",
+        "Images of a repository that run (ECS services and tasks, Lambda functions)",
+    );
+    let in_use = gauges(
+        &mut registry,
+        "little_image_in_use",
+        "An image that runs, per user (1; with audit.image_in_use_series)",
+    );
+    let expirable = gauges(
+        &mut registry,
+        "little_lifecycle_expirable_images",
+        "Images the repository's lifecycle policy would expire now (evaluated as ECR does)",
+    );
+    let expirable_in_use = gauges(
+        &mut registry,
+        "little_lifecycle_expirable_images_in_use",
+        "Images the repository's lifecycle policy would expire now that run",
     );
     let last_success = FloatGauge::default();
     registry.register(
@@ -228,6 +251,29 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
                 }
             }
         }
+        lifecycle_series(outcome, &expirable, &expirable_in_use);
+        let mut counts: std::collections::BTreeMap<Labels, f64> = Default::default();
+        for image in &outcome.report.images_in_use {
+            let mut labels: Labels = vec![("repository", image.repository.clone())];
+            if let Some(a) = &image.account {
+                labels.push(("account", a.clone()));
+            }
+            if let Some(r) = &image.region {
+                labels.push(("region", r.clone()));
+            }
+            if input.image_in_use_series {
+                for user in &image.in_use_by {
+                    let mut with = labels.clone();
+                    with.push(("digest", image.digest.clone()));
+                    with.push(("user", user.clone()));
+                    in_use.get_or_create(&with).set(1.0);
+                }
+            }
+            *counts.entry(labels).or_default() += 1.0;
+        }
+        for (labels, n) in counts {
+            in_use_count.get_or_create(&labels).set(n);
+        }
         for f in &outcome.report.findings {
             // The same repository name in two accounts or regions is two series.
             let mut labels: Labels = vec![
@@ -265,10 +311,55 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
     Ok(text)
 }
 
+/// Per repository with a lifecycle policy and its images read: how many images the policy
+/// expires now, and how many of them run.
+fn lifecycle_series(
+    outcome: &AuditOutcome,
+    expirable: &Family<Labels, FloatGauge>,
+    expirable_in_use: &Family<Labels, FloatGauge>,
+) {
+    let now = i64::try_from(crate::time::now()).unwrap_or(i64::MAX);
+    for inventory in &outcome.registries {
+        for facts in &inventory.repositories {
+            let (Some(policy), false) = (&facts.lifecycle, facts.listed.is_empty()) else {
+                continue;
+            };
+            let Ok(rules) = crate::context::lifecycle::rules_of(policy) else {
+                continue;
+            };
+            let effect = crate::context::lifecycle::effect(&rules, &facts.listed, now);
+            let name = &facts.repository.name;
+            let labels: Labels = vec![
+                ("repository", name.clone()),
+                ("account", inventory.account.clone()),
+                ("region", inventory.region.clone()),
+            ];
+            expirable
+                .get_or_create(&labels)
+                .set(effect.expires() as f64);
+            let running = effect
+                .selected
+                .iter()
+                .filter(|s| s.action == "expire")
+                .filter(|s| {
+                    outcome.report.images_in_use.iter().any(|u| {
+                        &u.repository == name
+                            && u.digest == s.digest
+                            && u.account.as_deref().is_none_or(|a| a == inventory.account)
+                            && u.region.as_deref().is_none_or(|r| r == inventory.region)
+                    })
+                })
+                .count();
+            expirable_in_use.get_or_create(&labels).set(running as f64);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::audit::ecr::RepositoryFacts;
+    use crate::audit::model::ImageInUse;
     use crate::audit::model::{AuditReport, Checked, Finding, Severity};
     use crate::audit::run::{RegistryInventory, StackState};
     use crate::aws::calls::CallCount;
@@ -346,6 +437,75 @@ mod tests {
     }
 
     #[test]
+    fn images_in_use_and_what_the_lifecycle_policy_expires_are_counted() {
+        let mut o = outcome();
+        let old = |digest: &str, tag: &str, month: u8| Image {
+            digest: digest.into(),
+            tags: vec![tag.into()],
+            pushed_at: Some(format!("2026-0{month}-01T00:00:00Z")),
+            size: None,
+            last_pulled: None,
+        };
+        let facts = &mut o.registries[0].repositories[0];
+        facts.lifecycle = Some(r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#.into());
+        facts.listed = vec![
+            old("sha256:a", "v1", 1),
+            old("sha256:b", "v2", 2),
+            old("sha256:c", "v3", 3),
+        ];
+        o.report.images_in_use = vec![ImageInUse {
+            repository: "team/api".into(),
+            digest: "sha256:a".into(),
+            tags: vec!["v1".into()],
+            in_use_by: vec!["ecs:prod/api".into(), "lambda:resize".into()],
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+        }];
+        let render_with = |series: bool| {
+            render(&MetricsInput {
+                exporter_up: true,
+                last_good: Some((&o, 1_790_000_000, 1.5)),
+                last_duration: None,
+                errors_total: 0,
+                denied_total: 0,
+                remediations: &Default::default(),
+                last_error: None,
+                calls: &CallTable::new(),
+                image_in_use_series: series,
+            })
+            .unwrap()
+        };
+        let text = render_with(false);
+        let has =
+            |text: &str, line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+        let labels = "repository=\"team/api\",account=\"123456789012\",region=\"us-east-1\"";
+        has(&text, &format!("little_images_in_use{{{labels}}} 1.0"));
+        // Keep 1 of 3: the two older go, one of them runs.
+        has(
+            &text,
+            &format!("little_lifecycle_expirable_images{{{labels}}} 2.0"),
+        );
+        has(
+            &text,
+            &format!("little_lifecycle_expirable_images_in_use{{{labels}}} 1.0"),
+        );
+        assert!(!text.contains("little_image_in_use{"), "{text}");
+        let text = render_with(true);
+        has(
+            &text,
+            &format!(
+                "little_image_in_use{{{labels},digest=\"sha256:a\",user=\"ecs:prod/api\"}} 1.0"
+            ),
+        );
+        has(
+            &text,
+            &format!(
+                "little_image_in_use{{{labels},digest=\"sha256:a\",user=\"lambda:resize\"}} 1.0"
+            ),
+        );
+    }
+
+    #[test]
     fn renders_every_family_with_its_labels() {
         let o = outcome();
         let mut calls = CallTable::new();
@@ -365,6 +525,7 @@ mod tests {
             remediations: &[("ecr.tag-immutability".to_owned(), 4)].into(),
             last_error: Some(1_790_000_100),
             calls: &calls,
+            image_in_use_series: true,
         })
         .unwrap();
         let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
@@ -419,6 +580,7 @@ mod tests {
             remediations: &Default::default(),
             last_error: None,
             calls: &CallTable::new(),
+            image_in_use_series: false,
         })
         .unwrap();
         let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line}\n{text}");
@@ -440,6 +602,7 @@ mod tests {
             remediations: &Default::default(),
             last_error: None,
             calls: &CallTable::new(),
+            image_in_use_series: false,
         })
         .unwrap();
         assert!(text.contains("little_audit_errors_total{reason=\"run_failed\"} 0"));

@@ -146,6 +146,8 @@ pub struct Shared {
     pub caller_account: RwLock<Option<String>>,
     /// The browser origins allowed to call the endpoints (CORS).
     pub cors_origins: Vec<String>,
+    /// One `little_image_in_use` series per image and user (`audit.image_in_use_series`).
+    pub image_in_use_series: bool,
 }
 
 impl Shared {
@@ -175,6 +177,7 @@ impl Shared {
             accounts: Vec::new(),
             caller_account: RwLock::new(None),
             cors_origins: Vec::new(),
+            image_in_use_series: false,
         }
     }
 
@@ -324,6 +327,7 @@ impl Shared {
             denied_total: self.denied_total.load(Ordering::Relaxed),
             last_error: (last_error > 0).then_some(last_error),
             calls: &calls,
+            image_in_use_series: self.image_in_use_series,
         };
         match metrics::render(&input) {
             Ok(text) => {
@@ -594,6 +598,7 @@ pub async fn serve_with(
     shared.read_token = options.read_token.clone();
     shared.limits = options.limits;
     shared.cors_origins = options.cors_origins.clone();
+    shared.image_in_use_series = options.image_in_use_series;
     shared.accounts = project
         .accounts
         .iter()

@@ -68,6 +68,8 @@ pub struct ServeOptions {
     pub registry: Option<settings::Chosen<String>>,
     /// The browser origins allowed to call the endpoints (CORS); none: no CORS headers.
     pub cors_origins: Vec<String>,
+    /// One `little_image_in_use` series per image and user (`audit.image_in_use_series`).
+    pub image_in_use_series: bool,
 }
 
 /// The address `little serve` listens on when neither `--listen` nor `audit.listen` names one.
@@ -193,6 +195,7 @@ impl ServeOptions {
             stale_after: flags.stale_after,
             registry,
             cors_origins,
+            image_in_use_series: file.image_in_use_series.unwrap_or(false),
         };
         if options.token.is_none() {
             notes.push(format!(

@@ -66,6 +66,7 @@ fn options(dir: &std::path::Path, project: &Project) -> ServeOptions {
         stale_after: 3,
         registry: None,
         cors_origins: Vec::new(),
+        image_in_use_series: false,
     }
 }
 

@@ -126,6 +126,43 @@ pub fn effect(rules: &[Rule], images: &[Image], now: i64) -> Effect {
     }
 }
 
+/// The tag or digest a reference names after a repository's URI (`:TAG`, `@DIGEST`,
+/// `:TAG@DIGEST`, or nothing: `latest`); `None` when the reference is not into `uri`.
+pub fn after_repository<'a>(
+    reference: &'a str,
+    uri: &str,
+) -> Option<(Option<&'a str>, Option<&'a str>)> {
+    let rest = reference.strip_prefix(uri)?;
+    let (tagged, digest) = match rest.split_once('@') {
+        Some((t, d)) => (t, Some(d)),
+        None => (rest, None),
+    };
+    let tag = match tagged {
+        "" => None,
+        t => Some(t.strip_prefix(':')?),
+    };
+    Some((tag.or(digest.is_none().then_some("latest")), digest))
+}
+
+/// The digest an image reference into the repository at `uri` runs: the digest the runtime
+/// reported (`running`), else the reference's own, else the image its tag names among
+/// `images`; `None` for a reference into another repository or a tag that names no image.
+pub fn digest_of(
+    reference: &str,
+    running: Option<&str>,
+    uri: &str,
+    images: &[Image],
+) -> Option<String> {
+    let (tag, digest) = after_repository(reference, uri)?;
+    running.or(digest).map(str::to_owned).or_else(|| {
+        let tag = tag?;
+        images
+            .iter()
+            .find(|i| i.tags.iter().any(|t| t == tag))
+            .map(|i| i.digest.clone())
+    })
+}
+
 /// An image as a reader finds it: `v1.2.0` (its first tag) or its short digest.
 pub fn image_name(tags: &[String], digest: &str) -> String {
     match tags.first() {

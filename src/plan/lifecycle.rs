@@ -8,10 +8,12 @@
 
 use serde_json::Value;
 
-use super::model::{LifecycleChange, LIFECYCLE_EXAMPLES};
+use super::model::{ExpiredInUse, LifecycleChange, LIFECYCLE_EXAMPLES};
 use crate::aws::changeset::ResourceChange;
 use crate::aws::connect::Clients;
-use crate::context::lifecycle::{effect, image_name, rules_of};
+use crate::aws::ecr::Image;
+use crate::aws::workloads::ImageUse;
+use crate::context::lifecycle::{digest_of, effect, image_name, rules_of};
 
 /// A repository's lifecycle policy text in a template: `Ok(None)` without one, `Err` when it
 /// is computed (an intrinsic function, not a literal).
@@ -76,6 +78,7 @@ pub async fn lifecycle_changes(
 ) -> Vec<LifecycleChange> {
     let mut out = Vec::new();
     let mut resources = None;
+    let mut uses = None;
     for (logical_id, named) in changed_policies(old, new) {
         let mut change = LifecycleChange {
             logical_id: logical_id.clone(),
@@ -85,6 +88,8 @@ pub async fn lifecycle_changes(
             expires_deployed: None,
             examples: Vec::new(),
             newly_expired: 0,
+            in_use: Vec::new(),
+            in_use_note: None,
             note: None,
         };
         let new_rules = match policy_text(Some(new), &logical_id) {
@@ -146,17 +151,93 @@ pub async fn lifecycle_changes(
                     .any(|s| s.digest == digest && s.action == "expire")
             })
         };
-        let newly: Vec<String> = after
+        let newly: Vec<(String, &str)> = after
             .selected
             .iter()
             .filter(|s| s.action == "expire" && kept_before(&s.digest))
-            .map(|s| image_name(&s.tags, &s.digest))
+            .map(|s| (image_name(&s.tags, &s.digest), s.digest.as_str()))
             .collect();
         change.newly_expired = newly.len();
-        change.examples = newly.into_iter().take(LIFECYCLE_EXAMPLES).collect();
+        change.examples = newly
+            .iter()
+            .take(LIFECYCLE_EXAMPLES)
+            .map(|(name, _)| name.clone())
+            .collect();
+        if !newly.is_empty() {
+            match running(clients, &mut uses).await {
+                Ok(uses) => {
+                    let uri = clients.caller.as_ref().map(|c| {
+                        format!(
+                            "{}.dkr.ecr.{}.amazonaws.com/{repository}",
+                            c.identity.account, clients.region
+                        )
+                    });
+                    change.in_use = match uri {
+                        Some(uri) => in_use(&newly, uses, &uri, &images),
+                        None => Vec::new(),
+                    };
+                }
+                Err(e) => change.in_use_note = Some(e),
+            }
+        }
         out.push(change);
     }
     out
+}
+
+/// What runs in the stack's account and region (ECS and Lambda), read once per plan of a
+/// stack; a failed read is a note, not a failed plan.
+async fn running<'a>(
+    clients: &Clients,
+    uses: &'a mut Option<Result<Vec<ImageUse>, String>>,
+) -> Result<&'a [ImageUse], String> {
+    if uses.is_none() {
+        let (ecs, lambda) = tokio::join!(
+            clients.workloads.ecs_images(),
+            clients.workloads.lambda_images()
+        );
+        let read = ecs.and_then(|mut e| {
+            e.extend(lambda?);
+            Ok(e)
+        });
+        *uses = Some(read.map_err(|e| {
+            format!("whether they run is not known: ECS and Lambda could not be read: {e}")
+        }));
+    }
+    match uses.as_ref() {
+        Some(Ok(u)) => Ok(u.as_slice()),
+        Some(Err(e)) => Err(e.clone()),
+        None => Ok(&[]),
+    }
+}
+
+/// The newly expired images (name, digest) that a workload runs, with its users.
+fn in_use(
+    newly: &[(String, &str)],
+    uses: &[ImageUse],
+    uri: &str,
+    images: &[Image],
+) -> Vec<ExpiredInUse> {
+    newly
+        .iter()
+        .filter_map(|(name, digest)| {
+            let mut users: Vec<String> = uses
+                .iter()
+                .filter(|u| {
+                    digest_of(&u.reference, u.digest.as_deref(), uri, images).as_deref()
+                        == Some(*digest)
+                })
+                .map(|u| u.user.clone())
+                .collect();
+            users.sort();
+            users.dedup();
+            (!users.is_empty()).then(|| ExpiredInUse {
+                image: name.clone(),
+                digest: (*digest).to_owned(),
+                users,
+            })
+        })
+        .collect()
 }
 
 /// "expires 212 of 240 images at once (the deployed policy: 0): v1.0.0, v1.0.1, … and 202 more".
@@ -182,6 +263,22 @@ pub fn summary(c: &LifecycleChange) -> String {
         if c.newly_expired > c.examples.len() {
             text.push_str(&format!(" and {} more", c.newly_expired - c.examples.len()));
         }
+    }
+    if !c.in_use.is_empty() {
+        let each: Vec<String> = c
+            .in_use
+            .iter()
+            .map(|u| format!("{} ({})", u.image, u.users.join(", ")))
+            .collect();
+        text.push_str(&format!(
+            "; {} of them {}: {}",
+            c.in_use.len(),
+            if c.in_use.len() == 1 { "runs" } else { "run" },
+            each.join(", ")
+        ));
+    }
+    if let Some(note) = &c.in_use_note {
+        text.push_str(&format!("; {note}"));
     }
     text
 }
@@ -229,11 +326,17 @@ mod tests {
             expires_deployed: Some(0),
             examples: (0..10).map(|n| format!("v1.0.{n}")).collect(),
             newly_expired: 212,
+            in_use: vec![ExpiredInUse {
+                image: "v1.0.3".into(),
+                digest: "sha256:3".into(),
+                users: vec!["ecs:prod/api".into(), "lambda:resize".into()],
+            }],
+            in_use_note: None,
             note: None,
         };
         assert_eq!(
             summary(&c),
-            "expires 212 of `team/api`'s 240 images at once (the deployed policy: 0); newly expired: v1.0.0, v1.0.1, v1.0.2, v1.0.3, v1.0.4, v1.0.5, v1.0.6, v1.0.7, v1.0.8, v1.0.9 and 202 more"
+            "expires 212 of `team/api`'s 240 images at once (the deployed policy: 0); newly expired: v1.0.0, v1.0.1, v1.0.2, v1.0.3, v1.0.4, v1.0.5, v1.0.6, v1.0.7, v1.0.8, v1.0.9 and 202 more; 1 of them runs: v1.0.3 (ecs:prod/api, lambda:resize)"
         );
         c.note = Some("not evaluated: the new policy is computed when the stack deploys".into());
         assert!(summary(&c).starts_with("not evaluated"));

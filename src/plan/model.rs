@@ -123,9 +123,26 @@ pub struct LifecycleChange {
     /// [`LIFECYCLE_EXAMPLES`]; `newly_expired` counts them all).
     pub examples: Vec<String>,
     pub newly_expired: usize,
+    /// The newly expired images that run (ECS services and tasks, Lambda functions), each
+    /// with its users: the next scale-out or restart cannot pull them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_use: Vec<ExpiredInUse>,
+    /// Why whether they run is not known (ECS or Lambda could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use_note: Option<String>,
     /// Why the effect is not known (a computed policy text, a denied read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// An image a changed lifecycle policy would expire that runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExpiredInUse {
+    /// Its first tag, or `untagged` and a short digest.
+    pub image: String,
+    pub digest: String,
+    /// `ecs:CLUSTER/SERVICE`, `ecs:CLUSTER/task/FAMILY`, `lambda:FUNCTION`.
+    pub users: Vec<String>,
 }
 
 /// The most images a [`LifecycleChange`] names.

@@ -74,6 +74,15 @@ pub const PERMISSIONS: &[Need] = &[
     need("sqs:GetQueueUrl", Scope::Any, When::SingleStack),
     need("sns:GetTopicAttributes", Scope::Any, When::SingleStack),
     need("kms:ListAliases", Scope::Any, When::SingleStack),
+    // What runs, for a changed lifecycle policy that would expire images (best effort).
+    need("ecs:ListClusters", Scope::Any, When::SingleStack),
+    need("ecs:ListServices", Scope::Any, When::SingleStack),
+    need("ecs:DescribeServices", Scope::Any, When::SingleStack),
+    need("ecs:DescribeTaskDefinition", Scope::Any, When::SingleStack),
+    need("ecs:ListTasks", Scope::Any, When::SingleStack),
+    need("ecs:DescribeTasks", Scope::Any, When::SingleStack),
+    need("lambda:ListFunctions", Scope::Any, When::SingleStack),
+    need("lambda:GetFunction", Scope::Any, When::SingleStack),
     // The accounts' roles and the stacks' service roles.
     need("sts:AssumeRole", Scope::AccountRole, When::Always),
     need("iam:PassRole", Scope::ServiceRole, When::ServiceRole),

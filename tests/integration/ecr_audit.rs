@@ -336,12 +336,12 @@ fn by_check<'a>(findings: &'a [Finding], check: &str) -> &'a Finding {
     findings.iter().find(|f| f.check == check).unwrap()
 }
 
-/// Pushes `MANIFEST`-like images (distinct digests through the config's size) with these tags.
+/// Pushes one distinct image (its own layer, so its own digest) per tag.
 fn push(rt: &Runtime, ecr: &aws_sdk_ecr::Client, repo: &str, tags: &[&str]) {
     static PUSHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     for tag in tags {
         let n = PUSHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let manifest = MANIFEST.replace("1469", &(1469 + n).to_string());
+        let manifest = crate::in_use::manifest(100 + n);
         rt.block_on(
             ecr.put_image()
                 .repository_name(repo)

@@ -22,7 +22,7 @@ const KEEP_ONE: &str = r#"{"rules":[{"rulePriority":1,"description":"keep the ne
 /// A Docker image manifest (schema 2) of one layer; `n` makes the image distinct (moto
 /// 5.2.5 derives an image's digest from its layers' digests alone, AWS from the whole
 /// manifest: distinct layers give distinct digests in both).
-fn manifest(n: usize) -> String {
+pub(crate) fn manifest(n: usize) -> String {
     let size = 1469 + n;
     let layer = format!("{:064x}", 0x4abc_f206_6143_2fb2_u64 + n as u64);
     format!(
@@ -76,7 +76,7 @@ fn repository(rt: &Runtime, emulator: &Emulator) -> (String, Vec<String>) {
 }
 
 /// An ECS service in cluster `prod` running `image`.
-fn ecs_service(rt: &Runtime, emulator: &Emulator, image: &str) {
+pub(crate) fn ecs_service(rt: &Runtime, emulator: &Emulator, image: &str) {
     let ecs = aws_sdk_ecs::Client::new(&emulator_config(rt, emulator));
     rt.block_on(async {
         ecs.create_cluster()

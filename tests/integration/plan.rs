@@ -607,7 +607,7 @@ fn a_changed_lifecycle_policy_says_which_images_it_would_expire() {
     let ecr = aws_sdk_ecr::Client::new(&emulator_config(&rt, &emulator));
     for (n, tag) in ["v1", "v2", "v3"].iter().enumerate() {
         // Distinct manifests, so distinct digests; pushed in this order.
-        let manifest = crate::audit::MANIFEST.replacen("1469", &(1469 + n).to_string(), 1);
+        let manifest = crate::in_use::manifest(10 + n);
         rt.block_on(
             ecr.put_image()
                 .repository_name("team/kept")
@@ -620,11 +620,16 @@ fn a_changed_lifecycle_policy_says_which_images_it_would_expire() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
     }
 
-    // Keeping 1 instead of 10 expires the two older images at once.
+    // Keeping 1 instead of 10 expires the two older images at once; v1 runs in ECS.
+    crate::in_use::ecs_service(
+        &rt,
+        &emulator,
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/kept:v1",
+    );
     p.stack("kept", "kept.json.njk", "variables:\n  keep: 1\n");
     p.run(&["plan", "kept"])
         .success()
-        .stdout_has("lifecycle: Repo: expires 2 of `team/kept`'s 3 images at once (the deployed policy: 0); newly expired: v1, v2\n");
+        .stdout_has("lifecycle: Repo: expires 2 of `team/kept`'s 3 images at once (the deployed policy: 0); newly expired: v1, v2; 1 of\n    them runs: v1 (ecs:prod/api)\n");
     let plan = plan_json(&p, &["kept"], 0);
     let change = &plan.stacks[0].lifecycle_changes[0];
     assert_eq!(

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{finding, Reads, RepositoryFacts};
 use crate::audit::model::{Finding, ImageInUse, Severity};
 use crate::aws::workloads::{ImageUse, Workloads};
-use crate::context::lifecycle::{describe_rule, eval_images};
+use crate::context::lifecycle::{after_repository, describe_rule, digest_of, eval_images};
 use crate::error::Result;
 use crate::policy::lifecycle_eval;
 
@@ -83,24 +83,6 @@ pub async fn read_uses(
     Ok(uses)
 }
 
-/// The tag or digest a reference names after a repository's URI (`:TAG`, `@DIGEST`,
-/// `:TAG@DIGEST`, or nothing: `latest`); `None` when the reference is not into `uri`.
-fn after_repository<'a>(
-    reference: &'a str,
-    uri: &str,
-) -> Option<(Option<&'a str>, Option<&'a str>)> {
-    let rest = reference.strip_prefix(uri)?;
-    let (tagged, digest) = match rest.split_once('@') {
-        Some((t, d)) => (t, Some(d)),
-        None => (rest, None),
-    };
-    let tag = match tagged {
-        "" => None,
-        t => Some(t.strip_prefix(':')?),
-    };
-    Some((tag.or(digest.is_none().then_some("latest")), digest))
-}
-
 /// Who uses each image of each repository: repository name → digest → users. A reference
 /// into a repository of `facts` (its URI, then `:TAG`, `@DIGEST` or nothing) counts; the
 /// digest that runs (when the runtime reported one) wins over the reference's own, which wins
@@ -112,26 +94,18 @@ pub fn resolve(
 ) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for u in uses {
-        let Some((f, (tag, digest))) = facts.iter().find_map(|f| {
+        let Some(f) = facts.iter().find(|f| {
             let uri = &f.repository.uri;
-            (!uri.is_empty())
-                .then(|| after_repository(&u.reference, uri))
-                .flatten()
-                .map(|parts| (f, parts))
+            !uri.is_empty() && after_repository(&u.reference, uri).is_some()
         }) else {
             continue;
         };
-        let digest = u
-            .digest
-            .clone()
-            .or_else(|| digest.map(str::to_owned))
-            .or_else(|| {
-                let tag = tag?;
-                f.listed
-                    .iter()
-                    .find(|i| i.tags.iter().any(|t| t == tag))
-                    .map(|i| i.digest.clone())
-            });
+        let digest = digest_of(
+            &u.reference,
+            u.digest.as_deref(),
+            &f.repository.uri,
+            &f.listed,
+        );
         if let Some(digest) = digest {
             out.entry(f.repository.name.clone())
                 .or_default()

@@ -55,14 +55,14 @@ pub async fn read_uses(
 ) -> Result<Vec<ImageUse>> {
     let ecs = async {
         if reads.has(ECS_LIST_CLUSTERS) {
-            workloads.ecs_images().await
+            again_if_throttled(|| workloads.ecs_images()).await
         } else {
             Ok(Vec::new())
         }
     };
     let lambda = async {
         if reads.has(LAMBDA_LIST_FUNCTIONS) {
-            workloads.lambda_images().await
+            again_if_throttled(|| workloads.lambda_images()).await
         } else {
             Ok(Vec::new())
         }
@@ -81,6 +81,29 @@ pub async fn read_uses(
         }
     }
     Ok(uses)
+}
+
+/// `read`, read again after a pause (twice at most) while it is still throttled after the
+/// SDK's retries, instead of failing the registry's audit.
+async fn again_if_throttled<F, Fut>(read: F) -> Result<Vec<ImageUse>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<ImageUse>>>,
+{
+    let mut result = read().await;
+    for pause in [
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(4),
+    ] {
+        match &result {
+            Err(e) if crate::aws::calls::is_throttling_message(&e.to_string()) => {
+                tokio::time::sleep(pause).await;
+                result = read().await;
+            }
+            _ => break,
+        }
+    }
+    result
 }
 
 /// Who uses each image of each repository: repository name → digest → users. A reference

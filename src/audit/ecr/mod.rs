@@ -159,6 +159,13 @@ pub struct Gathered {
 /// see [`repository_limit`]).
 pub const CONCURRENCY: usize = 32;
 
+/// The pauses before a repository whose read stayed throttled is read again (one at a time).
+const THROTTLED_AGAIN: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(5),
+];
+
 /// The service whose throttled responses slow the repository reads down.
 pub const SERVICE: &str = "ecr";
 
@@ -547,7 +554,8 @@ pub async fn gather_reads(
         .filter(|r| !is_excluded(&r.name, settings))
         .collect();
     let futures: Vec<Pending<'_, Result<RepositoryFacts>>> = repositories
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|r| Box::pin(repository_facts(ecr, r, settings, reads, &denied)) as Pending<'_, _>)
         .collect();
     let throttled = |r: &Result<RepositoryFacts>| {
@@ -555,10 +563,23 @@ pub async fn gather_reads(
             .err()
             .is_some_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()))
     };
-    let mut facts = adaptive(futures, limit, &throttled)
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
+    let mut results = adaptive(futures, limit, &throttled).await;
+    // A repository whose read was still throttled after the SDK's retries is read again, one
+    // at a time and after a pause, instead of failing the registry's audit.
+    for pause in THROTTLED_AGAIN {
+        let again: Vec<usize> = (0..results.len())
+            .filter(|&i| throttled(&results[i]))
+            .collect();
+        if again.is_empty() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        for i in again {
+            let repository = repositories[i].clone();
+            results[i] = repository_facts(ecr, repository, settings, reads, &denied).await;
+        }
+    }
+    let mut facts = results.into_iter().collect::<Result<Vec<_>>>()?;
     if registry.is_none() {
         for f in &mut facts {
             f.unread.push(GET_REGISTRY_SCANNING.to_owned());

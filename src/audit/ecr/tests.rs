@@ -865,3 +865,73 @@ async fn a_denied_remediation_leaves_the_findings_described_and_is_tried_once() 
         .iter()
         .all(|f| f.remediation.as_ref().is_some_and(|r| r.applied)));
 }
+
+/// [`Fake`] whose DescribeImages of `team/api` stays throttled (after the SDK's retries) the
+/// first `times` times.
+struct ThrottledImages {
+    fake: Fake,
+    times: Mutex<usize>,
+}
+
+#[async_trait::async_trait]
+impl Ecr for ThrottledImages {
+    async fn repositories(&self) -> Result<Vec<Repository>> {
+        self.fake.repositories().await
+    }
+    async fn registry_scanning(&self) -> Result<RegistryScanning> {
+        self.fake.registry_scanning().await
+    }
+    async fn lifecycle_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.fake.lifecycle_policy(repo).await
+    }
+    async fn repository_policy(&self, repo: &str) -> Result<Option<String>> {
+        self.fake.repository_policy(repo).await
+    }
+    async fn images(&self, repo: &str) -> Result<Vec<Image>> {
+        let throttled = {
+            let mut left = self.times.lock().unwrap();
+            let throttled = repo == "team/api" && *left > 0;
+            if throttled {
+                *left -= 1;
+            }
+            throttled
+        };
+        if throttled {
+            return Err(crate::error::Error::Aws {
+                operation: "ecr:DescribeImages".into(),
+                message: "ThrottlingException: Rate exceeded".into(),
+            });
+        }
+        self.fake.images(repo).await
+    }
+    async fn scan_findings(&self, repo: &str, digest: &str) -> Result<Option<ScanResult>> {
+        self.fake.scan_findings(repo, digest).await
+    }
+    async fn set_tag_mutability(&self, repo: &str, m: &str, filters: &[String]) -> Result<()> {
+        self.fake.set_tag_mutability(repo, m, filters).await
+    }
+}
+
+#[tokio::test]
+async fn a_read_still_throttled_after_the_sdks_retries_is_read_again_not_failed() {
+    let fake = |times: usize| ThrottledImages {
+        fake: Fake {
+            repositories: vec![repo("team/web"), repo("team/api")],
+            set: Mutex::new(vec![]),
+        },
+        times: Mutex::new(times),
+    };
+    // Throttled twice: read again after the pauses, and the audit has both repositories.
+    let twice = fake(2);
+    let (_, facts, _) = gather(&twice, &EcrSettings::default(), &repository_limit(4))
+        .await
+        .unwrap();
+    assert_eq!(facts.len(), 2);
+    assert_eq!(*twice.times.lock().unwrap(), 0);
+    // Throttled through every pass: then it is an error, naming the call.
+    let always = fake(usize::MAX);
+    let e = gather(&always, &EcrSettings::default(), &repository_limit(4))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("ThrottlingException"), "{e}");
+}

@@ -95,6 +95,7 @@ pub fn ecr_settings(project: &Project, require_kms: bool, all_images: bool) -> E
                 .map(str::to_owned)
         }),
         stale_scan_days: file.stale_scan_days.unwrap_or(defaults.stale_scan_days),
+        unused_after_days: file.unused_after_days.unwrap_or(defaults.unused_after_days),
         all_tagged_images: all_images,
     }
 }

@@ -69,6 +69,7 @@ pub const ALL_CHECKS: &[&str] = &[
     super::ecr::CHECK_SCANNING,
     super::ecr::CHECK_LIFECYCLE,
     super::ecr::CHECK_LIFECYCLE_INEFFECTIVE,
+    super::ecr::CHECK_IMAGE_UNUSED,
     super::ecr::in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
     super::ecr::CHECK_ENCRYPTION,
     super::ecr::CHECK_REPOSITORY_POLICY,
@@ -801,6 +802,7 @@ mod tests {
             vec![
                 (CHECK_LIFECYCLE, GET_LIFECYCLE_POLICY),
                 (CHECK_LIFECYCLE_INEFFECTIVE, GET_LIFECYCLE_POLICY),
+                (CHECK_IMAGE_UNUSED, GET_LIFECYCLE_POLICY),
                 (in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE, GET_LIFECYCLE_POLICY),
                 (CHECK_IMAGE_FINDINGS, DESCRIBE_SCAN_FINDINGS),
                 (CHECK_IMAGE_SCAN, DESCRIBE_SCAN_FINDINGS),

@@ -161,6 +161,9 @@ pub struct AuditFile {
     pub allowed_kms_keys: Vec<String>,
     /// A scan older than this many days is stale [default: 30].
     pub stale_scan_days: Option<u32>,
+    /// `ecr.image-unused`: an image not pulled (or, never pulled, not pushed) for this many
+    /// days that the repository's lifecycle policy keeps [default: 90].
+    pub unused_after_days: Option<u32>,
     /// The AWS Organizations id (`o-...`) whose condition makes a public repository policy
     /// acceptable [default: `variables.organization_id`].
     pub organization_id: Option<String>,

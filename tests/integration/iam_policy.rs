@@ -232,7 +232,7 @@ fn with_the_exporters_policy_and_the_projects_stacks_serve_is_ready_and_stacks_a
             "little_audit_errors_total",
             &[("reason", "access_denied")],
         )
-        .is_some_and(|n| n >= 22.0)
+        .is_some_and(|n| n >= 24.0)
     });
     let samples = parse_metrics(&text);
     assert_eq!(value(&samples, "aws_ecr_repository_count", &[]), Some(2.0));
@@ -253,14 +253,14 @@ fn with_the_exporters_policy_and_the_projects_stacks_serve_is_ready_and_stacks_a
         ),
         Some(0.0)
     );
-    // Seven ECR checks and four stack checks not checked in each run.
+    // Eight ECR checks and four stack checks not checked in each run.
     let denied = value(
         &samples,
         "little_audit_errors_total",
         &[("reason", "access_denied")],
     )
     .unwrap();
-    assert_eq!(denied % 11.0, 0.0, "{denied}");
+    assert_eq!(denied % 12.0, 0.0, "{denied}");
     s.stop();
 }
 

@@ -145,9 +145,9 @@ pub(super) async fn repository_facts(
     let mut images = Vec::new();
     let mut scans_read = listed.is_some();
     let listed = listed.unwrap_or_default();
-    // Kept to evaluate the lifecycle policy, and to resolve the tags that workloads run.
-    let kept = if (reads.has(GET_LIFECYCLE_POLICY)
-        && lifecycle.as_ref().is_some_and(Option::is_some))
+    // Kept to evaluate the lifecycle policy (or find what its absence keeps), and to resolve
+    // the tags that workloads run.
+    let kept = if (reads.has(GET_LIFECYCLE_POLICY) && lifecycle.is_some())
         || super::in_use::reads_workloads(reads)
     {
         listed.clone()

@@ -1,5 +1,6 @@
 //! Lifecycle policies judged by what they do to a repository's images, not by being there:
-//! the `ecr.lifecycle-ineffective` check. The evaluator is [`crate::policy::lifecycle_eval`];
+//! the `ecr.lifecycle-ineffective` check, and `ecr.image-unused` (images nobody pulls that the
+//! policy keeps). The evaluator is [`crate::policy::lifecycle_eval`];
 //! the translation of ECR's images into its own, shared with the plan, is
 //! [`crate::context::lifecycle`].
 
@@ -55,6 +56,64 @@ pub fn ineffective(repository: &str, policy: &str, images: &[Image], now: u64) -
     ))
 }
 
+/// The `ecr.image-unused` message: the images not pulled for `days` days (or, never pulled,
+/// pushed that long ago) that the lifecycle policy keeps (all of them when there is no policy);
+/// `None` when there are none.
+pub fn unused(
+    repository: &str,
+    policy: Option<&str>,
+    images: &[Image],
+    days: u32,
+    now: u64,
+) -> Option<String> {
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    let expired: Vec<String> = match policy.map(crate::context::lifecycle::rules_of) {
+        Some(Ok(rules)) => crate::context::lifecycle::effect(&rules, images, now)
+            .selected
+            .into_iter()
+            .filter(|s| s.action == "expire")
+            .map(|s| s.digest)
+            .collect(),
+        // A policy that cannot be read is `ecr.lifecycle`'s finding; this one waits for it.
+        Some(Err(_)) => return None,
+        None => Vec::new(),
+    };
+    let cutoff = now.saturating_sub(i64::from(days) * 86_400);
+    let mut stale: Vec<(i64, String)> = eval_images(images)
+        .into_iter()
+        .filter(|i| i.last_pulled.unwrap_or(i.pushed_at) < cutoff)
+        .filter(|i| !expired.contains(&i.digest))
+        .map(|i| {
+            let at = i.last_pulled.unwrap_or(i.pushed_at);
+            (
+                at,
+                crate::context::lifecycle::image_name(&i.tags, &i.digest),
+            )
+        })
+        .collect();
+    if stale.is_empty() {
+        return None;
+    }
+    stale.sort();
+    let shown: Vec<&str> = stale.iter().take(10).map(|(_, n)| n.as_str()).collect();
+    let more = stale.len().saturating_sub(shown.len());
+    let kept_by = if policy.is_some() {
+        "its lifecycle policy keeps them"
+    } else {
+        "it has no lifecycle policy"
+    };
+    Some(format!(
+        "repository `{repository}` keeps {} not pulled for {days} days ({kept_by}): {}{}",
+        plural(stale.len(), "image", "images"),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +166,31 @@ mod tests {
         assert_eq!(ineffective("r", "{", &[], NOW), None);
         let images = [image("a", Some("v1"), 30)];
         assert_eq!(ineffective("r", r#"{"rules": 3}"#, &images, NOW), None);
+    }
+
+    #[test]
+    fn images_nobody_pulls_that_the_policy_keeps_are_unused() {
+        let mut pulled = image("p", Some("v3"), 200);
+        pulled.last_pulled = Some(crate::time::rfc3339_utc(NOW - 86_400));
+        let images = [
+            image("a", Some("v1"), 300),
+            image("b", Some("v2"), 200),
+            pulled,
+            image("c", Some("v4"), 10),
+        ];
+        // No policy: v1 and v2 (oldest first); v3 was pulled yesterday, v4 is young.
+        assert_eq!(
+            unused("team/api", None, &images, 90, NOW).as_deref(),
+            Some("repository `team/api` keeps 2 images not pulled for 90 days (it has no lifecycle policy): v1, v2")
+        );
+        // A policy that expires v1 leaves v2.
+        let keep3 = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":3},"action":{"type":"expire"}}]}"#;
+        assert_eq!(
+            unused("team/api", Some(keep3), &images, 90, NOW).as_deref(),
+            Some("repository `team/api` keeps 1 image not pulled for 90 days (its lifecycle policy keeps them): v2")
+        );
+        assert_eq!(unused("team/api", None, &images, 400, NOW), None);
+        assert_eq!(unused("team/api", Some("{"), &images, 90, NOW), None);
     }
 
     #[test]

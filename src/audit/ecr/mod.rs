@@ -40,6 +40,11 @@ pub const SEVERITY_LIFECYCLE: Severity = Severity::Medium;
 pub const CHECK_LIFECYCLE_INEFFECTIVE: &str = "ecr.lifecycle-ineffective";
 pub const SEVERITY_LIFECYCLE_INEFFECTIVE: Severity = Severity::Medium;
 
+/// Images nobody has pulled for `audit.unused_after_days` that no lifecycle rule expires:
+/// storage paid for what nothing runs.
+pub const CHECK_IMAGE_UNUSED: &str = "ecr.image-unused";
+pub const SEVERITY_IMAGE_UNUSED: Severity = Severity::Low;
+
 pub const CHECK_ENCRYPTION: &str = "ecr.encryption";
 pub const CONTROL_ENCRYPTION: &str = "ECR.5";
 pub const SEVERITY_ENCRYPTION: Severity = Severity::Medium;
@@ -80,6 +85,7 @@ pub const CHECK_CALLS: &[(&str, &[&str])] = &[
         CHECK_LIFECYCLE_INEFFECTIVE,
         &[GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES],
     ),
+    (CHECK_IMAGE_UNUSED, &[GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES]),
     (
         in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
         &[
@@ -203,6 +209,9 @@ pub struct EcrSettings {
     pub organization_id: Option<String>,
     /// A scan older than this many days is stale.
     pub stale_scan_days: u32,
+    /// `ecr.image-unused`: an image not pulled for this many days (pushed, when never pulled)
+    /// that the lifecycle policy keeps.
+    pub unused_after_days: u32,
     /// Check every tagged image, not only the newest image.
     pub all_tagged_images: bool,
 }
@@ -217,6 +226,7 @@ impl Default for EcrSettings {
             known_accounts: Vec::new(),
             organization_id: None,
             stale_scan_days: 30,
+            unused_after_days: 90,
             all_tagged_images: false,
         }
     }
@@ -428,6 +438,20 @@ pub fn check_repository(
             SEVERITY_LIFECYCLE_INEFFECTIVE,
             m,
         ));
+    }
+    let unused = can(CHECK_IMAGE_UNUSED)
+        .then(|| {
+            lifecycle::unused(
+                &repo.name,
+                facts.lifecycle.as_deref(),
+                &facts.listed,
+                settings.unused_after_days,
+                now,
+            )
+        })
+        .flatten();
+    if let Some(m) = unused {
+        out.push(f(CHECK_IMAGE_UNUSED, None, SEVERITY_IMAGE_UNUSED, m));
     }
     if let Some(m) = encryption(repo, settings) {
         out.push(f(

@@ -176,7 +176,7 @@ TYPES = {
         None,
     ),
     "AWS::IAM::OIDCProvider": (
-        {"Url": "https://token.actions.githubusercontent.com", "ClientIdList": ["sts.amazonaws.com"]},
+        {"Url": "https://oidc.example.com", "ClientIdList": ["sts.amazonaws.com"]},
         [],
         "Arn",
         ("ClientIdList", "sts.amazonaws.com"),

@@ -11,7 +11,8 @@
 //! - AWS's status strings (`"REVIEW_IN_PROGRESS"`, `"DRIFTED"`, ...) are compared only in
 //!   `src/aws/`;
 //! - the graph of modules (each layer's members) has no cycle;
-//! - no file has more than [`MAX_LINES`] lines of non-test code.
+//! - no file has more than [`MAX_LINES`] lines of non-test code;
+//! - every file, test modules too, opens with a `//!` doc.
 //!
 //! The checker itself is tested on planted sources at the end: a rule that cannot fail keeps
 //! nothing.
@@ -510,6 +511,15 @@ fn violations(sources: &[Source], raw: &BTreeMap<PathBuf, String>) -> Vec<String
             cycle.join(" → ")
         ));
     }
+    // Every module, test modules too, opens with a `//!` doc: what it is for.
+    for (path, text) in raw {
+        if !text.trim_start().starts_with("//!") {
+            problems.push(format!(
+                "{}: the module does not open with a `//!` doc",
+                path.display()
+            ));
+        }
+    }
     problems
 }
 
@@ -605,7 +615,7 @@ fn planted(files: &[(&str, &str)]) -> Vec<String> {
 #[test]
 fn a_planted_upward_import_fails() {
     let problems = planted(&[
-        ("lib.rs", "pub mod aws;\npub mod project;\n"),
+        ("lib.rs", "//! The crate.\npub mod aws;\npub mod project;\n"),
         ("project/mod.rs", "//! The model.\nuse crate::aws::connect::Account;\n"),
         (
             "aws/mod.rs",
@@ -684,6 +694,18 @@ fn vocabulary_kept_apart_from_its_module_may_not_import_the_rest_of_it() {
             "import cycle between modules: check → check::rules → check",
         ],
         "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_module_without_its_doc_is_named() {
+    let problems = planted(&[
+        ("error.rs", "//! Errors.\n"),
+        ("error/tests.rs", "use super::*;\n"),
+    ]);
+    assert_eq!(
+        problems,
+        vec!["error/tests.rs: the module does not open with a `//!` doc"]
     );
 }
 

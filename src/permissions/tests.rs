@@ -1,3 +1,6 @@
+//! Tests of `little iam-policy`'s builder: scoping to stack ARNs, dependencies, roles, the
+//! audit's checks and flags, and the generated doc tables against the declarations.
+
 use super::*;
 
 fn project(little: &str, stacks: &[(&str, &str)]) -> (tempfile::TempDir, Project) {

@@ -1,3 +1,6 @@
+//! Tests of the policy grammars (ECR lifecycle, IAM identity, resource and trust policies) and
+//! of the reading every policy user shares.
+
 use super::iam::{is_action_pattern, PRINCIPAL_KEYS, STATEMENT_KEYS, TRUST_ACTIONS};
 use super::lifecycle::{ACTION_KEYS, COUNT_TYPES, RULE_KEYS, SELECTION_KEYS, TAG_STATUSES};
 use super::*;

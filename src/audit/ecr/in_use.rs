@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{finding, Reads, RepositoryFacts};
 use crate::audit::model::{Finding, ImageInUse, Severity};
 use crate::aws::workloads::{ImageUse, Workloads};
-use crate::context::lifecycle::{after_repository, describe_rule, digest_of, eval_images};
+use crate::context::lifecycle::{
+    after_repository, describe_rule, digest_of, eval_images, rules_of,
+};
 use crate::error::Result;
 use crate::policy::lifecycle_eval;
 
@@ -183,12 +185,7 @@ pub fn expires_in_use(
     now: u64,
 ) -> Vec<Finding> {
     let repo = &facts.repository;
-    let Some(rules) = facts
-        .lifecycle
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .and_then(|doc| lifecycle_eval::parse(&doc).ok())
-    else {
+    let Some(rules) = facts.lifecycle.as_deref().and_then(|p| rules_of(p).ok()) else {
         return Vec::new();
     };
     if in_use.is_empty() {

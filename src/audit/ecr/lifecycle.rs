@@ -4,8 +4,6 @@
 //! the translation of ECR's images into its own, shared with the plan, is
 //! [`crate::context::lifecycle`].
 
-use serde_json::Value;
-
 use crate::aws::ecr::Image;
 use crate::context::lifecycle::{describe_rule, eval_images};
 use crate::policy::lifecycle_eval::{self, Outlook};
@@ -19,8 +17,7 @@ pub fn ineffective(repository: &str, policy: &str, images: &[Image], now: u64) -
     if images.is_empty() {
         return None;
     }
-    let doc: Value = serde_json::from_str(policy).ok()?;
-    let rules = lifecycle_eval::parse(&doc).ok()?;
+    let rules = crate::context::lifecycle::rules_of(policy).ok()?;
     let images = eval_images(images);
     let now = i64::try_from(now).unwrap_or(i64::MAX);
     if lifecycle_eval::outlook(&rules, &images, now) != Outlook::Never {

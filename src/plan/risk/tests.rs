@@ -1,3 +1,6 @@
+//! Tests of the plan's risks: data-bearing replacements and removals, broadening of IAM and
+//! resource policies, and their order.
+
 use super::data_bearing::{is_data_bearing, replacing_properties};
 use super::*;
 use crate::plan::diff::diff_templates;

@@ -1,3 +1,6 @@
+//! Tests of the rendered template's lint: structure, references, schemas and the checks
+//! across stacks.
+
 use super::refs::{is_resource_type, sub_references};
 use super::*;
 use crate::template::testgen::Rng;

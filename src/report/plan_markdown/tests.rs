@@ -1,3 +1,6 @@
+//! Tests of the plan as Markdown: its structure parsed back with pulldown-cmark, escaping, and
+//! what each part of a plan becomes.
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::json;
 

@@ -91,6 +91,25 @@ the ImageUri to the digest of the ECR image it names: `REPO@sha256:DIGEST`, the 
 digest when it has one, else the digest its tag points to in the registry. The launcher
 answers as AWS does (the tag is looked up in moto's ECR of the function's account and region).
 
+The tenth: moto 5.2.5's PublishVersion makes the new version share its code with `$LATEST`, so
+an UpdateFunctionCode after it changes the published version's image too. On AWS a published
+version is immutable: it keeps the image it was published with, resolved to its digest then.
+The launcher gives each published version its own copy of the code, with the digest resolved
+at publication.
+
+The eleventh: moto 5.2.5's UpdateService with a new task definition sets the service's
+`taskDefinition` to the text it was given (`api:2`, not the ARN) and leaves its deployments
+naming the old one as PRIMARY, for ever. On AWS the new task definition's deployment becomes
+PRIMARY and the old one stays ACTIVE only until its tasks are replaced; moto completes every
+rollout at once, so the launcher answers as AWS does once a rollout is complete: the ARN, and
+one PRIMARY deployment of it.
+
+The twelfth: moto 5.2.5's DescribeImages leaves out an image's `imageScanStatus` and
+`imageScanFindingsSummary`, which AWS gives for every scanned image (the audit's checks of the
+images in use read them instead of a DescribeImageScanFindings per image). The launcher adds
+them to each scanned image, from what moto's DescribeImageScanFindings answers for it (its
+status, completion time and counts per severity).
+
 Nothing else is changed.
 """
 import os
@@ -699,7 +718,7 @@ def lambda_resolved_image_uri_as_aws() -> None:
         out = original(self)
         code = out.get("Code") or {}
         if code.get("ImageUri"):
-            uri = resolved(self, code["ImageUri"])
+            uri = self.code.get("_ResolvedAtPublish") or resolved(self, code["ImageUri"])
             if uri:
                 code["ResolvedImageUri"] = uri
             else:
@@ -707,6 +726,69 @@ def lambda_resolved_image_uri_as_aws() -> None:
         return out
 
     models.LambdaFunction.get_code = get_code
+
+    original_publish = models.LambdaStorage.publish_version
+
+    def publish_version(self, name_or_arn, description=""):
+        latest = self.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+        versions = len(self._functions.get(latest.function_name, {}).get("versions", []))
+        fn = original_publish(self, name_or_arn, description)
+        if fn is not None and len(self._functions[latest.function_name]["versions"]) > versions:
+            fn.code = dict(fn.code)
+            if fn.code.get("ImageUri"):
+                fn.code["_ResolvedAtPublish"] = resolved(fn, fn.code["ImageUri"])
+        return fn
+
+    models.LambdaStorage.publish_version = publish_version
+
+
+def ecr_scan_summaries_as_aws() -> None:
+    from moto.ecr import responses
+
+    original = responses.ECRResponse.describe_images
+
+    def describe_images(self):
+        result = original(self)
+        registry_id = self._get_param("registryId")
+        repository = self._get_param("repositoryName")
+        for image in result.result.get("imageDetails", []):
+            if not getattr(image, "last_scan", None):
+                continue
+            try:
+                scan = self.ecr_backend.describe_image_scan_findings(
+                    registry_id, repository, {"imageDigest": image.image_digest})
+            except Exception:
+                continue
+            findings = scan.get("imageScanFindings") or {}
+            image.image_scan_status = scan.get("imageScanStatus")
+            image.image_scan_findings_summary = {
+                key: findings[key]
+                for key in ("imageScanCompletedAt", "vulnerabilitySourceUpdatedAt",
+                            "findingSeverityCounts")
+                if key in findings
+            }
+        return result
+
+    responses.ECRResponse.describe_images = describe_images
+
+
+def ecs_rollouts_complete_as_aws() -> None:
+    from moto.ecs import models
+
+    original = models.EC2ContainerServiceBackend.update_service
+
+    def update_service(self, service_properties):
+        wanted = service_properties.get("task_definition")
+        service = original(self, service_properties)
+        if wanted:
+            arn = self.describe_task_definition(wanted).arn
+            service.task_definition = arn
+            if service.deployments:
+                service.deployments = [dict(service.deployments[0], taskDefinition=arn,
+                                            status="PRIMARY")]
+        return service
+
+    models.EC2ContainerServiceBackend.update_service = update_service
 
 
 def main() -> int:
@@ -728,6 +810,8 @@ def main() -> int:
     form_bodies_signed_as_sent()
     work_done_once()
     lambda_resolved_image_uri_as_aws()
+    ecs_rollouts_complete_as_aws()
+    ecr_scan_summaries_as_aws()
     from moto.server import main as moto_main
 
     return moto_main(["-H", "127.0.0.1", "-p", port])

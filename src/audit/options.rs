@@ -68,17 +68,24 @@ impl AuditOptions {
                 poll: crate::poll::Poll::DRIFT,
                 concurrency: crate::audit::drift::DEFAULT_CONCURRENCY,
             }),
-            settings: ecr_settings(project, flags.require_kms, flags.all_images),
+            settings: ecr_settings(project, flags.require_kms, flags.all_images)?,
             now,
         })
     }
 }
 
-/// The ECR audit's settings from little.yaml and the flags.
-pub fn ecr_settings(project: &Project, require_kms: bool, all_images: bool) -> EcrSettings {
+/// The ECR audit's settings from little.yaml and the flags; an error names a setting that is
+/// not valid.
+pub fn ecr_settings(project: &Project, require_kms: bool, all_images: bool) -> Result<EcrSettings> {
     let file = &project.file.audit;
     let defaults = EcrSettings::default();
-    EcrSettings {
+    let in_use_findings_at = match file.in_use_findings_at.as_deref() {
+        Some(text) => text
+            .parse()
+            .map_err(|e| Error::Usage(format!("little.yaml: audit.in_use_findings_at: {e}")))?,
+        None => defaults.in_use_findings_at,
+    };
+    Ok(EcrSettings {
         exclude_repositories: file.exclude_repositories.clone(),
         allow_immutable_with_exclusion: file
             .allow_immutable_with_exclusion
@@ -96,8 +103,9 @@ pub fn ecr_settings(project: &Project, require_kms: bool, all_images: bool) -> E
         }),
         stale_scan_days: file.stale_scan_days.unwrap_or(defaults.stale_scan_days),
         unused_after_days: file.unused_after_days.unwrap_or(defaults.unused_after_days),
+        in_use_findings_at,
         all_tagged_images: all_images,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -126,7 +134,7 @@ mod tests {
     #[test]
     fn ecr_settings_default_to_what_little_yaml_documents() {
         let p = project("name: acme\nvariables:\n  organization_id: o-vars\n");
-        let s = ecr_settings(&p, false, false);
+        let s = ecr_settings(&p, false, false).unwrap();
         assert_eq!(
             s,
             EcrSettings {
@@ -136,8 +144,8 @@ mod tests {
         );
         assert!(s.allow_immutable_with_exclusion);
         assert_eq!(s.stale_scan_days, 30);
-        assert!(ecr_settings(&p, true, true).require_kms);
-        assert!(ecr_settings(&p, false, true).all_tagged_images);
+        assert!(ecr_settings(&p, true, true).unwrap().require_kms);
+        assert!(ecr_settings(&p, false, true).unwrap().all_tagged_images);
     }
 
     #[test]
@@ -145,13 +153,27 @@ mod tests {
         let p = project(
             "name: acme\naccounts:\n  prod: {id: \"222222222222\"}\nvariables:\n  organization_id: o-vars\naudit:\n  organization_id: o-audit\n  require_kms: true\n  stale_scan_days: 7\n  allow_immutable_with_exclusion: false\n  exclude_repositories: [tmp/*]\n",
         );
-        let s = ecr_settings(&p, false, false);
+        let s = ecr_settings(&p, false, false).unwrap();
         assert_eq!(s.organization_id.as_deref(), Some("o-audit"));
         assert!(s.require_kms);
         assert_eq!(s.stale_scan_days, 7);
         assert!(!s.allow_immutable_with_exclusion);
         assert_eq!(s.exclude_repositories, ["tmp/*"]);
         assert_eq!(s.known_accounts, ["222222222222"]);
+        assert_eq!(s.in_use_findings_at, Severity::High);
+    }
+
+    #[test]
+    fn the_in_use_findings_severity_is_read_and_a_wrong_one_is_refused() {
+        let p = project("name: acme\naudit:\n  in_use_findings_at: medium\n");
+        let s = ecr_settings(&p, false, false).unwrap();
+        assert_eq!(s.in_use_findings_at, Severity::Medium);
+        let p = project("name: acme\naudit:\n  in_use_findings_at: severe\n");
+        let e = ecr_settings(&p, false, false).unwrap_err().to_string();
+        assert!(
+            e.contains("audit.in_use_findings_at") && e.contains("`SEVERE` is not a severity"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -136,6 +136,7 @@ mod tests {
             pushed_at: Some(pushed.into()),
             size: None,
             last_pulled: None,
+            scan: None,
         }
     }
 

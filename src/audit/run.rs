@@ -71,6 +71,8 @@ pub const ALL_CHECKS: &[&str] = &[
     super::ecr::CHECK_LIFECYCLE_INEFFECTIVE,
     super::ecr::CHECK_IMAGE_UNUSED,
     super::ecr::in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
+    super::ecr::in_use::CHECK_IN_USE_IMAGE_SCAN,
+    super::ecr::in_use::CHECK_IN_USE_IMAGE_FINDINGS,
     super::ecr::CHECK_ENCRYPTION,
     super::ecr::CHECK_REPOSITORY_POLICY,
     super::ecr::CHECK_IMAGE_FINDINGS,
@@ -596,13 +598,27 @@ async fn audit_registry(
             )
         })
         .chain(facts.iter().flat_map(|f| {
-            resolved
-                .get(&f.repository.name)
-                .filter(|_| f.can_check(in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE))
-                .map(|users| {
-                    in_use::expires_in_use(f, users, &account_id, &clients.region, options.now)
-                })
-                .unwrap_or_default()
+            let Some(users) = resolved.get(&f.repository.name) else {
+                return Vec::new();
+            };
+            let mut out = in_use::running_risks(
+                f,
+                users,
+                &options.settings,
+                &account_id,
+                &clients.region,
+                options.now,
+            );
+            if f.can_check(in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE) {
+                out.extend(in_use::expires_in_use(
+                    f,
+                    users,
+                    &account_id,
+                    &clients.region,
+                    options.now,
+                ));
+            }
+            out
         }))
         .filter(|f| selected(&f.check, &options.checks))
         .collect();
@@ -617,7 +633,9 @@ async fn audit_registry(
     };
     let mut repositories = facts;
     for f in &mut repositories {
-        for (_, scan) in &mut f.images {
+        for (image, scan) in &mut f.images {
+            // The scan read in full is kept (its counts): the summary would repeat it.
+            image.scan = None;
             if let Some(scan) = scan {
                 scan.findings = Vec::new();
             }

@@ -67,6 +67,10 @@ pub struct Image {
     /// never pulled since ECR began recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_pulled: Option<String>,
+    /// The image's scan as DescribeImages summarises it (status, completion, findings per
+    /// severity; no list of findings), without another call; `None` when never scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanResult>,
 }
 
 /// One finding of an image scan, basic or enhanced.
@@ -254,7 +258,35 @@ fn image(d: &aws_sdk_ecr::types::ImageDetail) -> Image {
         pushed_at: rfc3339(d.image_pushed_at()),
         size: d.image_size_in_bytes(),
         last_pulled: rfc3339(d.last_recorded_pull_time()),
+        scan: scan_summary(d),
     }
+}
+
+/// DescribeImages' summary of an image's scan, `None` when it reports none.
+fn scan_summary(d: &aws_sdk_ecr::types::ImageDetail) -> Option<ScanResult> {
+    let status = d.image_scan_status();
+    let summary = d.image_scan_findings_summary();
+    if status.is_none() && summary.is_none() {
+        return None;
+    }
+    Some(ScanResult {
+        status: status
+            .and_then(|s| s.status())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "COMPLETE".to_owned()),
+        description: status.and_then(|s| text(s.description())),
+        completed_at: summary.and_then(|s| rfc3339(s.image_scan_completed_at())),
+        counts: summary
+            .and_then(|s| s.finding_severity_counts())
+            .map(|counts| {
+                counts
+                    .iter()
+                    .map(|(s, n)| (s.as_str().to_owned(), i64::from(*n)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        findings: Vec::new(),
+    })
 }
 
 fn basic_finding(f: &aws_sdk_ecr::types::ImageScanFinding) -> ImageFinding {
@@ -702,6 +734,7 @@ mod tests {
                     pushed_at: Some("2026-11-20T09:00:00Z".into()),
                     size: Some(31_457_280),
                     last_pulled: None,
+                    scan: None,
                 },
                 Image {
                     digest: "sha256:00aa".into(),
@@ -709,6 +742,7 @@ mod tests {
                     pushed_at: Some("2026-11-01T09:00:00.5Z".into()),
                     size: Some(31_457_280),
                     last_pulled: None,
+                    scan: None,
                 },
             ]
         );

@@ -1,13 +1,19 @@
 //! What runs in an account and region, as image references, behind the [`Workloads`] trait:
-//! the containers of ECS services and running tasks, and Lambda functions packaged as images.
-//! The audit resolves the references into its registry's images (`audit::ecr::in_use`); this
-//! file only reads them. Kubernetes workloads are not read here.
+//! the containers of ECS services and running tasks, and Lambda functions packaged as images
+//! (`$LATEST` and the versions their aliases route to). The audit resolves the references into
+//! its registry's images (`audit::ecr::in_use`); this file only reads them.
+//!
+//! A service's task definitions are those of its deployments (the primary one and, during a
+//! rollout, the ones it replaces: a rollback goes back to them), or its own when AWS lists no
+//! deployment.
 //!
 //! The calls, for C clusters with S services and T running tasks, D distinct task definitions
-//! among the services, and F functions of which I are images:
+//! among the services' deployments, and F functions of which I are images, with A aliases
+//! naming V distinct published versions:
 //! ECS: ⌈C/100⌉ ListClusters, per cluster ⌈S/100⌉ ListServices, ⌈S/10⌉ DescribeServices,
 //! ⌈T/100⌉ ListTasks and ⌈T/100⌉ DescribeTasks, then D DescribeTaskDefinition in all;
-//! Lambda: ⌈F/50⌉ ListFunctions and I GetFunction. At most [`CONCURRENCY`] at once.
+//! Lambda: ⌈F/50⌉ ListFunctions, then per image function ⌈A/50⌉ ListAliases, and I + V
+//! GetFunction. At most [`CONCURRENCY`] at once.
 //!
 //! The SDK adapter [`WorkloadsClient`] maps the SDK's types to this file's own; nothing of the
 //! SDK leaves this file.
@@ -32,7 +38,7 @@ pub struct ImageUse {
     /// function's resolved image).
     pub digest: Option<String>,
     /// Who uses it: `ecs:CLUSTER/SERVICE`, `ecs:CLUSTER/task/FAMILY` (a task no service
-    /// started), `lambda:FUNCTION`.
+    /// started), `lambda:FUNCTION` (its `$LATEST`), `lambda:FUNCTION:ALIAS`.
     pub user: String,
 }
 
@@ -42,7 +48,8 @@ pub trait Workloads: Send + Sync {
     /// The images of every ECS service's task definition and of every running task's
     /// containers, in every cluster.
     async fn ecs_images(&self) -> Result<Vec<ImageUse>>;
-    /// The image of every Lambda function packaged as an image (its `$LATEST`).
+    /// The images of every Lambda function packaged as an image: its `$LATEST`, and the
+    /// versions its aliases route to.
     async fn lambda_images(&self) -> Result<Vec<ImageUse>>;
 }
 
@@ -55,8 +62,10 @@ const SERVICES_PER_CALL: usize = 10;
 /// ListClusters, ListServices and ListTasks return at most 100 a page, and DescribeTasks
 /// takes at most 100 tasks a call.
 const ECS_PAGE: usize = 100;
-/// ListFunctions returns at most 50 a page.
+/// ListFunctions and ListAliases return at most 50 a page.
 const LAMBDA_PAGE: i32 = 50;
+/// Lambda's name of a function's unpublished version.
+const LATEST: &str = "$LATEST";
 
 /// [`Workloads`] through the SDK's ECS and Lambda clients.
 pub struct WorkloadsClient {
@@ -191,7 +200,18 @@ impl WorkloadsClient {
                 .await
                 .map_err(|e| sdk_error("ecs:DescribeServices", e))?;
             for s in out.services() {
-                if let (Some(service), Some(definition)) = (s.service_name(), s.task_definition()) {
+                let Some(service) = s.service_name() else {
+                    continue;
+                };
+                let mut definitions: BTreeSet<&str> = s
+                    .deployments()
+                    .iter()
+                    .filter_map(|d| d.task_definition())
+                    .collect();
+                if definitions.is_empty() {
+                    definitions.extend(s.task_definition());
+                }
+                for definition in definitions {
                     services.push((service.to_owned(), definition.to_owned()));
                 }
             }
@@ -275,11 +295,17 @@ impl WorkloadsClient {
         Ok(out)
     }
 
-    async fn function_image(&self, function: String) -> Result<Option<ImageUse>> {
+    /// The image of one version of a function (`None`: its `$LATEST`), as `user` uses it.
+    async fn function_image(
+        &self,
+        function: &str,
+        version: Option<&str>,
+    ) -> Result<Option<ImageUse>> {
         let out = self
             .lambda
             .get_function()
-            .function_name(&function)
+            .function_name(function)
+            .set_qualifier(version.map(str::to_owned))
             .send()
             .await
             .map_err(|e| sdk_error("lambda:GetFunction", e))?;
@@ -294,6 +320,77 @@ impl WorkloadsClient {
             digest: code.resolved_image_uri().and_then(digest_of),
             user: format!("lambda:{function}"),
         }))
+    }
+
+    /// A function's aliases, each with the versions it routes to (its own and, with weighted
+    /// routing, the additional one).
+    async fn aliases(&self, function: &str) -> Result<Vec<(String, Vec<String>)>> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .lambda
+                .list_aliases()
+                .function_name(function)
+                .max_items(LAMBDA_PAGE)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("lambda:ListAliases", e))?;
+            for alias in page.aliases() {
+                let Some(name) = alias.name() else { continue };
+                let mut versions: Vec<String> = alias
+                    .function_version()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect();
+                if let Some(weights) = alias
+                    .routing_config()
+                    .and_then(|r| r.additional_version_weights())
+                {
+                    versions.extend(weights.keys().cloned());
+                }
+                out.push((name.to_owned(), versions));
+            }
+            marker = next(&marker, page.next_marker());
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What one image function runs: its `$LATEST` (user `lambda:FUNCTION`) and the version
+    /// behind each alias (user `lambda:FUNCTION:ALIAS`), each version read once.
+    async fn function_images(&self, function: String) -> Result<Vec<ImageUse>> {
+        let (latest, aliases) = tokio::try_join!(
+            self.function_image(&function, None),
+            self.aliases(&function)
+        )?;
+        let mut versions: BTreeMap<&str, Option<ImageUse>> = BTreeMap::new();
+        for version in aliases.iter().flat_map(|(_, v)| v) {
+            if version != LATEST && !versions.contains_key(version.as_str()) {
+                let image = self.function_image(&function, Some(version)).await?;
+                versions.insert(version, image);
+            }
+        }
+        let mut uses: Vec<ImageUse> = latest.iter().cloned().collect();
+        for (alias, routed) in &aliases {
+            for version in routed {
+                let image = if version == LATEST {
+                    latest.as_ref()
+                } else {
+                    versions.get(version.as_str()).and_then(Option::as_ref)
+                };
+                if let Some(image) = image {
+                    uses.push(ImageUse {
+                        user: format!("lambda:{function}:{alias}"),
+                        ..image.clone()
+                    });
+                }
+            }
+        }
+        Ok(uses)
     }
 }
 
@@ -341,15 +438,16 @@ impl Workloads for WorkloadsClient {
 
     async fn lambda_images(&self) -> Result<Vec<ImageUse>> {
         let functions = self.image_functions().await?;
-        let reads: Vec<Pending<'_, Result<Option<ImageUse>>>> = functions
+        let reads: Vec<Pending<'_, Result<Vec<ImageUse>>>> = functions
             .into_iter()
-            .map(|f| Box::pin(self.function_image(f)) as Pending<'_, _>)
+            .map(|f| Box::pin(self.function_images(f)) as Pending<'_, _>)
             .collect();
         let mut uses = Vec::new();
         for read in bounded(reads, CONCURRENCY).await {
             uses.extend(read?);
         }
         uses.sort();
+        uses.dedup();
         Ok(uses)
     }
 }

@@ -185,6 +185,7 @@ mod tests {
             pushed_at: Some(pushed.into()),
             size: None,
             last_pulled: None,
+            scan: None,
         }
     }
 

@@ -115,6 +115,7 @@ mod tests {
             pushed_at: at.map(str::to_owned),
             size: None,
             last_pulled: None,
+            scan: None,
         }
     }
 

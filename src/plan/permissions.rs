@@ -83,6 +83,7 @@ pub const PERMISSIONS: &[Need] = &[
     need("ecs:DescribeTasks", Scope::Any, When::SingleStack),
     need("lambda:ListFunctions", Scope::Any, When::SingleStack),
     need("lambda:GetFunction", Scope::Any, When::SingleStack),
+    need("lambda:ListAliases", Scope::Any, When::SingleStack),
     // The accounts' roles and the stacks' service roles.
     need("sts:AssumeRole", Scope::AccountRole, When::Always),
     need("iam:PassRole", Scope::ServiceRole, When::ServiceRole),

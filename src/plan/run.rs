@@ -705,6 +705,7 @@ mod flow_tests {
             pushed_at: Some(at.into()),
             size: None,
             last_pulled: None,
+            scan: None,
         };
         for physical_in_change_set in [true, false] {
             let (_d, project) = project(&[

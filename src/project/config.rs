@@ -164,6 +164,9 @@ pub struct AuditFile {
     /// `ecr.image-unused`: an image not pulled (or, never pulled, not pushed) for this many
     /// days that the repository's lifecycle policy keeps [default: 90].
     pub unused_after_days: Option<u32>,
+    /// `ecr.in-use-image-findings`: the least severity of a scan finding of an image in use
+    /// that is reported (`LOW`, `MEDIUM`, `HIGH`, `CRITICAL`) [default: HIGH].
+    pub in_use_findings_at: Option<String>,
     /// The AWS Organizations id (`o-...`) whose condition makes a public repository policy
     /// acceptable [default: `variables.organization_id`].
     pub organization_id: Option<String>,

@@ -383,6 +383,7 @@ mod tests {
             pushed_at: Some("2026-11-01T10:00:00Z".into()),
             size: Some(1234),
             last_pulled: None,
+            scan: None,
         };
         let scan = ScanResult {
             status: "COMPLETE".into(),
@@ -445,6 +446,7 @@ mod tests {
             pushed_at: Some(format!("2026-0{month}-01T00:00:00Z")),
             size: None,
             last_pulled: None,
+            scan: None,
         };
         let facts = &mut o.registries[0].repositories[0];
         facts.lifecycle = Some(r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#.into());

@@ -253,14 +253,14 @@ fn with_the_exporters_policy_and_the_projects_stacks_serve_is_ready_and_stacks_a
         ),
         Some(0.0)
     );
-    // Eight ECR checks and four stack checks not checked in each run.
+    // Ten ECR checks and four stack checks not checked in each run.
     let denied = value(
         &samples,
         "little_audit_errors_total",
         &[("reason", "access_denied")],
     )
     .unwrap();
-    assert_eq!(denied % 12.0, 0.0, "{denied}");
+    assert_eq!(denied % 14.0, 0.0, "{denied}");
     s.stop();
 }
 

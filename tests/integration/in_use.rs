@@ -324,3 +324,136 @@ fn a_denied_lambda_call_leaves_the_check_not_checked_and_still_reports_what_ecs_
     assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(1));
     assert_eq!(report["errors"], serde_json::json!([]));
 }
+
+#[test]
+fn an_alias_keeps_its_version_in_use_and_running_images_are_held_to_their_scans() {
+    let emulator = Emulator::lock();
+    let rt = Runtime::new().unwrap();
+    let (uri, digests) = repository(&rt, &emulator);
+    ecs_service(&rt, &emulator, &format!("{uri}:v1"));
+    // Version 1 of `worker` runs v2 behind the alias `live`; `$LATEST` has moved on to v3.
+    lambda_function(&rt, &emulator, &format!("{uri}:v2"));
+    let config = emulator_config(&rt, &emulator);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    rt.block_on(async {
+        let version = lambda
+            .publish_version()
+            .function_name("worker")
+            .send()
+            .await
+            .unwrap()
+            .version
+            .unwrap();
+        lambda
+            .create_alias()
+            .function_name("worker")
+            .name("live")
+            .function_version(version)
+            .send()
+            .await
+            .unwrap();
+        lambda
+            .update_function_code()
+            .function_name("worker")
+            .image_uri(format!("{uri}:v3"))
+            .send()
+            .await
+            .unwrap();
+        // v1 is scanned (the emulator's scan finds one HIGH); v2 and v3 never are.
+        ecr.start_image_scan()
+            .repository_name(REPO)
+            .image_id(
+                aws_sdk_ecr::types::ImageIdentifier::builder()
+                    .image_tag("v1")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let p = TestProject::new().with_emulator(&emulator);
+    let out = p.run(&[
+        "-v",
+        "audit",
+        "--no-stacks",
+        "--check",
+        "ecr.lifecycle-expires-in-use",
+        "--check",
+        "ecr.in-use",
+        "--format",
+        "json",
+    ]);
+    out.code(2);
+    let report = out.json();
+    let in_use: Vec<(String, Vec<String>)> = report["images_in_use"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no images_in_use in {report}"))
+        .iter()
+        .map(|i| {
+            (
+                i["digest"].as_str().unwrap().to_owned(),
+                strings(&i["in_use_by"]),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (digests[0].clone(), vec!["ecs:prod/api".to_owned()]),
+        (digests[1].clone(), vec!["lambda:worker:live".to_owned()]),
+        (digests[2].clone(), vec!["lambda:worker".to_owned()]),
+    ];
+    want.sort();
+    assert_eq!(in_use, want, "{report}");
+
+    let mut found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let label = |tag: &str, n: usize| format!("image `{REPO}:{tag}` ({})", digests[n]);
+    let mut want = vec![
+        (
+            "ecr.in-use-image-findings".to_owned(),
+            "HIGH".to_owned(),
+            format!("{}, in use by ecs:prod/api, has findings at or above HIGH: 1 HIGH", label("v1", 0)),
+        ),
+        (
+            "ecr.in-use-image-scan".to_owned(),
+            "MEDIUM".to_owned(),
+            format!("{}, in use by lambda:worker:live, has never been scanned", label("v2", 1)),
+        ),
+        (
+            "ecr.in-use-image-scan".to_owned(),
+            "MEDIUM".to_owned(),
+            format!("{}, in use by lambda:worker, has never been scanned", label("v3", 2)),
+        ),
+        (
+            "ecr.lifecycle-expires-in-use".to_owned(),
+            "HIGH".to_owned(),
+            format!("the lifecycle policy of repository `{REPO}` would expire image `{REPO}:v1` ({}), which is in use by ecs:prod/api: rule 1 (any image, beyond the newest 1)", digests[0]),
+        ),
+        (
+            "ecr.lifecycle-expires-in-use".to_owned(),
+            "HIGH".to_owned(),
+            format!("the lifecycle policy of repository `{REPO}` would expire image `{REPO}:v2` ({}), which is in use by lambda:worker:live: rule 1 (any image, beyond the newest 1)", digests[1]),
+        ),
+    ];
+    want.sort();
+    assert_eq!(found, want, "{report}");
+    // The scans come with the images: no DescribeImageScanFindings.
+    assert!(
+        !out.stderr.contains("ecr:DescribeImageScanFindings"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("lambda:ListAliases"), "{}", out.stderr);
+}

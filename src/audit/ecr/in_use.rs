@@ -2,12 +2,16 @@
 //! [`Workloads`] adapter), resolved to the digests of the audited registry's images
 //! ([`resolve`]: a reference by digest keeps it, one by tag is looked up among the
 //! repository's images, with no extra call; references into other registries are left out),
-//! and the `ecr.lifecycle-expires-in-use` check: a lifecycle policy that would expire an image
-//! that runs ([`expires_in_use`]). Kubernetes workloads are not read.
+//! the `ecr.lifecycle-expires-in-use` check: a lifecycle policy that would expire an image
+//! that runs ([`expires_in_use`]); and the checks of what runs ([`running_risks`]): an image in
+//! use whose scan is missing, failed or stale (`ecr.in-use-image-scan`), or has findings at or
+//! above `audit.in_use_findings_at` (`ecr.in-use-image-findings`), read from DescribeImages'
+//! scan summary with no call of their own. Kubernetes workloads are not read.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{finding, Reads, RepositoryFacts};
+use super::images::{image_label, severity_counts};
+use super::{finding, scan_problem, EcrSettings, Reads, RepositoryFacts};
 use crate::audit::model::{Finding, ImageInUse, Severity};
 use crate::aws::workloads::{ImageUse, Workloads};
 use crate::context::lifecycle::{
@@ -21,6 +25,13 @@ use crate::policy::lifecycle_eval;
 pub const CHECK_LIFECYCLE_EXPIRES_IN_USE: &str = "ecr.lifecycle-expires-in-use";
 pub const SEVERITY_LIFECYCLE_EXPIRES_IN_USE: Severity = Severity::High;
 
+/// An image in use whose scan is missing, failed, no longer watched or stale.
+pub const CHECK_IN_USE_IMAGE_SCAN: &str = "ecr.in-use-image-scan";
+pub const SEVERITY_IN_USE_IMAGE_SCAN: Severity = Severity::Medium;
+/// An image in use with scan findings at or above `audit.in_use_findings_at`; severity: the
+/// worst of them.
+pub const CHECK_IN_USE_IMAGE_FINDINGS: &str = "ecr.in-use-image-findings";
+
 pub const ECS_LIST_CLUSTERS: &str = "ecs:ListClusters";
 pub const ECS_LIST_SERVICES: &str = "ecs:ListServices";
 pub const ECS_DESCRIBE_SERVICES: &str = "ecs:DescribeServices";
@@ -29,6 +40,7 @@ pub const ECS_LIST_TASKS: &str = "ecs:ListTasks";
 pub const ECS_DESCRIBE_TASKS: &str = "ecs:DescribeTasks";
 pub const LAMBDA_LIST_FUNCTIONS: &str = "lambda:ListFunctions";
 pub const LAMBDA_GET_FUNCTION: &str = "lambda:GetFunction";
+pub const LAMBDA_LIST_ALIASES: &str = "lambda:ListAliases";
 
 /// The calls that read what runs.
 pub const WORKLOAD_CALLS: &[&str] = &[
@@ -40,6 +52,7 @@ pub const WORKLOAD_CALLS: &[&str] = &[
     ECS_DESCRIBE_TASKS,
     LAMBDA_LIST_FUNCTIONS,
     LAMBDA_GET_FUNCTION,
+    LAMBDA_LIST_ALIASES,
 ];
 
 /// Whether the selected checks read what runs.
@@ -218,6 +231,68 @@ pub fn expires_in_use(
             ))
         })
         .collect()
+}
+
+/// The `ecr.in-use-image-scan` and `ecr.in-use-image-findings` findings of one repository's
+/// images in use (digest → users), from the scan summary DescribeImages gave each image. An
+/// image in use that the repository no longer lists is left to `ecr.lifecycle-expires-in-use`
+/// and the runtime.
+pub fn running_risks(
+    facts: &RepositoryFacts,
+    in_use: &BTreeMap<String, BTreeSet<String>>,
+    settings: &EcrSettings,
+    account: &str,
+    region: &str,
+    now: u64,
+) -> Vec<Finding> {
+    let repo = &facts.repository;
+    let mut out = Vec::new();
+    for (digest, users) in in_use {
+        let Some(image) = facts.listed.iter().find(|i| &i.digest == digest) else {
+            continue;
+        };
+        let users: Vec<&str> = users.iter().map(String::as_str).collect();
+        let label = format!(
+            "{}, in use by {},",
+            image_label(&repo.name, image),
+            users.join(", ")
+        );
+        let f = |check: &str, severity: Severity, message: String| {
+            finding(check, None, severity, repo, account, region, message)
+        };
+        if facts.can_check(CHECK_IN_USE_IMAGE_SCAN) {
+            if let Some(m) = scan_problem(&label, image.scan.as_ref(), settings, now) {
+                out.push(f(CHECK_IN_USE_IMAGE_SCAN, SEVERITY_IN_USE_IMAGE_SCAN, m));
+            }
+        }
+        let Some(scan) = image
+            .scan
+            .as_ref()
+            .filter(|_| facts.can_check(CHECK_IN_USE_IMAGE_FINDINGS))
+        else {
+            continue;
+        };
+        let counts: Vec<(Severity, i64)> = severity_counts(scan)
+            .into_iter()
+            .filter(|(s, _)| *s >= settings.in_use_findings_at)
+            .collect();
+        if let Some((worst, _)) = counts.first() {
+            let text = counts
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(f(
+                CHECK_IN_USE_IMAGE_FINDINGS,
+                *worst,
+                format!(
+                    "image {label} has findings at or above {}: {text}",
+                    settings.in_use_findings_at
+                ),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -124,6 +124,7 @@ mod tests {
             pushed_at: Some(crate::time::rfc3339_utc(NOW - days_ago * 86_400)),
             size: None,
             last_pulled: None,
+            scan: None,
         }
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Finding, Remediation, Severity};
-use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult};
+use crate::aws::ecr::{Ecr, Image, RegistryScanning, Repository, ScanResult, ScanStatus};
 use crate::error::Result;
 use crate::parallel::{adaptive, AdaptiveLimit, Pending};
 use crate::policy::{validate, PolicyKind};
@@ -74,6 +74,21 @@ pub const DESCRIBE_SCAN_FINDINGS: &str = "ecr:DescribeImageScanFindings";
 /// The one call every ECR check needs (its denial fails the registry's audit).
 pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
 
+/// The calls of the checks of the images in use: the repository's images (with their scan
+/// summaries) and what runs.
+const IN_USE_READS: &[&str] = &[
+    DESCRIBE_IMAGES,
+    in_use::ECS_LIST_CLUSTERS,
+    in_use::ECS_LIST_SERVICES,
+    in_use::ECS_DESCRIBE_SERVICES,
+    in_use::ECS_DESCRIBE_TASK_DEFINITION,
+    in_use::ECS_LIST_TASKS,
+    in_use::ECS_DESCRIBE_TASKS,
+    in_use::LAMBDA_LIST_FUNCTIONS,
+    in_use::LAMBDA_GET_FUNCTION,
+    in_use::LAMBDA_LIST_ALIASES,
+];
+
 /// Each ECR check and the calls it needs besides `ecr:DescribeRepositories` (ECS's and
 /// Lambda's too, for the checks of images in use). A denied call
 /// turns the checks that need it into not-checked results; the others still run.
@@ -99,8 +114,11 @@ pub const CHECK_CALLS: &[(&str, &[&str])] = &[
             in_use::ECS_DESCRIBE_TASKS,
             in_use::LAMBDA_LIST_FUNCTIONS,
             in_use::LAMBDA_GET_FUNCTION,
+            in_use::LAMBDA_LIST_ALIASES,
         ],
     ),
+    (in_use::CHECK_IN_USE_IMAGE_SCAN, IN_USE_READS),
+    (in_use::CHECK_IN_USE_IMAGE_FINDINGS, IN_USE_READS),
     (CHECK_ENCRYPTION, &[]),
     (CHECK_REPOSITORY_POLICY, &[GET_REPOSITORY_POLICY]),
     (
@@ -212,6 +230,9 @@ pub struct EcrSettings {
     /// `ecr.image-unused`: an image not pulled for this many days (pushed, when never pulled)
     /// that the lifecycle policy keeps.
     pub unused_after_days: u32,
+    /// `ecr.in-use-image-findings`: the least severity of a finding, in the scan of an image in
+    /// use, that is reported.
+    pub in_use_findings_at: Severity,
     /// Check every tagged image, not only the newest image.
     pub all_tagged_images: bool,
 }
@@ -227,6 +248,7 @@ impl Default for EcrSettings {
             organization_id: None,
             stale_scan_days: 30,
             unused_after_days: 90,
+            in_use_findings_at: Severity::High,
             all_tagged_images: false,
         }
     }
@@ -386,6 +408,50 @@ fn encryption(repo: &Repository, settings: &EcrSettings) -> Option<String> {
     }
 }
 
+/// What is wrong with an image's scan (`label` names the image): never scanned, failed or not
+/// supported, no longer watched by enhanced scanning, or older than `stale_scan_days`; `None`
+/// when it is fine. `now` in seconds since the epoch.
+pub(super) fn scan_problem(
+    label: &str,
+    scan: Option<&ScanResult>,
+    settings: &EcrSettings,
+    now: u64,
+) -> Option<String> {
+    let Some(scan) = scan else {
+        return Some(format!("image {label} has never been scanned"));
+    };
+    let status = ScanStatus::of(&scan.status);
+    if status == ScanStatus::ScanEligibilityExpired {
+        return Some(format!(
+            "image {label} is no longer scanned: enhanced scanning stopped watching it (`{}`)",
+            scan.status
+        ));
+    }
+    if status == ScanStatus::Other {
+        let why = scan
+            .description
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Some(format!(
+            "the scan of image {label} is `{}`{why}",
+            scan.status
+        ));
+    }
+    let done = scan
+        .completed_at
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339_secs)?;
+    let age = i64::try_from(now).unwrap_or(i64::MAX) - done;
+    (age > i64::from(settings.stale_scan_days) * 86_400).then(|| {
+        format!(
+            "the last scan of image {label} is {} days old (more than {})",
+            age / 86_400,
+            settings.stale_scan_days
+        )
+    })
+}
+
 /// All checks for one repository; `account` and `region` label the findings; `now` (seconds
 /// since the epoch) dates the scans.
 pub fn check_repository(
@@ -470,7 +536,6 @@ pub fn check_repository(
             out.push(f(CHECK_REPOSITORY_POLICY, None, severity, m));
         }
     }
-    let stale_after = i64::from(settings.stale_scan_days) * 86_400;
     let images = if can(CHECK_IMAGE_SCAN) {
         facts.images.as_slice()
     } else {
@@ -478,46 +543,12 @@ pub fn check_repository(
     };
     for (image, scan) in images {
         let label = image_label(&repo.name, image);
+        if let Some(m) = scan_problem(&label, scan.as_ref(), settings, now) {
+            out.push(f(CHECK_IMAGE_SCAN, None, SEVERITY_IMAGE_SCAN, m));
+        }
         let Some(scan) = scan else {
-            out.push(f(
-                CHECK_IMAGE_SCAN,
-                None,
-                SEVERITY_IMAGE_SCAN,
-                format!("image {label} has never been scanned"),
-            ));
             continue;
         };
-        if matches!(scan.status.as_str(), "FAILED" | "UNSUPPORTED_IMAGE") {
-            let why = scan
-                .description
-                .as_ref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            out.push(f(
-                CHECK_IMAGE_SCAN,
-                None,
-                SEVERITY_IMAGE_SCAN,
-                format!("the scan of image {label} is `{}`{why}", scan.status),
-            ));
-        } else if let Some(done) = scan
-            .completed_at
-            .as_deref()
-            .and_then(crate::time::parse_rfc3339_secs)
-        {
-            let age = i64::try_from(now).unwrap_or(i64::MAX) - done;
-            if age > stale_after {
-                out.push(f(
-                    CHECK_IMAGE_SCAN,
-                    None,
-                    SEVERITY_IMAGE_SCAN,
-                    format!(
-                        "the last scan of image {label} is {} days old (more than {})",
-                        age / 86_400,
-                        settings.stale_scan_days
-                    ),
-                ));
-            }
-        }
         let counts = severity_counts(scan);
         if let Some((worst, _)) = counts.first() {
             let text = counts

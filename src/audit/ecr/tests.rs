@@ -299,6 +299,7 @@ fn image(tag: Option<&str>) -> Image {
         pushed_at: Some("2026-11-20T09:00:00Z".into()),
         size: Some(31_457_280),
         last_pulled: None,
+        scan: None,
     }
 }
 
@@ -401,6 +402,7 @@ fn the_newest_image_or_every_tagged_one_is_selected() {
         pushed_at: Some(pushed.into()),
         size: None,
         last_pulled: None,
+        scan: None,
     };
     let images = vec![
         at("sha256:a", Some("v1"), "2026-11-01T00:00:00Z"),

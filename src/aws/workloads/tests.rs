@@ -8,10 +8,15 @@ use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
 use aws_sdk_ecs::operation::list_clusters::ListClustersOutput;
 use aws_sdk_ecs::operation::list_services::ListServicesOutput;
 use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
-use aws_sdk_ecs::types::{Container, ContainerDefinition, Service, Task, TaskDefinition};
+use aws_sdk_ecs::types::{
+    Container, ContainerDefinition, Deployment, Service, Task, TaskDefinition,
+};
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+use aws_sdk_lambda::operation::list_aliases::ListAliasesOutput;
 use aws_sdk_lambda::operation::list_functions::ListFunctionsOutput;
-use aws_sdk_lambda::types::{FunctionCodeLocation, FunctionConfiguration};
+use aws_sdk_lambda::types::{
+    AliasConfiguration, AliasRoutingConfiguration, FunctionCodeLocation, FunctionConfiguration,
+};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::retry::RetryConfig;
 
@@ -69,10 +74,24 @@ async fn ecs_services_come_over_pages_in_batches_of_ten_and_each_definition_is_r
                         .task_definition(definition("api"))
                         .build(),
                 )
+                // In a rollout from api's task definition to its own: both run, and a
+                // rollback would go back to the old one.
                 .services(
                     Service::builder()
                         .service_name("web")
                         .task_definition(definition("web"))
+                        .deployments(
+                            Deployment::builder()
+                                .status("PRIMARY")
+                                .task_definition(definition("web"))
+                                .build(),
+                        )
+                        .deployments(
+                            Deployment::builder()
+                                .status("ACTIVE")
+                                .task_definition(definition("api"))
+                                .build(),
+                        )
                         .build(),
                 )
                 .build()
@@ -169,10 +188,12 @@ async fn ecs_services_come_over_pages_in_batches_of_ten_and_each_definition_is_r
         got,
         vec![
             (v1.as_str(), None, "ecs:prod/api"),
+            (v1.as_str(), None, "ecs:prod/web"),
             (v1.as_str(), Some(DIGEST), "ecs:prod/api"),
             (v1.as_str(), Some(DIGEST), "ecs:prod/task/migrate"),
             (by_digest.as_str(), None, "ecs:prod/web"),
             ("public.ecr.aws/nginx/nginx:1.27", None, "ecs:prod/api"),
+            ("public.ecr.aws/nginx/nginx:1.27", None, "ecs:prod/web"),
         ]
     );
 }
@@ -229,15 +250,120 @@ async fn lambda_functions_come_over_pages_and_only_images_are_read() {
                 )
                 .build()
         });
-    let w = client(&[], &[&first, &second, &get]);
+    let aliases = mock!(aws_sdk_lambda::Client::list_aliases)
+        .then_output(|| ListAliasesOutput::builder().build());
+    let w = client(&[], &[&first, &second, &get, &aliases]);
     let uses = w.lambda_images().await.unwrap();
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    assert_eq!(aliases.num_calls(), 2);
     // Not for the function packaged as a .zip.
     assert_eq!(get.num_calls(), 2);
     let users: Vec<&str> = uses.iter().map(|u| u.user.as_str()).collect();
     assert_eq!(users, vec!["lambda:resizer", "lambda:worker"]);
     assert_eq!(uses[0].reference, format!("{REPO}:v2"));
     assert_eq!(uses[0].digest.as_deref(), Some(DIGEST));
+}
+
+fn code(tag: &str, digest: &str) -> FunctionCodeLocation {
+    FunctionCodeLocation::builder()
+        .repository_type("ECR")
+        .image_uri(format!("{REPO}:{tag}"))
+        .resolved_image_uri(format!("{REPO}@{digest}"))
+        .build()
+}
+
+#[tokio::test]
+async fn a_functions_aliases_add_the_versions_they_route_to_each_read_once() {
+    let old = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+    let canary = "sha256:0000000000000000000000000000000000000000000000000000000000000002";
+    let list = mock!(aws_sdk_lambda::Client::list_functions).then_output(|| {
+        ListFunctionsOutput::builder()
+            .functions(
+                FunctionConfiguration::builder()
+                    .function_name("api")
+                    .package_type(PackageType::Image)
+                    .build(),
+            )
+            .build()
+    });
+    // Two pages of aliases: `live` on version 3 with a tenth routed to version 4, `stable` on
+    // version 3 too, `dev` on $LATEST.
+    let first = mock!(aws_sdk_lambda::Client::list_aliases)
+        .match_requests(|r| r.function_name() == Some("api") && r.marker().is_none())
+        .then_output(|| {
+            ListAliasesOutput::builder()
+                .aliases(
+                    AliasConfiguration::builder()
+                        .name("live")
+                        .function_version("3")
+                        .routing_config(
+                            AliasRoutingConfiguration::builder()
+                                .additional_version_weights("4", 0.1)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .aliases(
+                    AliasConfiguration::builder()
+                        .name("stable")
+                        .function_version("3")
+                        .build(),
+                )
+                .next_marker("a-2")
+                .build()
+        });
+    let second = mock!(aws_sdk_lambda::Client::list_aliases)
+        .match_requests(|r| r.marker() == Some("a-2"))
+        .then_output(|| {
+            ListAliasesOutput::builder()
+                .aliases(
+                    AliasConfiguration::builder()
+                        .name("dev")
+                        .function_version("$LATEST")
+                        .build(),
+                )
+                .build()
+        });
+    let latest = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.qualifier().is_none())
+        .then_output(|| {
+            GetFunctionOutput::builder()
+                .code(code("main", DIGEST))
+                .build()
+        });
+    let v3 = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("3"))
+        .then_output(move || GetFunctionOutput::builder().code(code("v3", old)).build());
+    let v4 = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.qualifier() == Some("4"))
+        .then_output(move || {
+            GetFunctionOutput::builder()
+                .code(code("v4", canary))
+                .build()
+        });
+    let w = client(&[], &[&list, &first, &second, &latest, &v3, &v4]);
+    let uses = w.lambda_images().await.unwrap();
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    // Each version once, however many aliases name it; $LATEST once.
+    assert_eq!(
+        (latest.num_calls(), v3.num_calls(), v4.num_calls()),
+        (1, 1, 1)
+    );
+    let seen: Vec<(&str, &str)> = uses
+        .iter()
+        .map(|u| (u.user.as_str(), u.digest.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("lambda:api", DIGEST),
+            ("lambda:api:dev", DIGEST),
+            ("lambda:api:live", old),
+            ("lambda:api:stable", old),
+            ("lambda:api:live", canary),
+        ]
+    );
+    assert_eq!(uses[2].reference, format!("{REPO}:v3"));
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! `ecr.lifecycle-expires-in-use` check on what it resolved.
 
 use super::*;
-use crate::aws::ecr::{Image, Repository};
+use crate::audit::ecr::DESCRIBE_IMAGES as DESCRIBE_IMAGES_CALL;
+use crate::aws::ecr::{Image, Repository, ScanResult};
 
 const NOW: u64 = 1_800_000_000;
 const HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
@@ -15,6 +16,7 @@ fn image(digest: &str, tag: &str, days_ago: u64) -> Image {
         pushed_at: Some(crate::time::rfc3339_utc(NOW - days_ago * 86_400)),
         size: None,
         last_pulled: None,
+        scan: None,
     }
 }
 
@@ -198,4 +200,102 @@ async fn a_workload_read_still_throttled_is_read_again_and_other_errors_are_not(
         .await
         .is_err());
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+fn scanned(days_ago: u64, status: &str, counts: &[(&str, i64)]) -> Option<ScanResult> {
+    Some(ScanResult {
+        status: status.into(),
+        description: (status == "FAILED").then(|| "UnsupportedImageError".to_owned()),
+        completed_at: Some(crate::time::rfc3339_utc(NOW - days_ago * 86_400)),
+        counts: counts.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect(),
+        findings: vec![],
+    })
+}
+
+#[test]
+fn running_images_with_missing_failed_or_stale_scans_or_serious_findings_are_named() {
+    let mut f = facts("team/api", None);
+    // v1: never scanned; v2: scanned 40 days ago (stale) with 2 HIGH and 5 LOW; v3: failed.
+    f.listed[1].scan = scanned(40, "COMPLETE", &[("HIGH", 2), ("LOW", 5)]);
+    f.listed[2].scan = scanned(1, "FAILED", &[]);
+    // A fourth image, fine: scanned yesterday, only MEDIUM findings.
+    let mut v4 = image("sha256:04", "v4", 1);
+    v4.scan = scanned(1, "ACTIVE", &[("MEDIUM", 3)]);
+    f.listed.push(v4);
+    let users = |list: &[&str]| {
+        list.iter()
+            .map(|u| (*u).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    let in_use: BTreeMap<String, BTreeSet<String>> = [
+        ("sha256:01".to_owned(), users(&["ecs:prod/api"])),
+        (
+            "sha256:02".to_owned(),
+            users(&["lambda:worker", "lambda:worker:live"]),
+        ),
+        ("sha256:03".to_owned(), users(&["ecs:prod/web"])),
+        ("sha256:04".to_owned(), users(&["ecs:prod/batch"])),
+        // Not listed by the repository: nothing to say here.
+        ("sha256:99".to_owned(), users(&["ecs:prod/gone"])),
+    ]
+    .into();
+    let settings = EcrSettings::default();
+    let got: Vec<(String, Severity, String)> =
+        running_risks(&f, &in_use, &settings, "123456789012", "eu-west-1", NOW)
+            .into_iter()
+            .map(|f| (f.check, f.severity, f.message))
+            .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                CHECK_IN_USE_IMAGE_SCAN.to_owned(),
+                Severity::Medium,
+                "image `team/api:v1` (sha256:01), in use by ecs:prod/api, has never been scanned"
+                    .to_owned()
+            ),
+            (
+                CHECK_IN_USE_IMAGE_SCAN.to_owned(),
+                Severity::Medium,
+                "the last scan of image `team/api:v2` (sha256:02), in use by lambda:worker, lambda:worker:live, is 40 days old (more than 30)".to_owned()
+            ),
+            (
+                CHECK_IN_USE_IMAGE_FINDINGS.to_owned(),
+                Severity::High,
+                "image `team/api:v2` (sha256:02), in use by lambda:worker, lambda:worker:live, has findings at or above HIGH: 2 HIGH".to_owned()
+            ),
+            (
+                CHECK_IN_USE_IMAGE_SCAN.to_owned(),
+                Severity::Medium,
+                "the scan of image `team/api:v3` (sha256:03), in use by ecs:prod/web, is `FAILED`: UnsupportedImageError".to_owned()
+            ),
+        ]
+    );
+    // A lower threshold reports v4's MEDIUM findings too, and v2's at its worst.
+    let medium = EcrSettings {
+        in_use_findings_at: Severity::Medium,
+        ..EcrSettings::default()
+    };
+    let findings: Vec<(String, Severity)> = running_risks(&f, &in_use, &medium, "", "", NOW)
+        .into_iter()
+        .filter(|f| f.check == CHECK_IN_USE_IMAGE_FINDINGS)
+        .map(|f| (f.resource_type.clone() + " " + &f.message, f.severity))
+        .map(|(m, s)| (m.split(", in use").next().unwrap().to_owned(), s))
+        .collect();
+    assert_eq!(
+        findings,
+        vec![
+            (
+                "AWS::ECR::Repository image `team/api:v2` (sha256:02)".to_owned(),
+                Severity::High
+            ),
+            (
+                "AWS::ECR::Repository image `team/api:v4` (sha256:04)".to_owned(),
+                Severity::Medium
+            ),
+        ]
+    );
+    // Checks whose reads were not made report nothing.
+    f.unread.push(DESCRIBE_IMAGES_CALL.to_owned());
+    assert!(running_risks(&f, &in_use, &settings, "", "", NOW).is_empty());
 }

@@ -235,7 +235,9 @@ pub async fn stack_drift(
                 result.method = DriftMethod::CloudFormation;
                 result.note = reason;
                 let mut rest = Vec::new();
-                for d in drifts {
+                // An entry without a logical id names no resource of the stack: nothing to
+                // compare or report (moto sends such entries).
+                for d in drifts.into_iter().filter(|d| !d.logical_id.is_empty()) {
                     if d.is_not_checked() {
                         rest.push(StackResource {
                             logical_id: d.logical_id,

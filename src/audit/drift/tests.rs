@@ -279,9 +279,17 @@ async fn cloudformation_detection_wins_and_not_checked_resources_are_compared() 
         differences: Vec::new(),
     };
     let topic = aws.resources.lock().unwrap()["registry"][1].clone();
+    // An entry that names nothing (the emulator sends some) is not a resource to report.
+    let unnamed = ResourceDrift {
+        logical_id: String::new(),
+        physical_id: None,
+        resource_type: String::new(),
+        status: "NOT_CHECKED".into(),
+        differences: Vec::new(),
+    };
     aws.drifts.lock().unwrap().insert(
         "registry".into(),
-        vec![not_checked(repo_resource()), not_checked(topic)],
+        vec![not_checked(repo_resource()), not_checked(topic), unnamed],
     );
     aws.repositories
         .lock()

@@ -49,6 +49,13 @@ pub fn write_text(w: &mut dyn Write, report: &DriftReport, style: Style) -> Resu
                 r.logical_id, r.resource_type, r.status
             ));
             for d in &r.differences {
+                if let Some(lines) = document_diff(&d.expected, &d.actual, style) {
+                    out.push_str(&format!("      {}:\n", d.path));
+                    for line in lines.lines() {
+                        out.push_str(&format!("        {line}\n"));
+                    }
+                    continue;
+                }
                 let expected = if d.expected.is_empty() {
                     "(none)"
                 } else {
@@ -73,6 +80,19 @@ pub fn write_text(w: &mut dyn Write, report: &DriftReport, style: Style) -> Resu
         out.push_str("no stacks\n");
     }
     w.write_all(out.as_bytes()).map_err(Error::output)
+}
+
+/// A line diff of two JSON documents (objects or arrays, such as a role's policy), which read
+/// badly on one line each; `None` for other values, shown as `expected -> actual`.
+fn document_diff(expected: &str, actual: &str, style: Style) -> Option<String> {
+    let document = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+    };
+    let (expected, actual) = (document(expected)?, document(actual)?);
+    let diff = super::diff::unified(Some(&expected), Some(&actual), style.color);
+    (!diff.is_empty()).then_some(diff)
 }
 
 pub fn write_json_report(w: &mut dyn Write, report: &DriftReport) -> Result<()> {
@@ -145,6 +165,30 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "ecr-repositories: drifted (cloudformation)\n  ~ Repo (AWS::ECR::Repository) MODIFIED\n      /ImageTagMutability: IMMUTABLE -> MUTABLE\n  not checked: Rule (AWS::Events::Rule)\niam-ci: in sync (direct)\nscan-notify: not deployed\niam-humans: error: cloudformation:DescribeStacks failed: AccessDenied: no\n"
         );
+    }
+
+    #[test]
+    fn a_changed_policy_document_is_shown_as_a_line_diff() {
+        let mut r = report();
+        r.stacks.truncate(1);
+        r.stacks[0].resources[0].differences = vec![PropertyDifference {
+            path: "/Policies/0/PolicyDocument".into(),
+            expected: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"*"}]}"#.into(),
+            actual: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#.into(),
+            kind: "NOT_EQUAL".into(),
+        }];
+        let mut out = Vec::new();
+        write_text(&mut out, &r, Style::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("      /Policies/0/PolicyDocument:\n        @@"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n        -      \"Action\": \"ecr:BatchGetImage\",\n        +      \"Action\": \"ecr:*\",\n"),
+            "{text}"
+        );
+        assert!(!text.contains("->"), "{text}");
     }
 
     #[test]

@@ -3,5 +3,6 @@
 //! counting webhook on loopback (`webhook`). Nothing of the library depends on them.
 
 pub mod fake_aws;
+pub mod kube_api;
 pub mod ui;
 pub mod webhook;

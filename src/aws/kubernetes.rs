@@ -167,9 +167,11 @@ fn server_uri(server: &str) -> Result<String, String> {
     match uri.scheme_str() {
         Some("https") => {}
         Some("http") if is_loopback(host) => {}
-        Some("http") => return Err(format!(
+        Some("http") => {
+            return Err(format!(
             "server `{server}` is plain http: a token would cross the network in clear; use https"
-        )),
+        ))
+        }
         _ => return Err(format!("server `{server}` must start with https://")),
     }
     if uri.query().is_some() {

@@ -1,7 +1,8 @@
 //! What runs in an account and region, as image references, behind the [`Workloads`] trait:
 //! the containers of ECS services and running tasks, and Lambda functions packaged as images.
 //! The audit resolves the references into its registry's images (`audit::ecr::in_use`); this
-//! file only reads them. Kubernetes workloads are not read here.
+//! file only reads them. Kubernetes pods are read by [`super::kubernetes`], as the same
+//! [`ImageUse`]s.
 //!
 //! The calls, for C clusters with S services and T running tasks, D distinct task definitions
 //! among the services, and F functions of which I are images:
@@ -32,7 +33,7 @@ pub struct ImageUse {
     /// function's resolved image).
     pub digest: Option<String>,
     /// Who uses it: `ecs:CLUSTER/SERVICE`, `ecs:CLUSTER/task/FAMILY` (a task no service
-    /// started), `lambda:FUNCTION`.
+    /// started), `lambda:FUNCTION`, `k8s:CLUSTER/NAMESPACE/KIND/NAME` (a pod's controller).
     pub user: String,
 }
 

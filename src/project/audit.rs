@@ -207,9 +207,8 @@ pub fn kubernetes(
 ) -> (Vec<KubernetesCluster>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut out = Vec::new();
-    let error = |i: usize, key: &str, message: String| {
-        at(i, key, Diagnostic::error("wrong-type", message))
-    };
+    let error =
+        |i: usize, key: &str, message: String| at(i, key, Diagnostic::error("wrong-type", message));
     for (i, c) in clusters.iter().enumerate() {
         let item = format!("`audit.kubernetes[{i}]`");
         if !is_cluster_label(&c.name) {
@@ -242,7 +241,11 @@ pub fn kubernetes(
             ));
         }
         if c.kubeconfig.as_deref() == Some("") {
-            diags.push(error(i, "kubeconfig", format!("{item}: `kubeconfig` is empty")));
+            diags.push(error(
+                i,
+                "kubeconfig",
+                format!("{item}: `kubeconfig` is empty"),
+            ));
         }
         if c.context.as_deref() == Some("") {
             diags.push(error(i, "context", format!("{item}: `context` is empty")));
@@ -251,7 +254,11 @@ pub fn kubernetes(
             if !is_namespace(ns) {
                 diags.push(error(i, "namespaces", format!("{item}: `{ns}` is not a Kubernetes namespace name (lower-case letters, digits and `-`, at most 63)")));
             } else if c.namespaces[..n].contains(ns) {
-                diags.push(error(i, "namespaces", format!("{item}: `namespaces` lists `{ns}` twice")));
+                diags.push(error(
+                    i,
+                    "namespaces",
+                    format!("{item}: `namespaces` lists `{ns}` twice"),
+                ));
             }
         }
         let access = if in_cluster {
@@ -358,9 +365,19 @@ mod tests {
         );
         let (_, d) = clusters("kubernetes:\n- {name: prod, in_cluster: true, context: x}\n- {name: prod, namespaces: [Shop, a, a]}\n- {name: 'a/b', kubeconfig: ''}\n");
         assert_eq!(d.len(), 6, "{d:#?}");
-        assert!(d[0].contains("`kubeconfig` and `context` cannot go with it [") && d[0].ends_with("0.context]"), "{d:#?}");
-        assert!(d[1].contains("names cluster `prod` twice") && d[1].ends_with("1.name]"), "{d:#?}");
-        assert!(d[2].contains("`Shop` is not a Kubernetes namespace"), "{d:#?}");
+        assert!(
+            d[0].contains("`kubeconfig` and `context` cannot go with it [")
+                && d[0].ends_with("0.context]"),
+            "{d:#?}"
+        );
+        assert!(
+            d[1].contains("names cluster `prod` twice") && d[1].ends_with("1.name]"),
+            "{d:#?}"
+        );
+        assert!(
+            d[2].contains("`Shop` is not a Kubernetes namespace"),
+            "{d:#?}"
+        );
         assert!(d[3].contains("lists `a` twice"), "{d:#?}");
         assert!(d[4].contains("`name` `a/b` must be"), "{d:#?}");
         assert!(d[5].contains("`kubeconfig` is empty"), "{d:#?}");

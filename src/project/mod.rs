@@ -492,7 +492,9 @@ mod tests {
         let e = Project::load(dir.path()).unwrap_err();
         let d = e.diagnostics();
         assert_eq!(d.len(), 1, "{d:#?}");
-        assert!(d[0].message.contains("`kubeconfig` and `context` cannot go with it"));
+        assert!(d[0]
+            .message
+            .contains("`kubeconfig` and `context` cannot go with it"));
         let loc = d[0].location.as_ref().unwrap();
         assert_eq!((loc.line, loc.column), (Some(7), Some(7)), "{loc:?}");
         std::fs::write(

@@ -3,7 +3,8 @@
 //! ([`resolve`]: a reference by digest keeps it, one by tag is looked up among the
 //! repository's images, with no extra call; references into other registries are left out),
 //! and the `ecr.lifecycle-expires-in-use` check: a lifecycle policy that would expire an image
-//! that runs ([`expires_in_use`]). Kubernetes workloads are not read.
+//! that runs ([`expires_in_use`]). The pods of the Kubernetes clusters of `audit.kubernetes`
+//! are read once per audit run (`audit::kubernetes`) and join each registry's uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -31,6 +31,9 @@ pub struct ClusterReads {
     pub not_checked: Vec<NotChecked>,
 }
 
+/// A cluster's name and what reading it gave.
+type ClusterRead = (String, Result<Vec<ImageUse>, ReadError>);
+
 /// The reader's description of a cluster of little.yaml.
 pub fn source(c: &KubernetesCluster) -> ClusterSource {
     ClusterSource {
@@ -59,7 +62,7 @@ pub async fn read_clusters(
     checks: &[String],
 ) -> ClusterReads {
     let sources: Vec<ClusterSource> = clusters.iter().map(source).collect();
-    let reads: Vec<Pending<'_, (String, Result<Vec<ImageUse>, ReadError>)>> = sources
+    let reads: Vec<Pending<'_, ClusterRead>> = sources
         .iter()
         .map(|s| {
             Box::pin(async move {

@@ -26,6 +26,22 @@ where
     Ok(Client::builder(TokioExecutor::new()).build(connector))
 }
 
+/// A client over https with `config`'s roots and client certificate (a Kubernetes API server's
+/// own certificate authority), or plain http.
+pub fn client_with_tls<B>(config: rustls::ClientConfig) -> HttpClient<B>
+where
+    B: hyper::body::Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
 /// An error and its sources, joined with `: ` (hyper's own message alone says little).
 pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();

@@ -227,6 +227,20 @@ pub fn pack(items: &[&str], sep: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `text` percent-encoded for a URL's query or path segment (RFC 3986): every byte but the
+/// unreserved `A-Z a-z 0-9 - . _ ~` as `%XX`.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Standard base64 (RFC 4648, with or without `=` padding) decoded; None for any other
 /// character.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
@@ -302,6 +316,14 @@ mod tests {
         assert_eq!(plural_suffix(1), "");
         assert_eq!(plural_suffix(2), "s");
         assert_eq!(short(&Value::Bool(true)), "a boolean");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_bytes() {
+        assert_eq!(
+            percent_encode("status.phase!=Succeeded,a b/é~"),
+            "status.phase%21%3DSucceeded%2Ca%20b%2F%C3%A9~"
+        );
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub struct AuditReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_checked: Vec<NotChecked>,
     /// The images of the audited registries that run (ECS services and tasks, Lambda
-    /// functions), when a check that reads them was selected.
+    /// functions, the pods of `audit.kubernetes`), when a check that reads them was selected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images_in_use: Vec<ImageInUse>,
 }

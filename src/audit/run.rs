@@ -20,6 +20,7 @@ use super::stacks::{check_stack, STACK_DRIFT};
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::Account;
 use crate::aws::connect::Connect;
+use crate::aws::workloads::ImageUse;
 use crate::error::Result;
 use crate::parallel::AdaptiveLimit;
 use crate::project::audit::Reach;
@@ -193,10 +194,19 @@ pub async fn audit_outcome(
         .iter()
         .flat_map(|a| reach.regions.iter().map(move |r| (a.clone(), r.clone())))
         .collect();
-    let parts = audit_units(connect.clone(), &options, units).await;
+    // The Kubernetes clusters' pods, once for every registry.
+    let reads_workloads = in_use::reads_workloads(&Reads::of(|c| selected(c, &options.checks)));
+    let clusters = if read_registries && reads_workloads && !reach.kubernetes.is_empty() {
+        let timeout = reach.account_timeout;
+        super::kubernetes::read_clusters(&reach.kubernetes, timeout, &options.checks).await
+    } else {
+        super::kubernetes::ClusterReads::default()
+    };
+    let cluster_uses = Arc::new(clusters.uses);
+    let parts = audit_units(connect.clone(), &options, units, cluster_uses).await;
     let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    let mut not_checked = Vec::new();
+    let mut errors = clusters.errors;
+    let mut not_checked = clusters.not_checked;
     let mut checked = Checked::default();
     let mut registries = Vec::new();
     let mut stacks = Vec::new();
@@ -468,11 +478,13 @@ fn unit_limit_with(
 
 /// Audits each (account, region) with at most `reach.concurrency` at once (fewer while ECR or
 /// STS throttles: [`unit_limit`]), each within `reach.account_timeout` from when it starts
-/// (waiting for a place does not count); the results in the order of `units`.
+/// (waiting for a place does not count); the results in the order of `units`. `cluster_uses`
+/// (the Kubernetes clusters' pods) join every registry's own.
 async fn audit_units(
     connect: Arc<dyn Connect>,
     options: &AuditOptions,
     units: Vec<(Option<Account>, Option<String>)>,
+    cluster_uses: Arc<Vec<ImageUse>>,
 ) -> Vec<(Option<Account>, Option<String>, UnitResult)> {
     let limit = unit_limit(options.reach.concurrency);
     let timeout = options.reach.account_timeout;
@@ -482,6 +494,7 @@ async fn audit_units(
         let connect = connect.clone();
         let options = options.clone();
         let limit = limit.clone();
+        let cluster_uses = cluster_uses.clone();
         tasks.spawn(async move {
             let permit = limit.acquire().await;
             let work = audit_registry(
@@ -489,6 +502,7 @@ async fn audit_units(
                 account.as_ref(),
                 region.as_deref(),
                 &options,
+                &cluster_uses,
             );
             let result = match tokio::time::timeout(timeout, work).await {
                 Ok(Ok(done)) => Ok(done),
@@ -556,12 +570,13 @@ fn drift_finding(
     })
 }
 
-/// One account's registry in one region.
+/// One account's registry in one region; `cluster_uses` are the Kubernetes clusters' pods.
 async fn audit_registry(
     connect: &dyn Connect,
     account: Option<&Account>,
     region: Option<&str>,
     options: &AuditOptions,
+    cluster_uses: &[ImageUse],
 ) -> Result<RegistryAudit> {
     let clients = connect.clients(region, account).await?;
     let ecr = clients.ecr.as_ref();
@@ -572,11 +587,12 @@ async fn audit_registry(
     let gathered = gather_reads(ecr, &options.settings, &limit, &reads).await?;
     let (registry, facts, images) = (gathered.registry, gathered.facts, gathered.images);
     let mut denied = gathered.denied;
-    let uses = if in_use::reads_workloads(&reads) {
+    let mut uses = if in_use::reads_workloads(&reads) {
         in_use::read_uses(clients.workloads.as_ref(), &reads, &mut denied).await?
     } else {
         Vec::new()
     };
+    uses.extend(cluster_uses.iter().cloned());
     let resolved = in_use::resolve(&uses, &facts);
     let account_id = match account {
         Some(a) => a.id.clone(),

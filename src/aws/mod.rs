@@ -13,6 +13,7 @@ pub mod ecr_images;
 pub mod ecr_lifecycle;
 pub mod iam;
 pub mod import;
+pub mod kubernetes;
 pub mod named;
 pub mod names;
 pub mod organizations;

@@ -1,7 +1,8 @@
 //! What runs in an account and region, as image references, behind the [`Workloads`] trait:
 //! the containers of ECS services and running tasks, and Lambda functions packaged as images
 //! (`$LATEST` and the versions their aliases route to). The audit resolves the references into
-//! its registry's images (`audit::ecr::in_use`); this file only reads them.
+//! its registry's images (`audit::ecr::in_use`); this file only reads them. Kubernetes pods
+//! are read by [`super::kubernetes`], as the same [`ImageUse`]s.
 //!
 //! A service's task definitions are those of its deployments (the primary one and, during a
 //! rollout, the ones it replaces: a rollback goes back to them), or its own when AWS lists no
@@ -38,7 +39,8 @@ pub struct ImageUse {
     /// function's resolved image).
     pub digest: Option<String>,
     /// Who uses it: `ecs:CLUSTER/SERVICE`, `ecs:CLUSTER/task/FAMILY` (a task no service
-    /// started), `lambda:FUNCTION` (its `$LATEST`), `lambda:FUNCTION:ALIAS`.
+    /// started), `lambda:FUNCTION` (its `$LATEST`), `lambda:FUNCTION:ALIAS`,
+    /// `k8s:CLUSTER/NAMESPACE/KIND/NAME` (a pod's controller).
     pub user: String,
 }
 

@@ -214,6 +214,34 @@ pub struct AuditFile {
     /// Account ids that `--org` never audits.
     #[serde(default)]
     pub exclude_accounts: Vec<Scalar>,
+    /// Kubernetes clusters (EKS or any other) whose pods' images are in use too, for
+    /// `ecr.lifecycle-expires-in-use` and the report's images in use: read once per audit
+    /// run, with `list` on `pods` (RBAC).
+    #[serde(default)]
+    pub kubernetes: Vec<KubernetesClusterFile>,
+}
+
+/// One Kubernetes cluster of `audit.kubernetes`: reached with a kubeconfig's context, or with
+/// the service account of the pod `little` runs in (`in_cluster: true`), not both.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesClusterFile {
+    /// The cluster's label in the users of its images: `k8s:NAME/NAMESPACE/KIND/NAME`
+    /// (letters, digits, `.`, `_`, `-`; unique).
+    pub name: String,
+    /// The kubeconfig file, relative to the project or absolute [default: each file of
+    /// `$KUBECONFIG`, else `~/.kube/config`].
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig's context [default: its `current-context`].
+    pub context: Option<String>,
+    /// Use the pod's service account: its token and CA under
+    /// `/var/run/secrets/kubernetes.io/serviceaccount`, the server from
+    /// `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` [default: false].
+    pub in_cluster: Option<bool>,
+    /// The namespaces whose pods are read, one listing each [default: all, one cluster-wide
+    /// listing].
+    #[serde(default)]
+    pub namespaces: Vec<String>,
 }
 
 /// One continuous-scanning configuration of little.yaml.

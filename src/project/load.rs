@@ -200,6 +200,20 @@ impl Project {
         );
         self.reach = reach;
         diags.extend(problems);
+        let item_at = |i: usize, key: &str, d: Diagnostic| {
+            let pointer = format!("/audit/kubernetes/{i}/{key}");
+            let found = crate::locate::yaml_key_position(text, &pointer)
+                .or_else(|| yaml_key_position(text, &["audit", "kubernetes"]));
+            let loc = match found {
+                Some((l, c)) => Location::at(&file, l, Some(c)),
+                None => Location::file(&file),
+            };
+            d.at(loc, Some(text))
+        };
+        let (clusters, problems) =
+            audit::kubernetes(&self.file.audit.kubernetes, &self.root, &item_at);
+        self.reach.kubernetes = clusters;
+        diags.extend(problems);
     }
 
     /// Stack config files under `stacks/`, relative to the root, in a stable order. A config

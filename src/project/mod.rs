@@ -481,6 +481,38 @@ mod tests {
         (dir, project)
     }
 
+    #[test]
+    fn audit_kubernetes_problems_are_reported_at_their_item_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "audit:\n  kubernetes:\n    - name: prod\n      kubeconfig: kube/prod.yaml\n    - name: here\n      in_cluster: true\n      context: eks\n",
+        )
+        .unwrap();
+        let e = Project::load(dir.path()).unwrap_err();
+        let d = e.diagnostics();
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(d[0]
+            .message
+            .contains("`kubeconfig` and `context` cannot go with it"));
+        let loc = d[0].location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (Some(7), Some(7)), "{loc:?}");
+        std::fs::write(
+            dir.path().join("little.yaml"),
+            "audit:\n  kubernetes:\n    - name: prod\n      kubeconfig: kube/prod.yaml\n",
+        )
+        .unwrap();
+        let p = Project::load(dir.path()).unwrap();
+        assert_eq!(p.reach.kubernetes.len(), 1);
+        assert_eq!(
+            p.reach.kubernetes[0].access,
+            audit::KubernetesAccess::Kubeconfig {
+                path: Some(p.root.join("kube/prod.yaml")),
+                context: None
+            }
+        );
+    }
+
     const REGIONS: &[(&str, &str)] = &[
         ("little.yaml", "defaults:\n  region: us-east-1\n"),
         ("templates/t.json", "{}"),

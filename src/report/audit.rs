@@ -174,8 +174,14 @@ fn not_checked_line(report: &AuditReport, n: &crate::audit::model::NotChecked) -
         _ => String::new(),
     };
     let remediation = n.permission == crate::audit::ecr::REMEDIATION_ACTION;
+    // A Kubernetes cluster's RBAC (`kubernetes:list pods (cluster prod)`), else IAM.
+    let who = if n.permission.starts_with("kubernetes:") {
+        "Kubernetes RBAC"
+    } else {
+        "IAM"
+    };
     format!(
-        "`{}`{place}: IAM denied `{}`{}",
+        "`{}`{place}: {who} denied `{}`{}",
         n.check,
         n.permission,
         if remediation { " (not remediated)" } else { "" }
@@ -512,6 +518,21 @@ mod tests {
         assert_eq!(
             json["not_checked"][0]["permission"],
             "ecr:GetLifecyclePolicy"
+        );
+        // A cluster's RBAC denial, in no account or region.
+        r.not_checked = vec![crate::audit::model::NotChecked {
+            check: "ecr.lifecycle-expires-in-use".into(),
+            permission: "kubernetes:list pods (cluster prod)".into(),
+            account: None,
+            region: None,
+            reason: "denied".into(),
+        }];
+        let mut buf = Vec::new();
+        write_text(&mut buf, &r, Style::default()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("not checked: `ecr.lifecycle-expires-in-use`: Kubernetes RBAC denied `kubernetes:list pods (cluster prod)`\n"),
+            "{text}"
         );
         // Absent from the JSON when every check ran.
         assert!(serde_json::to_value(report())

@@ -114,7 +114,7 @@ pub fn render(input: &MetricsInput<'_>) -> Result<String> {
     let in_use_count = gauges(
         &mut registry,
         "little_images_in_use",
-        "Images of a repository that run (ECS services and tasks, Lambda functions)",
+        "Images of a repository that run (ECS services and tasks, Lambda functions, Kubernetes pods)",
     );
     let in_use = gauges(
         &mut registry,

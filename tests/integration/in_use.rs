@@ -16,7 +16,7 @@ use tokio::runtime::Runtime;
 use crate::cfn::emulator_config;
 use crate::harness::{Emulator, TestProject};
 
-const REPO: &str = "inuse/api";
+pub(crate) const REPO: &str = "inuse/api";
 const KEEP_ONE: &str = r#"{"rules":[{"rulePriority":1,"description":"keep the newest","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#;
 
 /// A Docker image manifest (schema 2) of one layer; `n` makes the image distinct (moto
@@ -32,7 +32,7 @@ pub(crate) fn manifest(n: usize) -> String {
 
 /// The repository with v1, v2, v3 pushed a second apart (ECR orders images by push time),
 /// and its policy; the repository's URI and the digests, oldest first.
-fn repository(rt: &Runtime, emulator: &Emulator) -> (String, Vec<String>) {
+pub(crate) fn repository(rt: &Runtime, emulator: &Emulator) -> (String, Vec<String>) {
     let ecr = aws_sdk_ecr::Client::new(&emulator_config(rt, emulator));
     rt.block_on(async {
         let uri = ecr

@@ -252,6 +252,25 @@ fn the_container_runs_little_serve_as_documented() {
 }
 
 #[test]
+fn the_service_account_may_list_pods_for_audit_kubernetes_in_cluster() {
+    let role = one("ClusterRole");
+    let rules = role["rules"].as_sequence().unwrap();
+    assert_eq!(rules.len(), 1, "only pods are read");
+    assert_eq!(strings(&rules[0]["apiGroups"]), [""]);
+    assert_eq!(strings(&rules[0]["resources"]), ["pods"]);
+    assert_eq!(strings(&rules[0]["verbs"]), ["get", "list"]);
+    let binding = one("ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["kind"], "ClusterRole");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    let account = one("ServiceAccount");
+    let subjects = binding["subjects"].as_sequence().unwrap();
+    assert_eq!(subjects.len(), 1);
+    assert_eq!(subjects[0]["kind"], "ServiceAccount");
+    assert_eq!(subjects[0]["name"], account["metadata"]["name"]);
+    assert_eq!(subjects[0]["namespace"], kustomization()["namespace"]);
+}
+
+#[test]
 fn the_service_and_the_servicemonitor_reach_the_metrics_port() {
     let deployment = one("Deployment");
     let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];

@@ -23,6 +23,7 @@ mod getting_started;
 mod iam_policy;
 mod identity;
 mod in_use;
+mod in_use_k8s;
 mod k8s;
 mod kit;
 mod least_privilege;

@@ -6,7 +6,9 @@
 //! that runs ([`expires_in_use`]); and the checks of what runs ([`running_risks`]): an image in
 //! use whose scan is missing, failed or stale (`ecr.in-use-image-scan`), or has findings at or
 //! above `audit.in_use_findings_at` (`ecr.in-use-image-findings`), read from DescribeImages'
-//! scan summary with no call of their own. Kubernetes workloads are not read.
+//! scan summary with no call of their own. The pods of the Kubernetes
+//! clusters of `audit.kubernetes` are read once per audit run (`audit::kubernetes`) and join
+//! each registry's uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +33,13 @@ pub const SEVERITY_IN_USE_IMAGE_SCAN: Severity = Severity::Medium;
 /// An image in use with scan findings at or above `audit.in_use_findings_at`; severity: the
 /// worst of them.
 pub const CHECK_IN_USE_IMAGE_FINDINGS: &str = "ecr.in-use-image-findings";
+
+/// The checks that read what runs.
+pub const IN_USE_CHECKS: &[&str] = &[
+    CHECK_LIFECYCLE_EXPIRES_IN_USE,
+    CHECK_IN_USE_IMAGE_SCAN,
+    CHECK_IN_USE_IMAGE_FINDINGS,
+];
 
 pub const ECS_LIST_CLUSTERS: &str = "ecs:ListClusters";
 pub const ECS_LIST_SERVICES: &str = "ecs:ListServices";

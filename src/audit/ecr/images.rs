@@ -36,6 +36,15 @@ pub(super) fn severity_counts(scan: &ScanResult) -> Vec<(Severity, i64)> {
         .collect()
 }
 
+/// Counts per severity as a message says them: `2 CRITICAL, 5 HIGH`.
+pub(super) fn counts_text(counts: &[(Severity, i64)]) -> String {
+    counts
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn image_label(repo: &str, image: &Image) -> String {
     match image.tags.first() {
         Some(tag) => format!("`{repo}:{tag}` ({})", image.digest),

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::images::{image_label, severity_counts};
+use super::images::{counts_text, image_label, severity_counts};
 use super::{finding, scan_problem, EcrSettings, Reads, RepositoryFacts};
 use crate::audit::model::{Finding, ImageInUse, Severity};
 use crate::aws::workloads::{ImageUse, Workloads};
@@ -286,11 +286,7 @@ pub fn running_risks(
             .filter(|(s, _)| *s >= settings.in_use_findings_at)
             .collect();
         if let Some((worst, _)) = counts.first() {
-            let text = counts
-                .iter()
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let text = counts_text(&counts);
             out.push(f(
                 CHECK_IN_USE_IMAGE_FINDINGS,
                 *worst,

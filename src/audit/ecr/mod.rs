@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::parallel::{adaptive, AdaptiveLimit, Pending};
 use crate::policy::{validate, PolicyKind};
 use crate::text::quoted;
-use images::{image_label, repository_facts, severity_counts};
+use images::{counts_text, image_label, repository_facts, severity_counts};
 use policy::{repository_policy, wildcard};
 
 pub const CHECK_TAG_IMMUTABILITY: &str = "ecr.tag-immutability";
@@ -74,20 +74,25 @@ pub const DESCRIBE_SCAN_FINDINGS: &str = "ecr:DescribeImageScanFindings";
 /// The one call every ECR check needs (its denial fails the registry's audit).
 pub const DESCRIBE_REPOSITORIES: &str = "ecr:DescribeRepositories";
 
-/// The calls of the checks of the images in use: the repository's images (with their scan
-/// summaries) and what runs.
-const IN_USE_READS: &[&str] = &[
-    DESCRIBE_IMAGES,
-    in_use::ECS_LIST_CLUSTERS,
-    in_use::ECS_LIST_SERVICES,
-    in_use::ECS_DESCRIBE_SERVICES,
-    in_use::ECS_DESCRIBE_TASK_DEFINITION,
-    in_use::ECS_LIST_TASKS,
-    in_use::ECS_DESCRIBE_TASKS,
-    in_use::LAMBDA_LIST_FUNCTIONS,
-    in_use::LAMBDA_GET_FUNCTION,
-    in_use::LAMBDA_LIST_ALIASES,
-];
+/// The calls of the checks of the images in use, after `$first`: the repository's images
+/// (with their scan summaries) and what runs.
+macro_rules! in_use_reads {
+    ($($first:expr),*) => {
+        &[
+            $($first,)*
+            DESCRIBE_IMAGES,
+            in_use::ECS_LIST_CLUSTERS,
+            in_use::ECS_LIST_SERVICES,
+            in_use::ECS_DESCRIBE_SERVICES,
+            in_use::ECS_DESCRIBE_TASK_DEFINITION,
+            in_use::ECS_LIST_TASKS,
+            in_use::ECS_DESCRIBE_TASKS,
+            in_use::LAMBDA_LIST_FUNCTIONS,
+            in_use::LAMBDA_GET_FUNCTION,
+            in_use::LAMBDA_LIST_ALIASES,
+        ]
+    };
+}
 
 /// Each ECR check and the calls it needs besides `ecr:DescribeRepositories` (ECS's and
 /// Lambda's too, for the checks of images in use). A denied call
@@ -103,22 +108,10 @@ pub const CHECK_CALLS: &[(&str, &[&str])] = &[
     (CHECK_IMAGE_UNUSED, &[GET_LIFECYCLE_POLICY, DESCRIBE_IMAGES]),
     (
         in_use::CHECK_LIFECYCLE_EXPIRES_IN_USE,
-        &[
-            GET_LIFECYCLE_POLICY,
-            DESCRIBE_IMAGES,
-            in_use::ECS_LIST_CLUSTERS,
-            in_use::ECS_LIST_SERVICES,
-            in_use::ECS_DESCRIBE_SERVICES,
-            in_use::ECS_DESCRIBE_TASK_DEFINITION,
-            in_use::ECS_LIST_TASKS,
-            in_use::ECS_DESCRIBE_TASKS,
-            in_use::LAMBDA_LIST_FUNCTIONS,
-            in_use::LAMBDA_GET_FUNCTION,
-            in_use::LAMBDA_LIST_ALIASES,
-        ],
+        in_use_reads!(GET_LIFECYCLE_POLICY),
     ),
-    (in_use::CHECK_IN_USE_IMAGE_SCAN, IN_USE_READS),
-    (in_use::CHECK_IN_USE_IMAGE_FINDINGS, IN_USE_READS),
+    (in_use::CHECK_IN_USE_IMAGE_SCAN, in_use_reads!()),
+    (in_use::CHECK_IN_USE_IMAGE_FINDINGS, in_use_reads!()),
     (CHECK_ENCRYPTION, &[]),
     (CHECK_REPOSITORY_POLICY, &[GET_REPOSITORY_POLICY]),
     (
@@ -551,11 +544,7 @@ pub fn check_repository(
         };
         let counts = severity_counts(scan);
         if let Some((worst, _)) = counts.first() {
-            let text = counts
-                .iter()
-                .map(|(s, n)| format!("{n} {s}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let text = counts_text(&counts);
             out.push(f(
                 CHECK_IMAGE_FINDINGS,
                 None,

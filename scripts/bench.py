@@ -705,7 +705,9 @@ def audit_correct(report, seeded):
 def audit_calls(table, seeded, scans):
     """An audit's calls against the fewest that read the same on AWS: (made, minimum, per
     operation). `seeded` is populate_in_use's, or {"repositories": R, "images": N} (nothing runs)."""
-    up = lambda n, page: -(-n // page)
+    def up(n, page):
+        return -(-n // page)
+
     repositories, images = seeded["repositories"], seeded["images"]
     minimum = {
         "ecr:DescribeRepositories": up(repositories, 1000),

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LITTLE = os.environ.get("LITTLE_BIN", os.path.join(ROOT, "target", "release", "little"))
@@ -439,42 +440,306 @@ def populate(emulator, repositories, images):
     return time.perf_counter() - start
 
 
+# The lifecycle policies of the audit section, one repository in five each (by index mod 5), and
+# the images each expires now. Image j of a repository (0 the oldest, 9 the newest, pushed a
+# second apart at least) is tagged `release-j` for an even j, `dev-j` for an odd one; every image
+# is pushed during the run, so no `sinceImagePushed` rule expires anything yet.
+def _rule(priority, description, tags, count_type, number):
+    selection = dict(tags)
+    selection.update({"countType": count_type, "countNumber": number})
+    if count_type == "sinceImagePushed":
+        selection["countUnit"] = "days"
+    return {"rulePriority": priority, "description": description, "selection": selection, "action": {"type": "expire"}}
+
+
+AUDIT_POLICIES = [
+    # Keep the newest 5 of any image: the 5 oldest expire.
+    ([_rule(1, "keep the newest 5", {"tagStatus": "any"}, "imageCountMoreThan", 5)], {0, 1, 2, 3, 4}),
+    # Releases (even j): keep the newest 2 (8, 6); dev images after 7 days (none yet).
+    ([_rule(1, "keep 2 releases", {"tagStatus": "tagged", "tagPrefixList": ["release-"]}, "imageCountMoreThan", 2),
+      _rule(2, "dev images for a week", {"tagStatus": "tagged", "tagPrefixList": ["dev-"]}, "sinceImagePushed", 7)],
+     {0, 2, 4}),
+    # Untagged after a day (there are none), then keep the newest 8 of any: 0 and 1 expire.
+    ([_rule(1, "untagged after a day", {"tagStatus": "untagged"}, "sinceImagePushed", 1),
+      _rule(2, "keep the newest 8", {"tagStatus": "any"}, "imageCountMoreThan", 8)], {0, 1}),
+    # Anything after 30 days: nothing yet.
+    ([_rule(1, "30 days", {"tagStatus": "any"}, "sinceImagePushed", 30)], set()),
+    # No lifecycle policy.
+    (None, set()),
+]
+
+
+def audit_tag(j):
+    return f"release-{j}" if j % 2 == 0 else f"dev-{j}"
+
+
+# What runs, for the audit section: task definition k (of 500) runs image k % 10 of repository
+# 4k (by tag for an even k, by digest for an odd one); one in five also has a sidecar from
+# another registry (left out: not the audited registry's), and one in five a second container
+# of repository 4k + 1's newest image. The first 450 are run by one service each, in cluster
+# k % 5, and the first 30 also by a canary service in the next cluster (so 480 services of 450
+# task definitions); the last 50 only by 2 tasks each that no service started (Fargate: moto
+# needs no container instance for them; their task definitions have one container, since moto
+# reports only a task's first one). Lambda: 100 functions packaged as image 3m % 10 of
+# repository 4m + 2 (by tag for an even m, by digest for an odd one), and 20 zip functions.
+CLUSTERS = 5
+TASK_DEFINITIONS = 500
+SERVICE_DEFINITIONS = 450
+CANARIES = 30
+TASKS_PER_DEFINITION = 2
+IMAGE_FUNCTIONS = 100
+ZIP_FUNCTIONS = 20
+SIDECAR = "public.ecr.aws/docker/library/busybox:1.36"
+
+
+def populate_in_use(emulator, repositories=2000, images=10):
+    """The audit section's account: `repositories` x `images` with AUDIT_POLICIES, and ECS and
+    Lambda running some of them. Returns (seconds, what was seeded: the expectations)."""
+    if images != 10 or repositories < 4 * TASK_DEFINITIONS:
+        raise SystemExit("populate_in_use: the workloads assume 10 images a repository and at least 2,000 repositories")
+    ecr = emulator.client("ecr")
+    start = time.perf_counter()
+    names = [f"team-{i % 20:02d}/service-{i:04d}" for i in range(repositories)]
+    uris = [None] * repositories
+    digests = [[None] * images for _ in range(repositories)]
+
+    def create(i):
+        repo = ecr.create_repository(repositoryName=names[i], imageTagMutability="MUTABLE" if i % 7 == 0 else "IMMUTABLE",
+                                     imageScanningConfiguration={"scanOnPush": i % 3 != 0})["repository"]
+        uris[i] = repo["repositoryUri"]
+        rules = AUDIT_POLICIES[i % len(AUDIT_POLICIES)][0]
+        if rules:
+            ecr.put_lifecycle_policy(repositoryName=names[i], lifecyclePolicyText=json.dumps({"rules": rules}))
+
+    def push(i, j):
+        out = ecr.put_image(repositoryName=names[i], imageManifest=manifest(i, j), imageTag=audit_tag(j),
+                            imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json")
+        digests[i][j] = out["image"]["imageId"]["imageDigest"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, range(repositories)))
+        # Image j of every repository, then the next second: ECR (and the lifecycle evaluation)
+        # orders images by push time, which moto keeps in whole seconds.
+        for j in range(images):
+            list(pool.map(lambda i: push(i, j), range(repositories)))
+            time.sleep(1.05 - time.time() % 1)
+    log(f"  seeded {repositories:,} repositories x {images} images in {time.perf_counter() - start:.0f} s")
+
+    uses = {}  # (repository, digest) -> users
+
+    def ref(i, j, by_digest):
+        return f"{uris[i]}@{digests[i][j]}" if by_digest else f"{uris[i]}:{audit_tag(j)}"
+
+    def use(i, j, user):
+        uses.setdefault((names[i], digests[i][j]), set()).add(user)
+
+    ecs = emulator.client("ecs")
+    clusters = [f"bench-{c}" for c in range(CLUSTERS)]
+    for c in clusters:
+        ecs.create_cluster(clusterName=c)
+    services = []  # (cluster, name, family)
+    tasks = []  # (cluster, family)
+
+    def definition(k):
+        family = f"td-{k:03d}"
+        containers = [{"name": "app", "image": ref(4 * k, k % 10, k % 2 == 1), "memory": 512}]
+        users = []
+        if k < SERVICE_DEFINITIONS:
+            users.append(f"ecs:{clusters[k % CLUSTERS]}/svc-{k:03d}")
+            services.append((clusters[k % CLUSTERS], f"svc-{k:03d}", family))
+            if k < CANARIES:
+                users.append(f"ecs:{clusters[(k + 1) % CLUSTERS]}/svc-{k:03d}-canary")
+                services.append((clusters[(k + 1) % CLUSTERS], f"svc-{k:03d}-canary", family))
+            if k % 5 == 0:
+                containers.append({"name": "sidecar", "image": SIDECAR, "memory": 64})
+            elif k % 5 == 1:
+                containers.append({"name": "helper", "image": ref(4 * k + 1, images - 1, False), "memory": 64})
+                for u in users:
+                    use(4 * k + 1, images - 1, u)
+        else:
+            users.append(f"ecs:{clusters[k % CLUSTERS]}/task/{family}")
+            tasks.append((clusters[k % CLUSTERS], family))
+        for u in users:
+            use(4 * k, k % 10, u)
+        # The default network mode: moto 5.2.5's RunTask fails (a Python error) on an `awsvpc`
+        # task's network interface.
+        ecs.register_task_definition(family=family, containerDefinitions=containers)
+
+    for k in range(TASK_DEFINITIONS):
+        definition(k)
+
+    def service(item):
+        cluster, name, family = item
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1)
+
+    def task(item):
+        cluster, family = item
+        ecs.run_task(cluster=cluster, taskDefinition=family, count=TASKS_PER_DEFINITION, launchType="FARGATE")
+
+    iam = emulator.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                              "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="bench-lambda", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam = emulator.client("lambda")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("handler.py", "def handler(event, context):\n    return event\n")
+
+    def function(m):
+        if m < IMAGE_FUNCTIONS:
+            i, j = 4 * m + 2, (3 * m) % 10
+            lam.create_function(FunctionName=f"fn-{m:03d}", Role=role, PackageType="Image",
+                                Code={"ImageUri": ref(i, j, m % 2 == 1)})
+            use(i, j, f"lambda:fn-{m:03d}")
+        else:
+            lam.create_function(FunctionName=f"fn-{m:03d}", Role=role, Runtime="python3.12", Handler="handler.handler",
+                                Code={"ZipFile": zipped.getvalue()})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(service, services))
+        list(pool.map(task, tasks))
+        list(pool.map(function, range(IMAGE_FUNCTIONS + ZIP_FUNCTIONS)))
+
+    expiring = {(names[i], digests[i][j]) for i in range(repositories) for j in AUDIT_POLICIES[i % len(AUDIT_POLICIES)][1]}
+    seeded = {
+        "repositories": repositories, "images": images,
+        "clusters": {c: {"services": sum(1 for s in services if s[0] == c),
+                         "tasks": TASKS_PER_DEFINITION * sum(1 for t in tasks if t[0] == c)} for c in clusters},
+        "definitions": len({s[2] for s in services}),
+        "functions": IMAGE_FUNCTIONS + ZIP_FUNCTIONS, "image_functions": IMAGE_FUNCTIONS,
+        "uses": uses,
+        "expires_in_use": {key for key in uses if key in expiring},
+    }
+    return time.perf_counter() - start, seeded
+
+
 def bench_audit(emulator, repositories=2000, images=10):
-    log(f"== audit: {repositories:,} repositories x {images} images")
+    log(f"== audit: {repositories:,} repositories x {images} images with lifecycle policies; "
+        f"{TASK_DEFINITIONS} ECS task definitions, Lambda functions")
     emulator.reset()
-    t = populate(emulator, repositories, images)
-    record("audit", f"populating the emulator ({repositories * images:,} PutImage, setup)", f"{t:.0f} s")
+    t, seeded = populate_in_use(emulator, repositories, images)
+    services = sum(c["services"] for c in seeded["clusters"].values())
+    tasks = sum(c["tasks"] for c in seeded["clusters"].values())
+    record("audit", f"populating the emulator ({repositories * images:,} PutImage; {TASK_DEFINITIONS} task definitions, "
+           f"{services} services, {tasks} tasks in {CLUSTERS} clusters; {seeded['functions']} Lambda functions; setup)",
+           f"{t:.0f} s")
+    NOTES.append(
+        "audit: the account has 2,000 repositories x 10 images (tagged `release-N`, `dev-N`, pushed a second apart), with "
+        "lifecycle policies on four in five: keep the newest 5; keep 2 `release-` images and `dev-` ones for 7 days; "
+        "untagged after a day then keep the newest 8; anything after 30 days (the `sinceImagePushed` rules expire nothing "
+        "yet: every image is pushed during the run). ECS: 500 task definitions (by tag and by digest, some with a second "
+        "container, some with a sidecar from another registry), 480 services of 450 of them and 100 running tasks that no "
+        "service started (Fargate, so that moto needs no container instance, and the default network mode: moto's "
+        "RunTask fails on an `awsvpc` task), over 5 clusters; Lambda: 100 functions packaged "
+        "as images and 20 zip functions. The bench checks the report against the seeding: the images in use with their "
+        "users, and one `ecr.lifecycle-expires-in-use` finding per image in use that its policy expires now.")
+    NOTES.append(
+        "audit: minimums are AWS's pages for the seeded counts (workloads.rs's formulas). moto 5.2.5 ignores the page "
+        "size of DescribeRepositories, ListFunctions, ListClusters, ListServices and ListTasks and answers in one page: "
+        "little makes 1 DescribeRepositories call (AWS: 2 pages of 1,000) and 1 ListFunctions call (AWS: 3 pages of 50); "
+        "every cluster has under 100 services and tasks, so the ECS listings are one page on both. The SDK-mock tests "
+        "cover the paging. moto starts no task for a service: ListTasks sees only the tasks started by RunTask.")
+    NOTES.append("audit: peak memory is the highest of the 3 runs; the runs of one binary on the same data differ by up "
+                 "to 15% (how many repositories' reads are in flight when the emulator answers).")
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "little.yaml"), "w") as f:
             f.write("defaults:\n  region: us-east-1\n")
         for label, extra, scans in (("newest image of each repository", [], repositories),
                                     ("every tagged image (--all-images)", ["--all-images"], repositories * images)):
-            times, peak, stderr = repeat("audit", [LITTLE, "-v", "audit", "--no-stacks", "--format", "json"] + extra,
-                                         tmp, emulator.env(), runs=3, ok=(0, 2))
+            times, peaks, stderr = [], [], ""
+            out_path = os.path.join(tmp, "audit.json")
+            for n in range(3):
+                with open(out_path, "w") as out:
+                    t, rss, code, stderr = run([LITTLE, "-v", "audit", "--no-stacks", "--format", "json"] + extra,
+                                               tmp, emulator.env(), stdout=out)
+                if code not in (0, 2):
+                    raise SystemExit(f"audit {' '.join(extra)}: exit {code}\n{stderr[-2000:]}")
+                log(f"  run {n + 1}: {t:.2f} s, {rss:.0f} MiB")
+                times.append(t)
+                peaks.append(rss)
+            peak = max(peaks)
+            with open(out_path) as f:
+                report = json.load(f)
             record("audit", f"`little audit`, {label}", fmt_times(times))
             record("audit", f"peak memory, {label}", f"{peak:.0f} MiB",
-                   "< 150 MB" if extra else "", ("met" if peak * 1.048576 < 150 else "NOT met") if extra else "")
-            made, least, detail = audit_calls(calls(stderr), repositories, images, scans)
+                   "< 150 MB", "met" if peak * 1.048576 < 150 else "NOT met")
+            made, least, detail = audit_calls(calls(stderr), seeded, scans)
             record("audit", f"API calls, {label} (made/minimum)", f"{made:,} / {least:,}: {detail}",
                    "within 5%", "met" if made <= least * 1.05 else "NOT met")
+            ok, what = audit_correct(report, seeded)
+            record("audit", f"report against the seeding, {label}", what, "as seeded", "met" if ok else "NOT met")
 
 
-def audit_calls(table, repositories, images, scans):
-    """An audit's calls against the fewest that read the same: (made, minimum, per operation)."""
+def audit_correct(report, seeded):
+    """Whether the report's images in use (with their users) and its `ecr.lifecycle-expires-in-use`
+    findings are those the seeding implies: (ok, a description)."""
+    got = {(i["repository"], i["digest"]): set(i["in_use_by"]) for i in report.get("images_in_use", [])}
+    want = seeded["uses"]
+    digest = re.compile(r"sha256:[0-9a-f]{64}")
+    expiring = set()
+    for finding in report["findings"]:
+        if finding["check"] == "ecr.lifecycle-expires-in-use":
+            found = digest.search(finding["message"])
+            expiring.add((finding["resource"], found.group(0) if found else finding["message"]))
+    problems = []
+    if got != want:
+        missing = sorted(set(want) - set(got))[:3]
+        extra = sorted(set(got) - set(want))[:3]
+        users = sorted(k for k in set(got) & set(want) if got[k] != want[k])[:3]
+        problems.append(f"images in use differ (missing {missing}, unexpected {extra}, other users {[(k, got[k], want[k]) for k in users]})")
+    if expiring != seeded["expires_in_use"]:
+        problems.append(f"expires-in-use findings differ (missing {sorted(seeded['expires_in_use'] - expiring)[:3]}, "
+                        f"unexpected {sorted(expiring - seeded['expires_in_use'])[:3]})")
+    if report.get("errors"):
+        problems.append(f"errors: {report['errors'][:3]}")
+    by_check = {}
+    for finding in report["findings"]:
+        by_check[finding["check"]] = by_check.get(finding["check"], 0) + 1
+    users = sum(len(u) for u in want.values())
+    what = (f"{len(got):,} images in use ({len(want):,} expected, {users:,} uses), {len(expiring):,} "
+            f"`ecr.lifecycle-expires-in-use` findings ({len(seeded['expires_in_use']):,} expected); findings by check: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(by_check.items())))
+    if problems:
+        log("  " + "; ".join(problems))
+        what += "; " + "; ".join(problems)
+    return not problems, what
+
+
+def audit_calls(table, seeded, scans):
+    """An audit's calls against the fewest that read the same on AWS: (made, minimum, per
+    operation). `seeded` is populate_in_use's, or {"repositories": R, "images": N} (nothing runs)."""
+    def up(n, page):
+        return -(-n // page)
+
+    repositories, images = seeded["repositories"], seeded["images"]
     minimum = {
-        "ecr:DescribeRepositories": -(-repositories // 1000),
+        "ecr:DescribeRepositories": up(repositories, 1000),
         "ecr:GetRegistryScanningConfiguration": 1,
         "ecr:GetLifecyclePolicy": repositories,
         "ecr:GetRepositoryPolicy": repositories,
-        "ecr:DescribeImages": repositories * -(-images // 1000),
+        "ecr:DescribeImages": repositories * up(images, 1000),
         "ecr:DescribeImageScanFindings": scans,
     }
+    # Nothing running still takes a ListClusters and a ListFunctions call.
+    seeded = dict({"clusters": {}, "definitions": 0, "functions": 0, "image_functions": 0}, **seeded)
+    clusters = seeded["clusters"].values()
+    minimum.update({
+        "ecs:ListClusters": max(1, up(len(seeded["clusters"]), 100)),
+        "ecs:ListServices": sum(max(1, up(c["services"], 100)) for c in clusters),
+        "ecs:DescribeServices": sum(up(c["services"], 10) for c in clusters),
+        "ecs:DescribeTaskDefinition": seeded["definitions"],
+        "ecs:ListTasks": sum(max(1, up(c["tasks"], 100)) for c in clusters),
+        "ecs:DescribeTasks": sum(up(c["tasks"], 100) for c in clusters),
+        "lambda:ListFunctions": max(1, up(seeded["functions"], 50)),
+        "lambda:GetFunction": seeded["image_functions"],
+    })
     made = sum(c for c, _ in table.values())
     least = sum(minimum.values())
-    detail = ", ".join(f"{op} {table.get(op, (0, 0))[0]}/{n}" for op, n in minimum.items())
+    detail = ", ".join(f"{op} {table.get(op, (0, 0))[0]:,}/{n:,}" for op, n in minimum.items()
+                       if n or table.get(op, (0, 0))[0])
     extra_ops = {k: v for k, v in table.items() if k not in minimum}
     if extra_ops:
-        detail += "; also " + ", ".join(f"{k} {v[0]}" for k, v in sorted(extra_ops.items()))
+        detail += "; also " + ", ".join(f"{k} {v[0]:,}" for k, v in sorted(extra_ops.items()))
     return made, least, detail
 
 
@@ -517,7 +782,7 @@ def bench_audit_latency(emulator, repositories=2000, images=2, latency_ms=80):
                 raise SystemExit(f"little audit: exit {code}\n{err[-2000:]}")
             with open(out) as f:
                 report = json.load(f)
-            made, least, detail = audit_calls(calls(err), repositories, images, repositories)
+            made, least, detail = audit_calls(calls(err), {"repositories": repositories, "images": images}, repositories)
             with open(os.path.join(tmp, "collector.json"), "w") as f:
                 t_collector, _, code, cerr = run([PYTHON, collector], tmp, env, stdout=f)
             if code != 0:
@@ -1049,7 +1314,7 @@ def main():
     def serve():
         if "audit" not in wanted:
             emulator.reset()
-            populate(emulator, 2000, 10)
+            populate_in_use(emulator, 2000, 10)
         bench_serve(emulator)
 
     sections = {

@@ -481,13 +481,16 @@ def audit_tag(j):
 # task definitions); the last 50 only by 2 tasks each that no service started (Fargate: moto
 # needs no container instance for them; their task definitions have one container, since moto
 # reports only a task's first one). Lambda: 100 functions packaged as image 3m % 10 of
-# repository 4m + 2 (by tag for an even m, by digest for an odd one), and 20 zip functions.
+# repository 4m + 2 (by tag for an even m, by digest for an odd one), every fifth of them with
+# version 1 on that image behind the alias `live` and $LATEST on the next, and 20 zip functions.
 CLUSTERS = 5
 TASK_DEFINITIONS = 500
 SERVICE_DEFINITIONS = 450
 CANARIES = 30
 TASKS_PER_DEFINITION = 2
 IMAGE_FUNCTIONS = 100
+# Every fifth image function has a published version behind an alias, and $LATEST on another image.
+ALIASED_EVERY = 5
 ZIP_FUNCTIONS = 20
 SIDECAR = "public.ecr.aws/docker/library/busybox:1.36"
 
@@ -590,7 +593,15 @@ def populate_in_use(emulator, repositories=2000, images=10):
             i, j = 4 * m + 2, (3 * m) % 10
             lam.create_function(FunctionName=f"fn-{m:03d}", Role=role, PackageType="Image",
                                 Code={"ImageUri": ref(i, j, m % 2 == 1)})
-            use(i, j, f"lambda:fn-{m:03d}")
+            if m % ALIASED_EVERY:
+                use(i, j, f"lambda:fn-{m:03d}")
+                return
+            # Version 1 keeps image j behind the alias `live`; $LATEST moves on to the next.
+            version = lam.publish_version(FunctionName=f"fn-{m:03d}")["Version"]
+            lam.create_alias(FunctionName=f"fn-{m:03d}", Name="live", FunctionVersion=version)
+            lam.update_function_code(FunctionName=f"fn-{m:03d}", ImageUri=ref(i, (j + 1) % 10, False))
+            use(i, j, f"lambda:fn-{m:03d}:live")
+            use(i, (j + 1) % 10, f"lambda:fn-{m:03d}")
         else:
             lam.create_function(FunctionName=f"fn-{m:03d}", Role=role, Runtime="python3.12", Handler="handler.handler",
                                 Code={"ZipFile": zipped.getvalue()})
@@ -607,6 +618,7 @@ def populate_in_use(emulator, repositories=2000, images=10):
                          "tasks": TASKS_PER_DEFINITION * sum(1 for t in tasks if t[0] == c)} for c in clusters},
         "definitions": len({s[2] for s in services}),
         "functions": IMAGE_FUNCTIONS + ZIP_FUNCTIONS, "image_functions": IMAGE_FUNCTIONS,
+        "aliased_versions": -(-IMAGE_FUNCTIONS // ALIASED_EVERY),
         "uses": uses,
         "expires_in_use": {key for key in uses if key in expiring},
     }
@@ -631,7 +643,7 @@ def bench_audit(emulator, repositories=2000, images=10):
         "container, some with a sidecar from another registry), 480 services of 450 of them and 100 running tasks that no "
         "service started (Fargate, so that moto needs no container instance, and the default network mode: moto's "
         "RunTask fails on an `awsvpc` task), over 5 clusters; Lambda: 100 functions packaged "
-        "as images and 20 zip functions. The bench checks the report against the seeding: the images in use with their "
+        "as images (every fifth with a published version behind an alias `live` and `$LATEST` moved on to another image) and 20 zip functions. The bench checks the report against the seeding: the images in use with their "
         "users, and one `ecr.lifecycle-expires-in-use` finding per image in use that its policy expires now.")
     NOTES.append(
         "audit: minimums are AWS's pages for the seeded counts (workloads.rs's formulas). moto 5.2.5 ignores the page "
@@ -721,7 +733,8 @@ def audit_calls(table, seeded, scans):
         "ecr:DescribeImageScanFindings": scans,
     }
     # Nothing running still takes a ListClusters and a ListFunctions call.
-    seeded = dict({"clusters": {}, "definitions": 0, "functions": 0, "image_functions": 0}, **seeded)
+    seeded = dict({"clusters": {}, "definitions": 0, "functions": 0, "image_functions": 0, "aliased_versions": 0},
+                  **seeded)
     clusters = seeded["clusters"].values()
     minimum.update({
         "ecs:ListClusters": max(1, up(len(seeded["clusters"]), 100)),
@@ -731,7 +744,9 @@ def audit_calls(table, seeded, scans):
         "ecs:ListTasks": sum(max(1, up(c["tasks"], 100)) for c in clusters),
         "ecs:DescribeTasks": sum(up(c["tasks"], 100) for c in clusters),
         "lambda:ListFunctions": max(1, up(seeded["functions"], 50)),
-        "lambda:GetFunction": seeded["image_functions"],
+        # $LATEST of each image function, and each published version an alias names.
+        "lambda:GetFunction": seeded["image_functions"] + seeded["aliased_versions"],
+        "lambda:ListAliases": seeded["image_functions"],
     })
     made = sum(c for c, _ in table.values())
     least = sum(minimum.values())

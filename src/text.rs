@@ -241,6 +241,27 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
+/// Percent-decoding (`%7B` is `{`; `+` stays `+`, as IAM encodes spaces as `%20`). A `%` not
+/// followed by two hex digits is kept as it is.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Standard base64 (RFC 4648, with or without `=` padding) decoded; None for any other
 /// character.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {

@@ -587,13 +587,13 @@ async fn audit_registry(
     let gathered = gather_reads(ecr, &options.settings, &limit, &reads).await?;
     let (registry, facts, images) = (gathered.registry, gathered.facts, gathered.images);
     let mut denied = gathered.denied;
-    let mut uses = if in_use::reads_workloads(&reads) {
+    let uses = if in_use::reads_workloads(&reads) {
         in_use::read_uses(clients.workloads.as_ref(), &reads, &mut denied).await?
     } else {
         Vec::new()
     };
-    uses.extend(cluster_uses.iter().cloned());
-    let resolved = in_use::resolve(&uses, &facts);
+    // The clusters' pods are shared by every registry: read where they are, not copied.
+    let resolved = in_use::resolve(uses.iter().chain(cluster_uses), &facts);
     let account_id = match account {
         Some(a) => a.id.clone(),
         None => facts

@@ -82,34 +82,13 @@ impl IamClient {
     }
 }
 
-/// Percent-decoding (`%7B` is `{`; `+` stays `+`, as IAM encodes spaces as `%20`). A `%` not
-/// followed by two hex digits is kept as it is.
-pub fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A policy document as IAM returns it: URL-decoded and parsed; a JSON string if it is not
 /// JSON.
 pub fn decode_policy(document: &str) -> serde_json::Value {
     let decoded = if document.trim_start().starts_with('{') {
         document.to_owned()
     } else {
-        url_decode(document)
+        crate::text::percent_decode(document)
     };
     serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(decoded))
 }
@@ -276,8 +255,8 @@ mod tests {
 
     #[test]
     fn documents_are_url_decoded() {
-        assert_eq!(url_decode("a%20b%2"), "a b%2");
-        assert_eq!(url_decode("%7B%7D"), "{}");
+        assert_eq!(crate::text::percent_decode("a%20b%2"), "a b%2");
+        assert_eq!(crate::text::percent_decode("%7B%7D"), "{}");
         assert_eq!(decode_policy("%7B%22a%22%3A1%7D"), json!({"a": 1}));
         assert_eq!(decode_policy("{\"a\": 1}"), json!({"a": 1}));
         assert_eq!(decode_policy("{'a': 1}"), json!("{'a': 1}"));

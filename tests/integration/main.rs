@@ -3,6 +3,9 @@
 
 mod harness;
 
+// `src/testing/kube_api.rs`, compiled in here too (in_use_k8s), names `crate::text`.
+use little_stack::text;
+
 mod adopt;
 mod apply;
 mod audit;

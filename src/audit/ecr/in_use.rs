@@ -135,8 +135,8 @@ where
 /// digest that runs (when the runtime reported one) wins over the reference's own, which wins
 /// over the image its tag names among the repository's listed images. A tag that names no
 /// image, and references into other registries, are left out.
-pub fn resolve(
-    uses: &[ImageUse],
+pub fn resolve<'a>(
+    uses: impl IntoIterator<Item = &'a ImageUse>,
     facts: &[RepositoryFacts],
 ) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();

@@ -324,7 +324,9 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
     NOTES.append(f"latency: every call goes through scripts/latency-proxy.py, which holds it {latency_ms} ms before "
                  "the emulator answers (calls overlap, as on AWS); sceptre {0} runs from its own venv (.bench/sceptre) "
                  "against the same emulator and the same one-queue templates. sceptre's plan is `sceptre diff`, which "
-                 "makes no change set (fewer calls than little's plan of a changed stack).".format(SCEPTRE_VERSION))
+                 "makes no change set; neither does little's (`--change-set auto`, the default) for a change that "
+                 "updates in place, as each stack's does here (the queue's delay, a parameter); the row with "
+                 "`--change-set always` makes one per stack.".format(SCEPTRE_VERSION))
     if os.sep + "debug" + os.sep in LITTLE:
         NOTES.append("latency: little was a debug build (LITTLE_BIN named one); the figures are bound by the calls, not by little's CPU.")
     EMULATOR_PID[:] = [emulator.proc.pid]
@@ -357,6 +359,12 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
             rows["plan after a change in every stack"] = [t_l, None, per_stack_calls(err, stacks)]
             rows["plan after a change in every stack"][1], _ = sceptre_timed("sceptre diff", [SCEPTRE, "diff", "bench"], sceptre, env, ok=(0, 1))
             cpu["plan after a change in every stack"] = (EMULATOR_CPU.get("little plan"), EMULATOR_CPU.get("sceptre diff"))
+            t_l, err = timed("little plan --change-set always", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode",
+                                                                 "--change-set", "always"], little, env, ok=(2,))
+            rows["plan after a change in every stack, `--change-set always`"] = [
+                t_l, rows["plan after a change in every stack"][1], per_stack_calls(err, stacks)]
+            cpu["plan after a change in every stack, `--change-set always`"] = (
+                EMULATOR_CPU.get("little plan --change-set always"), EMULATOR_CPU.get("sceptre diff"))
             t_l, err = timed("little destroy", [LITTLE, "-v", "destroy", "--all", "--yes"], little, env)
             rows["destroy"] = [t_l, None, per_stack_calls(err, stacks)]
             rows["destroy"][1], _ = sceptre_timed("sceptre delete", [SCEPTRE, "delete", "-y", "bench"], sceptre, env)

@@ -112,10 +112,11 @@ pub enum Command {
     ///
     /// For each stack: the deployed state (DescribeStacks, GetTemplate), a semantic diff of the
     /// rendered template, parameters, tags and settings against it, a CloudFormation change set
-    /// when something may change (none for a stack that means what is deployed; deleted
-    /// afterwards unless --out saves the plan), and the risks: destructive (removal or
-    /// replacement of a data-bearing resource) and broadening (wider IAM or resource-policy
-    /// access).
+    /// when something may change (none for a stack that means what is deployed, nor, with
+    /// --change-set auto, for one whose every change is known to update in place: its changes
+    /// are predicted; deleted afterwards unless --out saves the plan), and the risks:
+    /// destructive (removal or replacement of a data-bearing resource) and broadening (wider
+    /// IAM or resource-policy access).
     ///
     /// Text fits the width of the terminal (without one: COLUMNS, else 120 columns): prose and
     /// lists wrap, long values are shortened with `…` (-v shows them whole). Markdown is a
@@ -504,6 +505,14 @@ pub struct PlanArgs {
     /// The most stacks to plan at once (fewer while CloudFormation throttles)
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub concurrency: u16,
+    /// When to ask CloudFormation for a change set of a changed or new stack. `auto`: only
+    /// where the comparison and CloudFormation's resource schemas cannot tell what it would
+    /// say (a change that replaces a resource, a changed condition, a type without a schema,
+    /// ...); the others are planned from the comparison, their resource changes marked
+    /// predicted. `always`: for every one, so that CloudFormation also checks each template.
+    /// With --out, always; `apply` always makes them
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ChangeSetWhen::Auto)]
+    pub change_set: ChangeSetWhen,
     /// Plan a deployed stack whose template means what is rendered but is written differently
     /// (a policy text with other spacing) through a change set, so that the resources it would
     /// send again for their text alone are changes to apply; otherwise the stack is unchanged.
@@ -733,6 +742,15 @@ pub enum AuditFormat {
     Sarif,
     Junit,
     Markdown,
+}
+
+/// `plan --change-set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangeSetWhen {
+    /// Only where the comparison cannot tell what it would say
+    Auto,
+    /// For every changed or new stack
+    Always,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,8 +19,10 @@ use crate::template::params::no_echo_parameters;
 
 use super::compare::effective_parameters;
 
-/// Why the comparison cannot say that the stack is unchanged, or None when it can. Only asked
-/// of a deployed stack whose comparison found no change; `old_template` is the deployed one.
+/// Why the comparison cannot say that the stack is unchanged, or None when it can. Asked of a
+/// deployed stack whose comparison found no change, and by `predict` of one whose comparison
+/// found changes (the same blind spots hide what they would do); `old_template` is the
+/// deployed one.
 pub fn uncompared(
     stack: &Stack,
     rendered: &Rendered,

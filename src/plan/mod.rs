@@ -2,7 +2,8 @@
 //!
 //! `diff` compares a deployed template with a rendered one semantically (and finds what is
 //! only written differently); `comparable` says whether that comparison tells the whole truth,
-//! so that an unchanged stack needs no change set; `after_apply` marks the values a dependent
+//! so that an unchanged stack needs no change set; `predict` tells what a change set
+//! would say of a stack whose changes all update in place (`--change-set auto`); `after_apply` marks the values a dependent
 //! reads from a stack that changes in the same plan; `risk` finds the
 //! destructive and permission-broadening changes among them; `settings` plans termination
 //! protection and the stack policy, and finds the changes that lower a protection; `compare`
@@ -19,6 +20,7 @@ pub mod diff;
 pub mod lifecycle;
 pub mod model;
 pub mod permissions;
+pub mod predict;
 pub mod risk;
 pub mod run;
 pub mod settings;

@@ -71,14 +71,21 @@ pub struct StackPlan {
     /// They do not make the stack changed; `--refresh-templates` sends them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formatting_only: Vec<FormattingOnly>,
-    /// What CloudFormation's change set says it would do, per resource. Empty when no change
-    /// set was made: a deployed stack whose comparison found nothing to change has none.
+    /// What CloudFormation's change set says it would do, per resource, or, when `predicted`,
+    /// what it would say. Empty for a deployed stack whose comparison found nothing to change.
     pub resource_changes: Vec<ResourceChange>,
+    /// `plan --change-set auto`: no change set was made, and `resource_changes` are predicted
+    /// from the comparison and CloudFormation's resource schemas: every change adds or removes
+    /// a resource or updates one in place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub predicted: bool,
     /// The change set, kept when the plan is saved for `apply --plan`.
     pub change_set: Option<ChangeSetId>,
-    /// Why a change set was made for a deployed stack whose comparison found no change: what
-    /// the comparison cannot see (a NoEcho parameter, a transform, ...), or
-    /// `--refresh-templates`. The change set's answer then decides whether it changes.
+    /// Why a change set was made where the comparison alone might have told: for a deployed
+    /// stack whose comparison found no change, what the comparison cannot see (a NoEcho
+    /// parameter, a transform, ...) or `--refresh-templates`, and the change set's answer then
+    /// decides whether it changes; with `--change-set auto`, what the prediction cannot tell
+    /// (a change that replaces a resource, a changed condition, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_set_reason: Option<String>,
     /// `stack.key` outputs of dependencies whose values become known only at apply: a
@@ -251,6 +258,7 @@ impl StackPlan {
             formatting_only: Vec::new(),
             resource_changes: Vec::new(),
             change_set: None,
+            predicted: false,
             change_set_reason: None,
             known_after_apply: Vec::new(),
             hashes: Hashes {
@@ -372,14 +380,29 @@ impl PolicyChange {
     }
 }
 
+/// When a plan asks CloudFormation for a change set of a stack the comparison finds changed
+/// (or new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeSetMode {
+    /// For every such stack.
+    #[default]
+    Always,
+    /// Only where the prediction of `predict` cannot tell what it would say: a stack whose
+    /// every change adds or removes a resource or updates one in place is planned without.
+    Auto,
+}
+
 /// How to plan: which stacks, how many at once, how to render and wait, and this run's mark.
 #[derive(Clone)]
 pub struct PlanOptions {
     pub selection: Selection,
     /// How many stacks to plan at once.
     pub concurrency: usize,
-    /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`.
+    /// Keep change sets (and new stacks in REVIEW_IN_PROGRESS) for `apply --plan`; a change
+    /// set is then made for every changed stack, whatever `change_sets` says.
     pub keep_change_sets: bool,
+    /// When to make a change set of a changed stack.
+    pub change_sets: ChangeSetMode,
     pub poll: Poll,
     pub render: RenderOptions,
     /// Seconds since the Unix epoch, stamped on the plan.

@@ -16,7 +16,9 @@ use serde_json::Value;
 use super::comparable::uncompared;
 use super::compare::{deployed_of, effective_parameters, hashes, sha256, to_map, value_changes};
 use super::diff::{diff_templates, formatting_only, TemplateDiff};
-use super::model::{Adoptable, BoolChange, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan};
+use super::model::{
+    Adoptable, BoolChange, ChangeSetMode, Plan, PlanOptions, PlanStatus, PolicyChange, StackPlan,
+};
 use super::risk::{dedupe, replacement_risk_forced_by, template_risks, Replacement, Risk};
 use super::settings::{policy_change, settings_risks};
 use crate::aws::changeset::{
@@ -213,6 +215,37 @@ async fn plan_single(
         }
     }
 
+    // `--change-set auto`: a stack whose every change is known to update in place (or to add
+    // or remove a resource) is planned from the comparison, without asking CloudFormation.
+    if options.change_sets == ChangeSetMode::Auto
+        && !options.keep_change_sets
+        && plan.change_set_reason.is_none()
+    {
+        match super::predict::predict(
+            stack,
+            &rendered,
+            deployed.as_ref(),
+            old_template.as_ref().map(|(v, _)| v),
+            &plan,
+        ) {
+            Ok(changes) => {
+                plan.predicted = true;
+                finish(
+                    &clients,
+                    stack,
+                    &mut plan,
+                    deployed.as_ref(),
+                    old_template.as_ref(),
+                    &rendered.template,
+                    changes,
+                )
+                .await;
+                return Ok((plan, rendered.template));
+            }
+            Err(why) => plan.change_set_reason = Some(why),
+        }
+    }
+
     // The change set: what CloudFormation itself says it would do.
     let change_set_type = if deployed.is_some() {
         ChangeSetType::Update
@@ -260,34 +293,50 @@ async fn plan_single(
         });
     }
 
-    plan.risks = stack_risks(
-        old_template.as_ref().map(|(v, _)| v),
+    let changes = change_set.changes;
+    finish(
+        &clients,
+        stack,
+        &mut plan,
+        deployed.as_ref(),
+        old_template.as_ref(),
         &rendered.template,
-        &plan,
-        &change_set.changes,
-    );
+        changes,
+    )
+    .await;
+    plan.change_set = created.filter(|_| keep);
+    Ok((plan, rendered.template))
+}
+
+/// The plan of a changed or new stack, from the resource changes (the change set's, or the
+/// predicted ones): its risks, what a destructive change would lose, what a changed lifecycle
+/// policy would expire, and its status.
+async fn finish(
+    clients: &Clients,
+    stack: &Stack,
+    plan: &mut StackPlan,
+    deployed: Option<&StackInfo>,
+    old_template: Option<&(Value, String)>,
+    template: &Value,
+    changes: Vec<ResourceChange>,
+) {
+    let old = old_template.map(|(v, _)| v);
+    plan.risks = stack_risks(old, template, plan, &changes);
     if deployed.is_some() {
-        super::cost::what_is_lost(
-            &clients,
-            &stack.name,
-            &mut plan.risks,
-            &change_set.changes,
-            old_template.as_ref().map(|(v, _)| v),
-        )
-        .await;
-        if let Some((old, _)) = &old_template {
+        super::cost::what_is_lost(clients, &stack.name, &mut plan.risks, &changes, old).await;
+        if let Some(old) = old {
             plan.lifecycle_changes = super::lifecycle::lifecycle_changes(
-                &clients,
+                clients,
                 &stack.name,
                 old,
-                &rendered.template,
-                &change_set.changes,
+                template,
+                &changes,
                 i64::try_from(crate::time::now()).unwrap_or(i64::MAX),
             )
             .await;
         }
     }
-    plan.status = match &deployed {
+    plan.status = match deployed {
         None => PlanStatus::New,
         Some(_) => {
             let changed = !plan.template_changes.is_empty()
@@ -295,7 +344,7 @@ async fn plan_single(
                 || !plan.tag_changes.is_empty()
                 || plan.termination_protection.is_some()
                 || plan.stack_policy.is_some()
-                || !change_set.changes.is_empty();
+                || !changes.is_empty();
             if changed {
                 PlanStatus::Changed
             } else {
@@ -303,9 +352,7 @@ async fn plan_single(
             }
         }
     };
-    plan.resource_changes = change_set.changes.clone();
-    plan.change_set = created.filter(|_| keep);
-    Ok((plan, rendered.template))
+    plan.resource_changes = changes;
 }
 
 /// The resources the stack would add that exist already (`little adopt` takes them over).
@@ -409,6 +456,7 @@ async fn compare(
         formatting_only: formatting,
         resource_changes: Vec::new(),
         change_set: None,
+        predicted: false,
         change_set_reason: None,
         known_after_apply: Vec::new(),
         hashes: hashes(body, &rendered.template, &rendered.parameters)?,
@@ -608,6 +656,7 @@ mod flow_tests {
             },
             concurrency: 4,
             keep_change_sets: false,
+            change_sets: crate::plan::model::ChangeSetMode::Always,
             poll: Poll {
                 first: std::time::Duration::ZERO,
                 max: std::time::Duration::ZERO,
@@ -695,6 +744,87 @@ mod flow_tests {
             "{:?}",
             aws.calls()
         );
+    }
+
+    #[tokio::test]
+    async fn auto_plans_an_in_place_change_without_a_change_set_and_asks_for_a_replacement() {
+        const QUEUE: &str = r#"{"Parameters": {"Delay": {"Type": "Number"}},
+          "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "DelaySeconds": {"Ref": "Delay"}, "QueueName": "{{ vars.name }}"}}}}"#;
+        let (_d, project) = project(&[
+            ("stacks/q.yaml", "name: q\ntemplate: q.json.njk\nparameters:\n  Delay: \"5\"\nvariables:\n  name: jobs\n"),
+            ("stacks/r.yaml", "name: r\ntemplate: q.json.njk\nparameters:\n  Delay: \"0\"\nvariables:\n  name: renamed\n"),
+            ("stacks/n.yaml", "name: n\ntemplate: q.json.njk\nparameters:\n  Delay: \"0\"\nvariables:\n  name: fresh\n"),
+            ("templates/q.json.njk", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy(
+            "q",
+            &QUEUE.replace("{{ vars.name }}", "jobs"),
+            &[("Delay", "0")],
+            &[],
+        );
+        aws.deploy(
+            "r",
+            &QUEUE.replace("{{ vars.name }}", "old"),
+            &[("Delay", "0")],
+            &[],
+        );
+        let mut replaced =
+            crate::testing::fake_aws::change_set(&[("Modify", "Queue", "AWS::SQS::Queue")]);
+        replaced.changes[0].replacement = Some("True".into());
+        aws.answer_change_set("r", replaced);
+        let mut o = options(&[]);
+        o.change_sets = ChangeSetMode::Auto;
+        let plan = plan(
+            project.clone(),
+            Arc::new(FakeConnect(aws.clone())),
+            o.clone(),
+        )
+        .await
+        .unwrap();
+        let by = |name: &str| plan.stacks.iter().find(|s| s.stack == name).unwrap();
+        // The delay changes in place: predicted, no change set made.
+        let q = by("q");
+        assert_eq!(q.status, PlanStatus::Changed);
+        assert!(q.predicted && q.change_set_reason.is_none(), "{q:#?}");
+        assert_eq!(q.resource_changes.len(), 1);
+        assert_eq!(q.resource_changes[0].replacement.as_deref(), Some("False"));
+        // A new stack adds its queue, without a change set either.
+        let n = by("n");
+        assert_eq!((n.status, n.predicted), (PlanStatus::New, true));
+        assert_eq!(n.resource_changes[0].action, "Add");
+        // The queue's name is create-only: CloudFormation is asked, and says why.
+        let r = by("r");
+        assert!(!r.predicted, "{r:#?}");
+        assert!(r
+            .change_set_reason
+            .as_deref()
+            .unwrap()
+            .contains("`QueueName` changes"));
+        assert_eq!(r.resource_changes[0].replacement.as_deref(), Some("True"));
+        let calls = aws.calls();
+        let made: Vec<&String> = calls
+            .iter()
+            .filter(|c| c.starts_with("CreateChangeSet"))
+            .collect();
+        assert_eq!(made, ["CreateChangeSet r Some(Update)"], "{calls:?}");
+
+        // `always` (and a saved plan) asks for every changed or new stack.
+        aws.calls.lock().unwrap().clear();
+        o.change_sets = ChangeSetMode::Always;
+        let plan = plan_fn(project, aws.clone(), o).await;
+        assert!(plan.stacks.iter().all(|s| !s.predicted));
+        let made = aws
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("CreateChangeSet"))
+            .count();
+        assert_eq!(made, 3, "{:?}", aws.calls());
+    }
+
+    async fn plan_fn(project: Arc<Project>, aws: Arc<FakeAws>, o: PlanOptions) -> Plan {
+        plan(project, Arc::new(FakeConnect(aws)), o).await.unwrap()
     }
 
     #[tokio::test]

@@ -451,6 +451,7 @@ pub async fn plan_stack_set(
         formatting_only: formatting,
         resource_changes: Vec::new(),
         change_set: None,
+        predicted: false,
         change_set_reason: None,
         adoptable: Vec::new(),
         lifecycle_changes: Vec::new(),

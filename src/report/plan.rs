@@ -553,7 +553,11 @@ fn change_set_text(out: &mut String, s: &StackPlan, layout: Layout) {
     if s.resource_changes.is_empty() {
         return;
     }
-    out.push_str("  Change set:\n");
+    out.push_str(if s.predicted {
+        "  Change set (predicted, none made):\n"
+    } else {
+        "  Change set:\n"
+    });
     let rows: Vec<Vec<String>> = s
         .resource_changes
         .iter()
@@ -575,7 +579,12 @@ fn change_set_text(out: &mut String, s: &StackPlan, layout: Layout) {
         out.push_str(&format!("    {line}\n"));
     }
     for c in &s.resource_changes {
-        for d in &c.details {
+        // A predicted direct modification is the template's diff, shown below.
+        let shown = c
+            .details
+            .iter()
+            .filter(|d| !s.predicted || d.change_source.as_deref() != Some("DirectModification"));
+        for d in shown {
             let target = [d.attribute.as_deref(), d.name.as_deref()]
                 .into_iter()
                 .flatten()

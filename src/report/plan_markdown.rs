@@ -509,7 +509,12 @@ fn section(s: &StackPlan, plan: &Plan) -> Section {
     }
     stack_set_blocks(s, &mut blocks);
     if !s.resource_changes.is_empty() {
-        let mut t = "| Action | Logical ID | Type | Replacement |\n|---|---|---|---|\n".to_owned();
+        let mut t = if s.predicted {
+            "Predicted from the comparison (no change set made):\n\n".to_owned()
+        } else {
+            String::new()
+        };
+        t.push_str("| Action | Logical ID | Type | Replacement |\n|---|---|---|---|\n");
         for c in &s.resource_changes {
             t.push_str(&format!(
                 "| {} | {} | {} | {} |\n",

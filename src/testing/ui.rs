@@ -67,6 +67,7 @@ pub fn apply_options(yes: bool) -> ApplyOptions {
             },
             concurrency: 4,
             keep_change_sets: true,
+            change_sets: crate::plan::model::ChangeSetMode::Always,
             poll: Poll {
                 first: zero,
                 max: zero,

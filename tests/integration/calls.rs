@@ -102,17 +102,43 @@ fn calls_per_stack_of_apply_and_plan() {
         "plan of an unchanged stack: {total} calls, budget {PLAN_UNCHANGED}: {rows:?}"
     );
 
-    // Plan of a changed stack: one change set, made, read and deleted.
+    // Plan of a changed stack whose change updates the queue in place: the reads of an
+    // unchanged one, and the resource changes predicted (`--change-set auto`, the default).
     let p = project(&emulator, 5);
     let changed = p.run(&["-v", "plan", "--all", "--detailed-exitcode"]);
     changed.code(2);
     let (rows, total) = per_stack(&changed.stderr);
     eprintln!("plan of a changed stack: {rows:?}");
-    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 1, "{rows:?}");
-    assert_eq!(of(&rows, "cloudformation:DeleteChangeSet"), 1, "{rows:?}");
+    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 0, "{rows:?}");
     assert!(
         total <= PLAN_CHANGED,
         "plan of a changed stack: {total} calls, budget {PLAN_CHANGED}: {rows:?}"
+    );
+    assert!(
+        changed
+            .stdout
+            .contains("Change set (predicted, none made):"),
+        "{}",
+        changed.stdout
+    );
+
+    // The same with `--change-set always`: one change set, made, read and deleted.
+    let asked = p.run(&[
+        "-v",
+        "plan",
+        "--all",
+        "--detailed-exitcode",
+        "--change-set",
+        "always",
+    ]);
+    asked.code(2);
+    let (rows, total) = per_stack(&asked.stderr);
+    eprintln!("plan of a changed stack, --change-set always: {rows:?}");
+    assert_eq!(of(&rows, "cloudformation:CreateChangeSet"), 1, "{rows:?}");
+    assert_eq!(of(&rows, "cloudformation:DeleteChangeSet"), 1, "{rows:?}");
+    assert!(
+        total <= PLAN_CHANGED_ASKED,
+        "plan of a changed stack, --change-set always: {total} calls, budget {PLAN_CHANGED_ASKED}: {rows:?}"
     );
 
     // Apply of a changed stack: the plan's reads and change set, its execution and one read
@@ -153,11 +179,13 @@ fn calls_per_stack_of_apply_and_plan() {
 /// The budgets (CloudFormation calls per stack, as measured when they were set): apply of a
 /// new stack DescribeStacks 2 (the plan's, the wait's), CreateChangeSet, DescribeChangeSet,
 /// ExecuteChangeSet; plan of an unchanged stack DescribeStacks and GetTemplate; plan of a
-/// changed one those and CreateChangeSet, DescribeChangeSet, DeleteChangeSet; apply of a
+/// changed one that updates in place the same; with `--change-set always` those and
+/// CreateChangeSet, DescribeChangeSet, DeleteChangeSet; apply of a
 /// changed one DescribeStacks 2, GetTemplate, CreateChangeSet, DescribeChangeSet,
 /// ExecuteChangeSet; destroy DescribeStacks 2, GetTemplate, ListStackResources, DeleteStack.
 const APPLY_NEW: u64 = 5;
 const PLAN_UNCHANGED: u64 = 2;
-const PLAN_CHANGED: u64 = 5;
+const PLAN_CHANGED: u64 = 2;
+const PLAN_CHANGED_ASKED: u64 = 5;
 const APPLY_CHANGED: u64 = 6;
 const DESTROY: u64 = 5;

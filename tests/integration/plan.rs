@@ -504,7 +504,8 @@ fn equivalent_deployed_forms_are_unchanged_without_a_change_set() {
     let plan = plan_json(&p, &["oob-yaml", "--detailed-exitcode"], 0);
     assert!(plan.stacks[0].formatting_only.is_empty(), "{plan:#?}");
 
-    // A real one-property change is still found, with its path, through a change set.
+    // A real one-property change is still found, with its path: an in-place update, predicted
+    // without a change set (`--change-set auto`, the default).
     p.stack(
         "oob-yaml",
         "policies.json.njk",
@@ -521,11 +522,24 @@ fn equivalent_deployed_forms_are_unchanged_without_a_change_set() {
     changed.code(2);
     assert_eq!(
         calls_of(&changed.stderr, "cloudformation:CreateChangeSet"),
-        1
+        0
     );
     let plan: Plan = serde_json::from_str(&changed.stdout).expect("a plan");
     let s = &plan.stacks[0];
     assert_eq!(s.status, PlanStatus::Changed);
+    assert!(s.predicted, "{s:#?}");
+    let predicted: Vec<(&str, &str, Option<&str>)> = s
+        .resource_changes
+        .iter()
+        .map(|c| {
+            (
+                c.action.as_str(),
+                c.logical_id.as_str(),
+                c.replacement.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(predicted, [("Modify", "Queue", Some("False"))]);
     let found: Vec<(&str, &str)> = s
         .template_changes
         .resources

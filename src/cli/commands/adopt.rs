@@ -27,6 +27,7 @@ pub fn run(project: Project, ctx: &Context, args: AdoptArgs) -> Result<Verdict> 
                 },
                 concurrency: 1,
                 keep_change_sets: true,
+                change_sets: crate::plan::model::ChangeSetMode::Always,
                 poll: Poll::CHANGE_SET,
                 render: ctx.render_options(&project),
                 now: crate::time::now(),

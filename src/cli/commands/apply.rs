@@ -32,6 +32,7 @@ pub fn run(project: Project, ctx: &Context, args: ApplyArgs) -> Result<Verdict> 
             selection,
             concurrency: usize::from(args.concurrency),
             keep_change_sets: true,
+            change_sets: crate::plan::model::ChangeSetMode::Always,
             poll: Poll::CHANGE_SET,
             render: ctx.render_options(&project),
             now: crate::time::now(),

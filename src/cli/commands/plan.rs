@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::cli::context::{listen_for_interrupts, runtime, selection, Context};
-use crate::cli::{PlanArgs, PlanFormat};
+use crate::cli::{ChangeSetWhen, PlanArgs, PlanFormat};
 use crate::error::{Error, Result, Verdict};
 use crate::interrupt::Interrupt;
-use crate::plan::model::PlanOptions;
+use crate::plan::model::{ChangeSetMode, PlanOptions};
 use crate::poll::Poll;
 use crate::project::Project;
 use crate::report;
@@ -28,6 +28,10 @@ pub fn run(project: Project, ctx: &Context, args: PlanArgs) -> Result<Verdict> {
         selection: selection(&args.selection),
         concurrency: usize::from(args.concurrency),
         keep_change_sets: args.out.is_some(),
+        change_sets: match args.change_set {
+            ChangeSetWhen::Auto => ChangeSetMode::Auto,
+            ChangeSetWhen::Always => ChangeSetMode::Always,
+        },
         poll: Poll::CHANGE_SET,
         render: ctx.render_options(&project),
         now: crate::time::now(),

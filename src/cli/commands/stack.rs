@@ -360,6 +360,7 @@ fn change(
         selection: selection(&t),
         concurrency: 1,
         keep_change_sets: make_change,
+        change_sets: crate::plan::model::ChangeSetMode::Always,
         poll: Poll::CHANGE_SET,
         render,
         now: crate::time::now(),

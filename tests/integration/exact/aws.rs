@@ -53,7 +53,7 @@ fn exact_plan_of_a_new_stack() {
         2,
         r#"
             queues (us-east-1, 123456789012): new
-              Change set:
+              Change set (predicted, none made):
                 Add  QueueA  AWS::SQS::Queue
                 Add  QueueB  AWS::SQS::Queue
               Template: 2 resources to create
@@ -93,7 +93,7 @@ fn exact_plan_of_a_modified_stack() {
         r#"
             queues (us-east-1, 123456789012): changed
               ! destructive: removes SQS queue `QueueB`: the queue and its messages are deleted
-              Change set:
+              Change set (predicted, none made):
                 Add     QueueC  AWS::SQS::Queue
                 Modify  QueueA  AWS::SQS::Queue
                 Remove  QueueB  AWS::SQS::Queue
@@ -188,7 +188,7 @@ fn exact_plan_of_a_dependent_of_a_changed_stack() {
         2,
         r#"
             queues (us-east-1, 123456789012): changed
-              Change set:
+              Change set (predicted, none made):
                 Modify  QueueA  AWS::SQS::Queue
               Template:
                 ~ QueueA (AWS::SQS::Queue)
@@ -236,10 +236,12 @@ fn exact_plan_as_markdown() {
 
             **destructive**: removes SQS queue `QueueB`: the queue and its messages are deleted
 
+            Predicted from the comparison (no change set made):
+
             | Action | Logical ID | Type | Replacement |
             |---|---|---|---|
             | Add | `QueueC` | `AWS::SQS::Queue` | - |
-            | Modify | `QueueA` | `AWS::SQS::Queue` | - |
+            | Modify | `QueueA` | `AWS::SQS::Queue` | False |
             | Remove | `QueueB` | `AWS::SQS::Queue` | - |
 
             Template diff:

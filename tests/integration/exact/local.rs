@@ -124,9 +124,10 @@ fn exact_plan_help() {
 
             For each stack: the deployed state (DescribeStacks, GetTemplate), a semantic diff of the rendered
             template, parameters, tags and settings against it, a CloudFormation change set when something may
-            change (none for a stack that means what is deployed; deleted afterwards unless --out saves the
-            plan), and the risks: destructive (removal or replacement of a data-bearing resource) and broadening
-            (wider IAM or resource-policy access).
+            change (none for a stack that means what is deployed, nor, with --change-set auto, for one whose
+            every change is known to update in place: its changes are predicted; deleted afterwards unless --out
+            saves the plan), and the risks: destructive (removal or replacement of a data-bearing resource) and
+            broadening (wider IAM or resource-policy access).
 
             Text fits the width of the terminal (without one: COLUMNS, else 120 columns): prose and lists wrap,
             long values are shortened with `…` (-v shows them whole). Markdown is a summary table (stack,
@@ -185,11 +186,19 @@ fn exact_plan_help() {
 
                       [default: 64]
 
-                  --refresh-templates
-                      Plan a deployed stack whose template means what is rendered but is written differently (a
-                      policy text with other spacing) through a change set, so that the resources it would send
-                      again for their text alone are changes to apply; otherwise the stack is unchanged. A plan
-                      saved with --out keeps the decision
+                  --change-set <WHEN>
+                      When to ask CloudFormation for a change set of a changed or new stack. `auto`: only where
+                      the comparison and CloudFormation's resource schemas cannot tell what it would say (a
+                      change that replaces a resource, a changed condition, a type without a schema, ...); the
+                      others are planned from the comparison, their resource changes marked predicted. `always`:
+                      for every one, so that CloudFormation also checks each template. With --out, always;
+                      `apply` always makes them
+
+                      Possible values:
+                      - auto:   Only where the comparison cannot tell what it would say
+                      - always: For every changed or new stack
+
+                      [default: auto]
 
               -v, --verbose
                       More detail on stderr, ending with the number of AWS API calls per operation; a plan's
@@ -197,6 +206,12 @@ fn exact_plan_help() {
 
               -q, --quiet
                       Only errors on stderr
+
+                  --refresh-templates
+                      Plan a deployed stack whose template means what is rendered but is written differently (a
+                      policy text with other spacing) through a change set, so that the resources it would send
+                      again for their text alone are changes to apply; otherwise the stack is unchanged. A plan
+                      saved with --out keeps the decision
 
                   --summary
                       Print only the summary table: each stack's change and risks, then the totals (text and

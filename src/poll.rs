@@ -42,6 +42,12 @@ impl Poll {
     };
 }
 
+/// How long to wait before the `attempt`th (from 1) new try of work that ended on throttling
+/// even after the SDK's retries: 1 s, doubling up to 16 s, jittered.
+pub fn throttled_retry_delay(attempt: u32) -> Duration {
+    jitter(Duration::from_secs(1 << attempt.saturating_sub(1).min(4)))
+}
+
 /// `interval` times a factor between 0.8 and 1.2, from the process's random hash keys.
 fn jitter(interval: Duration) -> Duration {
     use std::hash::{BuildHasher, Hasher};

@@ -59,37 +59,28 @@ pub async fn plan(
         let limit = limit.clone();
         let name = name.clone();
         tasks.spawn(async move {
-            let permit = limit.acquire().await;
-            if options.interrupt.is_raised() {
-                let not_started = Err(Error::Interrupted("not planned".into()));
-                return (index, name, not_started);
-            }
-            let stack = project.stack(&name).cloned();
-            let plan = match stack.as_ref().map(|s| (s, &s.kind)) {
-                Some((stack, StackKind::Set(set))) => super::stackset::plan_stack_set(
-                    &project,
-                    connect.as_ref(),
-                    stack,
-                    set,
-                    &options,
-                )
-                .await
-                .map(|p| (p, None)),
-                Some((stack, StackKind::Single)) => {
-                    plan_single(&project, connect.as_ref(), stack, &options)
-                        .await
-                        .map(|(p, t)| (p, Some(t)))
+            // A stack whose plan ended on throttling (even after the SDK's retries) is planned
+            // again, after a pause, at the concurrency the throttling left: a plan only reads,
+            // and cleans up the change set it made.
+            let mut attempt = 0;
+            loop {
+                let permit = limit.acquire().await;
+                if options.interrupt.is_raised() {
+                    let not_started = Err(Error::Interrupted("not planned".into()));
+                    return (index, name, not_started);
                 }
-                None => Err(Error::UnknownStack {
-                    name: name.clone(),
-                    suggestion: None,
-                }),
-            };
-            let throttled = plan
-                .as_ref()
-                .is_err_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()));
-            permit.finish(throttled);
-            (index, name, plan)
+                let plan = plan_one(&project, connect.as_ref(), &name, &options).await;
+                let throttled = plan
+                    .as_ref()
+                    .is_err_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()));
+                permit.finish(throttled);
+                if throttled && attempt < THROTTLED_PLAN_RETRIES {
+                    attempt += 1;
+                    tokio::time::sleep(crate::poll::throttled_retry_delay(attempt)).await;
+                    continue;
+                }
+                return (index, name, plan);
+            }
         });
     }
     let mut results: Vec<Option<StackPlan>> = vec![None; names.len()];
@@ -118,6 +109,33 @@ pub async fn plan(
     let mut stacks: Vec<StackPlan> = results.into_iter().flatten().collect();
     super::after_apply::mark(&project, &mut stacks, &templates);
     Ok(Plan::new(&project.name, options.now, stacks))
+}
+
+/// How many times a stack whose plan ended on throttling is planned again.
+const THROTTLED_PLAN_RETRIES: u32 = 4;
+
+/// Plans one stack of the selection (a StackSet or a stack), with the rendered template of a
+/// stack.
+async fn plan_one(
+    project: &Project,
+    connect: &dyn Connect,
+    name: &str,
+    options: &PlanOptions,
+) -> Result<(StackPlan, Option<Value>)> {
+    match project.stack(name).map(|s| (s, &s.kind)) {
+        Some((stack, StackKind::Set(set))) => {
+            super::stackset::plan_stack_set(project, connect, stack, set, options)
+                .await
+                .map(|p| (p, None))
+        }
+        Some((stack, StackKind::Single)) => plan_single(project, connect, stack, options)
+            .await
+            .map(|(p, t)| (p, Some(t))),
+        None => Err(Error::UnknownStack {
+            name: name.to_owned(),
+            suggestion: None,
+        }),
+    }
 }
 
 fn failed_plan(project: &Project, stack: Option<&Stack>, name: &str, err: &Error) -> StackPlan {
@@ -821,6 +839,38 @@ mod flow_tests {
             .filter(|c| c.starts_with("CreateChangeSet"))
             .count();
         assert_eq!(made, 3, "{:?}", aws.calls());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stack_whose_plan_ends_on_throttling_is_planned_again_up_to_a_bound() {
+        const QUEUE: &str = r#"{"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}"#;
+        let (_d, project) = project(&[
+            ("stacks/a.yaml", "name: a\ntemplate: q.json\n"),
+            ("stacks/b.yaml", "name: b\ntemplate: q.json\n"),
+            ("templates/q.json", QUEUE),
+        ]);
+        let aws = FakeAws::new();
+        aws.deploy("a", QUEUE, &[], &[]);
+        aws.deploy("b", QUEUE, &[], &[]);
+        // `a` is throttled twice, then read; `b` more often than a plan is tried.
+        let retries = THROTTLED_PLAN_RETRIES;
+        aws.throttled_reads.lock().unwrap().insert("a".into(), 2);
+        aws.throttled_reads
+            .lock()
+            .unwrap()
+            .insert("b".into(), retries + 1);
+        let plan = plan_fn(project, aws.clone(), options(&[])).await;
+        let by = |name: &str| plan.stacks.iter().find(|s| s.stack == name).unwrap();
+        assert_eq!(by("a").status, PlanStatus::Unchanged, "{plan:#?}");
+        let b = by("b");
+        assert_eq!(b.status, PlanStatus::Failed);
+        assert!(b.error.as_deref().unwrap().contains("Throttling"), "{b:#?}");
+        let reads = |name: &str| {
+            let call = format!("DescribeStacks {name}");
+            aws.calls().iter().filter(|c| **c == call).count()
+        };
+        assert_eq!(reads("a"), 3);
+        assert_eq!(reads("b"), usize::try_from(retries).unwrap() + 1);
     }
 
     async fn plan_fn(project: Arc<Project>, aws: Arc<FakeAws>, o: PlanOptions) -> Plan {

@@ -126,6 +126,9 @@ pub struct FakeAws {
     pub lambda_images: Mutex<Vec<crate::aws::workloads::ImageUse>>,
     /// ListObjectsV2: the buckets that hold objects.
     pub buckets_with_objects: Mutex<std::collections::BTreeSet<String>>,
+    /// DescribeStacks of a stack answers throttling (after the SDK's retries) this many times
+    /// more, by stack.
+    pub throttled_reads: Mutex<BTreeMap<String, u32>>,
 }
 
 impl FakeAws {
@@ -222,6 +225,15 @@ impl FakeAws {
 impl CloudFormation for FakeAws {
     async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>> {
         self.log(format!("DescribeStacks {name}"));
+        if let Some(left) = self.throttled_reads.lock().unwrap().get_mut(name) {
+            if *left > 0 {
+                *left -= 1;
+                return Err(Error::Aws {
+                    operation: "cloudformation:DescribeStacks".into(),
+                    message: "Throttling: Rate exceeded".into(),
+                });
+            }
+        }
         if let Some(msg) = self.broken.lock().unwrap().get(name) {
             return Err(Error::Aws {
                 operation: "cloudformation:DescribeStacks".into(),

@@ -316,6 +316,9 @@ def backoff_line(stderr):
     return "did not back off"
 
 
+LATENCY_ROUNDS = 3
+
+
 def bench_latency(emulator, stacks=100, latency_ms=80):
     log(f"== latency: {stacks} stacks behind a proxy adding {latency_ms} ms to every call; little and sceptre {SCEPTRE_VERSION}")
     if not os.path.exists(SCEPTRE):
@@ -342,37 +345,47 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = proxy.env(emulator)
-            emulator.reset()
-            little, sceptre = latency_projects(tmp, stacks, 0)
-            rows = {}
-            cpu = {}
-            t_l, err = timed("little apply", [LITTLE, "-v", "apply", "--all", "--yes"], little, env)
-            rows["deploy"] = [t_l, None, per_stack_calls(err, stacks)]
-            rows["deploy"][1], _ = sceptre_timed("sceptre launch", [SCEPTRE, "launch", "-y", "bench"], sceptre, env)
-            cpu["deploy"] = (EMULATOR_CPU.get("little apply"), EMULATOR_CPU.get("sceptre launch"))
-            t_l, err = timed("little plan (no-op)", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode"], little, env)
-            rows["no-op plan"] = [t_l, None, per_stack_calls(err, stacks)]
-            rows["no-op plan"][1], _ = sceptre_timed("sceptre diff (no-op)", [SCEPTRE, "diff", "bench"], sceptre, env, ok=(0, 1))
-            cpu["no-op plan"] = (EMULATOR_CPU.get("little plan (no-op)"), EMULATOR_CPU.get("sceptre diff (no-op)"))
-            little, sceptre = latency_projects(tmp, stacks, 5)
-            t_l, err = timed("little plan", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode"], little, env, ok=(2,))
-            rows["plan after a change in every stack"] = [t_l, None, per_stack_calls(err, stacks)]
-            rows["plan after a change in every stack"][1], _ = sceptre_timed("sceptre diff", [SCEPTRE, "diff", "bench"], sceptre, env, ok=(0, 1))
-            cpu["plan after a change in every stack"] = (EMULATOR_CPU.get("little plan"), EMULATOR_CPU.get("sceptre diff"))
-            t_l, err = timed("little plan --change-set always", [LITTLE, "-v", "plan", "--all", "--detailed-exitcode",
-                                                                 "--change-set", "always"], little, env, ok=(2,))
-            rows["plan after a change in every stack, `--change-set always`"] = [
-                t_l, rows["plan after a change in every stack"][1], per_stack_calls(err, stacks)]
-            cpu["plan after a change in every stack, `--change-set always`"] = (
-                EMULATOR_CPU.get("little plan --change-set always"), EMULATOR_CPU.get("sceptre diff"))
-            t_l, err = timed("little destroy", [LITTLE, "-v", "destroy", "--all", "--yes"], little, env)
-            rows["destroy"] = [t_l, None, per_stack_calls(err, stacks)]
-            rows["destroy"][1], _ = sceptre_timed("sceptre delete", [SCEPTRE, "delete", "-y", "bench"], sceptre, env)
-            cpu["destroy"] = (EMULATOR_CPU.get("little destroy"), EMULATOR_CPU.get("sceptre delete"))
+            # Each step is run in LATENCY_ROUNDS rounds, on an emptied emulator each time, and the
+            # median is recorded: single runs on this shared machine move by a third.
+            steps = ("deploy", "no-op plan", "plan after a change in every stack",
+                     "plan after a change in every stack, `--change-set always`", "destroy")
+            times = {what: ([], []) for what in steps}
+            per = {}
+            cpu = {what: ([], []) for what in steps}
+
+            def both(what, little_args, sceptre_args, cwd, ok=(0,), sceptre_ok=(0,)):
+                t, err = timed(what, [LITTLE, "-v"] + little_args, cwd[0], env, ok)
+                times[what][0].append(t)
+                cpu[what][0].append(EMULATOR_CPU.get(what))
+                per[what] = per_stack_calls(err, stacks)
+                if sceptre_args:
+                    t, _ = sceptre_timed("sceptre " + what, [SCEPTRE] + sceptre_args, cwd[1], env, sceptre_ok)
+                    times[what][1].append(t)
+                    cpu[what][1].append(EMULATOR_CPU.get("sceptre " + what))
+
+            for _ in range(LATENCY_ROUNDS):
+                emulator.reset()
+                dirs = latency_projects(tmp, stacks, 0)
+                both("deploy", ["apply", "--all", "--yes"], ["launch", "-y", "bench"], dirs)
+                both("no-op plan", ["plan", "--all", "--detailed-exitcode"], ["diff", "bench"], dirs,
+                     sceptre_ok=(0, 1))
+                dirs = latency_projects(tmp, stacks, 5)
+                both("plan after a change in every stack", ["plan", "--all", "--detailed-exitcode"],
+                     ["diff", "bench"], dirs, ok=(2,), sceptre_ok=(0, 1))
+                both("plan after a change in every stack, `--change-set always`",
+                     ["plan", "--all", "--detailed-exitcode", "--change-set", "always"], None, dirs, ok=(2,))
+                both("destroy", ["destroy", "--all", "--yes"], ["delete", "-y", "bench"], dirs)
             if SCEPTRE_RETRIES:
                 NOTES.append("latency: sceptre stopped on an HTTP 500 of the emulator and was run again (the time "
                              f"is both runs'): {', '.join(SCEPTRE_RETRIES)}")
-            for what, (l, sc, per) in rows.items():
+            med = statistics.median
+            for what in steps:
+                mine, theirs = times[what]
+                if not theirs:
+                    # The same plan without its change sets' savings: against sceptre's diff.
+                    theirs = times["plan after a change in every stack"][1]
+                    cpu[what] = (cpu[what][0], cpu["plan after a change in every stack"][1])
+                l, sc = med(mine), med(theirs)
                 verdict = ""
                 target = ""
                 if what in ("deploy", "plan after a change in every stack"):
@@ -380,10 +393,14 @@ def bench_latency(emulator, stacks=100, latency_ms=80):
                 elif what == "no-op plan":
                     target, verdict = "under 2 s", "met" if l < 2 else "not met"
                 busy = ""
-                if cpu.get(what) and None not in cpu[what]:
-                    busy = f"; the emulator's CPU {cpu[what][0]:.2f} s / {cpu[what][1]:.2f} s"
-                record("latency", f"{what}, {at}: little / sceptre (little's CloudFormation calls per stack; the emulator's CPU while each ran)",
-                       f"{l:.2f} s / {sc:.2f} s = {sc / l:.1f}x ({per} calls{busy})", target, verdict)
+                little_cpu, sceptre_cpu = ([c for c in cs if c is not None] for cs in cpu[what])
+                if little_cpu and sceptre_cpu:
+                    busy = f"; the emulator's CPU {med(little_cpu):.2f} s / {med(sceptre_cpu):.2f} s"
+                spread = (f"; little {min(mine):.2f} to {max(mine):.2f} s, sceptre {min(theirs):.2f} to "
+                          f"{max(theirs):.2f} s")
+                record("latency", f"{what}, {at}: little / sceptre, median of {LATENCY_ROUNDS} rounds (little's "
+                       "CloudFormation calls per stack; the emulator's CPU while each ran; the spread)",
+                       f"{l:.2f} s / {sc:.2f} s = {sc / l:.1f}x ({per[what]} calls{busy}{spread})", target, verdict)
 
             # Every fourth call throttled: the same deploy finishes, and how far it backed off.
             emulator.reset()

@@ -142,40 +142,11 @@ fn holds_text(v: &Value, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::parse::Syntax;
-    use indexmap::IndexMap;
+    use crate::testing::plan_inputs::{self, rendered, stack};
     use serde_json::json;
 
-    fn rendered(template: Value, parameters: &[(&str, &str)]) -> Rendered {
-        Rendered {
-            stack: "s".into(),
-            template_name: "t".into(),
-            syntax: Syntax::Json,
-            text: String::new(),
-            template,
-            parameters: parameters
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            tags: IndexMap::new(),
-        }
-    }
-
-    fn stack() -> Stack {
-        let (_d, project) = crate::testing::fake_aws::project(&[
-            ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
-            ("templates/t.json.njk", "{\"Resources\": {}}"),
-        ]);
-        project.stack("s").cloned().unwrap()
-    }
-
     fn deployed() -> StackInfo {
-        StackInfo {
-            name: "s".into(),
-            id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
-            status: "CREATE_COMPLETE".into(),
-            ..Default::default()
-        }
+        plan_inputs::deployed("CREATE_COMPLETE")
     }
 
     const QUEUE: &str = "AWS::SQS::Queue";
@@ -185,7 +156,7 @@ mod tests {
         let t = json!({"Parameters": {"Env": {"Type": "String", "Default": "dev"}},
             "Resources": {"Q": {"Type": QUEUE}}});
         assert_eq!(
-            uncompared(&stack(), &rendered(t.clone(), &[]), &deployed(), &t),
+            uncompared(&stack(), &rendered(&t, &[]), &deployed(), &t),
             None
         );
     }
@@ -195,7 +166,7 @@ mod tests {
         let s = stack();
         let d = deployed();
         let reason = |t: Value, params: &[(&str, &str)]| {
-            uncompared(&s, &rendered(t.clone(), params), &d, &t).unwrap_or_default()
+            uncompared(&s, &rendered(&t, params), &d, &t).unwrap_or_default()
         };
         let no_echo = json!({"Parameters": {"Token": {"Type": "String", "NoEcho": true}},
             "Resources": {"Q": {"Type": QUEUE}}});
@@ -231,7 +202,7 @@ mod tests {
         // The deployed template's transform counts too.
         let plain = json!({"Resources": {}});
         let old = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}});
-        assert!(uncompared(&s, &rendered(plain, &[]), &d, &old)
+        assert!(uncompared(&s, &rendered(&plain, &[]), &d, &old)
             .unwrap()
             .contains("deployed template has a transform"));
     }
@@ -239,7 +210,7 @@ mod tests {
     #[test]
     fn a_role_or_topics_the_change_set_would_change() {
         let t = json!({"Resources": {}});
-        let r = rendered(t.clone(), &[]);
+        let r = rendered(&t, &[]);
         let mut s = stack();
         let mut d = deployed();
         // No role configured: the stack keeps its own.

@@ -235,6 +235,7 @@ async fn plan_single(
 
     // `--change-set auto`: a stack whose every change is known to update in place (or to add
     // or remove a resource) is planned from the comparison, without asking CloudFormation.
+    let mut predicted = None;
     if options.change_sets == ChangeSetMode::Auto
         && !options.keep_change_sets
         && plan.change_set_reason.is_none()
@@ -246,34 +247,63 @@ async fn plan_single(
             old_template.as_ref().map(|(v, _)| v),
             &plan,
         ) {
-            Ok(changes) => {
-                plan.predicted = true;
-                finish(
-                    &clients,
-                    stack,
-                    &mut plan,
-                    deployed.as_ref(),
-                    old_template.as_ref(),
-                    &rendered.template,
-                    changes,
-                )
-                .await;
-                return Ok((plan, rendered.template));
-            }
+            Ok(changes) => predicted = Some(changes),
             Err(why) => plan.change_set_reason = Some(why),
         }
     }
+    let (changes, kept) = match predicted {
+        Some(changes) => {
+            plan.predicted = true;
+            (changes, None)
+        }
+        None => {
+            ask(
+                &clients,
+                stack,
+                &rendered,
+                &body,
+                deployed.is_some(),
+                &plan,
+                options,
+            )
+            .await?
+        }
+    };
+    finish(
+        &clients,
+        stack,
+        &mut plan,
+        deployed.as_ref(),
+        old_template.as_ref(),
+        &rendered.template,
+        changes,
+    )
+    .await;
+    plan.change_set = kept;
+    Ok((plan, rendered.template))
+}
 
-    // The change set: what CloudFormation itself says it would do.
-    let change_set_type = if deployed.is_some() {
+/// The change set: what CloudFormation itself says it would do. Its resource changes, and its
+/// id when it is kept for `apply` (otherwise it is deleted here). A failed change set is an
+/// error.
+async fn ask(
+    clients: &Clients,
+    stack: &Stack,
+    rendered: &Rendered,
+    body: &str,
+    deployed: bool,
+    plan: &StackPlan,
+    options: &PlanOptions,
+) -> Result<(Vec<ResourceChange>, Option<ChangeSetId>)> {
+    let change_set_type = if deployed {
         ChangeSetType::Update
     } else {
         ChangeSetType::Create
     };
     let request =
-        change_set_request(&clients, stack, &rendered, &body, change_set_type, options).await?;
+        change_set_request(clients, stack, rendered, body, change_set_type, options).await?;
     let (created, change_set) =
-        make_change_set(&clients, &request, change_set_type, options).await?;
+        make_change_set(clients, &request, change_set_type, options).await?;
     let failure = change_set.is_failed().then(|| {
         format!(
             "the change set failed: {}",
@@ -297,7 +327,7 @@ async fn plan_single(
         && (!change_set.has_no_changes() || executable);
     if !keep {
         discard_change_set(
-            &clients,
+            clients,
             &stack.name,
             &request.change_set_name,
             change_set_type,
@@ -310,20 +340,7 @@ async fn plan_single(
             message: reason,
         });
     }
-
-    let changes = change_set.changes;
-    finish(
-        &clients,
-        stack,
-        &mut plan,
-        deployed.as_ref(),
-        old_template.as_ref(),
-        &rendered.template,
-        changes,
-    )
-    .await;
-    plan.change_set = created.filter(|_| keep);
-    Ok((plan, rendered.template))
+    Ok((change_set.changes, created.filter(|_| keep)))
 }
 
 /// The plan of a changed or new stack, from the resource changes (the change set's, or the

@@ -10,40 +10,10 @@ use crate::aws::cloudformation::StackInfo;
 use crate::plan::compare::value_changes;
 use crate::plan::diff::diff_templates;
 use crate::plan::model::{PlanStatus, StackPlan};
-use crate::project::Stack;
-use crate::render::Rendered;
-use crate::template::parse::Syntax;
-
-fn stack() -> Stack {
-    let (_d, project) = crate::testing::fake_aws::project(&[
-        ("stacks/s.yaml", "name: s\ntemplate: t.json.njk\n"),
-        ("templates/t.json.njk", "{\"Resources\": {}}"),
-    ]);
-    project.stack("s").cloned().unwrap()
-}
+use crate::testing::plan_inputs::{self, rendered, stack};
 
 fn deployed() -> StackInfo {
-    StackInfo {
-        name: "s".into(),
-        id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
-        status: "UPDATE_COMPLETE".into(),
-        ..Default::default()
-    }
-}
-
-fn rendered(template: &Value, parameters: &[(&str, &str)]) -> Rendered {
-    Rendered {
-        stack: "s".into(),
-        template_name: "t".into(),
-        syntax: Syntax::Json,
-        text: String::new(),
-        template: template.clone(),
-        parameters: parameters
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        tags: IndexMap::new(),
-    }
+    plan_inputs::deployed("UPDATE_COMPLETE")
 }
 
 fn params(pairs: &[(&str, &str)]) -> IndexMap<String, String> {

@@ -1,6 +1,7 @@
 //! Waiting with backoff: [`Poll`] (the first interval, growing by half up to a cap, and a
 //! timeout) and [`poll_until`], the one backoff loop of every wait (stacks, change sets,
-//! StackSet operations, drift detections, stack events).
+//! StackSet operations, drift detections, stack events); and [`again_while_throttled`], the
+//! one loop that tries work again while it stays throttled after the SDK's retries.
 //!
 //! What is read and when it is done are the caller's: nothing here knows AWS. The defaults of
 //! each kind of wait are the constants of [`Poll`]; there is no `Default`, so that every wait
@@ -42,10 +43,25 @@ impl Poll {
     };
 }
 
-/// How long to wait before the `attempt`th (from 1) new try of work that ended on throttling
-/// even after the SDK's retries: 1 s, doubling up to 16 s, jittered.
-pub fn throttled_retry_delay(attempt: u32) -> Duration {
-    jitter(Duration::from_secs(1 << attempt.saturating_sub(1).min(4)))
+/// `attempt`, tried again after each pause of `pauses` (jittered) while it ends on throttling
+/// even after the SDK's retries; the last result otherwise. Any other error, or a success,
+/// ends it at once.
+pub async fn again_while_throttled<T, F, Fut>(pauses: &[Duration], mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut result = attempt().await;
+    for pause in pauses {
+        match &result {
+            Err(e) if e.is_throttling() => {
+                tokio::time::sleep(jitter(*pause)).await;
+                result = attempt().await;
+            }
+            _ => break,
+        }
+    }
+    result
 }
 
 /// `interval` times a factor between 0.8 and 1.2, from the process's random hash keys.
@@ -96,6 +112,43 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn work_still_throttled_is_tried_again_after_each_pause_and_other_errors_are_not() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let read = |fail: usize, message: &'static str| {
+            let calls = &calls;
+            move || async move {
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n < fail {
+                    Err(crate::error::Error::Aws {
+                        operation: "ecs:ListClusters".into(),
+                        message: message.into(),
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let pauses = [Duration::from_secs(1), Duration::from_secs(4)];
+        let take = || calls.swap(0, std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            again_while_throttled(&pauses, read(1, "ThrottlingException: Rate exceeded"))
+                .await
+                .is_ok()
+        );
+        assert_eq!(take(), 2);
+        assert!(
+            again_while_throttled(&pauses, read(1, "ServerException: boom"))
+                .await
+                .is_err()
+        );
+        assert_eq!(take(), 1);
+        // Throttled every time: once, then once after each pause.
+        let still = again_while_throttled(&pauses, read(9, "Throttling: Rate exceeded")).await;
+        assert!(still.is_err_and(|e| e.is_throttling()));
+        assert_eq!(take(), 3);
+    }
 
     #[test]
     fn jitter_stays_within_a_fifth() {

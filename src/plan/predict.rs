@@ -116,20 +116,27 @@ pub fn predict(
     }
     // A create-only property that reads a resource being modified may be replaced with it
     // (a new attribute value): CloudFormation evaluates that.
-    for (id, change) in &changes {
-        if change.action != "Modify" {
-            continue;
-        }
+    let modified: Vec<&String> = changes
+        .iter()
+        .filter(|(_, c)| c.action == "Modify")
+        .map(|(id, _)| id)
+        .collect();
+    if !modified.is_empty() {
         for (other, resource) in resources {
-            if other == id {
-                continue;
-            }
             let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+            let replacing = replacing(kind);
             let properties = resource.get("Properties").and_then(Value::as_object);
             for (name, value) in properties.into_iter().flatten() {
-                let create_only =
-                    replacing(kind).is_none_or(|r| r.iter().any(|p| overlaps(name, p)));
-                if create_only && refers_to(value, id) {
+                let create_only = replacing
+                    .as_ref()
+                    .is_none_or(|r| r.iter().any(|p| overlaps(name, p)));
+                if !create_only {
+                    continue;
+                }
+                if let Some(id) = modified
+                    .iter()
+                    .find(|id| *id != &other && refers_to(value, id))
+                {
                     return Err(format!(
                         "`{other}`'s create-only property `{name}` reads `{id}`, which changes: only CloudFormation can tell whether that replaces `{other}`"
                     ));

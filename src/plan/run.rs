@@ -62,25 +62,17 @@ pub async fn plan(
             // A stack whose plan ended on throttling (even after the SDK's retries) is planned
             // again, after a pause, at the concurrency the throttling left: a plan only reads,
             // and cleans up the change set it made.
-            let mut attempt = 0;
-            loop {
+            let plan = crate::poll::again_while_throttled(&THROTTLED_AGAIN, || async {
                 let permit = limit.acquire().await;
                 if options.interrupt.is_raised() {
-                    let not_started = Err(Error::Interrupted("not planned".into()));
-                    return (index, name, not_started);
+                    return Err(Error::Interrupted("not planned".into()));
                 }
                 let plan = plan_one(&project, connect.as_ref(), &name, &options).await;
-                let throttled = plan
-                    .as_ref()
-                    .is_err_and(|e| crate::aws::calls::is_throttling_message(&e.to_string()));
-                permit.finish(throttled);
-                if throttled && attempt < THROTTLED_PLAN_RETRIES {
-                    attempt += 1;
-                    tokio::time::sleep(crate::poll::throttled_retry_delay(attempt)).await;
-                    continue;
-                }
-                return (index, name, plan);
-            }
+                permit.finish(plan.as_ref().is_err_and(Error::is_throttling));
+                plan
+            })
+            .await;
+            (index, name, plan)
         });
     }
     let mut results: Vec<Option<StackPlan>> = vec![None; names.len()];
@@ -111,8 +103,13 @@ pub async fn plan(
     Ok(Plan::new(&project.name, options.now, stacks))
 }
 
-/// How many times a stack whose plan ended on throttling is planned again.
-const THROTTLED_PLAN_RETRIES: u32 = 4;
+/// The pauses before a stack whose plan ended on throttling is planned again.
+const THROTTLED_AGAIN: [std::time::Duration; 4] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(4),
+    std::time::Duration::from_secs(8),
+];
 
 /// Plans one stack of the selection (a StackSet or a stack), with the rendered template of a
 /// stack.
@@ -870,7 +867,7 @@ mod flow_tests {
         aws.deploy("a", QUEUE, &[], &[]);
         aws.deploy("b", QUEUE, &[], &[]);
         // `a` is throttled twice, then read; `b` more often than a plan is tried.
-        let retries = THROTTLED_PLAN_RETRIES;
+        let retries = u32::try_from(THROTTLED_AGAIN.len()).unwrap();
         aws.throttled_reads.lock().unwrap().insert("a".into(), 2);
         aws.throttled_reads
             .lock()

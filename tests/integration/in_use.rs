@@ -8,6 +8,16 @@
 
 use std::time::Duration;
 
+/// The audit of only `ecr.lifecycle-expires-in-use`, as JSON, of the emulator's account.
+pub const EXPIRING_IN_USE_JSON: [&str; 6] = [
+    "audit",
+    "--no-stacks",
+    "--check",
+    "ecr.lifecycle-expires-in-use",
+    "--format",
+    "json",
+];
+
 use aws_sdk_ecs::types::ContainerDefinition;
 use aws_sdk_lambda::types::{FunctionCode, PackageType};
 use serde_json::Value;
@@ -253,14 +263,7 @@ fn a_lifecycle_policy_that_would_expire_running_images_is_reported_with_their_us
             .await
             .unwrap();
     });
-    let after = p.run(&[
-        "audit",
-        "--no-stacks",
-        "--check",
-        "ecr.lifecycle-expires-in-use",
-        "--format",
-        "json",
-    ]);
+    let after = p.run(&EXPIRING_IN_USE_JSON);
     let report = after.json();
     let users: Vec<String> = report["findings"]
         .as_array()
@@ -299,14 +302,7 @@ fn a_denied_lambda_call_leaves_the_check_not_checked_and_still_reports_what_ecs_
         .with_emulator(&emulator)
         .with_credentials(&id, &secret);
     let _iam = emulator.enforce_iam();
-    let out = p.run(&[
-        "audit",
-        "--no-stacks",
-        "--check",
-        "ecr.lifecycle-expires-in-use",
-        "--format",
-        "json",
-    ]);
+    let out = p.run(&EXPIRING_IN_USE_JSON);
     out.code(2);
     let report = out.json();
     let messages: Vec<&str> = report["findings"]

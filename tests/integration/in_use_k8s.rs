@@ -125,14 +125,7 @@ fn a_pod_running_an_image_the_lifecycle_policy_expires_is_reported_with_its_cont
     // RBAC denies the listing: the check is not checked, naming the permission; the audit
     // itself succeeds.
     api.behaviour.lock().unwrap().forbidden = vec!["shop".into()];
-    let out = p.run(&[
-        "audit",
-        "--no-stacks",
-        "--check",
-        "ecr.lifecycle-expires-in-use",
-        "--format",
-        "json",
-    ]);
+    let out = p.run(&crate::in_use::EXPIRING_IN_USE_JSON);
     out.code(0);
     let report = out.json();
     assert_eq!(
@@ -147,14 +140,7 @@ fn a_pod_running_an_image_the_lifecycle_policy_expires_is_reported_with_its_cont
     // A refused token: an error of the report, which fails the audit; the token is not shown.
     api.behaviour.lock().unwrap().forbidden.clear();
     let p = project(&emulator, &api.url, "expired-token-xyz");
-    let out = p.run(&[
-        "audit",
-        "--no-stacks",
-        "--check",
-        "ecr.lifecycle-expires-in-use",
-        "--format",
-        "json",
-    ]);
+    let out = p.run(&crate::in_use::EXPIRING_IN_USE_JSON);
     // No finding (the pod's image is not known), an error: exit 1.
     out.code(1);
     let report = out.json();

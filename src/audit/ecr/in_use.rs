@@ -79,14 +79,14 @@ pub async fn read_uses(
 ) -> Result<Vec<ImageUse>> {
     let ecs = async {
         if reads.has(ECS_LIST_CLUSTERS) {
-            again_if_throttled(|| workloads.ecs_images()).await
+            crate::poll::again_while_throttled(&THROTTLED_AGAIN, || workloads.ecs_images()).await
         } else {
             Ok(Vec::new())
         }
     };
     let lambda = async {
         if reads.has(LAMBDA_LIST_FUNCTIONS) {
-            again_if_throttled(|| workloads.lambda_images()).await
+            crate::poll::again_while_throttled(&THROTTLED_AGAIN, || workloads.lambda_images()).await
         } else {
             Ok(Vec::new())
         }
@@ -107,28 +107,12 @@ pub async fn read_uses(
     Ok(uses)
 }
 
-/// `read`, read again after a pause (twice at most) while it is still throttled after the
-/// SDK's retries, instead of failing the registry's audit.
-async fn again_if_throttled<F, Fut>(read: F) -> Result<Vec<ImageUse>>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<ImageUse>>>,
-{
-    let mut result = read().await;
-    for pause in [
-        std::time::Duration::from_secs(1),
-        std::time::Duration::from_secs(4),
-    ] {
-        match &result {
-            Err(e) if crate::aws::calls::is_throttling_message(&e.to_string()) => {
-                tokio::time::sleep(pause).await;
-                result = read().await;
-            }
-            _ => break,
-        }
-    }
-    result
-}
+/// The pauses before a workload read still throttled after the SDK's retries is read again,
+/// instead of failing the registry's audit.
+const THROTTLED_AGAIN: [std::time::Duration; 2] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(4),
+];
 
 /// Who uses each image of each repository: repository name → digest → users. A reference
 /// into a repository of `facts` (its URI, then `:TAG`, `@DIGEST` or nothing) counts; the

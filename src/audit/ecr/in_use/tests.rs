@@ -173,35 +173,6 @@ fn the_tag_and_digest_after_a_repository_uri() {
     assert_eq!(after_repository("h/team/apix", uri), None);
 }
 
-#[tokio::test]
-async fn a_workload_read_still_throttled_is_read_again_and_other_errors_are_not() {
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let read = |fail: usize, message: &'static str| {
-        let calls = &calls;
-        move || async move {
-            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if n < fail {
-                Err(crate::error::Error::Aws {
-                    operation: "ecs:ListClusters".into(),
-                    message: message.into(),
-                })
-            } else {
-                Ok(Vec::new())
-            }
-        }
-    };
-    assert!(
-        again_if_throttled(read(1, "ThrottlingException: Rate exceeded"))
-            .await
-            .is_ok()
-    );
-    assert_eq!(calls.swap(0, std::sync::atomic::Ordering::SeqCst), 2);
-    assert!(again_if_throttled(read(1, "ServerException: boom"))
-        .await
-        .is_err());
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-}
-
 fn scanned(days_ago: u64, status: &str, counts: &[(&str, i64)]) -> Option<ScanResult> {
     Some(ScanResult {
         status: status.into(),

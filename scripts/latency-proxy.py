@@ -130,7 +130,13 @@ def main() -> int:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        # A client that opens many connections at once (an SDK with 64 calls in flight) must
+        # not overflow the listen queue (5 by default): a connection dropped there is retried
+        # by the client's TCP after a second, which AWS's endpoints never make it wait.
+        request_queue_size = 1024
+
+    server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()

@@ -189,11 +189,14 @@ struct Facts {
     service_managed: bool,
     stack_policy: bool,
     service_role: bool,
+    listed: bool,
 }
 
 impl Facts {
-    fn of(stacks: &[&Stack]) -> Facts {
+    fn of(project: &Project, stacks: &[&Stack]) -> Facts {
         let mut f = Facts::default();
+        let listings = crate::context::listing::Listings::of(project, stacks);
+        f.listed = stacks.iter().any(|s| listings.lists(project, s));
         for s in stacks {
             match s.kind.stack_set() {
                 Some(set) => {
@@ -218,6 +221,7 @@ fn holds(when: When, facts: &Facts, options: &PolicyOptions) -> bool {
         When::StackPolicy => facts.stack_policy,
         When::ServiceRole => facts.service_role,
         When::LargeTemplate => options.large_templates,
+        When::ManyStacks => facts.listed,
         When::ReplaceFailed => options.replace_failed,
         When::Queue => options.queue,
         When::Enforce => options.enforce,
@@ -355,7 +359,7 @@ pub fn actions(
     options: &PolicyOptions,
 ) -> Result<BTreeMap<&'static str, Option<BTreeSet<String>>>> {
     let stacks = selection(project, options)?;
-    let facts = Facts::of(&stacks);
+    let facts = Facts::of(project, &stacks);
     let mut out: BTreeMap<&'static str, Option<BTreeSet<String>>> = BTreeMap::new();
     for n in declared(options) {
         if !holds(n.when, &facts, options) {
@@ -510,6 +514,9 @@ fn condition(when: When, command: Command) -> Option<&'static str> {
         When::StackPolicy => Some("`stack_policy`"),
         When::ServiceRole => Some("a stack `role_arn`"),
         When::LargeTemplate => Some("templates over 51,200 bytes (`--large-templates`)"),
+        When::ManyStacks => {
+            Some("10 or more stacks in one account and region (read in one listing of the region)")
+        }
         When::ReplaceFailed => Some("`--replace-failed`"),
         When::Queue if command == Command::Check => Some("`--queue`"),
         When::Queue => None,

@@ -173,6 +173,14 @@ impl StackInfo {
     }
 }
 
+/// A page of [`CloudFormation::describe_stacks_page`]: its stacks (none deleted), and the
+/// token of the next page (none: the last).
+#[derive(Debug, Clone, Default)]
+pub struct StacksPage {
+    pub stacks: Vec<StackInfo>,
+    pub next: Option<String>,
+}
+
 /// What [`CloudFormation::create_stack`] sends.
 #[derive(Debug, Clone, Default)]
 pub struct StackRequest {
@@ -192,6 +200,9 @@ pub trait CloudFormation: Send + Sync {
     /// None when the stack does not exist (AWS answers ValidationError "Stack with id X does not
     /// exist"); a DELETE_COMPLETE stack also counts as absent.
     async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>>;
+    /// A page of the region's live stacks: DescribeStacks without a stack name, from `token`
+    /// (none: the first page).
+    async fn describe_stacks_page(&self, token: Option<String>) -> Result<StacksPage>;
     /// The deployed template body, stage Original.
     async fn get_template(&self, name: &str) -> Result<String>;
     /// Starts creating a stack; returns its id.
@@ -336,6 +347,28 @@ impl CloudFormation for CfnClient {
             .iter()
             .map(stack_info)
             .find(|s| s.status != "DELETE_COMPLETE"))
+    }
+
+    async fn describe_stacks_page(&self, token: Option<String>) -> Result<StacksPage> {
+        let out = self
+            .client
+            .describe_stacks()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudformation:DescribeStacks", e))?;
+        Ok(StacksPage {
+            stacks: out
+                .stacks()
+                .iter()
+                .map(stack_info)
+                .filter(|s| s.status != "DELETE_COMPLETE")
+                .collect(),
+            next: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
     }
 
     async fn get_template(&self, name: &str) -> Result<String> {
@@ -544,6 +577,9 @@ mod tests {
             let i = (*calls).min(self.answers.len() - 1);
             *calls += 1;
             Ok(self.answers[i].map(info))
+        }
+        async fn describe_stacks_page(&self, _token: Option<String>) -> Result<StacksPage> {
+            unreachable!()
         }
         async fn get_template(&self, _name: &str) -> Result<String> {
             unreachable!()

@@ -42,6 +42,9 @@ pub enum When {
     ServiceRole,
     /// A selected stack has a template over 51,200 bytes (staged in the template bucket).
     LargeTemplate,
+    /// Enough selected stacks share an account and region for their deployed state to be
+    /// read in one listing of the region (`context::listing`).
+    ManyStacks,
     /// `--replace-failed` (apply).
     ReplaceFailed,
     /// `--queue` (the image check worker).

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod existing;
 pub mod identity;
 pub mod lifecycle;
+pub mod listing;
 pub mod state;
 
 use std::collections::BTreeMap;

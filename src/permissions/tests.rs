@@ -234,3 +234,36 @@ fn the_doc_table_of_checks_is_each_checks_minimal_policy() {
         assert!(table.contains(&format!("| `{check}` | {} |", codes(calls.iter().copied()))));
     }
 }
+
+#[test]
+fn many_stacks_of_one_region_need_describe_stacks_on_every_stack_and_fewer_do_not() {
+    use crate::context::listing::LIST_FROM;
+    let names: Vec<String> = (0..LIST_FROM).map(|i| format!("s{i:02}")).collect();
+    let stacks: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
+    let (_d, p) = project(WITH_ACCOUNT, &stacks);
+    for command in [Command::Plan, Command::Apply] {
+        let mut options = PolicyOptions::new(command);
+        let listed = policy(&p, &options).unwrap();
+        // DescribeStacks without a stack name: authorised on every stack.
+        assert_eq!(
+            statement(&listed, "cloudformation:DescribeStacks")["Resource"],
+            "*"
+        );
+        // What changes the stacks stays scoped to them.
+        let get = statement(&listed, "cloudformation:GetTemplate");
+        assert_eq!(get["Resource"].as_array().unwrap().len(), LIST_FROM);
+
+        // One fewer: each is read on its own, DescribeStacks scoped to the stacks.
+        options.stacks = names[1..].to_vec();
+        let alone = policy(&p, &options).unwrap();
+        let describe = statement(&alone, "cloudformation:DescribeStacks");
+        assert_eq!(
+            describe["Resource"].as_array().unwrap().len(),
+            LIST_FROM - 1
+        );
+    }
+    // The doc's table says when, with the threshold.
+    assert!(condition(When::ManyStacks, Command::Plan)
+        .unwrap()
+        .starts_with(&format!("{LIST_FROM} or more stacks")));
+}

@@ -13,6 +13,13 @@ pub const PERMISSIONS: &[Need] = &[
         Scope::Dependency,
         When::Always,
     ),
+    // Many stacks of one account and region: DescribeStacks without a stack name, which IAM
+    // authorises on every stack (without it, each stack is read on its own).
+    need(
+        "cloudformation:DescribeStacks",
+        Scope::Any,
+        When::ManyStacks,
+    ),
     need(
         "cloudformation:GetTemplate",
         Scope::Stack,

@@ -28,6 +28,7 @@ use crate::aws::changeset::{
 use crate::aws::cloudformation::StackInfo;
 use crate::aws::connect::{Clients, Connect};
 use crate::context::existing::{self, Found};
+use crate::context::listing::Listings;
 use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
 use crate::context::{clients_for, render_live};
 use crate::error::{Error, Result};
@@ -41,11 +42,10 @@ pub async fn plan(
     connect: Arc<dyn Connect>,
     options: PlanOptions,
 ) -> Result<Plan> {
-    let names: Vec<String> = project
-        .select(&options.selection.names, options.selection.all)?
-        .into_iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let selection = project.select(&options.selection.names, options.selection.all)?;
+    // Many stacks of one account and region: their deployed state is read in one listing.
+    let listings = Arc::new(Listings::of(&project, &selection));
+    let names: Vec<String> = selection.into_iter().map(|s| s.name.clone()).collect();
     // At most `concurrency` at once, fewer while CloudFormation throttles.
     let limit = Arc::new(crate::parallel::AdaptiveLimit::new(
         options.concurrency,
@@ -57,6 +57,7 @@ pub async fn plan(
         let connect = connect.clone();
         let options = options.clone();
         let limit = limit.clone();
+        let listings = listings.clone();
         let name = name.clone();
         tasks.spawn(async move {
             // A stack whose plan ended on throttling (even after the SDK's retries) is planned
@@ -67,7 +68,7 @@ pub async fn plan(
                 if options.interrupt.is_raised() {
                     return Err(Error::Interrupted("not planned".into()));
                 }
-                let plan = plan_one(&project, connect.as_ref(), &name, &options).await;
+                let plan = plan_one(&project, connect.as_ref(), &name, &options, &listings).await;
                 permit.finish(plan.as_ref().is_err_and(Error::is_throttling));
                 plan
             })
@@ -118,6 +119,7 @@ async fn plan_one(
     connect: &dyn Connect,
     name: &str,
     options: &PlanOptions,
+    listings: &Listings,
 ) -> Result<(StackPlan, Option<Value>)> {
     match project.stack(name).map(|s| (s, &s.kind)) {
         Some((stack, StackKind::Set(set))) => {
@@ -125,7 +127,7 @@ async fn plan_one(
                 .await
                 .map(|p| (p, None))
         }
-        Some((stack, StackKind::Single)) => plan_single(project, connect, stack, options)
+        Some((stack, StackKind::Single)) => plan_single(project, connect, stack, options, listings)
             .await
             .map(|(p, t)| (p, Some(t))),
         None => Err(Error::UnknownStack {
@@ -168,7 +170,11 @@ pub async fn plan_stack(
     stack: &Stack,
     options: &PlanOptions,
 ) -> Result<StackPlan> {
-    Ok(plan_single(project, connect, stack, options).await?.0)
+    Ok(
+        plan_single(project, connect, stack, options, &Listings::none())
+            .await?
+            .0,
+    )
 }
 
 /// [`plan_stack`], with the rendered template (whose outputs a dependent may read).
@@ -177,12 +183,14 @@ async fn plan_single(
     connect: &dyn Connect,
     stack: &Stack,
     options: &PlanOptions,
+    listings: &Listings,
 ) -> Result<(StackPlan, Value)> {
     let clients = clients_for(project, connect, stack).await?;
     let (rendered, known_after_apply) =
         render_live(project, connect, stack, &options.render).await?;
     let body = rendered.body();
-    let (deployed, replaces_failed) = read_deployed(&clients, stack, options).await?;
+    let current = listings.describe(project, &clients, stack).await?;
+    let (deployed, replaces_failed) = read_deployed(current, options)?;
     let old_template = match &deployed {
         Some(_) => {
             let text = clients.cfn.get_template(&stack.name).await?;
@@ -419,15 +427,14 @@ fn compares_unchanged(plan: &StackPlan) -> bool {
         && plan.stack_policy.is_none()
 }
 
-/// The deployed stack, if there is one to compare with (a stack in REVIEW_IN_PROGRESS holds
-/// only a change set: it is still new), and, with `--replace-failed`, the status of the failed
-/// stack to replace. A stack that cannot be changed now is refused with the way out.
-async fn read_deployed(
-    clients: &Clients,
-    stack: &Stack,
+/// The deployed stack, if there is one to compare with, of what DescribeStacks answered (a
+/// stack in REVIEW_IN_PROGRESS holds only a change set: it is still new), and, with
+/// `--replace-failed`, the status of the failed stack to replace. A stack that cannot be
+/// changed now is refused with the way out.
+fn read_deployed(
+    mut current: Option<StackInfo>,
     options: &PlanOptions,
 ) -> Result<(Option<StackInfo>, Option<String>)> {
-    let mut current = clients.cfn.describe_stack(&stack.name).await?;
     // `--replace-failed`: a stack whose creation was rolled back holds nothing; apply deletes
     // it, after approval, and creates it again. Until then there is no change set to make.
     let replaces_failed = match &current {

@@ -189,3 +189,71 @@ const PLAN_CHANGED: u64 = 2;
 const PLAN_CHANGED_ASKED: u64 = 5;
 const APPLY_CHANGED: u64 = 6;
 const DESTROY: u64 = 5;
+
+/// The most stacks of one account and region that are each read on their own (the listing
+/// starts at one more: `context::listing::LIST_FROM`).
+const READ_ALONE: u64 = 9;
+
+#[test]
+fn many_stacks_of_one_region_are_read_in_one_listing() {
+    let emulator = Emulator::lock();
+    let p = TestProject::new().with_emulator(&emulator);
+    p.template("queue.json.njk", QUEUE);
+    let stacks = READ_ALONE + 1;
+    for i in 0..stacks {
+        p.stack(
+            &format!("many-{i}"),
+            "queue.json.njk",
+            "variables:\n  delay: 0\n",
+        );
+    }
+    let count = |stderr: &str, op: &str| {
+        table(stderr)
+            .into_iter()
+            .find(|(o, _)| o == op)
+            .map_or(0, |(_, n)| n)
+    };
+
+    // New stacks: one DescribeStacks of the region (a page: the emulator's holds 50) finds
+    // none of them; nothing else is read.
+    let new = p.run(&["-v", "plan", "--all", "--detailed-exitcode"]);
+    new.code(2);
+    assert_eq!(
+        count(&new.stderr, "cloudformation:DescribeStacks"),
+        1,
+        "{}",
+        new.stderr
+    );
+
+    // Applied: the plan's one listing, and each stack's read after its execution.
+    let applied = p.run(&["-v", "apply", "--all", "--yes"]);
+    applied.success();
+    assert_eq!(
+        count(&applied.stderr, "cloudformation:DescribeStacks"),
+        1 + stacks,
+        "{}",
+        applied.stderr
+    );
+
+    // Unchanged: one listing and each stack's template, compared.
+    let unchanged = p.run(&["-v", "plan", "--all", "--detailed-exitcode"]);
+    unchanged.code(0);
+    assert_eq!(count(&unchanged.stderr, "cloudformation:DescribeStacks"), 1);
+    assert_eq!(
+        count(&unchanged.stderr, "cloudformation:GetTemplate"),
+        stacks
+    );
+
+    // Below the listing's threshold, each stack is read on its own.
+    let few: Vec<String> = (0..READ_ALONE).map(|i| format!("many-{i}")).collect();
+    let mut args = vec!["-v", "plan", "--detailed-exitcode"];
+    args.extend(few.iter().map(String::as_str));
+    let out = p.run(&args);
+    out.code(0);
+    assert_eq!(
+        count(&out.stderr, "cloudformation:DescribeStacks"),
+        READ_ALONE,
+        "{}",
+        out.stderr
+    );
+}

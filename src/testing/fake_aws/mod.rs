@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::aws::changeset::{ChangeSet, ChangeSetId, ChangeSetRequest, ChangeSets};
-use crate::aws::cloudformation::{CloudFormation, Import, StackInfo, StackOutput, StackRequest};
+use crate::aws::cloudformation::{
+    CloudFormation, Import, StackInfo, StackOutput, StackRequest, StacksPage,
+};
 use crate::aws::connect::Account;
 use crate::aws::connect::{Clients, Connect};
 use crate::aws::stack_ops::{StackEvent, StackOps, StackResource};
@@ -43,6 +45,9 @@ pub fn change_set(changes: &[(&str, &str, &str)]) -> ChangeSet {
             .collect(),
     }
 }
+
+/// How many stacks a page of the fake's DescribeStacks without a stack name holds.
+pub const FAKE_PAGE: usize = 4;
 
 /// A deployed stack in the fake.
 #[derive(Clone)]
@@ -290,6 +295,28 @@ impl CloudFormation for FakeAws {
             .unwrap()
             .get(name)
             .map(|s| s.info.clone()))
+    }
+
+    /// Pages of [`FAKE_PAGE`] stacks in name order, each logged `DescribeStacks (page N)`
+    /// (`failing` can fail a page by that name); the token is the next page's number.
+    async fn describe_stacks_page(&self, token: Option<String>) -> Result<StacksPage> {
+        let page: usize = token.map_or(1, |t| t.parse().unwrap());
+        self.log_or_fail(
+            format!("DescribeStacks (page {page})"),
+            "cloudformation:DescribeStacks",
+        )?;
+        let all: Vec<StackInfo> = self
+            .stacks
+            .lock()
+            .unwrap()
+            .values()
+            .map(|s| s.info.clone())
+            .collect();
+        let start = (page - 1) * FAKE_PAGE;
+        Ok(StacksPage {
+            stacks: all.iter().skip(start).take(FAKE_PAGE).cloned().collect(),
+            next: (all.len() > start + FAKE_PAGE).then(|| (page + 1).to_string()),
+        })
     }
 
     async fn get_template(&self, name: &str) -> Result<String> {

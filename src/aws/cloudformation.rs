@@ -173,11 +173,14 @@ impl StackInfo {
     }
 }
 
-/// A page of [`CloudFormation::describe_stacks_page`]: its stacks (none deleted), and the
-/// token of the next page (none: the last).
+/// A page of [`CloudFormation::describe_stacks_page`]: its stacks (none deleted), the names of
+/// the stacks whose description lacks what a stack's own DescribeStacks gives (their
+/// `EnableTerminationProtection`: such a stack is to be read on its own), and the token of the
+/// next page (none: the last).
 #[derive(Debug, Clone, Default)]
 pub struct StacksPage {
     pub stacks: Vec<StackInfo>,
+    pub unsure: Vec<String>,
     pub next: Option<String>,
 }
 
@@ -357,12 +360,19 @@ impl CloudFormation for CfnClient {
             .send()
             .await
             .map_err(|e| sdk_error("cloudformation:DescribeStacks", e))?;
+        let (complete, unsure): (Vec<_>, Vec<_>) = out
+            .stacks()
+            .iter()
+            .partition(|s| s.enable_termination_protection().is_some());
         Ok(StacksPage {
-            stacks: out
-                .stacks()
-                .iter()
+            stacks: complete
+                .into_iter()
                 .map(stack_info)
                 .filter(|s| s.status != "DELETE_COMPLETE")
+                .collect(),
+            unsure: unsure
+                .into_iter()
+                .filter_map(|s| s.stack_name().map(str::to_owned))
                 .collect(),
             next: out
                 .next_token()

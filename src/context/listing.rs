@@ -7,9 +7,10 @@
 //! is known not to exist only when the listing read every page; otherwise (more stacks in the
 //! region than the pages allowed), and when the listing could not be read at all (an IAM
 //! policy that allows DescribeStacks only on named stacks, throttling), the stack is read on
-//! its own, as it would have been without a listing.
+//! its own, as it would have been without a listing. So is a stack the listing saw without
+//! all of its description (no `EnableTerminationProtection`, which the plan compares).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -31,10 +32,12 @@ const PAGE_AT_LEAST: usize = 50;
 /// Where a stack is: its configured region and account (none: the defaults).
 type Place = (Option<String>, Option<String>);
 
-/// What the listing found so far, by stack name; once `done`, whether it read every page.
+/// What the listing found so far, by stack name, and the stacks it saw without all of their
+/// description (read on their own); once `done`, whether it read every page.
 #[derive(Default)]
 struct Found {
     stacks: HashMap<String, StackInfo>,
+    unsure: HashSet<String>,
     done: bool,
     complete: bool,
 }
@@ -115,6 +118,9 @@ impl Listings {
                     if let Some(info) = now.stacks.get(&stack.name) {
                         return Ok(Some(info.clone()));
                     }
+                    if now.unsure.contains(&stack.name) {
+                        break;
+                    }
                     if now.done {
                         if now.complete {
                             return Ok(None);
@@ -145,6 +151,7 @@ async fn read(cfn: Arc<dyn CloudFormation>, region: Arc<Region>) {
                     found
                         .stacks
                         .extend(page.stacks.into_iter().map(|s| (s.name.clone(), s)));
+                    found.unsure.extend(page.unsure);
                 });
                 match page.next {
                     Some(next) => token = Some(next),

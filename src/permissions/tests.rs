@@ -249,6 +249,11 @@ fn many_stacks_of_one_region_need_describe_stacks_on_every_stack_and_fewer_do_no
             statement(&listed, "cloudformation:DescribeStacks")["Resource"],
             "*"
         );
+        // With ListStacks, which AWS's reference asks for beside it.
+        assert_eq!(
+            statement(&listed, "cloudformation:ListStacks")["Resource"],
+            "*"
+        );
         // What changes the stacks stays scoped to them.
         let get = statement(&listed, "cloudformation:GetTemplate");
         assert_eq!(get["Resource"].as_array().unwrap().len(), LIST_FROM);
@@ -261,6 +266,7 @@ fn many_stacks_of_one_region_need_describe_stacks_on_every_stack_and_fewer_do_no
             describe["Resource"].as_array().unwrap().len(),
             LIST_FROM - 1
         );
+        assert!(!all_actions(&alone).contains(&"cloudformation:ListStacks".to_owned()));
     }
     // The doc's table says when, with the threshold.
     assert!(condition(When::ManyStacks, Command::Plan)

@@ -14,12 +14,14 @@ pub const PERMISSIONS: &[Need] = &[
         When::Always,
     ),
     // Many stacks of one account and region: DescribeStacks without a stack name, which IAM
-    // authorises on every stack (without it, each stack is read on its own).
+    // authorises on every stack, with ListStacks (AWS's reference asks for both; without
+    // them, each stack is read on its own).
     need(
         "cloudformation:DescribeStacks",
         Scope::Any,
         When::ManyStacks,
     ),
+    need("cloudformation:ListStacks", Scope::Any, When::ManyStacks),
     need(
         "cloudformation:GetTemplate",
         Scope::Stack,

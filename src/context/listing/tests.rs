@@ -118,6 +118,22 @@ async fn a_listing_that_cannot_be_read_leaves_each_stack_to_its_own_read() {
 }
 
 #[tokio::test]
+async fn a_stack_listed_without_its_termination_protection_is_read_on_its_own() {
+    let (_d, project) = stacks(LIST_FROM, 0);
+    let aws = FakeAws::new();
+    aws.deploy("s02", QUEUE, &[], &[]);
+    aws.deploy("s05", QUEUE, &[], &[]);
+    aws.listed_unsure.lock().unwrap().insert("s05".into());
+    let selection: Vec<&Stack> = project.stacks.iter().collect();
+    let listed = read_all(&project, &aws, &Listings::of(&project, &selection)).await;
+    assert_eq!(listed["s05"].as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(listed["s02"].as_deref(), Some("CREATE_COMPLETE"));
+    // Only s05 is read on its own: the listing answered the nine others.
+    assert_eq!(calls(&aws, "DescribeStacks s"), 1);
+    assert!(aws.calls().contains(&"DescribeStacks s05".to_owned()));
+}
+
+#[tokio::test]
 async fn few_stacks_in_a_region_are_read_on_their_own() {
     // Ten in the default region, nine in eu-west-1: only the first region is listed.
     let (_d, project) = stacks(LIST_FROM, LIST_FROM - 1);
@@ -149,6 +165,7 @@ impl CloudFormation for FirstPageOnly {
                 status: "CREATE_COMPLETE".into(),
                 ..Default::default()
             }],
+            unsure: Vec::new(),
             next: Some("2".into()),
         })
     }

@@ -134,6 +134,9 @@ pub struct FakeAws {
     /// DescribeStacks of a stack answers throttling (after the SDK's retries) this many times
     /// more, by stack.
     pub throttled_reads: Mutex<BTreeMap<String, u32>>,
+    /// Stacks whose description in a page of DescribeStacks without a stack name lacks
+    /// `EnableTerminationProtection`.
+    pub listed_unsure: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl FakeAws {
@@ -313,8 +316,16 @@ impl CloudFormation for FakeAws {
             .map(|s| s.info.clone())
             .collect();
         let start = (page - 1) * FAKE_PAGE;
+        let unsure = self.listed_unsure.lock().unwrap().clone();
+        let (unsure, stacks): (Vec<StackInfo>, Vec<StackInfo>) = all
+            .iter()
+            .skip(start)
+            .take(FAKE_PAGE)
+            .cloned()
+            .partition(|s| unsure.contains(&s.name));
         Ok(StacksPage {
-            stacks: all.iter().skip(start).take(FAKE_PAGE).cloned().collect(),
+            stacks,
+            unsure: unsure.into_iter().map(|s| s.name).collect(),
             next: (all.len() > start + FAKE_PAGE).then(|| (page + 1).to_string()),
         })
     }

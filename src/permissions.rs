@@ -194,9 +194,10 @@ struct Facts {
 
 impl Facts {
     fn of(project: &Project, stacks: &[&Stack]) -> Facts {
-        let mut f = Facts::default();
-        let listings = crate::context::listing::Listings::of(project, stacks);
-        f.listed = stacks.iter().any(|s| listings.lists(project, s));
+        let mut f = Facts {
+            listed: !crate::context::listing::Listings::of(project, stacks).is_empty(),
+            ..Facts::default()
+        };
         for s in stacks {
             match s.kind.stack_set() {
                 Some(set) => {

@@ -2,8 +2,8 @@
 //! stacks there ([`LIST_FROM`] or more), one paged DescribeStacks without a stack name
 //! answers for all of them, instead of one call per stack.
 //!
-//! The listing is read once, by the first stack that needs it, and only for the stacks of the
-//! selection it was made for. A stack it holds is answered from it. A stack it does not hold
+//! The listing is read once, by the first stack that needs it, and serves the selection it was
+//! made for: its stacks, and the dependencies whose outputs they read. A stack it holds is answered from it. A stack it does not hold
 //! is known not to exist only when the listing read every page; otherwise (more stacks in the
 //! region than the pages allowed), and when the listing could not be read at all (an IAM
 //! policy that allows DescribeStacks only on named stacks, throttling), the stack is read on
@@ -91,6 +91,11 @@ impl Listings {
                 })
                 .collect(),
         }
+    }
+
+    /// Whether no account and region is listed.
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
     }
 
     /// Whether the stack's account and region is listed.

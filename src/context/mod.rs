@@ -17,6 +17,7 @@ pub mod state;
 use std::collections::BTreeMap;
 
 use crate::aws::connect::{Clients, Connect};
+use crate::context::listing::Listings;
 use crate::error::{Error, Result};
 use crate::project::{Project, Stack};
 use crate::render::{MissingOutputs, Outputs, RenderOptions, Rendered, Renderer};
@@ -41,12 +42,13 @@ pub async fn clients_for(
     Ok(clients)
 }
 
-/// Reads the outputs of a stack's deployed dependencies; the ones not deployed are left out
-/// (they render as placeholders) and listed.
-pub async fn dependency_outputs(
+/// Reads the outputs of a stack's deployed dependencies (from `listings` where it lists their
+/// region); the ones not deployed are left out (they render as placeholders) and listed.
+async fn dependency_outputs(
     project: &Project,
     connect: &dyn Connect,
     stack: &Stack,
+    listings: &Listings,
 ) -> Result<(Outputs, Vec<String>)> {
     let mut outputs = Outputs {
         known: BTreeMap::new(),
@@ -58,7 +60,7 @@ pub async fn dependency_outputs(
             continue;
         };
         let clients = clients_for(project, connect, dep_stack).await?;
-        match clients.cfn.describe_stack(&dep).await? {
+        match listings.describe(project, &clients, dep_stack).await? {
             Some(info) if info.is_deployed() => {
                 outputs.known.insert(dep.clone(), info.outputs_map());
             }
@@ -86,7 +88,20 @@ pub async fn render_live(
     stack: &Stack,
     options: &RenderOptions,
 ) -> Result<(Rendered, Vec<String>)> {
-    let (outputs, known_after_apply) = dependency_outputs(project, connect, stack).await?;
+    render_listed(project, connect, stack, options, &Listings::none()).await
+}
+
+/// [`render_live`], with the dependencies' deployed state read from `listings` where they
+/// list its region (a plan of many stacks: the listing it reads its stacks from).
+pub async fn render_listed(
+    project: &Project,
+    connect: &dyn Connect,
+    stack: &Stack,
+    options: &RenderOptions,
+    listings: &Listings,
+) -> Result<(Rendered, Vec<String>)> {
+    let (outputs, known_after_apply) =
+        dependency_outputs(project, connect, stack, listings).await?;
     let options = RenderOptions {
         outputs,
         ..options.clone()

@@ -30,7 +30,7 @@ use crate::aws::connect::{Clients, Connect};
 use crate::context::existing::{self, Found};
 use crate::context::listing::Listings;
 use crate::context::state::{check_state, discard_change_set, parse_deployed, sweep};
-use crate::context::{clients_for, render_live};
+use crate::context::{clients_for, render_listed};
 use crate::error::{Error, Result};
 use crate::project::{Project, Stack, StackKind};
 use crate::render::Rendered;
@@ -187,7 +187,7 @@ async fn plan_single(
 ) -> Result<(StackPlan, Value)> {
     let clients = clients_for(project, connect, stack).await?;
     let (rendered, known_after_apply) =
-        render_live(project, connect, stack, &options.render).await?;
+        render_listed(project, connect, stack, &options.render, listings).await?;
     let body = rendered.body();
     let current = listings.describe(project, &clients, stack).await?;
     let (deployed, replaces_failed) = read_deployed(current, options)?;
@@ -1218,6 +1218,51 @@ mod flow_tests {
         );
         // Dependency order: app before web.
         assert_eq!(plan.stacks[0].stack, "app");
+    }
+
+    #[tokio::test]
+    async fn many_stacks_and_the_outputs_they_read_come_from_one_listing_of_the_region() {
+        use crate::context::listing::LIST_FROM;
+        let template = "{\"Parameters\": {\"Role\": {\"Type\": \"String\", \"Default\": \"none\"}}, \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\", \"Properties\": {\"QueueName\": {\"Ref\": \"Role\"}}}}}";
+        let mut files: Vec<(String, String)> = vec![
+            ("stacks/base.yaml".into(), "name: base\ntemplate: q.json.njk\n".into()),
+            ("stacks/app.yaml".into(), "name: app\ntemplate: q.json.njk\nparameters:\n  Role: \"{{ stack_output('base', 'RoleArn') }}\"\n".into()),
+            ("templates/q.json.njk".into(), template.into()),
+        ];
+        files.extend((2..LIST_FROM).map(|i| {
+            (
+                format!("stacks/s{i}.yaml"),
+                format!("name: s{i}\ntemplate: q.json.njk\n"),
+            )
+        }));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (_d, project) = project(&refs);
+        let aws = FakeAws::new();
+        aws.deploy(
+            "base",
+            "{\"Resources\": {}}",
+            &[],
+            &[("RoleArn", "arn:aws:iam::123456789012:role/ci")],
+        );
+        // Predicted plans: no change set, whose cleanup of a new stack reads it again.
+        let mut auto = options(&[]);
+        auto.change_sets = crate::plan::model::ChangeSetMode::Auto;
+        let plan = plan(project, Arc::new(FakeConnect(aws.clone())), auto)
+            .await
+            .unwrap();
+        let app = plan.stacks.iter().find(|s| s.stack == "app").unwrap();
+        // `base`'s output was read (not a placeholder known only after apply)...
+        assert!(app.known_after_apply.is_empty(), "{app:#?}");
+        // ... from the listing, as was every stack's state: no DescribeStacks of a stack.
+        let calls = aws.calls();
+        let described: Vec<&String> = calls
+            .iter()
+            .filter(|c| c.starts_with("DescribeStacks"))
+            .collect();
+        assert_eq!(described, ["DescribeStacks (page 1)"], "{calls:?}");
     }
 
     #[tokio::test]
